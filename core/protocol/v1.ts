@@ -1,0 +1,44 @@
+/** Tandem's own endpoints beside the Open Inference Protocol: whole-pipeline OCR and the status the clients predict the edge from. */
+import type { OcrResult } from '../ocr/types';
+
+/** Request header carrying the client's remaining latency budget in milliseconds. */
+export const BUDGET_HEADER = 'x-tandem-budget-ms';
+
+/** POST /v1/ocr reply body. Timings are server-side; the same stages are sent as `Server-Timing`. */
+export interface OcrResponse extends OcrResult {
+  /** Server-side stages including image decode, in milliseconds. */
+  server: { decode: number; queue: number; total: number };
+  models: { det: string; cls: string; rec: string };
+}
+
+export interface LatencyBucket {
+  /** Input size class, e.g. detector input pixels rounded to a bucket label like "640x480". */
+  size: string;
+  count: number;
+  ewmaMs: number;
+  p90Ms: number;
+}
+
+export interface ModelStatus {
+  name: string;
+  version: string;
+  variant: string;
+  state: 'loading' | 'ready' | 'failed';
+  error?: string;
+  inFlight: number;
+  queued: number;
+  latency: LatencyBucket[];
+}
+
+/** GET /v1/status reply body. */
+export interface StatusResponse {
+  serverTime: number;
+  uptimeMs: number;
+  models: ModelStatus[];
+  pool: { workers: number; intraOpThreads: number; busy: number; queued: number };
+}
+
+/** Every error body, on every route. */
+export interface ErrorBody {
+  error: string;
+}
