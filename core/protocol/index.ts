@@ -1,0 +1,3 @@
+export * from './oip';
+export * from './oip-codec';
+export * from './v1';
