@@ -1,0 +1,14 @@
+export type * from './types';
+export { createOcrPipeline } from './pipeline';
+export type { OcrPipeline, RunOptions, Detection, DetectResult, RecognizedText, RecognizeResult } from './pipeline';
+export { pipelineConfigFromManifest, parseDictionary } from './config';
+export type { PipelineConfig, ConfigOverrides } from './config';
+export { detInputSize, detTensor, lineBatchTensor, normalizeToNchw } from './preprocess';
+export { dbPostprocess, sortBoxes, DEFAULT_DB_PARAMS } from './db-postprocess';
+export type { DbParams, DetectedBox, ProbMap } from './db-postprocess';
+export { cropQuad } from './crop';
+export { ctcGreedyDecode } from './ctc-decode';
+export { resizeBilinear, rotate180 } from './raster';
+export { ocrError } from './errors';
+export type { OcrErrorCode } from './errors';
+export type { Quad } from './geometry';

@@ -1,0 +1,117 @@
+/** The whole OCR pass: detect text lines, cut them out, fix their orientation, read them. Inference is injected. */
+import type { InferFn, OcrLine, OcrResult, RgbaImage, StageTimings } from './types';
+import type { PipelineConfig } from './config';
+import type { Quad } from './geometry';
+import { assertRgba } from './raster';
+import { detTensor } from './preprocess';
+import { dbPostprocess, type DetectedBox } from './db-postprocess';
+import { cropQuad } from './crop';
+import { fixOrientation } from './orientation';
+import { recognizeCrops } from './recognition';
+import { ocrError } from './errors';
+
+export interface RunOptions {
+  /** Detector longest-side limit (default: the manifest's, 960). */
+  maxSide?: number;
+  /** Run the orientation classifier (default: config.useCls). */
+  useCls?: boolean;
+}
+
+export interface Detection extends DetectedBox {
+  /** The line cut out upright from the original image, ready for `recognize`. */
+  crop: RgbaImage;
+}
+
+export interface DetectResult {
+  detections: Detection[];
+  detInput: { width: number; height: number };
+  timings: Pick<StageTimings, 'preprocess' | 'det' | 'postprocess'>;
+}
+
+export interface RecognizedText {
+  text: string;
+  score: number;
+  rotated: boolean;
+}
+
+export interface RecognizeResult {
+  /** One entry per crop in input order, before any score filtering. */
+  texts: RecognizedText[];
+  timings: Pick<StageTimings, 'cls' | 'rec'>;
+}
+
+export interface OcrPipeline {
+  run(image: RgbaImage, opts?: RunOptions): Promise<OcrResult>;
+  /** Detection half: boxes and crops, for callers that read the lines elsewhere. */
+  detect(image: RgbaImage, opts?: RunOptions): Promise<DetectResult>;
+  /** Recognition half on ready crops (orientation + recognition, no detection). */
+  recognize(crops: RgbaImage[], opts?: Pick<RunOptions, 'useCls'>): Promise<RecognizeResult>;
+  readonly config: PipelineConfig;
+}
+
+export function createOcrPipeline(config: PipelineConfig, infer: InferFn, now: () => number): OcrPipeline {
+  async function detect(image: RgbaImage, opts: RunOptions = {}): Promise<DetectResult> {
+    assertRgba(image);
+    const maxSide = opts.maxSide ?? config.det.maxSide;
+    if (!Number.isFinite(maxSide) || maxSide < config.det.multiple) {
+      throw ocrError('OcrBadConfig', `maxSide must be a number ≥ ${config.det.multiple} (got ${opts.maxSide}).`);
+    }
+    const t0 = now();
+    const input = detTensor(image, config.det, maxSide);
+    const t1 = now();
+    const prob = await infer('det', input.tensor);
+    const t2 = now();
+    const [, , ph, pw] = prob.dims;
+    if (prob.dims.length !== 4 || ph !== input.height || pw !== input.width || prob.data.length < ph * pw) {
+      throw ocrError('OcrBadModelOutput', `Detector returned shape [${prob.dims}] for input [${input.tensor.dims}]; expected [1, 1, ${input.height}, ${input.width}].`);
+    }
+    const boxes = dbPostprocess({ data: prob.data, width: pw, height: ph }, image, config.db);
+    const detections = boxes.map((b) => ({ ...b, crop: cropQuad(image, b.box) }));
+    const t3 = now();
+    return {
+      detections,
+      detInput: { width: input.width, height: input.height },
+      timings: { preprocess: t1 - t0, det: t2 - t1, postprocess: t3 - t2 },
+    };
+  }
+
+  async function recognize(crops: RgbaImage[], opts: Pick<RunOptions, 'useCls'> = {}): Promise<RecognizeResult> {
+    crops.forEach((c, i) => assertRgba(c, `crop ${i}`));
+    const t0 = now();
+    let ready = crops;
+    let rotated = crops.map(() => false);
+    if ((opts.useCls ?? config.useCls) && crops.length) {
+      ({ crops: ready, rotated } = await fixOrientation(crops, infer, { spec: config.cls, batch: config.clsBatch, thresh: config.clsThresh }));
+    }
+    const t1 = now();
+    const decoded = crops.length
+      ? await recognizeCrops(ready, infer, { spec: config.rec, charset: config.charset, batch: config.recBatch, minWidth: config.recMinWidth })
+      : [];
+    const t2 = now();
+    return {
+      texts: decoded.map((d, i) => ({ text: d.text, score: d.score, rotated: rotated[i] })),
+      timings: { cls: t1 - t0, rec: t2 - t1 },
+    };
+  }
+
+  async function run(image: RgbaImage, opts: RunOptions = {}): Promise<OcrResult> {
+    const start = now();
+    const det = await detect(image, opts);
+    const rec = await recognize(det.detections.map((d) => d.crop), opts);
+    const lines: OcrLine[] = [];
+    det.detections.forEach((d, i) => {
+      const t = rec.texts[i];
+      const text = t.text.trim();
+      if (!text || t.score < config.dropScore) return;
+      lines.push({ box: d.box.map((p) => [p[0], p[1]]) as Quad, text, score: t.score, boxScore: d.score, rotated: t.rotated });
+    });
+    return {
+      lines,
+      timings: { ...det.timings, ...rec.timings, total: now() - start },
+      detInput: det.detInput,
+      image: { width: image.width, height: image.height },
+    };
+  }
+
+  return { run, detect, recognize, config };
+}

@@ -1,0 +1,36 @@
+/** Text recognition over batches of line crops, decoded with greedy CTC. */
+import type { InferFn, RgbaImage } from './types';
+import type { LinePreprocess } from './preprocess';
+import { lineBatchTensor, recBatchWidth } from './preprocess';
+import { ctcGreedyDecode, type DecodedText } from './ctc-decode';
+import { ocrError } from './errors';
+
+export interface RecognitionOptions {
+  spec: LinePreprocess;
+  charset: readonly string[];
+  batch: number;
+  minWidth: number;
+}
+
+/** One decoded text per crop, in input order. */
+export async function recognizeCrops(crops: RgbaImage[], infer: InferFn, opts: RecognitionOptions): Promise<DecodedText[]> {
+  const out: DecodedText[] = new Array(crops.length);
+  // Sorting by aspect ratio keeps each batch's padded width close to its members' own widths.
+  const order = crops.map((c, i) => [c.width / c.height, i] as const).sort((a, b) => a[0] - b[0]).map(([, i]) => i);
+  for (let start = 0; start < order.length; start += opts.batch) {
+    const idx = order.slice(start, start + opts.batch);
+    const batch = idx.map((i) => crops[i]);
+    const width = recBatchWidth(batch, opts.spec, opts.minWidth);
+    const res = await infer('rec', lineBatchTensor(batch, opts.spec, width));
+    const n = idx.length;
+    const [rn, steps, classes] = res.dims;
+    if (res.dims.length !== 3 || rn !== n || classes !== opts.charset.length || res.data.length < n * steps * classes) {
+      throw ocrError('OcrBadModelOutput',
+        `Recogniser returned shape [${res.dims}] for a batch of ${n}; expected [${n}, T, ${opts.charset.length}] (is the dictionary the model's own?).`);
+    }
+    idx.forEach((i, j) => {
+      out[i] = ctcGreedyDecode(res.data, steps, classes, opts.charset, j * steps * classes);
+    });
+  }
+  return out;
+}
