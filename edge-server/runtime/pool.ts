@@ -1,0 +1,347 @@
+/**
+ * A pool of worker threads, each holding one onnxruntime-node session per model. session.run() blocks its thread,
+ * so parallelism comes from workers; requests beyond the idle workers wait in one FIFO queue.
+ * Input buffers are transferred to the worker (the caller gives them up), outputs are transferred back.
+ */
+import { Worker } from 'node:worker_threads';
+import type { ModelStatus } from '../../core/protocol/v1';
+import { ServerError } from '../errors';
+import { silentLogger, type Logger } from '../log';
+import { LatencyTracker, sizeBucket } from './latency';
+import type { FromWorker, SerializedError, TensorMap, ToWorker, WorkerModel } from './messages';
+
+export interface PoolOptions {
+  models: WorkerModel[];
+  workers: number;
+  intraOpThreads: number;
+  log?: Logger;
+}
+
+export interface RunResult {
+  outputs: TensorMap;
+  /** Time waiting for a free worker. */
+  queueMs: number;
+  /** session.run() time inside the worker. */
+  runMs: number;
+  /** From run() call to result, including transfers. */
+  totalMs: number;
+}
+
+export type PoolModelStatus = Pick<ModelStatus, 'name' | 'state' | 'error' | 'inFlight' | 'queued' | 'latency'>;
+
+export interface PoolStatus {
+  models: PoolModelStatus[];
+  pool: { workers: number; intraOpThreads: number; busy: number; queued: number };
+}
+
+interface Job {
+  id: number;
+  model: string;
+  inputs: TensorMap;
+  outputs?: string[];
+  bucket: string;
+  enqueuedAt: number;
+  startedAt: number;
+  resolve: (r: RunResult) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  index: number;
+  worker: Worker;
+  state: 'loading' | 'idle' | 'busy' | 'dead';
+  loaded: Set<string>;
+  failed: Map<string, string>;
+  job: Job | null;
+  lastError: string | null;
+}
+
+interface ModelBook {
+  inFlight: number;
+  queued: number;
+  latency: LatencyTracker;
+}
+
+const WORKER_ENTRY = new URL('./session-worker.mjs', import.meta.url);
+/** More restarts than this within RESTART_WINDOW_MS means something is structurally wrong: stop respawning. */
+const MAX_RESTARTS = 5;
+const RESTART_WINDOW_MS = 60_000;
+
+export class SessionPool {
+  readonly workers: number;
+  readonly intraOpThreads: number;
+  private readonly models: WorkerModel[];
+  private readonly log: Logger;
+  private readonly slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private readonly books = new Map<string, ModelBook>();
+  private readonly restarts: number[] = [];
+  private nextId = 1;
+  private closing = false;
+  private firstLoad: Promise<void>;
+  private drainWaiters: Array<() => void> = [];
+
+  private constructor(options: PoolOptions) {
+    this.workers = options.workers;
+    this.intraOpThreads = options.intraOpThreads;
+    this.models = options.models;
+    this.log = options.log ?? silentLogger;
+    for (const m of options.models) this.books.set(m.name, { inFlight: 0, queued: 0, latency: new LatencyTracker() });
+    const loads: Promise<void>[] = [];
+    for (let i = 0; i < options.workers; i++) loads.push(this.spawn(i));
+    this.firstLoad = Promise.all(loads).then(() => undefined);
+  }
+
+  /** Starts the workers and resolves once every worker has tried to load every model (failures show in status()). */
+  static async start(options: PoolOptions): Promise<SessionPool> {
+    if (!Number.isInteger(options.workers) || options.workers < 1) throw new RangeError('workers must be an integer >= 1');
+    const pool = new SessionPool(options);
+    await pool.firstLoad;
+    return pool;
+  }
+
+  hasModel(name: string): boolean {
+    return this.books.has(name);
+  }
+
+  isModelReady(name: string): boolean {
+    return this.slots.some((s) => s.state !== 'dead' && s.loaded.has(name));
+  }
+
+  isReady(): boolean {
+    return !this.closing && this.models.every((m) => this.isModelReady(m.name));
+  }
+
+  run(model: string, inputs: TensorMap, options: { outputs?: string[] } = {}): Promise<RunResult> {
+    if (this.closing) return Promise.reject(new ServerError('PoolClosed', 'the server is shutting down; retry on another instance'));
+    const book = this.books.get(model);
+    if (!book) return Promise.reject(new ServerError('UnknownModel', `unknown model ${model}`));
+    const unavailable = this.unavailableReason(model);
+    if (unavailable) return Promise.reject(new ServerError('ModelUnavailable', unavailable));
+    const first = Object.values(inputs)[0];
+    return new Promise<RunResult>((resolve, reject) => {
+      const job: Job = {
+        id: this.nextId++, model, inputs, outputs: options.outputs, bucket: first ? sizeBucket(first.dims) : 'scalar',
+        enqueuedAt: performance.now(), startedAt: 0, resolve, reject,
+      };
+      book.queued++;
+      this.queue.push(job);
+      this.dispatch();
+    });
+  }
+
+  status(): PoolStatus {
+    return {
+      models: this.models.map((m) => {
+        const book = this.books.get(m.name)!;
+        const live = this.slots.filter((s) => s.state !== 'dead');
+        const ready = live.some((s) => s.loaded.has(m.name));
+        const failures = live.map((s) => s.failed.get(m.name)).filter((e): e is string => e !== undefined);
+        const allReported = live.length > 0 && live.every((s) => s.state !== 'loading');
+        const state: PoolModelStatus['state'] = ready ? 'ready' : (allReported || live.length === 0) ? 'failed' : 'loading';
+        const status: PoolModelStatus = {
+          name: m.name, state, inFlight: book.inFlight, queued: book.queued, latency: book.latency.snapshot(),
+        };
+        if (state === 'failed') status.error = failures[0] ?? 'no inference worker is running';
+        return status;
+      }),
+      pool: {
+        workers: this.slots.filter((s) => s.state !== 'dead').length,
+        intraOpThreads: this.intraOpThreads,
+        busy: this.slots.filter((s) => s.state === 'busy').length,
+        queued: this.queue.length,
+      },
+    };
+  }
+
+  /**
+   * Stops taking work, lets queued and running jobs finish (up to `timeoutMs`), then stops the workers.
+   * Jobs still unfinished at the deadline are rejected.
+   */
+  async close(timeoutMs = 30_000): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    const drained = new Promise<void>((resolve) => {
+      if (this.idle()) resolve();
+      else this.drainWaiters.push(resolve);
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); });
+    await Promise.race([drained, deadline]);
+    clearTimeout(timer);
+    const stopped = new ServerError('PoolClosed', 'the server shut down before this request finished');
+    for (const job of this.queue.splice(0)) this.settle(job, stopped);
+    // A run in progress cannot be interrupted (terminating a thread inside native session.run() aborts the process),
+    // so wait for those to come back before stopping the threads.
+    if (!this.idle()) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+    await Promise.all(this.slots.map(async (s) => {
+      s.state = 'dead';
+      await s.worker.terminate();
+    }));
+  }
+
+  /**
+   * Makes one worker fail as an uncaught error would (crash drill): work already sent to it fails with WorkerCrashed
+   * and the pool replaces it. Worker.terminate() is not used for this because terminating a thread inside a native
+   * session.run() aborts the whole process.
+   */
+  crashWorker(index: number): void {
+    const slot = this.slots[index];
+    if (!slot || slot.state === 'dead') throw new RangeError(`no live worker ${index}`);
+    slot.worker.postMessage({ type: 'crash' } satisfies ToWorker);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+
+  private spawn(index: number): Promise<void> {
+    const worker = new Worker(WORKER_ENTRY, {
+      workerData: { index, models: this.models, intraOpThreads: this.intraOpThreads },
+      name: `inference-${index}`,
+    });
+    const slot: Slot = { index, worker, state: 'loading', loaded: new Set(), failed: new Map(), job: null, lastError: null };
+    this.slots[index] = slot;
+    return new Promise<void>((loaded) => {
+      worker.on('message', (msg: FromWorker) => {
+        if (msg.type === 'loaded') {
+          for (const m of msg.models) {
+            if (m.ok) slot.loaded.add(m.name);
+            else {
+              slot.failed.set(m.name, `${m.error.name}: ${m.error.message}`);
+              this.log.error('model failed to load', { worker: index, model: m.name, error: m.error.message });
+            }
+          }
+          this.log.debug('worker loaded', { worker: index, models: msg.models.map((m) => (m.ok ? `${m.name} ${m.loadMs.toFixed(0)}ms` : `${m.name} failed`)) });
+          if (slot.state === 'loading') slot.state = 'idle';
+          loaded();
+          this.dispatch();
+        } else this.finish(slot, msg);
+      });
+      worker.on('error', (err) => {
+        slot.lastError = `${err.name}: ${err.message}`;
+        this.log.error('inference worker error', { worker: index, error: err.message });
+      });
+      worker.on('exit', (code) => {
+        loaded();
+        if (this.slots[index] !== slot) return;
+        this.onExit(slot, code);
+      });
+    });
+  }
+
+  private onExit(slot: Slot, code: number): void {
+    const wasDead = slot.state === 'dead';
+    slot.state = 'dead';
+    if (this.closing || wasDead) return;
+    const reason = slot.lastError ?? `exit code ${code}`;
+    this.log.error('inference worker stopped', { worker: slot.index, reason });
+    if (slot.job) {
+      const job = slot.job;
+      slot.job = null;
+      this.settle(job, new ServerError('WorkerCrashed',
+        `the inference worker running ${job.model} stopped unexpectedly (${reason}); the request was not completed, retry it`));
+    }
+    const now = Date.now();
+    while (this.restarts.length && now - this.restarts[0] > RESTART_WINDOW_MS) this.restarts.shift();
+    if (this.restarts.length >= MAX_RESTARTS) {
+      this.log.error('inference workers keep stopping; not restarting', { worker: slot.index, restarts: this.restarts.length });
+      this.failStranded();
+      return;
+    }
+    this.restarts.push(now);
+    void this.spawn(slot.index);
+  }
+
+  /** Queued jobs that no live worker can ever run are rejected rather than left hanging. */
+  private failStranded(): void {
+    if (this.slots.some((s) => s.state !== 'dead')) return;
+    for (const job of this.queue.splice(0)) {
+      this.settle(job, new ServerError('PoolUnavailable', 'no inference worker is running; the server needs a restart'));
+    }
+  }
+
+  private unavailableReason(model: string): string | null {
+    const live = this.slots.filter((s) => s.state !== 'dead');
+    if (live.length === 0) return 'no inference worker is running; the server needs a restart';
+    if (live.some((s) => s.state === 'loading' || s.loaded.has(model))) return null;
+    const failure = live.map((s) => s.failed.get(model)).find((e) => e !== undefined);
+    return `model ${model} failed to load${failure ? `: ${failure}` : ''}`;
+  }
+
+  private dispatch(): void {
+    for (let qi = 0; qi < this.queue.length;) {
+      const job = this.queue[qi];
+      const slot = this.slots.find((s) => s.state === 'idle' && s.loaded.has(job.model));
+      if (!slot) {
+        const reason = this.unavailableReason(job.model);
+        if (reason) {
+          this.queue.splice(qi, 1);
+          this.settle(job, new ServerError('ModelUnavailable', reason));
+          continue;
+        }
+        qi++;
+        continue;
+      }
+      this.queue.splice(qi, 1);
+      const book = this.books.get(job.model)!;
+      book.queued--;
+      book.inFlight++;
+      job.startedAt = performance.now();
+      slot.state = 'busy';
+      slot.job = job;
+      const message: ToWorker = { type: 'run', id: job.id, model: job.model, inputs: job.inputs, outputs: job.outputs };
+      try {
+        slot.worker.postMessage(message, transferList(job.inputs));
+      } catch {
+        // Some buffers (e.g. Node's shared Buffer pool) cannot be transferred: fall back to copying.
+        slot.worker.postMessage(message);
+      }
+      job.inputs = {};
+    }
+  }
+
+  private finish(slot: Slot, msg: Exclude<FromWorker, { type: 'loaded' }>): void {
+    const job = slot.job;
+    if (!job || job.id !== msg.id) {
+      this.log.warn('worker answered a job it was not running', { worker: slot.index, id: msg.id });
+      return;
+    }
+    slot.job = null;
+    if (slot.state === 'busy') slot.state = 'idle';
+    if (msg.type === 'result') {
+      const now = performance.now();
+      this.books.get(job.model)!.latency.record(job.bucket, msg.runMs);
+      this.settle(job, null, {
+        outputs: msg.outputs, queueMs: job.startedAt - job.enqueuedAt, runMs: msg.runMs, totalMs: now - job.enqueuedAt,
+      });
+    } else {
+      this.settle(job, toServerError(msg.error));
+    }
+    this.dispatch();
+  }
+
+  private settle(job: Job, error: Error | null, result?: RunResult): void {
+    if (job.startedAt < 0) return; // already settled
+    const book = this.books.get(job.model)!;
+    if (job.startedAt > 0) book.inFlight--;
+    else book.queued--;
+    job.startedAt = -1;
+    if (error) job.reject(error);
+    else job.resolve(result!);
+    if (this.closing && this.idle()) for (const w of this.drainWaiters.splice(0)) w();
+  }
+
+  private idle(): boolean {
+    return this.queue.length === 0 && this.slots.every((s) => s.job === null);
+  }
+}
+
+function toServerError(e: SerializedError): ServerError {
+  return new ServerError(e.name === 'ModelUnavailable' ? 'ModelUnavailable' : 'InferenceFailed',
+    e.name === 'ModelUnavailable' ? e.message : `the model rejected the input: ${e.message}`);
+}
+
+function transferList(tensors: TensorMap): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const t of Object.values(tensors)) if (t.data.buffer instanceof ArrayBuffer) buffers.add(t.data.buffer);
+  return [...buffers];
+}

@@ -1,0 +1,5 @@
+// Worker entry: the pool is TypeScript run through tsx, so register tsx's loader in this thread before loading it.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('./session-worker.ts');
