@@ -1,0 +1,43 @@
+import * as Comlink from 'comlink';
+import type { DeviceOcrOptions, DeviceOcrResult, LoadInfo, LoadOptions, LoadProgress, OcrWorkerApi } from '../worker/api';
+
+/**
+ * The page's handle on the OCR worker. Terminating the worker is the only way to give its WASM memory back,
+ * and to change the thread count or backend, so `restart` does exactly that.
+ */
+export class DeviceOcr {
+  private worker: Worker | undefined;
+  private api: Comlink.Remote<OcrWorkerApi> | undefined;
+  private loadInfo: LoadInfo | undefined;
+
+  get info(): LoadInfo | undefined {
+    return this.loadInfo;
+  }
+
+  async load(options: LoadOptions = {}, onProgress?: (progress: LoadProgress) => void): Promise<LoadInfo> {
+    const api = this.remote();
+    this.loadInfo = await api.load(options, onProgress ? Comlink.proxy(onProgress) : undefined);
+    return this.loadInfo;
+  }
+
+  ocr(image: Blob, options: DeviceOcrOptions = {}): Promise<DeviceOcrResult> {
+    return this.remote().ocr(image, options);
+  }
+
+  /** Ends the worker and frees everything it held; the next call starts a fresh one. */
+  terminate(): void {
+    this.api?.[Comlink.releaseProxy]();
+    this.worker?.terminate();
+    this.worker = undefined;
+    this.api = undefined;
+    this.loadInfo = undefined;
+  }
+
+  private remote(): Comlink.Remote<OcrWorkerApi> {
+    if (!this.api) {
+      this.worker = new Worker(new URL('../worker/ocr.worker.ts', import.meta.url), { type: 'module', name: 'tandem-ocr' });
+      this.api = Comlink.wrap<OcrWorkerApi>(this.worker);
+    }
+    return this.api;
+  }
+}

@@ -1,0 +1,83 @@
+import type { OcrResponse, StatusResponse } from '../../core/protocol/v1';
+import { BUDGET_HEADER } from '../../core/protocol/v1';
+import { codedError, messageOf } from '../coded-error';
+import { parseServerTiming } from './server-timing';
+
+export interface EdgeOcrOptions {
+  /** Edge origin; defaults to the page's own origin. */
+  baseUrl?: string;
+  /** Remaining latency budget sent to the server, which may refuse work it cannot finish in time. */
+  budgetMs?: number;
+  /** Client-side deadline for the whole round trip. */
+  timeoutMs?: number;
+  maxSide?: number;
+  useCls?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface EdgeOcrResult {
+  response: OcrResponse;
+  /** Server-Timing stages in milliseconds (decode, det, postprocess, cls, rec, total, ...). */
+  serverTiming: Record<string, number>;
+  /** Wall time from request start to parsed body, as seen by the page. */
+  roundTripMs: number;
+  uploadBytes: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** POST /v1/ocr with the image bytes as the body. Errors carry EdgeUnreachable, EdgeTimeout, EdgeRejected (4xx) or EdgeFailed (5xx) in `name`. */
+export async function edgeOcr(image: Blob, options: EdgeOcrOptions = {}): Promise<EdgeOcrResult> {
+  const url = new URL('/v1/ocr', options.baseUrl ?? globalThis.location.origin);
+  if (options.maxSide !== undefined) url.searchParams.set('maxSide', String(options.maxSide));
+  if (options.useCls !== undefined) url.searchParams.set('cls', options.useCls ? '1' : '0');
+  const headers: Record<string, string> = { 'content-type': image.type || 'application/octet-stream' };
+  if (options.budgetMs !== undefined) headers[BUDGET_HEADER] = String(Math.max(0, Math.round(options.budgetMs)));
+
+  const started = performance.now();
+  const response = await send(url, { method: 'POST', body: image, headers }, options);
+  if (!response.ok) throw await replyError(response);
+  const body = (await response.json()) as OcrResponse;
+  return {
+    response: body,
+    serverTiming: parseServerTiming(response.headers.get('server-timing')),
+    roundTripMs: performance.now() - started,
+    uploadBytes: image.size,
+  };
+}
+
+/** GET /v1/status with a short deadline: the cheapest way to learn whether the edge answers at all. */
+export async function edgeStatus(options: Pick<EdgeOcrOptions, 'baseUrl' | 'timeoutMs' | 'signal'> = {}): Promise<StatusResponse> {
+  const url = new URL('/v1/status', options.baseUrl ?? globalThis.location.origin);
+  const response = await send(url, { cache: 'no-store' }, { timeoutMs: 2_000, ...options });
+  if (!response.ok) throw await replyError(response);
+  return (await response.json()) as StatusResponse;
+}
+
+async function send(url: URL, init: RequestInit, options: Pick<EdgeOcrOptions, 'timeoutMs' | 'signal'>): Promise<Response> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  try {
+    return await fetch(url, { ...init, signal });
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    if (timeout.aborted) {
+      throw codedError('EdgeTimeout', `The edge server did not answer ${url.pathname} within ${timeoutMs} ms.`, error);
+    }
+    throw codedError('EdgeUnreachable', `Cannot reach the edge server at ${url.origin} (${messageOf(error)}).`, error);
+  }
+}
+
+async function replyError(response: Response): Promise<Error> {
+  let detail = response.statusText;
+  try {
+    const body = (await response.json()) as { error?: unknown };
+    if (typeof body?.error === 'string') detail = body.error;
+  } catch {
+    // Not JSON (e.g. a proxy's HTML page); the status line is all there is.
+  }
+  // 4xx: this request is at fault (retrying elsewhere won't help); 5xx: the server is (another placement may).
+  const code = response.status < 500 ? 'EdgeRejected' : 'EdgeFailed';
+  return codedError(code, `The edge server answered ${response.status}: ${detail}`);
+}

@@ -1,0 +1,55 @@
+/** The worker's comlink surface, shared by the worker (implementation) and the page (typed proxy). Types only. */
+import type { FloatTensor, OcrResult } from '../../core/ocr/types';
+
+export type BackendChoice = 'auto' | 'wasm' | 'webgpu';
+export type Backend = 'wasm' | 'webgpu';
+
+export interface LoadOptions {
+  /** 'auto': WebGPU when a hardware adapter exists and the sessions create on it, else WASM. */
+  backend?: BackendChoice;
+  /** WASM threads; defaults to min(4, cores) when cross-origin isolated, else 1. Fixed for the worker's lifetime. */
+  threads?: number;
+  /** Where manifest.json and the model files are served; defaults to /models/ on this origin. */
+  modelsBaseUrl?: string;
+}
+
+export interface LoadProgress {
+  loaded: number;
+  total: number;
+  file: string;
+}
+
+export interface LoadInfo {
+  backend: Backend;
+  threads: number;
+  crossOriginIsolated: boolean;
+  /** Why WebGPU was not used, when it was considered. */
+  webgpuSkipped?: string;
+  models: { name: string; version: string; variant: string }[];
+  /** Where the model bytes came from this time. */
+  modelSource: 'network' | 'cache' | 'offline';
+  downloadedBytes: number;
+  timings: { modelsMs: number; sessionsMs: number };
+}
+
+export interface DeviceOcrOptions {
+  maxSide?: number;
+  useCls?: boolean;
+}
+
+export interface DeviceOcrResult extends OcrResult {
+  device: {
+    backend: Backend;
+    threads: number;
+    /** createImageBitmap + canvas readback, before the pipeline's own stages. */
+    decodeMs: number;
+  };
+}
+
+export interface OcrWorkerApi {
+  load(options?: LoadOptions, onProgress?: (progress: LoadProgress) => void): Promise<LoadInfo>;
+  ocr(image: Blob, options?: DeviceOcrOptions): Promise<DeviceOcrResult>;
+  /** One raw inference on a manifest model; the input buffer is moved, not copied. */
+  run(modelName: string, input: FloatTensor): Promise<FloatTensor>;
+  release(): Promise<void>;
+}

@@ -1,0 +1,42 @@
+import type { RgbaImage } from '../../core/ocr/types';
+import { codedError, messageOf } from '../coded-error';
+
+export interface DecodedImage {
+  rgba: RgbaImage;
+  /** Decoded size divided by the original size (1 unless the photo was larger than `maxSide`). */
+  scale: number;
+  original: { width: number; height: number };
+}
+
+/**
+ * Decodes a photo to RGBA pixels off the main thread. Very large photos are scaled down while decoding,
+ * which bounds memory (a 48 MP photo would otherwise need 190 MB of RGBA).
+ */
+export async function decodeImage(blob: Blob, maxSide: number): Promise<DecodedImage> {
+  let probe: ImageBitmap;
+  try {
+    probe = await createImageBitmap(blob, { imageOrientation: 'from-image' });
+  } catch (error) {
+    throw codedError(
+      'ImageUndecodable',
+      `This file (${blob.type || 'unknown type'}, ${blob.size} bytes) is not an image the browser can decode: ${messageOf(error)}. Use JPEG, PNG or WebP.`,
+      error,
+    );
+  }
+  const original = { width: probe.width, height: probe.height };
+  const scale = Math.min(1, maxSide / Math.max(original.width, original.height));
+  const width = Math.max(1, Math.round(original.width * scale));
+  const height = Math.max(1, Math.round(original.height * scale));
+  let bitmap = probe;
+  if (scale < 1) {
+    probe.close();
+    bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image', resizeWidth: width, resizeHeight: height, resizeQuality: 'high' });
+  }
+  const canvas = new OffscreenCanvas(width, height);
+  const context = canvas.getContext('2d', { willReadFrequently: true });
+  if (!context) throw codedError('CanvasUnavailable', 'This browser cannot read image pixels in a worker (no OffscreenCanvas 2D).');
+  context.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  const { data } = context.getImageData(0, 0, width, height);
+  return { rgba: { data, width, height }, scale, original };
+}

@@ -1,0 +1,117 @@
+/**
+ * The device side of Tandem: owns onnxruntime-web (nothing else imports it), reads models from
+ * IndexedDB, decodes photos and runs the shared OCR pipeline. Exposed to the page with comlink.
+ */
+import * as Comlink from 'comlink';
+import type { Manifest } from '../../core/models/manifest';
+import { createOcrPipeline, pipelineConfigFromManifest } from '../../core/ocr';
+import type { OcrPipeline } from '../../core/ocr';
+import type { FloatTensor, OcrResult, Point } from '../../core/ocr/types';
+import { codedError } from '../coded-error';
+import { ModelStore } from '../model-store';
+import type { DeviceOcrOptions, DeviceOcrResult, LoadInfo, LoadOptions, LoadProgress, OcrWorkerApi } from './api';
+import { defaultThreads, startSessions } from './backend';
+import { decodeImage } from './decode';
+import type { SessionSet } from './sessions';
+
+/** Longest side photos are decoded at; detection runs smaller anyway, recognition crops stay sharp. */
+const DECODE_MAX_SIDE = 4096;
+
+interface Loaded {
+  info: LoadInfo;
+  sessions: SessionSet;
+  pipeline: OcrPipeline;
+}
+
+let loading: { key: string; promise: Promise<Loaded> } | undefined;
+
+async function startup(options: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<Loaded> {
+  const started = performance.now();
+  const store = await ModelStore.open({ modelsBaseUrl: options.modelsBaseUrl });
+  try {
+    const ensured = await store.ensure(onProgress);
+    const dictionary = await readDictionary(store, ensured.manifest);
+    const modelsDone = performance.now();
+    const threads = options.threads ?? defaultThreads();
+    const { sessions, webgpuSkipped } = await startSessions(options.backend ?? 'auto', threads, ensured.manifest, store);
+    const config = pipelineConfigFromManifest(ensured.manifest, dictionary);
+    const pipeline = createOcrPipeline(config, (role, input) => sessions.run(config.models[role], input), () => performance.now());
+    const info: LoadInfo = {
+      backend: sessions.backend,
+      threads: sessions.backend === 'wasm' ? threads : 1,
+      crossOriginIsolated: self.crossOriginIsolated,
+      webgpuSkipped,
+      models: ensured.manifest.models.map(({ name, version, variant }) => ({ name, version, variant })),
+      modelSource: ensured.source,
+      downloadedBytes: ensured.downloadedBytes,
+      timings: { modelsMs: modelsDone - started, sessionsMs: performance.now() - modelsDone },
+    };
+    return { info, sessions, pipeline };
+  } finally {
+    store.close();
+  }
+}
+
+async function readDictionary(store: ModelStore, manifest: Manifest): Promise<string> {
+  const owner = manifest.models.find((m) => m.assets.dictionary);
+  if (!owner) throw codedError('ManifestInvalid', 'The model manifest lists no recogniser dictionary (assets.dictionary).');
+  return store.readText(owner.assets.dictionary!.sha256);
+}
+
+async function loaded(): Promise<Loaded> {
+  if (!loading) throw codedError('NotLoaded', 'Models are not loaded yet: call load() first.');
+  return loading.promise;
+}
+
+function scaleBack(result: OcrResult, scale: number, original: { width: number; height: number }): OcrResult {
+  if (scale === 1) return result;
+  const up = (p: Point): Point => [p[0] / scale, p[1] / scale];
+  return {
+    ...result,
+    image: original,
+    lines: result.lines.map((line) => ({ ...line, box: [up(line.box[0]), up(line.box[1]), up(line.box[2]), up(line.box[3])] })),
+  };
+}
+
+const api: OcrWorkerApi = {
+  load(options = {}, onProgress) {
+    const key = JSON.stringify([options.backend ?? 'auto', options.threads ?? defaultThreads(), options.modelsBaseUrl ?? '']);
+    if (loading) {
+      if (loading.key === key) return loading.promise.then((l) => l.info);
+      // ORT fixes its thread pool and runtime build at first use; a different choice needs a fresh worker.
+      return Promise.reject(codedError('ReloadNeeded', 'This worker already runs other load options; start a new worker to change them.'));
+    }
+    const promise = startup(options, onProgress);
+    loading = { key, promise };
+    // A failed load must not stick: the next call retries (e.g. after coming back online).
+    promise.catch(() => {
+      if (loading?.promise === promise) loading = undefined;
+    });
+    return promise.then((l) => l.info);
+  },
+
+  async ocr(image: Blob, options: DeviceOcrOptions = {}): Promise<DeviceOcrResult> {
+    const { pipeline, info } = await loaded();
+    const decodeStarted = performance.now();
+    const decoded = await decodeImage(image, DECODE_MAX_SIDE);
+    const decodeMs = performance.now() - decodeStarted;
+    const result = scaleBack(await pipeline.run(decoded.rgba, options), decoded.scale, decoded.original);
+    return { ...result, device: { backend: info.backend, threads: info.threads, decodeMs } };
+  },
+
+  async run(modelName: string, input: FloatTensor): Promise<FloatTensor> {
+    const { sessions } = await loaded();
+    const output = await sessions.run(modelName, input);
+    return Comlink.transfer(output, [output.data.buffer]);
+  },
+
+  async release(): Promise<void> {
+    const current = loading;
+    loading = undefined;
+    if (current) await (await current.promise.catch(() => undefined))?.sessions.release();
+  },
+};
+
+// onnxruntime starts its WASM threads as module workers of the chunk that holds it, and that chunk imports
+// shared bundler helpers from this entry, so this module also runs in those threads: they must not answer comlink.
+if (!self.name.startsWith('em-pthread')) Comlink.expose(api);

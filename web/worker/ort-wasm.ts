@@ -1,0 +1,15 @@
+import * as ort from 'onnxruntime-web/wasm';
+// Resolved by the bundler to a file on our own origin (precached by the service worker), never a CDN.
+import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
+
+export type Ort = typeof ort;
+
+/** The CPU build (14 MB WASM): what most phones run. */
+export function wasmRuntime(threads: number): Ort {
+  ort.env.wasm.wasmPaths = { wasm: new URL(wasmUrl, self.location.href).href };
+  ort.env.wasm.numThreads = threads;
+  // Already inside a worker: ORT's own proxy worker would only add a hop.
+  ort.env.wasm.proxy = false;
+  ort.env.logLevel = 'error';
+  return ort;
+}
