@@ -82,7 +82,7 @@ export function cropQuad(image: RgbaImage, quad: [Point, Point, Point, Point]): 
       for (let k = 0; k < 4; k++) {
         const top = src[a + k] + (src[b + k] - src[a + k]) * fx;
         const bot = src[c + k] + (src[e + k] - src[c + k]) * fx;
-        out[o++] = top + (bot - top) * fy + 0.5;
+        out[o++] = top + (bot - top) * fy;
       }
     }
   }

@@ -37,7 +37,7 @@ export function resizeBilinear(src: RgbaImage, width: number, height: number): R
       for (let k = 0; k < 4; k++) {
         const top = s[a + k] + (s[b + k] - s[a + k]) * wx;
         const bot = s[c + k] + (s[d + k] - s[c + k]) * wx;
-        out[o++] = top + (bot - top) * wy + 0.5;
+        out[o++] = top + (bot - top) * wy;
       }
     }
   }
