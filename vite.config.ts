@@ -57,8 +57,9 @@ export default defineConfig({
         cleanupOutdatedCaches: true,
         runtimeCaching: [
           {
+            // Serialised into sw.js on its own: it may not refer to anything outside itself.
             urlPattern: ({ url, sameOrigin }) =>
-              sameOrigin && !NETWORK_ONLY.test(url.pathname) && /\.(wasm|mjs|js)$/.test(url.pathname),
+              sameOrigin && !/^\/(v1|v2|models)\//.test(url.pathname) && /\.(wasm|js)$/.test(url.pathname),
             handler: 'CacheFirst',
             options: {
               cacheName: 'tandem-large-assets',

@@ -72,6 +72,7 @@ function renderStatus(): void {
 function renderBackend(info: LoadInfo | undefined, note?: string): void {
   ui.backend.dataset.backend = info?.backend ?? '';
   ui.backend.dataset.threads = info ? String(info.threads) : '';
+  ui.backend.dataset.modelSource = info?.modelSource ?? '';
   ui.backend.textContent = info
     ? `${info.backend}${info.backend === 'wasm' ? ` · ${info.threads} thread${info.threads === 1 ? '' : 's'}` : ''}` +
       (info.webgpuSkipped ? ` (WebGPU not used: ${info.webgpuSkipped})` : '')

@@ -1,0 +1,23 @@
+import { expect, test } from '@playwright/test';
+import { readText, waitForServiceWorker } from './support/app';
+import { fixtureImage } from './support/fixtures';
+
+const LINES = ['No network needed', 'Second visit'];
+
+test('after one online visit, OCR keeps working on the device with the network gone', async ({ page, context }, testInfo) => {
+  const image = await fixtureImage(testInfo, 'offline', LINES);
+  await page.goto('/');
+  await waitForServiceWorker(page);
+  // First use downloads the models into IndexedDB.
+  expect((await readText(page, image, 'device')).lines).toEqual(LINES);
+
+  await context.setOffline(true);
+  await page.reload();
+  await expect(page.locator('#status')).toHaveAttribute('data-online', 'false');
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+
+  const offline = await readText(page, image, 'auto');
+  expect(offline.target).toBe('device');
+  expect(offline.reason).toBe('offline');
+  expect(offline.lines).toEqual(LINES);
+});

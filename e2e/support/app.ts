@@ -1,0 +1,42 @@
+import { expect } from '@playwright/test';
+import type { Page } from '@playwright/test';
+
+export type Mode = 'device' | 'edge' | 'auto';
+
+export interface ReadResult {
+  lines: string[];
+  target: string | undefined;
+  reason: string | undefined;
+  /** Milliseconds per stage as shown in #timings. */
+  stages: Record<string, number>;
+}
+
+/** Chooses the image, picks the mode, presses Run and waits for the app to finish; a shown error fails the test with its text. */
+export async function readText(page: Page, imagePath: string, mode: Mode): Promise<ReadResult> {
+  await page.locator('#file').setInputFiles(imagePath);
+  await page.locator('#mode').selectOption(mode);
+  await expect(page.locator('#run')).toBeEnabled();
+  await page.locator('#run').click();
+  await expect(page.locator('body')).not.toHaveAttribute('data-state', 'running');
+  const state = await page.locator('body').getAttribute('data-state');
+  if (state !== 'done') throw new Error(`OCR on ${mode} ended in state ${state}: ${await page.locator('#error').textContent()}`);
+  const where = page.locator('#where');
+  const stages: Record<string, number> = {};
+  for (const row of await page.locator('#timings tr[data-stage]').all()) {
+    stages[(await row.getAttribute('data-stage'))!] = Number(await row.getAttribute('data-ms'));
+  }
+  return {
+    lines: await page.locator('#lines li .text').allTextContents(),
+    target: (await where.getAttribute('data-target')) ?? undefined,
+    reason: (await where.getAttribute('data-reason')) ?? undefined,
+    stages,
+  };
+}
+
+/** Resolves once a service worker controls the page, i.e. the app shell and runtime are precached. */
+export async function waitForServiceWorker(page: Page): Promise<void> {
+  await page.waitForFunction(async () => {
+    await navigator.serviceWorker.ready;
+    return navigator.serviceWorker.controller !== null;
+  });
+}
