@@ -9,6 +9,7 @@ const STATUS: Record<string, number> = {
   UnknownOutput: 400,
   InvalidQuery: 400,
   ImageCorrupt: 400,
+  OcrBadImage: 400,
   NotFound: 404,
   UnknownModel: 404,
   UnknownVersion: 404,

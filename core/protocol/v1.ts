@@ -41,4 +41,6 @@ export interface StatusResponse {
 /** Every error body, on every route. */
 export interface ErrorBody {
   error: string;
+  /** Machine-readable error code (e.g. "UnknownModel", "ImageCorrupt"), the same as `error.name` on the server. */
+  code?: string;
 }

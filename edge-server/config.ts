@@ -1,0 +1,91 @@
+/** Server settings, read from the environment once at startup and validated as a whole. */
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LOG_LEVELS, type LogLevel } from './log';
+
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export interface EdgeConfig {
+  port: number;
+  host: string;
+  /** Model repository (manifest.json + <model>/<version>/...). */
+  modelDir: string;
+  /** Built web app (vite output); may not exist, then / answers 503. */
+  staticDir: string;
+  maxBodyBytes: number;
+  maxImagePixels: number;
+  poolWorkers: number;
+  intraOpThreads: number;
+  logLevel: LogLevel;
+  /** How long shutdown waits for requests in progress. */
+  shutdownTimeoutMs: number;
+}
+
+/**
+ * Pool shape measured on the 2-core reference machine with 2 concurrent /v1/ocr clients
+ * (edge-server/README.md, "Pool settings"): one worker with 2 intra-op threads beat two single-thread workers.
+ */
+export const DEFAULTS = {
+  PORT: 8787,
+  HOST: '0.0.0.0',
+  MODEL_DIR: 'models/repository',
+  STATIC_DIR: 'dist',
+  MAX_BODY_BYTES: 20 * 1024 * 1024,
+  MAX_IMAGE_PIXELS: 40_000_000,
+  POOL_WORKERS: 1,
+  ORT_INTRA_OP_THREADS: 2,
+  LOG_LEVEL: 'info' as LogLevel,
+  SHUTDOWN_TIMEOUT_MS: 10_000,
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Parses every setting and reports all problems at once, naming the variable and what it accepts. */
+export function parseConfig(env: Env = process.env): EdgeConfig {
+  const problems: string[] = [];
+  const int = (name: keyof typeof DEFAULTS, min: number, max: number): number => {
+    const raw = env[name]?.trim();
+    const fallback = DEFAULTS[name] as number;
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw.replace(/_/g, ''));
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name}=${JSON.stringify(raw)} must be an integer from ${min} to ${max} (default ${fallback})`);
+      return fallback;
+    }
+    return value;
+  };
+  const dir = (name: 'MODEL_DIR' | 'STATIC_DIR'): string => {
+    const raw = env[name]?.trim();
+    // Defaults are relative to the checkout, values given by the operator relative to where they started the server.
+    if (!raw) return resolve(REPO_ROOT, DEFAULTS[name]);
+    return isAbsolute(raw) ? raw : resolve(process.cwd(), raw);
+  };
+
+  const logRaw = (env.LOG_LEVEL ?? env.LOG)?.trim().toLowerCase();
+  let logLevel = DEFAULTS.LOG_LEVEL;
+  if (logRaw) {
+    if ((LOG_LEVELS as readonly string[]).includes(logRaw)) logLevel = logRaw as LogLevel;
+    else problems.push(`LOG_LEVEL=${JSON.stringify(logRaw)} must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const host = env.HOST?.trim() || DEFAULTS.HOST;
+  if (/\s|\//.test(host)) problems.push(`HOST=${JSON.stringify(host)} must be a host name or IP address`);
+
+  const config: EdgeConfig = {
+    port: int('PORT', 0, 65535),
+    host,
+    modelDir: dir('MODEL_DIR'),
+    staticDir: dir('STATIC_DIR'),
+    maxBodyBytes: int('MAX_BODY_BYTES', 1024, 1024 * 1024 * 1024),
+    maxImagePixels: int('MAX_IMAGE_PIXELS', 1, 1_000_000_000),
+    poolWorkers: int('POOL_WORKERS', 1, 64),
+    intraOpThreads: int('ORT_INTRA_OP_THREADS', 1, 64),
+    logLevel,
+    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 0, 600_000),
+  };
+  if (problems.length) throw new ConfigError(`invalid server settings:\n  ${problems.join('\n  ')}`);
+  return config;
+}

@@ -1,0 +1,53 @@
+/** Whole-image OCR on the edge: the shared core/ocr pipeline with its inference running on the session pool. */
+import { readFileSync } from 'node:fs';
+import { createOcrPipeline, pipelineConfigFromManifest, type PipelineConfig, type RunOptions } from '../core/ocr';
+import type { FloatTensor, InferFn, OcrResult, OcrRole, RgbaImage } from '../core/ocr/types';
+import { ServerError } from './errors';
+import type { ModelRepository } from './model-repository';
+import type { SessionPool } from './runtime/pool';
+
+export interface OcrRun {
+  result: OcrResult;
+  /** Time this request's model runs spent waiting for a free worker. */
+  queueMs: number;
+}
+
+export interface OcrService {
+  readonly config: PipelineConfig;
+  run(image: RgbaImage, options: RunOptions): Promise<OcrRun>;
+}
+
+export function createOcrService(repo: ModelRepository, pool: SessionPool, now: () => number = () => performance.now()): OcrService {
+  const recName = repo.manifest.models.find((m) => m.task === 'text-recognition' && m.assets.dictionary)?.name;
+  const dictionary = recName ? repo.models.get(recName)!.assets.dictionary : undefined;
+  if (!dictionary) throw new ServerError('ModelUnavailable', 'the manifest has no recogniser with a dictionary asset; rebuild with "npm run models"');
+  const config = pipelineConfigFromManifest(repo.manifest, readFileSync(repo.files.get(dictionary.path)!.absolutePath, 'utf8'),
+    { models: { rec: recName } });
+  const io = {} as Record<OcrRole, { input: string; output: string }>;
+  for (const role of ['det', 'cls', 'rec'] as const) {
+    const m = repo.models.get(config.models[role])!;
+    io[role] = { input: m.inputs[0].name, output: m.outputs[0].name };
+  }
+
+  return {
+    config,
+    async run(image, options) {
+      let queueMs = 0;
+      // The pool takes ownership of each input tensor (its buffer is transferred to a worker); the pipeline
+      // does not read a tensor after handing it to infer.
+      const infer: InferFn = async (role, tensor) => {
+        const { input, output } = io[role];
+        const r = await pool.run(config.models[role], { [input]: { datatype: 'FP32', dims: tensor.dims, data: tensor.data } }, { outputs: [output] });
+        queueMs += r.queueMs;
+        const out = r.outputs[output];
+        if (!(out?.data instanceof Float32Array)) {
+          throw new ServerError('InferenceFailed', `${config.models[role]} returned no FP32 ${output} output`);
+        }
+        const result: FloatTensor = { data: out.data, dims: out.dims };
+        return result;
+      };
+      const result = await createOcrPipeline(config, infer, now).run(image, options);
+      return { result, queueMs };
+    },
+  };
+}

@@ -1,0 +1,74 @@
+/** POST /v1/ocr: image bytes in, recognised lines out, with per-stage Server-Timing. */
+import { Hono } from 'hono';
+import { BUDGET_HEADER, type OcrResponse } from '../../core/protocol/v1';
+import { ServerError } from '../errors';
+import { limitBody, mediaType } from '../http';
+import { decodeImage } from '../image-decode';
+import type { AppDeps } from '../app';
+
+const ACCEPTED_TYPES = new Set(['', 'image/jpeg', 'image/jpg', 'image/png', 'image/webp', 'application/octet-stream']);
+const MIN_SIDE = 32;
+const MAX_SIDE = 4096;
+
+export function v1OcrRoutes(deps: AppDeps): Hono {
+  const app = new Hono();
+  app.post('/ocr', limitBody(deps.config.maxBodyBytes), async (c) => {
+    const t0 = performance.now();
+    const type = mediaType(c);
+    if (!ACCEPTED_TYPES.has(type)) {
+      throw new ServerError('UnsupportedMediaType', `Content-Type ${type} is not accepted; send the image bytes as image/jpeg, image/png or image/webp`);
+    }
+    const options = parseOptions(c.req.query('maxSide'), c.req.query('cls'));
+    parseBudget(c.req.header(BUDGET_HEADER));
+
+    const body = new Uint8Array(await c.req.arrayBuffer());
+    const t1 = performance.now();
+    const { rgba } = await decodeImage(body, deps.config.maxImagePixels);
+    const decodeMs = performance.now() - t1;
+    const { result, queueMs } = await deps.ocr.run(rgba, options);
+    const total = performance.now() - t0;
+    const reply: OcrResponse = {
+      ...result,
+      server: { decode: round(decodeMs), queue: round(queueMs), total: round(total) },
+      models: { ...deps.ocr.config.models },
+    };
+    const t = result.timings;
+    const timing = [
+      ['decode', decodeMs], ['preprocess', t.preprocess], ['det', t.det], ['postprocess', t.postprocess],
+      ['cls', t.cls], ['rec', t.rec], ['queue', queueMs], ['total', total],
+    ].map(([name, ms]) => `${name};dur=${(ms as number).toFixed(1)}`).join(', ');
+    c.header('Server-Timing', timing);
+    return c.json(reply);
+  });
+  return app;
+}
+
+function parseOptions(maxSide: string | undefined, cls: string | undefined): { maxSide?: number; useCls?: boolean } {
+  const options: { maxSide?: number; useCls?: boolean } = {};
+  if (maxSide !== undefined) {
+    const n = Number(maxSide);
+    if (!/^\d+$/.test(maxSide) || n < MIN_SIDE || n > MAX_SIDE) {
+      throw new ServerError('InvalidQuery', `maxSide=${JSON.stringify(maxSide)} must be an integer from ${MIN_SIDE} to ${MAX_SIDE}`);
+    }
+    options.maxSide = n;
+  }
+  if (cls !== undefined) {
+    if (!['0', '1', 'true', 'false'].includes(cls)) throw new ServerError('InvalidQuery', `cls=${JSON.stringify(cls)} must be 1 or 0`);
+    options.useCls = cls === '1' || cls === 'true';
+  }
+  return options;
+}
+
+/** The budget is accepted and checked; admission and scheduling by deadline are not implemented yet. */
+function parseBudget(raw: string | undefined): number | null {
+  if (raw === undefined) return null;
+  const ms = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(ms) || ms < 0) {
+    throw new ServerError('BadRequest', `${BUDGET_HEADER}: ${JSON.stringify(raw)} must be a non-negative number of milliseconds`);
+  }
+  return ms;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

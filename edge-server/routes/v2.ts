@@ -1,0 +1,103 @@
+/** Open Inference Protocol v2 (KServe/Triton REST): health, metadata, readiness and inference for manifest models. */
+import { Hono, type Context } from 'hono';
+import type { ManifestModel } from '../../core/models/manifest';
+import {
+  BINARY_TENSOR_EXTENSION, HEADER_LENGTH_HEADER,
+  type InferenceResponse, type ModelMetadataResponse, type ModelReadyResponse, type ServerMetadataResponse, type Tensor,
+} from '../../core/protocol/oip';
+import { binaryOutputSelector, decodeInferenceRequest, encodeInferenceResponse } from '../../core/protocol/oip-codec';
+import { ServerError } from '../errors';
+import { errorReply, limitBody, mediaType } from '../http';
+import { validateInferenceRequest } from '../oip-validate';
+import type { AppDeps } from '../app';
+
+const PLATFORM = 'onnxruntime_onnx';
+const JSON_TYPES = new Set(['', 'application/json']);
+const BINARY_TYPES = new Set(['application/octet-stream', 'application/vnd.sagemaker-triton.binary+json']);
+
+export function v2Routes(deps: AppDeps): Hono {
+  const { repo, pool } = deps;
+  const app = new Hono();
+
+  const model = (c: Context): ManifestModel => {
+    const name = c.req.param('name') ?? '';
+    const m = repo.models.get(name);
+    if (!m) {
+      throw new ServerError('UnknownModel', `unknown model ${JSON.stringify(name)}; this server has ${[...repo.models.keys()].join(', ')}`);
+    }
+    const version = c.req.param('version');
+    if (version !== undefined && version !== m.version) {
+      throw new ServerError('UnknownVersion', `model ${m.name} has no version ${JSON.stringify(version)}; available: ${m.version}`);
+    }
+    return m;
+  };
+
+  app.get('/health/live', (c) => c.json({ live: true }));
+  app.get('/health/ready', (c) => {
+    if (pool.isReady()) return c.json({ ready: true });
+    const waiting = pool.status().models.filter((m) => m.state !== 'ready').map((m) => `${m.name} ${m.state}`);
+    return errorReply(c, new ServerError('NotReady', `not ready: ${waiting.join(', ') || 'shutting down'}`));
+  });
+  app.get('/', (c) => c.json<ServerMetadataResponse>({ name: 'tandem-edge', version: deps.version, extensions: [BINARY_TENSOR_EXTENSION] }));
+
+  const metadata = (c: Context) => {
+    const m = model(c);
+    return c.json<ModelMetadataResponse>({
+      name: m.name,
+      versions: [m.version],
+      platform: PLATFORM,
+      inputs: m.inputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })),
+      outputs: m.outputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })),
+    });
+  };
+  const ready = (c: Context) => {
+    const m = model(c);
+    const isReady = pool.isModelReady(m.name);
+    if (!isReady) return errorReply(c, new ServerError('NotReady', `model ${m.name} is not ready`));
+    return c.json<ModelReadyResponse>({ name: m.name, ready: true });
+  };
+  const infer = async (c: Context) => {
+    const t0 = performance.now();
+    const m = model(c);
+    const headerLength = c.req.header(HEADER_LENGTH_HEADER);
+    const type = mediaType(c);
+    if (!JSON_TYPES.has(type) && !BINARY_TYPES.has(type)) {
+      throw new ServerError('UnsupportedMediaType',
+        `Content-Type ${type} is not accepted; send application/json, or application/octet-stream with ${HEADER_LENGTH_HEADER}`);
+    }
+    let h: number | null = null;
+    if (headerLength !== undefined) {
+      h = Number(headerLength);
+      if (!/^\d+$/.test(headerLength.trim())) {
+        throw new ServerError('BadRequest', `${HEADER_LENGTH_HEADER} must be a byte count, got ${JSON.stringify(headerLength)}`);
+      }
+    }
+    const body = new Uint8Array(await c.req.arrayBuffer());
+    const request = decodeInferenceRequest(body, h);
+    const { inputs, outputs } = validateInferenceRequest(m, request);
+    const run = await pool.run(m.name, inputs, { outputs });
+    const response: InferenceResponse = {
+      model_name: m.name,
+      model_version: m.version,
+      outputs: outputs.map((name): Tensor => {
+        const t = run.outputs[name];
+        return { name, datatype: t.datatype, shape: t.dims, data: t.data };
+      }),
+    };
+    if (request.id !== undefined) response.id = request.id;
+    const wire = encodeInferenceResponse(response, { binaryOutputs: binaryOutputSelector(request) });
+    const headers: Record<string, string> = {
+      'Content-Type': wire.contentType,
+      'Server-Timing': `queue;dur=${run.queueMs.toFixed(1)}, infer;dur=${run.runMs.toFixed(1)}, total;dur=${(performance.now() - t0).toFixed(1)}`,
+    };
+    if (wire.headerLength !== undefined) headers[HEADER_LENGTH_HEADER] = String(wire.headerLength);
+    return c.body(wire.body as string, 200, headers);
+  };
+
+  for (const prefix of ['/models/:name', '/models/:name/versions/:version']) {
+    app.get(prefix, metadata);
+    app.get(`${prefix}/ready`, ready);
+    app.post(`${prefix}/infer`, limitBody(deps.config.maxBodyBytes), infer);
+  }
+  return app;
+}
