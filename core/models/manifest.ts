@@ -39,6 +39,19 @@ export interface ManifestFile {
   sha256: string;
 }
 
+/** How a variant was made from another repository model (absent for models taken as published). */
+export interface ModelDerivation {
+  /** The model it was made from, by manifest name/version, and that file's sha256. */
+  from: { name: string; version: string; sha256: string };
+  method: 'weight-only-int8' | 'float16' | 'static-qdq-int8';
+  /** Repository-relative path of the code that made it. */
+  tool: string;
+  /** Method settings, as recorded by the tool (JSON values). */
+  params: Record<string, unknown>;
+  /** For methods that looked at data: what data and how ranges were taken from it. */
+  calibration?: { method: string; data: unknown };
+}
+
 export interface ManifestModel {
   name: string;
   version: string;
@@ -53,6 +66,7 @@ export interface ManifestModel {
   preprocess: Preprocess;
   source: { package: string; version: string; file: string; upstream: string };
   license: string;
+  derivation?: ModelDerivation;
 }
 
 export interface Manifest {

