@@ -1,0 +1,80 @@
+/** What decide() returns and what observe() is told afterwards. */
+import type { Plan } from './plan-space';
+import type { PredictedStage, Prediction } from './plans';
+import type { ConstraintCode, ReasonCode } from './reasons';
+import type { PolicyName } from './policies/policy';
+
+export interface Decision {
+  policy: PolicyName;
+  plan: Plan;
+  reason: ReasonCode;
+  /** Constraints that ruled out at least one plan for this request. */
+  constraints: ConstraintCode[];
+  atMs: number;
+  budgetMs: number;
+  /** True when the plan's p95 is within the budget. */
+  fits: boolean;
+  predicted: Prediction & { stages: PredictedStage[] };
+  /** The latency the policy itself expected (baselines use their own estimators); its prediction error is recorded. */
+  policyEstimateMs: number;
+  /** For a race: when to start the device run, from the start of the request. */
+  raceStartAtMs: number | null;
+  /** Device-only plan to switch to when the edge refuses or fails. */
+  fallback: { plan: Plan; expectedMs: number; p95Ms: number; accuracy: number } | null;
+  counts: { plans: number; eligible: number; fitting: number };
+  /** Estimates the prediction was made from (shown in the UI, used by observe()). */
+  inputs: DecisionInputs;
+}
+
+export interface DecisionInputs {
+  deviceRuntime: string;
+  edgeRuntime: string;
+  imagePixels: number;
+  imageBytes: number;
+  detPixels: number;
+  /** Bytes and pixels of what the plan uploads as the image (0 when it uploads none). */
+  uploadBytes: number;
+  uploadPixels: number;
+  lines: number;
+  rttMs: number;
+  upKbps: number;
+  downKbps: number;
+  bandwidthSource: 'samples' | 'netinfo' | 'prior';
+  queueMs: number;
+  edgeFailure: number;
+}
+
+export type DeviceStage = 'model-load' | 'decode' | 'reencode' | 'det-preprocess' | 'det' | 'det-head' | 'postprocess' | 'cls' | 'rec';
+export type EdgeStage = 'request' | 'decode' | 'det-preprocess' | 'det' | 'det-tail' | 'postprocess' | 'cls' | 'rec';
+
+/** What happened when a decision ran. Durations in ms; every field but the first three is optional. */
+export interface Outcome {
+  /** When the request finished (or failed). */
+  atMs: number;
+  ok: boolean;
+  /** From the start of the request to the result (or to the failure). */
+  totalMs: number;
+  failure?: 'refused' | 'timeout' | 'network' | 'error';
+  /** Which branch produced the result of a race or a fallback. */
+  winner?: 'edge' | 'device';
+  /** Text lines found. */
+  lines?: number;
+  /** Stages measured on the device. */
+  device?: Partial<Record<DeviceStage, number>>;
+  /** Lines recognised on the device (split recognition); defaults from the plan's share. */
+  deviceLines?: number;
+  edge?: {
+    /** Client-side time from sending the request to the end of the reply. */
+    elapsedMs: number;
+    uploadBytes: number;
+    downloadBytes?: number;
+    /** Server-side time including queue (OcrResponse.server.total). */
+    serverMs?: number;
+    queueMs?: number;
+    /** Server-Timing stages. */
+    stages?: Partial<Record<EdgeStage, number>>;
+    lines?: number;
+  };
+  /** Actual size of a re-encoded upload. */
+  reencodedBytes?: number;
+}

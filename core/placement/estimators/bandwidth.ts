@@ -1,0 +1,138 @@
+/**
+ * Link throughput in one direction, learnt from our own transfers.
+ * The centre is the harmonic mean of the recent samples (Jellyfish's per-client estimate: the harmonic mean is the
+ * mean of per-bit times, so it predicts transfer time without bias). The spread adapts to the error of that centre
+ * on each new sample (the error-based filter idea of Kim et al., kept in log space so it scales with the rate).
+ * Network Information readings are only a prior when no fresh sample exists.
+ */
+
+/** Mean absolute deviation → standard deviation for a normal variable. */
+const MAD_TO_SD = 1.2533;
+const ERR_GAIN = 0.25;
+/** Log-space spread assumed after a single sample. */
+const FIRST_SD_LN = 0.5;
+const MIN_SD_LN = 0.08;
+/** How much the log-space spread grows when the newest sample is as old as the window. */
+const AGE_SD_LN = 0.3;
+
+export interface BandwidthEstimate {
+  /** kbit/s, which is also bits per millisecond. */
+  kbps: number;
+  /** Standard deviation of ln(kbps). */
+  sdLn: number;
+  source: 'samples' | 'netinfo' | 'prior';
+  ageMs: number;
+  /** Samples inside the window. */
+  samples: number;
+}
+
+export interface BandwidthPrior {
+  kbps: number;
+  sdLn: number;
+}
+
+export class BandwidthEstimator {
+  private readonly kbps: Float64Array;
+  private readonly at: Float64Array;
+  private n = 0;
+  private head = 0;
+  devLn = NaN;
+  lastAtMs = -Infinity;
+
+  constructor(
+    readonly capacity = 16,
+    readonly windowMs = 30_000,
+  ) {
+    this.kbps = new Float64Array(capacity);
+    this.at = new Float64Array(capacity);
+  }
+
+  get size(): number {
+    return this.n;
+  }
+
+  /** One transfer: `bytes` moved in `ms` of pure transfer time (server time and round trip already removed). */
+  addTransfer(bytes: number, ms: number, atMs: number): boolean {
+    if (!(bytes > 0) || !(ms > 0) || !Number.isFinite(bytes / ms)) return false;
+    this.add((bytes * 8) / ms, atMs);
+    return true;
+  }
+
+  add(kbps: number, atMs: number): void {
+    if (!(kbps > 0) || !Number.isFinite(kbps)) return;
+    if (this.n > 0) {
+      const hm = this.harmonicMean(atMs);
+      if (hm > 0) {
+        const err = Math.abs(Math.log(kbps / hm));
+        this.devLn = Number.isNaN(this.devLn) ? err : this.devLn + ERR_GAIN * (err - this.devLn);
+      }
+    }
+    this.kbps[this.head] = kbps;
+    this.at[this.head] = atMs;
+    this.head = (this.head + 1) % this.capacity;
+    if (this.n < this.capacity) this.n++;
+    if (atMs > this.lastAtMs) this.lastAtMs = atMs;
+  }
+
+  reset(): void {
+    this.n = 0;
+    this.head = 0;
+    this.devLn = NaN;
+    this.lastAtMs = -Infinity;
+  }
+
+  /** Harmonic mean of the samples inside the window ending at `nowMs` (0 when none). */
+  harmonicMean(nowMs: number): number {
+    let inv = 0;
+    let k = 0;
+    const from = nowMs - this.windowMs;
+    for (let i = 0; i < this.n; i++) {
+      if (this.at[i] >= from) {
+        inv += 1 / this.kbps[i];
+        k++;
+      }
+    }
+    return k > 0 ? k / inv : 0;
+  }
+
+  private countFresh(nowMs: number): number {
+    let k = 0;
+    const from = nowMs - this.windowMs;
+    for (let i = 0; i < this.n; i++) if (this.at[i] >= from) k++;
+    return k;
+  }
+
+  /** Writes the estimate into `out`: fresh samples, else the NetInfo prior, else stale samples widened, else the prior. */
+  estimate(nowMs: number, netInfo: BandwidthPrior | null, prior: BandwidthPrior, out: BandwidthEstimate): BandwidthEstimate {
+    const fresh = this.countFresh(nowMs);
+    const age = this.n > 0 ? Math.max(0, nowMs - this.lastAtMs) : Infinity;
+    if (fresh > 0 || (this.n > 0 && netInfo === null)) {
+      const hm = fresh > 0 ? this.harmonicMean(nowMs) : this.harmonicMean(this.lastAtMs);
+      const base = Number.isNaN(this.devLn) ? FIRST_SD_LN : Math.max(MIN_SD_LN, MAD_TO_SD * this.devLn);
+      const aged = AGE_SD_LN * Math.min(2, age / this.windowMs);
+      out.kbps = hm;
+      out.sdLn = Math.sqrt(base * base + aged * aged);
+      out.source = 'samples';
+      out.ageMs = age;
+      out.samples = fresh;
+    } else if (netInfo !== null) {
+      out.kbps = netInfo.kbps;
+      out.sdLn = netInfo.sdLn;
+      out.source = 'netinfo';
+      out.ageMs = age;
+      out.samples = 0;
+    } else {
+      out.kbps = prior.kbps;
+      out.sdLn = prior.sdLn;
+      out.source = 'prior';
+      out.ageMs = age;
+      out.samples = 0;
+    }
+    return out;
+  }
+}
+
+/** Transfer time of `bytes` at an estimate: mean and the standard deviation matching its lognormal p95. */
+export function transferMs(bytes: number, est: BandwidthEstimate): number {
+  return (bytes * 8) / est.kbps;
+}

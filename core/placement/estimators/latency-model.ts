@@ -1,0 +1,187 @@
+/**
+ * Latency of one stage in one configuration as a linear function of its input size, fitted online.
+ *
+ * The profile gives a seed line s(x) = a + b·x through its measured points. Phones differ from the profiling
+ * machine mostly by a speed factor, so the online part is a recursive least-squares fit of
+ *   actual = gain·s(x) + offset
+ * (still linear in x), with a prior centred on gain 1, offset 0. The regression runs on actual/s(x), so every
+ * observation counts by its relative error and one slow run at 640 px says as much about 960 px as it should.
+ * Forgetting (λ) lets the fit follow a device that heats up or a server that gets busier; the covariance is
+ * capped at the prior so a long run of same-size inputs cannot wind it up.
+ *
+ * Unobserved stages of a location borrow the location's typical gain (a slow phone is slow at every stage).
+ */
+import type { LatencyPoint, LatencyStats } from '../../profiles';
+import { Z90 } from './normal';
+
+const LAMBDA = 0.97;
+const NOISE_GAIN = 0.15;
+const MIN_REL_SD = 0.03;
+const MIN_MS = 0.05;
+
+export interface SeedLine {
+  intercept: number;
+  slope: number;
+  /** Run-to-run relative spread at the profiled points. */
+  relSd: number;
+}
+
+export interface GainPrior {
+  /** Standard deviation of the speed factor before any run was seen (0.3 = a phone may easily be 30 % off). */
+  gainSd: number;
+  /** Standard deviation of a constant offset in milliseconds. */
+  offsetSd: number;
+}
+
+/** Least-squares line through the profiled p50s (through the origin when there is a single point). */
+export function seedLine(points: readonly LatencyPoint[]): SeedLine {
+  let relVar = 0;
+  for (const p of points) relVar += relSdOf(p.stats) ** 2;
+  const relSd = Math.max(MIN_REL_SD, Math.sqrt(relVar / points.length));
+  if (points.length === 1) {
+    const p = points[0];
+    return p.x > 0 ? { intercept: 0, slope: p.stats.p50 / p.x, relSd } : { intercept: p.stats.p50, slope: 0, relSd };
+  }
+  let sx = 0;
+  let sy = 0;
+  for (const p of points) {
+    sx += p.x;
+    sy += p.stats.p50;
+  }
+  const mx = sx / points.length;
+  const my = sy / points.length;
+  let sxx = 0;
+  let sxy = 0;
+  for (const p of points) {
+    sxx += (p.x - mx) ** 2;
+    sxy += (p.x - mx) * (p.stats.p50 - my);
+  }
+  const slope = sxx > 0 ? Math.max(0, sxy / sxx) : 0;
+  return { intercept: my - slope * mx, slope, relSd };
+}
+
+function relSdOf(s: LatencyStats): number {
+  if (s.p50 <= 0) return MIN_REL_SD;
+  return Math.log(Math.max(s.p90, s.p50) / s.p50) / Z90;
+}
+
+/** Speed factor shared by the stages of one location (log-space running mean of their fitted gains). */
+export class LocationGain {
+  lnGain = 0;
+  count = 0;
+
+  add(gain: number): void {
+    if (!(gain > 0)) return;
+    this.count++;
+    const w = Math.max(0.2, 1 / this.count);
+    this.lnGain += w * (Math.log(gain) - this.lnGain);
+  }
+
+  get gain(): number {
+    return Math.exp(this.lnGain);
+  }
+}
+
+export class LatencyModel {
+  gain = 1;
+  offset = 0;
+  /** Covariance of (gain, offset). */
+  p00: number;
+  p01 = 0;
+  p11: number;
+  /** Running mean of squared relative residuals. */
+  relVar: number;
+  count = 0;
+
+  constructor(
+    readonly seed: SeedLine,
+    readonly prior: GainPrior,
+    readonly location: LocationGain | null = null,
+  ) {
+    this.p00 = prior.gainSd * prior.gainSd;
+    this.p11 = prior.offsetSd * prior.offsetSd;
+    this.relVar = seed.relSd * seed.relSd;
+  }
+
+  seedAt(x: number): number {
+    const s = this.seed.intercept + this.seed.slope * x;
+    return s > MIN_MS ? s : MIN_MS;
+  }
+
+  private effectiveGain(): number {
+    return this.count === 0 && this.location !== null && this.location.count > 0 ? this.location.gain : this.gain;
+  }
+
+  mean(x: number): number {
+    const s = this.seedAt(x);
+    const m = this.effectiveGain() * s + this.offset;
+    return m > MIN_MS ? m : MIN_MS;
+  }
+
+  /** Run-to-run spread (independent between stages), in ms, at a predicted mean `m`. */
+  noiseSd(m: number): number {
+    return m * Math.sqrt(this.relVar);
+  }
+
+  /** Spread from not knowing the parameters yet, in ms (correlated across the stages of one location). */
+  paramSd(x: number): number {
+    const s = this.seedAt(x);
+    const inv = 1 / s;
+    const v = this.p00 + 2 * this.p01 * inv + this.p11 * inv * inv;
+    return v > 0 ? s * Math.sqrt(v) : 0;
+  }
+
+  /** One observed run at size x. Returns the relative error of the prediction made before the update. */
+  update(x: number, actualMs: number): number {
+    if (!(actualMs >= 0) || !Number.isFinite(actualMs)) return NaN;
+    if (this.count === 0 && this.location !== null && this.location.count > 0) this.gain = this.location.gain;
+    const s = this.seedAt(x);
+    const predicted = this.mean(x);
+    const rel = (actualMs - predicted) / predicted;
+    // Regression on y = actual/s with regressors (1, 1/s).
+    const y = actualMs / s;
+    const f0 = 1;
+    const f1 = 1 / s;
+    const yhat = this.gain * f0 + this.offset * f1;
+    const g = predicted / s;
+    const r = this.relVar * g * g;
+    const pf0 = this.p00 * f0 + this.p01 * f1;
+    const pf1 = this.p01 * f0 + this.p11 * f1;
+    const denom = LAMBDA * r + f0 * pf0 + f1 * pf1;
+    const k0 = pf0 / denom;
+    const k1 = pf1 / denom;
+    const e = y - yhat;
+    this.gain += k0 * e;
+    this.offset += k1 * e;
+    if (this.gain < 0.01) this.gain = 0.01;
+    this.p00 = (this.p00 - k0 * pf0) / LAMBDA;
+    this.p01 = (this.p01 - k0 * pf1) / LAMBDA;
+    this.p11 = (this.p11 - k1 * pf1) / LAMBDA;
+    this.capCovariance();
+    // The noise level is learnt from what the updated fit still cannot explain, so a first surprise (a phone
+    // four times slower than the profile) moves the gain instead of being mistaken for jitter.
+    const after = this.gain * s + this.offset;
+    const post = Math.max(-3, Math.min(3, (actualMs - after) / (after > MIN_MS ? after : MIN_MS)));
+    this.relVar += NOISE_GAIN * (post * post - this.relVar);
+    if (this.relVar < MIN_REL_SD * MIN_REL_SD) this.relVar = MIN_REL_SD * MIN_REL_SD;
+    this.count++;
+    this.location?.add(this.gain);
+    return rel;
+  }
+
+  private capCovariance(): void {
+    const max00 = this.prior.gainSd * this.prior.gainSd;
+    const max11 = this.prior.offsetSd * this.prior.offsetSd;
+    if (this.p00 > max00) {
+      this.p01 *= Math.sqrt(max00 / this.p00);
+      this.p00 = max00;
+    }
+    if (this.p11 > max11) {
+      this.p01 *= Math.sqrt(max11 / this.p11);
+      this.p11 = max11;
+    }
+    const lim = Math.sqrt(this.p00 * this.p11);
+    if (this.p01 > lim) this.p01 = lim;
+    else if (this.p01 < -lim) this.p01 = -lim;
+  }
+}

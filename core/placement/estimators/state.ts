@@ -1,0 +1,220 @@
+/**
+ * All the planner has learnt, in one object the caller keeps between requests: link estimates, per-stage latency
+ * fits for each runtime, the edge's health and queue, text lines per image, encoded-size corrections and prediction
+ * errors. No clock inside: every update carries the time stamp of its observation.
+ */
+import type { LatencyStats, Profiles, ProfiledStage, RuntimeProfile } from '../../profiles';
+import type { NetInfoReading, Observation } from '../observations';
+import type { PlannerOptions } from '../options';
+import { PlanSpace } from '../plan-space';
+import { BandwidthEstimator, type BandwidthPrior } from './bandwidth';
+import { EdgeEstimator } from './edge';
+import { Ewma } from './ewma';
+import { type GainPrior, LatencyModel, LocationGain, seedLine } from './latency-model';
+import { PredictionErrors } from './prediction-errors';
+import { RttEstimator } from './rtt';
+
+/** The latency fits of one runtime (a device backend × threads, or the edge), indexed for the hot loop. */
+export class RuntimeModels {
+  readonly det: (LatencyModel | null)[];
+  readonly rec: (LatencyModel | null)[];
+  readonly cls: (LatencyModel | null)[];
+  readonly create: (LatencyModel | null)[];
+  readonly firstRun: (LatencyModel | null)[];
+  readonly decode: LatencyModel | null;
+  readonly reencode: LatencyModel | null;
+  readonly detPreprocess: LatencyModel | null;
+  readonly postprocess: LatencyModel | null;
+  readonly request: LatencyModel | null;
+  readonly init: LatencyModel | null;
+  readonly gain = new LocationGain();
+
+  constructor(
+    readonly key: string,
+    readonly profile: RuntimeProfile,
+    profiles: Profiles,
+    prior: GainPrior,
+  ) {
+    const make = (points: { x: number; stats: LatencyStats }[]) => new LatencyModel(seedLine(points), prior, this.gain);
+    const byModel = (stage: ProfiledStage) =>
+      profiles.models.map((m) => {
+        const s = profile.stages.find((x) => x.stage === stage && x.model === m.id);
+        return s ? make(s.points) : null;
+      });
+    const shared = (stage: ProfiledStage) => {
+      const s = profile.stages.find((x) => x.stage === stage && x.model === undefined);
+      return s ? make(s.points) : null;
+    };
+    this.det = byModel('det');
+    this.rec = byModel('rec');
+    this.cls = byModel('cls');
+    this.create = byModel('create');
+    this.firstRun = byModel('first-run-extra');
+    this.decode = shared('decode');
+    this.reencode = shared('reencode');
+    this.detPreprocess = shared('det-preprocess');
+    this.postprocess = shared('postprocess');
+    this.request = shared('request');
+    this.init = profile.initMs ? make([{ x: 1, stats: profile.initMs }]) : null;
+  }
+}
+
+export class EstimatorState {
+  readonly space: PlanSpace;
+  readonly modelIndex: Map<string, number>;
+  readonly rtt = new RttEstimator();
+  readonly up: BandwidthEstimator;
+  readonly down: BandwidthEstimator;
+  readonly edge: EdgeEstimator;
+  /** Text lines per image, learnt from results. */
+  readonly lines: Ewma;
+  /** Actual / predicted size of re-encoded uploads (content makes JPEGs bigger or smaller than the profile's). */
+  readonly reencodeRatio = new Ewma(0.2, { mean: 1, sd: 0.3 });
+  readonly errors = new PredictionErrors();
+  readonly edgeModels: RuntimeModels;
+  private readonly deviceModels = new Map<string, RuntimeModels>();
+  networkId: string | undefined = undefined;
+  /** Newest sample time taken from each observation stream. */
+  cursor = { rtt: -Infinity, up: -Infinity, down: -Infinity, status: -Infinity };
+
+  constructor(
+    readonly profiles: Profiles,
+    readonly options: PlannerOptions,
+  ) {
+    this.space = new PlanSpace(profiles, options);
+    this.modelIndex = new Map(profiles.models.map((m, i) => [m.id, i]));
+    this.up = new BandwidthEstimator(options.bandwidth.samples, options.bandwidth.windowMs);
+    this.down = new BandwidthEstimator(options.bandwidth.samples, options.bandwidth.windowMs);
+    this.lines = new Ewma(0.2, profiles.content.linesPerImage);
+    const edgeProfile = profiles.runtimes.find((r) => r.location === 'edge');
+    // Profiles without an edge runtime still get (empty) edge fits so the plan code needs no special case.
+    this.edgeModels = new RuntimeModels(
+      edgeProfile?.id ?? 'edge',
+      edgeProfile ?? { id: 'edge', location: 'edge', backend: 'none', threads: 1, stages: [] },
+      profiles,
+      options.gain.edge,
+    );
+    this.edge = new EdgeEstimator(options.edge, this.seedServiceMs());
+  }
+
+  /** Latency fits for the device's current backend and thread count, seeded from the closest profiled runtime. */
+  deviceModelsFor(backend: string, threads: number): RuntimeModels {
+    const key = `${backend}-${threads}t`;
+    let m = this.deviceModels.get(key);
+    if (m === undefined) {
+      const device = this.profiles.runtimes.filter((r) => r.location === 'device');
+      const seed =
+        device.find((r) => r.backend === backend && r.threads === threads) ??
+        device.filter((r) => r.backend === backend).sort((a, b) => Math.abs(a.threads - threads) - Math.abs(b.threads - threads))[0] ??
+        device[0] ?? { id: key, location: 'device' as const, backend, threads, stages: [] };
+      m = new RuntimeModels(key, seed, this.profiles, this.options.gain.device);
+      this.deviceModels.set(key, m);
+    }
+    return m;
+  }
+
+  /** Fits of a device runtime already used by a decision (by its key), if any. */
+  deviceModelsByKey(key: string): RuntimeModels | undefined {
+    return this.deviceModels.get(key);
+  }
+
+  /** Takes the new samples of an observation (each once) and follows network changes. */
+  ingest(obs: Observation, hooks?: IngestHooks): void {
+    if (obs.networkId !== undefined && obs.networkId !== this.networkId) {
+      if (this.networkId !== undefined) {
+        this.rtt.reset();
+        this.up.reset();
+        this.down.reset();
+      }
+      this.networkId = obs.networkId;
+    }
+    let newest = this.cursor.rtt;
+    for (const s of obs.rtt) {
+      if (s.atMs > this.cursor.rtt) {
+        this.rtt.add(s.rttMs, s.atMs);
+        hooks?.onRtt?.(s.rttMs, s.atMs);
+        if (s.atMs > newest) newest = s.atMs;
+      }
+    }
+    this.cursor.rtt = newest;
+    let newestUp = this.cursor.up;
+    let newestDown = this.cursor.down;
+    for (const s of obs.throughput) {
+      const cursor = s.direction === 'up' ? this.cursor.up : this.cursor.down;
+      if (s.atMs <= cursor) continue;
+      this.addTransfer(s.direction, s.bytes, s.elapsedMs, s.serverMs ?? 0, s.atMs);
+      hooks?.onTransfer?.(s.direction, s.bytes, s.elapsedMs, s.serverMs ?? 0, s.atMs);
+      if (s.direction === 'up') newestUp = Math.max(newestUp, s.atMs);
+      else newestDown = Math.max(newestDown, s.atMs);
+    }
+    this.cursor.up = newestUp;
+    this.cursor.down = newestDown;
+    const e = obs.edge;
+    if (e.status !== undefined && e.statusAtMs !== undefined && e.statusAtMs > this.cursor.status) {
+      this.edge.ingestStatus(e.status, e.statusAtMs);
+      this.cursor.status = e.statusAtMs;
+    }
+    if (e.refusedAtMs !== undefined) this.edge.refused(e.refusedAtMs);
+  }
+
+  /**
+   * One transfer: pure transfer time = elapsed − server time − one round trip (LayerCake and Jellyfish do the
+   * same). Transfers that are too small or leave no time after the subtraction are skipped.
+   */
+  addTransfer(direction: 'up' | 'down', bytes: number, elapsedMs: number, serverMs: number, atMs: number): boolean {
+    const cursor = direction === 'up' ? 'up' : 'down';
+    if (atMs > this.cursor[cursor]) this.cursor[cursor] = atMs;
+    if (bytes < this.options.minTransferBytes) return false;
+    const rtt = this.rtt.count > 0 ? this.rtt.srtt : 0;
+    const ms = elapsedMs - serverMs - rtt;
+    if (!(ms > 0.05 * elapsedMs) || !(ms > 1)) return false;
+    return (direction === 'up' ? this.up : this.down).addTransfer(bytes, ms, atMs);
+  }
+
+  /** NetInfo as a bandwidth prior for one direction (null when it says nothing). */
+  netInfoPrior(info: NetInfoReading | undefined, direction: 'up' | 'down'): BandwidthPrior | null {
+    if (info === undefined) return null;
+    let kbps: number | undefined;
+    let sdLn = 0.8;
+    if (info.downlinkMbps !== undefined && info.downlinkMbps > 0) {
+      kbps = info.downlinkMbps * 1000;
+      // Chromium caps downlink at 10 Mbit/s: there it is a floor, not an estimate.
+      if (info.downlinkMbps >= 10) sdLn = 1.0;
+    } else if (info.effectiveType !== undefined) {
+      kbps = EFFECTIVE_TYPE_KBPS[info.effectiveType];
+      sdLn = 1.0;
+    }
+    if (kbps === undefined) return null;
+    if (direction === 'up') return { kbps: kbps * this.options.priors.upFromDownRatio, sdLn: sdLn + 0.3 };
+    return { kbps, sdLn };
+  }
+
+  netInfoRtt(info: NetInfoReading | undefined): number | undefined {
+    if (info === undefined) return undefined;
+    if (info.rttMs !== undefined && info.rttMs > 0) return info.rttMs;
+    return info.effectiveType !== undefined ? EFFECTIVE_TYPE_RTT_MS[info.effectiveType] : undefined;
+  }
+
+  private seedServiceMs(): number {
+    // A whole request at the default configuration: the edge's typical service time before any reply was seen.
+    const d = this.profiles.defaults;
+    const m = this.edgeModels;
+    const det = m.det[this.modelIndex.get(d.det) ?? -1];
+    const rec = m.rec[this.modelIndex.get(d.rec) ?? -1];
+    const px = d.maxSide * d.maxSide * 0.6;
+    const lines = this.profiles.content.linesPerImage.mean;
+    return (det?.mean(px) ?? 100) + (rec?.mean(lines) ?? 100);
+  }
+}
+
+export interface IngestHooks {
+  onRtt?(rttMs: number, atMs: number): void;
+  onTransfer?(direction: 'up' | 'down', bytes: number, elapsedMs: number, serverMs: number, atMs: number): void;
+}
+
+/**
+ * Typical links per NetInfo effective type (kbit/s, ms): the spec's thresholds for the slow types, a modest LTE
+ * figure for "4g", which only says "faster than 3g".
+ */
+const EFFECTIVE_TYPE_KBPS = { 'slow-2g': 50, '2g': 70, '3g': 700, '4g': 4000 } as const;
+const EFFECTIVE_TYPE_RTT_MS = { 'slow-2g': 2000, '2g': 1400, '3g': 270, '4g': 100 } as const;

@@ -1,0 +1,28 @@
+/** Placement engine: predict every way to run an OCR request and pick one. Pure: time comes in observations. */
+import type { Profiles } from '../profiles';
+import { EstimatorState } from './estimators/state';
+import { type PlannerOptions, withDefaults } from './options';
+
+export function createEstimatorState(profiles: Profiles, options: Partial<PlannerOptions> = {}): EstimatorState {
+  return new EstimatorState(profiles, withDefaults(options));
+}
+
+export { decide, predictAll } from './decide';
+export type { PlanPredictions } from './decide';
+export { observe } from './observe';
+export type { ObserveResult } from './observe';
+export type { Decision, DecisionInputs, Outcome, DeviceStage, EdgeStage } from './decision';
+export type * from './observations';
+export { EstimatorState } from './estimators/state';
+export { DEFAULT_OPTIONS } from './options';
+export type { PlannerOptions } from './options';
+export type { Plan, PlanKind, Upload, DetConfig } from './plan-space';
+export type { Prediction, PredictedStage, Branch } from './plans';
+export type { StageName, StageWhere } from './stage-table';
+export { REASON_TEXT, CONSTRAINT_TEXT } from './reasons';
+export type { ReasonCode, ConstraintCode } from './reasons';
+export type { Policy, PolicyName, PolicyView, Choice } from './policies/policy';
+export { tandemPolicy } from './policies/tandem';
+export { alwaysDevicePolicy } from './policies/device';
+export { alwaysEdgePolicy } from './policies/edge';
+export { EXAMPLE_PROFILES } from './example-profiles';

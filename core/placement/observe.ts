@@ -1,0 +1,114 @@
+/**
+ * observe(): what actually happened to a decision. Every measured stage corrects its latency fit at the sizes the
+ * decision predicted for; replies teach the uplink, the edge's queue and health; results teach lines per image;
+ * and every prediction's error is recorded (per policy and per stage) for MAPE.
+ */
+import type { Decision, Outcome } from './decision';
+import type { LatencyModel } from './estimators/latency-model';
+import type { EstimatorState } from './estimators/state';
+import type { Policy } from './policies/policy';
+import type { StageName } from './stage-table';
+
+export interface ObserveResult {
+  /** |expected − actual| / actual of the whole request under the shared model. */
+  totalApe: number;
+  /** Same for the policy's own estimate. */
+  policyApe: number;
+  /** Per measured stage. */
+  stages: Partial<Record<StageName, number>>;
+}
+
+export function observe(state: EstimatorState, decision: Decision, outcome: Outcome, policy?: Policy): ObserveResult {
+  const plan = decision.plan;
+  const inputs = decision.inputs;
+  const name = decision.policy;
+  const result: ObserveResult = {
+    totalApe: state.errors.record(`${name}/total`, decision.predicted.expectedMs, outcome.totalMs),
+    policyApe: state.errors.record(`${name}/policy-estimate`, decision.policyEstimateMs, outcome.totalMs),
+    stages: {},
+  };
+  const stageError = (stage: StageName, actual: number) => {
+    let predicted = 0;
+    let found = false;
+    for (const s of decision.predicted.stages) {
+      if (s.stage === stage && s.branch !== 'fallback') {
+        predicted += s.expectedMs;
+        found = true;
+      }
+    }
+    if (found) result.stages[stage] = state.errors.record(`${name}/${stage}`, predicted, actual);
+  };
+  const idx = (id: string | null) => (id === null ? -1 : (state.modelIndex.get(id) ?? -1));
+  const detIdx = idx(plan.config.det);
+  const recIdx = idx(plan.config.rec);
+  const clsIdx = idx(plan.cls);
+  const pick = (list: (LatencyModel | null)[], i: number) => (i >= 0 ? list[i] : null);
+  const lines = outcome.lines ?? inputs.lines;
+  const edgeShare = plan.kind === 'edge' ? 1 : plan.recEdgeShare;
+
+  const d = outcome.device;
+  const dm = state.deviceModelsByKey(inputs.deviceRuntime);
+  if (d !== undefined && dm !== undefined) {
+    const devLines = outcome.deviceLines ?? (outcome.winner === 'device' ? lines : lines * (1 - edgeShare));
+    const upd = (m: LatencyModel | null, x: number, ms: number | undefined, stage: StageName, scale = 1) => {
+      if (ms === undefined) return;
+      stageError(stage, ms);
+      if (m !== null && x > 0) m.update(x, ms / scale);
+    };
+    upd(dm.decode, inputs.imagePixels, d.decode, 'decode');
+    upd(dm.reencode, inputs.imagePixels, d.reencode, 'reencode');
+    upd(dm.detPreprocess, inputs.detPixels, d['det-preprocess'], 'det-preprocess');
+    upd(pick(dm.det, detIdx), inputs.detPixels, d.det, 'det');
+    if (plan.split !== null) upd(pick(dm.det, detIdx), inputs.detPixels, d['det-head'], 'det-head', plan.split.headShare);
+    upd(dm.postprocess, inputs.detPixels, d.postprocess, 'postprocess');
+    upd(pick(dm.cls, clsIdx), devLines, d.cls, 'cls');
+    upd(pick(dm.rec, recIdx), devLines, d.rec, 'rec');
+    // Loading costs several models at once; only its prediction error is kept.
+    if (d['model-load'] !== undefined) stageError('model-load', d['model-load']);
+  }
+
+  const e = outcome.edge;
+  if (e !== undefined) {
+    const em = state.edgeModels;
+    const edgeLines = e.lines ?? lines * edgeShare;
+    const s = e.stages ?? {};
+    const upd = (m: LatencyModel | null, x: number, ms: number | undefined, stage: StageName, scale = 1) => {
+      if (ms === undefined) return;
+      stageError(stage, ms);
+      if (m !== null && x > 0) m.update(x, ms / scale);
+    };
+    upd(em.request, e.uploadBytes, s.request, 'edge-request');
+    upd(em.decode, inputs.uploadPixels, s.decode, 'edge-decode');
+    upd(em.detPreprocess, inputs.detPixels, s['det-preprocess'], 'edge-det-preprocess');
+    upd(pick(em.det, detIdx), inputs.detPixels, s.det, 'edge-det');
+    if (plan.split !== null) upd(pick(em.det, detIdx), inputs.detPixels, s['det-tail'], 'edge-det-tail', 1 - plan.split.headShare);
+    upd(em.postprocess, inputs.detPixels, s.postprocess, 'edge-postprocess');
+    upd(pick(em.cls, clsIdx), edgeLines, s.cls, 'edge-cls');
+    upd(pick(em.rec, recIdx), edgeLines, s.rec, 'edge-rec');
+    if (e.queueMs !== undefined) {
+      stageError('queue', e.queueMs);
+      state.edge.queue.add(e.queueMs);
+    }
+    if (e.serverMs !== undefined) state.edge.service.add(e.serverMs - (e.queueMs ?? 0));
+    if (outcome.failure === undefined && e.uploadBytes > 0) {
+      // The reply's own transfer is not part of the upload.
+      const replyMs = e.downloadBytes !== undefined && inputs.downKbps > 0 ? (e.downloadBytes * 8) / inputs.downKbps : 0;
+      const elapsed = e.elapsedMs - replyMs;
+      state.addTransfer('up', e.uploadBytes, elapsed, e.serverMs ?? 0, outcome.atMs);
+      policy?.onTransfer?.('up', e.uploadBytes, elapsed, e.serverMs ?? 0, outcome.atMs);
+    }
+  }
+
+  if (plan.usesEdge) {
+    if (outcome.failure === 'refused') state.edge.refused(outcome.atMs);
+    state.edge.outcome(outcome.failure === undefined);
+  }
+  if (outcome.lines !== undefined && outcome.ok) state.lines.add(outcome.lines);
+  if (outcome.reencodedBytes !== undefined && plan.upload?.kind === 'reencode' && inputs.uploadPixels > 0) {
+    const upload = plan.upload;
+    const profile = state.space.reencodes.find((r) => r.maxSide === upload.maxSide && r.quality === upload.quality);
+    if (profile !== undefined) state.reencodeRatio.add(outcome.reencodedBytes / ((profile.bitsPerPixel * inputs.uploadPixels) / 8));
+  }
+  policy?.learn?.(decision, outcome, state);
+  return result;
+}

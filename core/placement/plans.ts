@@ -1,0 +1,428 @@
+/**
+ * Predicts every plan of the space for one request: expected latency, a conservative p95, expected word recall,
+ * edge milliseconds, bytes on the network and device milliseconds. Stage spreads add as variances within
+ * independent noise and linearly within a correlated group (device speed, edge speed, uplink, downlink).
+ *
+ * Concurrency:
+ * - split recognition waits for both branches: expected time by Clark's E[max]; p95 bounds both branches at p97.5
+ *   (union bound, valid whatever the correlation).
+ * - a race ends with the first branch: expected ≤ min of the means, p95 ≤ min of the p95s (both bounds are used,
+ *   which keeps predictions monotone in the link speed).
+ * - an edge request fails with the learnt probability pf; the request then falls back to the device. Its p95 is
+ *   the smaller of the success path's quantile at 0.95/(1−pf) and the larger of the two paths' p95s.
+ */
+import type { Plan } from './plan-space';
+import { KIND_DEVICE, KIND_EDGE, KIND_SPLIT_DET, KIND_SPLIT_REC, type PlanSpace } from './plan-space';
+import { expectedMax, normCdf, normInv, Z95, Z975 } from './estimators/normal';
+import type { StageName, StageTable, StageWhere } from './stage-table';
+
+/** Log-space spread of a positive duration whose normal approximation has this mean and sd (matched at p95). */
+function lnSpread(mean: number, sd: number): number {
+  return mean > 0 && sd > 0 ? Math.log(1 + (Z95 * sd) / mean) / Z95 : 0;
+}
+
+export type Branch = 'main' | 'device' | 'edge' | 'fallback';
+
+export interface PredictedStage {
+  stage: StageName;
+  where: StageWhere;
+  branch: Branch;
+  /** Expected start, from the start of the request. */
+  startMs: number;
+  expectedMs: number;
+  sdMs: number;
+  bytes: number;
+}
+
+export interface Prediction {
+  expectedMs: number;
+  p95Ms: number;
+  /** Expected word recall (0..1). */
+  accuracy: number;
+  /** Expected compute milliseconds on the edge. */
+  edgeMs: number;
+  /** Expected bytes over the network (uploads, replies, model downloads). */
+  transferBytes: number;
+  /** Expected compute milliseconds on the device. */
+  deviceMs: number;
+}
+
+/** Starting a device run is not instantaneous (worker message, session lookup). */
+const HEDGE_MARGIN_MS = 1;
+
+const SLOT_OTHER = 0;
+const SLOT_EDGE = 1;
+const SLOT_DEVICE = 2;
+
+/** Latency of a chain of stages: a mean, independent variance, and per-group correlated spreads. */
+class Path {
+  mean = 0;
+  v = 0;
+  g1 = 0;
+  g2 = 0;
+  g3 = 0;
+  g4 = 0;
+  edgeMs = 0;
+  deviceMs = 0;
+  bytes = 0;
+  trace: PredictedStage[] | null = null;
+  branch: Branch = 'main';
+  offset = 0;
+
+  constructor(
+    private readonly t: StageTable,
+    private readonly kind: Uint8Array,
+  ) {}
+
+  reset(trace: PredictedStage[] | null = null, branch: Branch = 'main', offset = 0): this {
+    this.mean = 0;
+    this.v = 0;
+    this.g1 = 0;
+    this.g2 = 0;
+    this.g3 = 0;
+    this.g4 = 0;
+    this.edgeMs = 0;
+    this.deviceMs = 0;
+    this.bytes = 0;
+    this.trace = trace;
+    this.branch = branch;
+    this.offset = offset;
+    return this;
+  }
+
+  add(slot: number): void {
+    const t = this.t;
+    const m = t.mean[slot];
+    if (m === 0 && t.bytes[slot] === 0) return;
+    if (this.trace !== null) {
+      this.trace.push({
+        stage: t.stage[slot],
+        where: t.where[slot],
+        branch: this.branch,
+        startMs: this.offset + this.mean,
+        expectedMs: m,
+        sdMs: Math.sqrt(t.indep[slot] ** 2 + t.corr[slot] ** 2),
+        bytes: t.bytes[slot],
+      });
+    }
+    this.mean += m;
+    const i = t.indep[slot];
+    this.v += i * i;
+    const c = t.corr[slot];
+    switch (t.group[slot]) {
+      case 1:
+        this.g1 += c;
+        break;
+      case 2:
+        this.g2 += c;
+        break;
+      case 3:
+        this.g3 += c;
+        break;
+      case 4:
+        this.g4 += c;
+        break;
+    }
+    const k = this.kind[slot];
+    if (k === SLOT_EDGE) this.edgeMs += m;
+    else if (k === SLOT_DEVICE) this.deviceMs += m;
+    this.bytes += t.bytes[slot];
+  }
+
+  sd(): number {
+    return Math.sqrt(this.v + this.g1 * this.g1 + this.g2 * this.g2 + this.g3 * this.g3 + this.g4 * this.g4);
+  }
+
+  /** Standard deviation of this path followed by `other`. */
+  sdWith(other: Path): number {
+    const a = this.g1 + other.g1;
+    const b = this.g2 + other.g2;
+    const c = this.g3 + other.g3;
+    const d = this.g4 + other.g4;
+    return Math.sqrt(this.v + other.v + a * a + b * b + c * c + d * d);
+  }
+}
+
+/** Evaluates the whole space into flat arrays (no allocation per plan); explains one plan on demand. */
+export class PlanEvaluator {
+  readonly expected: Float64Array;
+  readonly p95: Float64Array;
+  readonly accuracy: Float64Array;
+  readonly edgeMs: Float64Array;
+  readonly bytes: Float64Array;
+  readonly deviceMs: Float64Array;
+  /** Device-only plan a failed or late edge request falls back to (-1 when the device cannot run anything). */
+  fallback = -1;
+  /** When a race starts its device run, from the start of the request. */
+  hedgeAtMs = 0;
+  budgetMs = 0;
+
+  private readonly shareIndex: Int16Array;
+  private readonly slotKind: Uint8Array;
+  private readonly main: Path;
+  private readonly a: Path;
+  private readonly b: Path;
+  private failureP = 0;
+  /** Success-path quantile level that keeps the mixture's p95: 0.95/(1−pf) for one path, split over two branches. */
+  private zFailure = Z95;
+  private zFailure2 = Z975;
+
+  constructor(
+    readonly space: PlanSpace,
+    readonly table: StageTable,
+  ) {
+    const n = space.plans.length;
+    this.expected = new Float64Array(n);
+    this.p95 = new Float64Array(n);
+    this.accuracy = new Float64Array(n);
+    this.edgeMs = new Float64Array(n);
+    this.bytes = new Float64Array(n);
+    this.deviceMs = new Float64Array(n);
+    this.shareIndex = new Int16Array(n);
+    for (let i = 0; i < n; i++) {
+      const s = space.share[i];
+      let idx = 0;
+      for (let k = 1; k < table.lineShares.length; k++) if (table.lineShares[k] === s) idx = k;
+      this.shareIndex[i] = space.kind[i] === KIND_SPLIT_REC ? idx : 0;
+    }
+    this.slotKind = Uint8Array.from(table.where, (w, i) =>
+      w === 'edge' && table.stage[i] !== 'queue' ? SLOT_EDGE : w === 'device' && table.stage[i] !== 'device-busy' ? SLOT_DEVICE : SLOT_OTHER,
+    );
+    this.main = new Path(table, this.slotKind);
+    this.a = new Path(table, this.slotKind);
+    this.b = new Path(table, this.slotKind);
+  }
+
+  /** Predicts every plan for the prepared table: device-only plans first, since the others fall back to one. */
+  evaluateAll(budgetMs: number): void {
+    const space = this.space;
+    const n = space.plans.length;
+    this.budgetMs = budgetMs;
+    const pf = this.table.failureProbability;
+    this.failureP = pf;
+    this.zFailure = pf < 0.05 ? normInv(0.95 / (1 - pf)) : Infinity;
+    this.zFailure2 = pf < 0.05 ? normInv(1 - (1 - 0.95 / (1 - pf)) / 2) : Infinity;
+    for (let i = 0; i < n; i++) if (space.kind[i] === KIND_DEVICE) this.evaluate(i, null);
+    this.fallback = this.bestDevicePlan(budgetMs);
+    const f = this.fallback;
+    this.hedgeAtMs = f >= 0 && this.p95[f] + HEDGE_MARGIN_MS <= budgetMs ? budgetMs - this.p95[f] - HEDGE_MARGIN_MS : 0;
+    for (let i = 0; i < n; i++) if (space.kind[i] !== KIND_DEVICE) this.evaluate(i, null);
+  }
+
+  /** Most accurate device-only plan whose p95 fits, else the fastest one. */
+  private bestDevicePlan(budgetMs: number): number {
+    const space = this.space;
+    let best = -1;
+    let fastest = -1;
+    for (let i = 0; i < space.plans.length; i++) {
+      if (space.kind[i] !== KIND_DEVICE) continue;
+      if (fastest < 0 || this.p95[i] < this.p95[fastest]) fastest = i;
+      if (this.p95[i] <= budgetMs && (best < 0 || this.accuracy[i] > this.accuracy[best] || (this.accuracy[i] === this.accuracy[best] && this.p95[i] < this.p95[best]))) best = i;
+    }
+    return best >= 0 ? best : fastest;
+  }
+
+  /** Stage-by-stage prediction of one plan (after evaluateAll). */
+  explain(i: number): PredictedStage[] {
+    const trace: PredictedStage[] = [];
+    this.evaluate(i, trace);
+    return trace;
+  }
+
+  prediction(i: number): Prediction {
+    return {
+      expectedMs: this.expected[i],
+      p95Ms: this.p95[i],
+      accuracy: this.accuracy[i],
+      edgeMs: this.edgeMs[i],
+      transferBytes: this.bytes[i],
+      deviceMs: this.deviceMs[i],
+    };
+  }
+
+  private deviceFront(p: Path, c: number): void {
+    const t = this.table;
+    p.add(t.cold[c]);
+    p.add(t.modelDownload[c]);
+    p.add(t.busy);
+    p.add(t.decode);
+    p.add(t.detPre[c]);
+    p.add(t.det[c]);
+    p.add(t.post[c]);
+  }
+
+  private evaluate(i: number, trace: PredictedStage[] | null): void {
+    const space = this.space;
+    const t = this.table;
+    const c = space.config[i];
+    const acc = space.configs[c].accuracy;
+    switch (space.kind[i]) {
+      case KIND_DEVICE: {
+        const p = this.main.reset(trace, 'main');
+        this.deviceFront(p, c);
+        p.add(t.cls[0]);
+        p.add(t.rec[0]);
+        this.store(i, p.mean, p.mean + Z95 * p.sd(), acc, p);
+        return;
+      }
+      case KIND_EDGE: {
+        const r = space.reencode[i];
+        const p = this.main.reset(trace, 'edge');
+        if (r >= 0) {
+          p.add(t.decode);
+          p.add(t.reencode[r]);
+        }
+        p.add(t.rtt);
+        p.add(r >= 0 ? t.upReencode[r] : t.upOriginal);
+        p.add(t.queue);
+        p.add(r >= 0 ? t.requestReencode[r] : t.requestOriginal);
+        p.add(r >= 0 ? t.edgeDecodeReencode[r] : t.edgeDecodeOriginal);
+        p.add(t.edgePre[c]);
+        p.add(t.edgeDet[c]);
+        p.add(t.edgePost[c]);
+        p.add(t.edgeCls[0]);
+        p.add(t.edgeRec[0]);
+        p.add(t.download);
+        const accuracy = r >= 0 ? acc * space.reencodes[r].recallFactor : acc;
+        if (space.race[i] === 1) this.finishRace(i, p, accuracy, trace);
+        else this.finishSerial(i, p, accuracy, trace);
+        return;
+      }
+      case KIND_SPLIT_DET: {
+        const p = this.main.reset(trace, 'main');
+        p.add(t.cold[c]);
+        p.add(t.modelDownload[c]);
+        p.add(t.busy);
+        p.add(t.decode);
+        p.add(t.detPre[c]);
+        p.add(t.head[i]);
+        p.add(t.rtt);
+        p.add(t.upActivations[i]);
+        p.add(t.queue);
+        p.add(t.requestActivations[i]);
+        p.add(t.tail[i]);
+        p.add(t.edgePost[c]);
+        p.add(t.downloadBoxes);
+        p.add(t.cls[0]);
+        p.add(t.rec[0]);
+        this.finishSerial(i, p, acc, trace);
+        return;
+      }
+      case KIND_SPLIT_REC: {
+        const s = this.shareIndex[i];
+        const p = this.main.reset(trace, 'main');
+        this.deviceFront(p, c);
+        const a = this.a.reset(trace, 'device', p.mean);
+        a.add(t.cls[s]);
+        a.add(t.rec[s]);
+        const b = this.b.reset(trace, 'edge', p.mean);
+        b.add(t.rtt);
+        b.add(t.upCrops[s]);
+        b.add(t.queue);
+        b.add(t.requestCrops[s]);
+        b.add(t.edgeCls[s]);
+        b.add(t.edgeRec[s]);
+        b.add(t.downloadShare[s]);
+        let mean: number;
+        let s95: number;
+        let viaSuccess: number;
+        if (a.mean === 0) {
+          const sd = p.sdWith(b);
+          mean = p.mean + b.mean;
+          s95 = mean + Z95 * sd;
+          viaSuccess = mean + this.zFailure * sd;
+        } else {
+          const sdA = p.sdWith(a);
+          const sdB = p.sdWith(b);
+          mean = p.mean + expectedMax(a.mean, a.sd(), b.mean, b.sd());
+          s95 = Math.max(p.mean + a.mean + Z975 * sdA, p.mean + b.mean + Z975 * sdB);
+          viaSuccess = Math.max(p.mean + a.mean + this.zFailure2 * sdA, p.mean + b.mean + this.zFailure2 * sdB);
+        }
+        p.edgeMs += b.edgeMs;
+        p.deviceMs += a.deviceMs;
+        p.bytes += b.bytes;
+        this.finishEdge(i, p, acc, mean, s95, viaSuccess, b.mean, trace);
+        return;
+      }
+    }
+  }
+
+  private finishSerial(i: number, p: Path, accuracy: number, trace: PredictedStage[] | null): void {
+    const sd = p.sd();
+    this.finishEdge(i, p, accuracy, p.mean, p.mean + Z95 * sd, p.mean + this.zFailure * sd, p.mean, trace);
+  }
+
+  /**
+   * An edge-using plan without a race: the success path, or with probability pf a failure noticed after
+   * `waitBeforeFallback` and then the fallback device plan. `viaSuccess` is the success path's quantile at
+   * 0.95/(1−pf) (Infinity when pf ≥ 0.05).
+   */
+  private finishEdge(
+    i: number,
+    p: Path,
+    accuracy: number,
+    mean: number,
+    s95: number,
+    viaSuccess: number,
+    waitBeforeFallback: number,
+    trace: PredictedStage[] | null,
+  ): void {
+    const pf = this.failureP;
+    const f = this.fallback;
+    const dMean = f >= 0 ? this.expected[f] : Infinity;
+    const dP95 = f >= 0 ? this.p95[f] : Infinity;
+    const dAcc = f >= 0 ? this.accuracy[f] : 0;
+    const fail95 = waitBeforeFallback + dP95;
+    const mixture = Math.max(s95, fail95);
+    const p95 = viaSuccess < mixture ? viaSuccess : mixture;
+    const expected = pf > 0 ? (1 - pf) * mean + pf * (waitBeforeFallback + dMean) : mean;
+    const acc = pf > 0 ? (1 - pf) * accuracy + pf * dAcc : accuracy;
+    this.store(i, expected, p95, acc, p);
+    if (pf > 0 && f >= 0) this.deviceMs[i] += pf * this.deviceMs[f];
+    if (trace !== null && f >= 0 && pf > 0) this.traceFallback(trace, f, waitBeforeFallback);
+  }
+
+  /** An edge plan raced by the fallback device plan started at hedgeAt (or at the failure, if earlier). */
+  private finishRace(i: number, p: Path, accuracy: number, trace: PredictedStage[] | null): void {
+    const f = this.fallback;
+    const pf = this.failureP;
+    const hedge = this.hedgeAtMs;
+    const sMean = p.mean;
+    const sSd = p.sd();
+    const hMean = hedge + this.expected[f];
+    const h95 = hedge + this.p95[f];
+    const dSd = (this.p95[f] - this.expected[f]) / Z95;
+    const success = sMean < hMean ? sMean : hMean;
+    const expected = (1 - pf) * success + pf * ((hedge < sMean ? hedge : sMean) + this.expected[f]);
+    const viaSuccess = sMean + this.zFailure * sSd;
+    const p95 = viaSuccess < h95 ? viaSuccess : h95;
+    // Who wins is a question about the tails, and transfer times are skewed: compare in log space.
+    const lnS = lnSpread(sMean, sSd);
+    const lnH = lnSpread(hMean, dSd);
+    const lnBoth = Math.sqrt(lnS * lnS + lnH * lnH);
+    const edgeWins = lnBoth > 0 ? normCdf(Math.log(hMean / sMean) / lnBoth) : sMean < hMean ? 1 : 0;
+    const acc = (1 - pf) * (edgeWins * accuracy + (1 - edgeWins) * this.accuracy[f]) + pf * this.accuracy[f];
+    this.store(i, expected, p95, acc, p);
+    // The device only works if the edge has not answered by hedge time.
+    const started = hedge <= 0 ? 1 : lnS > 0 ? 1 - normCdf(Math.log(hedge / sMean) / lnS) : hedge < sMean ? 1 : 0;
+    this.deviceMs[i] += (pf + (1 - pf) * started) * this.deviceMs[f];
+    if (trace !== null) this.traceFallback(trace, f, hedge);
+  }
+
+  private traceFallback(trace: PredictedStage[], f: number, startMs: number): void {
+    const sub: PredictedStage[] = [];
+    this.evaluate(f, sub);
+    for (const s of sub) trace.push({ ...s, branch: 'fallback', startMs: s.startMs + startMs });
+  }
+
+  private store(i: number, expected: number, p95: number, accuracy: number, p: Path): void {
+    this.expected[i] = expected;
+    this.p95[i] = p95;
+    this.accuracy[i] = accuracy;
+    this.edgeMs[i] = p.edgeMs;
+    this.bytes[i] = p.bytes;
+    this.deviceMs[i] = p.deviceMs;
+  }
+}
+
+export type { Plan };

@@ -1,0 +1,85 @@
+/** The interface every placement policy implements, and the selection rule most of them share. */
+import type { EstimatorState, IngestHooks } from '../estimators/state';
+import type { Observation } from '../observations';
+import type { Decision, Outcome } from '../decision';
+import type { Plan, PlanSpace } from '../plan-space';
+import type { PlanEvaluator } from '../plans';
+import type { ReasonCode } from '../reasons';
+import type { StageTable } from '../stage-table';
+
+export type PolicyName = 'tandem' | 'device' | 'edge' | 'layercake' | 'pieslicer' | (string & {});
+
+/** What a policy sees when choosing: every plan already predicted, and which plans the constraints leave. */
+export interface PolicyView {
+  readonly observation: Observation;
+  readonly state: EstimatorState;
+  readonly space: PlanSpace;
+  readonly table: StageTable;
+  readonly predictions: PlanEvaluator;
+  /** 1 where a plan passes the global constraints (offline, Save-Data, cellular, edge health) and the policy's own filter. */
+  readonly eligible: Uint8Array;
+  readonly budgetMs: number;
+  /** Word-recall margin counted as a tie (grows with the user's cost weight). */
+  readonly tolerance: number;
+  /** Bytes on a cellular link count as a cost. */
+  readonly cellular: boolean;
+}
+
+export interface Choice {
+  /** Plan index, or -1 to take the device fallback. */
+  index: number;
+  reason: ReasonCode;
+  /** The latency this policy itself predicted for its choice (for its prediction error); defaults to the shared model's. */
+  estimateMs?: number;
+}
+
+export interface Policy extends IngestHooks {
+  readonly name: PolicyName;
+  /** Plans the policy can express at all (LayerCake has no preprocessing choice, PieSlicer a fixed model, ...). */
+  allows(plan: Plan): boolean;
+  choose(view: PolicyView): Choice;
+  /** Learns from a finished request (for policies with estimators of their own). */
+  learn?(decision: Decision, outcome: Outcome, state: EstimatorState): void;
+}
+
+/**
+ * Highest expected accuracy among eligible plans whose p95 fits; plans within `tolerance` of it are ties, broken
+ * by edge milliseconds, then cellular bytes, then device milliseconds, then p95. If none fits: the lowest p95.
+ */
+export function mostAccurateWithinBudget(view: PolicyView): Choice {
+  const { predictions: e, eligible, budgetMs } = view;
+  const n = eligible.length;
+  let bestAcc = -Infinity;
+  for (let i = 0; i < n; i++) if (eligible[i] === 1 && e.p95[i] <= budgetMs && e.accuracy[i] > bestAcc) bestAcc = e.accuracy[i];
+  if (bestAcc === -Infinity) {
+    let fastest = -1;
+    for (let i = 0; i < n; i++) if (eligible[i] === 1 && (fastest < 0 || e.p95[i] < e.p95[fastest])) fastest = i;
+    return { index: fastest, reason: fastest < 0 ? 'no-eligible-plan-device-fallback' : 'nothing-fits-fastest' };
+  }
+  const floor = bestAcc - view.tolerance - 1e-12;
+  let pick = -1;
+  for (let i = 0; i < n; i++) {
+    if (eligible[i] !== 1 || e.p95[i] > budgetMs || e.accuracy[i] < floor) continue;
+    if (pick < 0 || cheaper(e, i, pick, view.cellular)) pick = i;
+  }
+  const reason = e.accuracy[pick] >= bestAcc - 1e-12 ? 'most-accurate-within-budget' : 'cheaper-at-similar-accuracy';
+  return { index: pick, reason };
+}
+
+const EPS_MS = 0.5;
+
+function cheaper(e: PlanEvaluator, i: number, j: number, cellular: boolean): boolean {
+  const de = e.edgeMs[i] - e.edgeMs[j];
+  if (de < -EPS_MS) return true;
+  if (de > EPS_MS) return false;
+  if (cellular) {
+    const db = e.bytes[i] - e.bytes[j];
+    if (db < -1) return true;
+    if (db > 1) return false;
+  }
+  const dd = e.deviceMs[i] - e.deviceMs[j];
+  if (dd < -EPS_MS) return true;
+  if (dd > EPS_MS) return false;
+  if (e.p95[i] !== e.p95[j]) return e.p95[i] < e.p95[j];
+  return e.accuracy[i] > e.accuracy[j];
+}

@@ -1,0 +1,9 @@
+/**
+ * Tandem's own policy: the whole plan space (model × input side × preprocessing place × detection place × line
+ * sharing × race), most accurate plan whose p95 fits, ties by cost.
+ */
+import { mostAccurateWithinBudget, type Policy } from './policy';
+
+export function tandemPolicy(): Policy {
+  return { name: 'tandem', allows: () => true, choose: mostAccurateWithinBudget };
+}

@@ -1,0 +1,36 @@
+/** Why a plan was chosen, and what ruled other plans out: fixed codes for logs and tests, with words for the UI. */
+
+export type ReasonCode =
+  | 'most-accurate-within-budget'
+  | 'cheaper-at-similar-accuracy'
+  | 'nothing-fits-fastest'
+  | 'no-eligible-plan-device-fallback'
+  | 'layercake-no-local-fits-fastest-local'
+  | 'layercake-most-accurate-feasible'
+  | 'layercake-none-feasible-fastest-local'
+  | 'pieslicer-preprocess-on-device'
+  | 'pieslicer-upload-original'
+  | 'pieslicer-short-circuit';
+
+export type ConstraintCode = 'offline' | 'edge-refused' | 'edge-not-ready' | 'save-data' | 'no-cellular-offload';
+
+export const REASON_TEXT: Record<ReasonCode, string> = {
+  'most-accurate-within-budget': 'Most accurate plan predicted to finish within the budget (p95).',
+  'cheaper-at-similar-accuracy': 'Within the accepted accuracy margin of the best plan that fits, and cheaper on the edge.',
+  'nothing-fits-fastest': 'No plan is predicted to meet the budget; running the fastest one.',
+  'no-eligible-plan-device-fallback': 'This mode cannot run here now; running on the device instead.',
+  'layercake-no-local-fits-fastest-local': 'LayerCake: no on-device model fits the budget, so the fastest on-device model.',
+  'layercake-most-accurate-feasible': 'LayerCake: most accurate model and location within 0.8 × budget (p90 latencies).',
+  'layercake-none-feasible-fastest-local': 'LayerCake: nothing feasible within 0.8 × budget, so the fastest on-device model.',
+  'pieslicer-preprocess-on-device': 'PieSlicer: resizing on the device and uploading less is predicted faster.',
+  'pieslicer-upload-original': 'PieSlicer: uploading the original and resizing on the edge is predicted faster.',
+  'pieslicer-short-circuit': 'PieSlicer: the image is already small; uploading it as it is.',
+};
+
+export const CONSTRAINT_TEXT: Record<ConstraintCode, string> = {
+  offline: 'Offline: the edge is out of reach.',
+  'edge-refused': 'The edge refused a request recently; leaving it alone for a while.',
+  'edge-not-ready': 'The edge has not loaded the models.',
+  'save-data': 'Save-Data: the original-size image is never uploaded.',
+  'no-cellular-offload': 'On a cellular connection and offloading over cellular is off.',
+};
