@@ -72,8 +72,10 @@ export function v2Routes(deps: AppDeps): Hono {
         throw new ServerError('BadRequest', `${HEADER_LENGTH_HEADER} must be a byte count, got ${JSON.stringify(headerLength)}`);
       }
     }
-    const body = new Uint8Array(await c.req.arrayBuffer());
-    const request = decodeInferenceRequest(body, h);
+    // Pure JSON is decoded as text natively; with binary data the header is split off the bytes.
+    const request = h === null
+      ? decodeInferenceRequest(await c.req.text())
+      : decodeInferenceRequest(new Uint8Array(await c.req.arrayBuffer()), h);
     const { inputs, outputs } = validateInferenceRequest(m, request);
     const run = await pool.run(m.name, inputs, { outputs });
     const response: InferenceResponse = {

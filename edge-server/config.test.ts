@@ -1,0 +1,40 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULTS, REPO_ROOT, parseConfig } from './config';
+
+describe('parseConfig', () => {
+  it('fills defaults that let phones on the LAN reach the server', () => {
+    const c = parseConfig({});
+    expect(c).toMatchObject({
+      port: 8787, host: '0.0.0.0', maxBodyBytes: DEFAULTS.MAX_BODY_BYTES, maxImagePixels: DEFAULTS.MAX_IMAGE_PIXELS,
+      poolWorkers: DEFAULTS.POOL_WORKERS, intraOpThreads: DEFAULTS.ORT_INTRA_OP_THREADS, logLevel: 'info',
+    });
+    expect(c.modelDir).toBe(resolve(REPO_ROOT, 'models/repository'));
+    expect(c.staticDir).toBe(resolve(REPO_ROOT, 'dist'));
+  });
+
+  it('reads every setting', () => {
+    const c = parseConfig({
+      PORT: '0', HOST: '127.0.0.1', MODEL_DIR: '/srv/models', STATIC_DIR: 'web', MAX_BODY_BYTES: '1_048_576',
+      MAX_IMAGE_PIXELS: '1000', POOL_WORKERS: '2', ORT_INTRA_OP_THREADS: '1', LOG_LEVEL: 'DEBUG', SHUTDOWN_TIMEOUT_MS: '500',
+    });
+    expect(c).toEqual({
+      port: 0, host: '127.0.0.1', modelDir: '/srv/models', staticDir: resolve(process.cwd(), 'web'), maxBodyBytes: 1_048_576,
+      maxImagePixels: 1000, poolWorkers: 2, intraOpThreads: 1, logLevel: 'debug', shutdownTimeoutMs: 500,
+    });
+  });
+
+  it('reports every bad value at once, naming the variable and the accepted range', () => {
+    let error: unknown;
+    try {
+      parseConfig({ PORT: '80a', POOL_WORKERS: '0', ORT_INTRA_OP_THREADS: '1.5', LOG_LEVEL: 'loud', HOST: 'a b' });
+    } catch (e) { error = e; }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/PORT="80a" must be an integer from 0 to 65535 \(default 8787\)/);
+    expect(message).toMatch(/POOL_WORKERS="0" must be an integer from 1 to 64/);
+    expect(message).toMatch(/ORT_INTRA_OP_THREADS="1.5"/);
+    expect(message).toMatch(/LOG_LEVEL="loud" must be one of debug, info, warn, error, silent/);
+    expect(message).toMatch(/HOST="a b"/);
+  });
+});
