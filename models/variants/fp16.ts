@@ -6,8 +6,8 @@
  * `keepFloat32Ops` run in float32 between Casts (for ranges fp16 cannot hold, e.g. squared activations).
  */
 import {
-  DT, cloneModel, constantNode, constantValue, float16Tensor, float32ToFloat16, graphOf, intAttr, nameAllocator,
-  readFloat32, dimsOf, attrInt, type ModelProto, type NodeProto, type TensorProto,
+  DT, cloneModel, constantNode, constantValue, float16Tensor, float32ToFloat16, graphOf, inferElemTypes, intAttr,
+  nameAllocator, readFloat32, dimsOf, attrInt, type ModelProto, type NodeProto, type TensorProto,
 } from './onnx-graph';
 
 /** Node inputs that the ONNX spec types as float32 regardless of the op's T. */
@@ -25,23 +25,6 @@ export interface Fp16Report {
 
 type Precision = 'fp16' | 'fp32';
 
-/** Element type of every tensor, propagated forward (Cast/Shape/Constant decide theirs; other ops follow input 0). */
-function inferTypes(graph: ReturnType<typeof graphOf>): Map<string, number> {
-  const types = new Map<string, number>();
-  for (const v of graph.input ?? []) types.set(v.name ?? '', v.type?.tensorType?.elemType ?? 0);
-  for (const t of graph.initializer ?? []) types.set(t.name ?? '', t.dataType ?? 0);
-  for (const node of graph.node) {
-    let out: number;
-    if (node.opType === 'Constant') out = constantValue(node)?.dataType ?? 0;
-    else if (node.opType === 'Cast') out = attrInt(node, 'to', 0);
-    else if (['Shape', 'Size', 'ArgMax', 'ArgMin', 'NonZero'].includes(node.opType ?? '')) out = DT.INT64;
-    else if (['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf'].includes(node.opType ?? '')) out = DT.BOOL;
-    else out = (node.input ?? []).map((n) => types.get(n) ?? 0).find((t) => t !== 0) ?? 0;
-    for (const o of node.output ?? []) types.set(o, out);
-  }
-  return types;
-}
-
 function toHalf(t: TensorProto): TensorProto {
   return float16Tensor(dimsOf(t), float32ToFloat16(readFloat32(t)));
 }
@@ -50,7 +33,7 @@ export function convertToFloat16(source: ModelProto, opts: Fp16Options = {}): { 
   const model = cloneModel(source);
   const graph = graphOf(model);
   const keep = new Set(opts.keepFloat32Ops ?? []);
-  const types = inferTypes(graph);
+  const types = inferElemTypes(graph);
   const fresh = nameAllocator(graph);
   const report: Fp16Report = { constantsConverted: 0, castsInserted: 0, nodesKeptFloat32: 0 };
   const isFloat = (name: string) => types.get(name) === DT.FLOAT;

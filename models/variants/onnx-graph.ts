@@ -209,6 +209,23 @@ export function nameAllocator(graph: GraphProto): (base: string) => string {
   };
 }
 
+/** Element type of every tensor, propagated forward (Cast/Shape/Constant decide theirs; other ops follow input 0). */
+export function inferElemTypes(graph: GraphProto): Map<string, number> {
+  const types = new Map<string, number>();
+  for (const v of graph.input ?? []) types.set(v.name ?? '', v.type?.tensorType?.elemType ?? 0);
+  for (const t of graph.initializer ?? []) types.set(t.name ?? '', t.dataType ?? 0);
+  for (const node of graph.node ?? []) {
+    let out: number;
+    if (node.opType === 'Constant') out = constantValue(node)?.dataType ?? 0;
+    else if (node.opType === 'Cast') out = attrInt(node, 'to', 0);
+    else if (['Shape', 'Size', 'ArgMax', 'ArgMin', 'NonZero'].includes(node.opType ?? '')) out = DT.INT64;
+    else if (['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf'].includes(node.opType ?? '')) out = DT.BOOL;
+    else out = (node.input ?? []).map((n) => types.get(n) ?? 0).find((t) => t !== 0) ?? 0;
+    for (const o of node.output ?? []) types.set(o, out);
+  }
+  return types;
+}
+
 /** A graph input/output description with an element type and, when given, a shape (`null` for a dynamic dim). */
 export function valueInfo(name: string, elemType: number, shape?: (number | string | null)[]): ValueInfoProto {
   const tensorType: onnxProto.onnx.TypeProto.ITensor = { elemType };
