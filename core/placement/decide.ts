@@ -8,7 +8,7 @@ import type { Decision, DecisionInputs } from './decision';
 import { placementError } from './errors';
 import type { EstimatorState } from './estimators/state';
 import type { Observation } from './observations';
-import type { Plan } from './plan-space';
+import type { Plan, PlanSpace } from './plan-space';
 import { PlanEvaluator } from './plans';
 import type { Choice, Policy, PolicyView } from './policies/policy';
 import type { ConstraintCode } from './reasons';
@@ -33,10 +33,10 @@ function engineOf(state: EstimatorState): Engine {
   return e;
 }
 
-function allowedBy(engine: Engine, policy: Policy, plans: readonly Plan[]): Uint8Array {
+function allowedBy(engine: Engine, policy: Policy, space: PlanSpace): Uint8Array {
   let a = engine.allowed.get(policy);
   if (a === undefined) {
-    a = Uint8Array.from(plans, (p) => (policy.allows(p) ? 1 : 0));
+    a = Uint8Array.from(space.plans, (p) => (policy.allows(p, space) ? 1 : 0));
     engine.allowed.set(policy, a);
   }
   return a;
@@ -97,7 +97,7 @@ export function decide(obs: Observation, profiles: Profiles, policy: Policy, sta
   const cellular = obs.connection === 'cellular';
   const noCellular = cellular && !obs.preferences.offloadOnCellular;
   const edgeBlockedBy = offline ? 0 : refused ? 1 : notReady ? 2 : noCellular ? 4 : -1;
-  const allowed = allowedBy(engine, policy, space.plans);
+  const allowed = allowedBy(engine, policy, space);
   let used = 0;
   let eligibleCount = 0;
   let fitting = 0;

@@ -36,7 +36,7 @@ export interface Choice {
 export interface Policy extends IngestHooks {
   readonly name: PolicyName;
   /** Plans the policy can express at all (LayerCake has no preprocessing choice, PieSlicer a fixed model, ...). */
-  allows(plan: Plan): boolean;
+  allows(plan: Plan, space: PlanSpace): boolean;
   choose(view: PolicyView): Choice;
   /** Learns from a finished request (for policies with estimators of their own). */
   learn?(decision: Decision, outcome: Outcome, state: EstimatorState): void;

@@ -1,0 +1,219 @@
+import { describe, expect, it } from 'vitest';
+import { createEstimatorState, decide, observe, type EstimatorState, type Observation, type Policy } from './index';
+import { EXAMPLE_PROFILES as P } from './example-profiles';
+import { buildObservation, linkSamples, type ObservationOverrides } from './observation-builder';
+import { alwaysDevicePolicy } from './policies/device';
+import { alwaysEdgePolicy } from './policies/edge';
+import { layerCakePolicy } from './policies/layercake';
+import { pieSlicerPolicy } from './policies/pieslicer';
+import { tandemPolicy } from './policies/tandem';
+
+const NOW = 60_000;
+const fastLink = linkSamples({ atMs: NOW, rttMs: 20, upKbps: 50_000, downKbps: 100_000 });
+
+/** Teaches the state that the device runs `factor` times slower than its profile (as a 4x CPU throttle does). */
+function slowDevice(state: EstimatorState, factor: number, runs = 4): void {
+  const policy = alwaysDevicePolicy();
+  for (let k = 0; k < runs; k++) {
+    const obs = buildObservation({ nowMs: 1000 * k, request: { budgetMs: 10_000 } });
+    const d = decide(obs, P, policy, state);
+    const dm = state.deviceModelsByKey(d.inputs.deviceRuntime)!;
+    const det = dm.det[state.modelIndex.get(d.plan.config.det)!]!;
+    const rec = dm.rec[state.modelIndex.get(d.plan.config.rec)!]!;
+    const lines = 8;
+    const device = {
+      decode: factor * dm.decode!.seedAt(d.inputs.imagePixels),
+      'det-preprocess': factor * dm.detPreprocess!.seedAt(d.inputs.detPixels),
+      det: factor * det.seedAt(d.inputs.detPixels),
+      postprocess: factor * dm.postprocess!.seedAt(d.inputs.detPixels),
+      rec: factor * rec.seedAt(lines),
+    };
+    const total = Object.values(device).reduce((a, b) => a + b, 0);
+    observe(state, d, { atMs: 1000 * k + total, ok: true, totalMs: total, lines, device }, policy);
+  }
+}
+
+interface Row {
+  name: string;
+  obs: ObservationOverrides;
+  prepare?: (s: EstimatorState) => void;
+  expect: (d: ReturnType<typeof decide>) => void;
+}
+
+const rows: Row[] = [
+  {
+    name: 'offline → device only',
+    obs: { online: false, connection: 'none', ...fastLink },
+    expect: (d) => {
+      expect(d.plan.kind).toBe('device');
+      expect(d.plan.usesEdge).toBe(false);
+      expect(d.constraints).toContain('offline');
+    },
+  },
+  {
+    name: '300 kbit/s uplink, 1 s budget → device',
+    obs: { request: { budgetMs: 1000 }, ...linkSamples({ atMs: NOW, rttMs: 80, upKbps: 300, downKbps: 1000 }) },
+    expect: (d) => {
+      expect(d.plan.usesEdge).toBe(false);
+      expect(d.fits).toBe(true);
+    },
+  },
+  {
+    name: 'fast uplink, 4x slower device, tight budget → detection on the edge',
+    obs: { request: { budgetMs: 700 }, ...fastLink },
+    prepare: (s) => slowDevice(s, 4),
+    expect: (d) => {
+      expect(d.plan.detectOn).toBe('edge');
+      expect(d.fits).toBe(true);
+    },
+  },
+  {
+    name: 'Save-Data → never the original-size image',
+    obs: { request: { budgetMs: 700 }, preferences: { saveData: true }, ...fastLink },
+    prepare: (s) => slowDevice(s, 4),
+    expect: (d) => {
+      expect(d.plan.upload?.kind).not.toBe('original');
+      expect(d.constraints).toContain('save-data');
+    },
+  },
+  {
+    name: 'NetInfo Save-Data counts too',
+    obs: { request: { budgetMs: 700 }, netInfo: { saveData: true }, ...fastLink },
+    prepare: (s) => slowDevice(s, 4),
+    expect: (d) => expect(d.plan.upload?.kind).not.toBe('original'),
+  },
+  {
+    name: 'cellular with offload over cellular off → device',
+    obs: { request: { budgetMs: 700 }, connection: 'cellular', preferences: { offloadOnCellular: false }, ...fastLink },
+    prepare: (s) => slowDevice(s, 4),
+    expect: (d) => {
+      expect(d.plan.usesEdge).toBe(false);
+      expect(d.constraints).toContain('no-cellular-offload');
+    },
+  },
+  {
+    name: 'edge models not loaded (status) → device',
+    obs: {
+      request: { budgetMs: 700 },
+      edge: {
+        statusAtMs: NOW - 500,
+        status: {
+          serverTime: 0,
+          uptimeMs: 100,
+          models: [{ name: 'ppocr-det', version: '1', variant: 'fp32', state: 'loading', inFlight: 0, queued: 0, latency: [] }],
+          pool: { workers: 2, intraOpThreads: 1, busy: 0, queued: 0 },
+        },
+      },
+      ...fastLink,
+    },
+    prepare: (s) => slowDevice(s, 4),
+    expect: (d) => {
+      expect(d.plan.usesEdge).toBe(false);
+      expect(d.constraints).toContain('edge-not-ready');
+    },
+  },
+  {
+    name: 'nothing fits → the fastest plan, flagged',
+    obs: { request: { budgetMs: 50 }, ...fastLink },
+    expect: (d) => {
+      expect(d.reason).toBe('nothing-fits-fastest');
+      expect(d.fits).toBe(false);
+    },
+  },
+];
+
+describe('decide (tandem): table of situations', () => {
+  for (const row of rows) {
+    it(row.name, () => {
+      const state = createEstimatorState(P);
+      row.prepare?.(state);
+      const d = decide(buildObservation({ nowMs: NOW, ...row.obs }), P, tandemPolicy(), state);
+      row.expect(d);
+      expect(d.predicted.stages.length).toBeGreaterThan(0);
+      expect(d.reason).toBeTypeOf('string');
+    });
+  }
+});
+
+describe('decide: every policy honours the hard constraints', () => {
+  const policies: (() => Policy)[] = [tandemPolicy, alwaysDevicePolicy, alwaysEdgePolicy, layerCakePolicy, pieSlicerPolicy];
+  for (const make of policies) {
+    it(`${make().name}: offline → no edge; Save-Data → no original upload; no cellular offload → no edge`, () => {
+      const cases: [ObservationOverrides, (d: ReturnType<typeof decide>) => void][] = [
+        [{ online: false, connection: 'none' }, (d) => expect(d.plan.usesEdge).toBe(false)],
+        [{ preferences: { saveData: true } }, (d) => expect(d.plan.upload?.kind).not.toBe('original')],
+        [{ connection: 'cellular', preferences: { offloadOnCellular: false } }, (d) => expect(d.plan.usesEdge).toBe(false)],
+      ];
+      for (const budgetMs of [300, 800, 3000]) {
+        for (const [o, check] of cases) {
+          const state = createEstimatorState(P);
+          slowDevice(state, 4);
+          check(decide(buildObservation({ nowMs: NOW, ...fastLink, ...o, request: { budgetMs } }), P, make(), state));
+        }
+      }
+    });
+  }
+});
+
+describe('edge refusal', () => {
+  it('a 503 sends the retry to the device, and it fits the remaining budget', () => {
+    const state = createEstimatorState(P);
+    slowDevice(state, 2);
+    const policy = tandemPolicy();
+    // A phone twice slower than the profile: at 1.5 s only a smaller detector input fits on it, the edge fits the best.
+    const budget = 1500;
+    const first = decide(buildObservation({ nowMs: NOW, request: { budgetMs: budget }, ...fastLink }), P, policy, state);
+    expect(first.plan.usesEdge).toBe(true);
+    expect(first.fallback).not.toBeNull();
+    expect(first.fallback!.p95Ms).toBeLessThanOrEqual(budget);
+
+    const refusedAfter = 60;
+    observe(state, first, { atMs: NOW + refusedAfter, ok: false, failure: 'refused', totalMs: refusedAfter }, policy);
+    const retry = decide(buildObservation({ nowMs: NOW + refusedAfter, request: { budgetMs: budget - refusedAfter }, ...fastLink }), P, policy, state);
+    expect(retry.plan.usesEdge).toBe(false);
+    expect(retry.constraints).toContain('edge-refused');
+    expect(retry.fits).toBe(true);
+    expect(retry.predicted.p95Ms).toBeLessThanOrEqual(budget - refusedAfter);
+
+    // After the cool-down the edge is considered again.
+    const later = decide(buildObservation({ nowMs: NOW + 20_000, request: { budgetMs: budget }, ...fastLink }), P, policy, state);
+    expect(later.constraints).not.toContain('edge-refused');
+  });
+
+  it('an adapter-reported refusal (refusedAtMs) also blocks the edge', () => {
+    const state = createEstimatorState(P);
+    slowDevice(state, 4);
+    const d = decide(buildObservation({ nowMs: NOW, request: { budgetMs: 1500 }, edge: { refusedAtMs: NOW - 1000 }, ...fastLink }), P, tandemPolicy(), state);
+    expect(d.plan.usesEdge).toBe(false);
+  });
+});
+
+describe('decide: inputs', () => {
+  it('rejects a request without a budget, naming the field', () => {
+    const state = createEstimatorState(P);
+    const obs: Observation = buildObservation({ request: { budgetMs: 0 } });
+    expect(() => decide(obs, P, tandemPolicy(), state)).toThrowError(/budgetMs/);
+    try {
+      decide(obs, P, tandemPolicy(), state);
+    } catch (e) {
+      expect((e as Error).name).toBe('PlacementBadObservation');
+    }
+  });
+
+  it('rejects a state made for other profiles', () => {
+    const state = createEstimatorState({ ...P });
+    expect(() => decide(buildObservation(), P, tandemPolicy(), state)).toThrowError(expect.objectContaining({ name: 'PlacementProfilesMismatch' }));
+  });
+
+  it('cold models on the device cost their download and session creation', () => {
+    const warm = decide(buildObservation({ nowMs: NOW, ...fastLink }), P, alwaysDevicePolicy(), createEstimatorState(P));
+    const absent = decide(
+      buildObservation({ nowMs: NOW, ...fastLink, device: { models: [] } }),
+      P,
+      alwaysDevicePolicy(),
+      createEstimatorState(P),
+    );
+    expect(absent.predicted.expectedMs).toBeGreaterThan(warm.predicted.expectedMs + 1000);
+    expect(absent.predicted.stages.map((s) => s.stage)).toEqual(expect.arrayContaining(['model-load', 'model-download']));
+  });
+});
