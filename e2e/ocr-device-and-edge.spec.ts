@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import { readText } from './support/app';
 import { fixtureImage } from './support/fixtures';
 
-const LINES = ['Offline works too', 'Models from IndexedDB', 'Second visit'];
+const LINES = ['Read on the phone', 'Read on the edge', 'Same words'];
 
 test('the same photo reads the same, correct lines on this device and on the edge', async ({ page }, testInfo) => {
   const image = await fixtureImage(testInfo, 'three-lines', LINES);

@@ -15,9 +15,12 @@ export interface ReadResult {
 export async function readText(page: Page, imagePath: string, mode: Mode): Promise<ReadResult> {
   await page.locator('#file').setInputFiles(imagePath);
   await page.locator('#mode').selectOption(mode);
+  // The app shows the photo first; Run is enabled once it is ready.
+  await expect(page.locator('body')).toHaveAttribute('data-state', 'idle');
   await expect(page.locator('#run')).toBeEnabled();
   await page.locator('#run').click();
-  await expect(page.locator('body')).not.toHaveAttribute('data-state', 'running');
+  // First runs download models and compile 14 MB of WASM on a shared 2-core machine.
+  await expect(page.locator('body')).not.toHaveAttribute('data-state', 'running', { timeout: 180_000 });
   const state = await page.locator('body').getAttribute('data-state');
   if (state !== 'done') throw new Error(`OCR on ${mode} ended in state ${state}: ${await page.locator('#error').textContent()}`);
   const where = page.locator('#where');

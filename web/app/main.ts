@@ -46,9 +46,11 @@ function store(): Promise<ModelStore> {
   return storePromise;
 }
 
-function setState(state: 'idle' | 'running' | 'done' | 'error'): void {
+type State = 'idle' | 'loading' | 'running' | 'done' | 'error';
+
+function setState(state: State): void {
   document.body.dataset.state = state;
-  ui.run.disabled = state === 'running' || !image;
+  ui.run.disabled = state === 'running' || state === 'loading' || !image;
 }
 
 function showError(error: unknown): void {
@@ -116,18 +118,21 @@ async function removeModels(name?: string): Promise<void> {
 }
 
 async function run(): Promise<void> {
-  if (!image) return;
+  if (!image || document.body.dataset.state === 'running') return;
+  const photo = image;
   setState('running');
   ui.error.hidden = true;
   try {
     // The device path loads (and if needed downloads) models itself; make its backend visible the same way.
-    const outcome = await runOcr(image, ui.mode.value as Mode, {
+    const outcome = await runOcr(photo, ui.mode.value as Mode, {
       device: {
         load: () => loadDevice(),
         ocr: (blob) => device.ocr(blob),
       },
       online: navigator.onLine,
     });
+    // A photo picked while this one was being read gets its own run; don't show stale boxes over it.
+    if (photo !== image) return setState('idle');
     renderResult(outcome, ui.where, ui.lines, ui.timings);
     ui.preview.draw(outcome.lines, outcome.image);
     ui.result.hidden = false;
@@ -140,15 +145,17 @@ async function run(): Promise<void> {
 }
 
 async function chooseImage(file: Blob): Promise<void> {
+  const running = document.body.dataset.state === 'running';
   image = file;
   ui.error.hidden = true;
   ui.result.hidden = true;
+  if (!running) setState('loading');
   try {
     await ui.preview.show(file);
   } catch (error) {
     showError(error);
   }
-  setState('idle');
+  if (document.body.dataset.state !== 'running') setState('idle');
 }
 
 function boot(): void {

@@ -1,4 +1,4 @@
-import type { Manifest, ManifestFile } from '../../core/models/manifest';
+import type { Manifest, ManifestFile, ManifestModel } from '../../core/models/manifest';
 import { codedError, messageOf } from '../coded-error';
 import { sha256Hex } from './sha256';
 
@@ -25,10 +25,10 @@ export async function fetchManifest(url: URL, signal?: AbortSignal): Promise<Man
   return manifest;
 }
 
-/** Every file a manifest needs (models and their assets), each hash once. */
-export function manifestFiles(manifest: Manifest): ManifestFile[] {
+/** Every file the models need (model files and assets), each hash once. */
+export function modelFiles(models: ManifestModel[]): ManifestFile[] {
   const byHash = new Map<string, ManifestFile>();
-  for (const model of manifest.models) {
+  for (const model of models) {
     for (const file of [model.file, ...Object.values(model.assets)]) byHash.set(file.sha256, file);
   }
   return [...byHash.values()];

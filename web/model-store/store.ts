@@ -2,13 +2,18 @@ import { openDB } from 'idb';
 import type { IDBPDatabase } from 'idb';
 import type { Manifest, ManifestFile, ManifestModel } from '../../core/models/manifest';
 import { codedError, messageOf } from '../coded-error';
-import { downloadVerified, fetchManifest, manifestFiles } from './download';
+import { downloadVerified, fetchManifest, modelFiles } from './download';
 import type { ProgressFn } from './download';
 import { DB_NAME, DB_VERSION } from './schema';
 import type { ModelDb, ModelRecord, StoredFileRef } from './schema';
 
+/** Picks the models this device needs from everything the server offers (e.g. one variant per task). */
+export type ModelSelector = (manifest: Manifest) => ManifestModel[];
+
 export interface EnsureResult {
   manifest: Manifest;
+  /** The selected models, now all stored. */
+  models: ManifestModel[];
   /** 'network': something was downloaded; 'cache': all files were already stored; 'offline': the server was unreachable, stored manifest used. */
   source: 'network' | 'cache' | 'offline';
   downloadedBytes: number;
@@ -50,10 +55,10 @@ export class ModelStore {
   }
 
   /**
-   * Makes every model of the current manifest available locally: downloads what is missing (one progress
-   * for all files), or, when the server is unreachable, falls back to the stored manifest.
+   * Makes the selected models of the current manifest available locally: downloads what is missing (one
+   * progress for all files), or, when the server is unreachable, falls back to the stored manifest.
    */
-  async ensure(onProgress?: ProgressFn, signal?: AbortSignal): Promise<EnsureResult> {
+  async ensure(select: ModelSelector, onProgress?: ProgressFn, signal?: AbortSignal): Promise<EnsureResult> {
     let manifest: Manifest;
     let offline = false;
     try {
@@ -72,7 +77,8 @@ export class ModelStore {
       offline = true;
     }
 
-    const missing = await this.missingFiles(manifest);
+    const models = select(manifest);
+    const missing = await this.missingFiles(models);
     if (missing.length > 0 && offline) {
       throw codedError(
         'ModelsUnavailable',
@@ -80,9 +86,9 @@ export class ModelStore {
       );
     }
     const downloaded = missing.length > 0 ? await downloadVerified(missing, this.baseUrl, onProgress, signal) : new Map();
-    if (missing.length > 0 || !offline) await this.commit(manifest, missing, downloaded);
+    if (!offline) await this.commit(manifest, models, missing, downloaded);
     const downloadedBytes = missing.reduce((sum, f) => sum + f.bytes, 0);
-    return { manifest, source: offline ? 'offline' : missing.length > 0 ? 'network' : 'cache', downloadedBytes };
+    return { manifest, models, source: offline ? 'offline' : missing.length > 0 ? 'network' : 'cache', downloadedBytes };
   }
 
   /** Bytes of one stored file, by content hash. */
@@ -126,14 +132,17 @@ export class ModelStore {
     this.db.close();
   }
 
-  private async missingFiles(manifest: Manifest): Promise<ManifestFile[]> {
-    const files = manifestFiles(manifest);
+  private async missingFiles(models: ManifestModel[]): Promise<ManifestFile[]> {
+    const files = modelFiles(models);
     const present = await Promise.all(files.map((f) => this.db.getKey('files', f.sha256)));
     return files.filter((_, i) => present[i] === undefined);
   }
 
-  /** Stores new files, the manifest's model records and the manifest in one transaction; drops what the manifest no longer lists. */
-  private async commit(manifest: Manifest, added: ManifestFile[], bytes: Map<string, Uint8Array<ArrayBuffer>>): Promise<void> {
+  /**
+   * Stores new files, records for the selected models and the manifest in one transaction. Models stored earlier
+   * stay while the manifest still lists them unchanged; anything else, and files no record uses, is dropped.
+   */
+  private async commit(manifest: Manifest, selected: ManifestModel[], added: ManifestFile[], bytes: Map<string, Uint8Array<ArrayBuffer>>): Promise<void> {
     const now = Date.now();
     try {
       const tx = this.db.transaction(['files', 'models', 'meta'], 'readwrite');
@@ -142,16 +151,20 @@ export class ModelStore {
       for (const file of added) {
         files.put({ sha256: file.sha256, path: file.path, bytes: file.bytes, blob: new Blob([bytes.get(file.sha256)!]) });
       }
-      const previous = new Map((await models.getAll()).map((r) => [r.name, r]));
-      for (const model of manifest.models) {
-        const record = toRecord(model, now);
-        const before = previous.get(model.name);
-        if (before && recordHashes(before).join() === recordHashes(record).join()) record.storedAt = before.storedAt;
-        models.put(record);
-        previous.delete(model.name);
+      const offered = new Map(manifest.models.map((m) => [m.name, toRecord(m, now)]));
+      const kept: ModelRecord[] = [];
+      for (const before of await models.getAll()) {
+        const current = offered.get(before.name);
+        if (current && sameFiles(current, before)) kept.push(before);
+        else models.delete(before.name);
       }
-      for (const stale of previous.keys()) models.delete(stale);
-      const referenced = new Set(manifestFiles(manifest).map((f) => f.sha256));
+      for (const model of selected) {
+        if (kept.some((r) => r.name === model.name)) continue;
+        const record = offered.get(model.name)!;
+        models.put(record);
+        kept.push(record);
+      }
+      const referenced = new Set(kept.flatMap(recordHashes));
       for (const sha of await files.getAllKeys()) if (!referenced.has(sha)) files.delete(sha);
       tx.objectStore('meta').put({ manifest, storedAt: now }, 'manifest');
       await tx.done;
@@ -172,6 +185,10 @@ function toRecord(model: ManifestModel, storedAt: number): ModelRecord {
   const assets = Object.fromEntries(Object.entries(model.assets).map(([key, file]) => [key, toRef(file)]));
   const totalBytes = model.file.bytes + Object.values(model.assets).reduce((sum, f) => sum + f.bytes, 0);
   return { name: model.name, version: model.version, variant: model.variant, file: toRef(model.file), assets, totalBytes, storedAt };
+}
+
+function sameFiles(a: ModelRecord, b: ModelRecord): boolean {
+  return recordHashes(a).join() === recordHashes(b).join();
 }
 
 function recordHashes(record: ModelRecord): string[] {

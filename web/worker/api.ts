@@ -2,6 +2,7 @@
 import type { FloatTensor, OcrResult } from '../../core/ocr/types';
 
 export type BackendChoice = 'auto' | 'wasm' | 'webgpu';
+export type ModelVariant = 'fp32' | 'int8-weights' | 'fp16';
 export type Backend = 'wasm' | 'webgpu';
 
 export interface LoadOptions {
@@ -9,6 +10,8 @@ export interface LoadOptions {
   backend?: BackendChoice;
   /** WASM threads; defaults to min(4, cores) when cross-origin isolated, else 1. Fixed for the worker's lifetime. */
   threads?: number;
+  /** Which variant of each model to download and run (default fp32, what the edge runs, so both read alike). */
+  variant?: ModelVariant;
   /** Where manifest.json and the model files are served; defaults to /models/ on this origin. */
   modelsBaseUrl?: string;
 }

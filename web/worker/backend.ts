@@ -1,4 +1,4 @@
-import type { Manifest } from '../../core/models/manifest';
+import type { ManifestModel } from '../../core/models/manifest';
 import { codedError, messageOf } from '../coded-error';
 import type { ModelStore } from '../model-store';
 import type { BackendChoice } from './api';
@@ -19,7 +19,7 @@ export function defaultThreads(): number {
  * WebGPU when asked for (or 'auto') and an adapter exists and every session creates on it; otherwise WASM.
  * Each runtime is imported only when chosen, so a phone without WebGPU never downloads its 27 MB build.
  */
-export async function startSessions(choice: BackendChoice, threads: number, manifest: Manifest, store: ModelStore): Promise<Started> {
+export async function startSessions(choice: BackendChoice, threads: number, models: ManifestModel[], store: ModelStore): Promise<Started> {
   let webgpuSkipped: string | undefined;
   if (choice !== 'wasm') {
     const adapter = await findAdapter(choice);
@@ -28,7 +28,7 @@ export async function startSessions(choice: BackendChoice, threads: number, mani
     } else {
       try {
         const { webgpuRuntime } = await import('./ort-webgpu');
-        const sessions = await SessionSet.create(webgpuRuntime(threads, adapter), 'webgpu', manifest, store);
+        const sessions = await SessionSet.create(webgpuRuntime(threads, adapter), 'webgpu', models, store);
         return { sessions, threads };
       } catch (error) {
         if (choice === 'webgpu') throw error;
@@ -40,7 +40,7 @@ export async function startSessions(choice: BackendChoice, threads: number, mani
     }
   }
   const { wasmRuntime } = await import('./ort-wasm');
-  const sessions = await SessionSet.create(wasmRuntime(threads), 'wasm', manifest, store);
+  const sessions = await SessionSet.create(wasmRuntime(threads), 'wasm', models, store);
   return { sessions, threads, webgpuSkipped };
 }
 

@@ -3,7 +3,7 @@
  * IndexedDB, decodes photos and runs the shared OCR pipeline. Exposed to the page with comlink.
  */
 import * as Comlink from 'comlink';
-import type { Manifest } from '../../core/models/manifest';
+import type { ManifestModel } from '../../core/models/manifest';
 import { createOcrPipeline, pipelineConfigFromManifest } from '../../core/ocr';
 import type { OcrPipeline } from '../../core/ocr';
 import type { FloatTensor, OcrResult, Point } from '../../core/ocr/types';
@@ -12,6 +12,7 @@ import { ModelStore } from '../model-store';
 import type { DeviceOcrOptions, DeviceOcrResult, LoadInfo, LoadOptions, LoadProgress, OcrWorkerApi } from './api';
 import { defaultThreads, startSessions } from './backend';
 import { decodeImage } from './decode';
+import { pickModels } from './model-choice';
 import type { SessionSet } from './sessions';
 
 /** Longest side photos are decoded at; detection runs smaller anyway, recognition crops stay sharp. */
@@ -29,19 +30,23 @@ async function startup(options: LoadOptions, onProgress?: (p: LoadProgress) => v
   const started = performance.now();
   const store = await ModelStore.open({ modelsBaseUrl: options.modelsBaseUrl });
   try {
-    const ensured = await store.ensure(onProgress);
-    const dictionary = await readDictionary(store, ensured.manifest);
+    const variant = options.variant ?? 'fp32';
+    const ensured = await store.ensure((manifest) => Object.values(pickModels(manifest, variant)), onProgress);
+    const picked = pickModels(ensured.manifest, variant);
+    const dictionary = await readDictionary(store, picked.rec);
     const modelsDone = performance.now();
     const threads = options.threads ?? defaultThreads();
-    const { sessions, webgpuSkipped } = await startSessions(options.backend ?? 'auto', threads, ensured.manifest, store);
-    const config = pipelineConfigFromManifest(ensured.manifest, dictionary);
+    const { sessions, webgpuSkipped } = await startSessions(options.backend ?? 'auto', threads, ensured.models, store);
+    const config = pipelineConfigFromManifest(ensured.manifest, dictionary, {
+      models: { det: picked.det.name, cls: picked.cls.name, rec: picked.rec.name },
+    });
     const pipeline = createOcrPipeline(config, (role, input) => sessions.run(config.models[role], input), () => performance.now());
     const info: LoadInfo = {
       backend: sessions.backend,
       threads: sessions.backend === 'wasm' ? threads : 1,
       crossOriginIsolated: self.crossOriginIsolated,
       webgpuSkipped,
-      models: ensured.manifest.models.map(({ name, version, variant }) => ({ name, version, variant })),
+      models: ensured.models.map(({ name, version, variant }) => ({ name, version, variant })),
       modelSource: ensured.source,
       downloadedBytes: ensured.downloadedBytes,
       timings: { modelsMs: modelsDone - started, sessionsMs: performance.now() - modelsDone },
@@ -52,10 +57,10 @@ async function startup(options: LoadOptions, onProgress?: (p: LoadProgress) => v
   }
 }
 
-async function readDictionary(store: ModelStore, manifest: Manifest): Promise<string> {
-  const owner = manifest.models.find((m) => m.assets.dictionary);
-  if (!owner) throw codedError('ManifestInvalid', 'The model manifest lists no recogniser dictionary (assets.dictionary).');
-  return store.readText(owner.assets.dictionary!.sha256);
+async function readDictionary(store: ModelStore, rec: ManifestModel): Promise<string> {
+  const dictionary = rec.assets.dictionary;
+  if (!dictionary) throw codedError('ManifestInvalid', `The manifest lists no dictionary for ${rec.name} (assets.dictionary).`);
+  return store.readText(dictionary.sha256);
 }
 
 async function loaded(): Promise<Loaded> {
@@ -75,7 +80,7 @@ function scaleBack(result: OcrResult, scale: number, original: { width: number; 
 
 const api: OcrWorkerApi = {
   load(options = {}, onProgress) {
-    const key = JSON.stringify([options.backend ?? 'auto', options.threads ?? defaultThreads(), options.modelsBaseUrl ?? '']);
+    const key = JSON.stringify([options.backend ?? 'auto', options.threads ?? defaultThreads(), options.variant ?? 'fp32', options.modelsBaseUrl ?? '']);
     if (loading) {
       if (loading.key === key) return loading.promise.then((l) => l.info);
       // ORT fixes its thread pool and runtime build at first use; a different choice needs a fresh worker.

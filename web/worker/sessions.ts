@@ -1,4 +1,4 @@
-import type { Manifest } from '../../core/models/manifest';
+import type { ManifestModel } from '../../core/models/manifest';
 import type { FloatTensor } from '../../core/ocr/types';
 import { codedError, messageOf } from '../coded-error';
 import type { ModelStore } from '../model-store';
@@ -7,7 +7,7 @@ import type { Ort } from './ort-wasm';
 
 type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
 
-/** One InferenceSession per manifest model, all on one backend. */
+/** One InferenceSession per chosen model, all on one backend. */
 export class SessionSet {
   // ORT web sessions are not re-entrant ("Session already started"), so every run waits for the previous one.
   private chain: Promise<unknown> = Promise.resolve();
@@ -19,10 +19,10 @@ export class SessionSet {
   ) {}
 
   /** Creates every session from bytes read straight from IndexedDB; on any failure releases what was created. */
-  static async create(ort: Ort, backend: Backend, manifest: Manifest, store: ModelStore): Promise<SessionSet> {
+  static async create(ort: Ort, backend: Backend, models: ManifestModel[], store: ModelStore): Promise<SessionSet> {
     const sessions = new Map<string, Session>();
     try {
-      for (const model of manifest.models) {
+      for (const model of models) {
         const bytes = await store.readFile(model.file.sha256);
         try {
           sessions.set(model.name, await ort.InferenceSession.create(bytes, { executionProviders: [backend] }));
