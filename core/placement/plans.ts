@@ -9,7 +9,9 @@
  * - a race ends with the first branch: expected ≤ min of the means, p95 ≤ min of the p95s (both bounds are used,
  *   which keeps predictions monotone in the link speed).
  * - an edge request fails with the learnt probability pf; the request then falls back to the device. Its p95 is
- *   the smaller of the success path's quantile at 0.95/(1−pf) and the larger of the two paths' p95s.
+ *   the smaller of the success path's quantile at 0.95/(1−pf) and the larger of the two paths' p95s. Failures show
+ *   in p95 and in expected accuracy; the expected latency is that of the usual outcome (the edge answers), since a
+ *   rare multi-second fallback would otherwise make the mean describe no request at all.
  */
 import type { Plan } from './plan-space';
 import { KIND_DEVICE, KIND_EDGE, KIND_SPLIT_DET, KIND_SPLIT_REC, type PlanSpace } from './plan-space';
@@ -369,15 +371,13 @@ export class PlanEvaluator {
   ): void {
     const pf = this.failureP;
     const f = this.fallback;
-    const dMean = f >= 0 ? this.expected[f] : Infinity;
     const dP95 = f >= 0 ? this.p95[f] : Infinity;
     const dAcc = f >= 0 ? this.accuracy[f] : 0;
     const fail95 = waitBeforeFallback + dP95;
     const mixture = Math.max(s95, fail95);
     const p95 = viaSuccess < mixture ? viaSuccess : mixture;
-    const expected = pf > 0 ? (1 - pf) * mean + pf * (waitBeforeFallback + dMean) : mean;
     const acc = pf > 0 ? (1 - pf) * accuracy + pf * dAcc : accuracy;
-    this.store(i, expected, p95, acc, p);
+    this.store(i, mean, p95, acc, p);
     if (pf > 0 && f >= 0) this.deviceMs[i] += pf * this.deviceMs[f];
     if (trace !== null && f >= 0 && pf > 0) this.traceFallback(trace, f, waitBeforeFallback);
   }
@@ -392,8 +392,7 @@ export class PlanEvaluator {
     const hMean = hedge + this.expected[f];
     const h95 = hedge + this.p95[f];
     const dSd = (this.p95[f] - this.expected[f]) / Z95;
-    const success = sMean < hMean ? sMean : hMean;
-    const expected = (1 - pf) * success + pf * ((hedge < sMean ? hedge : sMean) + this.expected[f]);
+    const expected = sMean < hMean ? sMean : hMean;
     const viaSuccess = sMean + this.zFailure * sSd;
     const p95 = viaSuccess < h95 ? viaSuccess : h95;
     // Who wins is a question about the tails, and transfer times are skewed: compare in log space.

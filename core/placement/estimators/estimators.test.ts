@@ -1,0 +1,227 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { BandwidthEstimator } from './bandwidth';
+import { EdgeEstimator } from './edge';
+import { Ewma } from './ewma';
+import { LatencyModel, seedLine } from './latency-model';
+import { expectedMax, normCdf, normInv } from './normal';
+import { RttEstimator } from './rtt';
+
+/** Deterministic standard normal draws from uniforms in (0,1). */
+const gauss = (u: number) => normInv(Math.min(1 - 1e-9, Math.max(1e-9, u)));
+const uniforms = (n: number) => fc.array(fc.double({ min: 0.001, max: 0.999, noNaN: true }), { minLength: n, maxLength: n });
+
+/**
+ * Seeded uniform generator (mulberry32): convergence is a statement about random samples, and fast-check's
+ * shrinking would otherwise hand us sixty identical extreme draws.
+ */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const seeds = fc.integer({ min: 1, max: 2 ** 31 - 1 });
+
+describe('normal helpers', () => {
+  it('Φ and Φ⁻¹ invert each other', () => {
+    for (const p of [0.001, 0.05, 0.3, 0.5, 0.9, 0.95, 0.999]) expect(normCdf(normInv(p))).toBeCloseTo(p, 6);
+  });
+  it('E[max] of two far-apart normals is the larger mean; of equal ones it exceeds both', () => {
+    expect(expectedMax(100, 1, 10, 1)).toBeCloseTo(100, 6);
+    expect(expectedMax(50, 10, 50, 10)).toBeGreaterThan(55);
+  });
+});
+
+describe('RttEstimator (RFC 6298)', () => {
+  it('first sample sets SRTT = R and RTTVAR = R/2, then follows with gains 1/8 and 1/4', () => {
+    const r = new RttEstimator();
+    r.add(100, 0);
+    expect(r.srtt).toBe(100);
+    expect(r.rttvar).toBe(50);
+    r.add(200, 1);
+    expect(r.rttvar).toBeCloseTo(0.75 * 50 + 0.25 * 100);
+    expect(r.srtt).toBeCloseTo(0.875 * 100 + 0.125 * 200);
+  });
+
+  it('uses NetInfo only until a sample exists, then widens as samples age', () => {
+    const r = new RttEstimator();
+    const out = { meanMs: 0, sdMs: 0, source: 'prior' as const, ageMs: 0 } as Parameters<RttEstimator['estimate']>[3];
+    expect(r.estimate(0, 250, { meanMs: 150, sdMs: 100 }, out).source).toBe('netinfo');
+    expect(out.meanMs).toBe(250);
+    for (let k = 0; k < 20; k++) r.add(40, k * 100);
+    r.estimate(2000, 250, { meanMs: 150, sdMs: 100 }, out);
+    expect(out.source).toBe('samples');
+    expect(out.meanMs).toBeCloseTo(40, 0);
+    const fresh = out.sdMs;
+    r.estimate(120_000, 250, { meanMs: 150, sdMs: 100 }, out);
+    expect(out.sdMs).toBeGreaterThan(fresh);
+  });
+
+  it('converges to the mean of jittery samples', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 5, max: 800 }), fc.integer({ min: 0, max: 100 }), uniforms(200), (base, jitter, u) => {
+        const r = new RttEstimator();
+        u.forEach((x, k) => r.add(base + jitter * x, k));
+        expect(Math.abs(r.srtt - (base + jitter / 2))).toBeLessThanOrEqual(jitter / 2 + 1e-9);
+        expect(r.rttvar).toBeLessThanOrEqual(jitter + 1e-9 + (base * 0.5) * 0.75 ** 200);
+      }),
+    );
+  });
+});
+
+describe('BandwidthEstimator', () => {
+  const prior = { kbps: 1000, sdLn: 1 };
+  const est = () => ({ kbps: 0, sdLn: 0, source: 'prior' as 'prior' | 'samples' | 'netinfo', ageMs: 0, samples: 0 });
+
+  it('is the harmonic mean of the window: the rate that predicts total transfer time', () => {
+    const b = new BandwidthEstimator(16, 30_000);
+    b.add(1000, 0);
+    b.add(4000, 1);
+    expect(b.estimate(2, null, prior, est()).kbps).toBeCloseTo(1600);
+  });
+
+  it('prefers fresh samples over NetInfo, NetInfo over stale samples, stale samples over the prior', () => {
+    const b = new BandwidthEstimator(16, 10_000);
+    const netInfo = { kbps: 8000, sdLn: 0.8 };
+    expect(b.estimate(0, netInfo, prior, est()).source).toBe('netinfo');
+    expect(b.estimate(0, null, prior, est()).source).toBe('prior');
+    b.add(300, 0);
+    expect(b.estimate(5000, netInfo, prior, est())).toMatchObject({ source: 'samples', kbps: 300 });
+    expect(b.estimate(60_000, netInfo, prior, est()).source).toBe('netinfo');
+    const stale = b.estimate(60_000, null, prior, est());
+    expect(stale.source).toBe('samples');
+    expect(stale.sdLn).toBeGreaterThan(b.estimate(1, null, prior, est()).sdLn);
+  });
+
+  it('widens its spread when samples disagree and narrows it when they agree', () => {
+    const steady = new BandwidthEstimator();
+    const jumpy = new BandwidthEstimator();
+    for (let k = 0; k < 16; k++) {
+      steady.add(2000 * (1 + 0.02 * (k % 2)), k);
+      jumpy.add(k % 2 === 0 ? 500 : 8000, k);
+    }
+    expect(jumpy.estimate(20, null, prior, est()).sdLn).toBeGreaterThan(4 * steady.estimate(20, null, prior, est()).sdLn);
+  });
+
+  it('converges near the true rate of lognormal samples', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 50, max: 500_000 }), fc.double({ min: 0, max: 0.4, noNaN: true }), seeds, (rate, sd, seed) => {
+        const rnd = random(seed);
+        const b = new BandwidthEstimator(16, 30_000);
+        for (let k = 0; k < 16; k++) b.add(rate * Math.exp(sd * gauss(rnd())), k * 100);
+        const e = b.estimate(1600, null, prior, est());
+        // The harmonic mean of a lognormal sits at median·exp(−σ²/2); 16 draws leave a log error of about σ/4.
+        expect(Math.abs(Math.log(e.kbps / rate) + (sd * sd) / 2)).toBeLessThanOrEqual(sd + 1e-9);
+        if (sd > 0.1) expect(e.sdLn).toBeGreaterThan(sd / 3);
+      }),
+    );
+  });
+
+  it('skips transfers with no time left after removing server time and RTT', () => {
+    const b = new BandwidthEstimator();
+    expect(b.addTransfer(100_000, 0, 0)).toBe(false);
+    expect(b.addTransfer(100_000, -5, 0)).toBe(false);
+    expect(b.addTransfer(100_000, 100, 0)).toBe(true);
+    expect(b.harmonicMean(0)).toBeCloseTo(8000);
+  });
+});
+
+describe('LatencyModel (seeded recursive least squares)', () => {
+  const points = [
+    { x: 102_400, stats: { n: 10, p50: 35.5, p90: 40.8 } },
+    { x: 409_600, stats: { n: 10, p50: 138.3, p90: 159 } },
+    { x: 921_600, stats: { n: 10, p50: 316.8, p90: 364 } },
+  ];
+  const prior = { gainSd: 0.35, offsetSd: 3 };
+
+  it('starts at the profile line', () => {
+    const m = new LatencyModel(seedLine(points), prior);
+    expect(m.mean(409_600)).toBeCloseTo(138.3, -1);
+    expect(m.mean(921_600)).toBeCloseTo(316.8, -1);
+  });
+
+  it('one run 4× slower at one size moves the whole line most of the way', () => {
+    const m = new LatencyModel(seedLine(points), prior);
+    m.update(409_600, 4 * 138.3);
+    expect(m.mean(921_600) / 316.8).toBeGreaterThan(2.5);
+  });
+
+  it('converges to a device of any speed and overhead from noisy runs at mixed sizes', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0.2, max: 8, noNaN: true }),
+        fc.double({ min: 0, max: 30, noNaN: true }),
+        seeds,
+        (gain, offset, s) => {
+          const rnd = random(s);
+          const seed = seedLine(points);
+          const truth = (x: number) => gain * (seed.intercept + seed.slope * x) + offset;
+          const m = new LatencyModel(seed, prior);
+          for (let k = 0; k < 60; k++) {
+            const x = 102_400 + rnd() * (921_600 - 102_400);
+            m.update(x, truth(x) * Math.exp(0.08 * gauss(rnd())));
+          }
+          for (const x of [150_000, 500_000, 900_000]) expect(Math.abs(m.mean(x) - truth(x)) / truth(x)).toBeLessThan(0.12);
+          // The learnt spread reflects the 8 % noise, not the initial surprise.
+          expect(Math.sqrt(m.relVar)).toBeLessThan(0.2);
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+
+  it('parameter uncertainty shrinks with observations', () => {
+    const m = new LatencyModel(seedLine(points), prior);
+    const before = m.paramSd(409_600);
+    for (let k = 0; k < 10; k++) m.update(409_600 + k * 1000, 140);
+    expect(m.paramSd(409_600)).toBeLessThan(before / 2);
+  });
+});
+
+describe('EdgeEstimator', () => {
+  const options = { refusalCooldownMs: 10_000, statusFreshMs: 3_000, priorFailure: 0.01 };
+  const status = (queued: number, busy: number) => ({
+    serverTime: 0,
+    uptimeMs: 1,
+    models: [{ name: 'ppocr-det', version: '1', variant: 'fp32', state: 'ready' as const, inFlight: busy, queued, latency: [] }],
+    pool: { workers: 2, intraOpThreads: 1, busy, queued },
+  });
+
+  it('a refusal blocks the edge for the cool-down only', () => {
+    const e = new EdgeEstimator(options, 200);
+    e.refused(1000);
+    expect(e.availability(5000, ['ppocr-det'])).toBe('refused');
+    expect(e.availability(11_001, ['ppocr-det'])).toBe('unknown');
+  });
+
+  it('a fresh status with a queue predicts a wait; a stale one falls back to what replies waited', () => {
+    const e = new EdgeEstimator(options, 200);
+    const out = { meanMs: 0, sdMs: 0 };
+    e.ingestStatus(status(6, 2), 1000);
+    expect(e.queueWait(1500, out).meanMs).toBeGreaterThan(400);
+    for (let k = 0; k < 30; k++) e.queue.add(20);
+    expect(e.queueWait(60_000, out).meanMs).toBeCloseTo(20, 0);
+  });
+
+  it('failure probability follows outcomes', () => {
+    const e = new EdgeEstimator(options, 200);
+    for (let k = 0; k < 30; k++) e.outcome(k % 4 !== 0);
+    expect(e.failureProbability()).toBeGreaterThan(0.1);
+    for (let k = 0; k < 60; k++) e.outcome(true);
+    expect(e.failureProbability()).toBeLessThan(0.01);
+  });
+});
+
+describe('Ewma', () => {
+  it('converges to a constant stream and its variance vanishes', () => {
+    const w = new Ewma(0.2, { mean: 8, sd: 6 });
+    for (let k = 0; k < 100; k++) w.add(3);
+    expect(w.mean).toBeCloseTo(3, 6);
+    expect(w.sd).toBeLessThan(0.01);
+  });
+});
