@@ -1,0 +1,34 @@
+import { expect, test } from '@playwright/test';
+import { readText } from './support/app';
+import { fixtureImage } from './support/fixtures';
+import { storedCounts } from './support/storage';
+
+const LINES = ['Read on the phone', 'Same words'];
+
+test('models download on request, can be listed and deleted, and a deleted one comes back on next use', async ({ page, context }, testInfo) => {
+  const image = await fixtureImage(testInfo, 'delete', LINES);
+  const fetched: string[] = [];
+  context.on('request', (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.startsWith('/models/') && path !== '/models/manifest.json') fetched.push(path);
+  });
+
+  await page.goto('/');
+  await page.locator('#models-panel summary').click();
+  await page.locator('#download').click();
+  await expect(page.locator('#backend')).toHaveAttribute('data-backend', 'wasm');
+  await expect(page.locator('#progress-wrap')).toBeHidden();
+  await expect(page.locator('#models li[data-model]')).toHaveCount(3);
+  expect(fetched.sort()).toEqual(['/models/ppocr-cls/1/model.onnx', '/models/ppocr-det/1/model.onnx', '/models/ppocr-rec/1/model.onnx', '/models/ppocr-rec/1/ppocr_keys_v1.txt']);
+
+  await page.locator('#models li[data-model="ppocr-rec"] button').click();
+  await expect(page.locator('#models li[data-model]')).toHaveCount(2);
+  await expect(page.locator('#backend')).toHaveAttribute('data-backend', '');
+  // The dictionary went with the recogniser: no other stored model uses it.
+  expect(await storedCounts(page)).toEqual({ files: 2, models: 2, meta: 1 });
+
+  fetched.length = 0;
+  expect((await readText(page, image, 'device')).lines).toEqual(LINES);
+  expect(fetched.sort()).toEqual(['/models/ppocr-rec/1/model.onnx', '/models/ppocr-rec/1/ppocr_keys_v1.txt']);
+  await expect(page.locator('#models li[data-model]')).toHaveCount(3);
+});
