@@ -4,7 +4,6 @@
  * correlated with the other stages of its group (a device slower than its profile is slower at every stage; a link
  * slower than estimated slows every transfer on it).
  */
-import { detInputSize } from '../ocr/preprocess';
 import type { Observation } from './observations';
 import type { BandwidthEstimate } from './estimators/bandwidth';
 import type { EdgeAvailability, QueueEstimate } from './estimators/edge';
@@ -46,6 +45,25 @@ export const G_DEVICE = 1;
 export const G_EDGE = 2;
 export const G_UP = 3;
 export const G_DOWN = 4;
+
+/** Detector input pixels for an image, as core/ocr's detInputSize sizes it (kept allocation-free here). */
+export function detInputPixels(width: number, height: number, maxSide: number, multiple = 32): number {
+  const longest = width > height ? width : height;
+  const ratio = longest > maxSide ? maxSide / longest : 1;
+  const w = Math.max(multiple, Math.round((width * ratio) / multiple) * multiple);
+  const h = Math.max(multiple, Math.round((height * ratio) / multiple) * multiple);
+  return w * h;
+}
+
+/** Adds a one-off cost (x = 1) to a (mean, variance, correlated spread) accumulator. */
+function addOnce(acc: Float64Array, m: LatencyModel | null): void {
+  if (m === null) return;
+  const mu = m.mean(1);
+  const n = m.noiseSd(mu);
+  acc[0] += mu;
+  acc[1] += n * n;
+  acc[2] += m.paramSd(1);
+}
 
 export class StageTable {
   readonly mean: Float64Array;
@@ -112,6 +130,8 @@ export class StageTable {
   failureProbability = 0;
 
   private readonly space: PlanSpace;
+  /** Scratch (mean, variance, correlated spread) for summing model-loading costs. */
+  private readonly coldAcc = new Float64Array(3);
 
   constructor(space: PlanSpace, recEdgeShares: readonly number[]) {
     this.space = space;
@@ -246,8 +266,7 @@ export class StageTable {
 
     const clsIdx = profiles.defaults.cls === null ? -1 : (state.modelIndex.get(profiles.defaults.cls) ?? -1);
     for (const c of space.configs) {
-      const size = detInputSize(req.width, req.height, c.maxSide);
-      const px = size.width * size.height;
+      const px = detInputPixels(req.width, req.height, c.maxSide);
       this.detPixels[c.index] = px;
       const detIdx = state.modelIndex.get(c.det) ?? -1;
       const recIdx = state.modelIndex.get(c.rec) ?? -1;
@@ -319,21 +338,14 @@ export class StageTable {
   /** Model loading before the first run on the device: download if absent, session creation, first-run extra. */
   private coldStart(c: number, obs: Observation, dm: RuntimeModels, det: number, rec: number, cls: number): void {
     const profiles = this.space.profiles;
-    let mean = 0;
-    let indep = 0;
-    let corr = 0;
     let downloadBytes = 0;
     let anyLoaded = false;
     const states = obs.device.models;
     for (let i = 0; i < states.length; i++) if (states[i].state === 'loaded' || states[i].state === 'warm') anyLoaded = true;
-    const addModel = (m: LatencyModel | null) => {
-      if (m === null) return;
-      const mu = m.mean(1);
-      const n = m.noiseSd(mu);
-      mean += mu;
-      indep += n * n;
-      corr += m.paramSd(1);
-    };
+    const cold = this.coldAcc;
+    cold[0] = 0;
+    cold[1] = 0;
+    cold[2] = 0;
     for (let k = 0; k < 3; k++) {
       const idx = k === 0 ? det : k === 1 ? rec : cls;
       if (idx < 0) continue;
@@ -342,11 +354,11 @@ export class StageTable {
       for (let i = 0; i < states.length; i++) if (states[i].model === id) st = states[i].state;
       if (st === 'warm') continue;
       if (st === 'absent') downloadBytes += profiles.models[idx].weightBytes;
-      if (st === 'absent' || st === 'cached') addModel(dm.create[idx]);
-      addModel(dm.firstRun[idx]);
+      if (st === 'absent' || st === 'cached') addOnce(cold, dm.create[idx]);
+      addOnce(cold, dm.firstRun[idx]);
     }
-    if (!anyLoaded && mean > 0) addModel(dm.init);
-    this.set(this.cold[c], mean, Math.sqrt(indep), corr, G_DEVICE);
+    if (!anyLoaded && cold[0] > 0) addOnce(cold, dm.init);
+    this.set(this.cold[c], cold[0], Math.sqrt(cold[1]), cold[2], G_DEVICE);
     if (downloadBytes > 0) this.transfer(this.modelDownload[c], downloadBytes, this.downEst, G_DOWN);
     else this.set(this.modelDownload[c], 0, 0, 0, G_NONE);
   }

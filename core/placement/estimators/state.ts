@@ -171,7 +171,10 @@ export class EstimatorState {
     return (direction === 'up' ? this.up : this.down).addTransfer(bytes, ms, atMs);
   }
 
-  /** NetInfo as a bandwidth prior for one direction (null when it says nothing). */
+  private readonly upPrior: BandwidthPrior = { kbps: 0, sdLn: 0 };
+  private readonly downPrior: BandwidthPrior = { kbps: 0, sdLn: 0 };
+
+  /** NetInfo as a bandwidth prior for one direction (null when it says nothing); the object is reused. */
   netInfoPrior(info: NetInfoReading | undefined, direction: 'up' | 'down'): BandwidthPrior | null {
     if (info === undefined) return null;
     let kbps: number | undefined;
@@ -185,8 +188,10 @@ export class EstimatorState {
       sdLn = 1.0;
     }
     if (kbps === undefined) return null;
-    if (direction === 'up') return { kbps: kbps * this.options.priors.upFromDownRatio, sdLn: sdLn + 0.3 };
-    return { kbps, sdLn };
+    const out = direction === 'up' ? this.upPrior : this.downPrior;
+    out.kbps = direction === 'up' ? kbps * this.options.priors.upFromDownRatio : kbps;
+    out.sdLn = direction === 'up' ? sdLn + 0.3 : sdLn;
+    return out;
   }
 
   netInfoRtt(info: NetInfoReading | undefined): number | undefined {

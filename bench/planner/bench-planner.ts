@@ -1,0 +1,161 @@
+/**
+ * Planner micro-benchmark: wall time of decide() over the full plan space, for a rotating set of realistic
+ * requests (image sizes, links, budgets, cold and warm models, Save-Data, cellular), after a warm-up.
+ *
+ *   npm run bench:planner [-- --out FILE] [--profiles profiles.json] [--iterations N]
+ *
+ * Prints a Markdown table; --out writes {"decide_p50_ms", "decide_p99_ms", ...} for the Tandem policy on the
+ * given profiles (the built-in example profiles by default).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parseProfiles, type Profiles } from '../../core/profiles';
+import { createEstimatorState, createPolicy, decide, EXAMPLE_PROFILES, POLICY_NAMES, type KnownPolicy, type Observation } from '../../core/placement';
+import { buildObservation, linkSamples } from '../../core/placement/observation-builder';
+
+interface Result {
+  profiles: string;
+  policy: KnownPolicy;
+  plans: number;
+  iterations: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+const { values } = parseArgs({
+  options: {
+    out: { type: 'string' },
+    profiles: { type: 'string' },
+    iterations: { type: 'string', default: '20000' },
+    warmup: { type: 'string', default: '3000' },
+  },
+});
+const iterations = positiveInt(values.iterations!, '--iterations');
+const warmup = positiveInt(values.warmup!, '--warmup');
+const profiles = values.profiles ? parseProfiles(readFileSync(values.profiles, 'utf8')) : EXAMPLE_PROFILES;
+const profilesName = values.profiles ?? `example (${profiles.source.kind})`;
+
+/** Deterministic pseudo-random stream so every run times the same requests. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function requests(p: Profiles, count: number): Observation[] {
+  const rnd = random(42);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)];
+  const out: Observation[] = [];
+  for (let k = 0; k < count; k++) {
+    const width = pick([640, 1280, 1600, 3024, 4000]);
+    const height = Math.round(width * pick([0.5625, 0.75, 1.333]));
+    const upKbps = Math.round(Math.exp(Math.log(200) + rnd() * Math.log(100_000 / 200)));
+    const rttMs = Math.round(5 + rnd() * 300);
+    const warm = rnd() < 0.7;
+    const nowMs = 1_000_000 + k * 1000;
+    out.push(
+      buildObservation({
+        nowMs,
+        connection: pick(['wifi', 'wifi', 'cellular', 'unknown'] as const),
+        netInfo: rnd() < 0.5 ? { effectiveType: '4g', downlinkMbps: 10, rttMs: 100 } : undefined,
+        ...linkSamples({ atMs: nowMs, rttMs, upKbps, downKbps: upKbps * 3, count: 8 }),
+        device: { models: warm ? p.models.map((m) => ({ model: m.id, state: 'warm' as const })) : [{ model: p.defaults.det, state: 'cached' }] },
+        request: { width, height, bytes: Math.round(width * height * (0.15 + rnd() * 0.5)), budgetMs: pick([300, 500, 1000, 2000, 4000]) },
+        preferences: { costWeight: rnd(), saveData: rnd() < 0.1, offloadOnCellular: rnd() < 0.8 },
+      }),
+    );
+  }
+  return out;
+}
+
+/** A bigger zoo (fp16 twin of every detector, more input sides and re-encodes) to show how time grows with the space. */
+function largerZoo(p: Profiles): Profiles {
+  const twin = (id: string) => id.replace('@', '@fp16-');
+  const dets = p.models.filter((m) => m.role === 'det');
+  const sides = [320, 480, 640, 800, 960, 1280];
+  return {
+    ...p,
+    models: [...p.models, ...dets.map((m) => ({ ...m, id: twin(m.id), variant: `fp16-${m.variant}` }))],
+    runtimes: p.runtimes.map((r) => ({
+      ...r,
+      stages: [...r.stages, ...r.stages.filter((s) => dets.some((d) => d.id === s.model)).map((s) => ({ ...s, model: twin(s.model!) }))],
+    })),
+    accuracy: [...dets.map((d) => d.id), ...dets.map((d) => twin(d.id))].flatMap((det) =>
+      sides.map((maxSide) => ({ det, maxSide, rec: p.defaults.rec, wordRecall: 0.5 + (0.3 * maxSide) / 1280 })),
+    ),
+    reencode: [640, 960, 1280, 1600, 2048].flatMap((maxSide) => [0.7, 0.85].map((quality) => ({ maxSide, quality, bitsPerPixel: 2 * quality, recallFactor: 0.9 + maxSide / 20480 }))),
+  };
+}
+
+function run(p: Profiles, name: string, policyName: KnownPolicy): Result {
+  const state = createEstimatorState(p);
+  const policy = createPolicy(policyName);
+  const obs = requests(p, 256);
+  for (let k = 0; k < warmup; k++) decide(obs[k % obs.length], p, policy, state);
+  const times = new Float64Array(iterations);
+  let sink = 0;
+  for (let k = 0; k < iterations; k++) {
+    const o = obs[k % obs.length];
+    const t0 = performance.now();
+    const d = decide(o, p, policy, state);
+    times[k] = performance.now() - t0;
+    sink += d.plan.index;
+  }
+  if (sink < 0) console.log(sink);
+  const sorted = Array.from(times).sort((a, b) => a - b);
+  const q = (f: number) => sorted[Math.min(sorted.length - 1, Math.ceil(f * sorted.length) - 1)];
+  return {
+    profiles: name,
+    policy: policyName,
+    plans: state.space.plans.length,
+    iterations,
+    p50: q(0.5),
+    p90: q(0.9),
+    p99: q(0.99),
+    max: sorted[sorted.length - 1],
+    mean: sorted.reduce((a, b) => a + b, 0) / sorted.length,
+  };
+}
+
+function positiveInt(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) {
+    console.error(`${flag}: expected a positive integer, got "${v}"`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const results: Result[] = [];
+for (const policy of POLICY_NAMES) results.push(run(profiles, profilesName, policy));
+results.push(run(largerZoo(profiles), 'larger zoo (synthetic, scaling only)', 'tandem'));
+
+const ms = (x: number) => x.toFixed(4);
+console.log(`decide() wall time, ${iterations} requests after ${warmup} warm-up, Node ${process.version}\n`);
+console.log('| profiles | policy | plans | p50 ms | p90 ms | p99 ms | max ms | mean ms |');
+console.log('|---|---|---|---|---|---|---|---|');
+for (const r of results) console.log(`| ${r.profiles} | ${r.policy} | ${r.plans} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} | ${ms(r.mean)} |`);
+
+const main = results[0];
+console.log(`\nTandem over ${main.plans} plans: p50 ${ms(main.p50)} ms, p99 ${ms(main.p99)} ms (goal p99 ≤ 0.2 ms: ${main.p99 <= 0.2 ? 'met' : 'NOT met'})`);
+if (values.out) {
+  const json = {
+    decide_p50_ms: main.p50,
+    decide_p99_ms: main.p99,
+    plans: main.plans,
+    iterations,
+    profiles: profilesName,
+    node: process.version,
+    results,
+  };
+  writeFileSync(values.out, `${JSON.stringify(json, null, 2)}\n`);
+  console.log(`wrote ${values.out}`);
+}
