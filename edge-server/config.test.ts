@@ -16,18 +16,19 @@ describe('parseConfig', () => {
   it('reads every setting', () => {
     const c = parseConfig({
       PORT: '0', HOST: '127.0.0.1', MODEL_DIR: '/srv/models', STATIC_DIR: 'web', MAX_BODY_BYTES: '1_048_576',
-      MAX_IMAGE_PIXELS: '1000', POOL_WORKERS: '2', ORT_INTRA_OP_THREADS: '1', LOG_LEVEL: 'DEBUG', SHUTDOWN_TIMEOUT_MS: '500',
+      MAX_IMAGE_PIXELS: '1000', POOL_WORKERS: '2', ORT_INTRA_OP_THREADS: '1', LOG_LEVEL: 'DEBUG', SHUTDOWN_TIMEOUT_MS: '500', MODELS: 'ppocr-det, ppocr-rec',
     });
     expect(c).toEqual({
       port: 0, host: '127.0.0.1', modelDir: '/srv/models', staticDir: resolve(process.cwd(), 'web'), maxBodyBytes: 1_048_576,
       maxImagePixels: 1000, poolWorkers: 2, intraOpThreads: 1, logLevel: 'debug', shutdownTimeoutMs: 500,
+      models: ['ppocr-det', 'ppocr-rec'],
     });
   });
 
   it('reports every bad value at once, naming the variable and the accepted range', () => {
     let error: unknown;
     try {
-      parseConfig({ PORT: '80a', POOL_WORKERS: '0', ORT_INTRA_OP_THREADS: '1.5', LOG_LEVEL: 'loud', HOST: 'a b' });
+      parseConfig({ PORT: '80a', POOL_WORKERS: '0', ORT_INTRA_OP_THREADS: '1.5', LOG_LEVEL: 'loud', HOST: 'a b', MODELS: 'a/b' });
     } catch (e) { error = e; }
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as Error).message;
@@ -36,5 +37,6 @@ describe('parseConfig', () => {
     expect(message).toMatch(/ORT_INTRA_OP_THREADS="1.5"/);
     expect(message).toMatch(/LOG_LEVEL="loud" must be one of debug, info, warn, error, silent/);
     expect(message).toMatch(/HOST="a b"/);
+    expect(message).toMatch(/MODELS="a\/b" must be a comma-separated list of model names/);
   });
 });

@@ -17,6 +17,8 @@ export interface EdgeConfig {
   poolWorkers: number;
   intraOpThreads: number;
   logLevel: LogLevel;
+  /** Manifest models to load and serve; null = all. */
+  models: string[] | null;
   /** How long shutdown waits for requests in progress. */
   shutdownTimeoutMs: number;
 }
@@ -71,6 +73,9 @@ export function parseConfig(env: Env = process.env): EdgeConfig {
     if ((LOG_LEVELS as readonly string[]).includes(logRaw)) logLevel = logRaw as LogLevel;
     else problems.push(`LOG_LEVEL=${JSON.stringify(logRaw)} must be one of ${LOG_LEVELS.join(', ')}`);
   }
+  const modelsRaw = env.MODELS?.trim();
+  const models = modelsRaw ? modelsRaw.split(',').map((m) => m.trim()).filter(Boolean) : null;
+  if (models && models.some((m) => !/^[\w.-]+$/.test(m))) problems.push(`MODELS=${JSON.stringify(modelsRaw)} must be a comma-separated list of model names`);
   const host = env.HOST?.trim() || DEFAULTS.HOST;
   if (/\s|\//.test(host)) problems.push(`HOST=${JSON.stringify(host)} must be a host name or IP address`);
 
@@ -84,6 +89,7 @@ export function parseConfig(env: Env = process.env): EdgeConfig {
     poolWorkers: int('POOL_WORKERS', 1, 64),
     intraOpThreads: int('ORT_INTRA_OP_THREADS', 1, 64),
     logLevel,
+    models,
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 0, 600_000),
   };
   if (problems.length) throw new ConfigError(`invalid server settings:\n  ${problems.join('\n  ')}`);

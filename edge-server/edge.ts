@@ -5,7 +5,7 @@ import type { Hono } from 'hono';
 import { createApp } from './app';
 import { REPO_ROOT, type EdgeConfig } from './config';
 import { silentLogger, type Logger } from './log';
-import { loadRepository, workerModels, type ModelRepository } from './model-repository';
+import { loadRepository, selectModels, workerModels, type ModelRepository } from './model-repository';
 import { createOcrService } from './ocr-service';
 import { SessionPool } from './runtime/pool';
 
@@ -18,7 +18,7 @@ export interface Edge {
 }
 
 export async function startEdge(config: EdgeConfig, log: Logger = silentLogger): Promise<Edge> {
-  const repo = loadRepository(config.modelDir);
+  const repo = selectModels(loadRepository(config.modelDir), config.models);
   const pool = await SessionPool.start({
     models: workerModels(repo), workers: config.poolWorkers, intraOpThreads: config.intraOpThreads, log,
   });

@@ -59,6 +59,20 @@ export function loadRepository(dir: string): ModelRepository {
   return { dir: root, manifest, manifestBytes, manifestEtag, models, files };
 }
 
+/**
+ * Narrows the models the server loads and answers for; the manifest file and the files it lists stay servable, since
+ * clients download models they run themselves.
+ */
+export function selectModels(repo: ModelRepository, names: string[] | null): ModelRepository {
+  if (!names) return repo;
+  const unknown = names.filter((n) => !repo.models.has(n));
+  if (unknown.length) {
+    throw new RepositoryError(`MODELS names ${unknown.join(', ')}, which the manifest does not have; it has ${[...repo.models.keys()].join(', ')}`);
+  }
+  const models = repo.manifest.models.filter((m) => names.includes(m.name));
+  return { ...repo, manifest: { ...repo.manifest, models }, models: new Map(models.map((m) => [m.name, m])) };
+}
+
 export function workerModels(repo: ModelRepository): WorkerModel[] {
   return repo.manifest.models.map((m) => ({ name: m.name, path: resolve(repo.dir, m.file.path) }));
 }
