@@ -9,7 +9,7 @@ import { placementError } from './errors';
 import type { EstimatorState } from './estimators/state';
 import type { Observation } from './observations';
 import type { Plan, PlanSpace } from './plan-space';
-import { PlanEvaluator } from './plans';
+import { PlanEvaluator, type PredictedStage } from './plans';
 import type { Choice, Policy, PolicyView } from './policies/policy';
 import type { ConstraintCode } from './reasons';
 import { StageTable } from './stage-table';
@@ -73,6 +73,17 @@ export function predictAll(obs: Observation, profiles: Profiles, state: Estimato
   };
 }
 
+/**
+ * Stage-by-stage prediction of any plan (by index or id) for one observation: the structure the simulator replays
+ * and the UI draws; `branch` tells concurrent parts apart.
+ */
+export function explainPlan(obs: Observation, profiles: Profiles, state: EstimatorState, plan: number | string): PredictedStage[] {
+  const { evaluator } = prepare(obs, profiles, state);
+  const index = typeof plan === 'number' ? plan : (state.space.byId(plan)?.index ?? -1);
+  if (!(index >= 0 && index < state.space.plans.length)) throw placementError('PlacementNoPlan', `explainPlan(): no plan ${JSON.stringify(plan)} in this plan space.`);
+  return evaluator.explain(index);
+}
+
 function prepare(obs: Observation, profiles: Profiles, state: EstimatorState, hooks?: Policy): Engine {
   if (state.profiles !== profiles) throw placementError('PlacementProfilesMismatch', 'the estimator state was created for other profiles; create a new state with createEstimatorState(profiles).');
   checkObservation(obs);
@@ -128,7 +139,7 @@ export function decide(obs: Observation, profiles: Profiles, policy: Policy, sta
     eligible,
     budgetMs: budget,
     tolerance: state.options.tieTolerance + clamp01(obs.preferences.costWeight) * state.options.maxAccuracyTrade,
-    cellular,
+    bytesCostly: cellular || saveData,
   };
   let choice: Choice = policy.choose(view);
   if (choice.index < 0 || eligible[choice.index] !== 1) {

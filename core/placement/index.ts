@@ -7,7 +7,7 @@ export function createEstimatorState(profiles: Profiles, options: Partial<Planne
   return new EstimatorState(profiles, withDefaults(options));
 }
 
-export { decide, predictAll } from './decide';
+export { decide, explainPlan, predictAll } from './decide';
 export type { PlanPredictions } from './decide';
 export { observe } from './observe';
 export type { ObserveResult } from './observe';

@@ -38,8 +38,8 @@ export const DEFAULT_OPTIONS: PlannerOptions = {
     upFromDownRatio: 0.5,
   },
   gain: {
-    device: { gainSd: 0.35, offsetSd: 3 },
-    edge: { gainSd: 0.15, offsetSd: 3 },
+    device: { gainSd: 0.35, offsetSd: 5 },
+    edge: { gainSd: 0.15, offsetSd: 5 },
   },
   edge: { refusalCooldownMs: 10_000, statusFreshMs: 3_000, priorFailure: 0.01 },
   bandwidth: { samples: 16, windowMs: 30_000 },

@@ -151,12 +151,18 @@ export class LatencyModel {
     const k0 = pf0 / denom;
     const k1 = pf1 / denom;
     const e = y - yhat;
+    const before = this.gain;
     this.gain += k0 * e;
     this.offset += k1 * e;
     if (this.gain < 0.01) this.gain = 0.01;
     this.p00 = (this.p00 - k0 * pf0) / LAMBDA;
     this.p01 = (this.p01 - k0 * pf1) / LAMBDA;
     this.p11 = (this.p11 - k1 * pf1) / LAMBDA;
+    // The speed factor is uncertain in relative terms (±10 % of 4 is not ±10 % of 1): keep its variance
+    // proportional to its square, or a first big correction would leave it falsely certain.
+    const f = this.gain / before;
+    this.p00 *= f * f;
+    this.p01 *= f;
     this.capCovariance();
     // The noise level is learnt from what the updated fit still cannot explain, so a first surprise (a phone
     // four times slower than the profile) moves the gain instead of being mistaken for jitter.
@@ -170,7 +176,7 @@ export class LatencyModel {
   }
 
   private capCovariance(): void {
-    const max00 = this.prior.gainSd * this.prior.gainSd;
+    const max00 = (this.prior.gainSd * this.gain) ** 2;
     const max11 = this.prior.offsetSd * this.prior.offsetSd;
     if (this.p00 > max00) {
       this.p01 *= Math.sqrt(max00 / this.p00);

@@ -4,6 +4,7 @@
  * errors. No clock inside: every update carries the time stamp of its observation.
  */
 import type { LatencyStats, Profiles, ProfiledStage, RuntimeProfile } from '../../profiles';
+import type { StatusResponse } from '../../protocol/v1';
 import type { NetInfoReading, Observation } from '../observations';
 import type { PlannerOptions } from '../options';
 import { PlanSpace } from '../plan-space';
@@ -152,6 +153,7 @@ export class EstimatorState {
     const e = obs.edge;
     if (e.status !== undefined && e.statusAtMs !== undefined && e.statusAtMs > this.cursor.status) {
       this.edge.ingestStatus(e.status, e.statusAtMs);
+      this.learnFromStatus(e.status);
       this.cursor.status = e.statusAtMs;
     }
     if (e.refusedAtMs !== undefined) this.edge.refused(e.refusedAtMs);
@@ -198,6 +200,31 @@ export class EstimatorState {
     if (info === undefined) return undefined;
     if (info.rttMs !== undefined && info.rttMs > 0) return info.rttMs;
     return info.effectiveType !== undefined ? EFFECTIVE_TYPE_RTT_MS[info.effectiveType] : undefined;
+  }
+
+  /** Runs counted per status latency bucket, to learn only from runs not seen in an earlier snapshot. */
+  private readonly bucketCounts = new Map<string, number>();
+
+  /**
+   * The edge reports recent detector latency per input size (its own runs, for every client): each bucket that
+   * gained runs since the last snapshot corrects the edge's detector fit once, at that size.
+   */
+  private learnFromStatus(status: StatusResponse): void {
+    for (const m of status.models) {
+      const profiled = this.profiles.models.find((p) => p.name === m.name && p.variant === m.variant && p.role === 'det');
+      if (profiled === undefined) continue;
+      const model = this.edgeModels.det[this.modelIndex.get(profiled.id) ?? -1];
+      if (!model) continue;
+      for (const b of m.latency) {
+        const key = `${profiled.id}|${b.size}`;
+        const seen = this.bucketCounts.get(key);
+        this.bucketCounts.set(key, b.count);
+        if (seen !== undefined && b.count <= seen) continue;
+        const dims = b.size.split('x').map(Number);
+        const px = dims.length >= 2 ? dims[dims.length - 1] * dims[dims.length - 2] : NaN;
+        if (px > 0 && b.ewmaMs > 0) model.update(px, b.ewmaMs);
+      }
+    }
   }
 
   private seedServiceMs(): number {

@@ -21,8 +21,8 @@ export interface PolicyView {
   readonly budgetMs: number;
   /** Word-recall margin counted as a tie (grows with the user's cost weight). */
   readonly tolerance: number;
-  /** Bytes on a cellular link count as a cost. */
-  readonly cellular: boolean;
+  /** Bytes count as a cost (cellular link or Save-Data). */
+  readonly bytesCostly: boolean;
 }
 
 export interface Choice {
@@ -44,7 +44,7 @@ export interface Policy extends IngestHooks {
 
 /**
  * Highest expected accuracy among eligible plans whose p95 fits; plans within `tolerance` of it are ties, broken
- * by edge milliseconds, then cellular bytes, then device milliseconds, then p95. If none fits: the lowest p95.
+ * by edge milliseconds, then bytes (on cellular or under Save-Data), then device milliseconds, then p95. If none fits: the lowest p95.
  */
 export function mostAccurateWithinBudget(view: PolicyView): Choice {
   const { predictions: e, eligible, budgetMs } = view;
@@ -60,7 +60,7 @@ export function mostAccurateWithinBudget(view: PolicyView): Choice {
   let pick = -1;
   for (let i = 0; i < n; i++) {
     if (eligible[i] !== 1 || e.p95[i] > budgetMs || e.accuracy[i] < floor) continue;
-    if (pick < 0 || cheaper(e, i, pick, view.cellular)) pick = i;
+    if (pick < 0 || cheaper(e, i, pick, view.bytesCostly)) pick = i;
   }
   const reason = e.accuracy[pick] >= bestAcc - 1e-12 ? 'most-accurate-within-budget' : 'cheaper-at-similar-accuracy';
   return { index: pick, reason };
@@ -68,11 +68,11 @@ export function mostAccurateWithinBudget(view: PolicyView): Choice {
 
 const EPS_MS = 0.5;
 
-function cheaper(e: PlanEvaluator, i: number, j: number, cellular: boolean): boolean {
+function cheaper(e: PlanEvaluator, i: number, j: number, bytesCostly: boolean): boolean {
   const de = e.edgeMs[i] - e.edgeMs[j];
   if (de < -EPS_MS) return true;
   if (de > EPS_MS) return false;
-  if (cellular) {
+  if (bytesCostly) {
     const db = e.bytes[i] - e.bytes[j];
     if (db < -1) return true;
     if (db > 1) return false;

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { createEstimatorState, decide, explainPlan, observe, predictAll } from './index';
+import { EXAMPLE_PROFILES as P } from './example-profiles';
+import { buildObservation, linkSamples } from './observation-builder';
+import { alwaysEdgePolicy } from './policies/edge';
+import { alwaysDevicePolicy } from './policies/device';
+
+const NOW = 50_000;
+
+describe('observe', () => {
+  it('records prediction errors per policy and stage, and the fits move towards what happened', () => {
+    const state = createEstimatorState(P);
+    const policy = alwaysDevicePolicy();
+    const obs = buildObservation({ nowMs: NOW });
+    const d = decide(obs, P, policy, state);
+    const det = d.predicted.stages.find((s) => s.stage === 'det')!.expectedMs;
+    const r1 = observe(state, d, { atMs: NOW + 900, ok: true, totalMs: 900, lines: 12, device: { det: det * 1.5 } }, policy);
+    expect(r1.stages.det).toBeCloseTo(1 / 3, 2);
+    expect(state.errors.mape('device/det')).toBeCloseTo(1 / 3, 2);
+    expect(state.errors.get('device/total')!.count).toBe(1);
+    const again = decide(obs, P, policy, state);
+    expect(again.predicted.stages.find((s) => s.stage === 'det')!.expectedMs).toBeGreaterThan(det * 1.2);
+    // Lines per image moved from the prior (8) towards 12, and so did recognition time.
+    expect(again.inputs.lines).toBeGreaterThan(d.inputs.lines);
+  });
+
+  it('learns the uplink from an edge reply (elapsed minus server time, round trip and reply)', () => {
+    const state = createEstimatorState(P);
+    const policy = alwaysEdgePolicy();
+    const obs = buildObservation({ nowMs: NOW, rtt: [{ atMs: NOW - 100, rttMs: 30 }] });
+    const d = decide(obs, P, policy, state);
+    expect(d.plan.kind).toBe('edge');
+    expect(d.inputs.bandwidthSource).toBe('prior');
+    const bytes = d.inputs.uploadBytes;
+    const kbps = 4000;
+    const serverMs = 250;
+    observe(state, d, { atMs: NOW + 1000, ok: true, totalMs: 1000, edge: { elapsedMs: 30 + (bytes * 8) / kbps + serverMs, uploadBytes: bytes, serverMs } }, policy);
+    const next = decide(buildObservation({ nowMs: NOW + 2000 }), P, policy, state);
+    expect(next.inputs.bandwidthSource).toBe('samples');
+    expect(next.inputs.upKbps).toBeCloseTo(kbps, -1);
+  });
+
+  it('learns the edge detector from /v1/status latency buckets, once per new run', () => {
+    const state = createEstimatorState(P);
+    const status = (count: number, ewmaMs: number) => ({
+      serverTime: 0,
+      uptimeMs: 1,
+      models: [{ name: 'ppocr-det', version: '1', variant: 'fp32', state: 'ready' as const, inFlight: 0, queued: 0, latency: [{ size: '1x3x736x960', count, ewmaMs, p90Ms: ewmaMs }] }],
+      pool: { workers: 2, intraOpThreads: 1, busy: 0, queued: 0 },
+    });
+    const edgeDet = () => {
+      const all = predictAll(buildObservation({ nowMs: NOW, request: { width: 1280, height: 980 } }), P, state);
+      const i = all.plans.findIndex((p) => p.id === 'edge:ppocr-det@fp32/960:original');
+      return explainPlan(buildObservation({ nowMs: NOW }), P, state, i).find((s) => s.stage === 'edge-det')!.expectedMs;
+    };
+    const before = edgeDet();
+    for (let k = 1; k <= 6; k++) state.ingest(buildObservation({ nowMs: NOW + k, edge: { status: status(k, 400), statusAtMs: NOW + k } }));
+    const after = edgeDet();
+    expect(after).toBeGreaterThan(before * 1.8);
+    // The same snapshot again (no new runs) teaches nothing.
+    state.ingest(buildObservation({ nowMs: NOW + 10, edge: { status: status(6, 4000), statusAtMs: NOW + 10 } }));
+    expect(edgeDet()).toBeCloseTo(after, 6);
+  });
+
+  it('explains any plan by id, and refuses an unknown one', () => {
+    const state = createEstimatorState(P);
+    const stages = explainPlan(buildObservation({ nowMs: NOW }), P, state, 'split-rec:ppocr-det@fp32/960:edge50%');
+    expect(new Set(stages.map((s) => s.branch))).toEqual(new Set(['main', 'device', 'edge', 'fallback']));
+    expect(() => explainPlan(buildObservation(), P, state, 'nope')).toThrowError(expect.objectContaining({ name: 'PlacementNoPlan' }));
+  });
+
+  it('learns how big re-encoded uploads really are', () => {
+    const state = createEstimatorState(P);
+    const policy = alwaysEdgePolicy();
+    const obs = buildObservation({ nowMs: NOW, preferences: { saveData: true }, ...linkSamples({ atMs: NOW, rttMs: 20, upKbps: 20_000 }) });
+    const d = decide(obs, P, policy, state);
+    expect(d.plan.upload?.kind).toBe('reencode');
+    for (let k = 0; k < 10; k++) observe(state, d, { atMs: NOW + k, ok: true, totalMs: 500, reencodedBytes: d.inputs.uploadBytes * 2 }, policy);
+    expect(decide(obs, P, policy, state).inputs.uploadBytes).toBeGreaterThan(d.inputs.uploadBytes * 1.8);
+  });
+});
