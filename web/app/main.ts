@@ -75,6 +75,7 @@ function renderBackend(info: LoadInfo | undefined, note?: string): void {
   ui.backend.dataset.backend = info?.backend ?? '';
   ui.backend.dataset.threads = info ? String(info.threads) : '';
   ui.backend.dataset.modelSource = info?.modelSource ?? '';
+  ui.backend.title = info ? `models ready in ${Math.round(info.timings.modelsMs)} ms, sessions in ${Math.round(info.timings.sessionsMs)} ms` : '';
   ui.backend.textContent = info
     ? `${info.backend}${info.backend === 'wasm' ? ` · ${info.threads} thread${info.threads === 1 ? '' : 's'}` : ''}` +
       (info.webgpuSkipped ? ` (WebGPU not used: ${info.webgpuSkipped})` : '')

@@ -25,7 +25,7 @@ export class SessionSet {
       for (const model of models) {
         const bytes = await store.readFile(model.file.sha256);
         try {
-          sessions.set(model.name, await ort.InferenceSession.create(bytes, { executionProviders: [backend] }));
+          sessions.set(model.name, await ort.InferenceSession.create(bytes, { executionProviders: [backend], logSeverityLevel: 3 }));
         } catch (error) {
           throw codedError('SessionFailed', `Could not start ${model.name} on ${backend}: ${messageOf(error)}`, error);
         }
