@@ -205,6 +205,17 @@ describe('decide: inputs', () => {
     expect(() => decide(buildObservation(), P, tandemPolicy(), state)).toThrowError(expect.objectContaining({ name: 'PlacementProfilesMismatch' }));
   });
 
+  it('counts cellular bytes only on a cellular connection', () => {
+    const obs = (connection: 'cellular' | 'wifi') =>
+      buildObservation({ nowMs: NOW, connection, ...fastLink, request: { budgetMs: 3000 } });
+    const cell = decide(obs('cellular'), P, alwaysEdgePolicy(), createEstimatorState(P));
+    const wifi = decide(obs('wifi'), P, alwaysEdgePolicy(), createEstimatorState(P));
+    expect(cell.predicted.cellularBytes).toBeGreaterThanOrEqual(250_000);
+    expect(cell.predicted.cellularBytes).toBe(cell.predicted.transferBytes);
+    expect(wifi.predicted.cellularBytes).toBe(0);
+    expect(wifi.predicted.transferBytes).toBe(cell.predicted.transferBytes);
+  });
+
   it('cold models on the device cost their download and session creation', () => {
     const warm = decide(buildObservation({ nowMs: NOW, ...fastLink }), P, alwaysDevicePolicy(), createEstimatorState(P));
     const absent = decide(

@@ -151,7 +151,7 @@ export function decide(obs: Observation, profiles: Profiles, policy: Policy, sta
   const plan = space.plans[i];
   const constraints = CONSTRAINT_BITS.filter((_, bit) => (used & (1 << bit)) !== 0);
   const f = evaluator.fallback;
-  const prediction = evaluator.prediction(i);
+  const prediction = evaluator.prediction(i, cellular);
   return {
     policy: policy.name,
     plan,

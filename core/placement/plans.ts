@@ -13,7 +13,6 @@
  *   in p95 and in expected accuracy; the expected latency is that of the usual outcome (the edge answers), since a
  *   rare multi-second fallback would otherwise make the mean describe no request at all.
  */
-import type { Plan } from './plan-space';
 import { KIND_DEVICE, KIND_EDGE, KIND_SPLIT_DET, KIND_SPLIT_REC, type PlanSpace } from './plan-space';
 import { expectedMax, normCdf, normInv, Z95, Z975 } from './estimators/normal';
 import type { StageName, StageTable, StageWhere } from './stage-table';
@@ -45,6 +44,8 @@ export interface Prediction {
   edgeMs: number;
   /** Expected bytes over the network (uploads, replies, model downloads). */
   transferBytes: number;
+  /** The same bytes when the connection is cellular, else 0. */
+  cellularBytes: number;
   /** Expected compute milliseconds on the device. */
   deviceMs: number;
 }
@@ -231,13 +232,14 @@ export class PlanEvaluator {
     return trace;
   }
 
-  prediction(i: number): Prediction {
+  prediction(i: number, cellular: boolean): Prediction {
     return {
       expectedMs: this.expected[i],
       p95Ms: this.p95[i],
       accuracy: this.accuracy[i],
       edgeMs: this.edgeMs[i],
       transferBytes: this.bytes[i],
+      cellularBytes: cellular ? this.bytes[i] : 0,
       deviceMs: this.deviceMs[i],
     };
   }
@@ -423,5 +425,3 @@ export class PlanEvaluator {
     this.deviceMs[i] = p.deviceMs;
   }
 }
-
-export type { Plan };

@@ -44,7 +44,8 @@ export interface Policy extends IngestHooks {
 
 /**
  * Highest expected accuracy among eligible plans whose p95 fits; plans within `tolerance` of it are ties, broken
- * by edge milliseconds, then bytes (on cellular or under Save-Data), then device milliseconds, then p95. If none fits: the lowest p95.
+ * by edge milliseconds, then bytes (on cellular or under Save-Data), then device milliseconds, then p95. If none fits: the
+ * lowest p95 (near-equal p95s broken by the same costs).
  */
 export function mostAccurateWithinBudget(view: PolicyView): Choice {
   const { predictions: e, eligible, budgetMs } = view;
@@ -52,9 +53,14 @@ export function mostAccurateWithinBudget(view: PolicyView): Choice {
   let bestAcc = -Infinity;
   for (let i = 0; i < n; i++) if (eligible[i] === 1 && e.p95[i] <= budgetMs && e.accuracy[i] > bestAcc) bestAcc = e.accuracy[i];
   if (bestAcc === -Infinity) {
-    let fastest = -1;
-    for (let i = 0; i < n; i++) if (eligible[i] === 1 && (fastest < 0 || e.p95[i] < e.p95[fastest])) fastest = i;
-    return { index: fastest, reason: fastest < 0 ? 'no-eligible-plan-device-fallback' : 'nothing-fits-fastest' };
+    let fastest = Infinity;
+    for (let i = 0; i < n; i++) if (eligible[i] === 1 && e.p95[i] < fastest) fastest = e.p95[i];
+    if (fastest === Infinity) return { index: -1, reason: 'no-eligible-plan-device-fallback' };
+    // A race whose device run decides its p95 ties with that device plan: take the cheaper one.
+    const limit = fastest + Math.max(EPS_MS, 1e-3 * fastest);
+    let pick = -1;
+    for (let i = 0; i < n; i++) if (eligible[i] === 1 && e.p95[i] <= limit && (pick < 0 || cheaper(e, i, pick, view.bytesCostly))) pick = i;
+    return { index: pick, reason: 'nothing-fits-fastest' };
   }
   const floor = bestAcc - view.tolerance - 1e-12;
   let pick = -1;
