@@ -11,6 +11,10 @@ const isolationHeaders = {
 /** Raised so the 14 MB onnxruntime WASM is precached and inference works offline from the first visit on. */
 const PRECACHE_LIMIT_BYTES = 20 * 1024 * 1024;
 
+/** `npm run dev` forwards API and model requests to an edge server (`npm run serve`, port 8787 by default). */
+const EDGE_URL = process.env.TANDEM_EDGE_URL ?? 'http://127.0.0.1:8787';
+const edgeProxy = Object.fromEntries(['/v1', '/v2', '/models'].map((prefix) => [prefix, { target: EDGE_URL }]));
+
 /** Paths that must always reach the network: API calls, and models (those live in IndexedDB via the model store). */
 const NETWORK_ONLY = /^\/(v1|v2|models)\//;
 
@@ -25,7 +29,7 @@ export default defineConfig({
   worker: { format: 'es' },
   // The prebundler rewrites onnxruntime-web's relative WASM URLs; serve it as shipped.
   optimizeDeps: { exclude: ['onnxruntime-web'] },
-  server: { headers: isolationHeaders },
+  server: { headers: isolationHeaders, proxy: edgeProxy },
   preview: { headers: isolationHeaders },
   plugins: [
     VitePWA({

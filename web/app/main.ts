@@ -1,5 +1,6 @@
 import { registerSW } from 'virtual:pwa-register';
 import { messageOf } from '../coded-error';
+import { edgeStatus } from '../edge-client';
 import { ModelStore } from '../model-store';
 import type { LoadInfo, LoadProgress } from '../worker/api';
 import { DeviceOcr } from './device-ocr';
@@ -38,6 +39,8 @@ const ui = {
 const device = new DeviceOcr();
 const loadOptions = loadOptionsFromUrl(location.search);
 let image: Blob | undefined;
+/** Whether the edge answered lately; undefined until the first probe or request says. */
+let edgeReachable: boolean | undefined;
 let storePromise: Promise<ModelStore> | undefined;
 
 function store(): Promise<ModelStore> {
@@ -65,8 +68,10 @@ function renderStatus(): void {
   ui.status.textContent = [
     `crossOriginIsolated: ${isolated ? 'yes' : 'no (single-threaded)'}`,
     navigator.onLine ? 'online' : 'offline',
+    edgeReachable === undefined ? 'edge: checking' : edgeReachable ? 'edge: reachable' : 'edge: unreachable',
     offlineReady ? 'works offline' : 'not yet installed for offline use',
   ].join(' · ');
+  ui.status.dataset.edge = edgeReachable === undefined ? '' : String(edgeReachable);
   ui.status.dataset.coi = String(isolated);
   ui.status.dataset.online = String(navigator.onLine);
 }
@@ -84,6 +89,11 @@ function renderBackend(info: LoadInfo | undefined, note?: string): void {
 
 function onProgress(progress: LoadProgress): void {
   renderProgress(ui.progressWrap, ui.progress, ui.progressLabel, progress.loaded, progress.total);
+}
+
+async function probeEdge(): Promise<void> {
+  edgeReachable = navigator.onLine ? await edgeStatus().then(() => true, () => false) : false;
+  renderStatus();
 }
 
 async function refreshModels(): Promise<void> {
@@ -131,7 +141,11 @@ async function run(): Promise<void> {
         ocr: (blob) => device.ocr(blob),
       },
       online: navigator.onLine,
+      edgeReachable,
     });
+    if (outcome.target === 'edge') edgeReachable = true;
+    if (outcome.fellBack) edgeReachable = false;
+    renderStatus();
     // A photo picked while this one was being read gets its own run; don't show stale boxes over it.
     if (photo !== image) return setState('idle');
     renderResult(outcome, ui.where, ui.lines, ui.timings);
@@ -143,6 +157,8 @@ async function run(): Promise<void> {
     showError(error);
     setState('error');
   }
+  // Auto mode skips an edge that failed; look again so it is used once it is back.
+  if (edgeReachable === false && navigator.onLine) void probeEdge();
 }
 
 async function chooseImage(file: Blob): Promise<void> {
@@ -162,9 +178,10 @@ async function chooseImage(file: Blob): Promise<void> {
 function boot(): void {
   registerSW({ immediate: true, onOfflineReady: renderStatus });
   navigator.serviceWorker?.addEventListener('controllerchange', renderStatus);
-  addEventListener('online', renderStatus);
-  addEventListener('offline', renderStatus);
+  addEventListener('online', () => void probeEdge());
+  addEventListener('offline', () => void probeEdge());
   renderStatus();
+  void probeEdge();
 
   ui.mode.value = savedMode();
   ui.mode.addEventListener('change', () => saveMode(ui.mode.value as Mode));

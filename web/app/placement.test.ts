@@ -19,6 +19,12 @@ describe('place', () => {
 
   it('prefers the edge when online, with the device as fallback', () => {
     expect(place('auto', true)).toEqual({ target: 'edge', reason: 'online', fallback: 'device' });
+    expect(place('auto', true, true)).toEqual({ target: 'edge', reason: 'online', fallback: 'device' });
+  });
+
+  it('stays on the device while the edge is known to be unreachable', () => {
+    expect(place('auto', true, false)).toEqual({ target: 'device', reason: 'edge-unavailable' });
+    expect(place('edge', true, false)).toEqual({ target: 'edge', reason: 'chosen' });
   });
 });
 

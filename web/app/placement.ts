@@ -10,9 +10,14 @@ export interface Placement {
   fallback?: Target;
 }
 
-export function place(mode: Mode, online: boolean): Placement {
+/**
+ * @param online what the browser reports (navigator.onLine)
+ * @param edgeReachable the last probe or request to the edge; undefined when not known yet
+ */
+export function place(mode: Mode, online: boolean, edgeReachable?: boolean): Placement {
   if (mode !== 'auto') return { target: mode, reason: 'chosen' };
   if (!online) return { target: 'device', reason: 'offline' };
+  if (edgeReachable === false) return { target: 'device', reason: 'edge-unavailable' };
   return { target: 'edge', reason: 'online', fallback: 'device' };
 }
 

@@ -25,11 +25,12 @@ export interface RunContext {
     ocr(image: Blob): Promise<DeviceOcrResult>;
   };
   online: boolean;
+  edgeReachable?: boolean;
   budgetMs?: number;
 }
 
 export async function runOcr(image: Blob, mode: Mode, context: RunContext): Promise<OcrOutcome> {
-  const placement = place(mode, context.online);
+  const placement = place(mode, context.online, context.edgeReachable);
   const started = performance.now();
   try {
     return await runOn(placement.target, image, placement, context, started);
