@@ -44,7 +44,11 @@ function allowedBy(engine: Engine, policy: Policy, space: PlanSpace): Uint8Array
 
 const CONSTRAINT_BITS: ConstraintCode[] = ['offline', 'edge-refused', 'edge-not-ready', 'save-data', 'no-cellular-offload'];
 
-/** Every plan's prediction for one observation (copies; for the simulator's oracle, tests and the UI). */
+/**
+ * Every plan's prediction for one observation (copies; for the simulator's oracle, tests and the UI).
+ * Like decide(), it takes the observation's new samples into the state: pass the policy that will decide, so
+ * estimators of its own see them too.
+ */
 export interface PlanPredictions {
   plans: readonly Plan[];
   expectedMs: Float64Array;
@@ -77,8 +81,8 @@ export function predictAll(obs: Observation, profiles: Profiles, state: Estimato
  * Stage-by-stage prediction of any plan (by index or id) for one observation: the structure the simulator replays
  * and the UI draws; `branch` tells concurrent parts apart.
  */
-export function explainPlan(obs: Observation, profiles: Profiles, state: EstimatorState, plan: number | string): PredictedStage[] {
-  const { evaluator } = prepare(obs, profiles, state);
+export function explainPlan(obs: Observation, profiles: Profiles, state: EstimatorState, plan: number | string, hooks?: Policy): PredictedStage[] {
+  const { evaluator } = prepare(obs, profiles, state, hooks);
   const index = typeof plan === 'number' ? plan : (state.space.byId(plan)?.index ?? -1);
   if (!(index >= 0 && index < state.space.plans.length)) throw placementError('PlacementNoPlan', `explainPlan(): no plan ${JSON.stringify(plan)} in this plan space.`);
   return evaluator.explain(index);

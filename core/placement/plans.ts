@@ -13,8 +13,9 @@
  *   in p95 and in expected accuracy; the expected latency is that of the usual outcome (the edge answers), since a
  *   rare multi-second fallback would otherwise make the mean describe no request at all.
  */
-import { KIND_DEVICE, KIND_EDGE, KIND_SPLIT_DET, KIND_SPLIT_REC, type PlanSpace } from './plan-space';
-import { expectedMax, normCdf, normInv, Z95, Z975 } from './estimators/normal';
+import * as space_ from './plan-space';
+import type { PlanSpace } from './plan-space';
+import * as normal from './estimators/normal';
 import type { StageName, StageTable, StageWhere } from './stage-table';
 
 /** Log-space spread of a positive duration whose normal approximation has this mean and sd (matched at p95). */
@@ -49,6 +50,17 @@ export interface Prediction {
   /** Expected compute milliseconds on the device. */
   deviceMs: number;
 }
+
+// Module-local copies: some loaders turn imported bindings into getter calls, which this loop would pay per plan.
+const KIND_DEVICE = space_.KIND_DEVICE;
+const KIND_EDGE = space_.KIND_EDGE;
+const KIND_SPLIT_DET = space_.KIND_SPLIT_DET;
+const KIND_SPLIT_REC = space_.KIND_SPLIT_REC;
+const Z95 = normal.Z95;
+const Z975 = normal.Z975;
+const expectedMax = normal.expectedMax;
+const normCdf = normal.normCdf;
+const normInv = normal.normInv;
 
 /** Starting a device run is not instantaneous (worker message, session lookup). */
 const HEDGE_MARGIN_MS = 1;
