@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { createEstimatorState, decide, explainPlan, predictAll } from './index';
+import { EXAMPLE_PROFILES as P } from './example-profiles';
+import { buildObservation, linkSamples } from './observation-builder';
+import { tandemPolicy } from './policies/tandem';
+
+const NOW = 30_000;
+const obs = (budgetMs: number, upKbps = 8000) => buildObservation({ nowMs: NOW, request: { budgetMs }, ...linkSamples({ atMs: NOW, rttMs: 40, upKbps, downKbps: upKbps * 3 }) });
+
+describe('plan space', () => {
+  it('enumerates every combination the profiles allow, with unique ids', () => {
+    const state = createEstimatorState(P);
+    const ids = state.space.plans.map((p) => p.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const kinds = new Set(state.space.plans.map((p) => p.kind));
+    expect(kinds).toEqual(new Set(['device', 'edge', 'split-det', 'split-rec']));
+    // 6 configurations × (device + 2 line shares) + 3 fp32 splits + uploads (original + re-encodes ≥ side) × (plain, race).
+    const uploads = P.accuracy.reduce((n, a) => n + 1 + P.reencode.filter((r) => r.maxSide >= a.maxSide).length, 0);
+    expect(state.space.plans.length).toBe(6 * 3 + 3 + 2 * uploads);
+  });
+});
+
+describe('plan predictions', () => {
+  it('a device plan’s expected latency is the sum of its stages', () => {
+    const state = createEstimatorState(P);
+    const all = predictAll(obs(2000), P, state);
+    const i = all.plans.findIndex((p) => p.id === 'device:ppocr-det@fp32/640');
+    const stages = explainPlan(obs(2000), P, state, i);
+    expect(stages.every((s) => s.branch === 'main' && s.where === 'device')).toBe(true);
+    expect(stages.reduce((a, s) => a + s.expectedMs, 0)).toBeCloseTo(all.expectedMs[i], 6);
+    expect(all.edgeMs[i]).toBe(0);
+    expect(all.transferBytes[i]).toBe(0);
+  });
+
+  it('a race is never slower (p95) than its edge plan alone, and its device run starts in time for the budget', () => {
+    const state = createEstimatorState(P);
+    for (const budget of [600, 1200, 2500]) {
+      const all = predictAll(obs(budget, 1500), P, state);
+      for (let i = 0; i < all.plans.length; i++) {
+        const p = all.plans[i];
+        if (!p.race) continue;
+        const plain = all.plans.findIndex((q) => q.id === p.id.replace('+race', ''));
+        expect(all.p95Ms[i]).toBeLessThanOrEqual(all.p95Ms[plain] + 1e-9);
+        expect(all.expectedMs[i]).toBeLessThanOrEqual(all.expectedMs[plain] + 1e-9);
+        if (all.p95Ms[all.fallback] < budget) expect(all.p95Ms[i]).toBeLessThanOrEqual(budget);
+      }
+      if (all.p95Ms[all.fallback] < budget) expect(all.hedgeAtMs + all.p95Ms[all.fallback]).toBeLessThanOrEqual(budget);
+    }
+  });
+
+  it('split recognition runs its branches at once: expected is at least the slower branch and below their sum', () => {
+    const state = createEstimatorState(P);
+    const o = obs(3000, 100_000);
+    const all = predictAll(o, P, state);
+    const i = all.plans.findIndex((p) => p.id === 'split-rec:ppocr-det@fp32/960:edge50%');
+    const stages = explainPlan(o, P, state, i);
+    const sum = (b: string) => stages.filter((s) => s.branch === b).reduce((a, s) => a + s.expectedMs, 0);
+    const prefix = sum('main');
+    expect(all.expectedMs[i]).toBeGreaterThanOrEqual(prefix + Math.max(sum('device'), sum('edge')) - 1e-9);
+    expect(all.expectedMs[i]).toBeLessThan(prefix + sum('device') + sum('edge'));
+    // Both branches start when detection ends.
+    const starts = stages.filter((s) => s.branch !== 'main' && s.branch !== 'fallback').map((s) => s.startMs);
+    expect(Math.min(...starts)).toBeCloseTo(prefix, 6);
+  });
+
+  it('a decision carries its breakdown, and a race decision its start time and fallback', () => {
+    const state = createEstimatorState(P);
+    const d = decide(obs(2000), P, tandemPolicy(), state);
+    expect(d.predicted.stages.length).toBeGreaterThan(3);
+    expect(d.counts.plans).toBe(state.space.plans.length);
+    const raced = predictAll(obs(1500, 3000), P, state);
+    const r = raced.plans.findIndex((p) => p.race);
+    expect(explainPlan(obs(1500, 3000), P, state, r).some((s) => s.branch === 'fallback')).toBe(true);
+  });
+});
