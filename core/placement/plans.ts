@@ -73,10 +73,8 @@ const SLOT_DEVICE = 2;
 class Path {
   mean = 0;
   v = 0;
-  g1 = 0;
-  g2 = 0;
-  g3 = 0;
-  g4 = 0;
+  /** Correlated spread per group (index 0, "no group", is never read). */
+  readonly g = new Float64Array(5);
   edgeMs = 0;
   deviceMs = 0;
   bytes = 0;
@@ -92,10 +90,7 @@ class Path {
   reset(trace: PredictedStage[] | null = null, branch: Branch = 'main', offset = 0): this {
     this.mean = 0;
     this.v = 0;
-    this.g1 = 0;
-    this.g2 = 0;
-    this.g3 = 0;
-    this.g4 = 0;
+    this.g.fill(0);
     this.edgeMs = 0;
     this.deviceMs = 0;
     this.bytes = 0;
@@ -108,7 +103,8 @@ class Path {
   add(slot: number): void {
     const t = this.t;
     const m = t.mean[slot];
-    if (m === 0 && t.bytes[slot] === 0) return;
+    const bytes = t.bytes[slot];
+    if (m === 0 && bytes === 0) return;
     if (this.trace !== null) {
       this.trace.push({
         stage: t.stage[slot],
@@ -117,44 +113,33 @@ class Path {
         startMs: this.offset + this.mean,
         expectedMs: m,
         sdMs: Math.sqrt(t.indep[slot] ** 2 + t.corr[slot] ** 2),
-        bytes: t.bytes[slot],
+        bytes,
       });
     }
     this.mean += m;
     const i = t.indep[slot];
     this.v += i * i;
-    const c = t.corr[slot];
-    switch (t.group[slot]) {
-      case 1:
-        this.g1 += c;
-        break;
-      case 2:
-        this.g2 += c;
-        break;
-      case 3:
-        this.g3 += c;
-        break;
-      case 4:
-        this.g4 += c;
-        break;
-    }
+    this.g[t.group[slot]] += t.corr[slot];
     const k = this.kind[slot];
     if (k === SLOT_EDGE) this.edgeMs += m;
     else if (k === SLOT_DEVICE) this.deviceMs += m;
-    this.bytes += t.bytes[slot];
+    this.bytes += bytes;
   }
 
   sd(): number {
-    return Math.sqrt(this.v + this.g1 * this.g1 + this.g2 * this.g2 + this.g3 * this.g3 + this.g4 * this.g4);
+    const g = this.g;
+    return Math.sqrt(this.v + g[1] * g[1] + g[2] * g[2] + g[3] * g[3] + g[4] * g[4]);
   }
 
   /** Standard deviation of this path followed by `other`. */
   sdWith(other: Path): number {
-    const a = this.g1 + other.g1;
-    const b = this.g2 + other.g2;
-    const c = this.g3 + other.g3;
-    const d = this.g4 + other.g4;
-    return Math.sqrt(this.v + other.v + a * a + b * b + c * c + d * d);
+    const a = this.g;
+    const b = other.g;
+    const g1 = a[1] + b[1];
+    const g2 = a[2] + b[2];
+    const g3 = a[3] + b[3];
+    const g4 = a[4] + b[4];
+    return Math.sqrt(this.v + other.v + g1 * g1 + g2 * g2 + g3 * g3 + g4 * g4);
   }
 }
 
