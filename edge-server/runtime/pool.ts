@@ -231,15 +231,16 @@ export class SessionPool {
   private onExit(slot: Slot, code: number): void {
     const wasDead = slot.state === 'dead';
     slot.state = 'dead';
-    if (this.closing || wasDead) return;
     const reason = slot.lastError ?? `exit code ${code}`;
-    this.log.error('inference worker stopped', { worker: slot.index, reason });
     if (slot.job) {
+      // Settled even while closing: shutdown waits for every job to come back.
       const job = slot.job;
       slot.job = null;
       this.settle(job, new ServerError('WorkerCrashed',
         `the inference worker running ${job.model} stopped unexpectedly (${reason}); the request was not completed, retry it`));
     }
+    if (this.closing || wasDead) return;
+    this.log.error('inference worker stopped', { worker: slot.index, reason });
     const now = Date.now();
     while (this.restarts.length && now - this.restarts[0] > RESTART_WINDOW_MS) this.restarts.shift();
     if (this.restarts.length >= MAX_RESTARTS) {
