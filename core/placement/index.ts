@@ -14,6 +14,8 @@ export type { ObserveResult } from './observe';
 export type { Decision, DecisionInputs, Outcome, DeviceStage, EdgeStage } from './decision';
 export type * from './observations';
 export { EstimatorState } from './estimators/state';
+export type { LearnedState } from './estimators/state';
+export { Planner } from './planner';
 export { DEFAULT_OPTIONS } from './options';
 export type { PlannerOptions } from './options';
 export type { Plan, PlanKind, Upload, DetConfig } from './plan-space';

@@ -82,6 +82,16 @@ export class LocationGain {
   }
 }
 
+/** What a fit has learnt, as plain data (to keep across sessions). */
+export interface LatencyFit {
+  gain: number;
+  offset: number;
+  /** Covariance of (gain, offset): p00, p01, p11. */
+  p: [number, number, number];
+  relVar: number;
+  count: number;
+}
+
 export class LatencyModel {
   gain = 1;
   offset = 0;
@@ -173,6 +183,20 @@ export class LatencyModel {
     this.count++;
     this.location?.add(this.gain);
     return rel;
+  }
+
+  exportFit(): LatencyFit {
+    return { gain: this.gain, offset: this.offset, p: [this.p00, this.p01, this.p11], relVar: this.relVar, count: this.count };
+  }
+
+  importFit(f: LatencyFit): void {
+    if (!(f.gain > 0) || !Number.isFinite(f.offset) || !(f.relVar > 0) || f.p.length !== 3 || !f.p.every(Number.isFinite)) return;
+    this.gain = f.gain;
+    this.offset = f.offset;
+    [this.p00, this.p01, this.p11] = f.p;
+    this.relVar = f.relVar;
+    this.count = f.count;
+    this.capCovariance();
   }
 
   private capCovariance(): void {

@@ -11,7 +11,7 @@ import { PlanSpace } from '../plan-space';
 import { BandwidthEstimator, type BandwidthPrior } from './bandwidth';
 import { EdgeEstimator } from './edge';
 import { Ewma } from './ewma';
-import { type GainPrior, LatencyModel, LocationGain, seedLine } from './latency-model';
+import { type GainPrior, type LatencyFit, LatencyModel, LocationGain, seedLine } from './latency-model';
 import { PredictionErrors } from './prediction-errors';
 import { RttEstimator } from './rtt';
 
@@ -29,6 +29,7 @@ export class RuntimeModels {
   readonly request: LatencyModel | null;
   readonly init: LatencyModel | null;
   readonly gain = new LocationGain();
+  private readonly modelIds: string[];
 
   constructor(
     readonly key: string,
@@ -36,6 +37,7 @@ export class RuntimeModels {
     profiles: Profiles,
     prior: GainPrior,
   ) {
+    this.modelIds = profiles.models.map((m) => m.id);
     const make = (points: { x: number; stats: LatencyStats }[]) => new LatencyModel(seedLine(points), prior, this.gain);
     const byModel = (stage: ProfiledStage) =>
       profiles.models.map((m) => {
@@ -57,6 +59,32 @@ export class RuntimeModels {
     this.postprocess = shared('postprocess');
     this.request = shared('request');
     this.init = profile.initMs ? make([{ x: 1, stats: profile.initMs }]) : null;
+  }
+
+  /** Every fit with a stable name: the stage, and the profiled model id for model stages. */
+  *fits(): Generator<[string, LatencyModel]> {
+    const named: [string, (LatencyModel | null)[]][] = [
+      ['det', this.det],
+      ['rec', this.rec],
+      ['cls', this.cls],
+      ['create', this.create],
+      ['first-run-extra', this.firstRun],
+    ];
+    for (const [stage, list] of named) {
+      for (let i = 0; i < list.length; i++) {
+        const m = list[i];
+        if (m !== null) yield [`${stage}|${this.modelIds[i]}`, m];
+      }
+    }
+    const shared: [string, LatencyModel | null][] = [
+      ['decode', this.decode],
+      ['reencode', this.reencode],
+      ['det-preprocess', this.detPreprocess],
+      ['postprocess', this.postprocess],
+      ['request', this.request],
+      ['init', this.init],
+    ];
+    for (const [name, m] of shared) if (m !== null) yield [name, m];
   }
 }
 
@@ -100,7 +128,7 @@ export class EstimatorState {
 
   /** Latency fits for the device's current backend and thread count, seeded from the closest profiled runtime. */
   deviceModelsFor(backend: string, threads: number): RuntimeModels {
-    const key = `${backend}-${threads}t`;
+    const key = runtimeKey(backend, threads);
     let m = this.deviceModels.get(key);
     if (m === undefined) {
       const device = this.profiles.runtimes.filter((r) => r.location === 'device');
@@ -112,6 +140,53 @@ export class EstimatorState {
       this.deviceModels.set(key, m);
     }
     return m;
+  }
+
+  /**
+   * What is worth keeping across sessions (e.g. in IndexedDB): latency fits per runtime, lines per image and
+   * re-encode size. Link estimates are left out on purpose: the next session may be on another network.
+   */
+  exportLearned(): LearnedState {
+    const runtime = (m: RuntimeModels, location: 'device' | 'edge', backend: string, threads: number) => ({
+      location,
+      backend,
+      threads,
+      lnGain: m.gain.lnGain,
+      gainCount: m.gain.count,
+      fits: Object.fromEntries([...m.fits()].filter(([, f]) => f.count > 0).map(([k, f]) => [k, f.exportFit()])),
+    });
+    const runtimes: LearnedState['runtimes'] = {};
+    for (const [key, m] of this.deviceModels) {
+      const [backend, threads] = parseRuntimeKey(key);
+      runtimes[key] = runtime(m, 'device', backend, threads);
+    }
+    runtimes[`edge:${this.edgeModels.key}`] = runtime(this.edgeModels, 'edge', this.edgeModels.profile.backend, this.edgeModels.profile.threads);
+    const ewma = (e: Ewma) => ({ mean: e.mean, variance: e.variance, count: e.count });
+    return { schema: 1, runtimes, lines: ewma(this.lines), reencodeRatio: ewma(this.reencodeRatio) };
+  }
+
+  /** Restores exportLearned() output; entries that no longer match the profiles are skipped. */
+  importLearned(learned: LearnedState): void {
+    if (learned?.schema !== 1) return;
+    for (const r of Object.values(learned.runtimes ?? {})) {
+      const m = r.location === 'edge' ? this.edgeModels : this.deviceModelsFor(r.backend, r.threads);
+      if (Number.isFinite(r.lnGain) && r.gainCount > 0) {
+        m.gain.lnGain = r.lnGain;
+        m.gain.count = r.gainCount;
+      }
+      for (const [name, fit] of m.fits()) {
+        const f = r.fits[name];
+        if (f !== undefined) fit.importFit(f);
+      }
+    }
+    const ewma = (e: Ewma, v: { mean: number; variance: number; count: number } | undefined) => {
+      if (v === undefined || !Number.isFinite(v.mean) || !(v.variance >= 0)) return;
+      e.mean = v.mean;
+      e.variance = v.variance;
+      e.count = v.count;
+    };
+    ewma(this.lines, learned.lines);
+    ewma(this.reencodeRatio, learned.reencodeRatio);
   }
 
   /** Fits of a device runtime already used by a decision (by its key), if any. */
@@ -237,6 +312,25 @@ export class EstimatorState {
     const lines = this.profiles.content.linesPerImage.mean;
     return (det?.mean(px) ?? 100) + (rec?.mean(lines) ?? 100);
   }
+}
+
+export interface LearnedState {
+  schema: 1;
+  runtimes: Record<
+    string,
+    { location: 'device' | 'edge'; backend: string; threads: number; lnGain: number; gainCount: number; fits: Record<string, LatencyFit> }
+  >;
+  lines: { mean: number; variance: number; count: number };
+  reencodeRatio: { mean: number; variance: number; count: number };
+}
+
+function runtimeKey(backend: string, threads: number): string {
+  return `${backend}-${threads}t`;
+}
+
+function parseRuntimeKey(key: string): [string, number] {
+  const m = /^(.*)-(\d+)t$/.exec(key);
+  return m ? [m[1], Number(m[2])] : [key, 1];
 }
 
 export interface IngestHooks {
