@@ -107,8 +107,12 @@ export function int32Tensor(dims: number[], data: Int32Array): TensorProto {
   return { dims, dataType: DT.INT32, rawData: rawBytes(data) };
 }
 
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** Values at or beyond ±2^63 (e.g. INT64_MAX "to the end" sentinels that went through a double) saturate. */
 export function int64Tensor(dims: number[], values: number[]): TensorProto {
-  return { dims, dataType: DT.INT64, rawData: rawBytes(BigInt64Array.from(values, (v) => BigInt(v))) };
+  const big = (v: number) => (v >= 2 ** 63 ? INT64_MAX : v <= -(2 ** 63) ? -INT64_MAX - 1n : BigInt(v));
+  return { dims, dataType: DT.INT64, rawData: rawBytes(BigInt64Array.from(values, big)) };
 }
 
 export function float16Tensor(dims: number[], bits: Uint16Array): TensorProto {
@@ -218,6 +222,8 @@ export function inferElemTypes(graph: GraphProto): Map<string, number> {
     let out: number;
     if (node.opType === 'Constant') out = constantValue(node)?.dataType ?? 0;
     else if (node.opType === 'Cast') out = attrInt(node, 'to', 0);
+    else if (node.opType === 'QuantizeLinear') out = node.input?.[2] ? types.get(node.input[2]) ?? DT.UINT8 : DT.UINT8;
+    else if (node.opType === 'DequantizeLinear') out = DT.FLOAT;
     else if (['Shape', 'Size', 'ArgMax', 'ArgMin', 'NonZero'].includes(node.opType ?? '')) out = DT.INT64;
     else if (['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf'].includes(node.opType ?? '')) out = DT.BOOL;
     else out = (node.input ?? []).map((n) => types.get(n) ?? 0).find((t) => t !== 0) ?? 0;

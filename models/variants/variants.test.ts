@@ -12,6 +12,7 @@ import { VARIANTS } from './variants';
 
 const roles: OcrRole[] = ['det', 'cls', 'rec'];
 const LINES = ['The quick brown fox jumps', 'invoice #A-1234', 'Bahnhofstrasse 7, Zurich', 'Total: 42.50 EUR'];
+const noSpaces = (t: string) => t.replace(/ /g, '');
 
 /** Built from the repository's fp32 files by the variant code itself, so the test follows the code, not a stale build. */
 async function buildSet(suffix: string, fp32: Record<OcrRole, Uint8Array>): Promise<Record<OcrRole, Uint8Array>> {
@@ -43,7 +44,6 @@ describe('model variants on the product pipeline (onnxruntime-node)', () => {
   afterAll(async () => { await Promise.all(sessions.map((s) => s.release())); });
 
   it('fp32 reads the fixture right up to spaces (PP-OCRv4 places spaces between words unreliably)', () => {
-    const noSpaces = (t: string) => t.replace(/ /g, '');
     expect(reference.lines.map((l) => noSpaces(l.text))).toEqual(LINES.map(noSpaces));
   });
 
@@ -67,5 +67,22 @@ describe('model variants on the product pipeline (onnxruntime-node)', () => {
     const result = await read(fp16);
     expect(result.lines.map((l) => l.text)).toEqual(reference.lines.map((l) => l.text));
     result.lines.forEach((l, i) => expect(Math.abs(l.score - reference.lines[i].score)).toBeLessThan(0.02));
+  });
+
+  it('int8 (static QDQ, as built in the repository): calibrated, opset 13, same text as fp32', async () => {
+    const manifest = loadManifest();
+    const files = { ...fp32 };
+    for (const role of ['det', 'rec'] as const) {
+      const entry = manifest.models.find((m) => m.name === `ppocr-${role}-int8`);
+      expect(entry, `ppocr-${role}-int8 in the manifest`).toBeDefined();
+      expect(entry!.variant).toBe('int8');
+      expect(entry!.opset).toBe(13);
+      expect(entry!.derivation?.calibration?.method).toMatch(/min\/max/);
+      files[role] = readFileSync(join(REPOSITORY_DIR, entry!.file.path));
+    }
+    const result = await read(files);
+    // Spaces between words are where PP-OCRv4 is unstable (here fp32 reads "42.50EUR", int8 "42.50 EUR"); the
+    // characters must all agree.
+    expect(result.lines.map((l) => noSpaces(l.text))).toEqual(reference.lines.map((l) => noSpaces(l.text)));
   });
 });

@@ -8,6 +8,10 @@ import { decodeModel, encodeModel } from './onnx-graph';
 import { foldBatchNorm } from './fold-batchnorm';
 import { quantizeWeightsInt8 } from './int8-weights';
 import { convertToFloat16 } from './fp16';
+import { upgradeToOpset13 } from './opset13';
+import { activationRanges } from './activation-ranges';
+import { activationsToCalibrate, quantizeStatic } from './qdq';
+import { CALIBRATION_DESCRIPTION, calibrationFeeds, type CalibrationRole } from './calibration-set';
 
 export interface VariantSpec {
   name: string;
@@ -78,7 +82,58 @@ function float16(base: string): VariantSpec {
   };
 }
 
+/**
+ * Layers the static int8 variants keep in float (`npx tsx models/variants/sensitivity.ts det|rec --qdq`): the stem
+ * and the first backbone stages (16–64 channels at high resolution), where quantising any one layer alone moved
+ * the output most, and for the recogniser two layers of its last stage. With every Conv quantised the recogniser
+ * dropped spaces between words on generated lines.
+ */
+const INT8_KEEP_FLOAT: Record<string, string[]> = {
+  'ppocr-det': ['conv2d_0.w_0_bn_folded', ...[394, 395, 396, 397, 398, 399, 400, 401].map((n) => `conv2d_${n}.w_0`)],
+  'ppocr-rec': ['conv2d_10.w_0_bn_folded', ...[157, 158, 159, 160, 161, 162, 163, 180, 181].map((n) => `conv2d_${n}.w_0`)],
+};
+
+const ROLE_OF: Record<string, CalibrationRole> = { 'ppocr-det': 'det', 'ppocr-rec': 'rec', 'ppocr-cls': 'cls' };
+
+function staticInt8(base: string): VariantSpec {
+  const keepFloat = INT8_KEEP_FLOAT[base] ?? [];
+  return {
+    name: `${base}-int8`, base, variant: 'int8', calibrated: true,
+    async build(bytes) {
+      const folded = foldBatchNorm(decodeModel(bytes));
+      const raised = upgradeToOpset13(folded.model);
+      const ranges = await activationRanges(raised.model, await calibrationFeeds(ROLE_OF[base]), {
+        tensors: activationsToCalibrate(raised.model, { keepFloat }),
+      });
+      const { model, report } = quantizeStatic(raised.model, ranges, { keepFloat });
+      return {
+        bytes: encodeModel(model),
+        derivation: {
+          method: 'static-qdq-int8',
+          tool: 'models/variants/qdq.ts',
+          params: {
+            opset: { from: raised.report.from, to: 13, rewritten: raised.report.rewritten },
+            ops: ['Conv', 'MatMul'],
+            activations: 'uint8 asymmetric, one scale and zero point per tensor, on the inputs and outputs of quantised ops',
+            weights: 'int8 symmetric, one scale per output channel (DequantizeLinear axis)',
+            bias: 'int32, scale = input scale × weight scale',
+            batchNormFolded: folded.folded,
+            opsQuantized: report.nodes,
+            activationsQuantized: report.activations,
+            keptFloat: keepFloat,
+          },
+          calibration: {
+            method: 'min/max of each activation over all calibration inputs, one sample at a time (onnxruntime-node, graph optimisation off)',
+            data: { role: ROLE_OF[base], ...CALIBRATION_DESCRIPTION },
+          },
+        },
+      };
+    },
+  };
+}
+
 export const VARIANTS: VariantSpec[] = [
   ...['ppocr-det', 'ppocr-rec', 'ppocr-cls'].map(int8Weights),
   ...['ppocr-det', 'ppocr-rec', 'ppocr-cls'].map(float16),
+  ...['ppocr-det', 'ppocr-rec'].map(staticInt8),
 ];
