@@ -35,7 +35,7 @@ const { values } = parseArgs({
 });
 const iterations = positiveInt(values.iterations!, '--iterations');
 const warmup = positiveInt(values.warmup!, '--warmup');
-const profiles = values.profiles ? parseProfiles(readFileSync(values.profiles, 'utf8')) : EXAMPLE_PROFILES;
+const profiles = values.profiles ? loadProfiles(values.profiles) : EXAMPLE_PROFILES;
 const profilesName = values.profiles ?? `example (${profiles.source.kind})`;
 
 /** Deterministic pseudo-random stream so every run times the same requests. */
@@ -123,6 +123,16 @@ function run(p: Profiles, name: string, policyName: KnownPolicy): Result {
     max: sorted[sorted.length - 1],
     mean: sorted.reduce((a, b) => a + b, 0) / sorted.length,
   };
+}
+
+function loadProfiles(path: string): Profiles {
+  try {
+    return parseProfiles(readFileSync(path, 'utf8'));
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    console.error(err.code === 'ENOENT' ? `--profiles: no file at ${path}` : `--profiles ${path}: ${err.message}`);
+    process.exit(2);
+  }
 }
 
 function positiveInt(v: string, flag: string): number {
