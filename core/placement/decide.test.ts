@@ -205,6 +205,23 @@ describe('decide: inputs', () => {
     expect(() => decide(buildObservation(), P, tandemPolicy(), state)).toThrowError(expect.objectContaining({ name: 'PlacementProfilesMismatch' }));
   });
 
+  it('a change of network drops what was learnt about the old link', () => {
+    const state = createEstimatorState(P);
+    const policy = tandemPolicy();
+    const onWifi = decide(buildObservation({ nowMs: NOW, networkId: 'wifi-home', ...fastLink }), P, policy, state);
+    expect(onWifi.inputs.bandwidthSource).toBe('samples');
+    const moved = decide(buildObservation({ nowMs: NOW + 1000, networkId: 'cellular-4g', connection: 'cellular', netInfo: { effectiveType: '3g' } }), P, policy, state);
+    expect(moved.inputs.bandwidthSource).toBe('netinfo');
+    expect(moved.inputs.upKbps).toBeLessThan(1000);
+  });
+
+  it('work already running on the device delays device plans by its remaining time', () => {
+    const idle = decide(buildObservation({ nowMs: NOW, ...fastLink }), P, alwaysDevicePolicy(), createEstimatorState(P));
+    const busy = decide(buildObservation({ nowMs: NOW, ...fastLink, device: { busyMs: 400 } }), P, alwaysDevicePolicy(), createEstimatorState(P));
+    expect(busy.plan.id).toBe(idle.plan.id);
+    expect(busy.predicted.expectedMs).toBeCloseTo(idle.predicted.expectedMs + 400, 6);
+  });
+
   it('counts cellular bytes only on a cellular connection', () => {
     const obs = (connection: 'cellular' | 'wifi') =>
       buildObservation({ nowMs: NOW, connection, ...fastLink, request: { budgetMs: 3000 } });
