@@ -3,8 +3,8 @@
  * profiler has run. Not the output of our profiler.
  *
  * Where the figures come from:
- * - Latency medians (p50): single-request runs on a 2-core x86 machine without GPU, noted in the toolchain probe:
- *   onnxruntime-web 1.30 WASM, 2 threads, cross-origin isolated, Chromium 156 (device); onnxruntime-node 1.30 with
+ * - Latency medians (p50): single-request runs on a 2-core x86 machine without GPU, measured with standalone scripts
+ *   before the profiler existed: onnxruntime-web 1.30 WASM, 2 threads, cross-origin isolated, Chromium 156 (device); onnxruntime-node 1.30 with
  *   2 intra-op threads (edge); HTTP overhead of a Hono server on loopback by request size; sharp decode; session
  *   creation times. Those runs were medians of 10 with ±10–20 % noise.
  * - p90s are ASSUMED (p50 × 1.15 where only a median was noted; the noted range's upper end otherwise).
