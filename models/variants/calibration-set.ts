@@ -3,7 +3,7 @@
  * the same preprocessing as the product. Deterministic, so a variant built twice is the same file, and described in
  * data (`CALIBRATION_PAGES`) so the manifest can say exactly what a variant was calibrated on.
  */
-import { cropQuad, detTensor, lineBatchTensor } from '../../core/ocr';
+import { cropQuad, detTensor, lineBatchTensor, rotate180 } from '../../core/ocr';
 import { recBatchWidth } from '../../core/ocr/preprocess';
 import type { Preprocess } from '../../core/models/manifest';
 import type { RgbaImage } from '../../core/ocr/types';
@@ -30,7 +30,7 @@ export const CALIBRATION_DESCRIPTION = {
   generator: 'renderTextImage (test-support/text-image.ts, DejaVu Sans 400)',
   pages: CALIBRATION_PAGES,
   det: `one input per page, longest side ${CALIBRATION_DET_MAX_SIDE} (multiple of 32)`,
-  lines: 'each drawn line cropped with 15 % padding, one batch per page, product line preprocessing',
+  lines: 'each drawn line cropped with 15 % padding (for the classifier also turned 180°), one batch per page, product line preprocessing',
 };
 
 const preprocessOf = (role: CalibrationRole): Preprocess => {
@@ -60,7 +60,9 @@ export async function calibrationFeeds(role: CalibrationRole): Promise<Feed[]> {
     if (spec.kind === 'det') {
       feeds.push(detTensor(img.rgba, spec, CALIBRATION_DET_MAX_SIDE).tensor);
     } else {
-      const crops = lineCrops(img.rgba, img.placements);
+      const upright = lineCrops(img.rgba, img.placements);
+      // The orientation classifier exists to see upside-down lines; calibrate it on both.
+      const crops = spec.kind === 'cls' ? [...upright, ...upright.map(rotate180)] : upright;
       const width = spec.kind === 'rec' ? recBatchWidth(crops, spec, 320) : spec.maxWidth;
       feeds.push(lineBatchTensor(crops, spec, width));
     }

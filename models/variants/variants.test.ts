@@ -72,7 +72,7 @@ describe('model variants on the product pipeline (onnxruntime-node)', () => {
   it('int8 (static QDQ, as built in the repository): calibrated, opset 13, same text as fp32', async () => {
     const manifest = loadManifest();
     const files = { ...fp32 };
-    for (const role of ['det', 'rec'] as const) {
+    for (const role of roles) {
       const entry = manifest.models.find((m) => m.name === `ppocr-${role}-int8`);
       expect(entry, `ppocr-${role}-int8 in the manifest`).toBeDefined();
       expect(entry!.variant).toBe('int8');

@@ -91,6 +91,7 @@ function float16(base: string): VariantSpec {
 const INT8_KEEP_FLOAT: Record<string, string[]> = {
   'ppocr-det': ['conv2d_0.w_0_bn_folded', ...[394, 395, 396, 397, 398, 399, 400, 401].map((n) => `conv2d_${n}.w_0`)],
   'ppocr-rec': ['conv2d_10.w_0_bn_folded', ...[157, 158, 159, 160, 161, 162, 163, 180, 181].map((n) => `conv2d_${n}.w_0`)],
+  'ppocr-cls': [],
 };
 
 const ROLE_OF: Record<string, CalibrationRole> = { 'ppocr-det': 'det', 'ppocr-rec': 'rec', 'ppocr-cls': 'cls' };
@@ -135,5 +136,6 @@ function staticInt8(base: string): VariantSpec {
 export const VARIANTS: VariantSpec[] = [
   ...['ppocr-det', 'ppocr-rec', 'ppocr-cls'].map(int8Weights),
   ...['ppocr-det', 'ppocr-rec', 'ppocr-cls'].map(float16),
-  ...['ppocr-det', 'ppocr-rec'].map(staticInt8),
+  // The classifier too, so a client can run every stage in one variant.
+  ...['ppocr-det', 'ppocr-rec', 'ppocr-cls'].map(staticInt8),
 ];
