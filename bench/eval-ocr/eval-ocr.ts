@@ -1,7 +1,7 @@
 /**
  * OCR accuracy and speed over an evaluation set, per placement.
  *   npm run eval:ocr -- --set DIR [--path device|edge|both] [--server URL] [--limit N] [--out FILE]
- *     [--max-side N] [--no-cls] [--threads N] [--box-thresh X] [--thresh X] [--unclip X] [--drop-score X]
+ *     [--dataset icdar2015,sroie,iiit5k] [--max-side N] [--no-cls] [--threads N] [--box-thresh X] [--thresh X] [--unclip X] [--drop-score X]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -19,6 +19,7 @@ const { values: a } = parseArgs({
     path: { type: 'string', default: 'both' },
     server: { type: 'string' },
     limit: { type: 'string' },
+    dataset: { type: 'string' },
     out: { type: 'string' },
     'max-side': { type: 'string' },
     'no-cls': { type: 'boolean', default: false },
@@ -61,9 +62,10 @@ if (a.unclip) db.unclipRatio = num('unclip', a.unclip);
 if (a['drop-score']) overrides.dropScore = num('drop-score', a['drop-score']);
 if (a['rec-min-width']) overrides.recMinWidth = num('rec-min-width', a['rec-min-width']);
 
-const set = loadSet(setDir, limit);
-const det = a['skip-det'] ? [] : set.det;
-const rec = a['skip-rec'] ? [] : set.rec;
+const set = loadSet(setDir);
+const only = (r: { dataset: string }) => !a.dataset || a.dataset.split(',').includes(r.dataset);
+const det = a['skip-det'] ? [] : set.det.filter(only).slice(0, limit);
+const rec = a['skip-rec'] ? [] : set.rec.filter(only).slice(0, limit);
 console.log(`set ${setDir}: ${det.length} images, ${rec.length} word crops; options ${JSON.stringify({ ...run, ...overrides })}`);
 
 const results: Partial<Record<PathName, PathScores>> = {};

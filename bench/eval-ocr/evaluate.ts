@@ -26,6 +26,8 @@ export interface PathScores {
   e2e_word_recall: number | null;
   ms_p50: number | null;
   ms_p90: number | null;
+  /** Process CPU time per image (all runtime threads): steadier than wall time on a shared machine; null for a remote server. */
+  cpu_ms_p50: number | null;
   images: number;
   crops: number;
   runtime: string;
@@ -39,6 +41,7 @@ export async function evaluate(runner: Runner, setDir: string, det: DetRow[], re
   const counts: Record<string, DetCounts> = {};
   const words: Record<string, { found: number; total: number }> = {};
   const ms: number[] = [];
+  const cpu: number[] = [];
 
   if (det.length) {
     // One untimed run so session warm-up and first-shape allocation do not land on the first image.
@@ -46,8 +49,11 @@ export async function evaluate(runner: Runner, setDir: string, det: DetRow[], re
   }
   for (const [i, row] of det.entries()) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const res = await runner.ocr(join(setDir, row.image));
+    const used = process.cpuUsage(c0);
     ms.push(performance.now() - t0);
+    cpu.push((used.user + used.system) / 1000);
     const c = matchDetections(res.lines.map((l) => l.box), row.boxes);
     counts[row.dataset] = addCounts(counts[row.dataset] ?? EMPTY, c);
     const w = wordRecall(row.boxes, res.lines.map((l) => l.text));
@@ -68,7 +74,7 @@ export async function evaluate(runner: Runner, setDir: string, det: DetRow[], re
     for (let start = 0; start < rec.length; start += chunk) {
       const rows = rec.slice(start, start + chunk);
       const crops = await Promise.all(rows.map((r) => decodeRgba(readFileSync(join(setDir, r.image)))));
-      const out = await runner.pipeline.recognize(crops);
+      const out = await runner.pipeline.recognize(crops, { useCls: runner.runOptions.useCls });
       rows.forEach((r, j) => {
         const want = normalizeWord(r.text);
         const got = normalizeWord(out.texts[j].text);
@@ -98,6 +104,7 @@ export async function evaluate(runner: Runner, setDir: string, det: DetRow[], re
     e2e_word_recall: det.length ? wordsAll.found / Math.max(1, wordsAll.total) : null,
     ms_p50: ms.length ? percentile(ms, 0.5) : null,
     ms_p90: ms.length ? percentile(ms, 0.9) : null,
+    cpu_ms_p50: ms.length && runner.pipeline ? percentile(cpu, 0.5) : null,
     images: det.length,
     crops: recAll.n,
     runtime: runner.describe,

@@ -15,6 +15,7 @@ export interface Runner {
   /** Orientation + recognition on ready crops; null when the path cannot do it (remote server). */
   pipeline: OcrPipeline | null;
   describe: string;
+  runOptions: RunOptions;
   release(): Promise<void>;
 }
 
@@ -35,6 +36,7 @@ export async function createRunner(name: PathName, opts: RunnerOptions): Promise
     return {
       name,
       pipeline: null,
+      runOptions: opts.run,
       describe: `edge server ${url}`,
       async ocr(file) {
         const res = await fetch(url, { method: 'POST', headers: { 'content-type': mimeOf(file) }, body: readFileSync(file) });
@@ -52,6 +54,7 @@ export async function createRunner(name: PathName, opts: RunnerOptions): Promise
   return {
     name,
     pipeline,
+    runOptions: opts.run,
     describe: name === 'edge' ? `onnxruntime-node in-process, ${opts.threads ?? 2} threads` : `onnxruntime-web wasm in Node, ${opts.threads ?? 1} thread(s)`,
     async ocr(file) {
       const image = await decodeRgba(readFileSync(file));

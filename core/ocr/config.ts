@@ -24,6 +24,8 @@ export interface PipelineConfig {
   recMinWidth: number;
   /** Lines read with a lower mean character probability are dropped. */
   dropScore: number;
+  /** Word-gap recovery threshold of the CTC decoder (see CtcOptions.spaceThresh); 1 = plain greedy decoding. */
+  spaceThresh: number;
 }
 
 /** Dictionary file → one entry per line (CRLF tolerated; the trailing newline does not add an entry). */
@@ -95,6 +97,7 @@ export function pipelineConfigFromManifest(manifest: Manifest, dictionaryText: s
     recBatch: 6,
     recMinWidth: 320,
     dropScore: 0.5,
+    spaceThresh: 1,
     ...rest,
   };
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ctcGreedyDecode } from './ctc-decode';
 
+const GAPS = { spaceIndex: 4, spaceThresh: 0.2 };
+
 const charset = ['', 'a', 'b', 'c', ' '];
 /** One row per step: [blank, a, b, c, space]. */
 const matrix = (rows: number[][]) => Float32Array.from(rows.flat());
@@ -25,5 +27,23 @@ describe('ctcGreedyDecode', () => {
     const data = matrix([...line1, ...line2]);
     expect(ctcGreedyDecode(data, 2, 5, charset, 0)).toEqual({ text: '', score: 0 });
     expect(ctcGreedyDecode(data, 2, 5, charset, 10)).toEqual({ text: 'b', score: 1 });
+  });
+
+  it('restores a word gap where the space class came close, only between characters', () => {
+    const rows = [
+      [0.7, 0, 0, 0, 0.3], // leading: never a space
+      [0.1, 0.9, 0, 0, 0],
+      [0.75, 0, 0, 0, 0.25], // gap between a and b: space
+      [0.1, 0, 0.9, 0, 0],
+      [0.9, 0, 0, 0, 0.1], // weak gap: no space
+      [0.1, 0, 0, 0.9, 0],
+      [0.6, 0, 0, 0, 0.4], // trailing: never a space
+    ];
+    expect(ctcGreedyDecode(matrix(rows), 7, 5, charset, 0, GAPS)).toEqual({ text: 'a bc', score: expect.closeTo(0.9, 6) });
+    // Plain greedy decoding (PaddleOCR's) ignores the runner-up.
+    expect(ctcGreedyDecode(matrix(rows), 7, 5, charset).text).toBe('abc');
+    // A space that wins outright is not doubled.
+    const won = [[0.1, 0.9, 0, 0, 0], [0.6, 0, 0, 0, 0.4], [0.1, 0, 0, 0, 0.9], [0.1, 0, 0.9, 0, 0]];
+    expect(ctcGreedyDecode(matrix(won), 4, 5, charset, 0, GAPS).text).toBe('a b');
   });
 });

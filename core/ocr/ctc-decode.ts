@@ -6,32 +6,79 @@ export interface DecodedText {
   score: number;
 }
 
-/**
- * `probs` holds T × C probabilities for one line (row-major); `charset[k]` is the text of class k, class 0 is
- * the CTC blank. Takes the arg-max per step, merges repeats, drops blanks.
- */
-export function ctcGreedyDecode(probs: Float32Array, steps: number, classes: number, charset: readonly string[], offset = 0): DecodedText {
+/** What greedy decoding needs from each timestep: the winning class, its probability, and the space class's probability. */
+export interface CtcSteps {
+  best: Int32Array;
+  bestP: Float32Array;
+  spaceP: Float32Array;
+}
+
+export interface CtcOptions {
+  /** Class index of the space character (-1: none). */
+  spaceIndex: number;
+  /**
+   * Word-gap recovery: between two characters, when the blank steps separating them gave the space class at
+   * least this probability, a space is written even though blank won. The Chinese-trained recogniser often
+   * lets blank beat space in tight Latin word gaps. 1 or more disables it (plain greedy decoding).
+   */
+  spaceThresh: number;
+}
+
+export const PLAIN_CTC: CtcOptions = { spaceIndex: -1, spaceThresh: 1 };
+
+/** Per-step arg-max over `steps` rows of `classes` probabilities starting at `offset`. */
+export function ctcSteps(probs: Float32Array, steps: number, classes: number, spaceIndex = -1, offset = 0): CtcSteps {
+  const best = new Int32Array(steps);
+  const bestP = new Float32Array(steps);
+  const spaceP = new Float32Array(steps);
+  for (let t = 0; t < steps; t++) {
+    const base = offset + t * classes;
+    let b = 0;
+    let bp = probs[base];
+    for (let c = 1; c < classes; c++) {
+      const p = probs[base + c];
+      if (p > bp) {
+        bp = p;
+        b = c;
+      }
+    }
+    best[t] = b;
+    bestP[t] = bp;
+    spaceP[t] = spaceIndex >= 0 ? probs[base + spaceIndex] : 0;
+  }
+  return { best, bestP, spaceP };
+}
+
+/** Merges repeats, drops blanks (class 0), optionally restores word gaps; score averages the kept classes' probabilities. */
+export function collapseSteps(s: CtcSteps, charset: readonly string[], opts: CtcOptions = PLAIN_CTC): DecodedText {
   let text = '';
   let sum = 0;
   let kept = 0;
   let prev = -1;
-  for (let t = 0; t < steps; t++) {
-    const base = offset + t * classes;
-    let best = 0;
-    let bestP = probs[base];
-    for (let c = 1; c < classes; c++) {
-      const p = probs[base + c];
-      if (p > bestP) {
-        bestP = p;
-        best = c;
-      }
-    }
-    if (best !== 0 && best !== prev) {
-      text += charset[best] ?? '';
-      sum += bestP;
+  let gap = 0;
+  let lastWasSpace = true;
+  for (let t = 0; t < s.best.length; t++) {
+    const b = s.best[t];
+    if (b === 0) {
+      if (s.spaceP[t] > gap) gap = s.spaceP[t];
+    } else if (b !== prev) {
+      const isSpace = b === opts.spaceIndex;
+      if (!isSpace && !lastWasSpace && gap >= opts.spaceThresh) text += ' ';
+      text += charset[b] ?? '';
+      sum += s.bestP[t];
       kept++;
+      lastWasSpace = isSpace;
+      gap = 0;
     }
-    prev = best;
+    prev = b;
   }
   return { text, score: kept ? sum / kept : 0 };
+}
+
+/**
+ * `probs` holds T × C probabilities for one line (row-major) at `offset`; `charset[k]` is the text of class k,
+ * class 0 is the CTC blank.
+ */
+export function ctcGreedyDecode(probs: Float32Array, steps: number, classes: number, charset: readonly string[], offset = 0, opts: CtcOptions = PLAIN_CTC): DecodedText {
+  return collapseSteps(ctcSteps(probs, steps, classes, opts.spaceIndex, offset), charset, opts);
 }

@@ -18,6 +18,7 @@ const config: PipelineConfig = {
   recBatch: 6,
   recMinWidth: 320,
   dropScore: 0.5,
+  spaceThresh: 1,
 };
 
 /** White 256x128 page with two dark bars (the "lines"). */

@@ -50,6 +50,13 @@ export interface OcrPipeline {
 }
 
 export function createOcrPipeline(config: PipelineConfig, infer: InferFn, now: () => number): OcrPipeline {
+  const recOptions = {
+    spec: config.rec,
+    charset: config.charset,
+    batch: config.recBatch,
+    minWidth: config.recMinWidth,
+    ctc: { spaceIndex: config.charset.lastIndexOf(' '), spaceThresh: config.spaceThresh },
+  };
   async function detect(image: RgbaImage, opts: RunOptions = {}): Promise<DetectResult> {
     assertRgba(image);
     const maxSide = opts.maxSide ?? config.det.maxSide;
@@ -85,7 +92,7 @@ export function createOcrPipeline(config: PipelineConfig, infer: InferFn, now: (
     }
     const t1 = now();
     const decoded = crops.length
-      ? await recognizeCrops(ready, infer, { spec: config.rec, charset: config.charset, batch: config.recBatch, minWidth: config.recMinWidth })
+      ? await recognizeCrops(ready, infer, recOptions)
       : [];
     const t2 = now();
     return {

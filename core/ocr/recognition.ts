@@ -2,7 +2,7 @@
 import type { InferFn, RgbaImage } from './types';
 import type { LinePreprocess } from './preprocess';
 import { lineBatchTensor, recBatchWidth } from './preprocess';
-import { ctcGreedyDecode, type DecodedText } from './ctc-decode';
+import { collapseSteps, ctcSteps, type CtcOptions, type CtcSteps, type DecodedText } from './ctc-decode';
 import { ocrError } from './errors';
 
 export interface RecognitionOptions {
@@ -10,11 +10,18 @@ export interface RecognitionOptions {
   charset: readonly string[];
   batch: number;
   minWidth: number;
+  ctc: CtcOptions;
 }
 
 /** One decoded text per crop, in input order. */
 export async function recognizeCrops(crops: RgbaImage[], infer: InferFn, opts: RecognitionOptions): Promise<DecodedText[]> {
-  const out: DecodedText[] = new Array(crops.length);
+  const steps = await recognizeSteps(crops, infer, opts);
+  return steps.map((s) => collapseSteps(s, opts.charset, opts.ctc));
+}
+
+/** The recogniser's per-step arg-max for each crop, before collapsing to text. */
+export async function recognizeSteps(crops: RgbaImage[], infer: InferFn, opts: RecognitionOptions): Promise<CtcSteps[]> {
+  const out: CtcSteps[] = new Array(crops.length);
   // Sorting by aspect ratio keeps each batch's padded width close to its members' own widths.
   const order = crops.map((c, i) => [c.width / c.height, i] as const).sort((a, b) => a[0] - b[0]).map(([, i]) => i);
   for (let start = 0; start < order.length; start += opts.batch) {
@@ -29,7 +36,7 @@ export async function recognizeCrops(crops: RgbaImage[], infer: InferFn, opts: R
         `Recogniser returned shape [${res.dims}] for a batch of ${n}; expected [${n}, T, ${opts.charset.length}] (is the dictionary the model's own?).`);
     }
     idx.forEach((i, j) => {
-      out[i] = ctcGreedyDecode(res.data, steps, classes, opts.charset, j * steps * classes);
+      out[i] = ctcSteps(res.data, steps, classes, opts.ctc.spaceIndex, j * steps * classes);
     });
   }
   return out;
