@@ -4,7 +4,7 @@ import { codedError, messageOf } from '../coded-error';
 import { parseServerTiming } from './server-timing';
 
 export interface EdgeOcrOptions {
-  /** Edge origin; defaults to the page's own origin. */
+  /** Edge base URL, may include a path prefix (e.g. behind a reverse proxy); defaults to the page's origin. */
   baseUrl?: string;
   /** Remaining latency budget sent to the server, which may refuse work it cannot finish in time. */
   budgetMs?: number;
@@ -28,7 +28,7 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** POST /v1/ocr with the image bytes as the body. Errors carry EdgeUnreachable, EdgeTimeout, EdgeRejected (4xx) or EdgeFailed (5xx) in `name`. */
 export async function edgeOcr(image: Blob, options: EdgeOcrOptions = {}): Promise<EdgeOcrResult> {
-  const url = new URL('/v1/ocr', options.baseUrl ?? globalThis.location.origin);
+  const url = endpoint('v1/ocr', options.baseUrl);
   if (options.maxSide !== undefined) url.searchParams.set('maxSide', String(options.maxSide));
   if (options.useCls !== undefined) url.searchParams.set('cls', options.useCls ? '1' : '0');
   const headers: Record<string, string> = { 'content-type': image.type || 'application/octet-stream' };
@@ -48,10 +48,14 @@ export async function edgeOcr(image: Blob, options: EdgeOcrOptions = {}): Promis
 
 /** GET /v1/status with a short deadline: the cheapest way to learn whether the edge answers at all. */
 export async function edgeStatus(options: Pick<EdgeOcrOptions, 'baseUrl' | 'timeoutMs' | 'signal'> = {}): Promise<StatusResponse> {
-  const url = new URL('/v1/status', options.baseUrl ?? globalThis.location.origin);
+  const url = endpoint('v1/status', options.baseUrl);
   const response = await send(url, { cache: 'no-store' }, { timeoutMs: 2_000, ...options });
   if (!response.ok) throw await replyError(response);
   return (await response.json()) as StatusResponse;
+}
+
+function endpoint(path: string, baseUrl = globalThis.location.origin): URL {
+  return new URL(path, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
 }
 
 async function send(url: URL, init: RequestInit, options: Pick<EdgeOcrOptions, 'timeoutMs' | 'signal'>): Promise<Response> {
