@@ -6,6 +6,7 @@
  * Writes bench/out/device-latency.{json,md}.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
@@ -68,6 +69,8 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 const rows: Row[] = [];
+// The machine may be shared; the load around the run says how far to trust the figures.
+const loadBefore = loadavg()[0]!;
 const loads: Record<string, unknown> = {};
 try {
   const list = await images();
@@ -97,7 +100,10 @@ const table = [
   `|---|---|---|${STAGES.map(() => '---|').join('')}`,
   ...rows.map((r) => `| ${r.config} | ${r.image} | ${r.lines} | ${STAGES.map((s) => r.median[s]!.toFixed(0)).join(' | ')} |`),
 ].join('\n');
-const note = `Median of ${RUNS} runs after ${WARMUP} warm-up runs, milliseconds, measured in the OCR worker (headless Chromium, ${new Date().toISOString().slice(0, 10)}).`;
-await writeFile(join(OUT_DIR, 'device-latency.json'), JSON.stringify({ runs: RUNS, warmup: WARMUP, rows, loads }, null, 2));
+const load = { before: loadBefore, after: loadavg()[0]! };
+const note =
+  `Median of ${RUNS} runs after ${WARMUP} warm-up runs, milliseconds, measured in the OCR worker (headless Chromium, ` +
+  `${new Date().toISOString().slice(0, 10)}; 1-min load average ${load.before.toFixed(1)} before, ${load.after.toFixed(1)} after).`;
+await writeFile(join(OUT_DIR, 'device-latency.json'), JSON.stringify({ runs: RUNS, warmup: WARMUP, load, rows, loads }, null, 2));
 await writeFile(join(OUT_DIR, 'device-latency.md'), `${note}\n\n${table}\n`);
 console.log(`\n${note}\n\n${table}`);
