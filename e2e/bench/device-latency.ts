@@ -81,7 +81,7 @@ try {
     const first = await readText(page, list[0]!.path, 'device');
     const backend = page.locator('#backend');
     const config = `wasm ${await backend.getAttribute('data-threads')}T`;
-    loads[config] = { coldFirstRun: first.stages, backend: await backend.textContent() };
+    loads[config] = { coldFirstRun: first.stages, backend: await backend.textContent(), load: await backend.getAttribute('title') };
     // The browser tiers WASM up over many calls; earlier runs are slower and noisier.
     for (let i = 0; i < WARMUP; i++) await readText(page, list[i % list.length]!.path, 'device');
     for (const image of list) {

@@ -1,4 +1,5 @@
 import * as Comlink from 'comlink';
+import type { FloatTensor } from '../../core/ocr/types';
 import type { DeviceOcrOptions, DeviceOcrResult, LoadInfo, LoadOptions, LoadProgress, OcrWorkerApi } from '../worker/api';
 
 /**
@@ -22,6 +23,17 @@ export class DeviceOcr {
 
   ocr(image: Blob, options: DeviceOcrOptions = {}): Promise<DeviceOcrResult> {
     return this.remote().ocr(image, options);
+  }
+
+  /** Raw inference on one loaded model. The input's buffer moves to the worker (it is unusable here afterwards). */
+  run(modelName: string, input: FloatTensor): Promise<FloatTensor> {
+    return this.remote().run(modelName, Comlink.transfer(input, [input.data.buffer]));
+  }
+
+  /** Frees the sessions but keeps the worker (and its compiled WASM) for a later load. */
+  async release(): Promise<void> {
+    await this.api?.release();
+    this.loadInfo = undefined;
   }
 
   /** Ends the worker and frees everything it held; the next call starts a fresh one. */

@@ -25,6 +25,8 @@ interface Loaded {
 }
 
 let loading: { key: string; promise: Promise<Loaded> } | undefined;
+/** Backend choice and threads of the first load: ORT fixes its runtime build and thread pool at first use. */
+let runtimeKey: string | undefined;
 
 async function startup(options: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<Loaded> {
   const started = performance.now();
@@ -80,12 +82,13 @@ function scaleBack(result: OcrResult, scale: number, original: { width: number; 
 
 const api: OcrWorkerApi = {
   load(options = {}, onProgress) {
-    const key = JSON.stringify([options.backend ?? 'auto', options.threads ?? defaultThreads(), options.variant ?? 'fp32', options.modelsBaseUrl ?? '']);
-    if (loading) {
-      if (loading.key === key) return loading.promise.then((l) => l.info);
-      // ORT fixes its thread pool and runtime build at first use; a different choice needs a fresh worker.
-      return Promise.reject(codedError('ReloadNeeded', 'This worker already runs other load options; start a new worker to change them.'));
+    const runtime = JSON.stringify([options.backend ?? 'auto', options.threads ?? defaultThreads()]);
+    const key = JSON.stringify([runtime, options.variant ?? 'fp32', options.modelsBaseUrl ?? '']);
+    if (loading?.key === key) return loading.promise.then((l) => l.info);
+    if (loading || (runtimeKey !== undefined && runtimeKey !== runtime)) {
+      return Promise.reject(codedError('ReloadNeeded', 'This worker already runs other load options; release it, or start a new worker to change backend or threads.'));
     }
+    runtimeKey = runtime;
     const promise = startup(options, onProgress);
     loading = { key, promise };
     // A failed load must not stick: the next call retries (e.g. after coming back online).
