@@ -81,6 +81,9 @@ for (const name of paths) {
 }
 
 console.log('\n' + formatTable(results));
+for (const [name, r] of Object.entries(results)) {
+  if (r && Object.keys(r.stage_ms_p50).length) console.log(`${name} stage p50 (ms): ${Object.entries(r.stage_ms_p50).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+}
 if (results.device?.rec_word_acc != null && results.edge?.rec_word_acc != null) {
   console.log(`\nrecognition accuracy device − edge: ${((results.device.rec_word_acc - results.edge.rec_word_acc) * 100).toFixed(2)} points`);
 }

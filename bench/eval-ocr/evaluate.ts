@@ -28,6 +28,8 @@ export interface PathScores {
   ms_p90: number | null;
   /** Process CPU time per image (all runtime threads): steadier than wall time on a shared machine; null for a remote server. */
   cpu_ms_p50: number | null;
+  /** Median of each pipeline stage as the runtime reported it (server-side for a remote server). */
+  stage_ms_p50: Record<string, number>;
   images: number;
   crops: number;
   runtime: string;
@@ -42,6 +44,7 @@ export async function evaluate(runner: Runner, setDir: string, det: DetRow[], re
   const words: Record<string, { found: number; total: number }> = {};
   const ms: number[] = [];
   const cpu: number[] = [];
+  const stages: Record<string, number[]> = {};
 
   if (det.length) {
     // One untimed run so session warm-up and first-shape allocation do not land on the first image.
@@ -54,6 +57,7 @@ export async function evaluate(runner: Runner, setDir: string, det: DetRow[], re
     const used = process.cpuUsage(c0);
     ms.push(performance.now() - t0);
     cpu.push((used.user + used.system) / 1000);
+    for (const [k, v] of Object.entries(res.timings ?? {})) if (typeof v === 'number') (stages[k] ??= []).push(v);
     const c = matchDetections(res.lines.map((l) => l.box), row.boxes);
     counts[row.dataset] = addCounts(counts[row.dataset] ?? EMPTY, c);
     const w = wordRecall(row.boxes, res.lines.map((l) => l.text));
@@ -105,6 +109,7 @@ export async function evaluate(runner: Runner, setDir: string, det: DetRow[], re
     ms_p50: ms.length ? percentile(ms, 0.5) : null,
     ms_p90: ms.length ? percentile(ms, 0.9) : null,
     cpu_ms_p50: ms.length && runner.pipeline ? percentile(cpu, 0.5) : null,
+    stage_ms_p50: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, Math.round(percentile(v, 0.5) * 10) / 10])),
     images: det.length,
     crops: recAll.n,
     runtime: runner.describe,

@@ -11,7 +11,7 @@ export type PathName = 'device' | 'edge';
 export interface Runner {
   name: PathName;
   /** Whole-image OCR from the encoded file, including decode; returns polygons and texts. */
-  ocr(file: string): Promise<{ lines: { box: [number, number][]; text: string }[] }>;
+  ocr(file: string): Promise<{ lines: { box: [number, number][]; text: string }[]; timings?: Partial<Record<string, number>> }>;
   /** Orientation + recognition on ready crops; null when the path cannot do it (remote server). */
   pipeline: OcrPipeline | null;
   describe: string;
@@ -42,7 +42,8 @@ export async function createRunner(name: PathName, opts: RunnerOptions): Promise
         const res = await fetch(url, { method: 'POST', headers: { 'content-type': mimeOf(file) }, body: readFileSync(file) });
         const body = await res.text();
         if (!res.ok) throw new Error(`${file}: HTTP ${res.status} ${body.slice(0, 200)}`);
-        return JSON.parse(body) as OcrResponse;
+        const r = JSON.parse(body) as OcrResponse;
+        return { lines: r.lines, timings: { decode: r.server?.decode, ...r.timings } };
       },
       async release() {},
     };
@@ -57,8 +58,11 @@ export async function createRunner(name: PathName, opts: RunnerOptions): Promise
     runOptions: opts.run,
     describe: name === 'edge' ? `onnxruntime-node in-process, ${opts.threads ?? 2} threads` : `onnxruntime-web wasm in Node, ${opts.threads ?? 1} thread(s)`,
     async ocr(file) {
+      const t0 = performance.now();
       const image = await decodeRgba(readFileSync(file));
-      return pipeline.run(image, opts.run);
+      const decode = performance.now() - t0;
+      const res = await pipeline.run(image, opts.run);
+      return { ...res, timings: { decode, ...res.timings } };
     },
     release: () => ocr.release(),
   };

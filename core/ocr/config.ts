@@ -20,7 +20,7 @@ export interface PipelineConfig {
   clsThresh: number;
   clsBatch: number;
   recBatch: number;
-  /** Narrowest padded recogniser input (the width it was trained at). */
+  /** Narrowest padded recogniser input; PaddleOCR pads to 320, which costs time on short words and buys no accuracy. */
   recMinWidth: number;
   /** Lines read with a lower mean character probability are dropped. */
   dropScore: number;
@@ -91,13 +91,14 @@ export function pipelineConfigFromManifest(manifest: Manifest, dictionaryText: s
     rec: rec.preprocess,
     charset,
     db: { ...DEFAULT_DB_PARAMS, ...db },
-    useCls: true,
+    // Defaults chosen on the dev set (bench/eval-ocr/tune-ocr.ts): see bench/eval-ocr/README.md.
+    useCls: false,
     clsThresh: 0.9,
     clsBatch: 6,
     recBatch: 6,
-    recMinWidth: 320,
+    recMinWidth: 48,
     dropScore: 0.5,
-    spaceThresh: 1,
+    spaceThresh: 0.05,
     ...rest,
   };
 }

@@ -57,11 +57,15 @@ describe('OCR pipeline with the real models', () => {
   });
 
   it('reads an upside-down page when the orientation classifier is on', async () => {
-    const flipped = await renderTextImage({ lines: ['Edge offload test', 'RECEIPT TOTAL 42.50'], width: 480, height: 200, rotateDeg: 180 });
+    const flipped = await renderTextImage({ lines: fx.lines, width: 640, height: 288, rotateDeg: 180 });
+    const squash = (t: string) => t.replace(/\s+/g, '');
     const r = await pipeline.run(flipped.rgba, { useCls: true });
-    // Turned by 180°, the page reads bottom line first.
-    expect(r.lines.map((l) => l.text)).toEqual(['RECEIPT TOTAL 42.50', 'Edge offload test']);
+    // Turned by 180°, the page reads bottom line first. Word gaps are compared loosely: the crop margins differ
+    // from the upright page's, and the recogniser's spaces are its weakest output (see ctc-decode.ts).
+    expect(r.lines.map((l) => squash(l.text))).toEqual(fx.lines.slice().reverse().map(squash));
     expect(r.lines.every((l) => l.rotated)).toBe(true);
+    const unturned = await pipeline.run(flipped.rgba, { useCls: false });
+    expect(unturned.lines.map((l) => squash(l.text))).not.toEqual(fx.lines.slice().reverse().map(squash));
   });
 });
 
@@ -84,8 +88,10 @@ describe('OCR pipeline on the shared dev set', () => {
       const want = row.boxes.filter((b: { ignore: boolean }) => !b.ignore).flatMap((b: { text: string }) => words(b.text));
       found[row.dataset] = want.filter((w: string) => got.has(w)).length / want.length;
     }
-    // Dev-set word recall of the pipeline is about 0.8 on receipts and 0.5 on scenes; these bounds catch breakage, not drift.
-    expect(found.sroie).toBeGreaterThanOrEqual(0.6);
-    expect(found.icdar2015).toBeGreaterThanOrEqual(0.3);
+    console.info(`dev-set word recall on two images: ${JSON.stringify(found)}`);
+    // These two images read at 0.98 and 0.77 (whole dev set: about 0.95 on receipts, 0.55 on scenes); the bounds
+    // leave room for runtime differences and catch real regressions such as lost word gaps (0.72 on receipts).
+    expect(found.sroie).toBeGreaterThanOrEqual(0.85);
+    expect(found.icdar2015).toBeGreaterThanOrEqual(0.6);
   });
 });
