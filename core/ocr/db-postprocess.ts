@@ -4,7 +4,7 @@
  */
 import type { Point } from './types';
 import { findRegions } from './components';
-import { insideConvex, miniBox, orderClockwise, type Quad } from './geometry';
+import { miniBox, orderClockwise, type Quad } from './geometry';
 import { unclip } from './unclip';
 
 export interface DbParams {
@@ -32,25 +32,40 @@ export interface ProbMap {
   height: number;
 }
 
-/** Mean probability over the pixels a quad covers (OpenCV fillPoly semantics: integer vertices, edges included). */
+/**
+ * Mean probability over the pixels a convex quad covers (OpenCV fillPoly semantics: integer vertices, pixels on
+ * the edges included), summed row by row over each row's covered span.
+ */
 export function boxScore(prob: ProbMap, box: Point[]): number {
   const { data, width: w, height: h } = prob;
-  const xs = box.map((p) => p[0]);
-  const ys = box.map((p) => p[1]);
-  const clamp = (v: number, hi: number) => Math.min(Math.max(v, 0), hi);
-  const xmin = clamp(Math.floor(Math.min(...xs)), w - 1);
-  const xmax = clamp(Math.ceil(Math.max(...xs)), w - 1);
-  const ymin = clamp(Math.floor(Math.min(...ys)), h - 1);
-  const ymax = clamp(Math.ceil(Math.max(...ys)), h - 1);
   const poly = box.map(([x, y]) => [Math.trunc(x), Math.trunc(y)] as Point);
+  const ys = poly.map((p) => p[1]);
+  const ymin = Math.max(0, Math.min(...ys));
+  const ymax = Math.min(h - 1, Math.max(...ys));
   let sum = 0;
   let n = 0;
   for (let y = ymin; y <= ymax; y++) {
-    for (let x = xmin; x <= xmax; x++) {
-      if (!insideConvex(poly, x, y, 0.5)) continue;
-      sum += data[y * w + x];
-      n++;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < poly.length; i++) {
+      const [ax, ay] = poly[i];
+      const [bx, by] = poly[(i + 1) % poly.length];
+      if ((y < ay && y < by) || (y > ay && y > by)) continue;
+      if (ay === by) {
+        lo = Math.min(lo, ax, bx);
+        hi = Math.max(hi, ax, bx);
+      } else {
+        const x = ax + ((y - ay) * (bx - ax)) / (by - ay);
+        lo = Math.min(lo, x);
+        hi = Math.max(hi, x);
+      }
     }
+    if (lo > hi) continue;
+    const x0 = Math.max(0, Math.ceil(lo - 0.5));
+    const x1 = Math.min(w - 1, Math.floor(hi + 0.5));
+    const row = y * w;
+    for (let x = x0; x <= x1; x++) sum += data[row + x];
+    if (x1 >= x0) n += x1 - x0 + 1;
   }
   return n ? sum / n : 0;
 }

@@ -44,7 +44,7 @@ export function resizeBilinear(src: RgbaImage, width: number, height: number): R
   return { data: out, width, height };
 }
 
-function axisTaps(srcSize: number, dstSize: number): { x0: Int32Array; x1: Int32Array; fx: Float32Array } {
+export function axisTaps(srcSize: number, dstSize: number): { x0: Int32Array; x1: Int32Array; fx: Float32Array } {
   const x0 = new Int32Array(dstSize);
   const x1 = new Int32Array(dstSize);
   const fx = new Float32Array(dstSize);
