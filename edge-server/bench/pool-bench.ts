@@ -1,6 +1,6 @@
 /**
  * Measures the edge server as deployed (a separate `tsx edge-server/server.ts` process on loopback):
- *  1. /v1/ocr latency per stage (Server-Timing) for three images, one client, medians;
+ *  1. /v1/ocr latency per stage (Server-Timing) for three images, one client, medians, per pool shape;
  *  2. throughput with 2 concurrent clients for several pool shapes (workers × intra-op threads).
  * Writes bench/out/edge-pool.json and prints Markdown tables.
  *
@@ -129,10 +129,14 @@ async function throughput(list: BenchImage[], seconds: number) {
 const list = await images();
 console.log(`images: ${list.map((i) => i.name).join('; ')}; load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 
-// 1. Per-stage latency with the first shape.
-let server = await startServer(SHAPES[0].workers, SHAPES[0].threads);
-const stages = await stageLatency(list);
-await stopServer(server);
+// 1. Per-stage latency, one client, for every shape.
+let server: ChildProcess;
+const stagesByShape: Record<string, Awaited<ReturnType<typeof stageLatency>>> = {};
+for (const shape of SHAPES) {
+  server = await startServer(shape.workers, shape.threads);
+  stagesByShape[`${shape.workers}x${shape.threads}`] = await stageLatency(list);
+  await stopServer(server);
+}
 
 // 2. Throughput, shapes interleaved over rounds so drift in machine load hits each alike.
 const results: Record<string, Array<Awaited<ReturnType<typeof throughput>>>> = {};
@@ -150,9 +154,10 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 
 const stageTable = [
-  `| image | lines | decode | preprocess | det | postprocess | cls | rec | server total | client total |`,
-  `|---|---|---|---|---|---|---|---|---|---|`,
-  ...stages.map((r) => `| ${r.image} | ${r.lines} | ${[r.decode, r.preprocess, r.det, r.postprocess, r.cls, r.rec, r.total, r.clientMs].map((x) => fmt(x as number)).join(' | ')} |`),
+  `| pool | image | lines | decode | preprocess | det | postprocess | cls | rec | server total | client total |`,
+  `|---|---|---|---|---|---|---|---|---|---|---|`,
+  ...Object.entries(stagesByShape).flatMap(([k, rows]) => rows.map((r) =>
+    `| ${k.replace('x', ' × ')} | ${r.image} | ${r.lines} | ${[r.decode, r.preprocess, r.det, r.postprocess, r.cls, r.rec, r.total, r.clientMs].map((x) => fmt(x as number)).join(' | ')} |`)),
 ].join('\n');
 const tpTable = [
   `| pool (workers × intra-op threads) | rounds | requests | req/s (mean of rounds) | p50 ms | p90 ms |`,
@@ -162,13 +167,13 @@ const tpTable = [
     return `| ${k.replace('x', ' × ')} | ${rs.length} | ${rs.reduce((a, r) => a + r.requests, 0)} | ${rps.toFixed(2)} (${rs.map((r) => r.rps.toFixed(2)).join(', ')}) | ${rs.map((r) => fmt(r.p50)).join(', ')} | ${rs.map((r) => fmt(r.p90)).join(', ')} |`;
   }),
 ].join('\n');
-console.log(`\n/v1/ocr per-stage medians (ms), pool ${SHAPES[0].workers} × ${SHAPES[0].threads}, ${REPEATS} runs after warm-up:\n\n${stageTable}\n`);
+console.log(`\n/v1/ocr per-stage medians (ms), one client, ${REPEATS} runs after warm-up:\n\n${stageTable}\n`);
 console.log(`Throughput, 2 concurrent clients cycling the images, ${SECONDS} s per round:\n\n${tpTable}\n`);
 
 const outDir = join(REPO_ROOT, 'bench', 'out');
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, 'edge-pool.json'), JSON.stringify({
-  measuredAt: new Date().toISOString(), images: list.map((i) => i.name), stages, throughput: results,
+  measuredAt: new Date().toISOString(), images: list.map((i) => i.name), stages: stagesByShape, throughput: results,
   settings: { seconds: SECONDS, rounds: ROUNDS, repeats: REPEATS, shapes: SHAPES },
 }, null, 2));
 console.log(`wrote ${join(outDir, 'edge-pool.json')}`);
