@@ -25,7 +25,7 @@ export interface EdgeConfig {
 
 /**
  * Pool shape chosen by measurement on the 2-core reference machine (edge-server/README.md, "Pool settings"):
- * two single-thread workers served 2 concurrent /v1/ocr clients 1.7x faster than one worker with 2 intra-op threads.
+ * two single-thread workers served 2 concurrent /v1/ocr clients about 2x faster than one worker with 2 intra-op threads.
  */
 export const DEFAULTS = {
   PORT: 8787,
