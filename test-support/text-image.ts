@@ -53,7 +53,11 @@ export interface TextImage {
 export async function renderTextImage(opts: TextImageOptions): Promise<TextImage> {
   ensureFont();
   const lines = opts.lines;
-  if (!lines.length) throw new Error('renderTextImage needs at least one line.');
+  if (!lines.length) {
+    const err = new Error('renderTextImage needs at least one line.');
+    err.name = 'FixtureBadInput';
+    throw err;
+  }
   const width = opts.width ?? 640;
   const height = opts.height ?? Math.max(120, 80 * lines.length + 40);
   const left = opts.left ?? Math.round(width * 0.06);
