@@ -1,5 +1,5 @@
 /** The HTTP surface of the edge server: routes only, so tests drive it with app.request() or over a real socket. */
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import type { EdgeConfig } from './config';
 import { ServerError, isClientError } from './errors';
@@ -47,6 +47,16 @@ export function createApp(deps: AppDeps): Hono {
   app.use('/v2/*', api);
   app.use('/v2', api);
   app.use('/v1/*', async (c, next) => { await next(); c.res.headers.set('Timing-Allow-Origin', '*'); });
+  // Every API reply says how long it queued and took, refusals and errors included (they never queue).
+  const timing: MiddlewareHandler = async (c, next) => {
+    const t0 = performance.now();
+    await next();
+    if (!c.res.headers.has('Server-Timing')) {
+      c.res.headers.set('Server-Timing', `queue;dur=0.0, total;dur=${(performance.now() - t0).toFixed(1)}`);
+    }
+  };
+  app.use('/v1/*', timing);
+  app.use('/v2/*', timing);
 
   app.route('/v2', v2Routes(deps));
   app.route('/v1', v1OcrRoutes(deps));

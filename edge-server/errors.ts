@@ -27,6 +27,9 @@ const STATUS: Record<string, number> = {
   PoolClosed: 503,
   PoolUnavailable: 503,
   NotReady: 503,
+  DeadlineUnmeetable: 503,
+  Unauthorized: 401,
+  RateLimited: 429,
   WebAppMissing: 503,
 };
 
@@ -34,6 +37,21 @@ export class ServerError extends Error {
   constructor(code: string, message: string) {
     super(message);
     this.name = code;
+  }
+}
+
+/** The request cannot finish within its budget: refused at once (or dropped from the queue) so the client can run it elsewhere. */
+export class DeadlineError extends ServerError {
+  constructor(readonly predictedMs: number, readonly budgetMs: number, readonly retryAfterS: number, detail = '') {
+    super('DeadlineUnmeetable', `predicted completion in ${Math.round(predictedMs)} ms exceeds the budget of ${Math.round(budgetMs)} ms${detail}; `
+      + 'run it on the device or retry later');
+  }
+}
+
+/** Too many requests from one client: `retryAfterS` says when a token is available again. */
+export class RateLimitError extends ServerError {
+  constructor(readonly retryAfterS: number) {
+    super('RateLimited', `too many requests from this client; retry in ${retryAfterS} s`);
   }
 }
 

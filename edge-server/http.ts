@@ -2,12 +2,20 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ErrorBody } from '../core/protocol/v1';
-import { ServerError, statusFor } from './errors';
+import { DeadlineError, RateLimitError, ServerError, statusFor } from './errors';
 
 export function errorReply(c: Context, error: unknown): Response {
   const status = statusFor(error);
   const e = error instanceof Error ? error : new Error(String(error));
   const body: ErrorBody = { error: status >= 500 && !(e instanceof ServerError) ? `internal error: ${e.message}` : e.message, code: e.name };
+  if (e instanceof DeadlineError) {
+    // Rounded apart so the reply never shows a prediction that seems to fit.
+    body.predicted_ms = Math.ceil(e.predictedMs);
+    body.budget_ms = Math.floor(e.budgetMs);
+    c.header('Retry-After', String(e.retryAfterS));
+  } else if (e instanceof RateLimitError) {
+    c.header('Retry-After', String(e.retryAfterS));
+  }
   return c.json(body, status as 400);
 }
 

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { createOcrPipeline, pipelineConfigFromManifest, type PipelineConfig, type RunOptions } from '../core/ocr';
 import type { FloatTensor, InferFn, OcrResult, OcrRole, RgbaImage } from '../core/ocr/types';
 import { ServerError } from './errors';
+import { LatencyTracker, sizeBucket } from './runtime/latency';
+import { estimateFor } from './scheduler/edf';
 import type { ModelRepository } from './model-repository';
 import type { SessionPool } from './runtime/pool';
 
@@ -14,7 +16,12 @@ export interface OcrRun {
 
 export interface OcrService {
   readonly config: PipelineConfig;
-  run(image: RgbaImage, options: RunOptions): Promise<OcrRun>;
+  /** `deadline` (absolute performance.now() time) is passed to every model run, which the pool refuses or drops when late. */
+  run(image: RgbaImage, options: RunOptions, deadline?: number): Promise<OcrRun>;
+  /** Predicted execution time (without queueing) of a whole-image run, from measured runs; 0 before any. */
+  estimate(width: number, height: number, options: RunOptions): number;
+  /** The fastest measured whole-image run: a lower bound used before the image is decoded. */
+  minEstimate(): number;
 }
 
 export function createOcrService(repo: ModelRepository, pool: SessionPool, now: () => number = () => performance.now()): OcrService {
@@ -29,15 +36,29 @@ export function createOcrService(repo: ModelRepository, pool: SessionPool, now: 
     io[role] = { input: m.inputs[0].name, output: m.outputs[0].name };
   }
 
+  // Execution time depends on the options (classifier, detector size) and the image size; text amount is not known up front.
+  const measured = new Map<string, LatencyTracker>();
+  const variant = (o: RunOptions) => `${o.maxSide ?? 'default'}/${o.useCls ? 'cls' : 'nocls'}`;
+
   return {
     config,
-    async run(image, options) {
+    estimate(width, height, options) {
+      const tracker = measured.get(variant(options));
+      return (tracker && estimateFor(tracker.estimates(), sizeBucket([height, width]))) ?? 0;
+    },
+    minEstimate() {
+      let min = Infinity;
+      for (const t of measured.values()) for (const ms of t.estimates().values()) min = Math.min(min, ms);
+      return min === Infinity ? 0 : min;
+    },
+    async run(image, options, deadline) {
+      const started = now();
       let queueMs = 0;
       // The pool takes ownership of each input tensor (its buffer is transferred to a worker); the pipeline
       // does not read a tensor after handing it to infer.
       const infer: InferFn = async (role, tensor) => {
         const { input, output } = io[role];
-        const r = await pool.run(config.models[role], { [input]: { datatype: 'FP32', dims: tensor.dims, data: tensor.data } }, { outputs: [output] });
+        const r = await pool.run(config.models[role], { [input]: { datatype: 'FP32', dims: tensor.dims, data: tensor.data } }, { outputs: [output], deadline });
         queueMs += r.queueMs;
         const out = r.outputs[output];
         if (!(out?.data instanceof Float32Array)) {
@@ -47,6 +68,9 @@ export function createOcrService(repo: ModelRepository, pool: SessionPool, now: 
         return result;
       };
       const result = await createOcrPipeline(config, infer, now).run(image, options);
+      const key = variant(options);
+      if (!measured.has(key)) measured.set(key, new LatencyTracker());
+      measured.get(key)!.record(sizeBucket([image.height, image.width]), now() - started - queueMs);
       return { result, queueMs };
     },
   };

@@ -28,6 +28,12 @@ export interface ModelStatus {
   inFlight: number;
   queued: number;
   latency: LatencyBucket[];
+  /** Predicted wait before a run of this model submitted now (without a budget) would start, in milliseconds. */
+  predictedWaitMs?: number;
+  /** Runs handed to an inference worker since start. */
+  runs?: number;
+  /** Runs refused or dropped because they could not meet their budget. */
+  refused?: number;
 }
 
 /** GET /v1/status reply body. */
@@ -43,4 +49,8 @@ export interface ErrorBody {
   error: string;
   /** Machine-readable error code (e.g. "UnknownModel", "ImageCorrupt"), the same as `error.name` on the server. */
   code?: string;
+  /** DeadlineUnmeetable: the server's predicted time to finish, from when it answered, in milliseconds. */
+  predicted_ms?: number;
+  /** DeadlineUnmeetable: the budget the request had left when it was refused, in milliseconds. */
+  budget_ms?: number;
 }

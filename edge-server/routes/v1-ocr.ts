@@ -1,9 +1,10 @@
 /** POST /v1/ocr: image bytes in, recognised lines out, with per-stage Server-Timing. */
 import { Hono } from 'hono';
 import { BUDGET_HEADER, type OcrResponse } from '../../core/protocol/v1';
-import { ServerError } from '../errors';
+import { DeadlineError, ServerError } from '../errors';
 import { limitBody, mediaType } from '../http';
 import { decodeImage } from '../image-decode';
+import { admit, retryAfterSeconds } from '../scheduler/edf';
 import type { AppDeps } from '../app';
 
 const ACCEPTED_TYPES = new Set(['', 'image/jpeg', 'image/jpg', 'image/png', 'image/webp', 'application/octet-stream']);
@@ -19,13 +20,17 @@ export function v1OcrRoutes(deps: AppDeps): Hono {
       throw new ServerError('UnsupportedMediaType', `Content-Type ${type} is not accepted; send the image bytes as image/jpeg, image/png or image/webp`);
     }
     const options = parseOptions(c.req.query('maxSide'), c.req.query('cls'));
-    parseBudget(c.req.header(BUDGET_HEADER));
+    const budget = parseBudget(c.req.header(BUDGET_HEADER));
+    const deadline = budget === null ? undefined : t0 + budget;
+    // Refuse before reading or decoding the body when even the fastest measured run cannot make it.
+    if (deadline !== undefined) checkDeadline(deps, deadline, deps.ocr.minEstimate());
 
     const body = new Uint8Array(await c.req.arrayBuffer());
     const t1 = performance.now();
     const { rgba } = await decodeImage(body, deps.config.maxImagePixels);
     const decodeMs = performance.now() - t1;
-    const { result, queueMs } = await deps.ocr.run(rgba, options);
+    if (deadline !== undefined) checkDeadline(deps, deadline, deps.ocr.estimate(rgba.width, rgba.height, options));
+    const { result, queueMs } = await deps.ocr.run(rgba, options, deadline);
     const total = performance.now() - t0;
     const reply: OcrResponse = {
       ...result,
@@ -59,7 +64,15 @@ function parseOptions(maxSide: string | undefined, cls: string | undefined): { m
   return options;
 }
 
-/** The budget is accepted and checked; admission and scheduling by deadline are not implemented yet. */
+/** Admission: the queue wait EDF predicts for this deadline plus the expected execution must fit in what is left. */
+function checkDeadline(deps: AppDeps, deadline: number, estimateMs: number): void {
+  const now = performance.now();
+  const verdict = admit(now, deadline, deps.pool.predictedWaitFor(deadline, now), estimateMs);
+  if (!verdict.ok) {
+    throw new DeadlineError(verdict.predictedMs, verdict.budgetMs, retryAfterSeconds(deps.pool.predictedWaitMs(now)));
+  }
+}
+
 function parseBudget(raw: string | undefined): number | null {
   if (raw === undefined) return null;
   const ms = Number(raw);

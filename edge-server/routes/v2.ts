@@ -77,7 +77,11 @@ export function v2Routes(deps: AppDeps): Hono {
       ? decodeInferenceRequest(await c.req.text())
       : decodeInferenceRequest(new Uint8Array(await c.req.arrayBuffer()), h);
     const { inputs, outputs } = validateInferenceRequest(m, request);
-    const run = await pool.run(m.name, inputs, { outputs });
+    const budget = request.parameters?.deadline_ms;
+    if (budget !== undefined && (typeof budget !== 'number' || !Number.isFinite(budget) || budget < 0)) {
+      throw new ServerError('OipMalformed', `parameters.deadline_ms must be a non-negative number of milliseconds, got ${JSON.stringify(budget)}`);
+    }
+    const run = await pool.run(m.name, inputs, { outputs, deadline: budget === undefined ? undefined : t0 + budget });
     const response: InferenceResponse = {
       model_name: m.name,
       model_version: m.version,

@@ -38,6 +38,11 @@ export class LatencyTracker {
     b.lastUsed = ++this.tick;
   }
 
+  /** Current EWMA per bucket, what the scheduler predicts from. */
+  estimates(): Map<string, number> {
+    return new Map([...this.buckets].map(([k, b]) => [k, b.ewma]));
+  }
+
   snapshot(): LatencyBucket[] {
     return [...this.buckets.entries()]
       .map(([size, b]) => ({ size, count: b.count, ewmaMs: round(b.ewma), p90Ms: round(percentile(b.window, 0.9)) }))

@@ -1,12 +1,15 @@
 /**
  * A pool of worker threads, each holding one onnxruntime-node session per model. session.run() blocks its thread,
- * so parallelism comes from workers; requests beyond the idle workers wait in one FIFO queue.
+ * so parallelism comes from workers; requests beyond the idle workers wait in one queue served earliest-deadline-first
+ * (scheduler/edf.ts). A run with a deadline is refused at once when it is predicted to finish late, and dropped,
+ * never run, when it becomes late while queued.
  * Input buffers are transferred to the worker (the caller gives them up), outputs are transferred back.
  */
 import { Worker } from 'node:worker_threads';
 import type { ModelStatus } from '../../core/protocol/v1';
-import { ServerError } from '../errors';
+import { DeadlineError, ServerError } from '../errors';
 import { silentLogger, type Logger } from '../log';
+import { admit, edfInsert, estimateFor, isLate, nextLateAt, predictWait, retryAfterSeconds } from '../scheduler/edf';
 import { LatencyTracker, sizeBucket } from './latency';
 import type { FromWorker, SerializedError, TensorMap, ToWorker, WorkerModel } from './messages';
 
@@ -27,7 +30,13 @@ export interface RunResult {
   totalMs: number;
 }
 
-export type PoolModelStatus = Pick<ModelStatus, 'name' | 'state' | 'error' | 'inFlight' | 'queued' | 'latency'>;
+export interface RunOptions {
+  outputs?: string[];
+  /** Absolute performance.now() time by which the run must have finished; absent = no budget. */
+  deadline?: number;
+}
+
+export type PoolModelStatus = Pick<ModelStatus, 'name' | 'state' | 'error' | 'inFlight' | 'queued' | 'latency' | 'predictedWaitMs' | 'runs' | 'refused'>;
 
 export interface PoolStatus {
   models: PoolModelStatus[];
@@ -40,6 +49,10 @@ interface Job {
   inputs: TensorMap;
   outputs?: string[];
   bucket: string;
+  /** EDF key: Infinity when the caller gave no budget. */
+  deadline: number;
+  estimateMs: number;
+  seq: number;
   enqueuedAt: number;
   startedAt: number;
   resolve: (r: RunResult) => void;
@@ -59,6 +72,8 @@ interface Slot {
 interface ModelBook {
   inFlight: number;
   queued: number;
+  runs: number;
+  refused: number;
   latency: LatencyTracker;
 }
 
@@ -80,13 +95,15 @@ export class SessionPool {
   private closing = false;
   private firstLoad: Promise<void>;
   private drainWaiters: Array<() => void> = [];
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private sweepAt = Infinity;
 
   private constructor(options: PoolOptions) {
     this.workers = options.workers;
     this.intraOpThreads = options.intraOpThreads;
     this.models = options.models;
     this.log = options.log ?? silentLogger;
-    for (const m of options.models) this.books.set(m.name, { inFlight: 0, queued: 0, latency: new LatencyTracker() });
+    for (const m of options.models) this.books.set(m.name, { inFlight: 0, queued: 0, runs: 0, refused: 0, latency: new LatencyTracker() });
     const loads: Promise<void>[] = [];
     for (let i = 0; i < options.workers; i++) loads.push(this.spawn(i));
     this.firstLoad = Promise.all(loads).then(() => undefined);
@@ -112,22 +129,86 @@ export class SessionPool {
     return !this.closing && this.models.every((m) => this.isModelReady(m.name));
   }
 
-  run(model: string, inputs: TensorMap, options: { outputs?: string[] } = {}): Promise<RunResult> {
+  run(model: string, inputs: TensorMap, options: RunOptions = {}): Promise<RunResult> {
     if (this.closing) return Promise.reject(new ServerError('PoolClosed', 'the server is shutting down; retry on another instance'));
     const book = this.books.get(model);
     if (!book) return Promise.reject(new ServerError('UnknownModel', `unknown model ${model}`));
     const unavailable = this.unavailableReason(model);
     if (unavailable) return Promise.reject(new ServerError('ModelUnavailable', unavailable));
     const first = Object.values(inputs)[0];
+    const bucket = first ? sizeBucket(first.dims) : 'scalar';
+    const estimateMs = this.estimate(model, bucket);
+    const deadline = options.deadline ?? Infinity;
+    const now = performance.now();
+    if (deadline !== Infinity) {
+      const wait = predictWait(now, this.liveWorkers(), this.running(), this.queue, deadline);
+      const verdict = admit(now, deadline, wait, estimateMs);
+      if (!verdict.ok) {
+        book.refused++;
+        return Promise.reject(new DeadlineError(verdict.predictedMs, verdict.budgetMs, retryAfterSeconds(this.predictedWaitMs())));
+      }
+    }
     return new Promise<RunResult>((resolve, reject) => {
+      const id = this.nextId++;
       const job: Job = {
-        id: this.nextId++, model, inputs, outputs: options.outputs, bucket: first ? sizeBucket(first.dims) : 'scalar',
-        enqueuedAt: performance.now(), startedAt: 0, resolve, reject,
+        id, model, inputs, outputs: options.outputs, bucket, deadline, estimateMs, seq: id,
+        enqueuedAt: now, startedAt: 0, resolve, reject,
       };
       book.queued++;
-      this.queue.push(job);
+      edfInsert(this.queue, job);
       this.dispatch();
     });
+  }
+
+  /** Predicted execution time of one run, from this pool's own measurements; 0 before the first run of the model. */
+  estimate(model: string, bucket: string): number {
+    const book = this.books.get(model);
+    return (book && estimateFor(book.latency.estimates(), bucket)) ?? 0;
+  }
+
+  /** Predicted wait before a run submitted now without a budget would start (it queues behind everything). */
+  predictedWaitMs(now = performance.now()): number {
+    return predictWait(now, this.liveWorkers(), this.running(), this.queue, Infinity);
+  }
+
+  /** Predicted wait for a run with `deadline` (EDF puts it ahead of later deadlines). */
+  predictedWaitFor(deadline: number, now = performance.now()): number {
+    return predictWait(now, this.liveWorkers(), this.running(), this.queue, deadline);
+  }
+
+  private liveWorkers(): number {
+    return this.slots.filter((s) => s.state !== 'dead').length;
+  }
+
+  private running(): Array<{ startedAt: number; estimateMs: number }> {
+    return this.slots.flatMap((s) => (s.job ? [{ startedAt: s.job.startedAt, estimateMs: s.job.estimateMs }] : []));
+  }
+
+  /** Drops queued runs that can no longer finish in time, and arms a timer for the next one that will. */
+  private sweep(): void {
+    const now = performance.now();
+    for (let i = 0; i < this.queue.length;) {
+      const job = this.queue[i];
+      if (isLate(now, job)) {
+        this.queue.splice(i, 1);
+        this.dropLate(job, now);
+      } else i++;
+    }
+    const at = nextLateAt(this.queue);
+    if (at === this.sweepAt && this.sweepTimer) return;
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepTimer = null;
+    this.sweepAt = at;
+    if (at === Infinity) return;
+    // +1 ms: the job is late strictly after this instant.
+    this.sweepTimer = setTimeout(() => { this.sweepTimer = null; this.sweepAt = Infinity; this.sweep(); }, Math.max(0, at - now) + 1);
+    this.sweepTimer.unref();
+  }
+
+  private dropLate(job: Job, now: number): void {
+    this.books.get(job.model)!.refused++;
+    this.settle(job, new DeadlineError(this.predictedWaitFor(job.deadline, now) + job.estimateMs, job.deadline - now, retryAfterSeconds(this.predictedWaitMs(now)),
+      ` (dropped after ${Math.round(now - job.enqueuedAt)} ms in the queue, before running)`));
   }
 
   status(): PoolStatus {
@@ -141,6 +222,7 @@ export class SessionPool {
         const state: PoolModelStatus['state'] = ready ? 'ready' : (allReported || live.length === 0) ? 'failed' : 'loading';
         const status: PoolModelStatus = {
           name: m.name, state, inFlight: book.inFlight, queued: book.queued, latency: book.latency.snapshot(),
+          predictedWaitMs: Math.round(this.predictedWaitMs() * 10) / 10, runs: book.runs, refused: book.refused,
         };
         if (state === 'failed') status.error = failures[0] ?? 'no inference worker is running';
         return status;
@@ -269,8 +351,14 @@ export class SessionPool {
   }
 
   private dispatch(): void {
+    const now = performance.now();
     for (let qi = 0; qi < this.queue.length;) {
       const job = this.queue[qi];
+      if (isLate(now, job)) {
+        this.queue.splice(qi, 1);
+        this.dropLate(job, now);
+        continue;
+      }
       const slot = this.slots.find((s) => s.state === 'idle' && s.loaded.has(job.model));
       if (!slot) {
         const reason = this.unavailableReason(job.model);
@@ -286,6 +374,7 @@ export class SessionPool {
       const book = this.books.get(job.model)!;
       book.queued--;
       book.inFlight++;
+      book.runs++;
       job.startedAt = performance.now();
       slot.state = 'busy';
       slot.job = job;
@@ -298,6 +387,7 @@ export class SessionPool {
       }
       job.inputs = {};
     }
+    this.sweep();
   }
 
   private finish(slot: Slot, msg: Exclude<FromWorker, { type: 'loaded' }>): void {

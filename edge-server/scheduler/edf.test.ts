@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { admit, edfInsert, estimateFor, isLate, nextLateAt, predictWait, retryAfterSeconds, type Scheduled } from './edf';
+
+const job = (seq: number, deadline: number, estimateMs = 10): Scheduled => ({ seq, deadline, estimateMs });
+
+describe('EDF scheduling', () => {
+  it('orders by deadline, FIFO among equal deadlines, jobs without budget last', () => {
+    const q: Scheduled[] = [];
+    for (const j of [job(1, Infinity), job(2, 500), job(3, 100), job(4, 500), job(5, Infinity), job(6, 50)]) edfInsert(q, j);
+    expect(q.map((j) => j.seq)).toEqual([6, 3, 2, 4, 1, 5]);
+  });
+
+  it('predicts the wait from running remainders and the queued work served first', () => {
+    const running = [{ startedAt: 0, estimateMs: 100 }, { startedAt: 50, estimateMs: 100 }];
+    const queue = [job(1, 200, 40), job(2, 300, 40), job(3, Infinity, 1000)];
+    // now=60: workers free at 40 and 90; job 1 → worker A (free 80), job 2 → worker A again (free 90 vs 80 → A: 120).
+    expect(predictWait(60, 2, running, queue, 250)).toBe(80); // only job 1 is ahead
+    expect(predictWait(60, 2, running, queue, 300)).toBe(90); // jobs 1 and 2 ahead (equal deadline arrived first)
+    expect(predictWait(60, 2, running, queue, Infinity)).toBe(120);
+    expect(predictWait(0, 3, [], [], 10)).toBe(0);
+    // A running job past its estimate counts as about to finish, not as negative time.
+    expect(predictWait(500, 1, [{ startedAt: 0, estimateMs: 100 }], [], 600)).toBe(0);
+  });
+
+  it('admits only what is predicted to finish within the budget', () => {
+    expect(admit(1000, 1100, 30, 60)).toEqual({ ok: true, predictedMs: 90, budgetMs: 100 });
+    expect(admit(1000, 1100, 50, 60)).toEqual({ ok: false, predictedMs: 110, budgetMs: 100 });
+    expect(admit(1000, 1000, 0, 0).ok).toBe(false); // nothing left
+    expect(admit(1000, Infinity, 1e9, 1e9).ok).toBe(true);
+  });
+
+  it('finds late jobs and when the next one becomes late', () => {
+    const q = [job(1, 100, 30), job(2, 90, 5), job(3, Infinity, 5)];
+    expect(nextLateAt(q)).toBe(70);
+    expect(isLate(70, q[0])).toBe(false);
+    expect(isLate(71, q[0])).toBe(true);
+    expect(isLate(1e12, q[2])).toBe(false);
+    expect(nextLateAt([job(1, Infinity)])).toBe(Infinity);
+  });
+
+  it('estimates unseen sizes from the nearest measured size, scaled by elements', () => {
+    const measured = new Map([['1x3x480x640', 100], ['1x3x960x960', 320]]);
+    expect(estimateFor(measured, '1x3x480x640')).toBe(100);
+    expect(estimateFor(measured, '1x3x960x1280')).toBeCloseTo(320 * (960 * 1280) / (960 * 960));
+    expect(estimateFor(measured, '1x3x240x640')).toBeCloseTo(50);
+    expect(estimateFor(new Map(), '1x3x32x32')).toBeNull();
+  });
+
+  it('asks to retry once the backlog should have cleared', () => {
+    expect(retryAfterSeconds(0)).toBe(1);
+    expect(retryAfterSeconds(2500)).toBe(3);
+  });
+});

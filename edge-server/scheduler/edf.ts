@@ -1,0 +1,109 @@
+/**
+ * Earliest-deadline-first scheduling and admission, as pure functions of the queue state and an injected `now`.
+ * Times are milliseconds on one monotonic clock; a job without a budget has deadline Infinity and keeps FIFO order
+ * among its peers, after every job that has a deadline.
+ */
+
+export interface Scheduled {
+  /** Absolute time by which the job must have finished; Infinity = no budget. */
+  deadline: number;
+  /** Predicted execution time (0 when nothing has been measured yet). */
+  estimateMs: number;
+  /** Arrival order, the tie-break. */
+  seq: number;
+}
+
+export interface Running {
+  startedAt: number;
+  estimateMs: number;
+}
+
+/** EDF order: earlier deadline first, then earlier arrival. */
+export function edfCompare(a: Scheduled, b: Scheduled): number {
+  if (a.deadline !== b.deadline) return a.deadline < b.deadline ? -1 : 1;
+  return a.seq - b.seq;
+}
+
+/** Inserts `job` into an EDF-sorted array, keeping it sorted (stable for equal keys). */
+export function edfInsert<T extends Scheduled>(queue: T[], job: T): void {
+  let lo = 0;
+  let hi = queue.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (edfCompare(queue[mid], job) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  queue.splice(lo, 0, job);
+}
+
+/**
+ * Predicted wait before a job with `deadline` would start: list scheduling of the work ahead of it (running jobs'
+ * remaining time, then queued jobs that EDF serves first) onto `workers` workers, each job to the first free worker.
+ */
+export function predictWait(now: number, workers: number, running: readonly Running[], queue: readonly Scheduled[], deadline: number): number {
+  if (workers < 1) return Infinity;
+  const free = running.map((r) => Math.max(0, r.startedAt + r.estimateMs - now));
+  while (free.length < workers) free.push(0);
+  free.sort((a, b) => a - b);
+  for (const job of queue) {
+    // Jobs with an equal deadline arrived earlier, so they are ahead too.
+    if (job.deadline > deadline) break;
+    free[0] += job.estimateMs;
+    free.sort((a, b) => a - b);
+  }
+  return free[0];
+}
+
+export interface Admission {
+  ok: boolean;
+  /** Predicted time from now until the job finishes. */
+  predictedMs: number;
+  /** Budget left from now. */
+  budgetMs: number;
+}
+
+/** A job is admitted when its predicted finish (wait + execution) is within its deadline. */
+export function admit(now: number, deadline: number, waitMs: number, estimateMs: number): Admission {
+  const predictedMs = waitMs + estimateMs;
+  const budgetMs = deadline - now;
+  return { ok: budgetMs > 0 && predictedMs <= budgetMs, predictedMs, budgetMs };
+}
+
+/** A queued job is late when, started now, it would still finish after its deadline. */
+export function isLate(now: number, job: Scheduled): boolean {
+  return now + job.estimateMs > job.deadline;
+}
+
+/** When the next queued job becomes late (Infinity when none can), so the queue can be swept without polling. */
+export function nextLateAt(queue: readonly Scheduled[]): number {
+  let at = Infinity;
+  for (const job of queue) if (job.deadline !== Infinity) at = Math.min(at, job.deadline - job.estimateMs);
+  return at;
+}
+
+/**
+ * Execution estimate for an input size from measured sizes: the exact bucket if seen, otherwise the nearest measured
+ * size scaled by element count (runtime is about linear in pixels for these models); null when nothing is measured.
+ */
+export function estimateFor(measured: ReadonlyMap<string, number>, bucket: string): number | null {
+  const exact = measured.get(bucket);
+  if (exact !== undefined) return exact;
+  const size = elements(bucket);
+  let best: { ms: number; ratio: number } | null = null;
+  for (const [b, ms] of measured) {
+    const ratio = size / elements(b);
+    if (!Number.isFinite(ratio) || ratio <= 0) continue;
+    const distance = Math.abs(Math.log(ratio));
+    if (!best || distance < Math.abs(Math.log(best.ratio))) best = { ms, ratio };
+  }
+  return best ? best.ms * best.ratio : null;
+}
+
+function elements(bucket: string): number {
+  return bucket.split('x').reduce((a, d) => a * Number(d), 1);
+}
+
+/** Retry-After seconds for a refusal: when the predicted backlog should have cleared, at least 1. */
+export function retryAfterSeconds(waitMs: number): number {
+  return Math.max(1, Math.ceil(waitMs / 1000));
+}
