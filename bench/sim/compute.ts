@@ -1,0 +1,97 @@
+/**
+ * Compute latencies drawn from the profiles' distributions: per stage, the p50 and p90 are interpolated in the
+ * stage's size (linearly between profiled points, through the origin from a single point) and a draw is
+ * lognormal with that median and p90 (or, when raw samples were kept, the sample at the same quantile scaled to
+ * the size). One standard-normal draw per stage and request is shared by every plan, so plans are compared on the
+ * same realised runs.
+ */
+import type { LatencyStats, Location, Profiles, ProfiledStage, StageProfile } from '../../core/profiles';
+import { simError } from './traces';
+
+const Z90 = 1.2815515655446004;
+
+interface Curve {
+  xs: number[];
+  p50: number[];
+  p90: number[];
+  /** Sorted samples relative to their point's p50, when the profile kept raw runs. */
+  rel: number[] | null;
+  once: boolean;
+}
+
+export class ComputeSampler {
+  private readonly curves = new Map<string, Curve>();
+  readonly deviceRuntime: { backend: string; threads: number; id: string };
+  readonly edgeRuntime: { id: string };
+
+  constructor(profiles: Profiles) {
+    const device = profiles.runtimes.find((r) => r.location === 'device');
+    const edge = profiles.runtimes.find((r) => r.location === 'edge');
+    if (!device) throw simError('SimProfilesIncomplete', 'profiles have no device runtime to draw device latencies from');
+    if (!edge) throw simError('SimProfilesIncomplete', 'profiles have no edge runtime to draw edge latencies from');
+    this.deviceRuntime = { backend: device.backend, threads: device.threads, id: device.id };
+    this.edgeRuntime = { id: edge.id };
+    for (const r of [device, edge]) for (const s of r.stages) this.curves.set(key(r.location, s.stage, s.model), curveOf(s));
+  }
+
+  has(where: Location, stage: ProfiledStage, model?: string): boolean {
+    return this.curves.has(key(where, stage, model));
+  }
+
+  /** Median latency at size x (0 when the stage is not profiled there: it costs nothing measurable). */
+  median(where: Location, stage: ProfiledStage, model: string | undefined, x: number): number {
+    const c = this.curves.get(key(where, stage, model));
+    return c ? at(c, c.p50, x) : 0;
+  }
+
+  /** One run of `stage` at size x for the standard-normal draw z. */
+  draw(where: Location, stage: ProfiledStage, model: string | undefined, x: number, z: number): number {
+    const c = this.curves.get(key(where, stage, model));
+    if (!c || x <= 0) return 0;
+    const p50 = at(c, c.p50, x);
+    if (c.rel !== null) {
+      const u = normCdf(z);
+      const k = Math.min(c.rel.length - 1, Math.max(0, Math.floor(u * c.rel.length)));
+      return p50 * c.rel[k];
+    }
+    const p90 = Math.max(p50, at(c, c.p90, x));
+    const sigma = p50 > 0 ? Math.log(p90 / p50) / Z90 : 0;
+    return p50 * Math.exp(sigma * z);
+  }
+}
+
+function key(where: Location, stage: string, model?: string): string {
+  return `${where}|${stage}|${model ?? ''}`;
+}
+
+function curveOf(s: StageProfile): Curve {
+  const pts = [...s.points].sort((a, b) => a.x - b.x);
+  const rel = samplesRelative(pts.map((p) => p.stats));
+  return { xs: pts.map((p) => p.x), p50: pts.map((p) => p.stats.p50), p90: pts.map((p) => p.stats.p90), rel, once: s.unit === 'once' };
+}
+
+function samplesRelative(stats: LatencyStats[]): number[] | null {
+  const rel: number[] = [];
+  for (const s of stats) if (s.samples && s.samples.length > 0 && s.p50 > 0) for (const v of s.samples) rel.push(v / s.p50);
+  return rel.length >= 5 ? rel.sort((a, b) => a - b) : null;
+}
+
+/** Linear in x through the points; one point: proportional to x (a fixed cost for `once` stages). */
+function at(c: Curve, ys: number[], x: number): number {
+  const xs = c.xs;
+  if (c.once) return ys[0];
+  if (xs.length === 1) return xs[0] > 0 ? (ys[0] * x) / xs[0] : ys[0];
+  let i = 0;
+  while (i < xs.length - 2 && x > xs[i + 1]) i++;
+  const x0 = xs[i];
+  const x1 = xs[i + 1];
+  const y = ys[i] + ((ys[i + 1] - ys[i]) * (x - x0)) / (x1 - x0);
+  return Math.max(0, y);
+}
+
+export function normCdf(z: number): number {
+  // Abramowitz–Stegun 7.1.26 on erf.
+  const t = 1 / (1 + 0.3275911 * (Math.abs(z) / Math.SQRT2));
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-(z * z) / 2);
+  return z >= 0 ? 0.5 * (1 + y) : 0.5 * (1 - y);
+}

@@ -1,0 +1,302 @@
+/**
+ * Runs one plan of the real plan space against a trace and a request's drawn compute times: what the request would
+ * have taken, what it cost and what the client would have measured (the Outcome the planner learns from).
+ *
+ * Network: one round trip per exchange plus the upload and the reply, each integrated over the trace's rate from
+ * the moment it starts. The edge serves this client alone (no queue). The device runs one thing at a time: work
+ * waits until the previous request's device work is done.
+ */
+import type { Profiles, ProfiledStage } from '../../core/profiles';
+import type { Outcome, Plan } from '../../core/placement';
+import { detInputPixels } from '../../core/placement/stage-table';
+import type { ComputeSampler } from './compute';
+import type { SimImage } from './images';
+import { type LinkTrace, rttAt } from './traces';
+
+/** A client gives up on an edge reply after this long (and the request counts as failed). */
+export const EDGE_TIMEOUT_MS = 30_000;
+
+const STAGES = ['decode', 'reencode', 'det-preprocess', 'det', 'postprocess', 'cls', 'rec', 'request'] as const;
+
+export interface Draws {
+  /** Standard-normal draw per (location, stage), shared by all plans. */
+  device: Record<(typeof STAGES)[number], number>;
+  edge: Record<(typeof STAGES)[number], number>;
+  /** Actual / profiled size of a re-encoded JPEG (content dependent). */
+  reencodeRatio: number;
+}
+
+export function drawFor(rnd: () => number, reencodeSdLn = 0.25): Draws {
+  const z = () => gauss(rnd);
+  const rec = () => Object.fromEntries(STAGES.map((s) => [s, z()])) as Draws['device'];
+  return { device: rec(), edge: rec(), reencodeRatio: Math.exp(reencodeSdLn * z()) };
+}
+
+export function gauss(rnd: () => number): number {
+  const u = Math.max(1e-12, rnd());
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd());
+}
+
+export interface Run {
+  /** From arrival to result. */
+  totalMs: number;
+  ok: boolean;
+  accuracy: number;
+  edgeMs: number;
+  /** Bytes over the network (uploads and replies). */
+  bytes: number;
+  /** When the device is free again (absolute). */
+  deviceFreeAt: number;
+  winner: 'edge' | 'device';
+  outcome: Outcome;
+}
+
+export interface RunContext {
+  profiles: Profiles;
+  sampler: ComputeSampler;
+  trace: LinkTrace;
+  image: SimImage;
+  draws: Draws;
+  /** Arrival (trace clock). */
+  t0: number;
+  deviceFreeAt: number;
+}
+
+function accuracyOf(plan: Plan, profiles: Profiles): number {
+  const up = plan.upload;
+  if (plan.kind === 'edge' && up?.kind === 'reencode') {
+    const r = profiles.reencode.find((x) => x.maxSide === up.maxSide && x.quality === up.quality);
+    return plan.config.accuracy * (r?.recallFactor ?? 1);
+  }
+  return plan.config.accuracy;
+}
+
+/** Realised run of a non-racing plan, or of a race given when its device run starts and which plan it runs. */
+export function runPlan(ctx: RunContext, plan: Plan, race?: { hedgeAtMs: number; fallback: Plan }): Run {
+  if (plan.race && race !== undefined) return runRace(ctx, plan, race.hedgeAtMs, race.fallback);
+  switch (plan.kind) {
+    case 'device':
+      return runDevice(ctx, plan, ctx.t0);
+    case 'edge':
+      return runEdge(ctx, plan);
+    case 'split-rec':
+      return runSplitRec(ctx, plan);
+    case 'split-det':
+      return runSplitDet(ctx, plan);
+  }
+}
+
+function dev(ctx: RunContext, stage: ProfiledStage & keyof Draws['device'], model: string | undefined, x: number): number {
+  return ctx.sampler.draw('device', stage, model, x, ctx.draws.device[stage]);
+}
+
+function edge(ctx: RunContext, stage: ProfiledStage & keyof Draws['edge'], model: string | undefined, x: number): number {
+  return ctx.sampler.draw('edge', stage, model, x, ctx.draws.edge[stage]);
+}
+
+/** Upload `upBytes` at `start`, serve for `serverMs`, download `downBytes`: elapsed client time. */
+function exchange(ctx: RunContext, start: number, upBytes: number, serverMs: number, downBytes: number): { elapsed: number; upMs: number } {
+  const rtt = rttAt(ctx.trace, start);
+  const upMs = ctx.trace.up.transferMs(start, upBytes);
+  if (!Number.isFinite(upMs)) return { elapsed: Infinity, upMs };
+  const replyAt = start + rtt / 2 + upMs + serverMs;
+  const downMs = ctx.trace.down.transferMs(replyAt, downBytes);
+  return { elapsed: rtt + upMs + serverMs + downMs, upMs };
+}
+
+function runDevice(ctx: RunContext, plan: Plan, startAt: number): Run {
+  const { image } = ctx;
+  const start = Math.max(startAt, ctx.deviceFreeAt);
+  const px = detInputPixels(image.width, image.height, plan.config.maxSide);
+  const d = {
+    decode: dev(ctx, 'decode', undefined, image.width * image.height),
+    'det-preprocess': dev(ctx, 'det-preprocess', undefined, px),
+    det: dev(ctx, 'det', plan.config.det, px),
+    postprocess: dev(ctx, 'postprocess', undefined, px),
+    cls: plan.cls ? dev(ctx, 'cls', plan.cls, image.lines) : 0,
+    rec: dev(ctx, 'rec', plan.config.rec, image.lines),
+  };
+  const work = d.decode + d['det-preprocess'] + d.det + d.postprocess + d.cls + d.rec;
+  const end = start + work;
+  const totalMs = end - ctx.t0;
+  return {
+    totalMs,
+    ok: true,
+    accuracy: accuracyOf(plan, ctx.profiles),
+    edgeMs: 0,
+    bytes: 0,
+    deviceFreeAt: end,
+    winner: 'device',
+    outcome: { atMs: end, ok: true, totalMs, winner: 'device', lines: image.lines, device: d },
+  };
+}
+
+function runEdge(ctx: RunContext, plan: Plan): Run {
+  const { image, profiles } = ctx;
+  const up = plan.upload!;
+  const origPx = image.width * image.height;
+  let prepMs = 0;
+  let start = ctx.t0;
+  let upBytes = image.bytes;
+  let upPx = origPx;
+  const device: Outcome['device'] = {};
+  let deviceFreeAt = ctx.deviceFreeAt;
+  if (up.kind === 'reencode') {
+    const r = profiles.reencode.find((x) => x.maxSide === up.maxSide && x.quality === up.quality)!;
+    const longest = Math.max(image.width, image.height);
+    const scale = longest > r.maxSide ? r.maxSide / longest : 1;
+    upPx = Math.round(image.width * scale) * Math.round(image.height * scale);
+    upBytes = Math.max(1000, ((r.bitsPerPixel * upPx) / 8) * ctx.draws.reencodeRatio);
+    device.decode = dev(ctx, 'decode', undefined, origPx);
+    device.reencode = dev(ctx, 'reencode', undefined, origPx);
+    prepMs = device.decode + device.reencode;
+    start = Math.max(ctx.t0, ctx.deviceFreeAt);
+    deviceFreeAt = start + prepMs;
+    start += prepMs;
+  }
+  const px = detInputPixels(image.width, image.height, plan.config.maxSide);
+  const s = {
+    request: edge(ctx, 'request', undefined, upBytes),
+    decode: edge(ctx, 'decode', undefined, upPx),
+    'det-preprocess': edge(ctx, 'det-preprocess', undefined, px),
+    det: edge(ctx, 'det', plan.config.det, px),
+    postprocess: edge(ctx, 'postprocess', undefined, px),
+    cls: plan.cls ? edge(ctx, 'cls', plan.cls, image.lines) : 0,
+    rec: edge(ctx, 'rec', plan.config.rec, image.lines),
+  };
+  const serverMs = s.request + s.decode + s['det-preprocess'] + s.det + s.postprocess + s.cls + s.rec;
+  const t = profiles.transfer;
+  const downBytes = t.responseBytes.base + t.responseBytes.perLine * image.lines;
+  return finishEdge(ctx, plan, start, upBytes, downBytes, serverMs, s, device, deviceFreeAt, up.kind === 'reencode' ? upBytes : undefined, image.lines);
+}
+
+function finishEdge(
+  ctx: RunContext,
+  plan: Plan,
+  sendAt: number,
+  upBytes: number,
+  downBytes: number,
+  serverMs: number,
+  stages: NonNullable<Outcome['edge']>['stages'],
+  device: Outcome['device'],
+  deviceFreeAt: number,
+  reencodedBytes: number | undefined,
+  edgeLines: number,
+  afterReply = 0,
+): Run {
+  const { elapsed } = exchange(ctx, sendAt, upBytes, serverMs, downBytes);
+  if (!(sendAt - ctx.t0 + elapsed <= EDGE_TIMEOUT_MS)) {
+    const totalMs = sendAt - ctx.t0 + EDGE_TIMEOUT_MS;
+    return {
+      totalMs,
+      ok: false,
+      accuracy: 0,
+      edgeMs: 0,
+      bytes: upBytes,
+      deviceFreeAt,
+      winner: 'edge',
+      outcome: { atMs: ctx.t0 + totalMs, ok: false, totalMs, failure: 'timeout' },
+    };
+  }
+  const end = sendAt + elapsed + afterReply;
+  const totalMs = end - ctx.t0;
+  const hasDevice = device !== undefined && Object.keys(device).length > 0;
+  return {
+    totalMs,
+    ok: true,
+    accuracy: accuracyOf(plan, ctx.profiles),
+    edgeMs: serverMs,
+    bytes: upBytes + downBytes,
+    deviceFreeAt: afterReply > 0 ? end : deviceFreeAt,
+    winner: 'edge',
+    outcome: {
+      atMs: end,
+      ok: true,
+      totalMs,
+      winner: 'edge',
+      lines: ctx.image.lines,
+      device: hasDevice ? device : undefined,
+      edge: { elapsedMs: elapsed, uploadBytes: upBytes, downloadBytes: downBytes, serverMs, queueMs: 0, stages, lines: edgeLines },
+      reencodedBytes,
+    },
+  };
+}
+
+function runSplitRec(ctx: RunContext, plan: Plan): Run {
+  const { image, profiles } = ctx;
+  const start = Math.max(ctx.t0, ctx.deviceFreeAt);
+  const px = detInputPixels(image.width, image.height, plan.config.maxSide);
+  const edgeLines = Math.round(image.lines * plan.recEdgeShare);
+  const devLines = image.lines - edgeLines;
+  const d: NonNullable<Outcome['device']> = {
+    decode: dev(ctx, 'decode', undefined, image.width * image.height),
+    'det-preprocess': dev(ctx, 'det-preprocess', undefined, px),
+    det: dev(ctx, 'det', plan.config.det, px),
+    postprocess: dev(ctx, 'postprocess', undefined, px),
+  };
+  const front = d.decode! + d['det-preprocess']! + d.det! + d.postprocess!;
+  d.cls = plan.cls && devLines > 0 ? dev(ctx, 'cls', plan.cls, devLines) : 0;
+  d.rec = devLines > 0 ? dev(ctx, 'rec', plan.config.rec, devLines) : 0;
+  const deviceEnd = start + front + d.cls + d.rec;
+  const t = profiles.transfer;
+  const upBytes = Math.max(1, t.cropBytesPerLine * edgeLines);
+  const s = {
+    request: edge(ctx, 'request', undefined, upBytes),
+    cls: plan.cls && edgeLines > 0 ? edge(ctx, 'cls', plan.cls, edgeLines) : 0,
+    rec: edgeLines > 0 ? edge(ctx, 'rec', plan.config.rec, edgeLines) : 0,
+  };
+  const serverMs = s.request + s.cls + s.rec;
+  const downBytes = t.responseBytes.base + t.responseBytes.perLine * edgeLines;
+  const sendAt = start + front;
+  const e = finishEdge(ctx, plan, sendAt, upBytes, downBytes, serverMs, s, d, deviceEnd, undefined, edgeLines);
+  if (!e.ok) return { ...e, deviceFreeAt: deviceEnd };
+  const end = Math.max(deviceEnd, ctx.t0 + e.totalMs);
+  const totalMs = end - ctx.t0;
+  return {
+    ...e,
+    totalMs,
+    deviceFreeAt: deviceEnd,
+    outcome: { ...e.outcome, atMs: end, totalMs, deviceLines: devLines },
+  };
+}
+
+function runSplitDet(ctx: RunContext, plan: Plan): Run {
+  const { image, profiles } = ctx;
+  const split = plan.split!;
+  const start = Math.max(ctx.t0, ctx.deviceFreeAt);
+  const px = detInputPixels(image.width, image.height, plan.config.maxSide);
+  const d: NonNullable<Outcome['device']> = {
+    decode: dev(ctx, 'decode', undefined, image.width * image.height),
+    'det-preprocess': dev(ctx, 'det-preprocess', undefined, px),
+    'det-head': dev(ctx, 'det', plan.config.det, px) * split.headShare,
+  };
+  const front = d.decode! + d['det-preprocess']! + d['det-head']!;
+  const upBytes = split.activationBytesPerPixel * px;
+  const s = {
+    request: edge(ctx, 'request', undefined, upBytes),
+    'det-tail': edge(ctx, 'det', plan.config.det, px) * (1 - split.headShare),
+    postprocess: edge(ctx, 'postprocess', undefined, px),
+  };
+  const serverMs = s.request + s['det-tail'] + s.postprocess;
+  const t = profiles.transfer;
+  const downBytes = t.boxesBytes.base + t.boxesBytes.perLine * image.lines;
+  d.cls = plan.cls ? dev(ctx, 'cls', plan.cls, image.lines) : 0;
+  d.rec = dev(ctx, 'rec', plan.config.rec, image.lines);
+  return finishEdge(ctx, plan, start + front, upBytes, downBytes, serverMs, s, d, start + front, undefined, 0, d.cls + d.rec);
+}
+
+/** The edge plan, and the fallback device plan started at hedgeAt unless the reply came first; first result wins. */
+function runRace(ctx: RunContext, plan: Plan, hedgeAtMs: number, fallback: Plan): Run {
+  const e = runEdge(ctx, { ...plan, race: false });
+  if (e.ok && e.totalMs <= hedgeAtMs) return e;
+  const d = runDevice({ ...ctx, deviceFreeAt: e.deviceFreeAt }, fallback, ctx.t0 + hedgeAtMs);
+  if (e.ok && e.totalMs <= d.totalMs) {
+    // The device run is abandoned when the reply arrives.
+    return { ...e, deviceFreeAt: Math.max(e.deviceFreeAt, Math.min(d.deviceFreeAt, ctx.t0 + e.totalMs)) };
+  }
+  // The device answered first: the edge reply (if any) is dropped. Device stages are only reported when the
+  // fallback ran the same configuration, since an Outcome cannot say which configuration the device ran.
+  const sameConfig = fallback.config.index === plan.config.index;
+  const outcome: Outcome = { ...d.outcome, winner: 'device', device: sameConfig ? d.outcome.device : undefined, lines: ctx.image.lines };
+  return { ...d, edgeMs: e.edgeMs, bytes: e.bytes, winner: 'device', outcome };
+}

@@ -1,0 +1,226 @@
+/**
+ * Figures from the replay: per policy and budget, SLO attainment, mean accuracy, edge cost relative to always-edge,
+ * cellular bytes and the policy's own prediction MAPE; preprocessing-placement F1 against the oracle; speed-up of
+ * concurrent plans; and the issue's targets checked on the budgets where the oracle meets ≥ 99.5 %.
+ */
+import { ORACLE, type RequestRecord, SIM_POLICIES, type SimPolicy, type SimResult } from './simulate';
+
+export interface PolicyBudgetFigures {
+  attainment: number;
+  accuracy: number;
+  edge_cost_rel: number | null;
+  cellular_bytes: number;
+  prediction_mape: number | null;
+  requests: number;
+  p50_ms: number;
+  p95_ms: number;
+  preprocess_f1: number | null;
+}
+
+export interface F1 {
+  f1: number | null;
+  precision: number | null;
+  recall: number | null;
+  /** Requests where both the policy and the oracle uploaded the whole image. */
+  n: number;
+}
+
+export interface Report {
+  policies: Record<string, Record<string, PolicyBudgetFigures>>;
+  oracle_name: typeof ORACLE;
+  preprocess_f1: number | null;
+  preprocess_f1_detail: Record<string, F1>;
+  concurrency_speedup_median: number | null;
+  concurrency_speedup_n: number;
+  concurrency_potential_speedup_median: number | null;
+  profile_kind: 'example' | 'measured';
+  profile_description: string;
+  budgets_ms: number[];
+  oracle_reliable_budgets_ms: number[];
+  targets: TargetCheck[];
+  plan_mix: Record<string, Record<string, Record<string, number>>>;
+  run: Record<string, unknown>;
+}
+
+export interface TargetCheck {
+  budget_ms: number;
+  target: string;
+  value: number | null;
+  goal: string;
+  met: boolean;
+}
+
+function mean(xs: number[]): number {
+  return xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+export function quantile(xs: number[], q: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+}
+
+function f1Of(policy: RequestRecord[], oracle: RequestRecord[]): F1 {
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  let tn = 0;
+  for (let i = 0; i < policy.length; i++) {
+    const p = policy[i].preprocessOnDevice;
+    const o = oracle[i].preprocessOnDevice;
+    if (p === null || o === null) continue;
+    if (p && o) tp++;
+    else if (p && !o) fp++;
+    else if (!p && o) fn++;
+    else tn++;
+  }
+  const n = tp + fp + fn + tn;
+  const precision = tp + fp > 0 ? tp / (tp + fp) : null;
+  const recall = tp + fn > 0 ? tp / (tp + fn) : null;
+  // Both classes absent from the positives: every decision agreed on "upload the original".
+  const f1 = n === 0 ? null : tp + fp + fn === 0 ? 1 : (2 * tp) / (2 * tp + fp + fn);
+  return { f1, precision, recall, n };
+}
+
+const num = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+export function buildReport(result: SimResult, meta: { profileKind: 'example' | 'measured'; profileDescription: string; budgets: number[]; run: Record<string, unknown> }): Report {
+  const { records } = result;
+  const oracle = records.get(ORACLE)!;
+  const edge = records.get('edge')!;
+  const policies: Report['policies'] = {};
+  const planMix: Report['plan_mix'] = {};
+  const all: SimPolicy[] = [...SIM_POLICIES, ORACLE];
+  for (const p of all) {
+    policies[p] = {};
+    planMix[p] = {};
+    for (const b of meta.budgets) {
+      const rs = records.get(p)!.get(b)!;
+      const edgeTotal = edge.get(b)!.reduce((s, r) => s + r.edgeMs, 0);
+      const apes = rs.map((r) => r.policyApe).filter((x) => Number.isFinite(x));
+      const f1 = f1Of(rs, oracle.get(b)!);
+      const lat = rs.map((r) => r.totalMs);
+      policies[p][String(b)] = {
+        attainment: rs.length ? rs.filter((r) => r.met).length / rs.length : 0,
+        accuracy: mean(rs.map((r) => r.accuracy)),
+        edge_cost_rel: edgeTotal > 0 ? rs.reduce((s, r) => s + r.edgeMs, 0) / edgeTotal : null,
+        cellular_bytes: rs.reduce((s, r) => s + r.cellularBytes, 0),
+        prediction_mape: p === ORACLE ? null : num(mean(apes)),
+        requests: rs.length,
+        p50_ms: quantile(lat, 0.5),
+        p95_ms: quantile(lat, 0.95),
+        preprocess_f1: p === ORACLE ? null : f1.f1,
+      };
+      const mix: Record<string, number> = {};
+      for (const r of rs) {
+        const k = r.kind === 'edge' ? `edge${r.race ? '+race' : ''}:${r.preprocessOnDevice ? 'reencode' : 'original'}` : r.kind;
+        mix[k] = (mix[k] ?? 0) + 1 / rs.length;
+      }
+      planMix[p][String(b)] = mix;
+    }
+  }
+
+  const reliable = meta.budgets.filter((b) => policies[ORACLE][String(b)].attainment >= 0.995);
+  const pooled = (p: SimPolicy, budgets: number[]) => budgets.flatMap((b) => records.get(p)!.get(b)!);
+  const detail: Record<string, F1> = {};
+  const f1Budgets = reliable.length > 0 ? reliable : meta.budgets;
+  for (const p of SIM_POLICIES) detail[p] = f1Of(pooled(p, f1Budgets), pooled(ORACLE, f1Budgets));
+
+  const speedups = pooled('tandem', meta.budgets)
+    .map((r) => r.concurrencySpeedup)
+    .filter((x): x is number => x !== null);
+
+  const targets: TargetCheck[] = [];
+  for (const b of reliable) {
+    const t = policies.tandem[String(b)];
+    const o = policies[ORACLE][String(b)];
+    const lc = policies.layercake[String(b)];
+    const ps = policies.pieslicer[String(b)];
+    targets.push({ budget_ms: b, target: 'tandem attainment', value: t.attainment, goal: '≥ 0.99', met: t.attainment >= 0.99 });
+    const accRel = o.accuracy > 0 ? t.accuracy / o.accuracy : NaN;
+    targets.push({ budget_ms: b, target: 'tandem accuracy / oracle accuracy', value: num(accRel), goal: '≥ 0.98', met: accRel >= 0.98 });
+    targets.push({ budget_ms: b, target: 'tandem edge cost / always-edge', value: t.edge_cost_rel, goal: '≤ 0.30', met: t.edge_cost_rel !== null && t.edge_cost_rel <= 0.3 });
+    targets.push({ budget_ms: b, target: 'tandem preprocessing F1 vs oracle', value: t.preprocess_f1, goal: '≥ 0.99', met: t.preprocess_f1 !== null && t.preprocess_f1 >= 0.99 });
+    for (const [name, x] of [
+      ['layercake', lc],
+      ['pieslicer', ps],
+    ] as const) {
+      const ahead = t.attainment > x.attainment && t.accuracy >= x.accuracy - 1e-9;
+      targets.push({
+        budget_ms: b,
+        target: `tandem ahead of ${name} (attainment, at ≥ accuracy)`,
+        value: t.attainment - x.attainment,
+        goal: `> 0 and accuracy ≥ ${x.accuracy.toFixed(3)}`,
+        met: ahead,
+      });
+    }
+  }
+
+  return {
+    policies,
+    oracle_name: ORACLE,
+    preprocess_f1: detail.tandem.f1,
+    preprocess_f1_detail: detail,
+    concurrency_speedup_median: num(quantile(speedups, 0.5)),
+    concurrency_speedup_n: speedups.length,
+    concurrency_potential_speedup_median: num(quantile(result.potentialSpeedups, 0.5)),
+    profile_kind: meta.profileKind,
+    profile_description: meta.profileDescription,
+    budgets_ms: meta.budgets,
+    oracle_reliable_budgets_ms: reliable,
+    targets,
+    plan_mix: planMix,
+    run: meta.run,
+  };
+}
+
+const pct = (x: number | null) => (x === null || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(1)} %`);
+const fix = (x: number | null, d = 3) => (x === null || !Number.isFinite(x) ? '–' : x.toFixed(d));
+const mb = (x: number) => `${(x / 1e6).toFixed(1)} MB`;
+
+export function markdown(r: Report): string {
+  const out: string[] = [];
+  if (r.profile_kind === 'example') {
+    out.push('> **Example profile, not measured**: compute latencies and accuracies are drawn from the built-in example profiles (' + r.profile_description + ').', '');
+  } else out.push(`Profiles: measured (${r.profile_description}).`, '');
+  const run = r.run;
+  out.push(
+    `Traces: ${String(run.traces)} · requests per policy and budget: ${String(run.requests)} · images: ${String(run.images)} · seed ${String(run.seed)}`,
+    '',
+    '| policy | budget ms | attainment | accuracy | edge cost vs always-edge | cellular bytes | prediction MAPE | preprocess F1 vs oracle | p50 ms | p95 ms |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  );
+  for (const [p, byBudget] of Object.entries(r.policies)) {
+    for (const b of r.budgets_ms) {
+      const f = byBudget[String(b)];
+      out.push(
+        `| ${p} | ${b} | ${pct(f.attainment)} | ${fix(f.accuracy)} | ${pct(f.edge_cost_rel)} | ${mb(f.cellular_bytes)} | ${pct(f.prediction_mape)} | ${fix(f.preprocess_f1)} | ${f.p50_ms.toFixed(0)} | ${f.p95_ms.toFixed(0)} |`,
+      );
+    }
+  }
+  out.push('', `Preprocessing-placement F1 against the oracle (requests where both upload the whole image; budgets ${r.oracle_reliable_budgets_ms.length ? r.oracle_reliable_budgets_ms.join(', ') : 'all'}):`, '');
+  out.push('| policy | F1 | precision | recall | n |', '|---|---:|---:|---:|---:|');
+  for (const [p, f] of Object.entries(r.preprocess_f1_detail)) out.push(`| ${p} | ${fix(f.f1)} | ${fix(f.precision)} | ${fix(f.recall)} | ${f.n} |`);
+  out.push(
+    '',
+    `Concurrent plans chosen by Tandem (split recognition, races whose device run started): ${r.concurrency_speedup_n}; median speed-up over the best single location (same configuration, in hindsight): ${fix(r.concurrency_speedup_median, 2)}×.`,
+    `In hindsight, fastest split-recognition plan vs fastest single-location plan, median over all requests: ${fix(r.concurrency_potential_speedup_median, 2)}×.`,
+    '',
+  );
+  if (r.oracle_reliable_budgets_ms.length === 0) out.push('No budget where the oracle meets ≥ 99.5 %: the targets are not checked.');
+  else {
+    out.push(`Targets on budgets where the oracle meets ≥ 99.5 % (${r.oracle_reliable_budgets_ms.join(', ')} ms):`, '', '| budget ms | target | value | goal | met |', '|---:|---|---:|---|---|');
+    for (const t of r.targets) out.push(`| ${t.budget_ms} | ${t.target} | ${fix(t.value)} | ${t.goal} | ${t.met ? 'yes' : '**no**'} |`);
+  }
+  out.push('', 'Plan mix (share of requests):', '', '| policy | budget ms | plans |', '|---|---:|---|');
+  for (const [p, byBudget] of Object.entries(r.plan_mix)) {
+    for (const b of r.budgets_ms) {
+      const mix = Object.entries(byBudget[String(b)])
+        .sort((x, y) => y[1] - x[1])
+        .map(([k, v]) => `${k} ${(100 * v).toFixed(0)} %`)
+        .join(', ');
+      out.push(`| ${p} | ${b} | ${mix} |`);
+    }
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,275 @@
+/**
+ * Trace-driven replay: for each trace and budget, every policy runs its own session (fresh estimator state, its own
+ * device history) through the same requests, arrivals and compute draws, deciding with the real planner and
+ * learning from the simulated outcomes with the real observe(). The oracle sees each request's realised result for
+ * every plan and takes the best one in hindsight.
+ */
+import {
+  createEstimatorState,
+  createPolicy,
+  decide,
+  DEFAULT_OPTIONS,
+  observe,
+  type KnownPolicy,
+  type Observation,
+  type Plan,
+  type RttSample,
+} from '../../core/placement';
+import type { Profiles } from '../../core/profiles';
+import { ComputeSampler } from './compute';
+import { type Draws, drawFor, type Run, runPlan } from './execute';
+import type { SimImage } from './images';
+import { isCellular, type LinkTrace, rttAt } from './traces';
+
+export const SIM_POLICIES = ['tandem', 'device', 'edge', 'layercake', 'pieslicer'] as const satisfies readonly KnownPolicy[];
+export const ORACLE = 'oracle';
+export type SimPolicy = (typeof SIM_POLICIES)[number] | typeof ORACLE;
+
+export interface SimOptions {
+  budgets: number[];
+  /** Mean request rate (per second) before the per-trace bound. */
+  ratePerS: number;
+  maxRequestsPerTrace: number;
+  seed: number;
+  /** How often the page polls /v1/status (its RTT probe), ms. */
+  probeEveryMs: number;
+  /** User's cost weight (0..1) handed to the planner. */
+  costWeight: number;
+}
+
+/** One request's result under one policy. */
+export interface RequestRecord {
+  trace: string;
+  totalMs: number;
+  met: boolean;
+  accuracy: number;
+  edgeMs: number;
+  cellularBytes: number;
+  policyApe: number;
+  planId: string;
+  kind: Plan['kind'];
+  race: boolean;
+  /** Where the result came from (a race's winner). */
+  winner: 'device' | 'edge';
+  /** True/false when the plan uploads the whole image (re-encoded on the device or not), null otherwise. */
+  preprocessOnDevice: boolean | null;
+  /** For concurrent plans (split recognition, a race whose device run started): best single-location time / this time. */
+  concurrencySpeedup: number | null;
+}
+
+export interface SimResult {
+  /** policy → budget → records (in trace and arrival order, aligned across policies). */
+  records: Map<SimPolicy, Map<number, RequestRecord[]>>;
+  /** Best concurrent plan vs best single-location plan in hindsight, per request (the room concurrency leaves). */
+  potentialSpeedups: number[];
+  requests: number;
+  traces: number;
+}
+
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function hash(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+interface Arrival {
+  t: number;
+  image: SimImage;
+  draws: Draws;
+}
+
+/** Requests of one trace: a Poisson stream over its length, at most `max` (conditioned on the count: uniform times). */
+export function arrivalsFor(trace: LinkTrace, images: readonly SimImage[], opts: SimOptions): Arrival[] {
+  const rnd = mulberry32(hash(trace.name) ^ opts.seed);
+  const expected = (trace.durationMs / 1000) * opts.ratePerS;
+  let n = 0;
+  // Poisson count, then capped.
+  const l = Math.exp(-Math.min(expected, 500));
+  if (expected <= 500) {
+    let p = 1;
+    do {
+      n++;
+      p *= rnd();
+    } while (p > l);
+    n -= 1;
+  } else n = Math.round(expected);
+  n = Math.max(1, Math.min(opts.maxRequestsPerTrace, n));
+  const times = Array.from({ length: n }, () => rnd() * trace.durationMs).sort((a, b) => a - b);
+  return times.map((t) => ({ t, image: images[Math.floor(rnd() * images.length)], draws: drawFor(rnd) }));
+}
+
+function probes(trace: LinkTrace, opts: SimOptions, untilMs: number, out: RttSample[]): RttSample[] {
+  out.length = 0;
+  const last = Math.floor(untilMs / opts.probeEveryMs);
+  for (let k = Math.max(0, last - 7); k <= last; k++) {
+    const at = k * opts.probeEveryMs;
+    out.push({ atMs: at, rttMs: rttAt(trace, at) });
+  }
+  return out;
+}
+
+function observation(trace: LinkTrace, sampler: ComputeSampler, profiles: Profiles, a: Arrival, budgetMs: number, busyMs: number, rtt: RttSample[], costWeight: number): Observation {
+  return {
+    nowMs: a.t,
+    online: true,
+    connection: isCellular(trace.linkType) ? 'cellular' : trace.linkType === 'broadband' ? 'ethernet' : trace.linkType === 'wifi' ? 'wifi' : 'unknown',
+    networkId: trace.name,
+    rtt,
+    throughput: [],
+    device: {
+      backend: sampler.deviceRuntime.backend,
+      threads: sampler.deviceRuntime.threads,
+      models: profiles.models.map((m) => ({ model: m.id, state: 'warm' as const })),
+      busyMs,
+    },
+    edge: {},
+    request: { bytes: a.image.bytes, width: a.image.width, height: a.image.height, mime: 'image/jpeg', budgetMs },
+    preferences: { costWeight, saveData: false, offloadOnCellular: true },
+  };
+}
+
+function preprocessFlag(plan: Plan): boolean | null {
+  return plan.kind === 'edge' && plan.upload !== null ? plan.upload.kind === 'reencode' : null;
+}
+
+/** Best single-location plan of the same configuration in hindsight: device only, or the whole request on the edge. */
+function bestSingle(ctx: Parameters<typeof runPlan>[0], plans: readonly Plan[], config: number): number {
+  let best = Infinity;
+  for (const p of plans) {
+    if (p.config.index !== config || p.race || (p.kind !== 'device' && p.kind !== 'edge')) continue;
+    const r = runPlan(ctx, p);
+    if (r.ok && r.totalMs < best) best = r.totalMs;
+  }
+  return best;
+}
+
+/** The oracle's pick among realised runs: most accurate that met the budget (ties by edge, then device time), else the fastest. */
+function oraclePick(runs: readonly Run[], plans: readonly Plan[], budgetMs: number): number {
+  let bestAcc = -Infinity;
+  for (let i = 0; i < runs.length; i++) if (runs[i].ok && runs[i].totalMs <= budgetMs && runs[i].accuracy > bestAcc) bestAcc = runs[i].accuracy;
+  let pick = -1;
+  if (bestAcc > -Infinity) {
+    const floor = bestAcc - DEFAULT_OPTIONS.tieTolerance - 1e-12;
+    for (let i = 0; i < runs.length; i++) {
+      const r = runs[i];
+      if (!r.ok || r.totalMs > budgetMs || r.accuracy < floor) continue;
+      if (pick < 0) {
+        pick = i;
+        continue;
+      }
+      const b = runs[pick];
+      const de = r.edgeMs - b.edgeMs;
+      if (de < -0.5 || (Math.abs(de) <= 0.5 && r.totalMs < b.totalMs)) pick = i;
+    }
+    return pick;
+  }
+  for (let i = 0; i < runs.length; i++) if (pick < 0 || runs[i].totalMs < runs[pick].totalMs) pick = i;
+  return pick;
+}
+
+export function simulate(profiles: Profiles, traces: readonly LinkTrace[], images: readonly SimImage[], opts: SimOptions, onTrace?: (i: number, name: string) => void): SimResult {
+  const sampler = new ComputeSampler(profiles);
+  const records = new Map<SimPolicy, Map<number, RequestRecord[]>>();
+  for (const p of [...SIM_POLICIES, ORACLE] as SimPolicy[]) records.set(p, new Map(opts.budgets.map((b) => [b, []])));
+  const potentialSpeedups: number[] = [];
+  let requests = 0;
+  const rttBuf: RttSample[] = [];
+  // The plan list is the same for every state built from these profiles.
+  const plans = createEstimatorState(profiles).space.plans;
+  const hindsightPlans = plans.filter((p) => !p.race);
+
+  traces.forEach((trace, ti) => {
+    onTrace?.(ti, trace.name);
+    const arrivals = arrivalsFor(trace, images, opts);
+    requests += arrivals.length;
+    const cellular = isCellular(trace.linkType);
+    for (const budget of opts.budgets) {
+      for (const name of SIM_POLICIES) {
+        const state = createEstimatorState(profiles);
+        const policy = createPolicy(name);
+        let deviceFreeAt = -Infinity;
+        const out = records.get(name)!.get(budget)!;
+        for (const a of arrivals) {
+          const obs = observation(trace, sampler, profiles, a, budget, Math.max(0, deviceFreeAt - a.t), probes(trace, opts, a.t, rttBuf), opts.costWeight);
+          const decision = decide(obs, profiles, policy, state);
+          const ctx = { profiles, sampler, trace, image: a.image, draws: a.draws, t0: a.t, deviceFreeAt };
+          const fallback = decision.fallback?.plan ?? null;
+          const run = runPlan(ctx, decision.plan, decision.plan.race && fallback ? { hedgeAtMs: decision.raceStartAtMs ?? 0, fallback } : undefined);
+          const err = observe(state, decision, run.outcome, policy);
+          deviceFreeAt = run.deviceFreeAt;
+          const concurrent = decision.plan.kind === 'split-rec' || (decision.plan.race && run.totalMs > (decision.raceStartAtMs ?? Infinity));
+          let speedup: number | null = null;
+          if (concurrent && run.ok) {
+            const single = bestSingle(ctx, plans, decision.plan.config.index);
+            if (Number.isFinite(single)) speedup = single / run.totalMs;
+          }
+          out.push({
+            trace: trace.name,
+            totalMs: run.totalMs,
+            met: run.ok && run.totalMs <= budget,
+            accuracy: run.ok ? run.accuracy : 0,
+            edgeMs: run.edgeMs,
+            cellularBytes: cellular ? run.bytes : 0,
+            policyApe: err.policyApe,
+            planId: decision.plan.id,
+            kind: decision.plan.kind,
+            race: decision.plan.race,
+            winner: run.winner,
+            preprocessOnDevice: preprocessFlag(decision.plan),
+            concurrencySpeedup: speedup,
+          });
+        }
+      }
+      // Oracle: every plan's realised run for each request, best in hindsight.
+      let deviceFreeAt = -Infinity;
+      const out = records.get(ORACLE)!.get(budget)!;
+      const first = budget === opts.budgets[0];
+      for (const a of arrivals) {
+        const ctx = { profiles, sampler, trace, image: a.image, draws: a.draws, t0: a.t, deviceFreeAt };
+        const runs = hindsightPlans.map((p) => runPlan(ctx, p));
+        const k = oraclePick(runs, hindsightPlans, budget);
+        const run = runs[k];
+        const plan = hindsightPlans[k];
+        deviceFreeAt = run.deviceFreeAt;
+        if (first) {
+          let single = Infinity;
+          let conc = Infinity;
+          for (let i = 0; i < runs.length; i++) {
+            if (!runs[i].ok) continue;
+            const p = hindsightPlans[i];
+            if (p.kind === 'split-rec') conc = Math.min(conc, runs[i].totalMs);
+            else if (p.kind === 'device' || p.kind === 'edge') single = Math.min(single, runs[i].totalMs);
+          }
+          if (Number.isFinite(single) && Number.isFinite(conc)) potentialSpeedups.push(single / conc);
+        }
+        out.push({
+          trace: trace.name,
+          totalMs: run.totalMs,
+          met: run.ok && run.totalMs <= budget,
+          accuracy: run.ok ? run.accuracy : 0,
+          edgeMs: run.edgeMs,
+          cellularBytes: cellular ? run.bytes : 0,
+          policyApe: NaN,
+          planId: plan.id,
+          kind: plan.kind,
+          race: false,
+          winner: run.winner,
+          preprocessOnDevice: preprocessFlag(plan),
+          concurrencySpeedup: null,
+        });
+      }
+    }
+  });
+  return { records, potentialSpeedups, requests, traces: traces.length };
+}
