@@ -8,6 +8,7 @@ import type { OcrResponse, StatusResponse } from '../core/protocol/v1';
 import { createOcrPipeline } from '../core/ocr';
 import { createOrtNodeOcr } from '../test-support/ort-node-infer';
 import { renderTextImage, type TextImage } from '../test-support/text-image';
+import { parsePrometheusText } from './test/prometheus-text';
 import { INDEX_HTML, TEST_LIMITS, seededFloats, startTestEdge, type TestEdge } from './test/edge-fixture';
 
 const DET = 'ppocr-det';
@@ -267,5 +268,45 @@ describe('files', () => {
       (await import('node:fs')).writeFileSync(`${dir}/index.html`, saved);
     }
     expect(readdirSync(dir)).toContain('index.html');
+  });
+});
+
+describe('metrics', () => {
+  const scrape = async () => {
+    const res = await req('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    return parsePrometheusText(await res.text());
+  };
+  const value = (families: Map<string, { samples: Array<{ name: string; labels: Record<string, string>; value: number }> }>,
+    family: string, name: string, labels: Record<string, string>) =>
+    families.get(family)?.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value ?? 0;
+
+  it('serves Prometheus text whose counts move with requests', async () => {
+    const before = await scrape();
+    expect(before.get('tandem_http_requests_total')?.type).toBe('counter');
+    expect(before.get('tandem_http_request_duration_seconds')?.type).toBe('histogram');
+    expect(value(before, 'tandem_model_state', 'tandem_model_state', { model: DET, state: 'ready' })).toBe(1);
+    expect(value(before, 'tandem_model_state', 'tandem_model_state', { model: DET, state: 'failed' })).toBe(0);
+    expect(before.get('tandem_queue_depth')!.samples.map((s) => s.labels.model)).toContain(DET);
+    expect(before.has('tandem_deadline_refusals_total')).toBe(true);
+
+    const json = encodeInferenceRequest(detRequest());
+    const ok = await req(`/v2/models/${DET}/infer`, { method: 'POST', body: json.body, headers: { 'content-type': json.contentType } });
+    expect(ok.status).toBe(200);
+    await req('/v2/models/nope');
+    const late = encodeInferenceRequest({ ...detRequest(), parameters: { deadline_ms: 0 } });
+    expect((await req(`/v2/models/${DET}/infer`, { method: 'POST', body: late.body, headers: { 'content-type': late.contentType } })).status).toBe(503);
+
+    const after = await scrape();
+    const count = (f: Map<string, never> | typeof after, labels: Record<string, string>) => value(f, 'tandem_http_requests_total', 'tandem_http_requests_total', labels);
+    const infer = { route: '/v2/models/{model}/infer', method: 'POST' };
+    expect(count(after, { ...infer, outcome: 'ok' }) - count(before, { ...infer, outcome: 'ok' })).toBe(1);
+    expect(count(after, { ...infer, outcome: 'DeadlineUnmeetable' }) - count(before, { ...infer, outcome: 'DeadlineUnmeetable' })).toBe(1);
+    expect(count(after, { route: '/v2/models/{model}', outcome: 'UnknownModel' }) - count(before, { route: '/v2/models/{model}', outcome: 'UnknownModel' })).toBe(1);
+    const runs = (f: typeof after) => value(f, 'tandem_model_run_seconds', 'tandem_model_run_seconds_count', { model: DET });
+    expect(runs(after) - runs(before)).toBe(1);
+    const refused = (f: typeof after) => value(f, 'tandem_deadline_refusals_total', 'tandem_deadline_refusals_total', { model: DET });
+    expect(refused(after) - refused(before)).toBe(1);
   });
 });

@@ -5,6 +5,7 @@ import type { EdgeConfig } from './config';
 import { ServerError, isClientError } from './errors';
 import { errorReply } from './http';
 import type { Logger } from './log';
+import type { EdgeMetrics } from './metrics';
 import type { ModelRepository } from './model-repository';
 import type { OcrService } from './ocr-service';
 import type { SessionPool } from './runtime/pool';
@@ -23,10 +24,13 @@ export interface AppDeps {
   version: string;
   /** Date.now() when the server started, for uptime. */
   startedAt: number;
+  metrics?: EdgeMetrics;
 }
 
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
+  const { metrics } = deps;
+  if (metrics) app.use('*', metrics.middleware);
 
   // Cross-origin isolation is what lets the page run multi-threaded WebAssembly; every response carries it,
   // errors and API replies included, so nothing served from here can break isolation.
@@ -58,6 +62,11 @@ export function createApp(deps: AppDeps): Hono {
   app.use('/v1/*', timing);
   app.use('/v2/*', timing);
 
+  if (metrics) {
+    app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, {
+      'Content-Type': metrics.registry.contentType, 'Cache-Control': 'no-store',
+    }));
+  }
   app.route('/v2', v2Routes(deps));
   app.route('/v1', v1OcrRoutes(deps));
   app.route('/v1', v1StatusRoutes(deps));

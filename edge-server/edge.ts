@@ -3,16 +3,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
 import { createApp } from './app';
+import { createMetrics, type EdgeMetrics } from './metrics';
 import { REPO_ROOT, type EdgeConfig } from './config';
 import { silentLogger, type Logger } from './log';
 import { loadRepository, selectModels, workerModels, type ModelRepository } from './model-repository';
-import { createOcrService } from './ocr-service';
+import { createOcrService, type OcrService } from './ocr-service';
 import { SessionPool } from './runtime/pool';
 
 export interface Edge {
   app: Hono;
   pool: SessionPool;
   repo: ModelRepository;
+  ocr: OcrService;
+  metrics: EdgeMetrics;
   /** Finishes queued and running inference, then stops the workers. */
   close(timeoutMs?: number): Promise<void>;
 }
@@ -25,8 +28,10 @@ export async function startEdge(config: EdgeConfig, log: Logger = silentLogger):
   try {
     const ocr = createOcrService(repo, pool);
     const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-    const app = createApp({ config, repo, pool, ocr, log, version, startedAt: Date.now() });
-    return { app, pool, repo, close: (timeoutMs) => pool.close(timeoutMs) };
+    const metrics = createMetrics(pool);
+    pool.onRun = metrics.observeRun;
+    const app = createApp({ config, repo, pool, ocr, log, version, startedAt: Date.now(), metrics });
+    return { app, pool, repo, ocr, metrics, close: (timeoutMs) => pool.close(timeoutMs) };
   } catch (e) {
     await pool.close(0);
     throw e;

@@ -2,6 +2,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ErrorBody } from '../core/protocol/v1';
+import { noteReplyCode } from './metrics';
 import { DeadlineError, RateLimitError, ServerError, statusFor } from './errors';
 
 export function errorReply(c: Context, error: unknown): Response {
@@ -16,6 +17,7 @@ export function errorReply(c: Context, error: unknown): Response {
   } else if (e instanceof RateLimitError) {
     c.header('Retry-After', String(e.retryAfterS));
   }
+  noteReplyCode(c, e.name);
   return c.json(body, status as 400);
 }
 

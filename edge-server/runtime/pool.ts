@@ -95,6 +95,8 @@ export class SessionPool {
   private closing = false;
   private firstLoad: Promise<void>;
   private drainWaiters: Array<() => void> = [];
+  /** Told about every finished run (metrics). */
+  onRun: ((model: string, runMs: number, queueMs: number) => void) | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweepAt = Infinity;
 
@@ -401,6 +403,7 @@ export class SessionPool {
     if (msg.type === 'result') {
       const now = performance.now();
       this.books.get(job.model)!.latency.record(job.bucket, msg.runMs);
+      this.onRun?.(job.model, msg.runMs, job.startedAt - job.enqueuedAt);
       this.settle(job, null, {
         outputs: msg.outputs, queueMs: job.startedAt - job.enqueuedAt, runMs: msg.runMs, totalMs: now - job.enqueuedAt,
       });
