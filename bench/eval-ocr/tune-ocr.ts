@@ -2,7 +2,8 @@
  * Grid search of pipeline defaults on an evaluation set (edge runtime). Detection settings need a model run per
  * value; decoding settings (space threshold, drop score) are replayed from recorded recogniser steps, so they cost nothing.
  *   tsx bench/eval-ocr/tune-ocr.ts [--set DIR] [--dataset sroie] [--limit N] [--max-side 960,1280] [--unclip 1.5,2]
- *     [--thresh 0.3] [--box-thresh 0.6] [--space 1,0.3,0.2] [--drop 0.5] [--out FILE]
+ *     [--thresh 0.3] [--box-thresh 0.6] [--space 1,0.3,0.2] [--drop 0.5] [--rec-min-width 48,320] [--rec-batch 6]
+ *     [--out FILE]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -24,9 +25,10 @@ const { values: a } = parseArgs({
     unclip: { type: 'string', default: '1.5' },
     thresh: { type: 'string', default: '0.3' },
     'box-thresh': { type: 'string', default: '0.6' },
-    space: { type: 'string', default: '1,0.4,0.3,0.2,0.15,0.1' },
+    space: { type: 'string', default: '1,0.2,0.1,0.05' },
     drop: { type: 'string', default: '0.5' },
-    'rec-min-width': { type: 'string', default: '320' },
+    'rec-min-width': { type: 'string', default: '48' },
+    'rec-batch': { type: 'string', default: '6' },
     out: { type: 'string' },
   },
 });
@@ -37,12 +39,13 @@ const rows = loadSet(setDir).det.filter((r) => !a.dataset || a.dataset.split(','
 const images = await Promise.all(rows.map((r) => decodeRgba(readFileSync(join(setDir, r.image)))));
 
 const results: Record<string, unknown>[] = [];
+for (const recBatch of list(a['rec-batch']!))
 for (const recMinWidth of list(a['rec-min-width']!))
 for (const maxSide of list(a['max-side']!)) {
   for (const unclipRatio of list(a.unclip!)) {
     for (const thresh of list(a.thresh!)) {
       for (const boxThresh of list(a['box-thresh']!)) {
-        const ocr = await createOrtNodeOcr({ overrides: { maxSide, recMinWidth, db: { unclipRatio, thresh, boxThresh } } });
+        const ocr = await createOrtNodeOcr({ overrides: { maxSide, recMinWidth, recBatch, db: { unclipRatio, thresh, boxThresh } } });
         const pipeline = createOcrPipeline(ocr.config, ocr.infer, () => performance.now());
         const recOpts = { spec: ocr.config.rec, charset: ocr.config.charset, batch: ocr.config.recBatch, minWidth: ocr.config.recMinWidth, ctc: { spaceIndex: ocr.config.charset.length - 1, spaceThresh: 1 } };
         const recorded: { boxes: [number, number][][]; steps: CtcSteps[] }[] = [];
@@ -70,7 +73,7 @@ for (const maxSide of list(a['max-side']!)) {
             });
             const all = Object.values(per).reduce((s, d) => ({ found: s.found + d.found, total: s.total + d.total, counts: addCounts(s.counts, d.counts) }));
             const r = {
-              recMinWidth, maxSide, unclipRatio, thresh, boxThresh, spaceThresh, dropScore,
+              recBatch, recMinWidth, maxSide, unclipRatio, thresh, boxThresh, spaceThresh, dropScore,
               e2e: all.found / all.total,
               det_hmean: detScores(all.counts).hmean,
               cpu_p50: percentile(cpu, 0.5),

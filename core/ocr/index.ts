@@ -1,5 +1,5 @@
 export type * from './types';
-export { createOcrPipeline } from './pipeline';
+export { createOcrPipeline, MAX_SIDE_LIMIT } from './pipeline';
 export type { OcrPipeline, RunOptions, Detection, DetectResult, RecognizedText, RecognizeResult } from './pipeline';
 export { pipelineConfigFromManifest, parseDictionary } from './config';
 export type { PipelineConfig, ConfigOverrides } from './config';
@@ -7,7 +7,8 @@ export { detInputSize, detTensor, lineBatchTensor, normalizeToNchw } from './pre
 export { dbPostprocess, sortBoxes, DEFAULT_DB_PARAMS } from './db-postprocess';
 export type { DbParams, DetectedBox, ProbMap } from './db-postprocess';
 export { cropQuad } from './crop';
-export { ctcGreedyDecode } from './ctc-decode';
+export { ctcGreedyDecode, collapseSteps, ctcSteps } from './ctc-decode';
+export type { CtcOptions, CtcSteps, DecodedText } from './ctc-decode';
 export { resizeBilinear, rotate180 } from './raster';
 export { ocrError } from './errors';
 export type { OcrErrorCode } from './errors';

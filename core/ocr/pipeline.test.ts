@@ -96,5 +96,6 @@ describe('createOcrPipeline', () => {
     await expect(pipeline.run({ data: new Uint8Array(3), width: 1, height: 1 })).rejects.toMatchObject({ name: 'OcrBadImage' });
     await expect(pipeline.run(page())).rejects.toMatchObject({ name: 'OcrBadModelOutput', message: expect.stringMatching(/expected \[1, 1, 128, 256\]/) });
     await expect(pipeline.run(page(), { maxSide: 0 })).rejects.toMatchObject({ name: 'OcrBadConfig' });
+    await expect(pipeline.run(page(), { maxSide: 100_000 })).rejects.toMatchObject({ name: 'OcrBadConfig', message: expect.stringMatching(/4096/) });
   });
 });

@@ -49,6 +49,9 @@ export interface OcrPipeline {
   readonly config: PipelineConfig;
 }
 
+/** Beyond this the detector's input (and memory) grows without helping: text is already larger than it was trained on. */
+export const MAX_SIDE_LIMIT = 4096;
+
 export function createOcrPipeline(config: PipelineConfig, infer: InferFn, now: () => number): OcrPipeline {
   const recOptions = {
     spec: config.rec,
@@ -60,8 +63,8 @@ export function createOcrPipeline(config: PipelineConfig, infer: InferFn, now: (
   async function detect(image: RgbaImage, opts: RunOptions = {}): Promise<DetectResult> {
     assertRgba(image);
     const maxSide = opts.maxSide ?? config.det.maxSide;
-    if (!Number.isFinite(maxSide) || maxSide < config.det.multiple) {
-      throw ocrError('OcrBadConfig', `maxSide must be a number ≥ ${config.det.multiple} (got ${opts.maxSide}).`);
+    if (!Number.isFinite(maxSide) || maxSide < config.det.multiple || maxSide > MAX_SIDE_LIMIT) {
+      throw ocrError('OcrBadConfig', `maxSide must be a number from ${config.det.multiple} to ${MAX_SIDE_LIMIT} (got ${opts.maxSide}).`);
     }
     const t0 = now();
     const input = detTensor(image, config.det, maxSide);
