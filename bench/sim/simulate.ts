@@ -53,6 +53,11 @@ export interface RequestRecord {
   winner: 'device' | 'edge';
   /** True/false when the plan uploads the whole image (re-encoded on the device or not), null otherwise. */
   preprocessOnDevice: boolean | null;
+  /**
+   * For plans that upload the whole image: whether preparing it on the device (the fastest re-encode of the same
+   * configuration) was faster in hindsight than uploading the original (PieSlicer's decision, judged by latency).
+   */
+  preprocessFaster: boolean | null;
   /** For concurrent plans (split recognition, a race whose device run started): best single-location time / this time. */
   concurrencySpeedup: number | null;
 }
@@ -143,6 +148,19 @@ function preprocessFlag(plan: Plan): boolean | null {
   return plan.kind === 'edge' && plan.upload !== null ? plan.upload.kind === 'reencode' : null;
 }
 
+function preprocessFasterOf(ctx: Parameters<typeof runPlan>[0], plans: readonly Plan[], config: number): boolean | null {
+  let original = Infinity;
+  let prepared = Infinity;
+  for (const p of plans) {
+    if (p.config.index !== config || p.kind !== 'edge' || p.race || p.upload === null) continue;
+    const r = runPlan(ctx, p);
+    const t = r.ok ? r.totalMs : Infinity;
+    if (p.upload.kind === 'original') original = Math.min(original, t);
+    else prepared = Math.min(prepared, t);
+  }
+  return Number.isFinite(original) || Number.isFinite(prepared) ? prepared < original : null;
+}
+
 /** Best single-location plan of the same configuration in hindsight: device only, or the whole request on the edge. */
 function bestSingle(ctx: Parameters<typeof runPlan>[0], plans: readonly Plan[], config: number): number {
   let best = Infinity;
@@ -208,6 +226,7 @@ export function simulate(profiles: Profiles, traces: readonly LinkTrace[], image
           const run = runPlan(ctx, decision.plan, decision.plan.race && fallback ? { hedgeAtMs: decision.raceStartAtMs ?? 0, fallback } : undefined);
           const err = observe(state, decision, run.outcome, policy);
           deviceFreeAt = run.deviceFreeAt;
+          const pf = preprocessFlag(decision.plan) === null ? null : preprocessFasterOf(ctx, plans, decision.plan.config.index);
           const concurrent = decision.plan.kind === 'split-rec' || (decision.plan.race && run.totalMs > (decision.raceStartAtMs ?? Infinity));
           let speedup: number | null = null;
           if (concurrent && run.ok) {
@@ -227,6 +246,7 @@ export function simulate(profiles: Profiles, traces: readonly LinkTrace[], image
             race: decision.plan.race,
             winner: run.winner,
             preprocessOnDevice: preprocessFlag(decision.plan),
+            preprocessFaster: pf,
             concurrencySpeedup: speedup,
           });
         }
@@ -266,6 +286,7 @@ export function simulate(profiles: Profiles, traces: readonly LinkTrace[], image
           race: false,
           winner: run.winner,
           preprocessOnDevice: preprocessFlag(plan),
+          preprocessFaster: preprocessFlag(plan) === null ? null : preprocessFasterOf(ctx, plans, plan.config.index),
           concurrencySpeedup: null,
         });
       }
