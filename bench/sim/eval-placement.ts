@@ -3,6 +3,7 @@
  *
  *   npm run eval:placement -- --traces DIR [--images DIR] [--slo 500,1000,2000,4000] [--profiles FILE] [--out FILE]
  *                             [--plots DIR] [--max-requests N] [--rate R] [--up-ratio X] [--seed S] [--cost-weight W]
+ *                             [--netinfo none|chrome]
  *
  * Prints a Markdown table; --out writes the JSON report; SVG plots go to --plots (default: beside --out, else not
  * written). Profiles default to models/repository/profiles.json when it exists, else the built-in example profiles
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
       'up-ratio': { type: 'string' },
       seed: { type: 'string' },
       'cost-weight': { type: 'string' },
+      netinfo: { type: 'string' },
       quiet: { type: 'boolean' },
     },
   });
@@ -58,6 +60,8 @@ async function main(): Promise<void> {
   const rate = numberArg(values.rate, '--rate', 0.5, 0.001);
   const upRatio = numberArg(values['up-ratio'], '--up-ratio', 0.5, 0.001, 100);
   const seed = numberArg(values.seed, '--seed', 1, 0);
+  const netInfo = values.netinfo ?? 'none';
+  if (netInfo !== 'none' && netInfo !== 'chrome') throw simError('SimBadArgument', `--netinfo must be "none" or "chrome", got "${netInfo}"`);
   const costWeight = numberArg(values['cost-weight'], '--cost-weight', 0, 0, 1);
 
   let profiles: Profiles;
@@ -76,7 +80,7 @@ async function main(): Promise<void> {
   const images = loadImages(resolve(imagesDir));
 
   const started = Date.now();
-  const result = simulate(profiles, traces, images, { budgets, ratePerS: rate, maxRequestsPerTrace: maxRequests, seed, probeEveryMs: 5000, costWeight }, (i, name) => {
+  const result = simulate(profiles, traces, images, { budgets, ratePerS: rate, maxRequestsPerTrace: maxRequests, seed, probeEveryMs: 5000, costWeight, netInfo }, (i, name) => {
     if (!values.quiet && (i % 25 === 0 || i === traces.length - 1)) process.stderr.write(`  trace ${i + 1}/${traces.length} ${name}\n`);
   });
   const linkTypes: Record<string, number> = {};
@@ -99,6 +103,7 @@ async function main(): Promise<void> {
       traces_dir: values.traces,
       images_dir: imagesDir,
       cost_weight: costWeight,
+      netinfo: netInfo,
       wall_s: (Date.now() - started) / 1000,
     },
   });

@@ -211,7 +211,7 @@ export function markdown(r: Report): string {
   } else out.push(`Profiles: measured (${r.profile_description}).`, '');
   const run = r.run;
   out.push(
-    `Traces: ${String(run.traces)} · requests per policy and budget: ${String(run.requests)} · images: ${String(run.images)} · seed ${String(run.seed)}`,
+    `Traces: ${String(run.traces)} · requests per policy and budget: ${String(run.requests)} · images: ${String(run.images)} · seed ${String(run.seed)} · NetInfo: ${String(run.netinfo ?? 'none')}`,
     '',
     '| policy | budget ms | attainment | accuracy | edge cost vs always-edge | cellular bytes | prediction MAPE (median APE) | preprocess F1 vs oracle | p50 ms | p95 ms |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',

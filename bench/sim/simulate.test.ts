@@ -7,7 +7,7 @@ import { ComputeSampler } from './compute';
 import { loadImages } from './images';
 import { attainmentSvg } from './plots';
 import { buildReport } from './report';
-import { ORACLE, SIM_POLICIES, simulate } from './simulate';
+import { chromeNetInfo, ORACLE, SIM_POLICIES, simulate } from './simulate';
 import { loadTraces } from './traces';
 
 /** An OCR set of sizes only: det.jsonl and files of the stated byte size (their content is never read). */
@@ -72,6 +72,13 @@ describe('placement replay', () => {
     const slow = (p: string) => result.records.get(p as never)!.get(1000)!.filter((r) => r.trace === 'slow__link');
     expect(slow('tandem').filter((r) => r.winner === 'device').length / slow('tandem').length).toBeGreaterThan(0.8);
     expect(slow('edge').filter((r) => r.met).length).toBe(0);
+  });
+
+  it('reports NetInfo as Chromium does: downlink capped at 10 Mbit/s, rounded', () => {
+    const fast = traces.find((t) => t.name === 'fast__wifi')!;
+    expect(chromeNetInfo(fast, 20_000)).toMatchObject({ downlinkMbps: 10, effectiveType: '4g', rttMs: 25 });
+    const slow = traces.find((t) => t.name === 'slow__link')!;
+    expect(chromeNetInfo(slow, 20_000)).toMatchObject({ downlinkMbps: 1, effectiveType: '4g' });
   });
 
   it('reports the issue JSON shape with fractions in 0..1, and plots it', async () => {

@@ -11,6 +11,7 @@ import {
   DEFAULT_OPTIONS,
   observe,
   type KnownPolicy,
+  type NetInfoReading,
   type Observation,
   type Plan,
   type RttSample,
@@ -35,6 +36,12 @@ export interface SimOptions {
   probeEveryMs: number;
   /** User's cost weight (0..1) handed to the planner. */
   costWeight: number;
+  /**
+   * Network Information readings in observations: `none` (Safari, Firefox), or `chrome`: downlink as Chromium
+   * reports it (recent mean downlink rounded to 25 kbit/s and capped at 10 Mbit/s, RTT rounded to 25 ms, effective
+   * type from those). Chromium estimates from its own traffic; the trace's true rate is an optimistic stand-in.
+   */
+  netInfo?: 'none' | 'chrome';
 }
 
 /** One request's result under one policy. */
@@ -124,9 +131,21 @@ function probes(trace: LinkTrace, opts: SimOptions, untilMs: number, out: RttSam
   return out;
 }
 
-function observation(trace: LinkTrace, sampler: ComputeSampler, profiles: Profiles, a: Arrival, budgetMs: number, busyMs: number, rtt: RttSample[], costWeight: number): Observation {
+export function chromeNetInfo(trace: LinkTrace, atMs: number): NetInfoReading {
+  // Mean downlink over the last 10 s.
+  let sum = 0;
+  for (let k = 1; k <= 10; k++) sum += trace.down.rateAt(atMs - k * 1000);
+  const kbps = Math.min(10_000, Math.round(sum / 10 / 25) * 25);
+  const rtt = Math.round(rttAt(trace, atMs) / 25) * 25;
+  const effectiveType = rtt >= 2000 || kbps <= 50 ? 'slow-2g' : rtt >= 1400 || kbps <= 70 ? '2g' : rtt >= 270 || kbps <= 700 ? '3g' : '4g';
+  return { downlinkMbps: kbps / 1000, rttMs: rtt, effectiveType, saveData: false };
+}
+
+function observation(trace: LinkTrace, sampler: ComputeSampler, profiles: Profiles, a: Arrival, budgetMs: number, busyMs: number, rtt: RttSample[], opts: SimOptions): Observation {
+  const costWeight = opts.costWeight;
   return {
     nowMs: a.t,
+    netInfo: opts.netInfo === 'chrome' ? chromeNetInfo(trace, a.t) : undefined,
     online: true,
     connection: isCellular(trace.linkType) ? 'cellular' : trace.linkType === 'broadband' ? 'ethernet' : trace.linkType === 'wifi' ? 'wifi' : 'unknown',
     networkId: trace.name,
@@ -219,7 +238,7 @@ export function simulate(profiles: Profiles, traces: readonly LinkTrace[], image
         let deviceFreeAt = -Infinity;
         const out = records.get(name)!.get(budget)!;
         for (const a of arrivals) {
-          const obs = observation(trace, sampler, profiles, a, budget, Math.max(0, deviceFreeAt - a.t), probes(trace, opts, a.t, rttBuf), opts.costWeight);
+          const obs = observation(trace, sampler, profiles, a, budget, Math.max(0, deviceFreeAt - a.t), probes(trace, opts, a.t, rttBuf), opts);
           const decision = decide(obs, profiles, policy, state);
           const ctx = { profiles, sampler, trace, image: a.image, draws: a.draws, t0: a.t, deviceFreeAt };
           const fallback = decision.fallback?.plan ?? null;
