@@ -1,9 +1,9 @@
 /** The HTTP surface of the edge server: routes only, so tests drive it with app.request() or over a real socket. */
 import { Hono, type MiddlewareHandler } from 'hono';
-import { cors } from 'hono/cors';
 import type { EdgeConfig } from './config';
 import { ServerError, isClientError } from './errors';
 import { errorReply } from './http';
+import { bearerMiddleware, corsMiddleware, rateLimitMiddleware, type LimitsConfig } from './limits';
 import type { Logger } from './log';
 import type { EdgeMetrics } from './metrics';
 import type { ModelRepository } from './model-repository';
@@ -15,7 +15,7 @@ import { v2Routes } from './routes/v2';
 import { modelFileRoutes, webAppRoutes } from './routes/static';
 
 export interface AppDeps {
-  config: Pick<EdgeConfig, 'staticDir' | 'maxBodyBytes' | 'maxImagePixels'>;
+  config: Pick<EdgeConfig, 'staticDir' | 'maxBodyBytes' | 'maxImagePixels'> & LimitsConfig;
   repo: ModelRepository;
   pool: SessionPool;
   ocr: OcrService;
@@ -40,16 +40,24 @@ export function createApp(deps: AppDeps): Hono {
     c.res.headers.set('Cross-Origin-Embedder-Policy', 'require-corp');
     c.res.headers.set('Cross-Origin-Resource-Policy', 'same-origin');
   });
-  // The API may also be called from a page served elsewhere (e.g. the dev server); it carries no credentials.
-  const api = cors({
-    origin: '*',
-    allowHeaders: ['Content-Type', 'Inference-Header-Content-Length', 'x-tandem-budget-ms'],
-    exposeHeaders: ['Server-Timing', 'Inference-Header-Content-Length'],
-    maxAge: 600,
-  });
+  // Pages served elsewhere may call the API only when allowed (limits.ts); the CORS layer answers preflights before
+  // the token is checked, since browsers send preflights without credentials.
+  const api = corsMiddleware(deps.config);
   app.use('/v1/*', api);
   app.use('/v2/*', api);
   app.use('/v2', api);
+  const guards: MiddlewareHandler[] = [];
+  if (deps.config.rateLimitPerS > 0) guards.push(rateLimitMiddleware(deps.config));
+  if (deps.config.token) guards.push(bearerMiddleware(deps.config.token));
+  for (const guard of guards) {
+    // Health probes come from load balancers and orchestrators, which neither authenticate nor should be throttled.
+    const apiOnly: MiddlewareHandler = (c, next) => (c.req.path.startsWith('/v2/health/') ? next() : guard(c, next));
+    app.use('/v1/*', apiOnly);
+    app.use('/v2/*', apiOnly);
+    app.use('/v2', apiOnly);
+  }
+  // Metrics reveal load and traffic; Prometheus can send the same bearer token.
+  if (deps.config.token) app.use('/metrics', bearerMiddleware(deps.config.token));
   app.use('/v1/*', async (c, next) => { await next(); c.res.headers.set('Timing-Allow-Origin', '*'); });
   // Every API reply says how long it queued and took, refusals and errors included (they never queue).
   const timing: MiddlewareHandler = async (c, next) => {

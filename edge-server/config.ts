@@ -21,6 +21,15 @@ export interface EdgeConfig {
   models: string[] | null;
   /** How long shutdown waits for requests in progress. */
   shutdownTimeoutMs: number;
+  /** Bearer token required on /v1, /v2 (not health) and /metrics; null = open. */
+  token: string | null;
+  /** Origins whose pages may call the API besides this server's own; null = localhost dev origins; ['*'] = any. */
+  corsOrigins: string[] | null;
+  /** Per-client requests per second on /v1 and /v2 (not health); 0 = no limit. */
+  rateLimitPerS: number;
+  rateBurst: number;
+  /** Take the client address from the first X-Forwarded-For hop (only behind a proxy that sets it). */
+  trustProxy: boolean;
 }
 
 /**
@@ -38,6 +47,8 @@ export const DEFAULTS = {
   ORT_INTRA_OP_THREADS: 1,
   LOG_LEVEL: 'info' as LogLevel,
   SHUTDOWN_TIMEOUT_MS: 10_000,
+  EDGE_RATE_LIMIT: 0,
+  EDGE_RATE_BURST: 20,
 };
 
 export class ConfigError extends Error {
@@ -79,6 +90,15 @@ export function parseConfig(env: Env = process.env): EdgeConfig {
   const host = env.HOST?.trim() || DEFAULTS.HOST;
   if (/\s|\//.test(host)) problems.push(`HOST=${JSON.stringify(host)} must be a host name or IP address`);
 
+  const token = env.EDGE_TOKEN?.trim() || null;
+  if (token !== null && (token.length < 16 || /\s/.test(token))) problems.push('EDGE_TOKEN must be at least 16 characters without spaces (e.g. openssl rand -hex 24)');
+  const originsRaw = env.EDGE_CORS_ORIGINS?.trim();
+  const corsOrigins = originsRaw ? originsRaw.split(',').map((o) => o.trim().replace(/\/$/, '')).filter(Boolean) : null;
+  const badOrigins = (corsOrigins ?? []).filter((o) => o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o));
+  if (badOrigins.length) problems.push(`EDGE_CORS_ORIGINS: ${badOrigins.map((o) => JSON.stringify(o)).join(', ')} must be origins like https://ocr.example.com (scheme, host, optional port) or *`);
+  const trustRaw = env.EDGE_TRUST_PROXY?.trim();
+  if (trustRaw && !['0', '1'].includes(trustRaw)) problems.push(`EDGE_TRUST_PROXY=${JSON.stringify(trustRaw)} must be 0 or 1`);
+
   const config: EdgeConfig = {
     port: int('PORT', 0, 65535),
     host,
@@ -91,6 +111,11 @@ export function parseConfig(env: Env = process.env): EdgeConfig {
     logLevel,
     models,
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 0, 600_000),
+    token,
+    corsOrigins,
+    rateLimitPerS: int('EDGE_RATE_LIMIT', 0, 1_000_000),
+    rateBurst: int('EDGE_RATE_BURST', 1, 1_000_000),
+    trustProxy: trustRaw === '1',
   };
   if (problems.length) throw new ConfigError(`invalid server settings:\n  ${problems.join('\n  ')}`);
   return config;

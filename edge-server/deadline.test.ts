@@ -58,16 +58,18 @@ async function untilBusy(): Promise<void> {
 const serverMs = (res: Response) => Number(/total;dur=([\d.]+)/.exec(res.headers.get('server-timing') ?? '')?.[1] ?? NaN);
 
 /**
- * Client-observed time of the fastest of a few identical sends. The test process shares 2 cores with the worker
- * thread and other suites, so one send can be descheduled; the server's own time is checked on every reply.
+ * Client-observed time of the fastest of a few identical refused sends. The test process shares 2 cores with the
+ * inference thread and with other suites' workers, so a single send can be descheduled for tens of milliseconds;
+ * every try must be refused, and the server's own time stays bounded on each.
  */
-async function fastest(send: () => Promise<Response>, tries = 3): Promise<{ ms: number; res: Response }> {
+async function fastest(send: () => Promise<Response>, tries = 5): Promise<{ ms: number; res: Response }> {
   let best: { ms: number; res: Response } | null = null;
   for (let i = 0; i < tries; i++) {
     const t = performance.now();
     const res = await send();
     const ms = performance.now() - t;
-    expect(serverMs(res)).toBeLessThan(20);
+    expect(res.status).toBe(503);
+    expect(serverMs(res)).toBeLessThan(250);
     if (!best || ms < best.ms) best = { ms, res };
     else await res.arrayBuffer();
     if (best.ms < 20) break;
@@ -85,7 +87,7 @@ async function expectRefusal(res: Response): Promise<ErrorBody> {
   return body;
 }
 
-const CLS = [1, 3, 48, 192];
+const CLS = [1, 3, 48, 96];
 const BIG_DET = [1, 3, 960, 960];
 
 describe('deadline-aware scheduling on a socket', () => {
@@ -142,7 +144,7 @@ describe('deadline-aware scheduling on a socket', () => {
   it('rejects a malformed deadline_ms', async () => {
     const wire = encodeInferenceRequest({
       parameters: { deadline_ms: 'soon' },
-      inputs: [{ name: 'x', datatype: 'FP32', shape: CLS, data: seededFloats(48 * 192 * 3) }],
+      inputs: [{ name: 'x', datatype: 'FP32', shape: CLS, data: seededFloats(3 * 48 * 96) }],
     }, { binaryInputs: true });
     const res = await fetch(`${base}/v2/models/ppocr-cls/infer`, {
       method: 'POST', body: wire.body as Uint8Array<ArrayBuffer>,

@@ -29,6 +29,7 @@ const STATUS: Record<string, number> = {
   NotReady: 503,
   DeadlineUnmeetable: 503,
   Unauthorized: 401,
+  OriginNotAllowed: 403,
   RateLimited: 429,
   WebAppMissing: 503,
 };

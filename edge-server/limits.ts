@@ -1,0 +1,93 @@
+/**
+ * Access limits on the API: CORS allow-list, optional bearer token, per-client rate limit.
+ * Health probes and the web app stay open; the token also guards /metrics.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context, MiddlewareHandler } from 'hono';
+import { cors } from 'hono/cors';
+import type { EdgeConfig } from './config';
+import { RateLimitError, ServerError } from './errors';
+import { errorReply } from './http';
+import { TokenBuckets } from './limits/token-bucket';
+
+export type LimitsConfig = Pick<EdgeConfig, 'token' | 'corsOrigins' | 'rateLimitPerS' | 'rateBurst' | 'trustProxy'>;
+
+/** Development pages (vite dev/preview servers) on this machine may call the API without configuration. */
+const LOCAL_DEV_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
+
+/** Whether a page at `origin` may call this server's API. Same-origin pages always may. */
+export function originAllowed(origin: string, c: Context, allowList: string[] | null): boolean {
+  if (sameOrigin(origin, c)) return true;
+  if (allowList === null) return LOCAL_DEV_ORIGIN.test(origin);
+  return allowList.includes('*') || allowList.includes(origin);
+}
+
+function sameOrigin(origin: string, c: Context): boolean {
+  const host = c.req.header('host');
+  if (!host) return false;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
+export function corsMiddleware(config: LimitsConfig): MiddlewareHandler {
+  const handler = cors({
+    origin: (origin, c) => (originAllowed(origin, c, config.corsOrigins) ? origin : null),
+    allowHeaders: ['Content-Type', 'Authorization', 'Inference-Header-Content-Length', 'x-tandem-budget-ms'],
+    exposeHeaders: ['Server-Timing', 'Inference-Header-Content-Length', 'Retry-After'],
+    maxAge: 600,
+  });
+  return async (c, next) => {
+    const origin = c.req.header('origin');
+    // The browser would hide the answer anyway; refusing up front also keeps such pages from spending inference.
+    if (origin && !originAllowed(origin, c, config.corsOrigins)) {
+      return errorReply(c, new ServerError('OriginNotAllowed',
+        `pages from ${origin} may not call this API; add the origin to EDGE_CORS_ORIGINS on the server`));
+    }
+    return handler(c, next);
+  };
+}
+
+export function bearerMiddleware(token: string): MiddlewareHandler {
+  const expected = digest(token);
+  return async (c, next) => {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '');
+    // Compared as digests so the comparison takes the same time whatever the length or content.
+    if (!m || !timingSafeEqual(digest(m[1]), expected)) {
+      c.header('WWW-Authenticate', 'Bearer realm="tandem-edge"');
+      return errorReply(c, new ServerError('Unauthorized', m
+        ? 'the bearer token is not valid for this server'
+        : 'this server requires "Authorization: Bearer <token>" (set by its operator in EDGE_TOKEN)'));
+    }
+    await next();
+  };
+}
+
+export function rateLimitMiddleware(config: LimitsConfig, now: () => number = () => performance.now()): MiddlewareHandler {
+  const buckets = new TokenBuckets(config.rateLimitPerS, config.rateBurst);
+  return async (c, next) => {
+    const verdict = buckets.take(clientKey(c, config.trustProxy), now());
+    if (!verdict.ok) return errorReply(c, new RateLimitError(verdict.retryAfterS));
+    await next();
+  };
+}
+
+/** The client's address; behind a trusted proxy, the first X-Forwarded-For hop. */
+function clientKey(c: Context, trustProxy: boolean): string {
+  if (trustProxy) {
+    const first = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
+    if (first) return first;
+  }
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'local'; // in-process requests (app.request) have no socket
+  }
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
