@@ -94,17 +94,16 @@ describe('deadline-aware scheduling on a socket', () => {
   it('drops a queued run that becomes late, without running it', async () => {
     expect((await infer('ppocr-cls', CLS)).status).toBe(200); // no budget: served as before
     // The detector has never run at this size, so the server predicts no wait and admits the classifier run...
-    const det = infer('ppocr-det', BIG_DET);
+    let detDone = false;
+    const det = infer('ppocr-det', BIG_DET).then((r) => { detDone = true; return r; });
     await untilBusy();
     const before = await runs('ppocr-cls');
-    const t = performance.now();
     const late = await infer('ppocr-cls', CLS, 40);
-    const waited = performance.now() - t;
     // ...which then waits behind the detector until it can no longer finish, and is answered then, not after the detector.
+    expect(detDone).toBe(false);
     await expectRefusal(late);
     expect((await det).status).toBe(200);
     expect(await runs('ppocr-cls')).toBe(before);
-    expect(waited).toBeLessThan(40 + 100);
     expect((await status()).models.find((m) => m.name === 'ppocr-cls')!.refused).toBe(1);
   });
 
