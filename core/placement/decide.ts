@@ -169,11 +169,11 @@ export function decide(obs: Observation, profiles: Profiles, policy: Policy, sta
     raceStartAtMs: plan.race ? evaluator.hedgeAtMs : null,
     fallback: plan.usesEdge && f >= 0 ? { plan: space.plans[f], expectedMs: evaluator.expected[f], p95Ms: evaluator.p95[f], accuracy: evaluator.accuracy[f] } : null,
     counts: { plans: space.plans.length, eligible: eligibleCount, fitting },
-    inputs: inputsOf(plan, obs, table, state),
+    inputs: inputsOf(plan, obs, table, state, f),
   };
 }
 
-function inputsOf(plan: Plan, obs: Observation, table: StageTable, state: EstimatorState): DecisionInputs {
+function inputsOf(plan: Plan, obs: Observation, table: StageTable, state: EstimatorState, fallback: number): DecisionInputs {
   const r = state.space.reencode[plan.index];
   const uploadsImage = plan.kind === 'edge';
   return {
@@ -182,6 +182,7 @@ function inputsOf(plan: Plan, obs: Observation, table: StageTable, state: Estima
     imagePixels: obs.request.width * obs.request.height,
     imageBytes: obs.request.bytes,
     detPixels: table.detPixels[plan.config.index],
+    fallbackDetPixels: plan.usesEdge && fallback >= 0 ? table.detPixels[state.space.plans[fallback].config.index] : 0,
     uploadBytes: !uploadsImage ? 0 : r >= 0 ? table.reencodeBytes[r] : obs.request.bytes,
     uploadPixels: !uploadsImage ? 0 : r >= 0 ? table.reencodePixels[r] : obs.request.width * obs.request.height,
     lines: table.linesMean,

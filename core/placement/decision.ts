@@ -32,6 +32,8 @@ export interface DecisionInputs {
   imagePixels: number;
   imageBytes: number;
   detPixels: number;
+  /** Detector input pixels of the device fallback plan (0 without one): what device stages measure after a fallback or a lost race. */
+  fallbackDetPixels: number;
   /** Bytes and pixels of what the plan uploads as the image (0 when it uploads none). */
   uploadBytes: number;
   uploadPixels: number;

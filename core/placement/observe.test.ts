@@ -78,4 +78,21 @@ describe('observe', () => {
     for (let k = 0; k < 10; k++) observe(state, d, { atMs: NOW + k, ok: true, totalMs: 500, reencodedBytes: d.inputs.uploadBytes * 2 }, policy);
     expect(decide(obs, P, policy, state).inputs.uploadBytes).toBeGreaterThan(d.inputs.uploadBytes * 1.8);
   });
+
+  it('attributes device stages after a lost race or a failed edge request to the fallback plan and its input size', () => {
+    const state = createEstimatorState(P);
+    const policy = alwaysEdgePolicy();
+    const obs = buildObservation({ nowMs: NOW, request: { budgetMs: 700 }, ...linkSamples({ atMs: NOW, rttMs: 20, upKbps: 50_000 }) });
+    const d = decide(obs, P, policy, state);
+    const fallback = d.fallback!.plan;
+    expect(d.plan.kind).toBe('edge');
+    expect(fallback.config.maxSide).not.toBe(d.plan.config.maxSide);
+    expect(d.inputs.fallbackDetPixels).not.toBe(d.inputs.detPixels);
+    const fallbackDet = () => explainPlan(obs, P, state, fallback.index).find((s) => s.stage === 'det')!.expectedMs;
+    const before = fallbackDet();
+    observe(state, d, { atMs: NOW + 800, ok: true, totalMs: 800, winner: 'device', lines: 8, device: { det: before * 1.5 } }, policy);
+    // The device ran the fallback's detector at the fallback's size, 1.5× slower than predicted: its fit moves up.
+    expect(fallbackDet()).toBeGreaterThan(before * 1.15);
+    expect(state.errors.mape('edge/det')).toBeCloseTo(1 / 3, 2);
+  });
 });

@@ -27,11 +27,11 @@ export function observe(state: EstimatorState, decision: Decision, outcome: Outc
     policyApe: state.errors.record(`${name}/policy-estimate`, decision.policyEstimateMs, outcome.totalMs),
     stages: {},
   };
-  const stageError = (stage: StageName, actual: number) => {
+  const stageError = (stage: StageName, actual: number, fallback = false) => {
     let predicted = 0;
     let found = false;
     for (const s of decision.predicted.stages) {
-      if (s.stage === stage && s.branch !== 'fallback') {
+      if (s.stage === stage && (s.branch === 'fallback') === fallback) {
         predicted += s.expectedMs;
         found = true;
       }
@@ -49,20 +49,28 @@ export function observe(state: EstimatorState, decision: Decision, outcome: Outc
   const d = outcome.device;
   const dm = state.deviceModelsByKey(inputs.deviceRuntime);
   if (d !== undefined && dm !== undefined) {
-    const devLines = outcome.deviceLines ?? (outcome.winner === 'device' ? lines : lines * (1 - edgeShare));
+    // A whole-request edge plan detects and recognises on the device only through its fallback (a lost race, a
+    // failed request), which may be another configuration at another input size.
+    const viaFallback = plan.kind === 'edge' && decision.fallback !== null;
+    const devPlan = viaFallback ? decision.fallback!.plan : plan;
+    const devDetIdx = viaFallback ? idx(devPlan.config.det) : detIdx;
+    const devRecIdx = viaFallback ? idx(devPlan.config.rec) : recIdx;
+    const devClsIdx = viaFallback ? idx(devPlan.cls) : clsIdx;
+    const devDetPixels = viaFallback ? inputs.fallbackDetPixels : inputs.detPixels;
+    const devLines = outcome.deviceLines ?? (outcome.winner === 'device' || viaFallback ? lines : lines * (1 - edgeShare));
     const upd = (m: LatencyModel | null, x: number, ms: number | undefined, stage: StageName, scale = 1) => {
       if (ms === undefined) return;
-      stageError(stage, ms);
+      stageError(stage, ms, viaFallback && stage !== 'decode' && stage !== 'reencode');
       if (m !== null && x > 0) m.update(x, ms / scale);
     };
     upd(dm.decode, inputs.imagePixels, d.decode, 'decode');
     upd(dm.reencode, inputs.imagePixels, d.reencode, 'reencode');
-    upd(dm.detPreprocess, inputs.detPixels, d['det-preprocess'], 'det-preprocess');
-    upd(pick(dm.det, detIdx), inputs.detPixels, d.det, 'det');
+    upd(dm.detPreprocess, devDetPixels, d['det-preprocess'], 'det-preprocess');
+    upd(pick(dm.det, devDetIdx), devDetPixels, d.det, 'det');
     if (plan.split !== null) upd(pick(dm.det, detIdx), inputs.detPixels, d['det-head'], 'det-head', plan.split.headShare);
-    upd(dm.postprocess, inputs.detPixels, d.postprocess, 'postprocess');
-    upd(pick(dm.cls, clsIdx), devLines, d.cls, 'cls');
-    upd(pick(dm.rec, recIdx), devLines, d.rec, 'rec');
+    upd(dm.postprocess, devDetPixels, d.postprocess, 'postprocess');
+    upd(pick(dm.cls, devClsIdx), devLines, d.cls, 'cls');
+    upd(pick(dm.rec, devRecIdx), devLines, d.rec, 'rec');
     // Loading costs several models at once; only its prediction error is kept.
     if (d['model-load'] !== undefined) stageError('model-load', d['model-load']);
   }
