@@ -294,9 +294,7 @@ function runRace(ctx: RunContext, plan: Plan, hedgeAtMs: number, fallback: Plan)
     // The device run is abandoned when the reply arrives.
     return { ...e, deviceFreeAt: Math.max(e.deviceFreeAt, Math.min(d.deviceFreeAt, ctx.t0 + e.totalMs)) };
   }
-  // The device answered first: the edge reply (if any) is dropped. Device stages are only reported when the
-  // fallback ran the same configuration, since an Outcome cannot say which configuration the device ran.
-  const sameConfig = fallback.config.index === plan.config.index;
-  const outcome: Outcome = { ...d.outcome, winner: 'device', device: sameConfig ? d.outcome.device : undefined, lines: ctx.image.lines };
+  // The device answered first (the fallback plan); the edge reply, if any, is dropped.
+  const outcome: Outcome = { ...d.outcome, winner: 'device', lines: ctx.image.lines };
   return { ...d, edgeMs: e.edgeMs, bytes: e.bytes, winner: 'device', outcome };
 }
