@@ -1,7 +1,7 @@
 /**
  * OCR accuracy and speed over an evaluation set, per placement.
  *   npm run eval:ocr -- --set DIR [--path device|edge|both] [--server URL] [--limit N] [--out FILE]
- *     [--dataset icdar2015,sroie,iiit5k] [--max-side N] [--no-cls] [--threads N] [--box-thresh X] [--thresh X] [--unclip X] [--drop-score X]
+ *     [--dataset icdar2015,sroie,iiit5k] [--max-side N] [--cls|--no-cls] [--threads N] [--box-thresh X] [--thresh X] [--unclip X] [--drop-score X]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -23,6 +23,7 @@ const { values: a } = parseArgs({
     out: { type: 'string' },
     'max-side': { type: 'string' },
     'no-cls': { type: 'boolean', default: false },
+    cls: { type: 'boolean', default: false },
     threads: { type: 'string' },
     'box-thresh': { type: 'string' },
     thresh: { type: 'string' },
@@ -54,6 +55,7 @@ const run: RunOptions = {};
 const maxSide = num('max-side', a['max-side']);
 if (maxSide) run.maxSide = maxSide;
 if (a['no-cls']) run.useCls = false;
+if (a.cls) run.useCls = true;
 const overrides: ConfigOverrides = { db: {} };
 const db = overrides.db!;
 if (a['box-thresh']) db.boxThresh = num('box-thresh', a['box-thresh']);
