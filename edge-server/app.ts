@@ -83,7 +83,9 @@ export function createApp(deps: AppDeps): Hono {
 
   app.notFound((c) => errorReply(c, new ServerError('NotFound', `no route ${c.req.method} ${c.req.path}`)));
   app.onError((err, c) => {
-    if (isClientError(err)) deps.log.debug('request refused', { path: c.req.path, code: err.name, error: err.message });
+    // Deadline refusals and shutdown are the server working as designed, not failures.
+    const expected = isClientError(err) || err.name === 'DeadlineUnmeetable' || err.name === 'PoolClosed';
+    if (expected) deps.log.debug('request refused', { path: c.req.path, code: err.name, error: err.message });
     else deps.log.error('request failed', { path: c.req.path, code: err.name, error: err.message, stack: err.stack });
     return errorReply(c, err);
   });

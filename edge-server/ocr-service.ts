@@ -4,7 +4,7 @@ import { createOcrPipeline, pipelineConfigFromManifest, type PipelineConfig, typ
 import type { FloatTensor, InferFn, OcrResult, OcrRole, RgbaImage } from '../core/ocr/types';
 import { ServerError } from './errors';
 import { LatencyTracker, sizeBucket } from './runtime/latency';
-import { estimateFor } from './scheduler/edf';
+import { edfInsert, estimateFor, predictWait, type Scheduled } from './scheduler/edf';
 import type { ModelRepository } from './model-repository';
 import type { SessionPool } from './runtime/pool';
 
@@ -22,6 +22,12 @@ export interface OcrService {
   estimate(width: number, height: number, options: RunOptions): number;
   /** The fastest measured whole-image run: a lower bound used before the image is decoded. */
   minEstimate(): number;
+  /**
+   * Predicted wait before a request with `deadline` gets its turn: the remaining estimated work of the whole-image
+   * requests in progress that EDF serves first, spread over the workers. Their later stages are not queued in the
+   * pool yet, so the pool alone would underestimate this.
+   */
+  predictedWait(deadline: number, now: number): number;
 }
 
 export function createOcrService(repo: ModelRepository, pool: SessionPool, now: () => number = () => performance.now()): OcrService {
@@ -40,38 +46,61 @@ export function createOcrService(repo: ModelRepository, pool: SessionPool, now: 
   const measured = new Map<string, LatencyTracker>();
   const variant = (o: RunOptions) => `${o.maxSide ?? 'default'}/${o.useCls ? 'cls' : 'nocls'}`;
 
+  const inProgress = new Set<Scheduled & { startedAt: number }>();
+  let seq = 0;
+
   return {
     config,
+    predictedWait(deadline, at) {
+      const ahead: Scheduled[] = [];
+      for (const r of inProgress) {
+        if (r.deadline <= deadline) edfInsert(ahead, { ...r, estimateMs: Math.max(0, r.estimateMs - (at - r.startedAt)) });
+      }
+      return predictWait(at, pool.status().pool.workers, [], ahead, deadline);
+    },
     estimate(width, height, options) {
       const tracker = measured.get(variant(options));
-      return (tracker && estimateFor(tracker.estimates(), sizeBucket([height, width]))) ?? 0;
+      // The recent p90, not the mean: admitting on the mean would let about half the admitted requests run late.
+      return (tracker && estimateFor(tracker.estimates('p90'), sizeBucket([height, width]))) ?? 0;
     },
     minEstimate() {
       let min = Infinity;
-      for (const t of measured.values()) for (const ms of t.estimates().values()) min = Math.min(min, ms);
+      for (const t of measured.values()) for (const ms of t.estimates('p90').values()) min = Math.min(min, ms);
       return min === Infinity ? 0 : min;
     },
     async run(image, options, deadline) {
       const started = now();
-      let queueMs = 0;
-      // The pool takes ownership of each input tensor (its buffer is transferred to a worker); the pipeline
-      // does not read a tensor after handing it to infer.
-      const infer: InferFn = async (role, tensor) => {
-        const { input, output } = io[role];
-        const r = await pool.run(config.models[role], { [input]: { datatype: 'FP32', dims: tensor.dims, data: tensor.data } }, { outputs: [output], deadline });
-        queueMs += r.queueMs;
-        const out = r.outputs[output];
-        if (!(out?.data instanceof Float32Array)) {
-          throw new ServerError('InferenceFailed', `${config.models[role]} returned no FP32 ${output} output`);
-        }
-        const result: FloatTensor = { data: out.data, dims: out.dims };
-        return result;
+      const entry = {
+        deadline: deadline ?? Infinity, estimateMs: this.estimate(image.width, image.height, options), seq: seq++, startedAt: started,
       };
-      const result = await createOcrPipeline(config, infer, now).run(image, options);
-      const key = variant(options);
-      if (!measured.has(key)) measured.set(key, new LatencyTracker());
-      measured.get(key)!.record(sizeBucket([image.height, image.width]), now() - started - queueMs);
-      return { result, queueMs };
+      inProgress.add(entry);
+      try {
+        return await runPipeline(image, options, deadline, started);
+      } finally {
+        inProgress.delete(entry);
+      }
     },
   };
+
+  async function runPipeline(image: RgbaImage, options: RunOptions, deadline: number | undefined, started: number): Promise<OcrRun> {
+    let queueMs = 0;
+    // The pool takes ownership of each input tensor (its buffer is transferred to a worker); the pipeline
+    // does not read a tensor after handing it to infer.
+    const infer: InferFn = async (role, tensor) => {
+      const { input, output } = io[role];
+      const r = await pool.run(config.models[role], { [input]: { datatype: 'FP32', dims: tensor.dims, data: tensor.data } }, { outputs: [output], deadline });
+      queueMs += r.queueMs;
+      const out = r.outputs[output];
+      if (!(out?.data instanceof Float32Array)) {
+        throw new ServerError('InferenceFailed', `${config.models[role]} returned no FP32 ${output} output`);
+      }
+      const result: FloatTensor = { data: out.data, dims: out.dims };
+      return result;
+    };
+    const result = await createOcrPipeline(config, infer, now).run(image, options);
+    const key = variant(options);
+    if (!measured.has(key)) measured.set(key, new LatencyTracker());
+    measured.get(key)!.record(sizeBucket([image.height, image.width]), now() - started - queueMs);
+    return { result, queueMs };
+  }
 }

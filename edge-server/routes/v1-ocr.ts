@@ -67,7 +67,8 @@ function parseOptions(maxSide: string | undefined, cls: string | undefined): { m
 /** Admission: the queue wait EDF predicts for this deadline plus the expected execution must fit in what is left. */
 function checkDeadline(deps: AppDeps, deadline: number, estimateMs: number): void {
   const now = performance.now();
-  const verdict = admit(now, deadline, deps.pool.predictedWaitFor(deadline, now), estimateMs);
+  const wait = Math.max(deps.pool.predictedWaitFor(deadline, now), deps.ocr.predictedWait(deadline, now));
+  const verdict = admit(now, deadline, wait, estimateMs);
   if (!verdict.ok) {
     throw new DeadlineError(verdict.predictedMs, verdict.budgetMs, retryAfterSeconds(deps.pool.predictedWaitMs(now)));
   }

@@ -38,9 +38,9 @@ export class LatencyTracker {
     b.lastUsed = ++this.tick;
   }
 
-  /** Current EWMA per bucket, what the scheduler predicts from. */
-  estimates(): Map<string, number> {
-    return new Map([...this.buckets].map(([k, b]) => [k, b.ewma]));
+  /** Current EWMA (or the recent p90, for a conservative figure) per bucket, what the scheduler predicts from. */
+  estimates(kind: 'ewma' | 'p90' = 'ewma'): Map<string, number> {
+    return new Map([...this.buckets].map(([k, b]) => [k, kind === 'ewma' ? b.ewma : percentile(b.window, 0.9)]));
   }
 
   snapshot(): LatencyBucket[] {
