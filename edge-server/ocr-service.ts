@@ -4,7 +4,7 @@ import { createOcrPipeline, pipelineConfigFromManifest, type PipelineConfig, typ
 import type { FloatTensor, InferFn, OcrResult, OcrRole, RgbaImage } from '../core/ocr/types';
 import { ServerError } from './errors';
 import { LatencyTracker, sizeBucket } from './runtime/latency';
-import { edfInsert, estimateFor, predictWait, type Scheduled } from './scheduler/edf';
+import { estimateFor, predictInProgressWait, type Scheduled } from './scheduler/edf';
 import type { ModelRepository } from './model-repository';
 import type { SessionPool } from './runtime/pool';
 
@@ -52,11 +52,7 @@ export function createOcrService(repo: ModelRepository, pool: SessionPool, now: 
   return {
     config,
     predictedWait(deadline, at) {
-      const ahead: Scheduled[] = [];
-      for (const r of inProgress) {
-        if (r.deadline <= deadline) edfInsert(ahead, { ...r, estimateMs: Math.max(0, r.estimateMs - (at - r.startedAt)) });
-      }
-      return predictWait(at, pool.status().pool.workers, [], ahead, deadline);
+      return predictInProgressWait(at, pool.status().pool.workers, inProgress, deadline);
     },
     estimate(width, height, options) {
       const tracker = measured.get(variant(options));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { admit, edfInsert, estimateFor, isLate, nextLateAt, predictWait, retryAfterSeconds, type Scheduled } from './edf';
+import { admit, edfInsert, estimateFor, isLate, nextLateAt, predictInProgressWait, predictWait, retryAfterSeconds, type Scheduled } from './edf';
 
 const job = (seq: number, deadline: number, estimateMs = 10): Scheduled => ({ seq, deadline, estimateMs });
 
@@ -20,6 +20,19 @@ describe('EDF scheduling', () => {
     expect(predictWait(0, 3, [], [], 10)).toBe(0);
     // A running job past its estimate counts as about to finish, not as negative time.
     expect(predictWait(500, 1, [{ startedAt: 0, estimateMs: 100 }], [], 600)).toBe(0);
+  });
+
+  it('predicts the wait behind multi-stage requests in progress from their remaining work', () => {
+    const inProgress = [
+      { seq: 1, deadline: 1000, estimateMs: 600, startedAt: 0 }, // 100 ms in: 500 left
+      { seq: 2, deadline: 1500, estimateMs: 400, startedAt: 50 }, // 350 left
+      { seq: 3, deadline: 900, estimateMs: 50, startedAt: 0 }, // overran its estimate: 0 left
+      { seq: 4, deadline: Infinity, estimateMs: 5000, startedAt: 90 }, // no budget: never ahead of a budgeted request
+    ];
+    expect(predictInProgressWait(100, 1, inProgress, 1200)).toBe(500);
+    expect(predictInProgressWait(100, 1, inProgress, 2000)).toBe(850);
+    expect(predictInProgressWait(100, 2, inProgress, 2000)).toBe(350);
+    expect(predictInProgressWait(100, 2, inProgress, 800)).toBe(0);
   });
 
   it('admits only what is predicted to finish within the budget', () => {

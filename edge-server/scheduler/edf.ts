@@ -54,6 +54,20 @@ export function predictWait(now: number, workers: number, running: readonly Runn
   return free[0];
 }
 
+/**
+ * Wait for a multi-stage request with `deadline`: the remaining estimated work of requests in progress that EDF serves
+ * first (estimate minus time since they started, at least 0), list-scheduled onto the workers.
+ */
+export function predictInProgressWait(
+  now: number, workers: number, inProgress: Iterable<Scheduled & { startedAt: number }>, deadline: number,
+): number {
+  const ahead: Scheduled[] = [];
+  for (const r of inProgress) {
+    if (r.deadline <= deadline) edfInsert(ahead, { deadline: r.deadline, seq: r.seq, estimateMs: Math.max(0, r.estimateMs - (now - r.startedAt)) });
+  }
+  return predictWait(now, workers, [], ahead, deadline);
+}
+
 export interface Admission {
   ok: boolean;
   /** Predicted time from now until the job finishes. */
