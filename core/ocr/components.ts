@@ -1,6 +1,7 @@
 /**
  * 8-connected foreground regions of a binary map, found run by run. Each region is reported by the end pixels
- * of its horizontal runs: they contain every hull vertex, which is all the box fitting needs.
+ * of its horizontal runs: they contain every hull vertex, which is all the box fitting needs. Holes are not
+ * regions of their own (OpenCV's RETR_LIST also lists hole contours; their boxes lie inside the outer one).
  */
 import type { Point } from './types';
 
