@@ -40,6 +40,18 @@ export function createApp(deps: AppDeps): Hono {
     c.res.headers.set('Cross-Origin-Embedder-Policy', 'require-corp');
     c.res.headers.set('Cross-Origin-Resource-Policy', 'same-origin');
   });
+  app.use('/v1/*', async (c, next) => { await next(); c.res.headers.set('Timing-Allow-Origin', '*'); });
+  // Every API reply says how long it queued and took, refusals and errors included (they never queue).
+  const timing: MiddlewareHandler = async (c, next) => {
+    const t0 = performance.now();
+    await next();
+    if (!c.res.headers.has('Server-Timing')) {
+      c.res.headers.set('Server-Timing', `queue;dur=0.0, total;dur=${(performance.now() - t0).toFixed(1)}`);
+    }
+  };
+  app.use('/v1/*', timing);
+  app.use('/v2/*', timing);
+  app.use('/v2', timing);
   // Pages served elsewhere may call the API only when allowed (limits.ts); the CORS layer answers preflights before
   // the token is checked, since browsers send preflights without credentials.
   const api = corsMiddleware(deps.config);
@@ -58,17 +70,6 @@ export function createApp(deps: AppDeps): Hono {
   }
   // Metrics reveal load and traffic; Prometheus can send the same bearer token.
   if (deps.config.token) app.use('/metrics', bearerMiddleware(deps.config.token));
-  app.use('/v1/*', async (c, next) => { await next(); c.res.headers.set('Timing-Allow-Origin', '*'); });
-  // Every API reply says how long it queued and took, refusals and errors included (they never queue).
-  const timing: MiddlewareHandler = async (c, next) => {
-    const t0 = performance.now();
-    await next();
-    if (!c.res.headers.has('Server-Timing')) {
-      c.res.headers.set('Server-Timing', `queue;dur=0.0, total;dur=${(performance.now() - t0).toFixed(1)}`);
-    }
-  };
-  app.use('/v1/*', timing);
-  app.use('/v2/*', timing);
 
   if (metrics) {
     app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, {

@@ -27,6 +27,7 @@ describe('bearer token (EDGE_TOKEN)', () => {
     const none = await app.request('/v1/status');
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect(none.headers.get('server-timing')).toMatch(/queue;dur=/);
     expect(await none.json()).toMatchObject({ code: 'Unauthorized', error: expect.stringMatching(/Authorization: Bearer/) });
     const wrong = await app.request('/v2/models/ppocr-det', { headers: { authorization: `Bearer ${TOKEN}x` } });
     expect(await wrong.json()).toMatchObject({ code: 'Unauthorized', error: expect.stringMatching(/not valid/) });
@@ -96,6 +97,7 @@ describe('per-client rate limit (EDGE_RATE_LIMIT, EDGE_RATE_BURST) on a socket',
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(await limited.json()).toMatchObject({ code: 'RateLimited' });
+    expect(limited.headers.get('server-timing')).toMatch(/^queue;dur=0\.0, total;dur=/);
     expect((await get('/v2/health/ready')).status).toBe(200);
     expect((await get('/v1/status', '198.51.100.1')).status).toBe(200);
   });
