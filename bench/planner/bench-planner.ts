@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { parseProfiles, type Profiles } from '../../core/profiles';
 import { createEstimatorState, createPolicy, decide, EXAMPLE_PROFILES, POLICY_NAMES, type KnownPolicy, type Observation } from '../../core/placement';
 import { buildObservation, linkSamples } from '../../core/placement/observation-builder';
+import { mulberry32 } from '../../test-support/random';
 
 interface Result {
   profiles: string;
@@ -38,20 +39,8 @@ const warmup = positiveInt(values.warmup!, '--warmup');
 const profiles = values.profiles ? loadProfiles(values.profiles) : EXAMPLE_PROFILES;
 const profilesName = values.profiles ?? `example (${profiles.source.kind})`;
 
-/** Deterministic pseudo-random stream so every run times the same requests. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function requests(p: Profiles, count: number): Observation[] {
-  const rnd = random(42);
+  const rnd = mulberry32(42);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)];
   const out: Observation[] = [];
   for (let k = 0; k < count; k++) {

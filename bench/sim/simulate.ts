@@ -21,6 +21,7 @@ import { ComputeSampler } from './compute';
 import { type Draws, drawFor, type Run, runPlan } from './execute';
 import type { SimImage } from './images';
 import { isCellular, type LinkTrace, rttAt } from './traces';
+import { mulberry32 } from '../../test-support/random';
 
 export const SIM_POLICIES = ['tandem', 'device', 'edge', 'layercake', 'pieslicer'] as const satisfies readonly KnownPolicy[];
 export const ORACLE = 'oracle';
@@ -76,17 +77,6 @@ export interface SimResult {
   potentialSpeedups: number[];
   requests: number;
   traces: number;
-}
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function hash(s: string): number {

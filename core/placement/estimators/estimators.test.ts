@@ -6,25 +6,12 @@ import { Ewma } from './ewma';
 import { LatencyModel, seedLine } from './latency-model';
 import { expectedMax, normCdf, normInv } from './normal';
 import { RttEstimator } from './rtt';
+import { mulberry32 } from '../../../test-support/random';
 
 /** Deterministic standard normal draws from uniforms in (0,1). */
 const gauss = (u: number) => normInv(Math.min(1 - 1e-9, Math.max(1e-9, u)));
 const uniforms = (n: number) => fc.array(fc.double({ min: 0.001, max: 0.999, noNaN: true }), { minLength: n, maxLength: n });
 
-/**
- * Seeded uniform generator (mulberry32): convergence is a statement about random samples, and fast-check's
- * shrinking would otherwise hand us sixty identical extreme draws.
- */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const seeds = fc.integer({ min: 1, max: 2 ** 31 - 1 });
 
 describe('normal helpers', () => {
@@ -111,7 +98,7 @@ describe('BandwidthEstimator', () => {
   it('converges near the true rate of lognormal samples', () => {
     fc.assert(
       fc.property(fc.integer({ min: 50, max: 500_000 }), fc.double({ min: 0, max: 0.4, noNaN: true }), seeds, (rate, sd, seed) => {
-        const rnd = random(seed);
+        const rnd = mulberry32(seed);
         const b = new BandwidthEstimator(16, 30_000);
         for (let k = 0; k < 16; k++) b.add(rate * Math.exp(sd * gauss(rnd())), k * 100);
         const e = b.estimate(1600, null, prior, est());
@@ -158,7 +145,7 @@ describe('LatencyModel (seeded recursive least squares)', () => {
         fc.double({ min: 0, max: 15, noNaN: true }),
         seeds,
         (gain, offset, s) => {
-          const rnd = random(s);
+          const rnd = mulberry32(s);
           const seed = seedLine(points);
           const truth = (x: number) => gain * (seed.intercept + seed.slope * x) + offset;
           const m = new LatencyModel(seed, prior);
