@@ -1,6 +1,6 @@
 /**
- * Device OCR latency in headless Chromium: the built app, its OCR worker on WASM with one thread and with
- * the default thread count, per stage after warm-up. Needs a running server with the built app:
+ * OCR latency per stage after warm-up: the built app in headless Chromium, its OCR worker on WASM with one
+ * thread and with the default thread count, and the same photos sent to the edge server from the page. Needs a running server with the built app:
  *   npm run build && PORT=8790 npx tsx edge-server/server.ts &
  *   npx tsx e2e/bench/device-latency.ts [--base http://127.0.0.1:8790] [--runs 5] [--warmup 12]
  * Writes bench/out/device-latency.{json,md}.
@@ -43,6 +43,7 @@ async function images(): Promise<{ name: string; path: string }[]> {
   const shared = sharedEvalDir();
   if (shared) {
     list.push({ name: 'ICDAR15 img_100 1280×720', path: join(shared, 'images/icdar2015/img_100.jpg') });
+    list.push({ name: 'ICDAR15 img_108 1280×720', path: join(shared, 'images/icdar2015/img_108.jpg') });
     list.push({ name: 'SROIE 009 604×1716', path: join(shared, 'images/sroie/009.jpg') });
   }
   return list;
@@ -53,11 +54,11 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-async function measure(page: Page, path: string): Promise<{ stages: Record<string, number>; lines: number }> {
+async function measure(page: Page, path: string, mode: 'device' | 'edge'): Promise<{ stages: Record<string, number>; lines: number }> {
   const samples: Record<string, number[]> = Object.fromEntries(STAGES.map((s) => [s, []]));
   let lines = 0;
   for (let i = 0; i < RUNS; i++) {
-    const result = await readText(page, path, 'device');
+    const result = await readText(page, path, mode);
     lines = result.lines.length;
     for (const stage of STAGES) samples[stage]!.push(result.stages[stage] ?? NaN);
   }
@@ -74,18 +75,20 @@ const loadBefore = loadavg()[0]!;
 const loads: Record<string, unknown> = {};
 try {
   const list = await images();
-  for (const query of ['?backend=wasm&threads=1', '?backend=wasm']) {
+  // The edge row runs the same photos through the page's edge mode: server-side stage times from Server-Timing.
+  for (const query of ['?backend=wasm&threads=1', '?backend=wasm', 'edge']) {
+    const mode = query === 'edge' ? 'edge' : 'device';
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(values.base + '/' + query);
-    const first = await readText(page, list[0]!.path, 'device');
+    await page.goto(values.base + '/' + (mode === 'edge' ? '' : query));
+    const first = await readText(page, list[0]!.path, mode);
     const backend = page.locator('#backend');
-    const config = `wasm ${await backend.getAttribute('data-threads')}T`;
+    const config = mode === 'edge' ? 'edge (onnxruntime-node)' : `wasm ${await backend.getAttribute('data-threads')}T`;
     loads[config] = { coldFirstRun: first.stages, backend: await backend.textContent(), load: await backend.getAttribute('title') };
     // The browser tiers WASM up over many calls; earlier runs are slower and noisier.
-    for (let i = 0; i < WARMUP; i++) await readText(page, list[i % list.length]!.path, 'device');
+    for (let i = 0; i < WARMUP; i++) await readText(page, list[i % list.length]!.path, mode);
     for (const image of list) {
-      const { stages, lines } = await measure(page, image.path);
+      const { stages, lines } = await measure(page, image.path, mode);
       rows.push({ config, image: image.name, median: stages, lines });
       console.log(config, image.name, JSON.stringify(stages));
     }
