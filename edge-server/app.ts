@@ -8,7 +8,7 @@ import type { Logger } from './log';
 import type { EdgeMetrics } from './metrics';
 import type { ModelRepository } from './model-repository';
 import type { OcrService } from './ocr-service';
-import type { SessionPool } from './runtime/pool';
+import type { InferenceRunner } from './runtime/runner';
 import { v1OcrRoutes } from './routes/v1-ocr';
 import { v1StatusRoutes } from './routes/v1-status';
 import { v2Routes } from './routes/v2';
@@ -17,7 +17,7 @@ import { modelFileRoutes, webAppRoutes } from './routes/static';
 export interface AppDeps {
   config: Pick<EdgeConfig, 'staticDir' | 'maxBodyBytes' | 'maxImagePixels'> & LimitsConfig;
   repo: ModelRepository;
-  pool: SessionPool;
+  pool: InferenceRunner;
   ocr: OcrService;
   log: Logger;
   /** Server version reported by GET /v2. */

@@ -30,6 +30,14 @@ export interface EdgeConfig {
   rateBurst: number;
   /** Take the client address from the first X-Forwarded-For hop (only behind a proxy that sets it). */
   trustProxy: boolean;
+  /** Open Inference Protocol v2 server that runs the models instead of local workers; null = run them here. */
+  backendUrl: string | null;
+  /** Sent to the backend as a bearer token. */
+  backendToken: string | null;
+  /** Model runs sent to the backend at once; more wait in this server's EDF queue. */
+  backendConcurrency: number;
+  /** A backend run not answered within this is failed with 504. */
+  backendTimeoutMs: number;
 }
 
 /**
@@ -49,6 +57,8 @@ export const DEFAULTS = {
   SHUTDOWN_TIMEOUT_MS: 10_000,
   EDGE_RATE_LIMIT: 0,
   EDGE_RATE_BURST: 20,
+  EDGE_BACKEND_CONCURRENCY: 2,
+  EDGE_BACKEND_TIMEOUT_MS: 30_000,
 };
 
 export class ConfigError extends Error {
@@ -99,6 +109,19 @@ export function parseConfig(env: Env = process.env): EdgeConfig {
   const trustRaw = env.EDGE_TRUST_PROXY?.trim();
   if (trustRaw && !['0', '1'].includes(trustRaw)) problems.push(`EDGE_TRUST_PROXY=${JSON.stringify(trustRaw)} must be 0 or 1`);
 
+  const backendRaw = env.EDGE_BACKEND?.trim() || null;
+  let backendUrl: string | null = null;
+  if (backendRaw !== null) {
+    let u: URL | null = null;
+    try { u = new URL(backendRaw); } catch { /* reported below */ }
+    if (!u || !['http:', 'https:'].includes(u.protocol) || !u.hostname || u.search || u.hash || u.username) {
+      problems.push(`EDGE_BACKEND=${JSON.stringify(backendRaw)} must be the base URL of an Open Inference Protocol v2 server, like http://triton:8000 or https://edge2.example.com`);
+    } else backendUrl = u.href.replace(/\/+$/, '');
+  }
+  const backendToken = env.EDGE_BACKEND_TOKEN?.trim() || null;
+  if (backendToken !== null && /\s/.test(backendToken)) problems.push('EDGE_BACKEND_TOKEN must not contain spaces');
+  if (backendToken !== null && backendRaw === null) problems.push('EDGE_BACKEND_TOKEN is set but EDGE_BACKEND is not; set both or neither');
+
   const config: EdgeConfig = {
     port: int('PORT', 0, 65535),
     host,
@@ -116,6 +139,10 @@ export function parseConfig(env: Env = process.env): EdgeConfig {
     rateLimitPerS: int('EDGE_RATE_LIMIT', 0, 1_000_000),
     rateBurst: int('EDGE_RATE_BURST', 1, 1_000_000),
     trustProxy: trustRaw === '1',
+    backendUrl,
+    backendToken,
+    backendConcurrency: int('EDGE_BACKEND_CONCURRENCY', 1, 1024),
+    backendTimeoutMs: int('EDGE_BACKEND_TIMEOUT_MS', 100, 600_000),
   };
   if (problems.length) throw new ConfigError(`invalid server settings:\n  ${problems.join('\n  ')}`);
   return config;

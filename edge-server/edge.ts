@@ -1,4 +1,4 @@
-/** Startup wiring shared by the server and the tests: repository → worker pool → OCR service → app. */
+/** Startup wiring shared by the server and the tests: repository → worker pool (or remote backend) → OCR service → app. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
@@ -9,10 +9,13 @@ import { silentLogger, type Logger } from './log';
 import { loadRepository, selectModels, workerModels, type ModelRepository } from './model-repository';
 import { createOcrService, type OcrService } from './ocr-service';
 import { SessionPool } from './runtime/pool';
+import { RemoteRunner } from './runtime/remote';
+import type { InferenceRunner } from './runtime/runner';
 
 export interface Edge {
   app: Hono;
-  pool: SessionPool;
+  /** Runs the models: local worker threads, or the EDGE_BACKEND server. */
+  pool: InferenceRunner;
   repo: ModelRepository;
   ocr: OcrService;
   metrics: EdgeMetrics;
@@ -22,9 +25,14 @@ export interface Edge {
 
 export async function startEdge(config: EdgeConfig, log: Logger = silentLogger): Promise<Edge> {
   const repo = selectModels(loadRepository(config.modelDir), config.models);
-  const pool = await SessionPool.start({
-    models: workerModels(repo), workers: config.poolWorkers, intraOpThreads: config.intraOpThreads, log,
-  });
+  const pool: InferenceRunner = config.backendUrl
+    ? await RemoteRunner.start({
+      url: config.backendUrl, models: repo.manifest.models, concurrency: config.backendConcurrency,
+      timeoutMs: config.backendTimeoutMs, token: config.backendToken, log,
+    })
+    : await SessionPool.start({
+      models: workerModels(repo), workers: config.poolWorkers, intraOpThreads: config.intraOpThreads, log,
+    });
   try {
     const ocr = createOcrService(repo, pool);
     const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;

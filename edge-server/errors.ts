@@ -32,6 +32,10 @@ const STATUS: Record<string, number> = {
   OriginNotAllowed: 403,
   RateLimited: 429,
   WebAppMissing: 503,
+  BackendUnreachable: 502,
+  BackendFailed: 502,
+  BackendUnavailable: 503,
+  BackendTimeout: 504,
 };
 
 export class ServerError extends Error {

@@ -4,7 +4,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { SessionPool } from './runtime/pool';
+import type { InferenceRunner } from './runtime/runner';
 
 /** Error codes of replies by request context (responses get rebuilt by later middleware), so counts carry the outcome. */
 const replyCodes = new WeakMap<Context, string>();
@@ -23,7 +23,7 @@ export interface EdgeMetrics {
   observeRun(model: string, runMs: number, queueMs: number): void;
 }
 
-export function createMetrics(pool: SessionPool): EdgeMetrics {
+export function createMetrics(pool: InferenceRunner): EdgeMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({

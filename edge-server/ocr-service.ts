@@ -6,7 +6,7 @@ import { ServerError } from './errors';
 import { LatencyTracker, sizeBucket } from './runtime/latency';
 import { estimateFor, predictInProgressWait, type Scheduled } from './scheduler/edf';
 import type { ModelRepository } from './model-repository';
-import type { SessionPool } from './runtime/pool';
+import type { InferenceRunner } from './runtime/runner';
 
 export interface OcrRun {
   result: OcrResult;
@@ -30,7 +30,7 @@ export interface OcrService {
   predictedWait(deadline: number, now: number): number;
 }
 
-export function createOcrService(repo: ModelRepository, pool: SessionPool, now: () => number = () => performance.now()): OcrService {
+export function createOcrService(repo: ModelRepository, pool: InferenceRunner, now: () => number = () => performance.now()): OcrService {
   const recName = repo.manifest.models.find((m) => m.task === 'text-recognition' && m.assets.dictionary)?.name;
   const dictionary = recName ? repo.models.get(recName)!.assets.dictionary : undefined;
   if (!dictionary) throw new ServerError('ModelUnavailable', 'the manifest has no recogniser with a dictionary asset; rebuild with "npm run models"');

@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     ms: Math.round(performance.now() - started),
     workers: status.pool.workers, intraOpThreads: status.pool.intraOpThreads,
     models: status.models.map((m) => `${m.name}:${m.state}`),
+    ...(config.backendUrl ? { backend: config.backendUrl } : {}),
   });
   console.log(`Tandem edge server listening on\n${urls(config.host, http.port).map((u) => `  ${u}`).join('\n')}`);
 

@@ -11,6 +11,7 @@ import { DeadlineError, ServerError } from '../errors';
 import { silentLogger, type Logger } from '../log';
 import { admit, edfInsert, estimateFor, isLate, nextLateAt, predictWait, retryAfterSeconds } from '../scheduler/edf';
 import { LatencyTracker, sizeBucket } from './latency';
+import type { InferenceRunner } from './runner';
 import type { FromWorker, SerializedError, TensorMap, ToWorker, WorkerModel } from './messages';
 
 export interface PoolOptions {
@@ -82,7 +83,7 @@ const WORKER_ENTRY = new URL('./session-worker.mjs', import.meta.url);
 const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 60_000;
 
-export class SessionPool {
+export class SessionPool implements InferenceRunner {
   readonly workers: number;
   readonly intraOpThreads: number;
   private readonly models: WorkerModel[];
