@@ -12,7 +12,7 @@ const ERR_GAIN = 0.25;
 /** Log-space spread assumed after a single sample. */
 const FIRST_SD_LN = 0.5;
 const MIN_SD_LN = 0.08;
-/** How much the log-space spread grows when the newest sample is as old as the window. */
+/** How much the log-space spread grows when the newest sample is as old as the window is long. */
 const AGE_SD_LN = 0.3;
 
 export interface BandwidthEstimate {
@@ -22,7 +22,7 @@ export interface BandwidthEstimate {
   sdLn: number;
   source: 'samples' | 'netinfo' | 'prior';
   ageMs: number;
-  /** Samples inside the window. */
+  /** Samples inside the window span. */
   samples: number;
 }
 
