@@ -4,6 +4,7 @@
  * "the tensor of a Constant node".
  */
 import onnxProto from 'onnx-proto';
+import { f16BitsToNumber, numberToF16Bits } from '../../core/protocol/half';
 
 export const { onnx } = onnxProto;
 export type ModelProto = onnxProto.onnx.ModelProto;
@@ -240,52 +241,17 @@ export function valueInfo(name: string, elemType: number, shape?: (number | stri
   return { name, type: { tensorType } };
 }
 
-// IEEE 754 binary16 conversion, round to nearest even (what numpy's astype(float16) does).
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-export function float32ToFloat16Bits(v: number): number {
-  f32[0] = v;
-  const x = u32[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let h = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const halfway = 1 << (shift - 1);
-    if (rem > halfway || (rem === halfway && h & 1)) h++;
-    return sign | h;
-  }
-  let h = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  // A carry out of the mantissa correctly bumps the exponent (up to infinity).
-  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
-  return sign | h;
-}
+// IEEE 754 binary16, round to nearest even (what numpy's astype(float16) does): the wire codec's converters.
+export { numberToF16Bits as float32ToFloat16Bits } from '../../core/protocol/half';
 
 export function float16BitsToFloat32(bits: Uint16Array): Float32Array {
   const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) {
-    const h = bits[i];
-    const sign = h & 0x8000 ? -1 : 1;
-    const exp = (h >>> 10) & 0x1f;
-    const mant = h & 0x3ff;
-    if (exp === 0) out[i] = sign * mant * 2 ** -24;
-    else if (exp === 0x1f) out[i] = mant ? NaN : sign * Infinity;
-    else out[i] = sign * (1 + mant / 1024) * 2 ** (exp - 15);
-  }
+  for (let i = 0; i < bits.length; i++) out[i] = f16BitsToNumber(bits[i]);
   return out;
 }
 
 export function float32ToFloat16(data: Float32Array): Uint16Array {
   const out = new Uint16Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = float32ToFloat16Bits(data[i]);
+  for (let i = 0; i < data.length; i++) out[i] = numberToF16Bits(data[i]);
   return out;
 }
