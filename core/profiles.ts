@@ -62,6 +62,8 @@ export interface RuntimeProfile {
   location: Location;
   backend: 'wasm' | 'webgpu' | 'ort-node' | string;
   threads: number;
+  /** CPU slow-down the runtime was measured under (Chromium's CPU throttling rate; 4 stands for a mid-range phone). 1 when absent. */
+  cpuThrottle?: number;
   /** Starting the runtime itself before its first session (e.g. compiling the WASM binary). */
   initMs?: LatencyStats;
   stages: StageProfile[];
@@ -140,8 +142,11 @@ export interface Profiles {
   transfer: TransferProfile;
   /** Text lines per image on the profiling set: drives recognition cost before the detector has run. */
   content: { linesPerImage: { mean: number; sd: number } };
-  /** The configuration used when a policy does not choose one. */
-  defaults: { det: string; maxSide: number; rec: string; cls: string | null };
+  /**
+   * The configuration used when a policy does not choose one, and the runtimes whose figures seed a device and the
+   * edge before they have been measured (ids in `runtimes`; when absent, the closest match by backend and threads).
+   */
+  defaults: { det: string; maxSide: number; rec: string; cls: string | null; deviceRuntime?: string; edgeRuntime?: string };
 }
 
 /** Reads profiles.json text or a parsed value; throws `ProfilesInvalid` naming the first bad field. */
@@ -176,6 +181,7 @@ export function parseProfiles(input: unknown): Profiles {
     str(o.id, `runtimes[${i}].id`);
     if (o.location !== 'device' && o.location !== 'edge') fail(`runtimes[${i}].location: expected device or edge`);
     num(o.threads, `runtimes[${i}].threads`, 1);
+    if (o.cpuThrottle !== undefined) num(o.cpuThrottle, `runtimes[${i}].cpuThrottle`, 1);
     if (o.initMs !== undefined) stats(o.initMs, `runtimes[${i}].initMs`);
     arr(o.stages, `runtimes[${i}].stages`).forEach((s, j) => {
       const where = `runtimes[${i}].stages[${j}]`;
@@ -229,6 +235,13 @@ export function parseProfiles(input: unknown): Profiles {
   modelRef(d.rec, 'defaults.rec', 'rec');
   if (d.cls !== null) modelRef(d.cls, 'defaults.cls', 'cls');
   num(d.maxSide, 'defaults.maxSide', 32);
+  for (const [key, location] of [['deviceRuntime', 'device'], ['edgeRuntime', 'edge']] as const) {
+    if (d[key] === undefined) continue;
+    str(d[key], `defaults.${key}`);
+    const r = runtimes.find((x) => (x as RuntimeProfile).id === d[key]) as RuntimeProfile | undefined;
+    if (r === undefined) fail(`defaults.${key}: unknown runtime "${String(d[key])}"`);
+    if (r.location !== location) fail(`defaults.${key}: "${r.id}" is a ${r.location} runtime, expected ${location}`);
+  }
   return value as Profiles;
 }
 

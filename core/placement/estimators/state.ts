@@ -115,7 +115,9 @@ export class EstimatorState {
     this.up = new BandwidthEstimator(options.bandwidth.samples, options.bandwidth.windowMs);
     this.down = new BandwidthEstimator(options.bandwidth.samples, options.bandwidth.windowMs);
     this.lines = new Ewma(0.2, profiles.content.linesPerImage);
-    const edgeProfile = profiles.runtimes.find((r) => r.location === 'edge');
+    const edgeProfile =
+      profiles.runtimes.find((r) => r.location === 'edge' && r.id === profiles.defaults.edgeRuntime) ??
+      profiles.runtimes.find((r) => r.location === 'edge');
     // Profiles without an edge runtime still get (empty) edge fits so the plan code needs no special case.
     this.edgeModels = new RuntimeModels(
       edgeProfile?.id ?? 'edge',
@@ -131,10 +133,16 @@ export class EstimatorState {
     const key = runtimeKey(backend, threads);
     let m = this.deviceModels.get(key);
     if (m === undefined) {
-      const device = this.profiles.runtimes.filter((r) => r.location === 'device');
+      const all = this.profiles.runtimes.filter((r) => r.location === 'device');
+      // The profiled default device (a phone-class CPU throttle) seeds unknown devices; among runtimes measured at
+      // several throttles for the same backend and threads, the default's throttle wins.
+      const preferred = all.find((r) => r.id === this.profiles.defaults.deviceRuntime);
+      const throttle = preferred?.cpuThrottle ?? 1;
+      const device = preferred ? [...all].sort((a, b) => Number((b.cpuThrottle ?? 1) === throttle) - Number((a.cpuThrottle ?? 1) === throttle)) : all;
       const seed =
         device.find((r) => r.backend === backend && r.threads === threads) ??
         device.filter((r) => r.backend === backend).sort((a, b) => Math.abs(a.threads - threads) - Math.abs(b.threads - threads))[0] ??
+        preferred ??
         device[0] ?? { id: key, location: 'device' as const, backend, threads, stages: [] };
       m = new RuntimeModels(key, seed, this.profiles, this.options.gain.device);
       this.deviceModels.set(key, m);
