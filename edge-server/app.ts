@@ -11,6 +11,7 @@ import type { OcrService } from './ocr-service';
 import type { InferenceRunner } from './runtime/runner';
 import { v1OcrRoutes } from './routes/v1-ocr';
 import { v1StatusRoutes } from './routes/v1-status';
+import { v1ProbeRoutes } from './routes/v1-probe';
 import { v2Routes } from './routes/v2';
 import { modelFileRoutes, webAppRoutes } from './routes/static';
 
@@ -79,6 +80,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/v2', v2Routes(deps));
   app.route('/v1', v1OcrRoutes(deps));
   app.route('/v1', v1StatusRoutes(deps));
+  app.route('/v1', v1ProbeRoutes(deps));
   app.route('/models', modelFileRoutes(deps));
   app.route('/', webAppRoutes(deps));
 
