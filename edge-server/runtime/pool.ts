@@ -9,7 +9,8 @@ import { Worker } from 'node:worker_threads';
 import type { ModelStatus } from '../../core/protocol/v1';
 import { DeadlineError, ServerError } from '../errors';
 import { silentLogger, type Logger } from '../log';
-import { admit, edfInsert, estimateFor, isLate, nextLateAt, predictWait, retryAfterSeconds } from '../scheduler/edf';
+import { DeadlineQueue, type QueuedJob } from '../scheduler/deadline-queue';
+import { estimateFor } from '../scheduler/edf';
 import { LatencyTracker, sizeBucket } from './latency';
 import type { InferenceRunner } from './runner';
 import type { FromWorker, SerializedError, TensorMap, ToWorker, WorkerModel } from './messages';
@@ -44,17 +45,13 @@ export interface PoolStatus {
   pool: { workers: number; intraOpThreads: number; busy: number; queued: number };
 }
 
-interface Job {
+interface Job extends QueuedJob {
   id: number;
   model: string;
   inputs: TensorMap;
   outputs?: string[];
   bucket: string;
-  /** EDF key: Infinity when the caller gave no budget. */
-  deadline: number;
-  estimateMs: number;
-  seq: number;
-  enqueuedAt: number;
+  /** 0 while queued, the start time while running, -1 once answered. */
   startedAt: number;
   resolve: (r: RunResult) => void;
   reject: (e: Error) => void;
@@ -89,7 +86,7 @@ export class SessionPool implements InferenceRunner {
   private readonly models: WorkerModel[];
   private readonly log: Logger;
   private readonly slots: Slot[] = [];
-  private readonly queue: Job[] = [];
+  private readonly queue: DeadlineQueue<Job, Slot>;
   private readonly books = new Map<string, ModelBook>();
   private readonly restarts: number[] = [];
   private nextId = 1;
@@ -98,14 +95,27 @@ export class SessionPool implements InferenceRunner {
   private drainWaiters: Array<() => void> = [];
   /** Told about every finished run (metrics). */
   onRun: ((model: string, runMs: number, queueMs: number) => void) | null = null;
-  private sweepTimer: NodeJS.Timeout | null = null;
-  private sweepAt = Infinity;
 
   private constructor(options: PoolOptions) {
     this.workers = options.workers;
     this.intraOpThreads = options.intraOpThreads;
     this.models = options.models;
     this.log = options.log ?? silentLogger;
+    this.queue = new DeadlineQueue<Job, Slot>({
+      executors: () => this.liveWorkers(),
+      running: () => this.running(),
+      executorFor: (job) => {
+        const slot = this.slots.find((s) => s.state === 'idle' && s.loaded.has(job.model));
+        if (slot) return slot;
+        const reason = this.unavailableReason(job.model);
+        return reason ? new ServerError('ModelUnavailable', reason) : null;
+      },
+      start: (slot, batch) => this.start(slot, batch[0]),
+      reject: (job, error) => {
+        if (error instanceof DeadlineError) this.books.get(job.model)!.refused++;
+        this.settle(job, error);
+      },
+    });
     for (const m of options.models) this.books.set(m.name, { inFlight: 0, queued: 0, runs: 0, refused: 0, latency: new LatencyTracker() });
     const loads: Promise<void>[] = [];
     for (let i = 0; i < options.workers; i++) loads.push(this.spawn(i));
@@ -142,24 +152,19 @@ export class SessionPool implements InferenceRunner {
     const bucket = first ? sizeBucket(first.dims) : 'scalar';
     const estimateMs = this.estimate(model, bucket);
     const deadline = options.deadline ?? Infinity;
-    const now = performance.now();
-    if (deadline !== Infinity) {
-      const wait = predictWait(now, this.liveWorkers(), this.running(), this.queue, deadline);
-      const verdict = admit(now, deadline, wait, estimateMs);
-      if (!verdict.ok) {
-        book.refused++;
-        return Promise.reject(new DeadlineError(verdict.predictedMs, verdict.budgetMs, retryAfterSeconds(this.predictedWaitMs())));
-      }
-    }
     return new Promise<RunResult>((resolve, reject) => {
       const id = this.nextId++;
       const job: Job = {
-        id, model, inputs, outputs: options.outputs, bucket, deadline, estimateMs, seq: id,
-        enqueuedAt: now, startedAt: 0, resolve, reject,
+        id, model, inputs, outputs: options.outputs, bucket, deadline, estimateMs, seq: this.queue.nextSeq(),
+        enqueuedAt: performance.now(), startedAt: 0, resolve, reject,
       };
       book.queued++;
-      edfInsert(this.queue, job);
-      this.dispatch();
+      const refusal = this.queue.offer(job);
+      if (refusal) {
+        book.queued--;
+        book.refused++;
+        reject(new DeadlineError(refusal.predictedMs, refusal.budgetMs, refusal.retryAfterS));
+      }
     });
   }
 
@@ -171,12 +176,12 @@ export class SessionPool implements InferenceRunner {
 
   /** Predicted wait before a run submitted now without a budget would start (it queues behind everything). */
   predictedWaitMs(now = performance.now()): number {
-    return predictWait(now, this.liveWorkers(), this.running(), this.queue, Infinity);
+    return this.queue.predictedWait(Infinity, now);
   }
 
   /** Predicted wait for a run with `deadline` (EDF puts it ahead of later deadlines). */
   predictedWaitFor(deadline: number, now = performance.now()): number {
-    return predictWait(now, this.liveWorkers(), this.running(), this.queue, deadline);
+    return this.queue.predictedWait(deadline, now);
   }
 
   private liveWorkers(): number {
@@ -185,33 +190,6 @@ export class SessionPool implements InferenceRunner {
 
   private running(): Array<{ startedAt: number; estimateMs: number }> {
     return this.slots.flatMap((s) => (s.job ? [{ startedAt: s.job.startedAt, estimateMs: s.job.estimateMs }] : []));
-  }
-
-  /** Drops queued runs that can no longer finish in time, and arms a timer for the next one that will. */
-  private sweep(): void {
-    const now = performance.now();
-    for (let i = 0; i < this.queue.length;) {
-      const job = this.queue[i];
-      if (isLate(now, job)) {
-        this.queue.splice(i, 1);
-        this.dropLate(job, now);
-      } else i++;
-    }
-    const at = nextLateAt(this.queue);
-    if (at === this.sweepAt && this.sweepTimer) return;
-    if (this.sweepTimer) clearTimeout(this.sweepTimer);
-    this.sweepTimer = null;
-    this.sweepAt = at;
-    if (at === Infinity) return;
-    // +1 ms: the job is late strictly after this instant.
-    this.sweepTimer = setTimeout(() => { this.sweepTimer = null; this.sweepAt = Infinity; this.sweep(); }, Math.max(0, at - now) + 1);
-    this.sweepTimer.unref();
-  }
-
-  private dropLate(job: Job, now: number): void {
-    this.books.get(job.model)!.refused++;
-    this.settle(job, new DeadlineError(this.predictedWaitFor(job.deadline, now) + job.estimateMs, job.deadline - now, retryAfterSeconds(this.predictedWaitMs(now)),
-      ` (dropped after ${Math.round(now - job.enqueuedAt)} ms in the queue, before running)`));
   }
 
   status(): PoolStatus {
@@ -255,7 +233,7 @@ export class SessionPool implements InferenceRunner {
     await Promise.race([drained, deadline]);
     clearTimeout(timer);
     const stopped = new ServerError('PoolClosed', 'the server shut down before this request finished');
-    for (const job of this.queue.splice(0)) this.settle(job, stopped);
+    for (const job of this.queue.drain()) this.settle(job, stopped);
     // A run in progress cannot be interrupted (terminating a thread inside native session.run() aborts the process),
     // so wait for those to come back before stopping the threads.
     if (!this.idle()) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
@@ -298,7 +276,7 @@ export class SessionPool implements InferenceRunner {
           this.log.debug('worker loaded', { worker: index, models: msg.models.map((m) => (m.ok ? `${m.name} ${m.loadMs.toFixed(0)}ms` : `${m.name} failed`)) });
           if (slot.state === 'loading') slot.state = 'idle';
           loaded();
-          this.dispatch();
+          this.queue.dispatch();
         } else this.finish(slot, msg);
       });
       worker.on('error', (err) => {
@@ -340,7 +318,7 @@ export class SessionPool implements InferenceRunner {
   /** Queued jobs that no live worker can ever run are rejected rather than left hanging. */
   private failStranded(): void {
     if (this.slots.some((s) => s.state !== 'dead')) return;
-    for (const job of this.queue.splice(0)) {
+    for (const job of this.queue.drain()) {
       this.settle(job, new ServerError('PoolUnavailable', 'no inference worker is running; the server needs a restart'));
     }
   }
@@ -353,44 +331,22 @@ export class SessionPool implements InferenceRunner {
     return `model ${model} failed to load${failure ? `: ${failure}` : ''}`;
   }
 
-  private dispatch(): void {
-    const now = performance.now();
-    for (let qi = 0; qi < this.queue.length;) {
-      const job = this.queue[qi];
-      if (isLate(now, job)) {
-        this.queue.splice(qi, 1);
-        this.dropLate(job, now);
-        continue;
-      }
-      const slot = this.slots.find((s) => s.state === 'idle' && s.loaded.has(job.model));
-      if (!slot) {
-        const reason = this.unavailableReason(job.model);
-        if (reason) {
-          this.queue.splice(qi, 1);
-          this.settle(job, new ServerError('ModelUnavailable', reason));
-          continue;
-        }
-        qi++;
-        continue;
-      }
-      this.queue.splice(qi, 1);
-      const book = this.books.get(job.model)!;
-      book.queued--;
-      book.inFlight++;
-      book.runs++;
-      job.startedAt = performance.now();
-      slot.state = 'busy';
-      slot.job = job;
-      const message: ToWorker = { type: 'run', id: job.id, model: job.model, inputs: job.inputs, outputs: job.outputs };
-      try {
-        slot.worker.postMessage(message, transferList(job.inputs));
-      } catch {
-        // Some buffers (e.g. Node's shared Buffer pool) cannot be transferred: fall back to copying.
-        slot.worker.postMessage(message);
-      }
-      job.inputs = {};
+  private start(slot: Slot, job: Job): void {
+    const book = this.books.get(job.model)!;
+    book.queued--;
+    book.inFlight++;
+    book.runs++;
+    job.startedAt = performance.now();
+    slot.state = 'busy';
+    slot.job = job;
+    const message: ToWorker = { type: 'run', id: job.id, model: job.model, inputs: job.inputs, outputs: job.outputs };
+    try {
+      slot.worker.postMessage(message, transferList(job.inputs));
+    } catch {
+      // Some buffers (e.g. Node's shared Buffer pool) cannot be transferred: fall back to copying.
+      slot.worker.postMessage(message);
     }
-    this.sweep();
+    job.inputs = {};
   }
 
   private finish(slot: Slot, msg: Exclude<FromWorker, { type: 'loaded' }>): void {
@@ -411,7 +367,7 @@ export class SessionPool implements InferenceRunner {
     } else {
       this.settle(job, toServerError(msg.error));
     }
-    this.dispatch();
+    this.queue.dispatch();
   }
 
   private settle(job: Job, error: Error | null, result?: RunResult): void {

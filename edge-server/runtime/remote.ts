@@ -9,7 +9,8 @@ import { HEADER_LENGTH_HEADER, type NumericTensorData, type Tensor } from '../..
 import { decodeInferenceResponse, encodeInferenceRequest } from '../../core/protocol/oip-codec';
 import { DeadlineError, ServerError } from '../errors';
 import { silentLogger, type Logger } from '../log';
-import { admit, edfInsert, estimateFor, isLate, nextLateAt, predictWait, retryAfterSeconds } from '../scheduler/edf';
+import { DeadlineQueue, type QueuedJob } from '../scheduler/deadline-queue';
+import { estimateFor } from '../scheduler/edf';
 import { LatencyTracker, sizeBucket } from './latency';
 import type { RuntimeTensor, TensorMap } from './messages';
 import type { PoolModelStatus, PoolStatus, RunOptions, RunResult } from './pool';
@@ -30,15 +31,11 @@ export interface RemoteOptions {
   reprobeMs?: number;
 }
 
-interface Job {
+interface Job extends QueuedJob {
   model: ManifestModel;
   inputs: TensorMap;
   outputs: string[];
   bucket: string;
-  deadline: number;
-  estimateMs: number;
-  seq: number;
-  enqueuedAt: number;
   startedAt: number;
   settled: boolean;
   resolve: (r: RunResult) => void;
@@ -62,18 +59,26 @@ export class RemoteRunner implements InferenceRunner {
   private readonly log: Logger;
   private readonly models = new Map<string, ManifestModel>();
   private readonly books = new Map<string, ModelBook>();
-  private readonly queue: Job[] = [];
+  private readonly queue: DeadlineQueue<Job, true>;
   private readonly running = new Set<Job>();
-  private seq = 0;
   private closing = false;
   private drainWaiters: Array<() => void> = [];
-  private sweepTimer: NodeJS.Timeout | null = null;
   private reprobeTimer: NodeJS.Timeout | null = null;
 
   private constructor(opts: RemoteOptions) {
     this.opts = opts;
     this.url = opts.url.replace(/\/+$/, '');
     this.log = opts.log ?? silentLogger;
+    this.queue = new DeadlineQueue<Job, true>({
+      executors: () => this.opts.concurrency,
+      running: () => this.running,
+      executorFor: () => (this.running.size < this.opts.concurrency ? true : null),
+      start: (_, batch) => { void this.send(batch[0]); },
+      reject: (job, error) => {
+        this.books.get(job.model.name)!.refused++;
+        this.settle(job, error);
+      },
+    });
     for (const m of opts.models) {
       this.models.set(m.name, m);
       this.books.set(m.name, { state: 'loading', inFlight: 0, queued: 0, runs: 0, refused: 0, latency: new LatencyTracker() });
@@ -134,7 +139,7 @@ export class RemoteRunner implements InferenceRunner {
   predictedWaitMs(now = performance.now()): number { return this.predictedWaitFor(Infinity, now); }
 
   predictedWaitFor(deadline: number, now = performance.now()): number {
-    return predictWait(now, this.opts.concurrency, [...this.running], this.queue, deadline);
+    return this.queue.predictedWait(deadline, now);
   }
 
   run(model: string, inputs: TensorMap, options: RunOptions = {}): Promise<RunResult> {
@@ -147,22 +152,18 @@ export class RemoteRunner implements InferenceRunner {
     const bucket = first ? sizeBucket(first.dims) : 'scalar';
     const estimateMs = this.estimate(model, bucket);
     const deadline = options.deadline ?? Infinity;
-    const now = performance.now();
-    if (deadline !== Infinity) {
-      const verdict = admit(now, deadline, this.predictedWaitFor(deadline, now), estimateMs);
-      if (!verdict.ok) {
-        book.refused++;
-        return Promise.reject(new DeadlineError(verdict.predictedMs, verdict.budgetMs, retryAfterSeconds(this.predictedWaitMs(now))));
-      }
-    }
     return new Promise<RunResult>((resolve, reject) => {
       const job: Job = {
         model: m, inputs, outputs: options.outputs ?? m.outputs.map((o) => o.name), bucket, deadline, estimateMs,
-        seq: this.seq++, enqueuedAt: now, startedAt: 0, settled: false, resolve, reject,
+        seq: this.queue.nextSeq(), enqueuedAt: performance.now(), startedAt: 0, settled: false, resolve, reject,
       };
       book.queued++;
-      edfInsert(this.queue, job);
-      this.dispatch();
+      const refusal = this.queue.offer(job);
+      if (refusal) {
+        book.queued--;
+        book.refused++;
+        reject(new DeadlineError(refusal.predictedMs, refusal.budgetMs, refusal.retryAfterS));
+      }
     });
   }
 
@@ -195,36 +196,11 @@ export class RemoteRunner implements InferenceRunner {
       clearTimeout(timer);
     }
     const stopped = new ServerError('PoolClosed', 'the server shut down before this request finished');
-    for (const job of this.queue.splice(0)) this.settle(job, stopped);
+    for (const job of this.queue.drain()) this.settle(job, stopped);
     for (const job of [...this.running]) this.settle(job, stopped);
-    if (this.sweepTimer) clearTimeout(this.sweepTimer);
   }
 
   private idle(): boolean { return this.queue.length === 0 && this.running.size === 0; }
-
-  private dispatch(): void {
-    const now = performance.now();
-    for (let i = 0; i < this.queue.length;) {
-      const job = this.queue[i];
-      if (isLate(now, job)) {
-        this.queue.splice(i, 1);
-        this.books.get(job.model.name)!.refused++;
-        this.settle(job, new DeadlineError(this.predictedWaitFor(job.deadline, now) + job.estimateMs, job.deadline - now,
-          retryAfterSeconds(this.predictedWaitMs(now)), ` (dropped after ${Math.round(now - job.enqueuedAt)} ms in the queue, before running)`));
-        continue;
-      }
-      if (this.running.size >= this.opts.concurrency) { i++; continue; }
-      this.queue.splice(i, 1);
-      void this.send(job);
-    }
-    if (this.sweepTimer) clearTimeout(this.sweepTimer);
-    this.sweepTimer = null;
-    const at = nextLateAt(this.queue);
-    if (at !== Infinity) {
-      this.sweepTimer = setTimeout(() => this.dispatch(), Math.max(0, at - now) + 1);
-      this.sweepTimer.unref();
-    }
-  }
 
   private async send(job: Job): Promise<void> {
     const book = this.books.get(job.model.name)!;
@@ -316,7 +292,7 @@ export class RemoteRunner implements InferenceRunner {
     else book.queued--;
     if (error) job.reject(error);
     else job.resolve(result!);
-    if (!this.closing) this.dispatch();
+    if (!this.closing) this.queue.dispatch();
     else if (this.idle()) for (const w of this.drainWaiters.splice(0)) w();
   }
 }

@@ -1,0 +1,204 @@
+/**
+ * The one earliest-deadline-first queue that both model runners (local worker pool, remote OIP backend) put their runs
+ * in: admission against the predicted finish, a timer that drops queued jobs the moment they can no longer finish in
+ * time, and dispatch of the EDF head (plus compatible jobs, when the runner batches) to a free executor.
+ * What an executor is, how a batch runs and how a job is answered stay with the runner (hooks).
+ */
+import { DeadlineError } from '../errors';
+import { admit, edfInsert, isLate, nextLateAt, predictWait, retryAfterSeconds, type Admission, type Running, type Scheduled } from './edf';
+
+const HOLD_MARGIN_MS = 5;
+
+export interface QueuedJob extends Scheduled {
+  /** performance.now() when the job entered the queue. */
+  enqueuedAt: number;
+  /**
+   * Model configurations the caller accepts, and the one chosen to run. The queue carries them untouched so a
+   * planner looking across the queue can set `chosen` (and `estimateMs`) before dispatch.
+   */
+  candidates?: readonly unknown[];
+  chosen?: unknown;
+}
+
+export interface DeadlineQueueHooks<J extends QueuedJob, E> {
+  /** How many jobs (or batches) can run at once: live workers, backend concurrency. */
+  executors(): number;
+  /** Runs in progress, for the wait prediction. */
+  running(): Iterable<Running>;
+  /** A free executor for `job`; null when none is free now; an Error when the job can never run (it is rejected). */
+  executorFor(job: J): E | null | Error;
+  /** Starts `batch` (already removed from the queue, head first) on `executor`. */
+  start(executor: E, batch: J[], now: number): void;
+  /** Answers a job the queue removed: a DeadlineError when it became late, or the executorFor error. */
+  reject(job: J, error: Error): void;
+  /** Jobs with the same key may share one run; null = always alone. Absent = no batching. */
+  batchKey?(job: J): string | null;
+  /** Rows a job adds to a batch (its leading dimension). Default 1. */
+  batchRows?(job: J): number;
+}
+
+export interface BatchPolicy {
+  /** Most rows in one run; 1 = no batching. */
+  maxBatch: number;
+  /** How long a batch that is not full may wait for more jobs while an executor is free. */
+  maxDelayMs: number;
+}
+
+export interface Offer extends Admission {
+  /** Seconds after which a retry should find the backlog cleared (for Retry-After). */
+  retryAfterS: number;
+}
+
+export class DeadlineQueue<J extends QueuedJob, E = unknown> {
+  private readonly jobs: J[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+  private seq = 0;
+  private dispatching = false;
+  private again = false;
+  private readonly now: () => number;
+
+  constructor(private readonly hooks: DeadlineQueueHooks<J, E>, private readonly policy: BatchPolicy = { maxBatch: 1, maxDelayMs: 0 },
+    now: () => number = () => performance.now()) {
+    this.now = now;
+  }
+
+  get length(): number { return this.jobs.length; }
+
+  /** Queued jobs in EDF order (read-only view, e.g. for a planner choosing configurations across the queue). */
+  get queued(): readonly J[] { return this.jobs; }
+
+  /** Next arrival number: the EDF tie-break. */
+  nextSeq(): number { return this.seq++; }
+
+  /** Predicted wait before a job with `deadline` would start (Infinity = behind everything). */
+  predictedWait(deadline: number, now = this.now()): number {
+    return predictWait(now, this.hooks.executors(), [...this.hooks.running()], this.jobs, deadline);
+  }
+
+  /** Whether a job with this deadline and estimate would be admitted now, without queueing it. */
+  check(deadline: number, estimateMs: number, now = this.now()): Offer {
+    const verdict = admit(now, deadline, this.predictedWait(deadline, now), estimateMs);
+    return { ...verdict, retryAfterS: retryAfterSeconds(this.predictedWait(Infinity, now)) };
+  }
+
+  /**
+   * Queues `job` unless it has a deadline it is predicted to miss; then returns the refusal and queues nothing.
+   * A job without a deadline (Infinity) is always queued.
+   */
+  offer(job: J): Offer | null {
+    const now = this.now();
+    if (job.deadline !== Infinity) {
+      const verdict = this.check(job.deadline, job.estimateMs, now);
+      if (!verdict.ok) return verdict;
+    }
+    edfInsert(this.jobs, job);
+    this.dispatch();
+    return null;
+  }
+
+  /** Removes and returns every queued job (shutdown, or no executor left). */
+  drain(): J[] {
+    this.clearTimer();
+    return this.jobs.splice(0);
+  }
+
+  /** Starts what can start now, drops late jobs, and arms the timer for the next drop or batch release. */
+  dispatch(): void {
+    // Hooks may answer jobs, and answering may dispatch again: run once more after this pass instead of nesting.
+    if (this.dispatching) { this.again = true; return; }
+    this.dispatching = true;
+    try {
+      do {
+        this.again = false;
+        this.pass();
+      } while (this.again);
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  private pass(): void {
+    const now = this.now();
+    let wakeAt = Infinity;
+    for (let i = 0; i < this.jobs.length;) {
+      const job = this.jobs[i];
+      if (isLate(now, job)) {
+        this.jobs.splice(i, 1);
+        this.dropLate(job, now);
+        continue;
+      }
+      const executor = this.hooks.executorFor(job);
+      if (executor instanceof Error) {
+        this.jobs.splice(i, 1);
+        this.hooks.reject(job, executor);
+        continue;
+      }
+      if (executor === null) { i++; continue; }
+      const batch = this.collect(i);
+      const holdUntil = this.holdUntil(batch, now);
+      if (holdUntil > now) {
+        wakeAt = Math.min(wakeAt, holdUntil);
+        i += 1;
+        continue;
+      }
+      for (const member of batch) this.jobs.splice(this.jobs.indexOf(member), 1);
+      this.hooks.start(executor, batch, now);
+    }
+    // +1 ms: a job is late strictly after its instant.
+    this.arm(Math.min(wakeAt, nextLateAt(this.jobs) + 1), now);
+  }
+
+  /** The head at `index` and the later queued jobs that may share its run, in EDF order, up to maxBatch rows. */
+  private collect(index: number): J[] {
+    const head = this.jobs[index];
+    const key = this.policy.maxBatch > 1 && this.hooks.batchKey ? this.hooks.batchKey(head) : null;
+    if (key === null) return [head];
+    const rowsOf = (j: J) => this.hooks.batchRows?.(j) ?? 1;
+    const batch = [head];
+    let rows = rowsOf(head);
+    for (let k = index + 1; k < this.jobs.length && rows < this.policy.maxBatch; k++) {
+      const job = this.jobs[k];
+      if (this.hooks.batchKey!(job) !== key) continue;
+      const r = rowsOf(job);
+      if (rows + r > this.policy.maxBatch) continue;
+      batch.push(job);
+      rows += r;
+    }
+    return batch;
+  }
+
+  /**
+   * A batch that is not full waits for company up to maxDelayMs after its head arrived, but is released
+   * HOLD_MARGIN_MS before any member would become late (timers fire late on a busy event loop).
+   */
+  private holdUntil(batch: J[], now: number): number {
+    if (this.policy.maxDelayMs <= 0 || !this.hooks.batchKey || this.hooks.batchKey(batch[0]) === null) return now;
+    const rows = batch.reduce((s, j) => s + (this.hooks.batchRows?.(j) ?? 1), 0);
+    if (rows >= this.policy.maxBatch) return now;
+    let until = batch[0].enqueuedAt + this.policy.maxDelayMs;
+    for (const j of batch) until = Math.min(until, j.deadline - j.estimateMs - HOLD_MARGIN_MS);
+    return until;
+  }
+
+  private dropLate(job: J, now: number): void {
+    const predicted = this.predictedWait(job.deadline, now) + job.estimateMs;
+    this.hooks.reject(job, new DeadlineError(predicted, job.deadline - now, retryAfterSeconds(this.predictedWait(Infinity, now)),
+      ` (dropped after ${Math.round(now - job.enqueuedAt)} ms in the queue, before running)`));
+  }
+
+  private arm(at: number, now: number): void {
+    if (at === this.timerAt && this.timer) return;
+    this.clearTimer();
+    if (at === Infinity) return;
+    this.timerAt = at;
+    this.timer = setTimeout(() => { this.timer = null; this.timerAt = Infinity; this.dispatch(); }, Math.max(0, at - now));
+    this.timer.unref();
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerAt = Infinity;
+  }
+}
