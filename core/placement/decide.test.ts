@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createEstimatorState, decide, observe, type EstimatorState, type Observation, type Policy } from './index';
+import { createEstimatorState, decide, observe, predictAll, type EstimatorState, type Observation, type Policy } from './index';
+import { chanceToMeet } from './policies/policy';
 import { EXAMPLE_PROFILES as P } from './example-profiles';
 import { buildObservation, linkSamples, type ObservationOverrides } from './observation-builder';
 import { alwaysDevicePolicy } from './policies/device';
@@ -121,6 +122,30 @@ const rows: Row[] = [
     },
   },
 ];
+
+describe('decide (tandem): nothing fits', () => {
+  it('takes the plan most likely to meet the budget, not merely the lowest p95', () => {
+    const obs = () =>
+      buildObservation({ nowMs: NOW, request: { budgetMs: 300, width: 700, height: 1600, bytes: 330_000 }, rtt: [{ atMs: NOW - 1000, rttMs: 40 }] });
+    const d = decide(obs(), P, tandemPolicy(), createEstimatorState(P));
+    expect(d.reason).toBe('nothing-fits-most-likely');
+    expect(d.fits).toBe(false);
+    const all = predictAll(obs(), P, createEstimatorState(P));
+    const chance = (i: number) => chanceToMeet(all.expectedMs[i], all.p95Ms[i], 300);
+    const mine = chance(d.plan.index);
+    let lowestP95 = 0;
+    for (let i = 0; i < all.plans.length; i++) {
+      expect(mine).toBeGreaterThanOrEqual(chance(i) - 0.02);
+      if (all.p95Ms[i] < all.p95Ms[lowestP95]) lowestP95 = i;
+    }
+    expect(mine).toBeGreaterThanOrEqual(chance(lowestP95));
+  });
+
+  it('falls back to the lowest p95 when every chance is negligible', () => {
+    const d = decide(buildObservation({ nowMs: NOW, request: { budgetMs: 20 }, ...fastLink }), P, tandemPolicy(), createEstimatorState(P));
+    expect(d.reason).toBe('nothing-fits-fastest');
+  });
+});
 
 describe('decide (tandem): table of situations', () => {
   for (const row of rows) {

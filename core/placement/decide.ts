@@ -179,6 +179,8 @@ function inputsOf(plan: Plan, obs: Observation, table: StageTable, state: Estima
   return {
     deviceRuntime: table.deviceModels?.key ?? '',
     edgeRuntime: state.edgeModels.key,
+    imageWidth: obs.request.width,
+    imageHeight: obs.request.height,
     imagePixels: obs.request.width * obs.request.height,
     imageBytes: obs.request.bytes,
     detPixels: table.detPixels[plan.config.index],

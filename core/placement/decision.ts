@@ -29,6 +29,8 @@ export interface Decision {
 export interface DecisionInputs {
   deviceRuntime: string;
   edgeRuntime: string;
+  imageWidth: number;
+  imageHeight: number;
   imagePixels: number;
   imageBytes: number;
   detPixels: number;

@@ -111,7 +111,10 @@ export function observe(state: EstimatorState, decision: Decision, outcome: Outc
     if (outcome.failure === 'refused') state.edge.refused(outcome.atMs);
     state.edge.outcome(outcome.failure === undefined);
   }
-  if (outcome.lines !== undefined && outcome.ok) state.lines.add(outcome.lines);
+  if (outcome.lines !== undefined && outcome.ok) {
+    state.lines.add(outcome.lines);
+    state.linesModel.add(inputs.imageWidth, inputs.imageHeight, inputs.imageBytes, outcome.lines);
+  }
   if (outcome.reencodedBytes !== undefined && plan.upload?.kind === 'reencode' && inputs.uploadPixels > 0) {
     const upload = plan.upload;
     const profile = state.space.reencodes.find((r) => r.maxSide === upload.maxSide && r.quality === upload.quality);

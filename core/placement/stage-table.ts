@@ -8,6 +8,7 @@ import type { Observation } from './observations';
 import type { BandwidthEstimate } from './estimators/bandwidth';
 import type { EdgeAvailability, QueueEstimate } from './estimators/edge';
 import type { LatencyModel } from './estimators/latency-model';
+import type { LinesEstimate } from './estimators/lines';
 import { Z95 } from './estimators/normal';
 import type { RttEstimate } from './estimators/rtt';
 import type { EstimatorState, RuntimeModels } from './estimators/state';
@@ -122,6 +123,8 @@ export class StageTable {
   deviceModels: RuntimeModels | null = null;
   linesMean = 0;
   linesSd = 0;
+  /** Lines predicted for this image from similar images seen before (kernel evidence; 0: the profile's prior). */
+  readonly linesEst: LinesEstimate = { mean: 0, sd: 0, evidence: 0 };
   readonly rttEst: RttEstimate = { meanMs: 0, sdMs: 0, source: 'prior', ageMs: Infinity };
   readonly upEst: BandwidthEstimate = { kbps: 0, sdLn: 0, source: 'prior', ageMs: Infinity, samples: 0 };
   readonly downEst: BandwidthEstimate = { kbps: 0, sdLn: 0, source: 'prior', ageMs: Infinity, samples: 0 };
@@ -246,8 +249,9 @@ export class StageTable {
     state.up.estimate(now, state.netInfoPrior(obs.netInfo, 'up'), opts.priors.up, this.upEst);
     state.down.estimate(now, state.netInfoPrior(obs.netInfo, 'down'), opts.priors.down, this.downEst);
     state.edge.queueWait(now, this.queueEst);
-    this.linesMean = Math.max(0, state.lines.mean);
-    this.linesSd = state.lines.sd;
+    state.linesModel.predictFor(req, this.linesEst);
+    this.linesMean = Math.max(0, this.linesEst.mean);
+    this.linesSd = this.linesEst.sd;
     this.failureProbability = state.edge.failureProbability();
     this.edgeAvailability = state.edge.availability(now, this.edgeModelNames());
 

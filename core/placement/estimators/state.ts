@@ -12,6 +12,7 @@ import { BandwidthEstimator, type BandwidthPrior } from './bandwidth';
 import { EdgeEstimator } from './edge';
 import { Ewma } from './ewma';
 import { type GainPrior, type LatencyFit, LatencyModel, LocationGain, seedLine } from './latency-model';
+import { LinesModel, type LinesSamples } from './lines';
 import { PredictionErrors } from './prediction-errors';
 import { RttEstimator } from './rtt';
 
@@ -95,8 +96,10 @@ export class EstimatorState {
   readonly up: BandwidthEstimator;
   readonly down: BandwidthEstimator;
   readonly edge: EdgeEstimator;
-  /** Text lines per image, learnt from results. */
+  /** Text lines per image, learnt from results: the running figure over all images. */
   readonly lines: Ewma;
+  /** Text lines per image by the image's shape, size and bytes per pixel (what recognition cost is predicted from). */
+  readonly linesModel: LinesModel;
   /** Actual / predicted size of re-encoded uploads (content makes JPEGs bigger or smaller than the profile's). */
   readonly reencodeRatio = new Ewma(0.2, { mean: 1, sd: 0.3 });
   readonly errors = new PredictionErrors();
@@ -115,6 +118,7 @@ export class EstimatorState {
     this.up = new BandwidthEstimator(options.bandwidth.samples, options.bandwidth.windowMs);
     this.down = new BandwidthEstimator(options.bandwidth.samples, options.bandwidth.windowMs);
     this.lines = new Ewma(0.2, profiles.content.linesPerImage);
+    this.linesModel = new LinesModel(profiles.content.linesPerImage);
     const edgeProfile =
       profiles.runtimes.find((r) => r.location === 'edge' && r.id === profiles.defaults.edgeRuntime) ??
       profiles.runtimes.find((r) => r.location === 'edge');
@@ -170,7 +174,7 @@ export class EstimatorState {
     }
     runtimes[`edge:${this.edgeModels.key}`] = runtime(this.edgeModels, 'edge', this.edgeModels.profile.backend, this.edgeModels.profile.threads);
     const ewma = (e: Ewma) => ({ mean: e.mean, variance: e.variance, count: e.count });
-    return { schema: 1, runtimes, lines: ewma(this.lines), reencodeRatio: ewma(this.reencodeRatio) };
+    return { schema: 1, runtimes, lines: ewma(this.lines), reencodeRatio: ewma(this.reencodeRatio), linesByImage: this.linesModel.export() };
   }
 
   /** Restores exportLearned() output; entries that no longer match the profiles are skipped. */
@@ -195,6 +199,7 @@ export class EstimatorState {
     };
     ewma(this.lines, learned.lines);
     ewma(this.reencodeRatio, learned.reencodeRatio);
+    this.linesModel.import(learned.linesByImage);
   }
 
   /** Fits of a device runtime already used by a decision (by its key), if any. */
@@ -330,6 +335,8 @@ export interface LearnedState {
   >;
   lines: { mean: number; variance: number; count: number };
   reencodeRatio: { mean: number; variance: number; count: number };
+  /** Recent images with their line counts (absent in state saved before it was kept). */
+  linesByImage?: LinesSamples;
 }
 
 function runtimeKey(backend: string, threads: number): string {

@@ -6,6 +6,7 @@ import type { Plan, PlanSpace } from '../plan-space';
 import type { PlanEvaluator } from '../plans';
 import type { ReasonCode } from '../reasons';
 import type { StageTable } from '../stage-table';
+import { normCdf, Z95 } from '../estimators/normal';
 
 export type PolicyName = 'tandem' | 'device' | 'edge' | 'layercake' | 'pieslicer' | (string & {});
 
@@ -44,15 +45,20 @@ export interface Policy extends IngestHooks {
 
 /**
  * Highest expected accuracy among eligible plans whose p95 fits; plans within `tolerance` of it are ties, broken
- * by edge milliseconds, then bytes (on cellular or under Save-Data), then device milliseconds, then p95. If none fits: the
- * lowest p95 (near-equal p95s broken by the same costs).
+ * by edge milliseconds, then bytes (on cellular or under Save-Data), then device milliseconds, then p95. If none fits:
+ * the lowest p95 (near-equal p95s broken by the same costs), or with `whenNothingFits: 'most-likely'` the plan
+ * most likely to meet the budget.
  */
-export function mostAccurateWithinBudget(view: PolicyView): Choice {
+export function mostAccurateWithinBudget(view: PolicyView, options: { whenNothingFits?: 'fastest' | 'most-likely' } = {}): Choice {
   const { predictions: e, eligible, budgetMs } = view;
   const n = eligible.length;
   let bestAcc = -Infinity;
   for (let i = 0; i < n; i++) if (eligible[i] === 1 && e.p95[i] <= budgetMs && e.accuracy[i] > bestAcc) bestAcc = e.accuracy[i];
   if (bestAcc === -Infinity) {
+    if (options.whenNothingFits === 'most-likely') {
+      const likely = mostLikelyToMeet(view);
+      if (likely >= 0) return { index: likely, reason: 'nothing-fits-most-likely' };
+    }
     let fastest = Infinity;
     for (let i = 0; i < n; i++) if (eligible[i] === 1 && e.p95[i] < fastest) fastest = e.p95[i];
     if (fastest === Infinity) return { index: -1, reason: 'no-eligible-plan-device-fallback' };
@@ -70,6 +76,39 @@ export function mostAccurateWithinBudget(view: PolicyView): Choice {
   }
   const reason = e.accuracy[pick] >= bestAcc - 1e-12 ? 'most-accurate-within-budget' : 'cheaper-at-similar-accuracy';
   return { index: pick, reason };
+}
+
+/** Chances within this of the best are ties (broken by accuracy, then cost). */
+const LIKELY_TIE = 0.02;
+/** Below this chance the budget is out of reach: the lowest p95 is the better choice. */
+const LIKELY_MIN = 0.05;
+
+/**
+ * When no plan's p95 fits, the plan most likely to meet the budget anyway: a fast but uncertain plan (an upload
+ * over a link not yet measured, a race) beats a certain miss. The latency is taken as lognormal with the predicted
+ * expectation as its median and the p95 as its 95th percentile. -1 when every chance is negligible.
+ */
+export function mostLikelyToMeet(view: PolicyView): number {
+  const { predictions: e, eligible, budgetMs } = view;
+  const n = eligible.length;
+  let best = 0;
+  for (let i = 0; i < n; i++) if (eligible[i] === 1) best = Math.max(best, chanceToMeet(e.expected[i], e.p95[i], budgetMs));
+  if (best < LIKELY_MIN) return -1;
+  const floor = best - LIKELY_TIE;
+  let pick = -1;
+  for (let i = 0; i < n; i++) {
+    if (eligible[i] !== 1 || chanceToMeet(e.expected[i], e.p95[i], budgetMs) < floor) continue;
+    if (pick < 0 || e.accuracy[i] > e.accuracy[pick] + view.tolerance || (e.accuracy[i] >= e.accuracy[pick] - view.tolerance && cheaper(e, i, pick, view.bytesCostly))) pick = i;
+  }
+  return pick;
+}
+
+/** P(latency ≤ budget) for a lognormal latency with median `expected` and 95th percentile `p95`. */
+export function chanceToMeet(expected: number, p95: number, budgetMs: number): number {
+  if (!(expected > 0)) return 1;
+  const s = p95 > expected ? Math.log(p95 / expected) / Z95 : 0;
+  if (s === 0) return expected <= budgetMs ? 1 : 0;
+  return normCdf(Math.log(budgetMs / expected) / s);
 }
 
 const EPS_MS = 0.5;

@@ -1,9 +1,10 @@
 /**
  * Tandem's own policy: the whole plan space (model × input side × preprocessing place × detection place × line
- * sharing × race), most accurate plan whose p95 fits, ties by cost.
+ * sharing × race), most accurate plan whose p95 fits, ties by cost; when none fits, the one most likely to meet the
+ * budget.
  */
 import { mostAccurateWithinBudget, type Policy } from './policy';
 
 export function tandemPolicy(): Policy {
-  return { name: 'tandem', allows: () => true, choose: mostAccurateWithinBudget };
+  return { name: 'tandem', allows: () => true, choose: (view) => mostAccurateWithinBudget(view, { whenNothingFits: 'most-likely' }) };
 }

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { createEstimatorState, decide, observe, tandemPolicy } from '../index';
+import { EXAMPLE_PROFILES as P } from '../example-profiles';
+import { buildObservation } from '../observation-builder';
+import { type LinesEstimate, LinesModel } from './lines';
+
+const est = (): LinesEstimate => ({ mean: 0, sd: 0, evidence: 0 });
+/** Landscape street photos with a few words, portrait receipts with many lines (the two kinds of the dev set). */
+const scene = (k: number) => [1280, 720, 80_000 + 3_000 * k] as const;
+const receipt = (k: number) => [620 + 10 * k, 1300 + 40 * k, 300_000 + 5_000 * k] as const;
+
+describe('lines per image from the image alone', () => {
+  it('stays on the profile figure until similar images were seen', () => {
+    const m = new LinesModel({ mean: 8, sd: 6 });
+    expect(m.predict(1280, 720, 90_000, est())).toMatchObject({ mean: 8, sd: 6, evidence: 0 });
+    for (let k = 0; k < 6; k++) m.add(...scene(k), 4);
+    // A receipt looks nothing like the street photos: still the prior.
+    const r = m.predict(...receipt(0), est());
+    expect(r.evidence).toBeLessThan(0.05);
+    expect(r.mean).toBeGreaterThan(7);
+  });
+
+  it('tells receipts from street photos: bimodal counts, one prediction per kind', () => {
+    const m = new LinesModel({ mean: 8, sd: 6 });
+    for (let k = 0; k < 8; k++) {
+      m.add(...scene(k), 2 + (k % 5));
+      m.add(...receipt(k), 50 + 3 * k);
+    }
+    const s = m.predict(...scene(3), est());
+    const r = m.predict(...receipt(3), est());
+    expect(s.mean).toBeGreaterThan(2);
+    expect(s.mean).toBeLessThan(6);
+    expect(r.mean).toBeGreaterThan(45);
+    expect(r.mean).toBeLessThan(70);
+    // A single running mean would say about 30 for both.
+    expect(s.sd).toBeLessThan(4);
+  });
+
+  it('keeps the most recent images and round-trips them as plain data', () => {
+    const m = new LinesModel({ mean: 8, sd: 6 }, 4);
+    for (let k = 0; k < 6; k++) m.add(...scene(k), k);
+    const saved = m.export();
+    expect(saved.images.map((x) => x[3])).toEqual([2, 3, 4, 5]);
+    const again = new LinesModel({ mean: 8, sd: 6 }, 4);
+    again.import(JSON.parse(JSON.stringify(saved)) as typeof saved);
+    const a = again.predict(...scene(9), est());
+    const b = m.predict(...scene(9), est());
+    expect(a.mean).toBeCloseTo(b.mean, 9);
+    expect(a.sd).toBeCloseTo(b.sd, 9);
+  });
+
+  it('ignores results that are not counts', () => {
+    const m = new LinesModel({ mean: 8, sd: 6 });
+    m.add(1280, 720, 90_000, Number.NaN);
+    m.add(0, 720, 90_000, 3);
+    m.add(1280, 720, 0, 3);
+    expect(m.count).toBe(0);
+  });
+
+  it('decide() predicts recognition from the image: a receipt after receipts costs more than a photo after photos', () => {
+    const state = createEstimatorState(P);
+    const policy = tandemPolicy();
+    let t = 0;
+    const run = (req: readonly [number, number, number], lines: number) => {
+      const d = decide(buildObservation({ nowMs: (t += 5000), request: { width: req[0], height: req[1], bytes: req[2], budgetMs: 60_000 } }), P, policy, state);
+      observe(state, d, { atMs: t + 100, ok: true, totalMs: 100, lines }, policy);
+      return d;
+    };
+    for (let k = 0; k < 5; k++) {
+      run(scene(k), 3);
+      run(receipt(k), 60);
+    }
+    const s = run(scene(7), 3);
+    const r = run(receipt(7), 60);
+    expect(s.inputs.lines).toBeLessThan(6);
+    expect(r.inputs.lines).toBeGreaterThan(45);
+    // Restored in a new session.
+    const next = createEstimatorState(P);
+    next.importLearned(state.exportLearned());
+    const d = decide(buildObservation({ nowMs: 1, request: { width: 700, height: 1600, bytes: 330_000 } }), P, policy, next);
+    expect(d.inputs.lines).toBeGreaterThan(45);
+  });
+});

@@ -1,0 +1,130 @@
+/**
+ * Text lines per image, predicted before detection from what the request says about the image: its shape (a
+ * portrait receipt or page holds tens of lines, a landscape photo a handful), its size and its bytes per pixel
+ * (dense print compresses worse than sky). A single running mean cannot do this: line counts are bimodal.
+ *
+ * Kernel regression over the most recent results: each past image weighs exp(−d²/2) by its distance d in
+ * (log aspect, log pixels, log bits per pixel), scaled by the widths below; the profile's figure counts as a
+ * weak prior observation at every point, so the prediction stays on it until similar images have been seen.
+ * The spread is the weighted spread of the neighbours (plus the prior's), and shrinks only as real evidence
+ * accumulates.
+ */
+import type { RequestInfo } from '../observations';
+
+/** Log-space widths: aspect ×1.3, pixels ×1.5, bits per pixel ×1.6 are "one width" apart. */
+const WIDTH = [0.25, 0.4, 0.45] as const;
+const DIMS = 3;
+
+export interface LinesPrior {
+  mean: number;
+  sd: number;
+}
+
+export interface LinesEstimate {
+  mean: number;
+  sd: number;
+  /** Sum of neighbour weights: 0 when the prediction is the prior alone. */
+  evidence: number;
+}
+
+export interface LinesSamples {
+  /** Per image: width, height, bytes, lines. */
+  images: [number, number, number, number][];
+}
+
+export class LinesModel {
+  private readonly x: Float64Array;
+  private readonly raw: Float64Array;
+  private readonly y: Float64Array;
+  private n = 0;
+  private next = 0;
+  /** Results seen in total (not only the ones kept). */
+  count = 0;
+
+  constructor(
+    readonly prior: LinesPrior,
+    readonly capacity = 64,
+    /** Weight of the prior, in neighbours at distance 0. */
+    readonly priorWeight = 0.5,
+  ) {
+    this.x = new Float64Array(capacity * DIMS);
+    this.raw = new Float64Array(capacity * 3);
+    this.y = new Float64Array(capacity);
+  }
+
+  /** Learns the line count of a finished request. */
+  add(width: number, height: number, bytes: number, lines: number): void {
+    if (!(width >= 1 && height >= 1 && bytes > 0 && lines >= 0 && Number.isFinite(lines))) return;
+    const k = this.next;
+    features(width, height, bytes, this.x, k * DIMS);
+    this.raw[k * 3] = width;
+    this.raw[k * 3 + 1] = height;
+    this.raw[k * 3 + 2] = bytes;
+    this.y[k] = lines;
+    this.next = (k + 1) % this.capacity;
+    if (this.n < this.capacity) this.n++;
+    this.count++;
+  }
+
+  private readonly f = new Float64Array(DIMS);
+
+  /** Expected lines (and spread) for an image; `out` is filled and returned (no allocation). */
+  predict(width: number, height: number, bytes: number, out: LinesEstimate): LinesEstimate {
+    const p = this.prior;
+    const f = this.f;
+    features(width, height, bytes, f, 0);
+    let w = 0;
+    let sy = 0;
+    let syy = 0;
+    const x = this.x;
+    for (let i = 0; i < this.n; i++) {
+      const o = i * DIMS;
+      const d0 = (x[o] - f[0]) / WIDTH[0];
+      const d1 = (x[o + 1] - f[1]) / WIDTH[1];
+      const d2 = (x[o + 2] - f[2]) / WIDTH[2];
+      const d = d0 * d0 + d1 * d1 + d2 * d2;
+      if (d > 40) continue;
+      const wi = Math.exp(-0.5 * d);
+      const yi = this.y[i];
+      w += wi;
+      sy += wi * yi;
+      syy += wi * yi * yi;
+    }
+    const w0 = this.priorWeight;
+    const W = w0 + w;
+    const mean = (w0 * p.mean + sy) / W;
+    // Second moment of the mixture of the prior and the neighbours, around the blended mean.
+    const m2 = (w0 * (p.sd * p.sd + p.mean * p.mean) + syy) / W;
+    const variance = Math.max(0, m2 - mean * mean);
+    out.mean = mean;
+    out.sd = Math.sqrt(variance);
+    out.evidence = w;
+    return out;
+  }
+
+  predictFor(request: RequestInfo, out: LinesEstimate): LinesEstimate {
+    return this.predict(request.width, request.height, request.bytes, out);
+  }
+
+  /** The kept results, oldest first, as plain data. */
+  export(): LinesSamples {
+    const images: LinesSamples['images'] = [];
+    for (let j = 0; j < this.n; j++) {
+      const i = this.n < this.capacity ? j : (this.next + j) % this.capacity;
+      images.push([this.raw[i * 3], this.raw[i * 3 + 1], this.raw[i * 3 + 2], this.y[i]]);
+    }
+    return { images };
+  }
+
+  import(samples: LinesSamples | undefined): void {
+    if (!Array.isArray(samples?.images)) return;
+    for (const s of samples.images) if (Array.isArray(s) && s.length === 4) this.add(s[0], s[1], s[2], s[3]);
+  }
+}
+
+function features(width: number, height: number, bytes: number, out: Float64Array, o: number): void {
+  const px = width * height;
+  out[o] = Math.log(height / width);
+  out[o + 1] = Math.log(px);
+  out[o + 2] = Math.log((bytes * 8) / px);
+}
