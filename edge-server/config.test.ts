@@ -16,14 +16,14 @@ describe('parseConfig', () => {
   it('reads every setting', () => {
     const c = parseConfig({
       PORT: '0', HOST: '127.0.0.1', MODEL_DIR: '/srv/models', STATIC_DIR: 'web', MAX_BODY_BYTES: '1_048_576',
-      MAX_IMAGE_PIXELS: '1000', POOL_WORKERS: '2', ORT_INTRA_OP_THREADS: '1', LOG_LEVEL: 'DEBUG', SHUTDOWN_TIMEOUT_MS: '500', MODELS: 'ppocr-det, ppocr-rec',
+      MAX_IMAGE_PIXELS: '1000', POOL_WORKERS: '2', ORT_INTRA_OP_THREADS: '1', BATCH_MAX_SIZE: '4', BATCH_MAX_DELAY_MS: '3', LOG_LEVEL: 'DEBUG', SHUTDOWN_TIMEOUT_MS: '500', MODELS: 'ppocr-det, ppocr-rec',
       EDGE_TOKEN: 'abcdefghijklmnop-0123', EDGE_CORS_ORIGINS: 'https://a.example, http://b.example:8080', EDGE_RATE_LIMIT: '5',
       EDGE_RATE_BURST: '10', EDGE_TRUST_PROXY: '1', EDGE_BACKEND: 'https://triton.example:8000/', EDGE_BACKEND_TOKEN: 'secret',
       EDGE_BACKEND_CONCURRENCY: '4', EDGE_BACKEND_TIMEOUT_MS: '5000',
     });
     expect(c).toEqual({
       port: 0, host: '127.0.0.1', modelDir: '/srv/models', staticDir: resolve(process.cwd(), 'web'), maxBodyBytes: 1_048_576,
-      maxImagePixels: 1000, poolWorkers: 2, intraOpThreads: 1, logLevel: 'debug', shutdownTimeoutMs: 500,
+      maxImagePixels: 1000, poolWorkers: 2, intraOpThreads: 1, batchMaxSize: 4, batchMaxDelayMs: 3, logLevel: 'debug', shutdownTimeoutMs: 500,
       models: ['ppocr-det', 'ppocr-rec'], token: 'abcdefghijklmnop-0123', corsOrigins: ['https://a.example', 'http://b.example:8080'],
       rateLimitPerS: 5, rateBurst: 10, trustProxy: true,
       backendUrl: 'https://triton.example:8000', backendToken: 'secret', backendConcurrency: 4, backendTimeoutMs: 5000,

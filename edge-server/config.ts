@@ -16,6 +16,10 @@ export interface EdgeConfig {
   maxImagePixels: number;
   poolWorkers: number;
   intraOpThreads: number;
+  /** Most rows (images, crops) one model run may join from queued requests; 1 = no batching. */
+  batchMaxSize: number;
+  /** How long a batch that is not full may wait for more requests while a worker is free. */
+  batchMaxDelayMs: number;
   logLevel: LogLevel;
   /** Manifest models to load and serve; null = all. */
   models: string[] | null;
@@ -53,6 +57,8 @@ export const DEFAULTS = {
   MAX_IMAGE_PIXELS: 40_000_000,
   POOL_WORKERS: 2,
   ORT_INTRA_OP_THREADS: 1,
+  BATCH_MAX_SIZE: 8,
+  BATCH_MAX_DELAY_MS: 0,
   LOG_LEVEL: 'info' as LogLevel,
   SHUTDOWN_TIMEOUT_MS: 10_000,
   EDGE_RATE_LIMIT: 0,
@@ -131,6 +137,8 @@ export function parseConfig(env: Env = process.env): EdgeConfig {
     maxImagePixels: int('MAX_IMAGE_PIXELS', 1, 1_000_000_000),
     poolWorkers: int('POOL_WORKERS', 1, 64),
     intraOpThreads: int('ORT_INTRA_OP_THREADS', 1, 64),
+    batchMaxSize: int('BATCH_MAX_SIZE', 1, 256),
+    batchMaxDelayMs: int('BATCH_MAX_DELAY_MS', 0, 1000),
     logLevel,
     models,
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 0, 600_000),

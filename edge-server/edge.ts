@@ -32,14 +32,17 @@ export async function startEdge(config: EdgeConfig, log: Logger = silentLogger):
     })
     : await SessionPool.start({
       models: workerModels(repo), workers: config.poolWorkers, intraOpThreads: config.intraOpThreads, log,
+      batching: { maxBatch: config.batchMaxSize, maxDelayMs: config.batchMaxDelayMs },
+      padWidthModels: repo.manifest.models.filter((m) => m.task === 'text-recognition').map((m) => m.name),
     });
   try {
     const ocr = createOcrService(repo, pool);
     const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
     const metrics = createMetrics(pool);
     pool.onRun = metrics.observeRun;
+    pool.onBatch = metrics.observeBatch;
     const app = createApp({ config, repo, pool, ocr, log, version, startedAt: Date.now(), metrics });
-    return { app, pool, repo, ocr, metrics, close: (timeoutMs) => pool.close(timeoutMs) };
+    return { app, pool, repo, ocr, metrics, close: async (timeoutMs) => { await pool.close(timeoutMs); await ocr.close(); } };
   } catch (e) {
     await pool.close(0);
     throw e;

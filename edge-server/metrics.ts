@@ -21,6 +21,8 @@ export interface EdgeMetrics {
   middleware: MiddlewareHandler;
   /** Records one finished model run (called by the pool). */
   observeRun(model: string, runMs: number, queueMs: number): void;
+  /** Records how many callers shared one model run (dynamic batching). */
+  observeBatch(model: string, callers: number): void;
 }
 
 export function createMetrics(pool: InferenceRunner): EdgeMetrics {
@@ -41,6 +43,10 @@ export function createMetrics(pool: InferenceRunner): EdgeMetrics {
   const queueSeconds = new Histogram({
     name: 'tandem_model_queue_seconds', help: 'Time a model run waited for a free worker',
     labelNames: ['model'] as const, buckets: LATENCY_BUCKETS, registers: [registry],
+  });
+  const batchSize = new Histogram({
+    name: 'tandem_batch_size', help: 'Callers (requests or pipeline stages) sharing one model run',
+    labelNames: ['model'] as const, buckets: [1, 2, 3, 4, 6, 8, 12, 16, 32], registers: [registry],
   });
   const refusals = new Counter({
     name: 'tandem_deadline_refusals_total', help: 'Model runs refused or dropped from the queue because they could not meet their budget',
@@ -97,6 +103,9 @@ export function createMetrics(pool: InferenceRunner): EdgeMetrics {
     observeRun(model, runMs, queueMs) {
       runSeconds.observe({ model }, runMs / 1000);
       queueSeconds.observe({ model }, queueMs / 1000);
+    },
+    observeBatch(model, callers) {
+      batchSize.observe({ model }, callers);
     },
   };
 }

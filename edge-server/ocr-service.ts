@@ -1,9 +1,10 @@
 /** Whole-image OCR on the edge: the shared core/ocr pipeline with its inference running on the session pool. */
 import { readFileSync } from 'node:fs';
-import { createOcrPipeline, pipelineConfigFromManifest, type PipelineConfig, type RunOptions } from '../core/ocr';
+import { pipelineConfigFromManifest, type PipelineConfig, type RunOptions } from '../core/ocr';
 import type { FloatTensor, InferFn, OcrResult, OcrRole, RgbaImage } from '../core/ocr/types';
 import { ServerError } from './errors';
 import { LatencyTracker, sizeBucket } from './runtime/latency';
+import { PipelineThread } from './runtime/pipeline-thread-host';
 import { estimateFor, predictInProgressWait, type Scheduled } from './scheduler/edf';
 import type { ModelRepository } from './model-repository';
 import type { InferenceRunner } from './runtime/runner';
@@ -12,6 +13,8 @@ export interface OcrRun {
   result: OcrResult;
   /** Time this request's model runs spent waiting for a free worker. */
   queueMs: number;
+  /** Most callers that shared one of this request's model runs (dynamic batching; 1 = every run alone). */
+  batch: number;
 }
 
 export interface OcrService {
@@ -28,6 +31,8 @@ export interface OcrService {
    * pool yet, so the pool alone would underestimate this.
    */
   predictedWait(deadline: number, now: number): number;
+  /** Stops the pipeline thread (after the pool has drained). */
+  close(): Promise<void>;
 }
 
 export function createOcrService(repo: ModelRepository, pool: InferenceRunner, now: () => number = () => performance.now()): OcrService {
@@ -48,9 +53,12 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
 
   const inProgress = new Set<Scheduled & { startedAt: number }>();
   let seq = 0;
+  // Pre- and post-processing run in their own thread so that admission on this one answers within milliseconds.
+  const thread = new PipelineThread(config);
 
   return {
     config,
+    close: () => thread.close(),
     predictedWait(deadline, at) {
       return predictInProgressWait(at, pool.status().pool.workers, inProgress, deadline);
     },
@@ -80,12 +88,14 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
 
   async function runPipeline(image: RgbaImage, options: RunOptions, deadline: number | undefined, started: number): Promise<OcrRun> {
     let queueMs = 0;
+    let batch = 1;
     // The pool takes ownership of each input tensor (its buffer is transferred to a worker); the pipeline
     // does not read a tensor after handing it to infer.
     const infer: InferFn = async (role, tensor) => {
       const { input, output } = io[role];
       const r = await pool.run(config.models[role], { [input]: { datatype: 'FP32', dims: tensor.dims, data: tensor.data } }, { outputs: [output], deadline });
       queueMs += r.queueMs;
+      batch = Math.max(batch, r.batch);
       const out = r.outputs[output];
       if (!(out?.data instanceof Float32Array)) {
         throw new ServerError('InferenceFailed', `${config.models[role]} returned no FP32 ${output} output`);
@@ -93,10 +103,10 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
       const result: FloatTensor = { data: out.data, dims: out.dims };
       return result;
     };
-    const result = await createOcrPipeline(config, infer, now).run(image, options);
+    const result = await thread.run(image, options, infer);
     const key = variant(options);
     if (!measured.has(key)) measured.set(key, new LatencyTracker());
     measured.get(key)!.record(sizeBucket([image.height, image.width]), now() - started - queueMs);
-    return { result, queueMs };
+    return { result, queueMs, batch };
   }
 }

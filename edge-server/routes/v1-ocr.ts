@@ -30,7 +30,7 @@ export function v1OcrRoutes(deps: AppDeps): Hono {
     const { rgba } = await decodeImage(body, deps.config.maxImagePixels);
     const decodeMs = performance.now() - t1;
     if (deadline !== undefined) checkDeadline(deps, deadline, deps.ocr.estimate(rgba.width, rgba.height, options));
-    const { result, queueMs } = await deps.ocr.run(rgba, options, deadline);
+    const { result, queueMs, batch } = await deps.ocr.run(rgba, options, deadline);
     const total = performance.now() - t0;
     const reply: OcrResponse = {
       ...result,
@@ -42,7 +42,7 @@ export function v1OcrRoutes(deps: AppDeps): Hono {
       ['decode', decodeMs], ['preprocess', t.preprocess], ['det', t.det], ['postprocess', t.postprocess],
       ['cls', t.cls], ['rec', t.rec], ['queue', queueMs], ['total', total],
     ].map(([name, ms]) => `${name};dur=${(ms as number).toFixed(1)}`).join(', ');
-    c.header('Server-Timing', timing);
+    c.header('Server-Timing', `${timing}, batch;desc="${batch}"`);
     return c.json(reply);
   });
   return app;

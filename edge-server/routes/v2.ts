@@ -94,7 +94,8 @@ export function v2Routes(deps: AppDeps): Hono {
     const wire = encodeInferenceResponse(response, { binaryOutputs: binaryOutputSelector(request) });
     const headers: Record<string, string> = {
       'Content-Type': wire.contentType,
-      'Server-Timing': `queue;dur=${run.queueMs.toFixed(1)}, infer;dur=${run.runMs.toFixed(1)}, total;dur=${(performance.now() - t0).toFixed(1)}`,
+      'Server-Timing': `queue;dur=${run.queueMs.toFixed(1)}, infer;dur=${run.runMs.toFixed(1)}, `
+        + `total;dur=${(performance.now() - t0).toFixed(1)}, batch;desc="${run.batch}"`,
     };
     if (wire.headerLength !== undefined) headers[HEADER_LENGTH_HEADER] = String(wire.headerLength);
     return c.body(wire.body as string, 200, headers);

@@ -28,11 +28,16 @@ export interface SerializedError {
 }
 
 export type ToWorker =
-  | { type: 'run'; id: number; model: string; inputs: TensorMap; outputs?: string[] }
+  /**
+   * One model run over the inputs of one or more callers (`parts`), joined along the first axis; with `padLastAxis`
+   * inputs narrower than the widest are zero-padded on the right (recognition crops of a common width bucket).
+   */
+  | { type: 'run'; id: number; model: string; parts: TensorMap[]; outputs?: string[]; padLastAxis?: boolean }
   /** Makes the worker fail as an uncaught error would, to exercise crash recovery. */
   | { type: 'crash' };
 
 export type FromWorker =
   | { type: 'loaded'; models: Array<{ name: string; ok: true; loadMs: number } | { name: string; ok: false; error: SerializedError }> }
-  | { type: 'result'; id: number; outputs: TensorMap; runMs: number }
+  /** Outputs split back along the first axis, one map per part, in the order of the run's parts. */
+  | { type: 'result'; id: number; parts: TensorMap[]; runMs: number }
   | { type: 'failed'; id: number; error: SerializedError };

@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import type { ModelStatus } from '../../core/protocol/v1';
 import { DeadlineError, ServerError } from '../errors';
 import { silentLogger, type Logger } from '../log';
-import { DeadlineQueue, type QueuedJob } from '../scheduler/deadline-queue';
+import { DeadlineQueue, type BatchPolicy, type QueuedJob } from '../scheduler/deadline-queue';
 import { estimateFor } from '../scheduler/edf';
 import { LatencyTracker, sizeBucket } from './latency';
 import type { InferenceRunner } from './runner';
@@ -19,6 +19,10 @@ export interface PoolOptions {
   models: WorkerModel[];
   workers: number;
   intraOpThreads: number;
+  /** Dynamic batching: most rows per run and how long a partial batch may wait; absent = no batching. */
+  batching?: BatchPolicy;
+  /** Models whose inputs may be zero-padded on the last axis to share a run (recognition crops). */
+  padWidthModels?: string[];
   log?: Logger;
 }
 
@@ -30,6 +34,8 @@ export interface RunResult {
   runMs: number;
   /** From run() call to result, including transfers. */
   totalMs: number;
+  /** Callers that shared this model run (1 = ran alone). */
+  batch: number;
 }
 
 export interface RunOptions {
@@ -63,7 +69,8 @@ interface Slot {
   state: 'loading' | 'idle' | 'busy' | 'dead';
   loaded: Set<string>;
   failed: Map<string, string>;
-  job: Job | null;
+  /** The batch running on this worker. */
+  run: { id: number; jobs: Job[]; startedAt: number; estimateMs: number; bucket: string } | null;
   lastError: string | null;
 }
 
@@ -95,12 +102,17 @@ export class SessionPool implements InferenceRunner {
   private drainWaiters: Array<() => void> = [];
   /** Told about every finished run (metrics). */
   onRun: ((model: string, runMs: number, queueMs: number) => void) | null = null;
+  /** Told the number of callers of every model run (metrics). */
+  onBatch: ((model: string, callers: number) => void) | null = null;
+  private readonly padWidth: Set<string>;
+  private nextRunId = 1;
 
   private constructor(options: PoolOptions) {
     this.workers = options.workers;
     this.intraOpThreads = options.intraOpThreads;
     this.models = options.models;
     this.log = options.log ?? silentLogger;
+    this.padWidth = new Set(options.padWidthModels ?? []);
     this.queue = new DeadlineQueue<Job, Slot>({
       executors: () => this.liveWorkers(),
       running: () => this.running(),
@@ -110,12 +122,14 @@ export class SessionPool implements InferenceRunner {
         const reason = this.unavailableReason(job.model);
         return reason ? new ServerError('ModelUnavailable', reason) : null;
       },
-      start: (slot, batch) => this.start(slot, batch[0]),
+      start: (slot, batch) => this.start(slot, batch),
+      batchKey: (job) => this.batchKey(job),
+      batchRows: (job) => rowsOf(job.inputs),
       reject: (job, error) => {
         if (error instanceof DeadlineError) this.books.get(job.model)!.refused++;
         this.settle(job, error);
       },
-    });
+    }, options.batching);
     for (const m of options.models) this.books.set(m.name, { inFlight: 0, queued: 0, runs: 0, refused: 0, latency: new LatencyTracker() });
     const loads: Promise<void>[] = [];
     for (let i = 0; i < options.workers; i++) loads.push(this.spawn(i));
@@ -189,7 +203,7 @@ export class SessionPool implements InferenceRunner {
   }
 
   private running(): Array<{ startedAt: number; estimateMs: number }> {
-    return this.slots.flatMap((s) => (s.job ? [{ startedAt: s.job.startedAt, estimateMs: s.job.estimateMs }] : []));
+    return this.slots.flatMap((s) => (s.run ? [{ startedAt: s.run.startedAt, estimateMs: s.run.estimateMs }] : []));
   }
 
   status(): PoolStatus {
@@ -261,7 +275,7 @@ export class SessionPool implements InferenceRunner {
       workerData: { index, models: this.models, intraOpThreads: this.intraOpThreads },
       name: `inference-${index}`,
     });
-    const slot: Slot = { index, worker, state: 'loading', loaded: new Set(), failed: new Map(), job: null, lastError: null };
+    const slot: Slot = { index, worker, state: 'loading', loaded: new Set(), failed: new Map(), run: null, lastError: null };
     this.slots[index] = slot;
     return new Promise<void>((loaded) => {
       worker.on('message', (msg: FromWorker) => {
@@ -295,12 +309,14 @@ export class SessionPool implements InferenceRunner {
     const wasDead = slot.state === 'dead';
     slot.state = 'dead';
     const reason = slot.lastError ?? `exit code ${code}`;
-    if (slot.job) {
+    if (slot.run) {
       // Settled even while closing: shutdown waits for every job to come back.
-      const job = slot.job;
-      slot.job = null;
-      this.settle(job, new ServerError('WorkerCrashed',
-        `the inference worker running ${job.model} stopped unexpectedly (${reason}); the request was not completed, retry it`));
+      const { jobs } = slot.run;
+      slot.run = null;
+      for (const job of jobs) {
+        this.settle(job, new ServerError('WorkerCrashed',
+          `the inference worker running ${job.model} stopped unexpectedly (${reason}); the request was not completed, retry it`));
+      }
     }
     if (this.closing || wasDead) return;
     this.log.error('inference worker stopped', { worker: slot.index, reason });
@@ -331,41 +347,67 @@ export class SessionPool implements InferenceRunner {
     return `model ${model} failed to load${failure ? `: ${failure}` : ''}`;
   }
 
-  private start(slot: Slot, job: Job): void {
-    const book = this.books.get(job.model)!;
-    book.queued--;
-    book.inFlight++;
-    book.runs++;
-    job.startedAt = performance.now();
+  /**
+   * Runs that may share a worker run: same model, outputs and input dims after the first, where recognition crops
+   * count by width bucket (they are zero-padded to the widest member, as the pipeline pads its own batches).
+   */
+  private batchKey(job: Job): string | null {
+    const dims = Object.entries(job.inputs).map(([name, t]) => {
+      const rest = t.dims.slice(1);
+      if (this.padWidth.has(job.model) && rest.length) rest[rest.length - 1] = widthBucket(rest[rest.length - 1]);
+      return `${name}:${t.datatype}:${rest.join('x')}`;
+    });
+    return `${job.model}|${job.outputs?.join(',') ?? '*'}|${dims.join('|')}`;
+  }
+
+  private start(slot: Slot, jobs: Job[]): void {
+    const head = jobs[0];
+    const now = performance.now();
+    for (const job of jobs) {
+      const book = this.books.get(job.model)!;
+      book.queued--;
+      book.inFlight++;
+      book.runs++;
+      job.startedAt = now;
+    }
+    const parts = jobs.map((j) => j.inputs);
+    const first = Object.values(joinedDims(parts, this.padWidth.has(head.model)))[0];
     slot.state = 'busy';
-    slot.job = job;
-    const message: ToWorker = { type: 'run', id: job.id, model: job.model, inputs: job.inputs, outputs: job.outputs };
+    slot.run = {
+      id: this.nextRunId++, jobs, startedAt: now, estimateMs: jobs.reduce((s, j) => s + j.estimateMs, 0),
+      bucket: first ? sizeBucket(first) : 'scalar',
+    };
+    const message: ToWorker = { type: 'run', id: slot.run.id, model: head.model, parts, outputs: head.outputs, padLastAxis: this.padWidth.has(head.model) };
     try {
-      slot.worker.postMessage(message, transferList(job.inputs));
+      slot.worker.postMessage(message, parts.flatMap(transferList));
     } catch {
       // Some buffers (e.g. Node's shared Buffer pool) cannot be transferred: fall back to copying.
       slot.worker.postMessage(message);
     }
-    job.inputs = {};
+    for (const job of jobs) job.inputs = {};
+    this.onBatch?.(head.model, jobs.length);
   }
 
   private finish(slot: Slot, msg: Exclude<FromWorker, { type: 'loaded' }>): void {
-    const job = slot.job;
-    if (!job || job.id !== msg.id) {
-      this.log.warn('worker answered a job it was not running', { worker: slot.index, id: msg.id });
+    const run = slot.run;
+    if (!run || run.id !== msg.id) {
+      this.log.warn('worker answered a run it was not doing', { worker: slot.index, id: msg.id });
       return;
     }
-    slot.job = null;
+    slot.run = null;
     if (slot.state === 'busy') slot.state = 'idle';
     if (msg.type === 'result') {
       const now = performance.now();
-      this.books.get(job.model)!.latency.record(job.bucket, msg.runMs);
-      this.onRun?.(job.model, msg.runMs, job.startedAt - job.enqueuedAt);
-      this.settle(job, null, {
-        outputs: msg.outputs, queueMs: job.startedAt - job.enqueuedAt, runMs: msg.runMs, totalMs: now - job.enqueuedAt,
+      this.books.get(run.jobs[0].model)!.latency.record(run.bucket, msg.runMs);
+      run.jobs.forEach((job, i) => {
+        this.onRun?.(job.model, msg.runMs, job.startedAt - job.enqueuedAt);
+        this.settle(job, null, {
+          outputs: msg.parts[i], queueMs: job.startedAt - job.enqueuedAt, runMs: msg.runMs, totalMs: now - job.enqueuedAt,
+          batch: run.jobs.length,
+        });
       });
     } else {
-      this.settle(job, toServerError(msg.error));
+      for (const job of run.jobs) this.settle(job, toServerError(msg.error));
     }
     this.queue.dispatch();
   }
@@ -382,13 +424,35 @@ export class SessionPool implements InferenceRunner {
   }
 
   private idle(): boolean {
-    return this.queue.length === 0 && this.slots.every((s) => s.job === null);
+    return this.queue.length === 0 && this.slots.every((s) => s.run === null);
   }
 }
 
 function toServerError(e: SerializedError): ServerError {
   return new ServerError(e.name === 'ModelUnavailable' ? 'ModelUnavailable' : 'InferenceFailed',
     e.name === 'ModelUnavailable' ? e.message : `the model rejected the input: ${e.message}`);
+}
+
+/** Recognition width classes: 32 px steps up to 256, 64 up to 512, 128 beyond (padding costs at most about 25 %). */
+export function widthBucket(width: number): number {
+  const step = width <= 256 ? 32 : width <= 512 ? 64 : 128;
+  return Math.ceil(width / step) * step;
+}
+
+function rowsOf(inputs: TensorMap): number {
+  return Object.values(inputs)[0]?.dims[0] ?? 1;
+}
+
+/** Dims of the joined batch per input (rows summed; padded models take the widest last axis). */
+function joinedDims(parts: TensorMap[], padLastAxis: boolean): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const name of Object.keys(parts[0])) {
+    const dims = [...parts[0][name].dims];
+    dims[0] = parts.reduce((s, p) => s + p[name].dims[0], 0);
+    if (padLastAxis && dims.length > 1) dims[dims.length - 1] = Math.max(...parts.map((p) => p[name].dims[dims.length - 1]));
+    out[name] = dims;
+  }
+  return out;
 }
 
 function transferList(tensors: TensorMap): ArrayBuffer[] {

@@ -55,6 +55,8 @@ interface ModelBook {
 export class RemoteRunner implements InferenceRunner {
   readonly url: string;
   onRun: ((model: string, runMs: number, queueMs: number) => void) | null = null;
+  /** Each forwarded run is one caller's (the backend may batch on its side). */
+  onBatch: ((model: string, callers: number) => void) | null = null;
   private readonly opts: RemoteOptions;
   private readonly log: Logger;
   private readonly models = new Map<string, ManifestModel>();
@@ -209,13 +211,14 @@ export class RemoteRunner implements InferenceRunner {
     book.runs++;
     job.startedAt = performance.now();
     this.running.add(job);
+    this.onBatch?.(job.model.name, 1);
     try {
       const outputs = await this.request(job);
       const runMs = performance.now() - job.startedAt;
       const queueMs = job.startedAt - job.enqueuedAt;
       book.latency.record(job.bucket, runMs);
       this.onRun?.(job.model.name, runMs, queueMs);
-      this.settle(job, null, { outputs, queueMs, runMs, totalMs: performance.now() - job.enqueuedAt });
+      this.settle(job, null, { outputs, queueMs, runMs, totalMs: performance.now() - job.enqueuedAt, batch: 1 });
     } catch (e) {
       if (e instanceof ServerError && e.name === 'BackendUnreachable') this.markUnreachable(e.message);
       this.settle(job, e instanceof ServerError ? e : new ServerError('BackendFailed', `the inference backend failed: ${causeOf(e)}`));

@@ -18,4 +18,6 @@ export interface InferenceRunner {
   close(timeoutMs?: number): Promise<void>;
   /** Told about every finished run (metrics). */
   onRun: ((model: string, runMs: number, queueMs: number) => void) | null;
+  /** Told how many callers shared each model run (metrics). */
+  onBatch: ((model: string, callers: number) => void) | null;
 }

@@ -1,11 +1,13 @@
 /**
- * One inference worker: holds an onnxruntime-node session per manifest model and runs one request at a time,
- * because session.run() blocks its thread for the whole run.
+ * One inference worker: holds an onnxruntime-node session per manifest model and runs one batch at a time,
+ * because session.run() blocks its thread for the whole run. A batch joins the inputs of its callers and splits
+ * the outputs back, here rather than on the HTTP thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { FromWorker, RuntimeTensor, SerializedError, TensorMap, ToWorker, WorkerInit } from './messages';
 import { toOrtType, fromOrtType } from './ort-types';
+import { joinBatch, splitBatch } from './batch-tensors';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -47,18 +49,21 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
   }
   try {
     const feeds: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(msg.inputs)) feeds[name] = new ort.Tensor(toOrtType(t.datatype), t.data, t.dims);
+    for (const name of Object.keys(msg.parts[0])) {
+      const t = joinBatch(msg.parts.map((p) => p[name]), msg.padLastAxis);
+      feeds[name] = new ort.Tensor(toOrtType(t.datatype), t.data, t.dims);
+    }
     const t0 = performance.now();
     const results = msg.outputs ? await session.run(feeds, msg.outputs) : await session.run(feeds);
     const runMs = performance.now() - t0;
     const outputs: TensorMap = {};
-    const transfer = new Set<ArrayBuffer>();
     for (const [name, t] of Object.entries(results)) {
-      const data = t.data as RuntimeTensor['data'];
-      outputs[name] = { datatype: fromOrtType(t.type), dims: [...t.dims], data };
-      if (data.buffer instanceof ArrayBuffer) transfer.add(data.buffer);
+      outputs[name] = { datatype: fromOrtType(t.type), dims: [...t.dims], data: t.data as RuntimeTensor['data'] };
     }
-    post({ type: 'result', id: msg.id, outputs, runMs }, [...transfer]);
+    const parts = splitBatch(outputs, msg.parts.map((p) => Object.values(p)[0]?.dims[0] ?? 1));
+    const transfer = new Set<ArrayBuffer>();
+    for (const part of parts) for (const t of Object.values(part)) if (t.data.buffer instanceof ArrayBuffer) transfer.add(t.data.buffer);
+    post({ type: 'result', id: msg.id, parts, runMs }, [...transfer]);
   } catch (e) {
     post({ type: 'failed', id: msg.id, error: { name: 'InferenceFailed', message: serialize(e).message } });
   }

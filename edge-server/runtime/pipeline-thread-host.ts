@@ -1,0 +1,97 @@
+/**
+ * The HTTP-thread side of the OCR pipeline thread: sends an image, answers the thread's model runs with the caller's
+ * infer function (which queues them with the request's deadline), and returns the result.
+ * A model run that fails (refused, dropped, crashed) fails the request with that same error, not a copy.
+ */
+import { Worker } from 'node:worker_threads';
+import type { PipelineConfig, RunOptions } from '../../core/ocr';
+import type { FloatTensor, InferFn, OcrResult, RgbaImage } from '../../core/ocr/types';
+import { ServerError } from '../errors';
+import type { FromPipeline, PipelineThreadInit, ToPipeline } from './pipeline-messages';
+
+const ENTRY = new URL('./pipeline-thread.mjs', import.meta.url);
+
+interface Request {
+  infer: InferFn;
+  resolve: (r: OcrResult) => void;
+  reject: (e: Error) => void;
+  /** The first failed model run: the request fails with it. */
+  inferError: Error | null;
+}
+
+export class PipelineThread {
+  private worker: Worker;
+  private readonly requests = new Map<number, Request>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly config: PipelineConfig) {
+    this.worker = this.spawn();
+  }
+
+  run(image: RgbaImage, options: RunOptions, infer: InferFn): Promise<OcrResult> {
+    if (this.closed) return Promise.reject(new ServerError('PoolClosed', 'the server is shutting down; retry on another instance'));
+    return new Promise<OcrResult>((resolve, reject) => {
+      const id = this.nextId++;
+      this.requests.set(id, { infer, resolve, reject, inferError: null });
+      const message: ToPipeline = { type: 'ocr', id, image, options };
+      const buffer = image.data.buffer;
+      try {
+        this.worker.postMessage(message, buffer instanceof ArrayBuffer && image.data.byteLength === buffer.byteLength ? [buffer] : []);
+      } catch {
+        this.worker.postMessage(message);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    // Called once every request has finished (the pool drains first), so nothing is cut short here.
+    await this.worker.terminate();
+  }
+
+  private spawn(): Worker {
+    const worker = new Worker(ENTRY, { workerData: { config: this.config } satisfies PipelineThreadInit, name: 'ocr-pipeline' });
+    worker.unref();
+    worker.on('message', (msg: FromPipeline) => this.onMessage(msg));
+    worker.on('error', (err) => this.failAll(new ServerError('WorkerCrashed', `the OCR pipeline thread stopped (${err.message}); retry the request`)));
+    worker.on('exit', () => {
+      if (this.closed) return;
+      this.failAll(new ServerError('WorkerCrashed', 'the OCR pipeline thread stopped; retry the request'));
+      this.worker = this.spawn();
+    });
+    return worker;
+  }
+
+  private failAll(error: Error): void {
+    for (const r of this.requests.values()) r.reject(error);
+    this.requests.clear();
+  }
+
+  private onMessage(msg: FromPipeline): void {
+    const request = this.requests.get(msg.id);
+    if (!request) return;
+    if (msg.type === 'infer') {
+      request.infer(msg.role, msg.tensor).then(
+        (tensor: FloatTensor) => this.send({ type: 'inferred', call: msg.call, tensor }, [tensor.data.buffer as ArrayBuffer]),
+        (e: unknown) => {
+          const err = e instanceof Error ? e : new Error(String(e));
+          request.inferError ??= err;
+          this.send({ type: 'inferFailed', call: msg.call, error: { name: err.name, message: err.message } });
+        },
+      );
+      return;
+    }
+    this.requests.delete(msg.id);
+    if (msg.type === 'done') request.resolve(msg.result);
+    else request.reject(request.inferError ?? Object.assign(new Error(msg.error.message), { name: msg.error.name, code: msg.error.code }));
+  }
+
+  private send(message: ToPipeline, transfer: ArrayBuffer[] = []): void {
+    try {
+      this.worker.postMessage(message, transfer);
+    } catch {
+      this.worker.postMessage(message);
+    }
+  }
+}
