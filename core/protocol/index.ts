@@ -1,3 +1,4 @@
 export * from './oip';
 export * from './oip-codec';
 export * from './v1';
+export * from './accept';
