@@ -5,7 +5,7 @@
  * the size). One standard-normal draw per stage and request is shared by every plan, so plans are compared on the
  * same realised runs.
  */
-import type { LatencyStats, Location, Profiles, ProfiledStage, StageProfile } from '../../core/profiles';
+import type { LatencyStats, Location, Profiles, ProfiledStage, RuntimeProfile, StageProfile } from '../../core/profiles';
 import { simError } from './traces';
 
 const Z90 = 1.2815515655446004;
@@ -21,16 +21,14 @@ interface Curve {
 
 export class ComputeSampler {
   private readonly curves = new Map<string, Curve>();
-  readonly deviceRuntime: { backend: string; threads: number; id: string };
-  readonly edgeRuntime: { id: string };
+  readonly deviceRuntime: { backend: string; threads: number; id: string; cpuThrottle: number };
+  readonly edgeRuntime: { id: string; backend: string; threads: number };
 
-  constructor(profiles: Profiles) {
-    const device = profiles.runtimes.find((r) => r.location === 'device');
-    const edge = profiles.runtimes.find((r) => r.location === 'edge');
-    if (!device) throw simError('SimProfilesIncomplete', 'profiles have no device runtime to draw device latencies from');
-    if (!edge) throw simError('SimProfilesIncomplete', 'profiles have no edge runtime to draw edge latencies from');
-    this.deviceRuntime = { backend: device.backend, threads: device.threads, id: device.id };
-    this.edgeRuntime = { id: edge.id };
+  constructor(profiles: Profiles, choice: RuntimeChoice = {}) {
+    const device = pickRuntime(profiles, 'device', choice.device);
+    const edge = pickRuntime(profiles, 'edge', choice.edge);
+    this.deviceRuntime = { backend: device.backend, threads: device.threads, id: device.id, cpuThrottle: device.cpuThrottle ?? 1 };
+    this.edgeRuntime = { id: edge.id, backend: edge.backend, threads: edge.threads };
     for (const r of [device, edge]) for (const s of r.stages) this.curves.set(key(r.location, s.stage, s.model), curveOf(s));
   }
 
@@ -58,6 +56,32 @@ export class ComputeSampler {
     const sigma = p50 > 0 ? Math.log(p90 / p50) / Z90 : 0;
     return p50 * Math.exp(sigma * z);
   }
+}
+
+/** Runtime ids to draw from; by default the profiles' own defaults (see pickRuntime). */
+export interface RuntimeChoice {
+  device?: string;
+  edge?: string;
+}
+
+/**
+ * The runtime a location's latencies are drawn from: the one asked for; else `defaults.deviceRuntime` /
+ * `defaults.edgeRuntime`; else, on the device, a phone-class runtime (4× CPU throttle) and on the edge an
+ * onnxruntime-node runtime (what the server runs); else the first of that location.
+ */
+export function pickRuntime(profiles: Profiles, where: Location, id?: string): RuntimeProfile {
+  const all = profiles.runtimes.filter((r) => r.location === where);
+  if (id !== undefined) {
+    const r = all.find((x) => x.id === id);
+    if (!r) throw simError('SimBadArgument', `no ${where} runtime "${id}" in the profiles (have: ${all.map((x) => x.id).join(', ') || 'none'})`);
+    return r;
+  }
+  if (all.length === 0) throw simError('SimProfilesIncomplete', `profiles have no ${where} runtime to draw ${where} latencies from`);
+  const named = where === 'device' ? profiles.defaults.deviceRuntime : profiles.defaults.edgeRuntime;
+  const byDefault = all.find((r) => r.id === named);
+  if (byDefault) return byDefault;
+  const typical = where === 'device' ? all.find((r) => (r.cpuThrottle ?? 1) === 4) : all.find((r) => r.backend === 'ort-node');
+  return typical ?? all[0];
 }
 
 function key(where: Location, stage: string, model?: string): string {

@@ -3,11 +3,12 @@
  *
  *   npm run eval:placement -- --traces DIR [--images DIR] [--slo 500,1000,2000,4000] [--profiles FILE] [--out FILE]
  *                             [--plots DIR] [--max-requests N] [--rate R] [--up-ratio X] [--seed S] [--cost-weight W]
- *                             [--netinfo none|chrome]
+ *                             [--netinfo none|chrome] [--device-runtime ID] [--edge-runtime ID] [--probe-bytes N]
  *
  * Prints a Markdown table; --out writes the JSON report; SVG plots go to --plots (default: beside --out, else not
  * written). Profiles default to models/repository/profiles.json when it exists, else the built-in example profiles
- * (reported as "example profile, not measured").
+ * (reported as "example profile, not measured"). Device latencies come from the profiles' default device runtime
+ * (else a 4× CPU-throttled one), edge latencies from the default edge runtime (else onnxruntime-node).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -51,6 +52,10 @@ async function main(): Promise<void> {
       seed: { type: 'string' },
       'cost-weight': { type: 'string' },
       netinfo: { type: 'string' },
+      'device-runtime': { type: 'string' },
+      'edge-runtime': { type: 'string' },
+      'probe-bytes': { type: 'string' },
+      'poll-ms': { type: 'string' },
       quiet: { type: 'boolean' },
     },
   });
@@ -63,6 +68,9 @@ async function main(): Promise<void> {
   const netInfo = values.netinfo ?? 'none';
   if (netInfo !== 'none' && netInfo !== 'chrome') throw simError('SimBadArgument', `--netinfo must be "none" or "chrome", got "${netInfo}"`);
   const costWeight = numberArg(values['cost-weight'], '--cost-weight', 0, 0, 1);
+  // What the page does (web/placement/link-monitor.ts): a 48 KB uplink probe on joining a network, /v1/status every 7 s.
+  const probeBytes = numberArg(values['probe-bytes'], '--probe-bytes', 48 * 1024, 0);
+  const pollMs = numberArg(values['poll-ms'], '--poll-ms', 7000, 100);
 
   let profiles: Profiles;
   let profilesFrom: string;
@@ -80,7 +88,11 @@ async function main(): Promise<void> {
   const images = loadImages(resolve(imagesDir));
 
   const started = Date.now();
-  const result = simulate(profiles, traces, images, { budgets, ratePerS: rate, maxRequestsPerTrace: maxRequests, seed, probeEveryMs: 5000, costWeight, netInfo }, (i, name) => {
+  if (profiles.source.kind === 'example') process.stderr.write('eval:placement: EXAMPLE PROFILES, NOT MEASURED: compute latencies and accuracies are illustrative (pass --profiles FILE or run `npm run models`).\n');
+  else process.stderr.write(`eval:placement: measured profiles from ${profilesFrom}\n`);
+  const runtimes = { device: values['device-runtime'], edge: values['edge-runtime'] };
+  const simOpts = { budgets, ratePerS: rate, maxRequestsPerTrace: maxRequests, seed, probeEveryMs: pollMs, uplinkProbeBytes: probeBytes, costWeight, netInfo: netInfo as 'none' | 'chrome', runtimes };
+  const result = simulate(profiles, traces, images, simOpts, (i, name) => {
     if (!values.quiet && (i % 25 === 0 || i === traces.length - 1)) process.stderr.write(`  trace ${i + 1}/${traces.length} ${name}\n`);
   });
   const linkTypes: Record<string, number> = {};
@@ -104,6 +116,10 @@ async function main(): Promise<void> {
       images_dir: imagesDir,
       cost_weight: costWeight,
       netinfo: netInfo,
+      device_runtime: result.runtimes.device,
+      edge_runtime: result.runtimes.edge,
+      uplink_probe_bytes: probeBytes,
+      status_poll_ms: pollMs,
       wall_s: (Date.now() - started) / 1000,
     },
   });

@@ -15,9 +15,10 @@ import {
   type Observation,
   type Plan,
   type RttSample,
+  type ThroughputSample,
 } from '../../core/placement';
 import type { Profiles } from '../../core/profiles';
-import { ComputeSampler } from './compute';
+import { ComputeSampler, type RuntimeChoice } from './compute';
 import { type Draws, drawFor, type Run, runPlan } from './execute';
 import type { SimImage } from './images';
 import { isCellular, type LinkTrace, rttAt } from './traces';
@@ -35,6 +36,11 @@ export interface SimOptions {
   seed: number;
   /** How often the page polls /v1/status (its RTT probe), ms. */
   probeEveryMs: number;
+  /**
+   * Bytes of the page's uplink probe (POST /v1/probe) sent when it joins a network, i.e. at the start of each
+   * trace; 0 for none.
+   */
+  uplinkProbeBytes?: number;
   /** User's cost weight (0..1) handed to the planner. */
   costWeight: number;
   /**
@@ -43,6 +49,8 @@ export interface SimOptions {
    * type from those). Chromium estimates from its own traffic; the trace's true rate is an optimistic stand-in.
    */
   netInfo?: 'none' | 'chrome';
+  /** Runtimes compute latencies are drawn from (default: the profiles' defaults, see pickRuntime). */
+  runtimes?: RuntimeChoice;
 }
 
 /** One request's result under one policy. */
@@ -66,6 +74,13 @@ export interface RequestRecord {
    * configuration) was faster in hindsight than uploading the original (PieSlicer's decision, judged by latency).
    */
   preprocessFaster: boolean | null;
+  /**
+   * For plans that upload the whole image: the oracle's preprocessing placement for this request and this detector
+   * configuration, i.e. the oracle's rule (most accurate run that met the budget, ties to less edge time, then
+   * faster; if none met, the fastest) over the realised runs of every upload of that configuration; true when it
+   * is a re-encode prepared on the device.
+   */
+  preprocessOracle: boolean | null;
   /** For concurrent plans (split recognition, a race whose device run started): best single-location time / this time. */
   concurrencySpeedup: number | null;
 }
@@ -77,6 +92,8 @@ export interface SimResult {
   potentialSpeedups: number[];
   requests: number;
   traces: number;
+  /** Runtimes the compute latencies were drawn from. */
+  runtimes: { device: string; edge: string };
 }
 
 function hash(s: string): number {
@@ -131,7 +148,30 @@ export function chromeNetInfo(trace: LinkTrace, atMs: number): NetInfoReading {
   return { downlinkMbps: kbps / 1000, rttMs: rtt, effectiveType, saveData: false };
 }
 
-function observation(trace: LinkTrace, sampler: ComputeSampler, profiles: Profiles, a: Arrival, budgetMs: number, busyMs: number, rtt: RttSample[], opts: SimOptions): Observation {
+/** The page's uplink probe on joining the link: one upload sample, known once its reply is back. */
+export function uplinkProbe(trace: LinkTrace, bytes: number): ThroughputSample | null {
+  if (!(bytes > 0)) return null;
+  const rtt = rttAt(trace, 0);
+  const upMs = trace.up.transferMs(0, bytes);
+  if (!Number.isFinite(upMs)) return null;
+  const elapsedMs = rtt + upMs + PROBE_SERVER_MS;
+  return { atMs: elapsedMs, direction: 'up', bytes, elapsedMs, serverMs: PROBE_SERVER_MS };
+}
+
+/** Server time of the probe route (reads and discards the body). */
+const PROBE_SERVER_MS = 1;
+
+function observation(
+  trace: LinkTrace,
+  sampler: ComputeSampler,
+  profiles: Profiles,
+  a: Arrival,
+  budgetMs: number,
+  busyMs: number,
+  rtt: RttSample[],
+  opts: SimOptions,
+  probe: ThroughputSample | null,
+): Observation {
   const costWeight = opts.costWeight;
   return {
     nowMs: a.t,
@@ -140,7 +180,7 @@ function observation(trace: LinkTrace, sampler: ComputeSampler, profiles: Profil
     connection: isCellular(trace.linkType) ? 'cellular' : trace.linkType === 'broadband' ? 'ethernet' : trace.linkType === 'wifi' ? 'wifi' : 'unknown',
     networkId: trace.name,
     rtt,
-    throughput: [],
+    throughput: probe !== null && probe.atMs <= a.t ? [probe] : [],
     device: {
       backend: sampler.deviceRuntime.backend,
       threads: sampler.deviceRuntime.threads,
@@ -157,17 +197,27 @@ function preprocessFlag(plan: Plan): boolean | null {
   return plan.kind === 'edge' && plan.upload !== null ? plan.upload.kind === 'reencode' : null;
 }
 
-function preprocessFasterOf(ctx: Parameters<typeof runPlan>[0], plans: readonly Plan[], config: number): boolean | null {
+/** Hindsight references for a plan's preprocessing placement (see RequestRecord.preprocessOracle / preprocessFaster). */
+function preprocessRefs(ctx: Parameters<typeof runPlan>[0], plans: readonly Plan[], config: number, budgetMs: number): { oracle: boolean | null; faster: boolean | null } {
   let original = Infinity;
   let prepared = Infinity;
+  const uploads: Plan[] = [];
+  const runs: Run[] = [];
   for (const p of plans) {
     if (p.config.index !== config || p.kind !== 'edge' || p.race || p.upload === null) continue;
     const r = runPlan(ctx, p);
+    uploads.push(p);
+    runs.push(r);
     const t = r.ok ? r.totalMs : Infinity;
     if (p.upload.kind === 'original') original = Math.min(original, t);
     else prepared = Math.min(prepared, t);
   }
-  return Number.isFinite(original) || Number.isFinite(prepared) ? prepared < original : null;
+  if (uploads.length === 0) return { oracle: null, faster: null };
+  const k = oraclePick(runs, uploads, budgetMs);
+  return {
+    oracle: k >= 0 ? uploads[k].upload!.kind === 'reencode' : null,
+    faster: Number.isFinite(original) || Number.isFinite(prepared) ? prepared < original : null,
+  };
 }
 
 /** Best single-location plan of the same configuration in hindsight: device only, or the whole request on the edge. */
@@ -206,7 +256,7 @@ function oraclePick(runs: readonly Run[], plans: readonly Plan[], budgetMs: numb
 }
 
 export function simulate(profiles: Profiles, traces: readonly LinkTrace[], images: readonly SimImage[], opts: SimOptions, onTrace?: (i: number, name: string) => void): SimResult {
-  const sampler = new ComputeSampler(profiles);
+  const sampler = new ComputeSampler(profiles, opts.runtimes);
   const records = new Map<SimPolicy, Map<number, RequestRecord[]>>();
   for (const p of [...SIM_POLICIES, ORACLE] as SimPolicy[]) records.set(p, new Map(opts.budgets.map((b) => [b, []])));
   const potentialSpeedups: number[] = [];
@@ -221,6 +271,7 @@ export function simulate(profiles: Profiles, traces: readonly LinkTrace[], image
     const arrivals = arrivalsFor(trace, images, opts);
     requests += arrivals.length;
     const cellular = isCellular(trace.linkType);
+    const probe = uplinkProbe(trace, opts.uplinkProbeBytes ?? 0);
     for (const budget of opts.budgets) {
       for (const name of SIM_POLICIES) {
         const state = createEstimatorState(profiles);
@@ -228,14 +279,14 @@ export function simulate(profiles: Profiles, traces: readonly LinkTrace[], image
         let deviceFreeAt = -Infinity;
         const out = records.get(name)!.get(budget)!;
         for (const a of arrivals) {
-          const obs = observation(trace, sampler, profiles, a, budget, Math.max(0, deviceFreeAt - a.t), probes(trace, opts, a.t, rttBuf), opts);
+          const obs = observation(trace, sampler, profiles, a, budget, Math.max(0, deviceFreeAt - a.t), probes(trace, opts, a.t, rttBuf), opts, probe);
           const decision = decide(obs, profiles, policy, state);
           const ctx = { profiles, sampler, trace, image: a.image, draws: a.draws, t0: a.t, deviceFreeAt };
           const fallback = decision.fallback?.plan ?? null;
           const run = runPlan(ctx, decision.plan, decision.plan.race && fallback ? { hedgeAtMs: decision.raceStartAtMs ?? 0, fallback } : undefined);
           const err = observe(state, decision, run.outcome, policy);
           deviceFreeAt = run.deviceFreeAt;
-          const pf = preprocessFlag(decision.plan) === null ? null : preprocessFasterOf(ctx, plans, decision.plan.config.index);
+          const refs = preprocessFlag(decision.plan) === null ? null : preprocessRefs(ctx, plans, decision.plan.config.index, budget);
           const concurrent = decision.plan.kind === 'split-rec' || (decision.plan.race && run.totalMs > (decision.raceStartAtMs ?? Infinity));
           let speedup: number | null = null;
           if (concurrent && run.ok) {
@@ -255,7 +306,8 @@ export function simulate(profiles: Profiles, traces: readonly LinkTrace[], image
             race: decision.plan.race,
             winner: run.winner,
             preprocessOnDevice: preprocessFlag(decision.plan),
-            preprocessFaster: pf,
+            preprocessFaster: refs?.faster ?? null,
+            preprocessOracle: refs?.oracle ?? null,
             concurrencySpeedup: speedup,
           });
         }
@@ -295,11 +347,12 @@ export function simulate(profiles: Profiles, traces: readonly LinkTrace[], image
           race: false,
           winner: run.winner,
           preprocessOnDevice: preprocessFlag(plan),
-          preprocessFaster: preprocessFlag(plan) === null ? null : preprocessFasterOf(ctx, plans, plan.config.index),
+          preprocessFaster: preprocessFlag(plan) === null ? null : preprocessRefs(ctx, plans, plan.config.index, budget).faster,
+          preprocessOracle: preprocessFlag(plan),
           concurrencySpeedup: null,
         });
       }
     }
   });
-  return { records, potentialSpeedups, requests, traces: traces.length };
+  return { records, potentialSpeedups, requests, traces: traces.length, runtimes: { device: sampler.deviceRuntime.id, edge: sampler.edgeRuntime.id } };
 }
