@@ -68,6 +68,15 @@ export function modelFileRoutes(deps: AppDeps): Hono {
     if (etagMatches(c.req.header('if-none-match'), repo.manifestEtag)) return notModified(c, headers);
     return c.body(new Uint8Array(repo.manifestBytes), 200, { ...headers, 'Content-Type': 'application/json' });
   });
+  // Measured model profiles (installed beside the manifest by `npm run models`): the planner's starting figures.
+  app.get('/profiles.json', (c) => {
+    const path = join(repo.dir, 'profiles.json');
+    if (!existsSync(path)) throw new ServerError('NotFound', 'models/profiles.json is not in the model repository; run "npm run models"');
+    const st = statSync(path);
+    const headers = { ETag: `W/"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`, 'Cache-Control': 'no-cache' };
+    if (etagMatches(c.req.header('if-none-match'), headers.ETag)) return notModified(c, headers);
+    return fileResponse(c, path, st.size, headers);
+  });
   app.get('/*', (c) => {
     const rel = decodePath(c.req.path.slice('/models/'.length));
     const file = repo.files.get(rel);

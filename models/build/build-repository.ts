@@ -44,7 +44,10 @@ export async function buildRepository(outDir = REPOSITORY_DIR, force = false, lo
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
     const intact = manifest.models.every((m) =>
       [m.file, ...Object.values(m.assets)].every((f) => existsSync(join(outDir, f.path)) && statSync(join(outDir, f.path)).size === f.bytes));
-    if (intact) return { manifest, built: false };
+    if (intact) {
+      installProfiles(outDir);
+      return { manifest, built: false };
+    }
   }
   for (const src of SOURCES) rmSync(join(outDir, src.name), { recursive: true, force: true });
   const manifest: Manifest = { schema: 1, models: [] };
@@ -63,7 +66,21 @@ export async function buildRepository(outDir = REPOSITORY_DIR, force = false, lo
   manifest.models.push(...await buildVariants(outDir, manifest.models, log));
   writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
   writeFileSync(stampPath, stamp);
+  installProfiles(outDir);
   return { manifest, built: true };
+}
+
+/** The measured profiles (models/profiles.json, tracked) beside the manifest, where the edge serves them. */
+export const PROFILES_SOURCE = resolve(here, '..', 'profiles.json');
+
+export function installProfiles(outDir: string, source = PROFILES_SOURCE): boolean {
+  if (!existsSync(source)) return false;
+  const target = join(outDir, 'profiles.json');
+  const bytes = readFileSync(source);
+  if (existsSync(target) && readFileSync(target).equals(bytes)) return false;
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(target, bytes);
+  return true;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
