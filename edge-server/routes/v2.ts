@@ -6,6 +6,8 @@ import {
   type InferenceResponse, type ModelMetadataResponse, type ModelReadyResponse, type ServerMetadataResponse, type Tensor,
 } from '../../core/protocol/oip';
 import { binaryOutputSelector, decodeInferenceRequest, encodeInferenceResponse } from '../../core/protocol/oip-codec';
+import { OIP_ACCEPT_PARAMETER } from '../../core/protocol/accept';
+import { defaultOcrConfig, inferenceAccept } from '../adapt-accept';
 import { ServerError } from '../errors';
 import { errorReply, limitBody, mediaType } from '../http';
 import { validateInferenceRequest } from '../oip-validate';
@@ -81,16 +83,20 @@ export function v2Routes(deps: AppDeps): Hono {
     if (budget !== undefined && (typeof budget !== 'number' || !Number.isFinite(budget) || budget < 0)) {
       throw new ServerError('OipMalformed', `parameters.deadline_ms must be a non-negative number of milliseconds, got ${JSON.stringify(budget)}`);
     }
-    const run = await pool.run(m.name, inputs, { outputs, deadline: budget === undefined ? undefined : t0 + budget });
+    const accept = inferenceAccept(repo, m, request.parameters?.[OIP_ACCEPT_PARAMETER], defaultOcrConfig(deps.ocr.config));
+    const run = await pool.run(m.name, inputs, { outputs, deadline: budget === undefined ? undefined : t0 + budget, accept });
+    // With accepted alternatives the model that ran may differ from the one in the URL; the reply names it.
+    const ran = repo.models.get(run.model ?? m.name) ?? m;
     const response: InferenceResponse = {
-      model_name: m.name,
-      model_version: m.version,
+      model_name: ran.name,
+      model_version: ran.version,
       outputs: outputs.map((name): Tensor => {
         const t = run.outputs[name];
         return { name, datatype: t.datatype, shape: t.dims, data: t.data };
       }),
     };
     if (request.id !== undefined) response.id = request.id;
+    if (accept) response.parameters = { model_name: ran.name, model_version: ran.version };
     const wire = encodeInferenceResponse(response, { binaryOutputs: binaryOutputSelector(request) });
     const headers: Record<string, string> = {
       'Content-Type': wire.contentType,

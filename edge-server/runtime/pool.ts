@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import type { ModelStatus } from '../../core/protocol/v1';
 import { DeadlineError, ServerError } from '../errors';
 import { silentLogger, type Logger } from '../log';
+import type { Candidate } from '../scheduler/adapt';
 import { DeadlineQueue, type BatchPolicy, type QueuedJob } from '../scheduler/deadline-queue';
 import { estimateFor } from '../scheduler/edf';
 import { LatencyTracker, sizeBucket } from './latency';
@@ -36,12 +37,19 @@ export interface RunResult {
   totalMs: number;
   /** Callers that shared this model run (1 = ran alone). */
   batch: number;
+  /** The model that ran: one of `accept` when the run accepted others. */
+  model?: string;
 }
 
 export interface RunOptions {
   outputs?: string[];
   /** Absolute performance.now() time by which the run must have finished; absent = no budget. */
   deadline?: number;
+  /**
+   * Models that may run in place of the one asked for (same inputs and outputs), with their expected accuracy; the
+   * queue picks one across everything queued (scheduler/adapt.ts). Include the asked-for model to keep it eligible.
+   */
+  accept?: ReadonlyArray<{ model: string; accuracy: number }>;
 }
 
 export type PoolModelStatus = Pick<ModelStatus, 'name' | 'state' | 'error' | 'inFlight' | 'queued' | 'latency' | 'predictedWaitMs' | 'runs' | 'refused'>;
@@ -51,7 +59,12 @@ export interface PoolStatus {
   pool: { workers: number; intraOpThreads: number; busy: number; queued: number };
 }
 
+interface ModelCandidate extends Candidate {
+  model: string;
+}
+
 interface Job extends QueuedJob {
+  candidates?: readonly ModelCandidate[];
   id: number;
   model: string;
   inputs: TensorMap;
@@ -129,6 +142,13 @@ export class SessionPool implements InferenceRunner {
         if (error instanceof DeadlineError) this.books.get(job.model)!.refused++;
         this.settle(job, error);
       },
+      choose: (job, index) => {
+        const next = job.candidates![index].model;
+        if (next === job.model) return;
+        this.books.get(job.model)!.queued--;
+        this.books.get(next)!.queued++;
+        job.model = next;
+      },
     }, options.batching);
     for (const m of options.models) this.books.set(m.name, { inFlight: 0, queued: 0, runs: 0, refused: 0, latency: new LatencyTracker() });
     const loads: Promise<void>[] = [];
@@ -166,11 +186,19 @@ export class SessionPool implements InferenceRunner {
     const bucket = first ? sizeBucket(first.dims) : 'scalar';
     const estimateMs = this.estimate(model, bucket);
     const deadline = options.deadline ?? Infinity;
+    let candidates: ModelCandidate[] | undefined;
+    if (options.accept?.length) {
+      const unknown = options.accept.find((a) => !this.books.has(a.model));
+      if (unknown) return Promise.reject(new ServerError('UnknownModel', `unknown model ${unknown.model}`));
+      candidates = options.accept.filter((a) => this.unavailableReason(a.model) === null)
+        .map((a) => ({ model: a.model, accuracy: a.accuracy, estimateMs: this.estimate(a.model, bucket) }));
+      if (candidates.length === 0) return Promise.reject(new ServerError('ModelUnavailable', `none of ${options.accept.map((a) => a.model).join(', ')} is available`));
+    }
     return new Promise<RunResult>((resolve, reject) => {
       const id = this.nextId++;
       const job: Job = {
         id, model, inputs, outputs: options.outputs, bucket, deadline, estimateMs, seq: this.queue.nextSeq(),
-        enqueuedAt: performance.now(), startedAt: 0, resolve, reject,
+        enqueuedAt: performance.now(), startedAt: 0, resolve, reject, candidates,
       };
       book.queued++;
       const refusal = this.queue.offer(job);
@@ -403,7 +431,7 @@ export class SessionPool implements InferenceRunner {
         this.onRun?.(job.model, msg.runMs, job.startedAt - job.enqueuedAt);
         this.settle(job, null, {
           outputs: msg.parts[i], queueMs: job.startedAt - job.enqueuedAt, runMs: msg.runMs, totalMs: now - job.enqueuedAt,
-          batch: run.jobs.length,
+          batch: run.jobs.length, model: job.model,
         });
       });
     } else {

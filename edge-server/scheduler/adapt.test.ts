@@ -1,6 +1,7 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { adapt, paretoFront, type AdaptConfig, type AdaptInput, type AdaptJob } from './adapt';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { adapt, paretoFront, planQueue, type AdaptConfig, type AdaptInput, type AdaptJob, type Candidate } from './adapt';
+import { DeadlineQueue, type QueuedJob } from './deadline-queue';
 
 const fp32: AdaptConfig = { execMs: 100, accuracy: 0.8 };
 const int8: AdaptConfig = { execMs: 50, accuracy: 0.78 };
@@ -248,5 +249,96 @@ describe('collective adaptation, properties', () => {
         const best = bruteForce(input, plan.order);
         if (best) expect(plan.accuracy).toBeCloseTo(best.accuracy, 9);
       }), { numRuns: 200 });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// The deadline queue planning accepted configurations across everything queued (real queue, runner hooks in memory).
+
+describe('planning a deadline queue', () => {
+  const fp32c: Candidate = { estimateMs: 100, accuracy: 0.8 };
+  const int8c: Candidate = { estimateMs: 50, accuracy: 0.78 };
+  const q = (deadline: number, candidates?: Candidate[], estimateMs = 100) => ({ deadline, enqueuedAt: 0, estimateMs, candidates });
+
+  it('chooses for jobs with candidates around fixed jobs and running work, and judges the incoming job', () => {
+    const fixed = q(250);
+    const flexible = q(380, [fp32c, int8c]);
+    // One worker busy until 100: fixed ends at 200, flexible at 300 on fp32, within its 380.
+    let plan = planQueue([fixed, flexible], null, 0, 1, [{ startedAt: 0, estimateMs: 100 }]);
+    expect(plan.chosen.get(flexible)).toBe(0);
+    expect(plan.chosen.has(fixed)).toBe(false);
+    // A newcomer with an earlier deadline (ends at 300) fits only if the flexible job drops to int8 (ends at 350).
+    const incoming = q(350, [fp32c]);
+    plan = planQueue([fixed, flexible], incoming, 0, 1, [{ startedAt: 0, estimateMs: 100 }]);
+    expect(plan.incoming).toMatchObject({ refused: false });
+    expect(plan.chosen.get(flexible)).toBe(1);
+    // One that cannot fit at all (int8 from 100 ends at 150) is refused, and nothing is downgraded for it.
+    plan = planQueue([fixed, flexible], q(140, [fp32c, int8c]), 0, 1, [{ startedAt: 0, estimateMs: 100 }]);
+    expect(plan.incoming).toMatchObject({ refused: true });
+    expect(plan.chosen.get(flexible)).toBe(0);
+  });
+
+  describe('DeadlineQueue with accepted configurations', () => {
+    beforeEach(() => { vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] }); });
+    afterEach(() => { vi.useRealTimers(); });
+
+    interface Job extends QueuedJob { name: string; model: string; models?: string[] }
+
+    function harness(executors: number) {
+      let clock = 0;
+      const busy: Array<{ job: Job; startedAt: number } | null> = new Array(executors).fill(null);
+      const started: string[] = [];
+      const rejected: string[] = [];
+      const queue = new DeadlineQueue<Job, number>({
+        executors: () => executors,
+        running: () => busy.flatMap((b) => (b ? [{ startedAt: b.startedAt, estimateMs: b.job.estimateMs }] : [])),
+        executorFor: () => { const i = busy.indexOf(null); return i < 0 ? null : i; },
+        start: (slot, batch, now) => { busy[slot] = { job: batch[0], startedAt: now }; started.push(`${batch[0].name}:${batch[0].model}`); },
+        reject: (job) => { rejected.push(job.name); },
+        choose: (job, index) => { job.model = job.models![index]; },
+      }, undefined, () => clock);
+      const job = (name: string, budget: number, models: Record<string, Candidate>): Job => {
+        const names = Object.keys(models);
+        const candidates = names.length > 1 ? Object.values(models) : undefined;
+        return { name, model: names[0], models: names, candidates, estimateMs: models[names[0]].estimateMs, deadline: clock + budget, seq: queue.nextSeq(), enqueuedAt: clock };
+      };
+      return {
+        queue, started, rejected, job,
+        /** The run on `slot` ends after its estimate plus `overrunMs`. */
+        finish(slot: number, overrunMs = 0) { clock = busy[slot]!.startedAt + busy[slot]!.job.estimateMs + overrunMs; busy[slot] = null; queue.dispatch(); },
+      };
+    }
+
+    it('with no load the most accurate model runs', () => {
+      const h = harness(1);
+      expect(h.queue.offer(h.job('a', 1000, { fp32: fp32c, int8: int8c }))).toBeNull();
+      expect(h.started).toEqual(['a:fp32']);
+    });
+
+    it('under load, jobs that accept int8 get it so every deadline holds, and fp32-only jobs keep fp32', () => {
+      const h = harness(1);
+      h.queue.offer(h.job('busy', 10_000, { fp32: fp32c }));
+      expect(h.queue.offer(h.job('only-fp32', 260, { fp32: fp32c }))).toBeNull();
+      expect(h.queue.offer(h.job('flex-1', 300, { fp32: fp32c, int8: int8c }))).toBeNull();
+      expect(h.queue.offer(h.job('flex-2', 350, { fp32: fp32c, int8: int8c }))).toBeNull();
+      // At fp32 everything: busy 100, only-fp32 200, flex-1 300, flex-2 400 > 350 → one flexible job downgraded.
+      // A second fp32-only job with the same budget cannot be admitted: nothing left to downgrade.
+      expect(h.queue.offer(h.job('only-fp32-late', 300, { fp32: fp32c }))).toMatchObject({ ok: false });
+      for (let i = 0; i < 4; i++) h.finish(0);
+      expect(h.started.slice(0, 2)).toEqual(['busy:fp32', 'only-fp32:fp32']);
+      expect(h.started.slice(2).filter((s) => s.endsWith(':int8'))).toHaveLength(1);
+      expect(h.rejected).toEqual([]);
+    });
+
+    it('a queued job that falls behind is switched to its cheaper model at dispatch instead of being dropped', () => {
+      const h = harness(1);
+      h.queue.offer(h.job('busy', 10_000, { fp32: fp32c }));
+      h.queue.offer(h.job('flex', 220, { fp32: fp32c, int8: int8c }));
+      expect(h.queue.queued[0].chosen).toBe(0);
+      // The running job overruns its estimate by 60 ms: at fp32 flex would end at 260 > 220, at int8 at 210.
+      h.finish(0, 60);
+      expect(h.started).toEqual(['busy:fp32', 'flex:int8']);
+      expect(h.rejected).toEqual([]);
+    });
   });
 });

@@ -313,3 +313,61 @@ function validate(input: AdaptInput): void {
     });
   });
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Planning a deadline queue: the queue's jobs (EDF-sorted) with the configurations they accept.
+
+/** One configuration a queued job accepts, with its predicted execution and expected accuracy. */
+export interface Candidate {
+  estimateMs: number;
+  accuracy: number;
+}
+
+export interface PlannableJob {
+  deadline: number;
+  enqueuedAt: number;
+  /** Predicted execution of the configuration currently chosen (or the only one). */
+  estimateMs: number;
+  /** Accepted configurations; absent = only the job's own. */
+  candidates?: readonly Candidate[];
+  /** Index into `candidates` of the configuration that will run. */
+  chosen?: number;
+}
+
+export interface QueuePlan<T extends PlannableJob> {
+  /** Configuration index per queued job with candidates (refused ones get their cheapest, so lateness is judged on it). */
+  chosen: Map<T, number>;
+  /** The incoming job's verdict, when one was given. */
+  incoming: AdaptChoice | null;
+}
+
+/**
+ * Plans the configurations of everything queued (and of `incoming`, a job asking to be admitted) on `executors`
+ * workers, given the runs in progress. Jobs without candidates keep their own estimate and count as one fixed
+ * configuration of zero accuracy, so they are planned around, never changed.
+ */
+export function planQueue<T extends PlannableJob>(
+  queued: readonly T[], incoming: T | null, now: number, executors: number,
+  running: Iterable<{ startedAt: number; estimateMs: number }>,
+): QueuePlan<T> {
+  const workers: number[] = [];
+  for (const r of running) if (workers.length < executors) workers.push(Math.max(now, r.startedAt + r.estimateMs));
+  while (workers.length < Math.max(1, executors)) workers.push(now);
+  const all = incoming ? [...queued, incoming] : queued;
+  const jobs: AdaptJob[] = all.map((j) => {
+    const own = j.candidates && j.candidates.length > 0 ? j.candidates : [{ estimateMs: j.estimateMs, accuracy: 0 }];
+    return {
+      arrival: Math.min(j.enqueuedAt, now),
+      deadline: j.deadline,
+      configs: own.map((c) => ({ execMs: Math.max(0, c.estimateMs), accuracy: c.accuracy })),
+    };
+  });
+  const plan = adapt({ now, workers, jobs });
+  const chosen = new Map<T, number>();
+  all.forEach((j, i) => {
+    if (!j.candidates || j.candidates.length === 0) return;
+    const c = plan.choices[i];
+    chosen.set(j, c.refused ? paretoFront(jobs[i].configs)[0] : c.config);
+  });
+  return { chosen, incoming: incoming ? plan.choices[all.length - 1] : null };
+}

@@ -5,6 +5,7 @@
  * What an executor is, how a batch runs and how a job is answered stay with the runner (hooks).
  */
 import { DeadlineError } from '../errors';
+import { planQueue, type Candidate } from './adapt';
 import { admit, edfInsert, isLate, nextLateAt, predictWait, retryAfterSeconds, type Admission, type Running, type Scheduled } from './edf';
 
 const HOLD_MARGIN_MS = 5;
@@ -13,11 +14,12 @@ export interface QueuedJob extends Scheduled {
   /** performance.now() when the job entered the queue. */
   enqueuedAt: number;
   /**
-   * Model configurations the caller accepts, and the one chosen to run. The queue carries them untouched so a
-   * planner looking across the queue can set `chosen` (and `estimateMs`) before dispatch.
+   * Model configurations the caller accepts, and the index of the one chosen to run. While any queued job has
+   * candidates, admission and every dispatch pass re-plan them across the whole queue (scheduler/adapt.ts) and set
+   * `chosen` and `estimateMs`; the runner hears of each change through `choose`.
    */
-  candidates?: readonly unknown[];
-  chosen?: unknown;
+  candidates?: readonly Candidate[];
+  chosen?: number;
 }
 
 export interface DeadlineQueueHooks<J extends QueuedJob, E> {
@@ -35,6 +37,8 @@ export interface DeadlineQueueHooks<J extends QueuedJob, E> {
   batchKey?(job: J): string | null;
   /** Rows a job adds to a batch (its leading dimension). Default 1. */
   batchRows?(job: J): number;
+  /** The planner switched `job` to `candidates[index]` (already set as `chosen`, with its `estimateMs`). */
+  choose?(job: J, index: number): void;
 }
 
 export interface BatchPolicy {
@@ -88,7 +92,16 @@ export class DeadlineQueue<J extends QueuedJob, E = unknown> {
    */
   offer(job: J): Offer | null {
     const now = this.now();
-    if (job.deadline !== Infinity) {
+    if (job.candidates?.length || this.jobs.some((j) => j.candidates?.length)) {
+      // Admitted when some choice of configurations across the queue lets it finish in time.
+      const plan = planQueue(this.jobs, job, now, this.hooks.executors(), this.hooks.running());
+      const verdict = plan.incoming;
+      if (verdict?.refused && job.deadline !== Infinity) {
+        const predictedMs = verdict.earliestFinish - now;
+        return { ok: false, predictedMs, budgetMs: job.deadline - now, retryAfterS: retryAfterSeconds(this.predictedWait(Infinity, now)) };
+      }
+      this.apply(plan.chosen);
+    } else if (job.deadline !== Infinity) {
       const verdict = this.check(job.deadline, job.estimateMs, now);
       if (!verdict.ok) return verdict;
     }
@@ -121,6 +134,9 @@ export class DeadlineQueue<J extends QueuedJob, E = unknown> {
   private pass(): void {
     const now = this.now();
     let wakeAt = Infinity;
+    if (this.jobs.some((j) => j.candidates?.length)) {
+      this.apply(planQueue(this.jobs, null, now, this.hooks.executors(), this.hooks.running()).chosen);
+    }
     for (let i = 0; i < this.jobs.length;) {
       const job = this.jobs[i];
       if (isLate(now, job)) {
@@ -179,6 +195,15 @@ export class DeadlineQueue<J extends QueuedJob, E = unknown> {
     let until = batch[0].enqueuedAt + this.policy.maxDelayMs;
     for (const j of batch) until = Math.min(until, j.deadline - j.estimateMs - HOLD_MARGIN_MS);
     return until;
+  }
+
+  private apply(chosen: ReadonlyMap<J, number>): void {
+    for (const [job, index] of chosen) {
+      if (job.chosen === index) continue;
+      job.chosen = index;
+      job.estimateMs = job.candidates![index].estimateMs;
+      this.hooks.choose?.(job, index);
+    }
   }
 
   private dropLate(job: J, now: number): void {
