@@ -22,6 +22,9 @@ describe('parseProfiles', () => {
     ['no points', (p) => (p.runtimes[1].stages[0].points = []), /runtimes\[1\]\.stages\[0\]\.points/],
     ['negative bytes', (p) => (p.models[0].weightBytes = -1), /models\[0\]\.weightBytes/],
     ['missing transfer', (p) => delete p.transfer, /transfer: expected an object/],
+    ['detection H-mean above 1', (p) => (p.accuracy[0].detHmean = 1.5), /accuracy\[0\]\.detHmean/],
+    ['negative CER', (p) => (p.accuracy[0].cer = -0.1), /accuracy\[0\]\.cer/],
+    ['throttle below 1', (p) => (p.runtimes[0].cpuThrottle = 0.5), /runtimes\[0\]\.cpuThrottle/],
   ];
   for (const [name, breakIt, message] of broken) {
     it(`rejects ${name} with ProfilesInvalid naming the field`, () => {

@@ -90,6 +90,15 @@ export interface AccuracyEntry {
   wordRecall: number;
   /** Images scored. */
   n?: number;
+  /** Labelled words the recall counts. */
+  words?: number;
+  /** Detection H-mean, precision and recall of the lines this configuration keeps (0..1). */
+  detHmean?: number;
+  detPrecision?: number;
+  detRecall?: number;
+  /** The recogniser alone on the set's word crops: exact word accuracy and character error rate (0..1). */
+  recWordAcc?: number;
+  cer?: number;
 }
 
 /** Resizing and re-encoding on the device before upload: its size on the wire and what it costs in accuracy. */
@@ -129,6 +138,10 @@ export interface ProfilesSource {
   description: string;
   machine?: string;
   createdAt?: string;
+  /** Load average (1, 5, 15 min) when the measurement started and ended: other work on the machine inflates timings. */
+  loadAverage?: { start: number[]; end: number[] };
+  /** How long the measurement took. */
+  minutes?: number;
 }
 
 export interface Profiles {
@@ -205,6 +218,10 @@ export function parseProfiles(input: unknown): Profiles {
     modelRef(o.rec, `accuracy[${i}].rec`, 'rec');
     num(o.maxSide, `accuracy[${i}].maxSide`, 32);
     fraction(o.wordRecall, `accuracy[${i}].wordRecall`);
+    for (const k of ['detHmean', 'detPrecision', 'detRecall', 'recWordAcc'] as const) {
+      if (o[k] !== undefined) fraction(o[k], `accuracy[${i}].${k}`);
+    }
+    if (o.cer !== undefined) num(o.cer, `accuracy[${i}].cer`, 0);
   });
   arr(p.reencode, 'reencode').forEach((r, i) => {
     const o = obj(r, `reencode[${i}]`);

@@ -1,0 +1,50 @@
+/** Command line of `npm run profile`. */
+import { parseArgs } from 'node:util';
+
+export interface ProfileArgs {
+  /** Set folder given on the command line, or null for the shared dev set. */
+  set: string | null;
+  /** Only this file is written when given; otherwise models/profiles.json and models/repository/profiles.json. */
+  out: string | null;
+  /** Fewer sizes, images and repetitions: minutes instead of half an hour, for trying the profiler out. */
+  quick: boolean;
+  /** Images scored (default: all, 20 with --quick). */
+  limit: number;
+  /** Every detector configuration with every recogniser (default: other recognisers at the default side only). */
+  cross: boolean;
+  /** Leave out the Chromium runtimes (edge figures and accuracy only). */
+  browser: boolean;
+}
+
+export const USAGE = 'Usage: npm run profile -- [--set DIR] [--out FILE] [--quick] [--limit N] [--cross] [--no-browser]';
+
+export function parseProfileArgs(argv: string[]): ProfileArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        set: { type: 'string' },
+        out: { type: 'string' },
+        quick: { type: 'boolean', default: false },
+        limit: { type: 'string' },
+        cross: { type: 'boolean', default: false },
+        'no-browser': { type: 'boolean', default: false },
+      },
+    }));
+  } catch (e) {
+    throw usage((e as Error).message);
+  }
+  let limit = values.quick ? 20 : Infinity;
+  if (values.limit !== undefined) {
+    limit = Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1) throw usage(`--limit expects a whole number ≥ 1, got "${values.limit}"`);
+  }
+  return { set: values.set ?? null, out: values.out ?? null, quick: values.quick ?? false, limit, cross: values.cross ?? false, browser: !values['no-browser'] };
+}
+
+function usage(msg: string): Error {
+  const e = new Error(`${msg}. ${USAGE}`);
+  e.name = 'BAD_ARGUMENT';
+  return e;
+}

@@ -1,0 +1,220 @@
+/**
+ * `npm run profile [-- --set DIR --out FILE --quick]`: measures every model configuration and writes profiles.json
+ * (schema: core/profiles.ts) — accuracy on a labelled set, latency on onnxruntime-node (edge, 1 and 2 threads) and
+ * onnxruntime-web WASM in headless Chromium (1 and 2 threads, CPU throttling 1x and 4x), session creation and cold
+ * first runs, and bytes (models, re-encoded uploads, split activations, replies). By default it writes
+ * models/profiles.json (tracked) and models/repository/profiles.json (served at /models/profiles.json).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { parseProfiles, type Profiles, type RuntimeProfile } from '../../core/profiles';
+import { detTensor } from '../../core/ocr/preprocess';
+import { decodeRgba, loadSet } from '../../bench/eval-ocr/dataset';
+import { sharedEvalDir } from '../../test-support/shared-set';
+import { loadManifest } from '../../test-support/ort-node-infer';
+import { measureAccuracy } from './accuracy';
+import { parseProfileArgs, USAGE } from './args';
+import { measureReencode, measureSplits, measureTransfer } from './bytes';
+import { ProfileHarness } from './browser/harness';
+import { ladderShapes, type LatencyPlan } from './latency-plan';
+import { baseModel, profiledModels } from './models';
+import { NodeSessions, runSession } from './node-sessions';
+import { profileModels, runtimeProfile, type ModelDriver } from './runtime-profile';
+import { nodeStages, pageStages, type StageInputs } from './stages';
+import { meanSd, percentile } from './stats';
+import {
+  BROWSER_THREADS, DEFAULT_DEVICE_RUNTIME, DEFAULT_EDGE_RUNTIME, DEFAULT_SIDE, LADDER, NODE_THREADS, QUICK_LADDER, REENCODE, REPOSITORY_DIR,
+  SERVED_PROFILES, SPLIT_POINTS, THROTTLES, TRACKED_PROFILES, deviceRuntimeId, edgeRuntimeId,
+} from './profile-constants';
+
+function fail(message: string): never {
+  console.error(`profile: ${message}`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseProfileArgs(process.argv.slice(2));
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  const setDir = args.set ? resolve(args.set) : sharedEvalDir();
+  if (setDir === null) fail(`no profiling set: ../shared/ocr-eval/dev is not on this machine; pass --set DIR (a folder with det.jsonl, rec.jsonl and images/). ${USAGE}`);
+  if (!existsSync(join(setDir, 'det.jsonl')) || !existsSync(join(setDir, 'rec.jsonl'))) fail(`${setDir} has no det.jsonl and rec.jsonl: not an OCR evaluation set`);
+  const started = Date.now();
+  const loadStart = loadavg();
+  const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+  log(`profiling on ${setDir}${args.quick ? ' (quick)' : ''}; load average ${loadStart.map((l) => l.toFixed(2)).join(' ')}`);
+
+  const manifest = loadManifest(REPOSITORY_DIR);
+  const models = profiledModels(manifest);
+  const [det0, rec0, cls0] = (['det', 'rec', 'cls'] as const).map((r) => baseModel(models, r));
+  const set = loadSet(setDir);
+  const detRows = set.det.slice(0, args.limit);
+  const recRows = set.rec.slice(0, args.quick ? 200 : Infinity);
+  if (detRows.length === 0) fail(`${setDir}/det.jsonl has no images`);
+  const sides = args.quick ? QUICK_LADDER : LADDER;
+
+  // Accuracy with the edge runtime at 2 threads (results do not depend on threads).
+  log(`accuracy: ${detRows.length} images, ${recRows.length} word crops, sides ${sides.join('/')}`);
+  const acc2 = new NodeSessions(REPOSITORY_DIR, manifest, 2);
+  const accuracy = await measureAccuracy(acc2, {
+    dets: models.filter((m) => m.role === 'det').sort((a, b) => Number(b === det0) - Number(a === det0)),
+    recs: models.filter((m) => m.role === 'rec').sort((a, b) => Number(b === rec0) - Number(a === rec0)),
+    cls: cls0, sides, defaultSide: DEFAULT_SIDE, cross: args.cross,
+  }, setDir, detRows, recRows, log);
+  log('re-encoded uploads');
+  const reencode = await measureReencode(acc2, { det: det0.name, cls: cls0.name, rec: rec0.name }, args.quick ? REENCODE.slice(1, 3) : REENCODE, DEFAULT_SIDE, setDir, detRows.slice(0, args.quick ? 10 : Infinity), log);
+
+  // Latency inputs: a typical photo of the set (the most common size) and a tall one for decode and re-encode.
+  const sizes = new Map<string, number>();
+  for (const r of set.det) sizes.set(`${r.width}x${r.height}`, (sizes.get(`${r.width}x${r.height}`) ?? 0) + 1);
+  const common = [...sizes.entries()].sort((a, b) => b[1] - a[1])[0][0];
+  const typical = set.det.find((r) => `${r.width}x${r.height}` === common)!;
+  const tall = set.det.filter((r) => r.height > r.width).sort((a, b) => b.width * b.height - a.width * a.height)[0];
+  const photos = [typical, ...(tall ? [tall] : [])];
+  const detSpec = manifest.models.find((m) => m.name === det0.name)!.preprocess;
+  const recSpec = manifest.models.find((m) => m.name === rec0.name)!.preprocess;
+  const clsSpec = manifest.models.find((m) => m.name === cls0.name)!.preprocess;
+  if (detSpec.kind !== 'det' || recSpec.kind !== 'rec' || clsSpec.kind !== 'cls') fail('the manifest lacks preprocessing for the fp32 models');
+  const shapes = ladderShapes(typical.width, typical.height, sides, detSpec.multiple);
+  const recWidth = Math.ceil(percentile(accuracy.lineWidths.length ? accuracy.lineWidths : [recSpec.height * 4], 0.5) / 8) * 8;
+  const plan = (throttle: number): LatencyPlan => ({
+    models,
+    det: shapes,
+    detFirst: shapes.find((s) => s.side === 640) ?? shapes[0],
+    recWidth,
+    clsWidth: clsSpec.maxWidth,
+    lineHeight: recSpec.height,
+    lines: [1, 6],
+    warmup: args.quick ? 1 : 2,
+    reps: args.quick ? 3 : throttle > 1 ? 5 : 7,
+    creates: args.quick ? 1 : 2,
+  });
+
+  // Detector outputs of the typical photo, for timing post-processing on a real probability map.
+  const typicalImage = await decodeRgba(readFileSync(join(setDir, typical.image)));
+  const probs: StageInputs['probs'] = new Map();
+  for (const s of shapes) probs.set(s.side, { data: (await acc2.run(det0.name, detTensor(typicalImage, detSpec, s.side).tensor)).data.slice(), url: '' });
+  await acc2.release();
+  const stageInputs = (reps: number): StageInputs => ({
+    images: photos.map((r) => ({ file: join(setDir, r.image), url: `/data/photo-${r.image.replace(/[^a-z0-9.]+/gi, '-')}`, width: r.width, height: r.height })),
+    spec: detSpec, shapes, probs, reencode: { maxSide: DEFAULT_SIDE, quality: 0.8 }, warmup: args.quick ? 1 : 2, reps,
+  });
+
+  log('splits');
+  const one = new NodeSessions(REPOSITORY_DIR, manifest, 1);
+  const mid = shapes.find((s) => s.side === 640) ?? shapes[0];
+  const splits = await measureSplits(one, det0, SPLIT_POINTS, [1, 3, mid.height, mid.width], args.quick ? 3 : 7, log);
+
+  const runtimes: RuntimeProfile[] = [];
+  const edgeStages = await nodeStages(stageInputs(args.quick ? 3 : 7));
+  for (const threads of NODE_THREADS) {
+    log(`runtime ${edgeRuntimeId(threads)}`);
+    const sessions = new NodeSessions(REPOSITORY_DIR, manifest, threads);
+    const live = new Map<string, Awaited<ReturnType<NodeSessions['create']>>>();
+    const byPath = (path: string) => manifest.models.find((m) => m.file.path === path)!.name;
+    const driver: ModelDriver = {
+      async create(path) {
+        await live.get(path)?.release();
+        const t0 = performance.now();
+        live.set(path, await sessions.create(byPath(path)));
+        return performance.now() - t0;
+      },
+      async run(path, dims, warmup, reps) {
+        const s = live.get(path)!;
+        const input = { data: new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(0.25), dims };
+        const out: number[] = [];
+        for (let i = 0; i < warmup + reps; i++) {
+          const t0 = performance.now();
+          await runSession(s, input);
+          if (i >= warmup) out.push(performance.now() - t0);
+        }
+        return out;
+      },
+      async release(path) {
+        await live.get(path)?.release();
+        live.delete(path);
+      },
+    };
+    const stages = await profileModels(driver, plan(1), log);
+    runtimes.push(runtimeProfile(edgeRuntimeId(threads), 'edge', 'ort-node', threads, 1, [...edgeStages, ...stages]));
+  }
+
+  let chromium = 'not run';
+  if (args.browser) {
+    const harness = await ProfileHarness.start(REPOSITORY_DIR);
+    chromium = harness.version;
+    try {
+      const inputs = stageInputs(args.quick ? 3 : 5);
+      for (const img of inputs.images) harness.register(img.url.slice('/data/'.length), readFileSync(img.file), 'image/jpeg');
+      for (const [side, p] of probs) p.url = harness.register(`prob-${side}`, new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength));
+      for (const throttle of THROTTLES) {
+        for (const threads of BROWSER_THREADS) {
+          const id = deviceRuntimeId(threads, throttle);
+          log(`runtime ${id}`);
+          const page = await harness.page(throttle);
+          try {
+            const init = await page.call('init', threads, cls0.path);
+            if (threads > 1 && !init.crossOriginIsolated) throw new Error('the profiling page is not cross-origin isolated: WASM threads unavailable');
+            const driver: ModelDriver = {
+              create: (path) => page.call('create', path),
+              run: (path, dims, warmup, reps) => page.call('run', path, dims, warmup, reps),
+              release: (path) => page.call('release', path),
+            };
+            const stages = await profileModels(driver, plan(throttle), log);
+            const around = await pageStages(page, { ...inputs, reps: throttle > 1 ? inputs.reps : inputs.reps + 2 });
+            runtimes.push(runtimeProfile(id, 'device', 'wasm', threads, throttle, [...around, ...stages], [init.initMs]));
+          } finally {
+            await page.close();
+          }
+        }
+      }
+    } finally {
+      await harness.close();
+    }
+  }
+
+  const loadEnd = loadavg();
+  const minutes = (Date.now() - started) / 60000;
+  const profiles: Profiles = {
+    schema: 1,
+    source: {
+      kind: 'measured',
+      description:
+        `npm run profile${args.quick ? ' --quick' : ''} on ${setDir.split('/').slice(-3).join('/')} (${detRows.length} images, ${recRows.length} word crops) in ${minutes.toFixed(1)} min. ` +
+        `Latency: median/p90 of ${plan(1).reps} runs (${plan(4).reps} at 4x throttling) after ${plan(1).warmup} warm-ups, model inputs filled with seeded values; detector at a ${typical.width}×${typical.height} photo's shape, ` +
+        `recogniser batches of ${recWidth}-pixel-wide lines. Device: onnxruntime-web WASM on the page thread of headless Chromium with CDP CPU throttling ` +
+        `(throttling slows the page thread only, so 2-thread runs are partly throttled). Edge: onnxruntime-node in process. ` +
+        `Accuracy: detector ladder × ${rec0.id}${args.cross ? ' × every recogniser' : `, every recogniser at ${DEFAULT_SIDE}`}. ` +
+        `Load average (1/5/15 min) ${loadStart.map((l) => l.toFixed(2)).join('/')} at start, ${loadEnd.map((l) => l.toFixed(2)).join('/')} at end.`,
+      machine: `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, Chromium ${chromium}`,
+      createdAt: new Date().toISOString(),
+      loadAverage: { start: loadStart.map((l) => Math.round(l * 100) / 100), end: loadEnd.map((l) => Math.round(l * 100) / 100) },
+      minutes: Math.round(minutes * 10) / 10,
+    },
+    models: models.map(({ path: _p, ...m }) => m),
+    runtimes,
+    accuracy: accuracy.entries,
+    reencode,
+    splits,
+    transfer: measureTransfer(accuracy.replies, recWidth, recSpec.height),
+    content: { linesPerImage: meanSd(accuracy.linesPerImage) },
+    defaults: {
+      det: det0.id, maxSide: DEFAULT_SIDE, rec: rec0.id, cls: null,
+      ...(runtimes.some((r) => r.id === DEFAULT_DEVICE_RUNTIME) ? { deviceRuntime: DEFAULT_DEVICE_RUNTIME } : {}),
+      edgeRuntime: DEFAULT_EDGE_RUNTIME,
+    },
+  };
+  const text = JSON.stringify(parseProfiles(profiles), null, 1) + '\n';
+  const targets = args.out ? [resolve(args.out)] : [TRACKED_PROFILES, SERVED_PROFILES];
+  for (const t of targets) {
+    mkdirSync(dirname(t), { recursive: true });
+    writeFileSync(t, text);
+  }
+  log(`wrote ${targets.join(', ')} in ${minutes.toFixed(1)} min; load average ${loadEnd.map((l) => l.toFixed(2)).join(' ')}`);
+}
+
+await main();
