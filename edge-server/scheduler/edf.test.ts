@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { admit, edfInsert, estimateFor, isLate, nextLateAt, predictInProgressWait, predictWait, retryAfterSeconds, type Scheduled } from './edf';
+import { admit, admitSchedulable, edfInsert, estimateFor, isLate, nextLateAt, predictInProgressWait, predictWait, retryAfterSeconds, type Scheduled } from './edf';
 
 const job = (seq: number, deadline: number, estimateMs = 10): Scheduled => ({ seq, deadline, estimateMs });
 
@@ -62,5 +62,32 @@ describe('EDF scheduling', () => {
   it('asks to retry once the backlog should have cleared', () => {
     expect(retryAfterSeconds(0)).toBe(1);
     expect(retryAfterSeconds(2500)).toBe(3);
+  });
+});
+
+describe('admitSchedulable', () => {
+  const running = (seq: number, deadline: number, estimateMs: number, startedAt: number) => ({ seq, deadline, estimateMs, startedAt });
+
+  it('admits when the candidate and every request in progress still finish in time', () => {
+    // One server: request 1 has 60 ms left (started at 0, estimate 100, now 40); the candidate needs 100 → 160.
+    const v = admitSchedulable(40, 1, [running(1, 500, 100, 0)], job(2, 600, 100));
+    expect(v).toEqual({ ok: true, predictedMs: 160, wouldDelay: 0 });
+  });
+
+  it('refuses a candidate predicted to finish after its deadline', () => {
+    expect(admitSchedulable(40, 1, [running(1, 150, 100, 0)], job(2, 150, 100))).toMatchObject({ ok: false, predictedMs: 160 });
+  });
+
+  it('refuses a candidate whose earlier deadline would push an admitted request late', () => {
+    // Alone, request 1 finishes at 100 (deadline 150). The candidate (deadline 120) would run first under EDF: 1 ends at 150+.
+    const v = admitSchedulable(0, 1, [running(1, 150, 100, 0)], job(2, 120, 60));
+    expect(v).toMatchObject({ ok: false, wouldDelay: 1 });
+    // With a second server both fit.
+    expect(admitSchedulable(0, 2, [running(1, 150, 100, 0)], job(2, 120, 60)).ok).toBe(true);
+  });
+
+  it('does not blame the candidate for a request that was late anyway, and keeps a floor of work for overdue ones', () => {
+    const overdue = running(1, 100, 100, 0); // at now=200 it is overdue: 10 ms (10 %) assumed left
+    expect(admitSchedulable(200, 1, [overdue], job(2, 400, 100))).toEqual({ ok: true, predictedMs: 110, wouldDelay: 0 });
   });
 });

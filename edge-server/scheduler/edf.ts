@@ -121,3 +121,58 @@ function elements(bucket: string): number {
 export function retryAfterSeconds(waitMs: number): number {
   return Math.max(1, Math.ceil(waitMs / 1000));
 }
+
+export interface InProgress extends Scheduled {
+  startedAt: number;
+}
+
+export interface Schedulability {
+  ok: boolean;
+  /** Predicted time from now until the candidate finishes. */
+  predictedMs: number;
+  /** Admitted requests the candidate would make late (0 when it is refused for its own deadline or admitted). */
+  wouldDelay: number;
+}
+
+/**
+ * EDF admission test for multi-stage requests: list-schedules the remaining work of every request in progress plus
+ * the candidate onto `servers`, in EDF order, and admits the candidate only if it finishes by its deadline and no
+ * request that would have finished in time without it becomes late because of it (under EDF a newcomer with an
+ * earlier deadline runs first, so admitting it on its own wait alone breaks earlier promises).
+ * A request already past its estimate keeps `floor` of it as remaining work: it has not finished yet.
+ */
+export function admitSchedulable(
+  now: number, servers: number, inProgress: Iterable<InProgress>, candidate: Scheduled, floor = 0.1,
+): Schedulability {
+  const ahead: Scheduled[] = [];
+  for (const r of inProgress) {
+    edfInsert(ahead, { deadline: r.deadline, seq: r.seq, estimateMs: Math.max(r.estimateMs * floor, r.estimateMs - (now - r.startedAt)) });
+  }
+  const lateWithout = lateSet(now, servers, ahead);
+  const withCandidate = [...ahead];
+  edfInsert(withCandidate, candidate);
+  const finish = finishTimes(now, servers, withCandidate);
+  const predictedMs = finish.get(candidate.seq)! - now;
+  if (candidate.deadline !== Infinity && now + predictedMs > candidate.deadline) return { ok: false, predictedMs, wouldDelay: 0 };
+  let wouldDelay = 0;
+  for (const r of withCandidate) {
+    if (r.seq !== candidate.seq && finish.get(r.seq)! > r.deadline && !lateWithout.has(r.seq)) wouldDelay++;
+  }
+  return { ok: wouldDelay === 0, predictedMs, wouldDelay };
+}
+
+function finishTimes(now: number, servers: number, ordered: readonly Scheduled[]): Map<number, number> {
+  const free = new Array(Math.max(1, servers)).fill(now) as number[];
+  const out = new Map<number, number>();
+  for (const r of ordered) {
+    free.sort((a, b) => a - b);
+    free[0] += r.estimateMs;
+    out.set(r.seq, free[0]);
+  }
+  return out;
+}
+
+function lateSet(now: number, servers: number, ordered: readonly Scheduled[]): Set<number> {
+  const finish = finishTimes(now, servers, ordered);
+  return new Set(ordered.filter((r) => finish.get(r.seq)! > r.deadline).map((r) => r.seq));
+}

@@ -1,0 +1,371 @@
+/**
+ * The edge server as deployed (its own process on loopback) against bare onnxruntime-node on the same inputs and
+ * threads, and under open-loop overload:
+ *  1. per-request overhead: one client, sequential OIP runs (detector 544x960, one recognition crop) vs session.run();
+ *  2. served throughput vs bare: closed-loop clients vs one bare session per worker thread, same pool shape;
+ *  3. recognition batching gain: single-crop recognition runs from 8 clients, batching on vs BATCH_MAX_SIZE=1;
+ *  4. overload: Poisson arrivals of /v1/ocr at 1x, 2x, 4x the measured capacity with mixed budgets, sent by the
+ *     PWA's own edge client; FIFO (no budget header) vs the deadline scheduler, a fresh server for each.
+ * Prints a Markdown table (and JSON with --out), each figure with the 1-minute load average.
+ *
+ *   npm run bench:server [-- --out FILE] [--quick] [--workers 2 --threads 1] [--batch 8 --delay 0]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { HEADER_LENGTH_HEADER } from '../../core/protocol/oip';
+import { encodeInferenceRequest } from '../../core/protocol/oip-codec';
+import { renderTextImage } from '../../test-support/text-image';
+import { edgeOcr, type EdgeError } from '../../web/edge-client';
+import { REPO_ROOT } from '../../edge-server/config';
+import { percentile } from '../../edge-server/runtime/latency';
+
+const { values: args } = parseArgs({
+  options: {
+    out: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    workers: { type: 'string', default: '2' },
+    threads: { type: 'string', default: '1' },
+    batch: { type: 'string' },
+    delay: { type: 'string' },
+    loads: { type: 'string', default: '1,2,4' },
+    skip: { type: 'string', default: '' },
+  },
+});
+const QUICK = args.quick!;
+const SKIP = new Set(args.skip!.split(',').filter(Boolean));
+const POOL = { POOL_WORKERS: args.workers!, ORT_INTRA_OP_THREADS: args.threads! };
+const BATCH = { ...(args.batch ? { BATCH_MAX_SIZE: args.batch } : {}), ...(args.delay ? { BATCH_MAX_DELAY_MS: args.delay } : {}) };
+const T = QUICK
+  ? { overheadDet: 4, overheadRec: 10, throughputS: 4, batchS: 5, capacityS: 5, overloadS: 8 }
+  : { overheadDet: 12, overheadRec: 40, throughputS: 10, batchS: 10, capacityS: 10, overloadS: 20 };
+const DET = { model: 'ppocr-det', dims: [1, 3, 544, 960] };
+const REC = { model: 'ppocr-rec', dims: [1, 3, 48, 320] };
+/** One recognition width bucket (264..320 px pads to 320), so that batching has to pad. */
+const REC_WIDTHS = [264, 280, 296, 312, 320];
+const load1 = () => Math.round(loadavg()[0] * 100) / 100;
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+const median = (xs: number[]) => percentile(xs, 0.5);
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Server process
+
+interface Server { base: string; child: ChildProcess }
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startServer(env: Record<string, string> = {}): Promise<Server> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'edge-server/server.ts')], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...POOL, ...BATCH, ...env, PORT: String(port), HOST: '127.0.0.1', MODELS: 'ppocr-det,ppocr-cls,ppocr-rec', LOG_LEVEL: 'error' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  for (const until = Date.now() + 90_000; Date.now() < until;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try { if ((await fetch(`${base}/v2/health/ready`)).ok) return { base, child }; } catch { /* not yet */ }
+    await sleep(200);
+  }
+  child.kill('SIGKILL');
+  throw new Error('server not ready in 90 s');
+}
+
+async function stopServer(s: Server): Promise<void> {
+  if (s.child.exitCode !== null) return;
+  const exited = new Promise((r) => s.child.once('exit', r));
+  // A second signal exits at once instead of working off an abandoned backlog.
+  s.child.kill('SIGINT');
+  await sleep(50);
+  s.child.kill('SIGINT');
+  const timer = setTimeout(() => s.child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------------------------------
+// OIP runs and the bare baseline
+
+/** Encoded once, so timed sends measure the server, not the client's encoding. */
+function oipBody(dims: number[]): { body: Uint8Array; headerLength: number } {
+  const wire = encodeInferenceRequest({
+    inputs: [{ name: 'x', datatype: 'FP32', shape: dims, data: new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(0.25) }],
+    parameters: { binary_data_output: true },
+  }, { binaryInputs: true });
+  return { body: wire.body as Uint8Array, headerLength: wire.headerLength! };
+}
+
+async function oipRun(base: string, model: string, req: { body: Uint8Array; headerLength: number }): Promise<number> {
+  const t = performance.now();
+  const res = await fetch(`${base}/v2/models/${model}/infer`, {
+    method: 'POST', body: req.body as Uint8Array<ArrayBuffer>,
+    headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH_HEADER]: String(req.headerLength) },
+  });
+  await res.arrayBuffer();
+  if (!res.ok) throw new Error(`${model} answered ${res.status}`);
+  return performance.now() - t;
+}
+
+function modelPath(model: string): string {
+  return join(REPO_ROOT, 'models/repository', model, '1', 'model.onnx');
+}
+
+/** Bare sessions in worker threads: `count` of them, `threads` intra-op threads each, running `dims` for `seconds`. */
+async function bareRuns(model: string, dims: number[], count: number, threads: number, seconds: number): Promise<number> {
+  const workers = Array.from({ length: count }, () => new Worker(new URL('./bare-ort-worker.mjs', import.meta.url), {
+    workerData: { modelPath: modelPath(model), dims, seconds, intraOpThreads: threads },
+  }));
+  await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r))));
+  const done = workers.map((w) => new Promise<number>((r) => w.once('message', (m: { runs: number }) => r(m.runs))));
+  for (const w of workers) w.postMessage('go');
+  const runs = (await Promise.all(done)).reduce((a, b) => a + b, 0);
+  await Promise.all(workers.map((w) => w.terminate()));
+  return runs;
+}
+
+/** One bare session on this thread, for sequential per-run timing. */
+async function bareSession(model: string) {
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(modelPath(model), {
+    intraOpNumThreads: Number(POOL.ORT_INTRA_OP_THREADS), interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
+  });
+  return async (dims: number[]) => {
+    const x = new ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(0.25), dims);
+    const t = performance.now();
+    await session.run({ x });
+    return performance.now() - t;
+  };
+}
+
+async function overhead(s: Server) {
+  const rows = [];
+  for (const [spec, n] of [[DET, T.overheadDet], [REC, T.overheadRec]] as const) {
+    const bare = await bareSession(spec.model);
+    const req = oipBody(spec.dims);
+    await bare(spec.dims); await oipRun(s.base, spec.model, req); // warm-up
+    const served: number[] = [];
+    const alone: number[] = [];
+    // Alternating, so both see the same background load.
+    for (let i = 0; i < n; i++) {
+      served.push(await oipRun(s.base, spec.model, req));
+      alone.push(await bare(spec.dims));
+    }
+    const ms = median(served) - median(alone);
+    rows.push({ model: spec.model, dims: spec.dims.join('x'), served_ms: round(median(served)), bare_ms: round(median(alone)), overhead_ms: round(ms, 2), overhead_pct: round((100 * ms) / median(alone)), load1: load1() });
+  }
+  return rows;
+}
+
+async function closedLoop(clients: number, seconds: number, send: (i: number) => Promise<unknown>): Promise<number> {
+  let done = 0;
+  const until = performance.now() + seconds * 1000;
+  await Promise.all(Array.from({ length: clients }, async (_, c) => {
+    while (performance.now() < until) { await send(c); done++; }
+  }));
+  return done / seconds;
+}
+
+async function throughput(s: Server) {
+  const workers = Number(POOL.POOL_WORKERS);
+  const threads = Number(POOL.ORT_INTRA_OP_THREADS);
+  const rows = [];
+  for (const spec of [DET, REC]) {
+    const req = oipBody(spec.dims);
+    const served = await closedLoop(workers * 2, T.throughputS, () => oipRun(s.base, spec.model, req));
+    const bare = (await bareRuns(spec.model, spec.dims, workers, threads, T.throughputS)) / T.throughputS;
+    rows.push({ model: spec.model, dims: spec.dims.join('x'), served_rps: round(served, 2), bare_rps: round(bare, 2), ratio: round(served / bare, 3), load1: load1() });
+  }
+  return rows;
+}
+
+async function recBatching() {
+  const bodies = REC_WIDTHS.map((w) => oipBody([1, 3, 48, w]));
+  const rate = async (env: Record<string, string>) => {
+    const s = await startServer(env);
+    try {
+      await closedLoop(8, 1, (c) => oipRun(s.base, REC.model, bodies[c % bodies.length]));
+      return await closedLoop(8, T.batchS, (c) => oipRun(s.base, REC.model, bodies[(c + Math.floor(Math.random() * 5)) % bodies.length]));
+    } finally { await stopServer(s); }
+  };
+  const single = await rate({ BATCH_MAX_SIZE: '1' });
+  const batched = await rate({});
+  return { clients: 8, widths: REC_WIDTHS, batch1_rps: round(single, 2), batched_rps: round(batched, 2), gain: round(batched / single, 3), load1: load1() };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Overload with the PWA's edge client
+
+type Outcome = { kind: 'ok' | 'late' | 'refused' | 'error'; ms: number; budget: number };
+
+async function phone(base: string, image: Blob, budget: number, sendBudget: boolean): Promise<Outcome> {
+  const t = performance.now();
+  try {
+    // The phone gives up a second after its budget, whatever the server does.
+    await edgeOcr(image, { baseUrl: base, budgetMs: sendBudget ? budget : undefined, timeoutMs: budget + 1000 });
+    const ms = performance.now() - t;
+    return { kind: ms <= budget ? 'ok' : 'late', ms, budget };
+  } catch (e) {
+    const ms = performance.now() - t;
+    const status = (e as EdgeError).status;
+    if (status === 503) return { kind: 'refused', ms, budget };
+    if ((e as Error).name === 'EdgeTimeout') return { kind: 'late', ms, budget };
+    return { kind: 'error', ms, budget };
+  }
+}
+
+async function warm(base: string, image: Blob): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    await edgeOcr(image, { baseUrl: base });
+    times.push(performance.now() - t);
+  }
+  await Promise.all([0, 1, 2].map(() => edgeOcr(image, { baseUrl: base })));
+  return times;
+}
+
+async function scenario(image: Blob, rate: number, budgets: number[], withBudget: boolean) {
+  const s = await startServer();
+  try {
+    await warm(s.base, image);
+    const pending: Promise<Outcome>[] = [];
+    const until = performance.now() + T.overloadS * 1000;
+    while (performance.now() < until) {
+      const budget = budgets[Math.floor(Math.random() * budgets.length)];
+      pending.push(phone(s.base, image, budget, withBudget));
+      await sleep(-Math.log(1 - Math.random()) * 1000 / rate);
+    }
+    const all = await Promise.all(pending);
+    const share = (f: (o: Outcome) => boolean) => round(all.filter(f).length / all.length, 3);
+    const refusals = all.filter((o) => o.kind === 'refused').map((o) => o.ms);
+    const served = all.filter((o) => o.kind === 'ok' || o.kind === 'late').map((o) => o.ms);
+    return {
+      requests: all.length,
+      in_budget: share((o) => o.kind === 'ok'),
+      refused: share((o) => o.kind === 'refused'),
+      refused_fast: share((o) => o.kind === 'refused' && o.ms <= 20),
+      in_budget_or_refused_fast: share((o) => o.kind === 'ok' || (o.kind === 'refused' && o.ms <= 20)),
+      refusal_p50_ms: round(percentile(refusals, 0.5)), refusal_p99_ms: round(percentile(refusals, 0.99)),
+      p50_ms: round(percentile(served, 0.5)), p99_ms: round(percentile(served, 0.99)),
+      errors: all.filter((o) => o.kind === 'error').length,
+      load1: load1(),
+    };
+  } finally { await stopServer(s); }
+}
+
+async function overload() {
+  const { jpeg } = await renderTextImage({
+    lines: ['Tandem edge benchmark', 'Invoice 4711 due 2026-12-01', 'Total 93.50 EUR incl. VAT', 'Thank you for your order'],
+    width: 1280, height: 720,
+  });
+  const image = new Blob([jpeg as Uint8Array<ArrayBuffer>], { type: 'image/jpeg' });
+  const s = await startServer();
+  let single: number[];
+  let capacity: number;
+  try {
+    single = await warm(s.base, image);
+    capacity = await closedLoop(Number(POOL.POOL_WORKERS) + 1, T.capacityS, () => edgeOcr(image, { baseUrl: s.base }));
+  } finally { await stopServer(s); }
+  const alone = median(single);
+  // Budgets a phone might give: a little, some and plenty of room over an unloaded round trip.
+  const budgets = [1.5, 2.5, 4].map((f) => Math.round(f * alone));
+  const levels: Record<string, unknown> = {};
+  for (const load of args.loads!.split(',').map(Number)) {
+    const rate = capacity * load;
+    const fifo = await scenario(image, rate, budgets, false);
+    const scheduler = await scenario(image, rate, budgets, true);
+    levels[`${load}x`] = { rate_rps: round(rate, 2), fifo, scheduler };
+    console.error(`overload ${load}x: fifo ${fifo.in_budget} in budget; scheduler ${scheduler.in_budget_or_refused_fast} in budget or refused fast (load ${load1()})`);
+  }
+  return { single_ms: round(alone), capacity_rps: round(capacity, 2), budgets_ms: budgets, seconds: T.overloadS, levels, load1: load1() };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+
+const started = performance.now();
+const result: Record<string, unknown> = {
+  when: new Date().toISOString(), quick: QUICK, pool: `${POOL.POOL_WORKERS}x${POOL.ORT_INTRA_OP_THREADS}`, batch: BATCH, load1_start: load1(),
+};
+if (!SKIP.has('overhead') || !SKIP.has('throughput')) {
+  const s = await startServer();
+  try {
+    if (!SKIP.has('overhead')) {
+      const rows = await overhead(s);
+      result.overhead = rows;
+      const worst = rows.reduce((a, b) => (b.overhead_pct > a.overhead_pct ? b : a));
+      result.overhead_ms = worst.overhead_ms;
+      result.overhead_pct = worst.overhead_pct;
+      console.error(`overhead done (load ${load1()})`);
+    }
+    if (!SKIP.has('throughput')) {
+      const rows = await throughput(s);
+      result.throughput = rows;
+      result.throughput_ratio = Math.min(...rows.map((r) => r.ratio));
+      console.error(`throughput done (load ${load1()})`);
+    }
+  } finally { await stopServer(s); }
+}
+if (!SKIP.has('batching')) {
+  const b = await recBatching();
+  result.rec_batching = b;
+  result.rec_batch_gain = b.gain;
+  console.error(`batching done (load ${load1()})`);
+}
+if (!SKIP.has('overload')) {
+  const o = await overload();
+  result.overload_detail = o;
+  result.overload = o.levels;
+}
+result.seconds = round((performance.now() - started) / 1000, 0);
+result.load1_end = load1();
+
+console.log(markdown(result));
+if (args.out) {
+  mkdirSync(dirname(args.out), { recursive: true });
+  writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`\nwrote ${args.out}`);
+}
+
+function markdown(r: Record<string, unknown>): string {
+  const out: string[] = [`Edge server bench ${r.when} — pool ${r.pool}, ${r.seconds} s, load average ${r.load1_start} → ${r.load1_end}`, ''];
+  out.push('| figure | measured | goal | load avg |', '|---|---|---|---|');
+  for (const o of (r.overhead as Array<Record<string, number | string>>) ?? []) {
+    out.push(`| overhead ${o.model} ${o.dims} | ${o.overhead_ms} ms (${o.overhead_pct} %): served ${o.served_ms} ms vs bare ${o.bare_ms} ms | ≤ 1 ms or 3 % | ${o.load1} |`);
+  }
+  for (const t of (r.throughput as Array<Record<string, number | string>>) ?? []) {
+    out.push(`| throughput ${t.model} ${t.dims} | ${t.ratio} (served ${t.served_rps} vs bare ${t.bare_rps} runs/s) | ≥ 0.95 | ${t.load1} |`);
+  }
+  const b = r.rec_batching as Record<string, number> | undefined;
+  if (b) out.push(`| recognition batching gain | ${b.gain}x (${b.batched_rps} vs ${b.batch1_rps} runs/s at batch 1) | ≥ 2x | ${b.load1} |`);
+  const o = r.overload_detail as { single_ms: number; capacity_rps: number; budgets_ms: number[]; levels: Record<string, { rate_rps: number; fifo: Record<string, number>; scheduler: Record<string, number> }> } | undefined;
+  if (o) {
+    out.push('', `Overload: /v1/ocr 1280x720 JPEG (4 lines), unloaded round trip ${o.single_ms} ms, capacity ${o.capacity_rps} req/s, budgets ${o.budgets_ms.join('/')} ms`, '');
+    out.push('| load | mode | requests | in budget | refused | refused ≤ 20 ms | in budget or refused ≤ 20 ms | refusal p50/p99 ms | served p50/p99 ms | load avg |', '|---|---|---|---|---|---|---|---|---|---|');
+    for (const [level, v] of Object.entries(o.levels)) {
+      for (const mode of ['fifo', 'scheduler'] as const) {
+        const m = v[mode];
+        out.push(`| ${level} (${v.rate_rps} req/s) | ${mode} | ${m.requests} | ${pct(m.in_budget)} | ${pct(m.refused)} | ${pct(m.refused_fast)} | ${pct(m.in_budget_or_refused_fast)} | ${m.refusal_p50_ms}/${m.refusal_p99_ms} | ${m.p50_ms}/${m.p99_ms} | ${m.load1} |`);
+      }
+    }
+  }
+  return out.join('\n');
+}
+
+function pct(x: number): string {
+  return `${Math.round(x * 1000) / 10} %`;
+}
