@@ -7,6 +7,8 @@ export interface ReadResult {
   lines: string[];
   target: string | undefined;
   reason: string | undefined;
+  /** Constraints that ruled plans out (offline, edge-refused, ...). */
+  constraints: string[];
   /** Milliseconds per stage as shown in #timings. */
   stages: Record<string, number>;
 }
@@ -32,6 +34,7 @@ export async function readText(page: Page, imagePath: string, mode: Mode): Promi
     lines: await page.locator('#lines li .text').allTextContents(),
     target: (await where.getAttribute('data-target')) ?? undefined,
     reason: (await where.getAttribute('data-reason')) ?? undefined,
+    constraints: ((await where.getAttribute('data-constraints')) ?? '').split(' ').filter(Boolean),
     stages,
   };
 }

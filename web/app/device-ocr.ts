@@ -1,6 +1,6 @@
 import * as Comlink from 'comlink';
 import type { FloatTensor } from '../../core/ocr/types';
-import type { DeviceOcrOptions, DeviceOcrResult, LoadInfo, LoadOptions, LoadProgress, OcrWorkerApi } from '../worker/api';
+import type { DeviceOcrOptions, DeviceOcrResult, LoadInfo, LoadOptions, LoadProgress, OcrWorkerApi, ReencodeResult } from '../worker/api';
 
 /**
  * The page's handle on the OCR worker. Terminating the worker is the only way to give its WASM memory back,
@@ -23,6 +23,10 @@ export class DeviceOcr {
 
   ocr(image: Blob, options: DeviceOcrOptions = {}): Promise<DeviceOcrResult> {
     return this.remote().ocr(image, options);
+  }
+
+  reencode(image: Blob, maxSide: number, quality: number): Promise<ReencodeResult> {
+    return this.remote().reencode(image, maxSide, quality);
   }
 
   /** Raw inference on one loaded model. The input's buffer moves to the worker (it is unusable here afterwards). */

@@ -1,12 +1,17 @@
 import { registerSW } from 'virtual:pwa-register';
+import type { Observation, RequestInfo } from '../../core/placement';
 import { messageOf } from '../coded-error';
-import { edgeStatus } from '../edge-client';
+import { edgeOcr } from '../edge-client';
+import type { Manifest } from '../../core/models/manifest';
 import { ModelStore } from '../model-store';
+import type { Executors } from '../placement/execute';
+import { LinkMonitor } from '../placement/link-monitor';
+import { buildObservation, deviceModelStates, transferKbps } from '../placement/observations';
+import { PagePlanner, type Mode } from '../placement/page-planner';
 import type { LoadInfo, LoadProgress } from '../worker/api';
 import { DeviceOcr } from './device-ocr';
 import { byId, formatBytes } from './dom';
 import { bindImageInput } from './image-input';
-import type { Mode } from './placement';
 import { runOcr } from './run-ocr';
 import { loadOptionsFromUrl, saveMode, savedMode } from './settings';
 import { renderModels, renderProgress } from './views/models';
@@ -20,6 +25,13 @@ const ui = {
   file: byId<HTMLInputElement>('file'),
   preview: new Preview(byId<HTMLCanvasElement>('preview')),
   mode: byId<HTMLSelectElement>('mode'),
+  budget: byId<HTMLInputElement>('budget'),
+  saveData: byId<HTMLInputElement>('save-data'),
+  cellularOffload: byId<HTMLInputElement>('cellular-offload'),
+  link: byId('link'),
+  profiles: byId('profiles'),
+  plan: byId('plan'),
+  prediction: byId<HTMLTableElement>('prediction'),
   run: byId<HTMLButtonElement>('run'),
   progressWrap: byId('progress-wrap'),
   progress: byId<HTMLProgressElement>('progress'),
@@ -39,9 +51,85 @@ const ui = {
 const device = new DeviceOcr();
 const loadOptions = loadOptionsFromUrl(location.search);
 let image: Blob | undefined;
-/** Whether the edge answered lately; undefined until the first probe or request says. */
-let edgeReachable: boolean | undefined;
 let storePromise: Promise<ModelStore> | undefined;
+const link = new LinkMonitor(() => renderStatus());
+let plannerPromise: Promise<PagePlanner> | undefined;
+/** What the device holds, for the planner's model states. */
+const deviceFacts = { manifest: undefined as Manifest | undefined, stored: new Set<string>(), warm: new Set<string>() };
+
+const DEFAULT_BUDGET_MS = 2000;
+const SETTINGS_KEY = 'tandem.auto';
+
+function planner(): Promise<PagePlanner> {
+  plannerPromise ??= PagePlanner.create(loadOptions.variant ?? 'fp32');
+  plannerPromise.then(renderProfiles, () => (plannerPromise = undefined));
+  return plannerPromise;
+}
+
+function renderProfiles(p: PagePlanner): void {
+  ui.profiles.dataset.source = p.source.source;
+  ui.profiles.textContent =
+    p.source.source === 'example'
+      ? `Planning with example figures (${p.source.note ?? 'built in'}), corrected by every run on this device.`
+      : `Planning with measured profiles: ${p.profiles.source.description}`;
+}
+
+function budgetMs(): number {
+  const ms = Number(ui.budget.value);
+  return Number.isFinite(ms) && ms >= 100 ? ms : DEFAULT_BUDGET_MS;
+}
+
+function saveSettings(): void {
+  localStorage.setItem(SETTINGS_KEY, JSON.stringify({ budgetMs: budgetMs(), saveData: ui.saveData.checked, offloadOnCellular: ui.cellularOffload.checked }));
+}
+
+function restoreSettings(): void {
+  try {
+    const saved = JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}') as { budgetMs?: number; saveData?: boolean; offloadOnCellular?: boolean };
+    if (typeof saved.budgetMs === 'number') ui.budget.value = String(saved.budgetMs);
+    if (typeof saved.saveData === 'boolean') ui.saveData.checked = saved.saveData;
+    if (typeof saved.offloadOnCellular === 'boolean') ui.cellularOffload.checked = saved.offloadOnCellular;
+  } catch {
+    // Unreadable settings: the defaults in the page stay.
+  }
+}
+
+/** The device runtime the planner predicts for: the loaded one, else what a load would start. */
+function deviceRuntime(): { backend: string; threads: number } {
+  const info = device.info;
+  if (info) return { backend: info.backend, threads: info.threads };
+  const threads = loadOptions.threads ?? (globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1);
+  return { backend: loadOptions.backend === 'webgpu' ? 'webgpu' : 'wasm', threads };
+}
+
+function observation(p: PagePlanner, request: RequestInfo): Observation {
+  const loaded = new Set((device.info?.models ?? []).map((m) => m.name));
+  const models = deviceModelStates(p.profiles, {
+    manifest: deviceFacts.manifest?.models ?? [],
+    stored: deviceFacts.stored,
+    loaded,
+    warm: new Set([...deviceFacts.warm].filter((n) => loaded.has(n))),
+  });
+  return buildObservation({
+    nowMs: performance.now(),
+    online: navigator.onLine,
+    connection: link.connection,
+    networkChanges: link.networkChanges,
+    rtt: link.rtt.list,
+    throughput: link.throughput.list,
+    device: { ...deviceRuntime(), models },
+    edge: { status: link.status, statusAtMs: link.statusAtMs },
+    request,
+    preferences: { costWeight: 0, saveData: ui.saveData.checked, offloadOnCellular: ui.cellularOffload.checked },
+  });
+}
+
+async function refreshDeviceFacts(): Promise<void> {
+  const s = await store();
+  const [manifest, records] = await Promise.all([s.storedManifest(), s.list()]);
+  deviceFacts.manifest = manifest;
+  deviceFacts.stored = new Set(records.map((r) => r.name));
+}
 
 function store(): Promise<ModelStore> {
   storePromise ??= ModelStore.open();
@@ -68,12 +156,25 @@ function renderStatus(): void {
   ui.status.textContent = [
     `crossOriginIsolated: ${isolated ? 'yes' : 'no (single-threaded)'}`,
     navigator.onLine ? 'online' : 'offline',
-    edgeReachable === undefined ? 'edge: checking' : edgeReachable ? 'edge: reachable' : 'edge: unreachable',
+    link.edgeReachable === undefined ? 'edge: checking' : link.edgeReachable ? 'edge: reachable' : 'edge: unreachable',
     offlineReady ? 'works offline' : 'not yet installed for offline use',
   ].join(' · ');
-  ui.status.dataset.edge = edgeReachable === undefined ? '' : String(edgeReachable);
+  ui.status.dataset.edge = link.edgeReachable === undefined ? '' : String(link.edgeReachable);
   ui.status.dataset.coi = String(isolated);
   ui.status.dataset.online = String(navigator.onLine);
+  renderLink();
+}
+
+function renderLink(): void {
+  const rtt = link.rtt.list.at(-1);
+  const probe = link.lastProbe;
+  const kbps = probe ? transferKbps(probe, rtt?.rttMs ?? 0) : null;
+  ui.link.dataset.probe = link.probeState;
+  ui.link.dataset.upKbps = kbps === null ? '' : kbps.toFixed(0);
+  ui.link.textContent = [
+    rtt ? `RTT ${Math.round(rtt.rttMs)} ms` : 'RTT not measured yet',
+    kbps !== null ? `uplink probe ${Math.round(kbps)} kbit/s` : `uplink probe ${link.probeState}`,
+  ].join(' · ');
 }
 
 function renderBackend(info: LoadInfo | undefined, note?: string): void {
@@ -91,11 +192,6 @@ function onProgress(progress: LoadProgress): void {
   renderProgress(ui.progressWrap, ui.progress, ui.progressLabel, progress.loaded, progress.total);
 }
 
-async function probeEdge(): Promise<void> {
-  edgeReachable = navigator.onLine ? await edgeStatus().then(() => true, () => false) : false;
-  renderStatus();
-}
-
 async function refreshModels(): Promise<void> {
   try {
     const records = await (await store()).list();
@@ -111,6 +207,7 @@ async function loadDevice(): Promise<LoadInfo> {
   const info = await device.load(loadOptions, onProgress);
   ui.progressWrap.hidden = true;
   renderBackend(info);
+  await refreshDeviceFacts().catch(() => undefined);
   if (info.modelSource === 'network') {
     // Ask the browser not to evict the models under storage pressure (Safari drops unpersisted data after 7 days).
     await navigator.storage?.persist?.().catch(() => false);
@@ -122,11 +219,30 @@ async function loadDevice(): Promise<LoadInfo> {
 async function removeModels(name?: string): Promise<void> {
   // Running sessions hold their own copy; end the worker so what is shown matches what is stored.
   device.terminate();
+  deviceFacts.warm.clear();
   renderBackend(undefined);
   const models = await store();
   await (name ? models.delete(name) : models.clear());
   await refreshModels();
+  await refreshDeviceFacts().catch(() => undefined);
 }
+
+const executors: Executors = {
+  async deviceReady() {
+    if (device.info) return { ms: 0 };
+    const started = performance.now();
+    await loadDevice();
+    return { ms: performance.now() - started };
+  },
+  async deviceOcr(blob, options) {
+    const result = await device.ocr(blob, options);
+    for (const m of device.info?.models ?? []) deviceFacts.warm.add(m.name);
+    return result;
+  },
+  reencode: (blob, maxSide, quality) => device.reencode(blob, maxSide, quality),
+  edgeOcr: (blob, options) => edgeOcr(blob, options),
+  now: () => performance.now(),
+};
 
 async function run(): Promise<void> {
   if (!image || document.body.dataset.state === 'running') return;
@@ -134,31 +250,32 @@ async function run(): Promise<void> {
   setState('running');
   ui.error.hidden = true;
   try {
-    // The device path loads (and if needed downloads) models itself; make its backend visible the same way.
+    const p = await planner();
+    const size = ui.preview.size;
+    if (!size) throw new Error('The photo is not shown yet; pick it again.');
     const outcome = await runOcr(photo, ui.mode.value as Mode, {
-      device: {
-        load: () => loadDevice(),
-        ocr: (blob) => device.ocr(blob),
-      },
-      online: navigator.onLine,
-      edgeReachable,
+      planner: p,
+      observe: (request) => observation(p, request),
+      executors,
+      deviceInfo: () => device.info,
+      imageSize: size,
+      budgetMs: budgetMs(),
     });
-    if (outcome.target === 'edge') edgeReachable = true;
-    if (outcome.fellBack) edgeReachable = false;
+    if (outcome.target === 'edge') link.edgeReachable = true;
+    if (outcome.fellBack) link.edgeFailed();
     renderStatus();
     // A photo picked while this one was being read gets its own run; don't show stale boxes over it.
     if (photo !== image) return setState('idle');
-    renderResult(outcome, ui.where, ui.lines, ui.timings);
+    renderResult(outcome, { where: ui.where, plan: ui.plan, lines: ui.lines, timings: ui.timings, prediction: ui.prediction });
     ui.preview.draw(outcome.lines, outcome.image);
     ui.result.hidden = false;
     setState('done');
   } catch (error) {
     ui.progressWrap.hidden = true;
+    if (error instanceof Error && ['EdgeUnreachable', 'EdgeTimeout'].includes(error.name)) link.edgeFailed();
     showError(error);
     setState('error');
   }
-  // Auto mode skips an edge that failed; look again so it is used once it is back.
-  if (edgeReachable === false && navigator.onLine) void probeEdge();
 }
 
 async function chooseImage(file: Blob): Promise<void> {
@@ -178,10 +295,14 @@ async function chooseImage(file: Blob): Promise<void> {
 function boot(): void {
   registerSW({ immediate: true, onOfflineReady: renderStatus });
   navigator.serviceWorker?.addEventListener('controllerchange', renderStatus);
-  addEventListener('online', () => void probeEdge());
-  addEventListener('offline', () => void probeEdge());
+  addEventListener('online', renderStatus);
+  addEventListener('offline', renderStatus);
+  restoreSettings();
+  for (const input of [ui.budget, ui.saveData, ui.cellularOffload]) input.addEventListener('change', saveSettings);
   renderStatus();
-  void probeEdge();
+  link.start();
+  void planner();
+  void refreshDeviceFacts().catch(() => undefined);
 
   ui.mode.value = savedMode();
   ui.mode.addEventListener('change', () => saveMode(ui.mode.value as Mode));

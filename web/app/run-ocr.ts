@@ -1,80 +1,82 @@
 import type { OcrLine } from '../../core/ocr/types';
-import { edgeOcr } from '../edge-client';
-import type { DeviceOcrResult, LoadInfo } from '../worker/api';
-import { edgeFailureIsRecoverable, place } from './placement';
-import type { Mode, Placement, Target } from './placement';
+import type { Observation, RequestInfo } from '../../core/placement';
+import { compareStages, type StageRow } from '../placement/explain';
+import { execute, type Execution, type Executors } from '../placement/execute';
+import type { Mode, PageDecision, PagePlanner } from '../placement/page-planner';
+import type { LoadInfo } from '../worker/api';
 
 export interface OcrOutcome {
-  target: Target;
-  placement: Placement;
-  /** Set when the first target failed and the fallback answered. */
+  target: 'device' | 'edge';
+  mode: Mode;
+  placement: PageDecision;
+  /** Set when the edge failed and the device answered. */
   fellBack?: string;
+  raceWon?: 'device' | 'edge';
   lines: OcrLine[];
   image: { width: number; height: number };
-  /** Milliseconds per stage, in display order. */
+  /** Milliseconds per stage as measured, in display order. */
   stages: [string, number][];
+  /** Predicted vs measured per planner stage. */
+  comparison: StageRow[];
   /** Human-readable "where it ran". */
   where: string;
   wallMs: number;
 }
 
 export interface RunContext {
-  device: {
-    /** Makes sure models and runtime are ready (downloading if needed). */
-    load(): Promise<LoadInfo>;
-    ocr(image: Blob): Promise<DeviceOcrResult>;
-  };
-  online: boolean;
-  edgeReachable?: boolean;
-  budgetMs?: number;
+  planner: PagePlanner;
+  /** Everything the page knows now, for this request. */
+  observe(request: RequestInfo): Observation;
+  executors: Executors;
+  deviceInfo(): LoadInfo | undefined;
+  imageSize: { width: number; height: number };
+  budgetMs: number;
 }
 
+/** Every request goes through the planner: auto with the Tandem policy, forced modes with their fixed plan. */
 export async function runOcr(image: Blob, mode: Mode, context: RunContext): Promise<OcrOutcome> {
-  const placement = place(mode, context.online, context.edgeReachable);
   const started = performance.now();
-  try {
-    return await runOn(placement.target, image, placement, context, started);
-  } catch (error) {
-    if (!placement.fallback || !edgeFailureIsRecoverable(error)) throw error;
-    const outcome = await runOn(placement.fallback, image, placement, context, started);
-    return { ...outcome, fellBack: (error as Error).message };
-  }
+  const request: RequestInfo = { bytes: image.size, ...context.imageSize, mime: image.type || undefined, budgetMs: context.budgetMs };
+  const placement = context.planner.decide(context.observe(request), mode);
+  const run = await execute(placement.decision, image, context.executors, mode === 'edge');
+  context.planner.observe(placement, run.outcome);
+  return {
+    target: run.ranOn,
+    mode,
+    placement,
+    fellBack: run.fellBack,
+    raceWon: run.raceWon,
+    lines: run.lines,
+    image: run.image,
+    stages: measuredStages(run),
+    comparison: compareStages(placement.decision, run.outcome, run.ranOn),
+    where: whereText(run, context.deviceInfo()),
+    wallMs: performance.now() - started,
+  };
 }
 
-async function runOn(target: Target, image: Blob, placement: Placement, context: RunContext, started: number): Promise<OcrOutcome> {
-  if (target === 'device') {
-    const info = await context.device.load();
-    const result = await context.device.ocr(image);
-    const t = result.timings;
-    return {
-      target,
-      placement,
-      lines: result.lines,
-      image: result.image,
-      stages: [
-        ['decode', result.device.decodeMs],
-        ['preprocess', t.preprocess],
-        ['det', t.det],
-        ['postprocess', t.postprocess],
-        ['cls', t.cls],
-        ['rec', t.rec],
-        ['total', t.total],
-      ],
-      where: `This device · ${info.backend}${info.backend === 'wasm' ? ` · ${info.threads} thread${info.threads === 1 ? '' : 's'}` : ''}`,
-      wallMs: performance.now() - started,
-    };
+function measuredStages(run: Execution): [string, number][] {
+  if (run.ranOn === 'device' && run.device) {
+    const t = run.device.timings;
+    const stages: [string, number][] = [
+      ['decode', run.device.device.decodeMs], ['preprocess', t.preprocess], ['det', t.det], ['postprocess', t.postprocess], ['cls', t.cls], ['rec', t.rec], ['total', t.total],
+    ];
+    const reencode = run.outcome.device?.reencode;
+    return reencode === undefined ? stages : [['reencode', reencode], ...stages];
   }
-  const reply = await edgeOcr(image, { budgetMs: context.budgetMs });
+  const reply = run.edge!;
   const serverTotal = reply.serverTiming.total ?? reply.response.server.total;
   const stages = Object.entries(reply.serverTiming);
   stages.push(['network', Math.max(0, reply.roundTripMs - serverTotal)]);
-  return {
-    target,
-    placement,
-    lines: reply.response.lines,
-    image: reply.response.image,
-    stages,
-    where: `Edge · ${new URL(location.href).host} · ${reply.response.models.det}, ${reply.response.models.rec}`,
-    wallMs: performance.now() - started,
-  };
+  const reencode = run.outcome.device?.reencode;
+  return reencode === undefined ? stages : [['reencode', reencode], ...stages];
+}
+
+function whereText(run: Execution, info: LoadInfo | undefined): string {
+  if (run.ranOn === 'device') {
+    const b = info ?? run.device?.device;
+    return `This device${b ? ` · ${b.backend}${b.backend === 'wasm' ? ` · ${b.threads} thread${b.threads === 1 ? '' : 's'}` : ''}` : ''}`;
+  }
+  const models = run.edge!.response.models;
+  return `Edge · ${new URL(location.href).host} · ${models.det}, ${models.rec}`;
 }

@@ -1,5 +1,5 @@
 import type { LoadOptions } from '../worker/api';
-import type { Mode } from './placement';
+import type { Mode } from '../placement/page-planner';
 
 const MODE_KEY = 'tandem.mode';
 const MODES: Mode[] = ['auto', 'device', 'edge'];

@@ -1,3 +1,3 @@
-export { edgeOcr, edgeStatus } from './ocr';
-export type { EdgeOcrOptions, EdgeOcrResult } from './ocr';
+export { edgeOcr, edgeProbe, edgeStatus, edgeStatusTimed } from './ocr';
+export type { EdgeError, EdgeOcrOptions, EdgeOcrResult, TimedReply } from './ocr';
 export { parseServerTiming } from './server-timing';

@@ -22,7 +22,12 @@ export interface EdgeOcrResult {
   /** Wall time from request start to parsed body, as seen by the page. */
   roundTripMs: number;
   uploadBytes: number;
+  /** Size of the reply body. */
+  downloadBytes: number;
 }
+
+/** Errors from the edge carry the HTTP status when there was a reply (503 and 429 are refusals, not faults). */
+export type EdgeError = Error & { status?: number };
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -37,9 +42,16 @@ export async function edgeOcr(image: Blob, options: EdgeOcrOptions = {}): Promis
   const started = performance.now();
   const response = await send(url, { method: 'POST', body: image, headers }, options);
   if (!response.ok) throw await replyError(response);
-  const body = (await response.json()) as OcrResponse;
+  const text = await response.text();
+  let body: OcrResponse;
+  try {
+    body = JSON.parse(text) as OcrResponse;
+  } catch (error) {
+    throw codedError('EdgeFailed', `The edge server's reply to ${url.pathname} is not JSON (${messageOf(error)}).`, error);
+  }
   return {
     response: body,
+    downloadBytes: new TextEncoder().encode(text).byteLength,
     serverTiming: parseServerTiming(response.headers.get('server-timing')),
     roundTripMs: performance.now() - started,
     uploadBytes: image.size,
@@ -52,6 +64,39 @@ export async function edgeStatus(options: Pick<EdgeOcrOptions, 'baseUrl' | 'time
   const response = await send(url, { cache: 'no-store' }, { timeoutMs: 2_000, ...options });
   if (!response.ok) throw await replyError(response);
   return (await response.json()) as StatusResponse;
+}
+
+export interface TimedReply<T> {
+  body: T;
+  /** From sending the request to the parsed body, as seen by the page. */
+  roundTripMs: number;
+  serverTiming: Record<string, number>;
+}
+
+/** GET /v1/status with its round trip and Server-Timing: the page's RTT samples. */
+export async function edgeStatusTimed(options: Pick<EdgeOcrOptions, 'baseUrl' | 'timeoutMs' | 'signal'> = {}): Promise<TimedReply<StatusResponse>> {
+  const url = endpoint('v1/status', options.baseUrl);
+  const started = performance.now();
+  const response = await send(url, { cache: 'no-store' }, { timeoutMs: 2_000, ...options });
+  if (!response.ok) throw await replyError(response);
+  const body = (await response.json()) as StatusResponse;
+  return { body, roundTripMs: performance.now() - started, serverTiming: parseServerTiming(response.headers.get('server-timing')) };
+}
+
+/** POST /v1/probe with `bytes` of filler: one uplink throughput sample. */
+export async function edgeProbe(
+  bytes: number,
+  options: Pick<EdgeOcrOptions, 'baseUrl' | 'timeoutMs' | 'signal'> = {},
+): Promise<TimedReply<{ bytes: number; readMs: number }>> {
+  const url = endpoint('v1/probe', options.baseUrl);
+  // Random bytes, so no layer on the way can compress the probe into something smaller than it claims to be.
+  const body = new Uint8Array(bytes);
+  for (let i = 0; i < bytes; i += 65_536) crypto.getRandomValues(body.subarray(i, Math.min(bytes, i + 65_536)));
+  const started = performance.now();
+  const response = await send(url, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' }, cache: 'no-store' }, { timeoutMs: 15_000, ...options });
+  if (!response.ok) throw await replyError(response);
+  const reply = (await response.json()) as { bytes: number; readMs: number };
+  return { body: reply, roundTripMs: performance.now() - started, serverTiming: parseServerTiming(response.headers.get('server-timing')) };
 }
 
 function endpoint(path: string, baseUrl = globalThis.location.origin): URL {
@@ -83,5 +128,7 @@ async function replyError(response: Response): Promise<Error> {
   }
   // 4xx: this request is at fault (retrying elsewhere won't help); 5xx: the server is (another placement may).
   const code = response.status < 500 ? 'EdgeRejected' : 'EdgeFailed';
-  return codedError(code, `The edge server answered ${response.status}: ${detail}`);
+  const error: EdgeError = codedError(code, `The edge server answered ${response.status}: ${detail}`);
+  error.status = response.status;
+  return error;
 }

@@ -49,9 +49,20 @@ export interface DeviceOcrResult extends OcrResult {
   };
 }
 
+export interface ReencodeResult {
+  /** JPEG bytes, at most `maxSide` on the longest side. */
+  blob: Blob;
+  width: number;
+  height: number;
+  /** Decode, resize and encode together. */
+  ms: number;
+}
+
 export interface OcrWorkerApi {
   load(options?: LoadOptions, onProgress?: (progress: LoadProgress) => void): Promise<LoadInfo>;
   ocr(image: Blob, options?: DeviceOcrOptions): Promise<DeviceOcrResult>;
+  /** Resizes a photo to at most `maxSide` on its longest side and encodes it as JPEG at `quality` (0..1), for upload. */
+  reencode(image: Blob, maxSide: number, quality: number): Promise<ReencodeResult>;
   /** One raw inference on a manifest model; the input buffer is moved, not copied. */
   run(modelName: string, input: FloatTensor): Promise<FloatTensor>;
   release(): Promise<void>;

@@ -40,3 +40,33 @@ export async function decodeImage(blob: Blob, maxSide: number): Promise<DecodedI
   const { data } = context.getImageData(0, 0, width, height);
   return { rgba: { data, width, height }, scale, original };
 }
+
+/** Resized (never enlarged) and JPEG-encoded copy of a photo: what a re-encoding plan uploads instead of the original. */
+export async function reencodeJpeg(blob: Blob, maxSide: number, quality: number): Promise<{ blob: Blob; width: number; height: number }> {
+  if (!(maxSide >= 1) || !(quality > 0 && quality <= 1)) {
+    throw codedError('BadReencode', `Re-encoding needs maxSide ≥ 1 and quality in (0, 1] (got ${maxSide}, ${quality}).`);
+  }
+  let probe: ImageBitmap;
+  try {
+    probe = await createImageBitmap(blob, { imageOrientation: 'from-image' });
+  } catch (error) {
+    throw codedError('ImageUndecodable', `This file (${blob.type || 'unknown type'}, ${blob.size} bytes) is not an image the browser can decode: ${messageOf(error)}.`, error);
+  }
+  const scale = Math.min(1, maxSide / Math.max(probe.width, probe.height));
+  const width = Math.max(1, Math.round(probe.width * scale));
+  const height = Math.max(1, Math.round(probe.height * scale));
+  let bitmap = probe;
+  if (scale < 1) {
+    probe.close();
+    bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image', resizeWidth: width, resizeHeight: height, resizeQuality: 'high' });
+  }
+  const canvas = new OffscreenCanvas(width, height);
+  const context = canvas.getContext('2d');
+  if (!context) throw codedError('CanvasUnavailable', 'This browser cannot draw images in a worker (no OffscreenCanvas 2D).');
+  // JPEG has no alpha: transparent PNG areas become white, as a viewer shows them, not black.
+  context.fillStyle = '#fff';
+  context.fillRect(0, 0, width, height);
+  context.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  return { blob: await canvas.convertToBlob({ type: 'image/jpeg', quality }), width, height };
+}

@@ -9,9 +9,9 @@ import type { OcrPipeline } from '../../core/ocr';
 import type { FloatTensor, OcrResult, Point } from '../../core/ocr/types';
 import { codedError } from '../coded-error';
 import { ModelStore } from '../model-store';
-import type { DeviceOcrOptions, DeviceOcrResult, LoadInfo, LoadOptions, LoadProgress, OcrWorkerApi } from './api';
+import type { DeviceOcrOptions, DeviceOcrResult, LoadInfo, LoadOptions, LoadProgress, OcrWorkerApi, ReencodeResult } from './api';
 import { defaultThreads, startSessions } from './backend';
-import { decodeImage } from './decode';
+import { decodeImage, reencodeJpeg } from './decode';
 import { pickModels } from './model-choice';
 import type { SessionSet } from './sessions';
 
@@ -105,6 +105,12 @@ const api: OcrWorkerApi = {
     const decodeMs = performance.now() - decodeStarted;
     const result = scaleBack(await pipeline.run(decoded.rgba, options), decoded.scale, decoded.original);
     return { ...result, device: { backend: info.backend, threads: info.threads, decodeMs } };
+  },
+
+  async reencode(image: Blob, maxSide: number, quality: number): Promise<ReencodeResult> {
+    const started = performance.now();
+    const out = await reencodeJpeg(image, maxSide, quality);
+    return { ...out, ms: performance.now() - started };
   },
 
   async run(modelName: string, input: FloatTensor): Promise<FloatTensor> {

@@ -19,6 +19,11 @@ export class Preview {
     this.draw([], { width: this.bitmap.width, height: this.bitmap.height });
   }
 
+  /** Size of the photo shown (as decoded, orientation applied); undefined before the first. */
+  get size(): { width: number; height: number } | undefined {
+    return this.bitmap ? { width: this.bitmap.width, height: this.bitmap.height } : undefined;
+  }
+
   /** `imageSize` is the size the boxes are measured in (the decoded original). */
   draw(lines: OcrLine[], imageSize: { width: number; height: number }): void {
     const context = this.canvas.getContext('2d');

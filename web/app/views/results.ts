@@ -1,12 +1,51 @@
+import { REASON_TEXT } from '../../../core/placement';
 import { el, formatMs } from '../dom';
 import type { OcrOutcome } from '../run-ocr';
 
-export function renderResult(outcome: OcrOutcome, where: HTMLElement, lines: HTMLOListElement, timings: HTMLTableElement): void {
-  where.textContent = `Ran on: ${outcome.where}` + (outcome.fellBack ? ` (edge failed: ${outcome.fellBack})` : '');
-  where.dataset.target = outcome.target;
-  where.dataset.reason = outcome.placement.reason;
+export interface ResultViews {
+  where: HTMLElement;
+  plan: HTMLElement;
+  lines: HTMLOListElement;
+  timings: HTMLTableElement;
+  prediction: HTMLTableElement;
+}
 
-  lines.replaceChildren(
+export function renderResult(outcome: OcrOutcome, v: ResultViews): void {
+  const { decision, label, why, whyText } = outcome.placement;
+  const note = outcome.fellBack ? ` (edge failed: ${outcome.fellBack})` : outcome.raceWon === 'device' ? ' (won the race against the edge)' : '';
+  v.where.textContent = `Ran on: ${outcome.where}${note}`;
+  v.where.dataset.target = outcome.target;
+  v.where.dataset.reason = outcome.mode === 'auto' ? decision.reason : 'chosen';
+  v.where.dataset.constraints = decision.constraints.join(' ');
+
+  v.plan.replaceChildren(
+    el('strong', { textContent: outcome.mode === 'auto' ? `Plan: ${label}` : `Plan (${outcome.mode} chosen): ${label}` }),
+    el('br'),
+    el('span', { className: 'why', textContent: `${REASON_TEXT[decision.reason] ?? decision.reason} Why here: ${whyText}.` }),
+    el('br'),
+    el('span', {
+      className: 'why',
+      textContent: `Predicted ${formatMs(decision.predicted.expectedMs)} (p95 ${formatMs(decision.predicted.p95Ms)}) for a budget of ${formatMs(decision.budgetMs)}; uplink ${Math.round(decision.inputs.upKbps)} kbit/s (${decision.inputs.bandwidthSource}), RTT ${formatMs(decision.inputs.rttMs)}.`,
+    }),
+  );
+  Object.assign(v.plan.dataset, {
+    plan: decision.plan.id,
+    kind: decision.plan.kind,
+    race: String(decision.plan.race),
+    raceWon: outcome.raceWon ?? '',
+    ranOn: outcome.target,
+    reason: decision.reason,
+    why,
+    constraints: decision.constraints.join(' '),
+    maxSide: String(decision.plan.config.maxSide),
+    upload: decision.plan.upload?.kind ?? '',
+    fits: String(decision.fits),
+    predictedMs: decision.predicted.expectedMs.toFixed(1),
+    p95Ms: decision.predicted.p95Ms.toFixed(1),
+    upKbps: decision.inputs.upKbps.toFixed(0),
+  });
+
+  v.lines.replaceChildren(
     ...outcome.lines.map((line) =>
       el(
         'li',
@@ -16,7 +55,7 @@ export function renderResult(outcome: OcrOutcome, where: HTMLElement, lines: HTM
       ),
     ),
   );
-  if (outcome.lines.length === 0) lines.append(el('li', { className: 'empty', textContent: 'No text found.' }));
+  if (outcome.lines.length === 0) v.lines.append(el('li', { className: 'empty', textContent: 'No text found.' }));
 
   const rows = [...outcome.stages, ['wall', outcome.wallMs] as [string, number]].map(([stage, ms]) => {
     const row = el('tr', { className: stage === 'total' || stage === 'wall' ? 'total' : '' }, el('th', { textContent: stage }), el('td', { textContent: formatMs(ms) }));
@@ -24,5 +63,16 @@ export function renderResult(outcome: OcrOutcome, where: HTMLElement, lines: HTM
     row.dataset.ms = ms.toFixed(2);
     return row;
   });
-  timings.tBodies[0]!.replaceChildren(...rows);
+  v.timings.tBodies[0]!.replaceChildren(...rows);
+
+  const cell = (ms: number | null) => el('td', { textContent: ms === null ? '–' : formatMs(ms) });
+  v.prediction.tBodies[0]!.replaceChildren(
+    ...outcome.comparison.map((r) => {
+      const row = el('tr', { className: r.stage === 'total' ? 'total' : '' }, el('th', { textContent: r.stage }), cell(r.predictedMs), cell(r.actualMs));
+      row.dataset.stage = r.stage;
+      if (r.predictedMs !== null) row.dataset.predicted = r.predictedMs.toFixed(2);
+      if (r.actualMs !== null) row.dataset.actual = r.actualMs.toFixed(2);
+      return row;
+    }),
+  );
 }

@@ -1,0 +1,96 @@
+/**
+ * Auto mode runs every request through the planner. Each test fixes its network (CDP) before the page loads and
+ * never changes it, since a change releases requests in flight unthrottled. Service workers are blocked so every
+ * request is the page's own and the page's CDP session throttles it.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { readText } from './support/app';
+import { photoLikeImage } from './support/photo-like';
+
+test.use({ serviceWorkers: 'block' });
+
+const LINES = ['Placement by budget', 'Tandem auto mode'];
+const SIZE = { width: 800, height: 450 };
+/** Budgets: 1 s on the slow uplink; on the slow CPU a little more, so a busy shared machine leaves the edge room. */
+const SLOW_UPLINK_BUDGET_MS = 1000;
+const SLOW_CPU_BUDGET_MS = 1500;
+
+/** The planner's reasons that weigh plans against the budget (every other reason is a constraint or a baseline's). */
+const BUDGET_REASONS = ['most-accurate-within-budget', 'cheaper-at-similar-accuracy', 'nothing-fits-most-likely', 'nothing-fits-fastest'];
+
+async function emulate(page: Page, settings: { uploadKbps?: number; cpuRate?: number }): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: 20,
+    downloadThroughput: -1,
+    uploadThroughput: settings.uploadKbps === undefined ? -1 : (settings.uploadKbps * 1000) / 8,
+  });
+  if (settings.cpuRate !== undefined) await cdp.send('Emulation.setCPUThrottlingRate', { rate: settings.cpuRate });
+}
+
+/** Downloads the models and starts the device runtime, then waits for the uplink probe. */
+async function prepare(page: Page, budgetMs: number): Promise<void> {
+  await page.goto('/');
+  await page.locator('#models-panel summary').click();
+  await page.locator('#download').click();
+  await expect(page.locator('#backend')).toHaveAttribute('data-backend', 'wasm');
+  await expect(page.locator('#link')).toHaveAttribute('data-probe', 'done', { timeout: 30_000 });
+  await page.locator('#budget').fill(String(budgetMs));
+  await page.locator('#budget').dispatchEvent('change');
+}
+
+async function plan(page: Page): Promise<Record<string, string | undefined>> {
+  const shown = await page.locator('#plan').evaluate((el) => ({ ...(el as HTMLElement).dataset, text: el.textContent ?? '' }));
+  const rows = await page.locator('#prediction tbody tr').evaluateAll((trs) => trs.map((tr) => tr.textContent).join(' | '));
+  // The plan, its prediction against what was measured, and the link as probed: kept in the report for reading.
+  test.info().annotations.push({ type: 'plan', description: `${JSON.stringify(shown)} | ${rows} | ${await page.locator('#link').textContent()}` });
+  return shown;
+}
+
+test('a 300 kbit/s uplink with a 1 s budget keeps auto mode on the device', async ({ page }, testInfo) => {
+  const image = await photoLikeImage(testInfo, 'slow-uplink', LINES, SIZE);
+  // Even the smallest upload the planner can choose takes longer than the budget at this speed.
+  expect(image.bytes).toBeGreaterThan(40_000);
+  await emulate(page, { uploadKbps: 300 });
+  await prepare(page, SLOW_UPLINK_BUDGET_MS);
+  // The probe saw the throttled uplink (NetInfo cannot: it is blind to throttling on loopback).
+  expect(Number(await page.locator('#link').getAttribute('data-up-kbps'))).toBeLessThan(600);
+
+  const result = await readText(page, image.path, 'auto');
+  expect(result.lines).toEqual(LINES);
+  expect(result.target).toBe('device');
+  const shown = await plan(page);
+  expect(shown.ranOn).toBe('device');
+  // Either a device plan, or an edge upload raced by the device, which answered first.
+  if (shown.kind !== 'device') expect({ kind: shown.kind, race: shown.race, raceWon: shown.raceWon }).toEqual({ kind: 'edge', race: 'true', raceWon: 'device' });
+  expect(BUDGET_REASONS).toContain(shown.reason);
+  expect(shown.why).toBe('uplink-too-slow-for-budget');
+  expect(Number(shown.upKbps)).toBeLessThan(600);
+  await expect(page.locator('#plan')).toContainText(/(Device|Edge) · detector/);
+  await expect(page.locator('#prediction tr[data-stage="det"]')).toHaveAttribute('data-actual', /\d/);
+  await expect(page.locator('#prediction tr[data-stage="det"]')).toHaveAttribute('data-predicted', /\d/);
+});
+
+test('a fast uplink and a 4x slower CPU send detection to the edge', async ({ page }, testInfo) => {
+  const image = await photoLikeImage(testInfo, 'slow-cpu', LINES, SIZE);
+  await emulate(page, { cpuRate: 4 });
+  await prepare(page, SLOW_CPU_BUDGET_MS);
+
+  // One run on this device shows the planner how slow it is.
+  const onDevice = await readText(page, image.path, 'device');
+  expect(onDevice.lines).toEqual(LINES);
+  expect(onDevice.target).toBe('device');
+
+  const result = await readText(page, image.path, 'auto');
+  expect(result.lines).toEqual(LINES);
+  expect(result.target).toBe('edge');
+  const shown = await plan(page);
+  expect(shown.kind).toBe('edge');
+  expect(shown.ranOn).toBe('edge');
+  expect(BUDGET_REASONS).toContain(shown.reason);
+  expect(shown.why).toBe('device-too-slow-for-budget');
+  await expect(page.locator('#plan')).toContainText('Edge · detector');
+  await expect(page.locator('#prediction tr[data-stage="edge-det"]')).toHaveAttribute('data-actual', /\d/);
+});

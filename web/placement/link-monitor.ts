@@ -1,0 +1,118 @@
+/**
+ * What the page learns about its link to the edge between requests: RTT and edge state from light /v1/status
+ * polling (only while the page is visible and online), and uplink throughput from a small probe upload sent when
+ * the page becomes visible or the connection changes, so the first decision already knows the uplink.
+ */
+import type { StatusResponse } from '../../core/protocol/v1';
+import type { RttSample, ThroughputSample } from '../../core/placement';
+import { edgeProbe, edgeStatusTimed } from '../edge-client';
+import { SampleRing, rttSample, uploadSample, type ConnectionLike } from './observations';
+
+const POLL_MS = 7_000;
+/** Big enough to say something about throughput (the planner ignores transfers under 16 KB), small enough for 2G. */
+const PROBE_BYTES = 48 * 1024;
+
+type NetworkInformationLike = ConnectionLike & EventTarget;
+
+export type ProbeState = 'idle' | 'running' | 'done' | 'failed';
+
+export class LinkMonitor {
+  readonly rtt = new SampleRing<RttSample>(32);
+  readonly throughput = new SampleRing<ThroughputSample>(32);
+  status: StatusResponse | undefined;
+  statusAtMs: number | undefined;
+  /** Whether the edge answered its last status request; undefined before the first. */
+  edgeReachable: boolean | undefined;
+  networkChanges = 0;
+  probeState: ProbeState = 'idle';
+  lastProbe: ThroughputSample | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private polling = false;
+  private probing: Promise<void> | undefined;
+
+  constructor(private readonly onChange: () => void) {}
+
+  get connection(): NetworkInformationLike | undefined {
+    return (navigator as Navigator & { connection?: NetworkInformationLike }).connection;
+  }
+
+  start(): void {
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible') this.wake(true);
+      else this.sleep();
+    });
+    addEventListener('online', () => this.wake(true));
+    addEventListener('offline', () => {
+      this.sleep();
+      this.edgeReachable = false;
+      this.onChange();
+    });
+    this.connection?.addEventListener('change', () => {
+      this.networkChanges++;
+      this.wake(true);
+    });
+    this.wake(true);
+  }
+
+  /** Polls now (and probes when asked); later polls follow every few seconds while visible and online. */
+  wake(probe: boolean): void {
+    if (document.visibilityState !== 'visible' || !navigator.onLine) return;
+    clearTimeout(this.timer);
+    void this.poll().then(() => {
+      if (probe && this.edgeReachable) void this.probe();
+    });
+  }
+
+  /** A request failed to reach the edge: look again soon instead of waiting for the next poll. */
+  edgeFailed(): void {
+    this.edgeReachable = false;
+    this.onChange();
+    if (!this.polling) this.wake(false);
+  }
+
+  private sleep(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      const reply = await edgeStatusTimed();
+      const at = performance.now();
+      this.rtt.push(rttSample(at, reply.roundTripMs, reply.serverTiming));
+      this.status = reply.body;
+      this.statusAtMs = at;
+      this.edgeReachable = true;
+    } catch {
+      this.edgeReachable = false;
+    } finally {
+      this.polling = false;
+    }
+    this.onChange();
+    clearTimeout(this.timer);
+    if (document.visibilityState === 'visible' && navigator.onLine) this.timer = setTimeout(() => void this.poll(), POLL_MS);
+  }
+
+  /** One upload of PROBE_BYTES; a probe already under way is shared. */
+  probe(): Promise<void> {
+    this.probing ??= (async () => {
+      this.probeState = 'running';
+      this.onChange();
+      try {
+        const reply = await edgeProbe(PROBE_BYTES);
+        const sample = uploadSample(performance.now(), reply.body.bytes, reply.roundTripMs, reply.serverTiming);
+        this.throughput.push(sample);
+        this.lastProbe = sample;
+        this.probeState = 'done';
+      } catch {
+        this.probeState = 'failed';
+      } finally {
+        this.probing = undefined;
+        this.onChange();
+      }
+    })();
+    return this.probing;
+  }
+}

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { EXAMPLE_PROFILES } from '../../core/placement';
+import { buildObservation, connectionType, deviceModelStates, deviceStages, edgeStages, netInfoReading, networkId, rttSample, SampleRing, serverWorkMs, transferKbps, uploadSample } from './observations';
+
+describe('NetInfo readings', () => {
+  it('keeps only what the browser reported, as a prior', () => {
+    expect(netInfoReading({ effectiveType: '4g', downlink: 8.95, rtt: 150, saveData: false })).toEqual({ effectiveType: '4g', downlinkMbps: 8.95, rttMs: 150 });
+    expect(netInfoReading({ effectiveType: 'bogus', downlink: 0, rtt: 0 })).toBeUndefined();
+    expect(netInfoReading(undefined)).toBeUndefined();
+    expect(netInfoReading({ saveData: true, type: 'cellular' })).toEqual({ saveData: true, type: 'cellular' });
+  });
+
+  it('maps connection types, and offline wins over whatever the API says', () => {
+    expect(connectionType(true, { type: 'wifi' })).toBe('wifi');
+    expect(connectionType(true, { type: 'cellular' })).toBe('cellular');
+    expect(connectionType(true, { type: 'bluetooth' })).toBe('unknown');
+    expect(connectionType(true, undefined)).toBe('unknown');
+    expect(connectionType(false, { type: 'wifi' })).toBe('none');
+  });
+
+  it('names a new network after each change event', () => {
+    expect(networkId(true, { type: 'wifi', effectiveType: '4g' }, 0)).not.toBe(networkId(true, { type: 'wifi', effectiveType: '4g' }, 1));
+  });
+});
+
+describe('samples from replies', () => {
+  it('RTT is the round trip less the server total, never negative', () => {
+    expect(rttSample(5, 42, { queue: 0, total: 2 })).toEqual({ atMs: 5, rttMs: 40 });
+    expect(rttSample(5, 1, { total: 2 })).toEqual({ atMs: 5, rttMs: 0 });
+    expect(rttSample(5, 30, {})).toEqual({ atMs: 5, rttMs: 30 });
+  });
+
+  it("server work leaves out the time the body took to arrive", () => {
+    // Probe: `proc` is the work after the body was read.
+    expect(serverWorkMs({ read: 1300, proc: 0.4, total: 1300.4 })).toBe(0.4);
+    // OCR: the stages, not `total`, which starts before the body arrives.
+    expect(serverWorkMs({ decode: 3, preprocess: 2, det: 40, postprocess: 5, cls: 0, rec: 20, queue: 1, total: 1500 })).toBe(70);
+    expect(serverWorkMs({ read: 100, total: 130 })).toBe(30);
+    expect(serverWorkMs({})).toBe(0);
+  });
+
+  it('a 48 KB probe at 300 kbit/s reads back as about 300 kbit/s once server work and one RTT are removed', () => {
+    const bytes = 48 * 1024;
+    const rtt = 40;
+    const transferMs = (bytes * 8) / 300;
+    const sample = uploadSample(1000, bytes, transferMs + rtt + 0.5, { read: transferMs, proc: 0.5, total: transferMs + 0.5 });
+    expect(sample).toMatchObject({ atMs: 1000, direction: 'up', bytes, serverMs: 0.5 });
+    expect(transferKbps(sample, rtt)).toBeCloseTo(300, 6);
+    expect(transferKbps({ ...sample, elapsedMs: 10 }, rtt)).toBeNull();
+  });
+
+  it('keeps the newest samples only', () => {
+    const ring = new SampleRing<number>(3);
+    for (let i = 0; i < 5; i++) ring.push(i);
+    expect(ring.list).toEqual([2, 3, 4]);
+  });
+});
+
+describe('stage names', () => {
+  it('maps Server-Timing to edge stages and drops a classifier that did not run', () => {
+    expect(edgeStages({ decode: 3, preprocess: 2, det: 40, postprocess: 5, cls: 0, rec: 20, queue: 1, total: 80 })).toEqual({
+      decode: 3, 'det-preprocess': 2, det: 40, postprocess: 5, rec: 20,
+    });
+  });
+
+  it('maps worker timings to device stages and drops a classifier that did not run', () => {
+    expect(deviceStages({ preprocess: 4, det: 100, postprocess: 6, cls: 0, rec: 50, total: 160 }, 9)).toEqual({
+      decode: 9, 'det-preprocess': 4, det: 100, postprocess: 6, rec: 50,
+    });
+    expect(deviceStages({ preprocess: 4, det: 100, postprocess: 6, cls: 2, rec: 50, total: 162 }, 9).cls).toBe(2);
+  });
+});
+
+describe('device model states', () => {
+  const manifest = [
+    { name: 'ppocr-det', variant: 'fp32', task: 'text-detection' },
+    { name: 'ppocr-rec', variant: 'fp32', task: 'text-recognition' },
+    { name: 'ppocr-cls', variant: 'fp32', task: 'text-orientation' },
+    { name: 'ppocr-det-int8w', variant: 'int8-weights', task: 'text-detection' },
+  ];
+  it('matches profiled models to manifest models by role and variant', () => {
+    const states = deviceModelStates(EXAMPLE_PROFILES, {
+      manifest,
+      stored: new Set(['ppocr-det', 'ppocr-rec', 'ppocr-cls']),
+      loaded: new Set(['ppocr-det', 'ppocr-rec']),
+      warm: new Set(['ppocr-det']),
+    });
+    expect(Object.fromEntries(states.map((s) => [s.model, s.state]))).toEqual({
+      'ppocr-det@fp32': 'warm',
+      'ppocr-rec@fp32': 'loaded',
+      'ppocr-cls@fp32': 'cached',
+      'ppocr-det@int8-weights': 'absent',
+    });
+  });
+
+  it('calls everything absent before the manifest is known', () => {
+    const states = deviceModelStates(EXAMPLE_PROFILES, { manifest: [], stored: new Set(), loaded: new Set(), warm: new Set() });
+    expect(states.every((s) => s.state === 'absent')).toBe(true);
+  });
+});
+
+describe('buildObservation', () => {
+  const parts = {
+    nowMs: 100,
+    online: true,
+    connection: { type: 'cellular', effectiveType: '3g', saveData: true },
+    networkChanges: 2,
+    rtt: [],
+    throughput: [],
+    device: { backend: 'wasm', threads: 2, models: [] },
+    edge: {},
+    request: { bytes: 1000, width: 64, height: 32, budgetMs: 1000 },
+    preferences: { costWeight: 0, saveData: false, offloadOnCellular: true },
+  };
+  it("honours the browser's Save-Data even when the page's switch is off", () => {
+    const obs = buildObservation(parts);
+    expect(obs.preferences.saveData).toBe(true);
+    expect(obs.connection).toBe('cellular');
+    expect(obs.netInfo).toEqual({ effectiveType: '3g', saveData: true, type: 'cellular' });
+  });
+
+  it('says offline when the browser does', () => {
+    expect(buildObservation({ ...parts, online: false }).connection).toBe('none');
+  });
+});

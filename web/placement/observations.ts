@@ -1,0 +1,177 @@
+/**
+ * Turns what the page can measure into the planner's observation parts. Pure (no DOM reads): the page passes in
+ * navigator.connection, replies' round trips and Server-Timing, and what the worker and model store report.
+ */
+import type { DeviceStage, EdgeStage } from '../../core/placement';
+import type {
+  ConnectionType, DeviceModelState, ModelState, NetInfoReading, Observation, Preferences, RequestInfo, RttSample, ThroughputSample,
+} from '../../core/placement';
+import type { Profiles } from '../../core/profiles';
+import type { StageTimings } from '../../core/ocr/types';
+
+/** The fields of the Network Information API's `navigator.connection` that the planner reads. */
+export interface ConnectionLike {
+  effectiveType?: string;
+  downlink?: number;
+  rtt?: number;
+  saveData?: boolean;
+  type?: string;
+}
+
+const EFFECTIVE_TYPES = new Set(['slow-2g', '2g', '3g', '4g']);
+
+/** NetInfo as a prior: only the fields the browser actually reported. */
+export function netInfoReading(c: ConnectionLike | undefined): NetInfoReading | undefined {
+  if (!c) return undefined;
+  const reading: NetInfoReading = {};
+  if (c.effectiveType && EFFECTIVE_TYPES.has(c.effectiveType)) reading.effectiveType = c.effectiveType as NetInfoReading['effectiveType'];
+  if (typeof c.downlink === 'number' && c.downlink > 0) reading.downlinkMbps = c.downlink;
+  if (typeof c.rtt === 'number' && c.rtt > 0) reading.rttMs = c.rtt;
+  if (c.saveData === true) reading.saveData = true;
+  if (typeof c.type === 'string') reading.type = c.type;
+  return Object.keys(reading).length > 0 ? reading : undefined;
+}
+
+export function connectionType(online: boolean, c: ConnectionLike | undefined): ConnectionType {
+  if (!online) return 'none';
+  switch (c?.type) {
+    case 'wifi':
+    case 'ethernet':
+    case 'cellular':
+    case 'none':
+      return c.type;
+    case 'wimax':
+      return 'cellular';
+    default:
+      return 'unknown';
+  }
+}
+
+/** Names the network the page is on; `changes` counts `change` events, so a handover is a new network. */
+export function networkId(online: boolean, c: ConnectionLike | undefined, changes: number): string {
+  return [online ? 'online' : 'offline', c?.type ?? '?', c?.effectiveType ?? '?', changes].join('/');
+}
+
+/** A bounded list of the newest samples (the planner takes each sample once by its time stamp). */
+export class SampleRing<T> {
+  private items: T[] = [];
+  constructor(private readonly capacity: number) {}
+  push(item: T): void {
+    this.items.push(item);
+    if (this.items.length > this.capacity) this.items.splice(0, this.items.length - this.capacity);
+  }
+  get list(): readonly T[] {
+    return this.items;
+  }
+  clear(): void {
+    this.items = [];
+  }
+}
+
+/** RTT from a reply with a negligible body: the round trip less the server's own time. */
+export function rttSample(atMs: number, roundTripMs: number, serverTiming: Record<string, number>): RttSample {
+  return { atMs, rttMs: Math.max(0, roundTripMs - (serverTiming.total ?? 0)) };
+}
+
+/**
+ * Time the server spent working, without the time it waited for the body to arrive (which is the upload itself):
+ * the probe's `proc`, or the sum of an OCR reply's stages, or `total − read`; 0 when the reply says nothing.
+ */
+export function serverWorkMs(serverTiming: Record<string, number>): number {
+  if (serverTiming.proc !== undefined) return serverTiming.proc;
+  const stages = ['decode', 'preprocess', 'det', 'postprocess', 'cls', 'rec'].filter((s) => serverTiming[s] !== undefined);
+  if (stages.length > 0) return stages.reduce((sum, s) => sum + serverTiming[s]!, 0);
+  if (serverTiming.total !== undefined) return Math.max(0, serverTiming.total - (serverTiming.read ?? 0));
+  return 0;
+}
+
+/** One upload measured by a probe: the planner subtracts the server's work and one RTT from the round trip. */
+export function uploadSample(atMs: number, bytes: number, roundTripMs: number, serverTiming: Record<string, number>): ThroughputSample {
+  return { atMs, direction: 'up', bytes, elapsedMs: roundTripMs, serverMs: serverWorkMs(serverTiming) };
+}
+
+/** Uplink in kbit/s implied by one transfer (what the planner will take from it), or null when nothing is left. */
+export function transferKbps(sample: ThroughputSample, rttMs: number): number | null {
+  const ms = sample.elapsedMs - (sample.serverMs ?? 0) - rttMs;
+  return ms > 0 ? (sample.bytes * 8) / ms : null;
+}
+
+/** The edge's Server-Timing names mapped to the planner's edge stages. */
+export function edgeStages(serverTiming: Record<string, number>): Partial<Record<EdgeStage, number>> {
+  const map: [string, EdgeStage][] = [
+    ['decode', 'decode'], ['preprocess', 'det-preprocess'], ['det', 'det'], ['postprocess', 'postprocess'], ['cls', 'cls'], ['rec', 'rec'],
+  ];
+  const out: Partial<Record<EdgeStage, number>> = {};
+  for (const [name, stage] of map) if (serverTiming[name] !== undefined) out[stage] = serverTiming[name];
+  // A stage that did not run (the classifier is off by default) says nothing about the edge's speed.
+  if (!out.cls) delete out.cls;
+  return out;
+}
+
+/** The worker's measured stages mapped to the planner's device stages. */
+export function deviceStages(timings: StageTimings, decodeMs: number): Partial<Record<DeviceStage, number>> {
+  const out: Partial<Record<DeviceStage, number>> = {
+    decode: decodeMs,
+    'det-preprocess': timings.preprocess,
+    det: timings.det,
+    postprocess: timings.postprocess,
+    rec: timings.rec,
+  };
+  // A stage that did not run (the classifier is off by default) would teach the planner the device is infinitely fast.
+  if (timings.cls > 0) out.cls = timings.cls;
+  return out;
+}
+
+const ROLE_TASK = { det: 'text-detection', cls: 'text-orientation', rec: 'text-recognition' } as const;
+
+export interface DeviceModelFacts {
+  /** Manifest models (name, variant, task) the device knows of. */
+  manifest: { name: string; variant: string; task: string }[];
+  /** Manifest names stored in IndexedDB. */
+  stored: ReadonlySet<string>;
+  /** Manifest names with a session in the worker. */
+  loaded: ReadonlySet<string>;
+  /** Manifest names that have already run in this worker. */
+  warm: ReadonlySet<string>;
+}
+
+/** State of each profiled model on this device, matched to the manifest by role and variant. */
+export function deviceModelStates(profiles: Profiles, facts: DeviceModelFacts): DeviceModelState[] {
+  return profiles.models.map((p) => {
+    const m = facts.manifest.find((x) => x.task === ROLE_TASK[p.role] && x.variant === p.variant);
+    let state: ModelState = 'absent';
+    if (m) state = facts.warm.has(m.name) ? 'warm' : facts.loaded.has(m.name) ? 'loaded' : facts.stored.has(m.name) ? 'cached' : 'absent';
+    return { model: p.id, state };
+  });
+}
+
+export interface ObservationParts {
+  nowMs: number;
+  online: boolean;
+  connection: ConnectionLike | undefined;
+  networkChanges: number;
+  rtt: readonly RttSample[];
+  throughput: readonly ThroughputSample[];
+  device: Observation['device'];
+  edge: Observation['edge'];
+  request: RequestInfo;
+  preferences: Preferences;
+}
+
+export function buildObservation(p: ObservationParts): Observation {
+  const netInfo = netInfoReading(p.connection);
+  return {
+    nowMs: p.nowMs,
+    online: p.online,
+    connection: connectionType(p.online, p.connection),
+    networkId: networkId(p.online, p.connection, p.networkChanges),
+    netInfo,
+    rtt: p.rtt,
+    throughput: p.throughput,
+    device: p.device,
+    edge: p.edge,
+    request: p.request,
+    // Save-Data from the browser is honoured even when the page's own switch is off.
+    preferences: { ...p.preferences, saveData: p.preferences.saveData || netInfo?.saveData === true },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * The page's placement engine: the core Planner (Tandem policy) over the plans this page can carry out, with what
+ * it learnt restored from and saved to IndexedDB. Forced modes (device, edge) are decided by fixed policies on the
+ * same estimator state, so their runs teach the planner too.
+ */
+import {
+  Planner, decide, mostAccurateWithinBudget, observe, type Decision, type Observation, type Outcome, type Plan, type Policy,
+} from '../../core/placement';
+import type { Profiles } from '../../core/profiles';
+import { planLabel, whyCode, WHY_TEXT, type WhyCode } from './explain';
+import { readLearned, saveLearned } from './learned-store';
+import { executableProfiles, loadProfiles, type PageProfiles } from './profiles';
+
+export type Mode = 'device' | 'edge' | 'auto';
+
+export interface PageDecision {
+  mode: Mode;
+  decision: Decision;
+  policy: Policy;
+  label: string;
+  why: WhyCode;
+  whyText: string;
+}
+
+/** The default configuration only, run where the user asked: forced modes behave as they always did. */
+function forcedPolicy(kind: 'device' | 'edge', profiles: Profiles): Policy {
+  const d = profiles.defaults;
+  const allows = (plan: Plan) =>
+    plan.kind === kind && plan.config.det === d.det && plan.config.maxSide === d.maxSide && !plan.race && (kind === 'device' || plan.upload?.kind === 'original');
+  return { name: kind, allows, choose: mostAccurateWithinBudget };
+}
+
+export class PagePlanner {
+  private readonly forced: Record<'device' | 'edge', Policy>;
+  private saving: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly planner: Planner,
+    readonly source: PageProfiles,
+  ) {
+    this.forced = { device: forcedPolicy('device', planner.profiles), edge: forcedPolicy('edge', planner.profiles) };
+  }
+
+  /** `variant`: the model variant the device worker loads (its detector and recogniser are the ones planned with). */
+  static async create(variant: string): Promise<PagePlanner> {
+    const [source, learned] = await Promise.all([loadProfiles(), readLearned()]);
+    const profiles = executableProfiles(source.profiles, variant);
+    // Split recognition and split detection are not carried out by this page: keep them out of the plan space.
+    const planner = new Planner(profiles, undefined, { recEdgeShares: [] }, learned);
+    return new PagePlanner(planner, source);
+  }
+
+  get profiles(): Profiles {
+    return this.planner.profiles;
+  }
+
+  decide(obs: Observation, mode: Mode): PageDecision {
+    const policy = mode === 'auto' ? this.planner.policy : this.forced[mode];
+    const decision = decide(obs, this.planner.profiles, policy, this.planner.state);
+    const all = this.planner.predictAll(obs);
+    const saveData = obs.preferences.saveData;
+    const why = whyCode(decision, all, (i) => this.planner.explain(obs, i), saveData);
+    return { mode, decision, policy, label: planLabel(decision.plan), why, whyText: WHY_TEXT[why] };
+  }
+
+  /** Learns from a finished run and stores what was learnt (in the background). */
+  observe(d: PageDecision, outcome: Outcome): void {
+    observe(this.planner.state, d.decision, outcome, d.policy);
+    const learned = this.planner.learned();
+    this.saving = this.saving.then(() => saveLearned(learned));
+  }
+}
