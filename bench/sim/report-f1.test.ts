@@ -20,6 +20,10 @@ function rec(onDevice: boolean | null, oracle: boolean | null, faster: boolean |
     preprocessFaster: faster,
     preprocessOracle: oracle,
     concurrencySpeedup: null,
+    predictedP95Ms: 100,
+    predictedFits: true,
+    lines: 3,
+    predictedLines: 3,
   };
 }
 

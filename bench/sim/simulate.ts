@@ -81,6 +81,12 @@ export interface RequestRecord {
    * is a re-encode prepared on the device.
    */
   preprocessOracle: boolean | null;
+  /** The planner's p95 for the chosen plan (NaN for the oracle), and whether it was predicted to fit the budget. */
+  predictedP95Ms: number;
+  predictedFits: boolean;
+  /** Text lines of the image, and the lines the planner expected before running it (NaN for the oracle). */
+  lines: number;
+  predictedLines: number;
   /** For concurrent plans (split recognition, a race whose device run started): best single-location time / this time. */
   concurrencySpeedup: number | null;
 }
@@ -308,6 +314,10 @@ export function simulate(profiles: Profiles, traces: readonly LinkTrace[], image
             preprocessOnDevice: preprocessFlag(decision.plan),
             preprocessFaster: refs?.faster ?? null,
             preprocessOracle: refs?.oracle ?? null,
+            predictedP95Ms: decision.predicted.p95Ms,
+            predictedFits: decision.fits,
+            lines: a.image.lines,
+            predictedLines: decision.inputs.lines,
             concurrencySpeedup: speedup,
           });
         }
@@ -349,6 +359,10 @@ export function simulate(profiles: Profiles, traces: readonly LinkTrace[], image
           preprocessOnDevice: preprocessFlag(plan),
           preprocessFaster: preprocessFlag(plan) === null ? null : preprocessRefs(ctx, plans, plan.config.index, budget).faster,
           preprocessOracle: preprocessFlag(plan),
+          predictedP95Ms: NaN,
+          predictedFits: run.ok && run.totalMs <= budget,
+          lines: a.image.lines,
+          predictedLines: NaN,
           concurrencySpeedup: null,
         });
       }

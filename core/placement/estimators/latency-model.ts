@@ -60,9 +60,16 @@ export function seedLine(points: readonly LatencyPoint[]): SeedLine {
   return { intercept: my - slope * mx, slope, relSd };
 }
 
+/**
+ * Relative spread of runs around the profiled median, taking the runs as lognormal with that median and p90:
+ * the root mean square of (run / median − 1). For tight stages this is the log-space spread itself; for
+ * heavy-tailed ones (image decoding, the first runs after a pause) it is larger, as their slow runs are.
+ */
 function relSdOf(s: LatencyStats): number {
   if (s.p50 <= 0) return MIN_REL_SD;
-  return Math.log(Math.max(s.p90, s.p50) / s.p50) / Z90;
+  const sigma = Math.log(Math.max(s.p90, s.p50) / s.p50) / Z90;
+  const v = sigma * sigma;
+  return Math.sqrt(Math.max(0, Math.exp(2 * v) - 2 * Math.exp(v / 2) + 1));
 }
 
 /** Speed factor shared by the stages of one location (log-space running mean of their fitted gains). */

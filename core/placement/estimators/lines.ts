@@ -3,17 +3,25 @@
  * portrait receipt or page holds tens of lines, a landscape photo a handful), its size and its bytes per pixel
  * (dense print compresses worse than sky). A single running mean cannot do this: line counts are bimodal.
  *
- * Kernel regression over the most recent results: each past image weighs exp(−d²/2) by its distance d in
- * (log aspect, log pixels, log bits per pixel), scaled by the widths below; the profile's figure counts as a
- * weak prior observation at every point, so the prediction stays on it until similar images have been seen.
+ * Kernel regression over the most recent results: each of the nearest past images within a cut-off weighs
+ * exp(−d²/2) by its distance d in (log aspect, log pixels, log bits per pixel), scaled by the widths below; the profile's figure
+ * counts as a weak prior observation at every point, so the prediction stays on it until similar images have
+ * been seen.
  * The spread is the weighted spread of the neighbours (plus the prior's), and shrinks only as real evidence
  * accumulates.
  */
 import type { RequestInfo } from '../observations';
 
-/** Log-space widths: aspect ×1.3, pixels ×1.5, bits per pixel ×1.6 are "one width" apart. */
-const WIDTH = [0.25, 0.4, 0.45] as const;
+/** Log-space widths: aspect ×1.5, pixels ×2, bits per pixel ×2.7 are "one width" apart (shape says most). */
+const WIDTH = [0.4, 0.7, 1.0] as const;
 const DIMS = 3;
+/**
+ * Only the nearest images count: many distant ones (thirty street photos) must not add up to outweigh the few
+ * receipts that look like the one at hand.
+ */
+const NEAREST = 6;
+/** Images further than this (squared, in widths) say nothing: a portrait receipt is not a landscape photo. */
+const CUTOFF = 4.5;
 
 export interface LinesPrior {
   mean: number;
@@ -45,7 +53,7 @@ export class LinesModel {
     readonly prior: LinesPrior,
     readonly capacity = 64,
     /** Weight of the prior, in neighbours at distance 0. */
-    readonly priorWeight = 0.5,
+    readonly priorWeight = 0.25,
   ) {
     this.x = new Float64Array(capacity * DIMS);
     this.raw = new Float64Array(capacity * 3);
@@ -67,15 +75,18 @@ export class LinesModel {
   }
 
   private readonly f = new Float64Array(DIMS);
+  private readonly kw = new Float64Array(NEAREST);
+  private readonly ky = new Float64Array(NEAREST);
 
   /** Expected lines (and spread) for an image; `out` is filled and returned (no allocation). */
   predict(width: number, height: number, bytes: number, out: LinesEstimate): LinesEstimate {
     const p = this.prior;
     const f = this.f;
     features(width, height, bytes, f, 0);
-    let w = 0;
-    let sy = 0;
-    let syy = 0;
+    // The NEAREST largest weights, kept sorted (descending) by insertion.
+    const kw = this.kw;
+    const ky = this.ky;
+    let k = 0;
     const x = this.x;
     for (let i = 0; i < this.n; i++) {
       const o = i * DIMS;
@@ -83,19 +94,31 @@ export class LinesModel {
       const d1 = (x[o + 1] - f[1]) / WIDTH[1];
       const d2 = (x[o + 2] - f[2]) / WIDTH[2];
       const d = d0 * d0 + d1 * d1 + d2 * d2;
-      if (d > 40) continue;
+      if (d > CUTOFF) continue;
       const wi = Math.exp(-0.5 * d);
-      const yi = this.y[i];
-      w += wi;
-      sy += wi * yi;
-      syy += wi * yi * yi;
+      if (k === NEAREST && wi <= kw[k - 1]) continue;
+      let j = k < NEAREST ? k++ : k - 1;
+      while (j > 0 && kw[j - 1] < wi) {
+        kw[j] = kw[j - 1];
+        ky[j] = ky[j - 1];
+        j--;
+      }
+      kw[j] = wi;
+      ky[j] = this.y[i];
+    }
+    let w = 0;
+    let sy = 0;
+    let syy = 0;
+    for (let j = 0; j < k; j++) {
+      w += kw[j];
+      sy += kw[j] * ky[j];
+      syy += kw[j] * ky[j] * ky[j];
     }
     const w0 = this.priorWeight;
     const W = w0 + w;
     const mean = (w0 * p.mean + sy) / W;
-    // Second moment of the mixture of the prior and the neighbours, around the blended mean.
-    const m2 = (w0 * (p.sd * p.sd + p.mean * p.mean) + syy) / W;
-    const variance = Math.max(0, m2 - mean * mean);
+    // Second moment of the blend of the prior and the neighbours, around the blended mean.
+    const variance = Math.max(0, (w0 * (p.sd * p.sd + p.mean * p.mean) + syy) / W - mean * mean);
     out.mean = mean;
     out.sd = Math.sqrt(variance);
     out.evidence = w;
