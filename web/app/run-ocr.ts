@@ -39,7 +39,8 @@ export async function runOcr(image: Blob, mode: Mode, context: RunContext): Prom
   const request: RequestInfo = { bytes: image.size, ...context.imageSize, mime: image.type || undefined, budgetMs: context.budgetMs };
   const placement = context.planner.decide(context.observe(request), mode);
   const run = await execute(placement.decision, image, context.executors, mode === 'edge');
-  context.planner.observe(placement, run.outcome);
+  // A forced edge run on a plan the planner could not make (edge ruled out) would teach it the wrong stages.
+  if (mode !== 'edge' || placement.decision.plan.kind === 'edge') context.planner.observe(placement, run.outcome);
   return {
     target: run.ranOn,
     mode,

@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { EXAMPLE_PROFILES, Planner, type Decision } from '../../core/placement';
+import { buildObservation, linkSamples } from '../../core/placement/observation-builder';
+import { codedError } from '../coded-error';
+import type { EdgeError, EdgeOcrResult } from '../edge-client';
+import type { DeviceOcrResult } from '../worker/api';
+import { edgeTimeoutMs, execute, failureKind, type Executors } from './execute';
+import { executableProfiles } from './profiles';
+
+// Real decisions from the planner; the worker and the edge are scripted so each path (answer, refusal, race) is
+// exercised exactly, with every call recorded.
+const planner = new Planner(executableProfiles(EXAMPLE_PROFILES, 'fp32'), undefined, { recEdgeShares: [] });
+const obs = buildObservation({ nowMs: 10_000, request: { budgetMs: 2000 }, ...linkSamples({ atMs: 10_000, rttMs: 20, upKbps: 20_000 }) });
+
+function decisionFor(match: (id: string) => boolean, raceStartAtMs: number | null = null): Decision {
+  planner.policy = { ...planner.policy, allows: (p) => match(p.id) };
+  const d = planner.decide(obs);
+  if (!match(d.plan.id)) throw new Error(`no such plan; got ${d.plan.id}`);
+  return { ...d, raceStartAtMs: d.plan.race ? raceStartAtMs : null };
+}
+
+const timings = { preprocess: 1, det: 10, postprocess: 1, cls: 0, rec: 5, total: 17 };
+const deviceResult = (tag: string): DeviceOcrResult => ({
+  lines: [{ text: tag, score: 1, boxScore: 1, box: [[0, 0], [1, 0], [1, 1], [0, 1]], rotated: false }] as never,
+  timings, detInput: { width: 32, height: 32 }, image: { width: 64, height: 32 }, device: { backend: 'wasm', threads: 2, decodeMs: 2 },
+}) as DeviceOcrResult;
+const edgeReply = (): EdgeOcrResult => ({
+  response: { lines: [{ text: 'edge', score: 1, boxScore: 1, box: [[0, 0], [1, 0], [1, 1], [0, 1]], rotated: false }], timings, detInput: { width: 32, height: 32 }, image: { width: 64, height: 32 }, server: { decode: 1, queue: 0, total: 30 }, models: { det: 'd', cls: 'c', rec: 'r' } } as never,
+  serverTiming: { decode: 1, preprocess: 1, det: 10, postprocess: 1, cls: 0, rec: 5, queue: 0, total: 30 },
+  roundTripMs: 40, uploadBytes: 1000, downloadBytes: 300,
+});
+
+function executors(edge: (signal?: AbortSignal) => Promise<EdgeOcrResult>, deviceDelayMs = 0): Executors & { calls: string[] } {
+  const calls: string[] = [];
+  return {
+    calls,
+    deviceReady: async () => ({ ms: 0 }),
+    deviceOcr: async (_image, options) => {
+      calls.push(`device@${options.maxSide}`);
+      await new Promise((r) => setTimeout(r, deviceDelayMs));
+      return deviceResult('device');
+    },
+    reencode: async (image, maxSide, quality) => {
+      calls.push(`reencode ${maxSide} q${quality}`);
+      return { blob: new Blob([new Uint8Array(700)], { type: 'image/jpeg' }), width: 64, height: 32, ms: 3 };
+    },
+    edgeOcr: (image, options) => {
+      calls.push(`edge ${image.size} B @${options.maxSide} budget≤${options.budgetMs}`);
+      return edge(options.signal);
+    },
+    now: () => performance.now(),
+  };
+}
+
+const photo = new Blob([new Uint8Array(5000)], { type: 'image/png' });
+const refused = (status: number): EdgeError => Object.assign(codedError(status === 503 ? 'EdgeFailed' : 'EdgeRejected', `answered ${status}`), { status });
+
+describe('execute', () => {
+  it('runs a device plan on the device at the plan’s detector size', async () => {
+    const d = decisionFor((id) => id === 'device:ppocr-det@fp32/640');
+    const ex = executors(() => Promise.reject(new Error('no edge expected')));
+    const run = await execute(d, photo, ex);
+    expect(ex.calls).toEqual(['device@640']);
+    expect(run.ranOn).toBe('device');
+    expect(run.outcome).toMatchObject({ ok: true, winner: 'device', lines: 1, device: { det: 10, rec: 5, decode: 2 } });
+  });
+
+  it('re-encodes before uploading when the plan says so, and reports the edge’s stages', async () => {
+    const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/640:jpeg960q80');
+    const ex = executors(async () => edgeReply());
+    const run = await execute(d, photo, ex);
+    expect(ex.calls[0]).toBe('reencode 960 q0.8');
+    expect(ex.calls[1]).toMatch(/^edge 700 B @640 budget≤\d+/);
+    expect(run.ranOn).toBe('edge');
+    expect(run.outcome).toMatchObject({ winner: 'edge', reencodedBytes: 700, device: { reencode: 3 }, edge: { uploadBytes: 1000, serverMs: 18, stages: { det: 10, rec: 5 } } });
+  });
+
+  for (const status of [503, 429]) {
+    it(`falls back to the device when the edge refuses with ${status}, recording a refusal`, async () => {
+      const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original');
+      const ex = executors(() => Promise.reject(refused(status)));
+      const run = await execute(d, photo, ex);
+      expect(run.ranOn).toBe('device');
+      expect(run.fellBack).toMatch(String(status));
+      expect(run.outcome.failure).toBe('refused');
+      expect(ex.calls.at(-1)).toBe(`device@${d.fallback!.plan.config.maxSide}`);
+    });
+  }
+
+  it('does not retry a request the edge rejected as bad', async () => {
+    const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original');
+    const ex = executors(() => Promise.reject(refused(415)));
+    await expect(execute(d, photo, ex)).rejects.toThrow('415');
+    expect(ex.calls.some((c) => c.startsWith('device'))).toBe(false);
+  });
+
+  it('races: starts the device when the edge is late, takes the first answer and cancels the edge', async () => {
+    const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original+race', 5);
+    let aborted = false;
+    const ex = executors((signal) => new Promise((_, reject) => signal?.addEventListener('abort', () => { aborted = true; reject(new Error('aborted')); })));
+    const run = await execute(d, photo, ex);
+    expect(run).toMatchObject({ ranOn: 'device', raceWon: 'device' });
+    expect(run.outcome.failure).toBeUndefined();
+    expect(aborted).toBe(true);
+  });
+
+  it('races: an edge answer that comes first wins even after the device started', async () => {
+    const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original+race', 0);
+    const ex = executors(() => new Promise((resolve) => setTimeout(() => resolve(edgeReply()), 5)), 200);
+    const run = await execute(d, photo, ex);
+    expect(run).toMatchObject({ ranOn: 'edge', raceWon: 'edge' });
+  });
+
+  it('a forced edge run never falls back', async () => {
+    const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original');
+    const ex = executors(() => Promise.reject(refused(503)));
+    await expect(execute(d, photo, ex, true)).rejects.toThrow('503');
+  });
+});
+
+describe('failureKind and edgeTimeoutMs', () => {
+  it('classifies what the device can recover from', () => {
+    expect(failureKind(refused(503))).toBe('refused');
+    expect(failureKind(refused(429))).toBe('refused');
+    expect(failureKind(codedError('EdgeTimeout', 'late'))).toBe('timeout');
+    expect(failureKind(codedError('EdgeUnreachable', 'gone'))).toBe('network');
+    expect(failureKind(refused(415))).toBeNull();
+    expect(failureKind('EdgeTimeout')).toBeNull();
+  });
+
+  it('waits at least the edge’s p95 and leaves the fallback its expected time when the budget allows', () => {
+    const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original');
+    const t = edgeTimeoutMs(d);
+    expect(t).toBeGreaterThanOrEqual(1.5 * d.predicted.p95Ms - 1);
+    expect(t).toBeGreaterThanOrEqual(d.budgetMs - d.fallback!.expectedMs - 1);
+  });
+});
