@@ -10,6 +10,7 @@ import type { ModelRepository } from './model-repository';
 import type { OcrService } from './ocr-service';
 import type { InferenceRunner } from './runtime/runner';
 import { v1OcrRoutes } from './routes/v1-ocr';
+import { wholeRequestAdmission } from './scheduler/admission-middleware';
 import { v1StatusRoutes } from './routes/v1-status';
 import { v1ProbeRoutes } from './routes/v1-probe';
 import { v2Routes } from './routes/v2';
@@ -78,6 +79,8 @@ export function createApp(deps: AppDeps): Hono {
     }));
   }
   app.route('/v2', v2Routes(deps));
+  // Whole-image OCR is admitted or refused on arrival, before its body is read.
+  app.use('/v1/ocr', wholeRequestAdmission(deps.pool).middleware);
   app.route('/v1', v1OcrRoutes(deps));
   app.route('/v1', v1StatusRoutes(deps));
   app.route('/v1', v1ProbeRoutes(deps));

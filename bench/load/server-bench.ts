@@ -285,7 +285,7 @@ async function overload() {
   // Budgets a phone might give: a little, some and plenty of room over an unloaded round trip.
   const budgets = [1.5, 2.5, 4].map((f) => Math.round(f * alone));
   const levels: Record<string, unknown> = {};
-  for (const load of args.loads!.split(',').map(Number)) {
+  for (const load of args.loads!.split(',').filter(Boolean).map(Number)) {
     const rate = capacity * load;
     const fifo = await scenario(image, rate, budgets, false);
     const scheduler = await scenario(image, rate, budgets, true);

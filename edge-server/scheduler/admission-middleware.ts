@@ -1,0 +1,39 @@
+/**
+ * Admission of POST /v1/ocr on arrival, before the body is read: a request with a budget is refused at once
+ * (503 DeadlineUnmeetable) unless, with it, every admitted request still meets its deadline (request-admission.ts).
+ * An admitted request counts as work in progress until its reply; its measured time (total minus queue waits, from
+ * its own Server-Timing) teaches the estimates.
+ */
+import type { MiddlewareHandler } from 'hono';
+import { BUDGET_HEADER } from '../../core/protocol/v1';
+import { DeadlineError } from '../errors';
+import type { InferenceRunner } from '../runtime/runner';
+import { isRefusal, RequestAdmission } from './request-admission';
+
+export function wholeRequestAdmission(pool: InferenceRunner): { middleware: MiddlewareHandler; admission: RequestAdmission } {
+  const admission = new RequestAdmission({ servers: () => Math.max(1, pool.status().pool.workers) });
+  const middleware: MiddlewareHandler = async (c, next) => {
+    if (c.req.method !== 'POST') return next();
+    const t0 = performance.now();
+    const raw = c.req.header(BUDGET_HEADER);
+    const budget = raw === undefined || raw.trim() === '' ? NaN : Number(raw);
+    // Malformed budgets are the route's to reject; they are admitted here like requests without one.
+    const deadline = Number.isFinite(budget) && budget >= 0 ? t0 + budget : Infinity;
+    // Requests differ in cost by their options; the image size is not known before decoding.
+    const kind = `${c.req.query('maxSide') ?? '-'}/${c.req.query('cls') ?? '-'}`;
+    const extraWait = deadline === Infinity ? 0 : pool.predictedWaitFor(deadline, t0);
+    const ticket = admission.admit(deadline, kind, extraWait);
+    if (isRefusal(ticket)) throw new DeadlineError(ticket.predictedMs, ticket.budgetMs, ticket.retryAfterS);
+    let executionMs: number | undefined;
+    try {
+      await next();
+      if (c.res.status === 200) {
+        const queue = Number(/queue;dur=([\d.]+)/.exec(c.res.headers.get('Server-Timing') ?? '')?.[1] ?? 0);
+        executionMs = performance.now() - t0 - queue;
+      }
+    } finally {
+      admission.release(ticket, executionMs);
+    }
+  };
+  return { middleware, admission };
+}
