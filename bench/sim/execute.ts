@@ -104,6 +104,20 @@ function exchange(ctx: RunContext, start: number, upBytes: number, serverMs: num
   return { elapsed: rtt + upMs + serverMs + downMs, upMs };
 }
 
+/** When detection of a plan that detects on the device ends (absolute; same draws as the full run). */
+export function deviceDetectionEnd(ctx: RunContext, plan: Plan): number {
+  const { image } = ctx;
+  const start = Math.max(ctx.t0, ctx.deviceFreeAt);
+  const px = detInputPixels(image.width, image.height, plan.config.maxSide);
+  return (
+    start +
+    dev(ctx, 'decode', undefined, image.width * image.height) +
+    dev(ctx, 'det-preprocess', undefined, px) +
+    dev(ctx, 'det', plan.config.det, px) +
+    dev(ctx, 'postprocess', undefined, px)
+  );
+}
+
 function runDevice(ctx: RunContext, plan: Plan, startAt: number): Run {
   const { image } = ctx;
   const start = Math.max(startAt, ctx.deviceFreeAt);

@@ -22,6 +22,7 @@ function rec(onDevice: boolean | null, oracle: boolean | null, faster: boolean |
     concurrencySpeedup: null,
     predictedP95Ms: 100,
     predictedFits: true,
+    recognitionRedecided: false,
     lines: 3,
     predictedLines: 3,
   };

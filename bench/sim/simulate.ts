@@ -5,9 +5,12 @@
  * every plan and takes the best one in hindsight.
  */
 import {
+  canRedecideRecognition,
   createEstimatorState,
   createPolicy,
   decide,
+  decideRecognition,
+  withRecognition,
   DEFAULT_OPTIONS,
   observe,
   type KnownPolicy,
@@ -19,7 +22,7 @@ import {
 } from '../../core/placement';
 import type { Profiles } from '../../core/profiles';
 import { ComputeSampler, type RuntimeChoice } from './compute';
-import { type Draws, drawFor, type Run, runPlan } from './execute';
+import { deviceDetectionEnd, type Draws, drawFor, type Run, runPlan } from './execute';
 import type { SimImage } from './images';
 import { isCellular, type LinkTrace, rttAt } from './traces';
 import { mulberry32 } from '../../test-support/random';
@@ -84,6 +87,8 @@ export interface RequestRecord {
   /** The planner's p95 for the chosen plan (NaN for the oracle), and whether it was predicted to fit the budget. */
   predictedP95Ms: number;
   predictedFits: boolean;
+  /** The plan's recognition placement changed after device detection counted the lines. */
+  recognitionRedecided: boolean;
   /** Text lines of the image, and the lines the planner expected before running it (NaN for the oracle). */
   lines: number;
   predictedLines: number;
@@ -286,8 +291,15 @@ export function simulate(profiles: Profiles, traces: readonly LinkTrace[], image
         const out = records.get(name)!.get(budget)!;
         for (const a of arrivals) {
           const obs = observation(trace, sampler, profiles, a, budget, Math.max(0, deviceFreeAt - a.t), probes(trace, opts, a.t, rttBuf), opts, probe);
-          const decision = decide(obs, profiles, policy, state);
+          const first = decide(obs, profiles, policy, state);
           const ctx = { profiles, sampler, trace, image: a.image, draws: a.draws, t0: a.t, deviceFreeAt };
+          let decision = first;
+          if (policy.redecidesRecognition === true && canRedecideRecognition(first)) {
+            // Detection ran on the device: decide again where the crops go, with their number known.
+            const at = deviceDetectionEnd(ctx, first.plan);
+            const now = observation(trace, sampler, profiles, { ...a, t: at }, budget - (at - a.t), 0, probes(trace, opts, at, rttBuf), opts, probe);
+            decision = withRecognition(first, decideRecognition(now, profiles, state, first, a.image.lines));
+          }
           const fallback = decision.fallback?.plan ?? null;
           const run = runPlan(ctx, decision.plan, decision.plan.race && fallback ? { hedgeAtMs: decision.raceStartAtMs ?? 0, fallback } : undefined);
           const err = observe(state, decision, run.outcome, policy);
@@ -316,6 +328,7 @@ export function simulate(profiles: Profiles, traces: readonly LinkTrace[], image
             preprocessOracle: refs?.oracle ?? null,
             predictedP95Ms: decision.predicted.p95Ms,
             predictedFits: decision.fits,
+            recognitionRedecided: decision.plan !== first.plan,
             lines: a.image.lines,
             predictedLines: decision.inputs.lines,
             concurrencySpeedup: speedup,
@@ -361,6 +374,7 @@ export function simulate(profiles: Profiles, traces: readonly LinkTrace[], image
           preprocessOracle: preprocessFlag(plan),
           predictedP95Ms: NaN,
           predictedFits: run.ok && run.totalMs <= budget,
+          recognitionRedecided: false,
           lines: a.image.lines,
           predictedLines: NaN,
           concurrencySpeedup: null,

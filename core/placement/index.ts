@@ -28,3 +28,4 @@ export { createPolicy, POLICY_NAMES, tandemPolicy, alwaysDevicePolicy, alwaysEdg
 export type { KnownPolicy } from './policies/index';
 export { mostAccurateWithinBudget } from './policies/policy';
 export { EXAMPLE_PROFILES } from './example-profiles';
+export { canRedecideRecognition, decideRecognition, withRecognition } from './recognition';

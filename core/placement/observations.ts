@@ -71,6 +71,11 @@ export interface RequestInfo {
   mime?: string;
   /** Latency budget for the whole request, from now. */
   budgetMs: number;
+  /**
+   * Detection has already run on the device (see decideRecognition): its stages cost nothing more and the line
+   * count is known; `budgetMs` is what is left of the budget.
+   */
+  detected?: { lines: number };
 }
 
 export interface Preferences {

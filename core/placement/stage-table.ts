@@ -249,16 +249,22 @@ export class StageTable {
     state.up.estimate(now, state.netInfoPrior(obs.netInfo, 'up'), opts.priors.up, this.upEst);
     state.down.estimate(now, state.netInfoPrior(obs.netInfo, 'down'), opts.priors.down, this.downEst);
     state.edge.queueWait(now, this.queueEst);
-    state.linesModel.predictFor(req, this.linesEst);
+    const detected = req.detected;
+    if (detected !== undefined) {
+      this.linesEst.mean = detected.lines;
+      this.linesEst.sd = 0;
+      this.linesEst.evidence = Infinity;
+    } else state.linesModel.predictFor(req, this.linesEst);
     this.linesMean = Math.max(0, this.linesEst.mean);
     this.linesSd = this.linesEst.sd;
     this.failureProbability = state.edge.failureProbability();
     this.edgeAvailability = state.edge.availability(now, this.edgeModelNames());
 
     const L = this.linesMean;
-    const busy = obs.device.busyMs ?? 0;
+    const busy = detected === undefined ? (obs.device.busyMs ?? 0) : 0;
     this.set(this.busy, busy > 0 ? busy : 0, 0, 0, G_NONE);
-    this.model(this.decode, dm.decode, origPx, G_DEVICE);
+    if (detected === undefined) this.model(this.decode, dm.decode, origPx, G_DEVICE);
+    else this.set(this.decode, 0, 0, 0, G_NONE);
     this.set(this.rtt, this.rttEst.meanMs, this.rttEst.sdMs, 0, G_NONE);
     this.set(this.queue, this.queueEst.meanMs, this.queueEst.sdMs, 0, G_NONE);
     this.transfer(this.upOriginal, req.bytes, this.upEst, G_UP);
@@ -275,9 +281,16 @@ export class StageTable {
       const detIdx = state.modelIndex.get(c.det) ?? -1;
       const recIdx = state.modelIndex.get(c.rec) ?? -1;
       this.coldStart(c.index, obs, dm, detIdx, recIdx, clsIdx);
-      this.model(this.detPre[c.index], dm.detPreprocess, px, G_DEVICE);
-      this.model(this.det[c.index], detIdx < 0 ? null : dm.det[detIdx], px, G_DEVICE);
-      this.model(this.post[c.index], dm.postprocess, px, G_DEVICE);
+      if (detected === undefined) {
+        this.model(this.detPre[c.index], dm.detPreprocess, px, G_DEVICE);
+        this.model(this.det[c.index], detIdx < 0 ? null : dm.det[detIdx], px, G_DEVICE);
+        this.model(this.post[c.index], dm.postprocess, px, G_DEVICE);
+      } else {
+        // Already done on the device: only recognition (and what it needs) is left.
+        this.set(this.detPre[c.index], 0, 0, 0, G_NONE);
+        this.set(this.det[c.index], 0, 0, 0, G_NONE);
+        this.set(this.post[c.index], 0, 0, 0, G_NONE);
+      }
       this.model(this.edgePre[c.index], em.detPreprocess, px, G_EDGE);
       this.model(this.edgeDet[c.index], detIdx < 0 ? null : em.det[detIdx], px, G_EDGE);
       this.model(this.edgePost[c.index], em.postprocess, px, G_EDGE);

@@ -39,6 +39,8 @@ export interface Policy extends IngestHooks {
   /** Plans the policy can express at all (LayerCake has no preprocessing choice, PieSlicer a fixed model, ...). */
   allows(plan: Plan, space: PlanSpace): boolean;
   choose(view: PolicyView): Choice;
+  /** Decides again where the crops are recognised once device detection has counted them (decideRecognition). */
+  readonly redecidesRecognition?: boolean;
   /** Learns from a finished request (for policies with estimators of their own). */
   learn?(decision: Decision, outcome: Outcome, state: EstimatorState): void;
 }
