@@ -36,8 +36,8 @@ function sameOrigin(origin: string, c: Context): boolean {
 export function corsMiddleware(config: LimitsConfig): MiddlewareHandler {
   const handler = cors({
     origin: (origin, c) => (originAllowed(origin, c, config.corsOrigins) ? origin : null),
-    allowHeaders: ['Content-Type', 'Authorization', 'Inference-Header-Content-Length', 'x-tandem-budget-ms'],
-    exposeHeaders: ['Server-Timing', 'Inference-Header-Content-Length', 'Retry-After'],
+    allowHeaders: ['Content-Type', 'Authorization', 'Inference-Header-Content-Length', 'x-tandem-budget-ms', 'x-tandem-accept'],
+    exposeHeaders: ['Server-Timing', 'Inference-Header-Content-Length', 'Retry-After', 'x-tandem-config'],
     maxAge: 600,
   });
   return async (c, next) => {

@@ -15,12 +15,17 @@ export interface OcrRun {
   queueMs: number;
   /** Most callers that shared one of this request's model runs (dynamic batching; 1 = every run alone). */
   batch: number;
+  /** The models that ran (differ from the configured ones when the request accepted alternatives). */
+  models: Record<OcrRole, string>;
 }
+
+/** Detectors and recognisers a request accepts, with expected accuracy; the pool picks across its queue per run. */
+export type OcrModelChoice = Partial<Record<'det' | 'rec', ReadonlyArray<{ model: string; accuracy: number }>>>;
 
 export interface OcrService {
   readonly config: PipelineConfig;
   /** `deadline` (absolute performance.now() time) is passed to every model run, which the pool refuses or drops when late. */
-  run(image: RgbaImage, options: RunOptions, deadline?: number): Promise<OcrRun>;
+  run(image: RgbaImage, options: RunOptions, deadline?: number, accept?: OcrModelChoice): Promise<OcrRun>;
   /** Predicted execution time (without queueing) of a whole-image run, from measured runs; 0 before any. */
   estimate(width: number, height: number, options: RunOptions): number;
   /** The fastest measured whole-image run: a lower bound used before the image is decoded. */
@@ -72,28 +77,35 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
       for (const t of measured.values()) for (const ms of t.estimates('p90').values()) min = Math.min(min, ms);
       return min === Infinity ? 0 : min;
     },
-    async run(image, options, deadline) {
+    async run(image, options, deadline, accept) {
       const started = now();
       const entry = {
         deadline: deadline ?? Infinity, estimateMs: this.estimate(image.width, image.height, options), seq: seq++, startedAt: started,
       };
       inProgress.add(entry);
       try {
-        return await runPipeline(image, options, deadline, started);
+        return await runPipeline(image, options, deadline, started, accept);
       } finally {
         inProgress.delete(entry);
       }
     },
   };
 
-  async function runPipeline(image: RgbaImage, options: RunOptions, deadline: number | undefined, started: number): Promise<OcrRun> {
+  async function runPipeline(image: RgbaImage, options: RunOptions, deadline: number | undefined, started: number,
+    accept: OcrModelChoice = {}): Promise<OcrRun> {
     let queueMs = 0;
     let batch = 1;
+    // The first run of a role picks among the accepted models; later runs of that role (recognition batches) keep
+    // its pick, so one reply names one configuration.
+    const ran: Partial<Record<OcrRole, string>> = {};
     // The pool takes ownership of each input tensor (its buffer is transferred to a worker); the pipeline
     // does not read a tensor after handing it to infer.
     const infer: InferFn = async (role, tensor) => {
       const { input, output } = io[role];
-      const r = await pool.run(config.models[role], { [input]: { datatype: 'FP32', dims: tensor.dims, data: tensor.data } }, { outputs: [output], deadline });
+      const choice = role === 'cls' || ran[role] ? undefined : accept[role];
+      const model = ran[role] ?? choice?.[0]?.model ?? config.models[role];
+      const r = await pool.run(model, { [input]: { datatype: 'FP32', dims: tensor.dims, data: tensor.data } }, { outputs: [output], deadline, accept: choice });
+      ran[role] = r.model ?? model;
       queueMs += r.queueMs;
       batch = Math.max(batch, r.batch);
       const out = r.outputs[output];
@@ -107,6 +119,6 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
     const key = variant(options);
     if (!measured.has(key)) measured.set(key, new LatencyTracker());
     measured.get(key)!.record(sizeBucket([image.height, image.width]), now() - started - queueMs);
-    return { result, queueMs, batch };
+    return { result, queueMs, batch, models: { ...config.models, ...ran } };
   }
 }

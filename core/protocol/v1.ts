@@ -1,5 +1,6 @@
 /** Tandem's own endpoints beside the Open Inference Protocol: whole-pipeline OCR and the status the clients predict the edge from. */
 import type { OcrResult } from '../ocr/types';
+import type { OcrConfig } from './accept';
 
 /** Request header carrying the client's remaining latency budget in milliseconds. */
 export const BUDGET_HEADER = 'x-tandem-budget-ms';
@@ -8,7 +9,10 @@ export const BUDGET_HEADER = 'x-tandem-budget-ms';
 export interface OcrResponse extends OcrResult {
   /** Server-side stages including image decode, in milliseconds. */
   server: { decode: number; queue: number; total: number };
+  /** The models that ran (they differ from the server's defaults when the request accepted alternatives). */
   models: { det: string; cls: string; rec: string };
+  /** The whole-image configuration that ran; also sent as `x-tandem-config` (core/protocol/accept.ts). */
+  config?: OcrConfig;
 }
 
 export interface LatencyBucket {

@@ -1,6 +1,8 @@
 /** POST /v1/ocr: image bytes in, recognised lines out, with per-stage Server-Timing. */
 import { Hono } from 'hono';
+import { ACCEPT_HEADER, ACCEPT_QUERY, CONFIG_HEADER, formatOcrConfig, parseOcrAccept, type OcrAccept } from '../../core/protocol/accept';
 import { BUDGET_HEADER, type OcrResponse } from '../../core/protocol/v1';
+import { planOcr } from '../adapt-ocr';
 import { DeadlineError, ServerError } from '../errors';
 import { limitBody, mediaType } from '../http';
 import { decodeImage } from '../image-decode';
@@ -21,6 +23,7 @@ export function v1OcrRoutes(deps: AppDeps): Hono {
     }
     const options = parseOptions(c.req.query('maxSide'), c.req.query('cls'));
     const budget = parseBudget(c.req.header(BUDGET_HEADER));
+    const accept = parseAccept(c.req.header(ACCEPT_HEADER) ?? c.req.query(ACCEPT_QUERY));
     const deadline = budget === null ? undefined : t0 + budget;
     // Refuse before reading or decoding the body when even the fastest measured run cannot make it.
     if (deadline !== undefined) checkDeadline(deps, deadline, deps.ocr.minEstimate());
@@ -29,13 +32,16 @@ export function v1OcrRoutes(deps: AppDeps): Hono {
     const t1 = performance.now();
     const { rgba } = await decodeImage(body, deps.config.maxImagePixels);
     const decodeMs = performance.now() - t1;
-    if (deadline !== undefined) checkDeadline(deps, deadline, deps.ocr.estimate(rgba.width, rgba.height, options));
-    const { result, queueMs, batch } = await deps.ocr.run(rgba, options, deadline);
+    // Admission for this image size, choosing the detector side among the accepted ones (adapt-ocr.ts).
+    const plan = planOcr(deps, rgba.width, rgba.height, options, accept, deadline);
+    const { result, queueMs, batch, models } = await deps.ocr.run(rgba, plan.options, deadline, plan.models);
+    const config = { det: models.det, maxSide: plan.maxSide, rec: models.rec };
     const total = performance.now() - t0;
     const reply: OcrResponse = {
       ...result,
       server: { decode: round(decodeMs), queue: round(queueMs), total: round(total) },
-      models: { ...deps.ocr.config.models },
+      models,
+      config,
     };
     const t = result.timings;
     const timing = [
@@ -43,6 +49,7 @@ export function v1OcrRoutes(deps: AppDeps): Hono {
       ['cls', t.cls], ['rec', t.rec], ['queue', queueMs], ['total', total],
     ].map(([name, ms]) => `${name};dur=${(ms as number).toFixed(1)}`).join(', ');
     c.header('Server-Timing', `${timing}, batch;desc="${batch}"`);
+    c.header(CONFIG_HEADER, formatOcrConfig(config));
     return c.json(reply);
   });
   return app;
@@ -71,6 +78,15 @@ function checkDeadline(deps: AppDeps, deadline: number, estimateMs: number): voi
   const verdict = admit(now, deadline, wait, estimateMs);
   if (!verdict.ok) {
     throw new DeadlineError(verdict.predictedMs, verdict.budgetMs, retryAfterSeconds(deps.pool.predictedWaitMs(now)));
+  }
+}
+
+function parseAccept(raw: string | undefined): OcrAccept | null {
+  if (raw === undefined) return null;
+  try {
+    return parseOcrAccept(raw);
+  } catch (e) {
+    throw new ServerError('BadRequest', (e as Error).message);
   }
 }
 
