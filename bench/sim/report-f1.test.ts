@@ -46,6 +46,9 @@ describe('preprocessing-placement F1', () => {
     expect(r.preprocess_f1).toBe(0.75);
     expect(r.policies.tandem['1000'].preprocess_f1).toBe(0.75);
     expect(r.preprocess_f1_both_upload.tandem.n).toBe(2);
+    // Every budget gets the target table; this one counts (the oracle met every budget).
+    const f1Target = r.targets.find((t) => t.budget_ms === 1000 && t.target === 'tandem preprocessing F1 vs oracle')!;
+    expect(f1Target).toMatchObject({ oracle_reliable: true, value: 0.75, met: false });
   });
 
   it('agreeing that the original goes up every time is perfect agreement', () => {
