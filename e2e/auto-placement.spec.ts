@@ -41,6 +41,28 @@ async function prepare(page: Page, budgetMs: number): Promise<void> {
   await page.locator('#budget').dispatchEvent('change');
 }
 
+/** Device runs the planner has stored in IndexedDB (0 when nothing is stored yet). */
+function storedDeviceRuns(page: Page): Promise<number> {
+  return page.evaluate(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        const open = indexedDB.open('tandem-placement');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains('learned')) return resolve(0);
+          const get = db.transaction('learned').objectStore('learned').get('planner');
+          get.onsuccess = () => {
+            const runtimes = Object.values((get.result?.learned?.runtimes ?? {}) as Record<string, { location: string; gainCount: number }>);
+            db.close();
+            resolve(runtimes.filter((r) => r.location === 'device').reduce((n, r) => n + r.gainCount, 0));
+          };
+          get.onerror = () => reject(get.error);
+        };
+      }),
+  );
+}
+
 async function plan(page: Page): Promise<Record<string, string | undefined>> {
   const shown = await page.locator('#plan').evaluate((el) => ({ ...(el as HTMLElement).dataset, text: el.textContent ?? '' }));
   const rows = await page.locator('#prediction tbody tr').evaluateAll((trs) => trs.map((tr) => tr.textContent).join(' | '));
@@ -63,7 +85,7 @@ test('a 300 kbit/s uplink with a 1 s budget keeps auto mode on the device', asyn
   expect(result.target).toBe('device');
   const shown = await plan(page);
   expect(shown.ranOn).toBe('device');
-  // Either a device plan, or an edge upload raced by the device, which answered first.
+  // Either a device plan, or an edge upload raced by the device, which answered.
   if (shown.kind !== 'device') expect({ kind: shown.kind, race: shown.race, raceWon: shown.raceWon }).toEqual({ kind: 'edge', race: 'true', raceWon: 'device' });
   expect(BUDGET_REASONS).toContain(shown.reason);
   expect(shown.why).toBe('uplink-too-slow-for-budget');
@@ -93,4 +115,10 @@ test('a fast uplink and a 4x slower CPU send detection to the edge', async ({ pa
   expect(shown.why).toBe('device-too-slow-for-budget');
   await expect(page.locator('#plan')).toContainText('Edge · detector');
   await expect(page.locator('#prediction tr[data-stage="edge-det"]')).toHaveAttribute('data-actual', /\d/);
+
+  // What was learnt about this device and the edge is kept for the next visit.
+  await expect(page.locator('#profiles')).toHaveAttribute('data-restored-fits', '0');
+  await expect.poll(() => storedDeviceRuns(page)).toBeGreaterThan(0);
+  await page.reload();
+  await expect(page.locator('#profiles')).toHaveAttribute('data-restored-fits', /^[1-9]\d*$/);
 });

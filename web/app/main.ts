@@ -68,10 +68,12 @@ function planner(): Promise<PagePlanner> {
 
 function renderProfiles(p: PagePlanner): void {
   ui.profiles.dataset.source = p.source.source;
+  ui.profiles.dataset.restoredFits = String(p.restoredFits);
   ui.profiles.textContent =
-    p.source.source === 'example'
+    (p.source.source === 'example'
       ? `Planning with example figures (${p.source.note ?? 'built in'}), corrected by every run on this device.`
-      : `Planning with measured profiles: ${p.profiles.source.description}`;
+      : `Planning with measured profiles: ${p.profiles.source.description}`) +
+    (p.restoredFits > 0 ? ` Restored ${p.restoredFits} stage fits learnt on earlier visits.` : '');
 }
 
 function budgetMs(): number {

@@ -27,6 +27,11 @@ function route(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     res.writeHead(502, { 'content-type': 'text/html' });
     return void res.end('<h1>Bad gateway</h1>');
   }
+  if (url.pathname === '/stall/v1/ocr') {
+    // Headers and half a body, then nothing.
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return void res.write('{"lines": [');
+  }
   // '/slow': never answers.
 }
 
@@ -81,6 +86,11 @@ describe('edgeOcr', () => {
     const error = await failure(edgeOcr(image, { baseUrl: `${baseUrl}/slow/`, timeoutMs: 200 }));
     expect(error.name).toBe('EdgeTimeout');
     expect(error.message).toContain('within 200 ms');
+  });
+
+  it('times out as EdgeTimeout when the reply stalls after its headers', async () => {
+    const error = await failure(edgeOcr(image, { baseUrl: `${baseUrl}/stall/`, timeoutMs: 200 }));
+    expect(error.name).toBe('EdgeTimeout');
   });
 
   it('tells an unreachable server apart', async () => {

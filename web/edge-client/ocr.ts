@@ -42,7 +42,16 @@ export async function edgeOcr(image: Blob, options: EdgeOcrOptions = {}): Promis
   const started = performance.now();
   const response = await send(url, { method: 'POST', body: image, headers }, options);
   if (!response.ok) throw await replyError(response);
-  const text = await response.text();
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (error) {
+    // The deadline can pass while the reply is still arriving.
+    if (options.signal?.aborted) throw error;
+    const name = error instanceof Error ? error.name : '';
+    if (name === 'TimeoutError') throw codedError('EdgeTimeout', `The edge server's reply to ${url.pathname} did not arrive within ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms.`, error);
+    throw codedError('EdgeUnreachable', `The edge server's reply to ${url.pathname} broke off (${messageOf(error)}).`, error);
+  }
   let body: OcrResponse;
   try {
     body = JSON.parse(text) as OcrResponse;

@@ -104,6 +104,22 @@ describe('execute', () => {
     expect(aborted).toBe(true);
   });
 
+  it('races: an edge that times out while the device runs lost the race, it did not fail', async () => {
+    const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original+race', 0);
+    const ex = executors(() => new Promise((_, reject) => setTimeout(() => reject(codedError('EdgeTimeout', 'late')), 5)), 50);
+    const run = await execute(d, photo, ex);
+    expect(run).toMatchObject({ ranOn: 'device', raceWon: 'device' });
+    expect(run.outcome.failure).toBeUndefined();
+  });
+
+  it('races: an edge refusal while the device runs is still a refusal', async () => {
+    const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original+race', 0);
+    const ex = executors(() => new Promise((_, reject) => setTimeout(() => reject(refused(503)), 5)), 50);
+    const run = await execute(d, photo, ex);
+    expect(run.ranOn).toBe('device');
+    expect(run.outcome.failure).toBe('refused');
+  });
+
   it('races: an edge answer that comes first wins even after the device started', async () => {
     const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original+race', 0);
     const ex = executors(() => new Promise((resolve) => setTimeout(() => resolve(edgeReply()), 5)), 200);
@@ -123,15 +139,22 @@ describe('failureKind and edgeTimeoutMs', () => {
     expect(failureKind(refused(503))).toBe('refused');
     expect(failureKind(refused(429))).toBe('refused');
     expect(failureKind(codedError('EdgeTimeout', 'late'))).toBe('timeout');
+    expect(failureKind(new DOMException('signal timed out', 'TimeoutError'))).toBe('timeout');
     expect(failureKind(codedError('EdgeUnreachable', 'gone'))).toBe('network');
     expect(failureKind(refused(415))).toBeNull();
     expect(failureKind('EdgeTimeout')).toBeNull();
   });
 
-  it('waits at least the edge’s p95 and leaves the fallback its expected time when the budget allows', () => {
+  it('waits at least 1.5 × the edge’s p95, and leaves a fallback that can still make the budget its expected time', () => {
     const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original');
-    const t = edgeTimeoutMs(d);
-    expect(t).toBeGreaterThanOrEqual(1.5 * d.predicted.p95Ms - 1);
-    expect(t).toBeGreaterThanOrEqual(d.budgetMs - d.fallback!.expectedMs - 1);
+    const room = d.budgetMs - d.fallback!.expectedMs;
+    expect(room).toBeGreaterThan(0);
+    expect(edgeTimeoutMs(d)).toBe(Math.round(Math.max(room, 1.5 * d.predicted.p95Ms, 1000)));
+  });
+
+  it('waits much longer when the fallback could not make the budget anyway', () => {
+    const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original');
+    const late = { ...d, fallback: { ...d.fallback!, expectedMs: d.budgetMs + 1 } };
+    expect(edgeTimeoutMs(late)).toBe(Math.round(Math.max(2 * d.budgetMs, 3 * d.predicted.p95Ms, 5000)));
   });
 });

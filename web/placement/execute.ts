@@ -39,6 +39,7 @@ export function failureKind(error: unknown): Outcome['failure'] | null {
   if (status === 503 || status === 429) return 'refused';
   switch (error.name) {
     case 'EdgeTimeout':
+    case 'TimeoutError':
       return 'timeout';
     case 'EdgeUnreachable':
       return 'network';
@@ -49,10 +50,16 @@ export function failureKind(error: unknown): Outcome['failure'] | null {
   }
 }
 
-/** How long to wait for the edge before falling back: what leaves the fallback room, never less than the edge's p95. */
+/**
+ * How long to wait for the edge before falling back. When the device could still finish in the budget, until
+ * that is no longer so (never sooner than 1.5 × the edge's p95); when it could not anyway, giving up on a late edge
+ * would only make the answer later still, so the edge gets much longer.
+ */
 export function edgeTimeoutMs(decision: Decision): number {
-  const room = decision.budgetMs - (decision.fallback?.expectedMs ?? 0);
-  return Math.round(Math.min(30_000, Math.max(room, 1.5 * decision.predicted.p95Ms, 1_000)));
+  const p95 = decision.predicted.p95Ms;
+  const room = decision.budgetMs - (decision.fallback?.expectedMs ?? Infinity);
+  const ms = room > 0 ? Math.max(room, 1.5 * p95, 1_000) : Math.max(2 * decision.budgetMs, 3 * p95, 5_000);
+  return Math.round(Math.min(30_000, ms));
 }
 
 export async function execute(decision: Decision, image: Blob, ex: Executors, forceEdge = false): Promise<Execution> {
@@ -137,15 +144,17 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
   let edgeFailure: unknown;
   let settled: Settled = first;
   if (first.kind === 'edge-failed') {
-    edgeFailure = first.error;
-    if (failureKind(first.error) === null) throw first.error;
+    const kind = failureKind(first.error);
+    if (kind === null) throw first.error;
+    // An edge that ran out of time while the raced device run was under way lost the race; it did not fail.
+    if (!(deviceRun !== undefined && kind === 'timeout')) edgeFailure = first.error;
     settled = await startDevice();
   } else {
     // The device run started; whichever answers first wins, and an edge failure leaves the device to finish.
     const next = await Promise.race([edgeSettled, deviceRun!]);
     if (next.kind === 'edge') return fromEdge(next.reply, 'edge');
     if (next.kind === 'edge-failed') {
-      edgeFailure = next.error;
+      if (failureKind(next.error) !== 'timeout') edgeFailure = next.error;
       settled = await deviceRun!;
     } else settled = next;
   }

@@ -37,6 +37,8 @@ export class PagePlanner {
   private constructor(
     readonly planner: Planner,
     readonly source: PageProfiles,
+    /** Stage fits restored from earlier sessions on this device (0 on a first visit). */
+    readonly restoredFits: number,
   ) {
     this.forced = { device: forcedPolicy('device', planner.profiles), edge: forcedPolicy('edge', planner.profiles) };
   }
@@ -47,7 +49,8 @@ export class PagePlanner {
     const profiles = executableProfiles(source.profiles, variant);
     // Split recognition and split detection are not carried out by this page: keep them out of the plan space.
     const planner = new Planner(profiles, undefined, { recEdgeShares: [] }, learned);
-    return new PagePlanner(planner, source);
+    const restored = Object.values(learned?.runtimes ?? {}).reduce((n, r) => n + Object.keys(r.fits ?? {}).length, 0);
+    return new PagePlanner(planner, source, restored);
   }
 
   get profiles(): Profiles {
