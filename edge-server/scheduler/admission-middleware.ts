@@ -5,6 +5,7 @@
  * its own Server-Timing) teaches the estimates.
  */
 import type { MiddlewareHandler } from 'hono';
+import { ACCEPT_HEADER, ACCEPT_QUERY, CONFIG_HEADER, parseOcrConfig, parseOcrAccept } from '../../core/protocol/accept';
 import { BUDGET_HEADER } from '../../core/protocol/v1';
 import { DeadlineError } from '../errors';
 import type { InferenceRunner } from '../runtime/runner';
@@ -20,7 +21,10 @@ export function wholeRequestAdmission(pool: InferenceRunner): { middleware: Midd
     // Malformed budgets are the route's to reject; they are admitted here like requests without one.
     const deadline = Number.isFinite(budget) && budget >= 0 ? t0 + budget : Infinity;
     // Requests differ in cost by their options; the image size is not known before decoding.
-    const kind = `${c.req.query('maxSide') ?? '-'}/${c.req.query('cls') ?? '-'}`;
+    // A request accepting several detector sides is judged on the smallest (the route picks among them after decoding)
+    // and teaches the estimate of the side that ran.
+    const sides = acceptedSides(c.req.header(ACCEPT_HEADER) ?? c.req.query(ACCEPT_QUERY));
+    const kind = `${sides ? Math.min(...sides) : c.req.query('maxSide') ?? '-'}/${c.req.query('cls') ?? '-'}`;
     const extraWait = deadline === Infinity ? 0 : pool.predictedWaitFor(deadline, t0);
     const ticket = admission.admit(deadline, kind, extraWait);
     if (isRefusal(ticket)) throw new DeadlineError(ticket.predictedMs, ticket.budgetMs, ticket.retryAfterS);
@@ -28,6 +32,8 @@ export function wholeRequestAdmission(pool: InferenceRunner): { middleware: Midd
     try {
       await next();
       if (c.res.status === 200) {
+        const ran = c.res.headers.get(CONFIG_HEADER);
+        if (sides && ran) ticket.kind = `${parseOcrConfig(ran).maxSide}/${c.req.query('cls') ?? '-'}`;
         const queue = Number(/queue;dur=([\d.]+)/.exec(c.res.headers.get('Server-Timing') ?? '')?.[1] ?? 0);
         executionMs = performance.now() - t0 - queue;
       }
@@ -36,4 +42,14 @@ export function wholeRequestAdmission(pool: InferenceRunner): { middleware: Midd
     }
   };
   return { middleware, admission };
+}
+
+/** The detector sides an accept list names (malformed lists are the route's to reject). */
+function acceptedSides(raw: string | undefined): number[] | null {
+  if (raw === undefined) return null;
+  try {
+    return parseOcrAccept(raw).maxSide ?? null;
+  } catch {
+    return null;
+  }
 }
