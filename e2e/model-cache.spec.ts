@@ -8,7 +8,8 @@ const LINES = ['Second visit', 'No network needed'];
 /** Model files (not the small manifest, which is revalidated on every visit). */
 function isModelFile(request: Request): boolean {
   const path = new URL(request.url()).pathname;
-  return path.startsWith('/models/') && path !== '/models/manifest.json';
+  // The manifest and the planner's profiles are small documents read on every visit, not model files.
+  return path.startsWith('/models/') && path !== '/models/manifest.json' && path !== '/models/profiles.json';
 }
 
 test('a second visit loads the models from IndexedDB without fetching them', async ({ context }, testInfo) => {

@@ -10,7 +10,8 @@ test('models download on request, can be listed and deleted, and a deleted one c
   const fetched: string[] = [];
   context.on('request', (request) => {
     const path = new URL(request.url()).pathname;
-    if (path.startsWith('/models/') && path !== '/models/manifest.json') fetched.push(path);
+    // The manifest and the planner's profiles are small documents read on every visit, not model files.
+    if (path.startsWith('/models/') && path !== '/models/manifest.json' && path !== '/models/profiles.json') fetched.push(path);
   });
 
   await page.goto('/');
