@@ -1,8 +1,8 @@
 /**
  * Compute latencies drawn from the profiles' distributions: per stage, the p50 and p90 are interpolated in the
  * stage's size (linearly between profiled points, through the origin from a single point) and a draw is
- * lognormal with that median and p90 (or, when raw samples were kept, the sample at the same quantile scaled to
- * the size). One standard-normal draw per stage and request is shared by every plan, so plans are compared on the
+ * lognormal with that median and p90 (or, when at least five raw runs were kept at the profiled size closest to
+ * x, the run at the same quantile relative to that size's median, scaled to x). One standard-normal draw per stage and request is shared by every plan, so plans are compared on the
  * same realised runs.
  */
 import type { LatencyStats, Location, Profiles, ProfiledStage, RuntimeProfile, StageProfile } from '../../core/profiles';
@@ -14,8 +14,8 @@ interface Curve {
   xs: number[];
   p50: number[];
   p90: number[];
-  /** Sorted samples relative to their point's p50, when the profile kept raw runs. */
-  rel: number[] | null;
+  /** Per point: its raw runs relative to its p50, sorted (null where fewer than MIN_SAMPLES runs were kept). */
+  rel: (number[] | null)[];
   once: boolean;
 }
 
@@ -47,10 +47,11 @@ export class ComputeSampler {
     const c = this.curves.get(key(where, stage, model));
     if (!c || x <= 0) return 0;
     const p50 = at(c, c.p50, x);
-    if (c.rel !== null) {
+    const rel = c.rel[nearest(c.xs, x)];
+    if (rel !== null) {
       const u = normCdf(z);
-      const k = Math.min(c.rel.length - 1, Math.max(0, Math.floor(u * c.rel.length)));
-      return p50 * c.rel[k];
+      const k = Math.min(rel.length - 1, Math.max(0, Math.floor(u * rel.length)));
+      return p50 * rel[k];
     }
     const p90 = Math.max(p50, at(c, c.p90, x));
     const sigma = p50 > 0 ? Math.log(p90 / p50) / Z90 : 0;
@@ -90,14 +91,34 @@ function key(where: Location, stage: string, model?: string): string {
 
 function curveOf(s: StageProfile): Curve {
   const pts = [...s.points].sort((a, b) => a.x - b.x);
-  const rel = samplesRelative(pts.map((p) => p.stats));
-  return { xs: pts.map((p) => p.x), p50: pts.map((p) => p.stats.p50), p90: pts.map((p) => p.stats.p90), rel, once: s.unit === 'once' };
+  return { xs: pts.map((p) => p.x), p50: pts.map((p) => p.stats.p50), p90: pts.map((p) => p.stats.p90), rel: pts.map((p) => samplesRelative(p.stats)), once: s.unit === 'once' };
 }
 
-function samplesRelative(stats: LatencyStats[]): number[] | null {
-  const rel: number[] = [];
-  for (const s of stats) if (s.samples && s.samples.length > 0 && s.p50 > 0) for (const v of s.samples) rel.push(v / s.p50);
-  return rel.length >= 5 ? rel.sort((a, b) => a - b) : null;
+/** Raw runs needed before they are resampled instead of the lognormal through p50 and p90. */
+const MIN_SAMPLES = 5;
+
+/**
+ * A point's runs relative to its own median. Runs are not pooled across points: a stray slow run at one size
+ * (say, a first run at the smallest input) says nothing about the others.
+ */
+function samplesRelative(stats: LatencyStats): number[] | null {
+  if (!stats.samples || stats.samples.length < MIN_SAMPLES || !(stats.p50 > 0)) return null;
+  return stats.samples.map((v) => v / stats.p50).sort((a, b) => a - b);
+}
+
+/** Index of the profiled point closest to x in log scale (sizes span orders of magnitude). */
+function nearest(xs: number[], x: number): number {
+  let best = 0;
+  let bestD = Infinity;
+  const lx = Math.log(Math.max(x, 1e-9));
+  for (let i = 0; i < xs.length; i++) {
+    const d = Math.abs(Math.log(Math.max(xs[i], 1e-9)) - lx);
+    if (d < bestD) {
+      bestD = d;
+      best = i;
+    }
+  }
+  return best;
 }
 
 /** Linear in x through the points; one point: proportional to x (a fixed cost for `once` stages). */

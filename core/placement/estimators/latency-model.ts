@@ -18,6 +18,8 @@ const LAMBDA = 0.97;
 const NOISE_GAIN = 0.15;
 const MIN_REL_SD = 0.03;
 const MIN_MS = 0.05;
+/** Largest log-space run-to-run spread taken from a profile (p90 = 2.6 × p50). */
+const MAX_SIGMA = 0.75;
 
 export interface SeedLine {
   intercept: number;
@@ -67,7 +69,8 @@ export function seedLine(points: readonly LatencyPoint[]): SeedLine {
  */
 function relSdOf(s: LatencyStats): number {
   if (s.p50 <= 0) return MIN_REL_SD;
-  const sigma = Math.log(Math.max(s.p90, s.p50) / s.p50) / Z90;
+  // A p90 far above the median from a handful of runs is one stray run, not a distribution: cap the log spread.
+  const sigma = Math.min(MAX_SIGMA, Math.log(Math.max(s.p90, s.p50) / s.p50) / Z90);
   const v = sigma * sigma;
   return Math.sqrt(Math.max(0, Math.exp(2 * v) - 2 * Math.exp(v / 2) + 1));
 }

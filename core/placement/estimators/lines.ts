@@ -53,7 +53,7 @@ export class LinesModel {
     readonly prior: LinesPrior,
     readonly capacity = 64,
     /** Weight of the prior, in neighbours at distance 0. */
-    readonly priorWeight = 0.25,
+    readonly priorWeight = 0.1,
   ) {
     this.x = new Float64Array(capacity * DIMS);
     this.raw = new Float64Array(capacity * 3);
