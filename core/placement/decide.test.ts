@@ -183,9 +183,9 @@ describe('decide: every policy honours the hard constraints', () => {
 describe('edge refusal', () => {
   it('a 503 sends the retry to the device, and it fits the remaining budget', () => {
     const state = createEstimatorState(P);
-    slowDevice(state, 2);
+    slowDevice(state, 2.5);
     const policy = tandemPolicy();
-    // A phone twice slower than the profile: at 1.5 s only a smaller detector input fits on it, the edge fits the best.
+    // A phone 2.5 times slower than the profile: at 1.5 s only a smaller detector input fits on it, the edge fits the best.
     const budget = 1500;
     const first = decide(buildObservation({ nowMs: NOW, request: { budgetMs: budget }, ...fastLink }), P, policy, state);
     expect(first.plan.usesEdge).toBe(true);
