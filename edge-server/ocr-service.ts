@@ -70,7 +70,9 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
     estimate(width, height, options) {
       const tracker = measured.get(variant(options));
       // The recent p90, not the mean: admitting on the mean would let about half the admitted requests run late.
-      return (tracker && estimateFor(tracker.estimates('p90'), sizeBucket([height, width]))) ?? 0;
+      // With nothing in progress the EWMA: an idle server tries again after a slow spell instead of refusing forever
+      // on a p90 that only admitted requests could bring down.
+      return (tracker && estimateFor(tracker.estimates(inProgress.size ? 'p90' : 'ewma'), sizeBucket([height, width]))) ?? 0;
     },
     minEstimate() {
       let min = Infinity;

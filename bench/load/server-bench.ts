@@ -210,7 +210,7 @@ async function recBatching() {
 // ---------------------------------------------------------------------------------------------------------------------
 // Overload with the PWA's edge client
 
-type Outcome = { kind: 'ok' | 'late' | 'refused' | 'error'; ms: number; budget: number };
+type Outcome = { kind: 'ok' | 'late' | 'refused' | 'error'; ms: number; budget: number; dropped?: boolean };
 
 async function phone(base: string, image: Blob, budget: number, sendBudget: boolean): Promise<Outcome> {
   const t = performance.now();
@@ -222,7 +222,8 @@ async function phone(base: string, image: Blob, budget: number, sendBudget: bool
   } catch (e) {
     const ms = performance.now() - t;
     const status = (e as EdgeError).status;
-    if (status === 503) return { kind: 'refused', ms, budget };
+    // A run dropped from the queue says so; any other 503 is a refusal at admission (on arrival or at a stage).
+    if (status === 503) return { kind: 'refused', ms, budget, dropped: /dropped after/.test((e as Error).message) };
     if ((e as Error).name === 'EdgeTimeout') return { kind: 'late', ms, budget };
     return { kind: 'error', ms, budget };
   }
@@ -235,7 +236,8 @@ async function warm(base: string, image: Blob): Promise<number[]> {
     await edgeOcr(image, { baseUrl: base });
     times.push(performance.now() - t);
   }
-  await Promise.all([0, 1, 2].map(() => edgeOcr(image, { baseUrl: base })));
+  // Then concurrent ones, so the server's estimates include the contention it will see under load.
+  await closedLoop(Number(POOL.POOL_WORKERS), QUICK ? 3 : 5, () => edgeOcr(image, { baseUrl: base }));
   return times;
 }
 
@@ -251,6 +253,7 @@ async function scenario(image: Blob, rate: number, budgets: number[], withBudget
       await sleep(-Math.log(1 - Math.random()) * 1000 / rate);
     }
     const all = await Promise.all(pending);
+    const serverSide = await serverRefusalTimes(s.base);
     const share = (f: (o: Outcome) => boolean) => round(all.filter(f).length / all.length, 3);
     const refusals = all.filter((o) => o.kind === 'refused').map((o) => o.ms);
     const served = all.filter((o) => o.kind === 'ok' || o.kind === 'late').map((o) => o.ms);
@@ -263,9 +266,32 @@ async function scenario(image: Blob, rate: number, budgets: number[], withBudget
       refusal_p50_ms: round(percentile(refusals, 0.5)), refusal_p99_ms: round(percentile(refusals, 0.99)),
       p50_ms: round(percentile(served, 0.5)), p99_ms: round(percentile(served, 0.99)),
       errors: all.filter((o) => o.kind === 'error').length,
+      slow_refusals: {
+        dropped_queued: all.filter((o) => o.kind === 'refused' && o.ms > 20 && o.dropped).length,
+        at_admission: all.filter((o) => o.kind === 'refused' && o.ms > 20 && !o.dropped).length,
+      },
+      late: all.filter((o) => o.kind === 'late').length,
+      // The server's own time for its refusals (from /metrics), to tell its delays from the client's and the network's.
+      server_refusals_within_10ms: serverSide.within10, server_refusals_within_25ms: serverSide.within25,
       load1: load1(),
     };
   } finally { await stopServer(s); }
+}
+
+/** Shares of /v1/ocr refusals the server answered within 10 and 25 ms, from its request duration histogram. */
+async function serverRefusalTimes(base: string): Promise<{ within10: number | null; within25: number | null }> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const buckets = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('tandem_http_request_duration_seconds_bucket{') || !line.includes('route="/v1/ocr"')
+      || !line.includes('outcome="DeadlineUnmeetable"')) continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    if (le) buckets.set(le, Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  const bucket = (le: string) => buckets.get(le) ?? NaN;
+  const total = bucket('+Inf');
+  if (!(total > 0)) return { within10: null, within25: null };
+  return { within10: round(bucket('0.01') / total, 3), within25: round(bucket('0.025') / total, 3) };
 }
 
 async function overload() {

@@ -3,10 +3,9 @@ import { Hono } from 'hono';
 import { ACCEPT_HEADER, ACCEPT_QUERY, CONFIG_HEADER, formatOcrConfig, parseOcrAccept, type OcrAccept } from '../../core/protocol/accept';
 import { BUDGET_HEADER, type OcrResponse } from '../../core/protocol/v1';
 import { planOcr } from '../adapt-ocr';
-import { DeadlineError, ServerError } from '../errors';
+import { ServerError } from '../errors';
 import { limitBody, mediaType } from '../http';
 import { decodeImage } from '../image-decode';
-import { admit, retryAfterSeconds } from '../scheduler/edf';
 import type { AppDeps } from '../app';
 
 const ACCEPTED_TYPES = new Set(['', 'image/jpeg', 'image/jpg', 'image/png', 'image/webp', 'application/octet-stream']);
@@ -25,9 +24,7 @@ export function v1OcrRoutes(deps: AppDeps): Hono {
     const budget = parseBudget(c.req.header(BUDGET_HEADER));
     const accept = parseAccept(c.req.header(ACCEPT_HEADER) ?? c.req.query(ACCEPT_QUERY));
     const deadline = budget === null ? undefined : t0 + budget;
-    // Refuse before reading or decoding the body when even the fastest measured run cannot make it.
-    if (deadline !== undefined) checkDeadline(deps, deadline, deps.ocr.minEstimate());
-
+    // Requests with a budget were admitted on arrival, before their body was read (scheduler/admission-middleware.ts).
     const body = new Uint8Array(await c.req.arrayBuffer());
     const t1 = performance.now();
     const { rgba } = await decodeImage(body, deps.config.maxImagePixels);
@@ -69,16 +66,6 @@ function parseOptions(maxSide: string | undefined, cls: string | undefined): { m
     options.useCls = cls === '1' || cls === 'true';
   }
   return options;
-}
-
-/** Admission: the queue wait EDF predicts for this deadline plus the expected execution must fit in what is left. */
-function checkDeadline(deps: AppDeps, deadline: number, estimateMs: number): void {
-  const now = performance.now();
-  const wait = Math.max(deps.pool.predictedWaitFor(deadline, now), deps.ocr.predictedWait(deadline, now));
-  const verdict = admit(now, deadline, wait, estimateMs);
-  if (!verdict.ok) {
-    throw new DeadlineError(verdict.predictedMs, verdict.budgetMs, retryAfterSeconds(deps.pool.predictedWaitMs(now)));
-  }
 }
 
 function parseAccept(raw: string | undefined): OcrAccept | null {
