@@ -77,3 +77,32 @@ describe('the page’s uplink probe on joining a link', () => {
     expect(uplinkProbe(link(300), 0)).toBeNull();
   });
 });
+
+describe('raw runs in the profile', () => {
+  const withRuns = (): Profiles => {
+    const runs = (p50: number, extra: number[]) => ({ n: 5, p50, p90: Math.max(p50, ...extra), samples: [p50 * 0.9, p50, p50, p50 * 1.1, ...extra] });
+    return {
+      ...P,
+      runtimes: P.runtimes.map((r) =>
+        r.location !== 'device'
+          ? r
+          : {
+              ...r,
+              stages: [
+                ...r.stages.filter((s) => s.stage !== 'postprocess'),
+                // One stray run (a first run) at the smallest size only.
+                { stage: 'postprocess' as const, unit: 'det-pixels' as const, points: [{ x: 100_000, stats: runs(3, [90]) }, { x: 500_000, stats: runs(15, [16]) }] },
+              ],
+            },
+      ),
+    };
+  };
+
+  it('are resampled at the profiled size closest to the request, not pooled across sizes', () => {
+    const s = new ComputeSampler(withRuns());
+    // The slowest draw near the large size stays near its own runs; near the small size it is the stray run.
+    expect(s.draw('device', 'postprocess', undefined, 500_000, 3)).toBeCloseTo(16.5, 6);
+    expect(s.draw('device', 'postprocess', undefined, 100_000, 3)).toBeCloseTo(90, 6);
+    expect(s.draw('device', 'postprocess', undefined, 500_000, 0)).toBeCloseTo(15, 6);
+  });
+});
