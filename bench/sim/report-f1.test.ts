@@ -19,6 +19,7 @@ function rec(onDevice: boolean | null, oracle: boolean | null, faster: boolean |
     preprocessOnDevice: onDevice,
     preprocessFaster: faster,
     preprocessOracle: oracle,
+    preprocessOriginalMs: onDevice === null ? null : 950,
     concurrencySpeedup: null,
     predictedP95Ms: 100,
     predictedFits: true,
@@ -46,6 +47,8 @@ describe('preprocessing-placement F1', () => {
     expect(r.preprocess_f1).toBe(0.75);
     expect(r.policies.tandem['1000'].preprocess_f1).toBe(0.75);
     expect(r.preprocess_f1_both_upload.tandem.n).toBe(2);
+    // Two disagreements, both with the original at 950 ms against a 1000 ms budget: at the margin.
+    expect(r.preprocess_disagreements).toEqual({ n: 2, near_budget_share: 1 });
     // Every budget gets the target table; this one counts (the oracle met every budget).
     const f1Target = r.targets.find((t) => t.budget_ms === 1000 && t.target === 'tandem preprocessing F1 vs oracle')!;
     expect(f1Target).toMatchObject({ oracle_reliable: true, value: 0.75, met: false });

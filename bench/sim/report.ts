@@ -38,6 +38,11 @@ export interface Report {
   preprocess_f1_latency: Record<string, F1>;
   /** Narrower: only requests where the oracle's own plan also uploads the whole image. */
   preprocess_f1_both_upload: Record<string, F1>;
+  /**
+   * Tandem's disagreements with the oracle placement, and the share of them where uploading the original took
+   * within ±25 % of the budget in hindsight (a decision at the margin, where a p95 prediction cannot be sure).
+   */
+  preprocess_disagreements: { n: number; near_budget_share: number | null };
   concurrency_speedup_median: number | null;
   concurrency_speedup_n: number;
   concurrency_speedup_by_kind: Record<string, { median: number | null; n: number }>;
@@ -159,6 +164,15 @@ export function buildReport(result: SimResult, meta: { profileKind: 'example' | 
     detail[p] = f1Of(pooled(p, f1Budgets));
     bothUpload[p] = f1BothUpload(pooled(p, f1Budgets), pooled(ORACLE, f1Budgets));
   }
+  let disagree = 0;
+  let nearBudget = 0;
+  for (const b of f1Budgets) {
+    for (const r of records.get('tandem')!.get(b)!) {
+      if (r.preprocessOnDevice === null || r.preprocessOracle === null || r.preprocessOnDevice === r.preprocessOracle) continue;
+      disagree++;
+      if (r.preprocessOriginalMs !== null && Math.abs(r.preprocessOriginalMs - b) <= 0.25 * b) nearBudget++;
+    }
+  }
   const latencyF1: Record<string, F1> = {};
   for (const p of [...SIM_POLICIES, ORACLE] as SimPolicy[]) latencyF1[p] = f1Latency(pooled(p, f1Budgets));
   const tandemAll = pooled('tandem', meta.budgets);
@@ -204,6 +218,7 @@ export function buildReport(result: SimResult, meta: { profileKind: 'example' | 
     preprocess_f1_detail: detail,
     preprocess_f1_latency: latencyF1,
     preprocess_f1_both_upload: bothUpload,
+    preprocess_disagreements: { n: disagree, near_budget_share: disagree > 0 ? nearBudget / disagree : null },
     concurrency_speedup_median: num(quantile(speedups, 0.5)),
     concurrency_speedup_n: speedups.length,
     concurrency_speedup_by_kind: byKind,
@@ -259,6 +274,11 @@ export function markdown(r: Report): string {
     const both = r.preprocess_f1_both_upload[p] ?? none;
     out.push(`| ${p} | ${fix(f.f1)} | ${fix(f.precision)} | ${fix(f.recall)} | ${f.n} | ${fix(lat.f1)} | ${lat.n} | ${fix(both.f1)} | ${both.n} |`);
   }
+  const dis = r.preprocess_disagreements;
+  out.push(
+    '',
+    `Tandem disagrees with the oracle placement on ${dis.n} of these requests; on ${pct(dis.near_budget_share)} of them uploading the original took within ±25 % of the budget in hindsight.`,
+  );
   out.push(
     '',
     `Concurrent plans chosen by Tandem (split recognition, races whose device run started): ${r.concurrency_speedup_n}; median speed-up over the best single location (same configuration, in hindsight): ${fix(r.concurrency_speedup_median, 2)}× (split recognition ${fix(r.concurrency_speedup_by_kind['split-rec'].median, 2)}× over ${r.concurrency_speedup_by_kind['split-rec'].n}; races ${fix(r.concurrency_speedup_by_kind.race.median, 2)}× over ${r.concurrency_speedup_by_kind.race.n}).`,

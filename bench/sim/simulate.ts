@@ -84,6 +84,8 @@ export interface RequestRecord {
    * is a re-encode prepared on the device.
    */
   preprocessOracle: boolean | null;
+  /** For plans that upload the whole image: realised time of uploading the original (same configuration) instead. */
+  preprocessOriginalMs: number | null;
   /** The planner's p95 for the chosen plan (NaN for the oracle), and whether it was predicted to fit the budget. */
   predictedP95Ms: number;
   predictedFits: boolean;
@@ -209,7 +211,12 @@ function preprocessFlag(plan: Plan): boolean | null {
 }
 
 /** Hindsight references for a plan's preprocessing placement (see RequestRecord.preprocessOracle / preprocessFaster). */
-function preprocessRefs(ctx: Parameters<typeof runPlan>[0], plans: readonly Plan[], config: number, budgetMs: number): { oracle: boolean | null; faster: boolean | null } {
+function preprocessRefs(
+  ctx: Parameters<typeof runPlan>[0],
+  plans: readonly Plan[],
+  config: number,
+  budgetMs: number,
+): { oracle: boolean | null; faster: boolean | null; originalMs: number | null } {
   let original = Infinity;
   let prepared = Infinity;
   const uploads: Plan[] = [];
@@ -223,11 +230,12 @@ function preprocessRefs(ctx: Parameters<typeof runPlan>[0], plans: readonly Plan
     if (p.upload.kind === 'original') original = Math.min(original, t);
     else prepared = Math.min(prepared, t);
   }
-  if (uploads.length === 0) return { oracle: null, faster: null };
+  if (uploads.length === 0) return { oracle: null, faster: null, originalMs: null };
   const k = oraclePick(runs, uploads, budgetMs);
   return {
     oracle: k >= 0 ? uploads[k].upload!.kind === 'reencode' : null,
     faster: Number.isFinite(original) || Number.isFinite(prepared) ? prepared < original : null,
+    originalMs: original,
   };
 }
 
@@ -326,6 +334,7 @@ export function simulate(profiles: Profiles, traces: readonly LinkTrace[], image
             preprocessOnDevice: preprocessFlag(decision.plan),
             preprocessFaster: refs?.faster ?? null,
             preprocessOracle: refs?.oracle ?? null,
+            preprocessOriginalMs: refs?.originalMs ?? null,
             predictedP95Ms: decision.predicted.p95Ms,
             predictedFits: decision.fits,
             recognitionRedecided: decision.plan !== first.plan,
@@ -372,6 +381,7 @@ export function simulate(profiles: Profiles, traces: readonly LinkTrace[], image
           preprocessOnDevice: preprocessFlag(plan),
           preprocessFaster: preprocessFlag(plan) === null ? null : preprocessRefs(ctx, plans, plan.config.index, budget).faster,
           preprocessOracle: preprocessFlag(plan),
+          preprocessOriginalMs: null,
           predictedP95Ms: NaN,
           predictedFits: run.ok && run.totalMs <= budget,
           recognitionRedecided: false,
