@@ -1,6 +1,6 @@
 import * as Comlink from 'comlink';
 import type { FloatTensor } from '../../core/ocr/types';
-import type { DeviceOcrOptions, DeviceOcrResult, LoadInfo, LoadOptions, LoadProgress, OcrWorkerApi, ReencodeResult } from '../worker/api';
+import type { DetectedImage, DeviceOcrOptions, DeviceOcrResult, LoadInfo, LoadOptions, LoadProgress, OcrWorkerApi, ReencodeResult, SplitOptions, SplitResult } from '../worker/api';
 
 /**
  * The page's handle on the OCR worker. Terminating the worker is the only way to give its WASM memory back,
@@ -23,6 +23,14 @@ export class DeviceOcr {
 
   ocr(image: Blob, options: DeviceOcrOptions = {}): Promise<DeviceOcrResult> {
     return this.remote().ocr(image, options);
+  }
+
+  detect(image: Blob, options: DeviceOcrOptions = {}): Promise<DetectedImage> {
+    return this.remote().detect(image, options);
+  }
+
+  recognizeSplit(id: number, options: SplitOptions): Promise<SplitResult> {
+    return this.remote().recognizeSplit(id, options);
   }
 
   reencode(image: Blob, maxSide: number, quality: number): Promise<ReencodeResult> {

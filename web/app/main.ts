@@ -259,6 +259,15 @@ async function run(): Promise<void> {
       planner: p,
       observe: (request) => observation(p, request),
       executors,
+      deviceSplit: {
+        detect: (blob, options) => device.detect(blob, options),
+        recognize: async (id, options) => {
+          const result = await device.recognizeSplit(id, options);
+          for (const m of device.info?.models ?? []) deviceFacts.warm.add(m.name);
+          return result;
+        },
+      },
+      forcedShare: loadOptions.recEdgeShare,
       deviceInfo: () => device.info,
       imageSize: size,
       budgetMs: budgetMs(),

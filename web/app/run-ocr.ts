@@ -1,6 +1,6 @@
 import type { OcrLine } from '../../core/ocr/types';
 import type { Observation, RequestInfo } from '../../core/placement';
-import { compareStages, type StageRow } from '../placement/explain';
+import { compareStages, planLabel, type StageRow } from '../placement/explain';
 import { execute, type Execution, type Executors } from '../placement/execute';
 import type { Mode, PageDecision, PagePlanner } from '../placement/page-planner';
 import type { LoadInfo } from '../worker/api';
@@ -16,6 +16,10 @@ export interface OcrOutcome {
   image: { width: number; height: number };
   /** Milliseconds per stage as measured, in display order. */
   stages: [string, number][];
+  /** The recognition plan chosen after device detection, when recognition was decided again. */
+  recognitionLabel?: string;
+  /** Lines read on the device and on the edge when recognition was split. */
+  split?: { deviceLines: number; edgeLines: number };
   /** Predicted vs measured per planner stage. */
   comparison: StageRow[];
   /** Human-readable "where it ran". */
@@ -27,7 +31,11 @@ export interface RunContext {
   planner: PagePlanner;
   /** Everything the page knows now, for this request. */
   observe(request: RequestInfo): Observation;
-  executors: Executors;
+  executors: Omit<Executors, 'split'>;
+  /** Two-step device runs (detection, then recognition placed with the line count known). */
+  deviceSplit?: Pick<NonNullable<Executors['split']>, 'detect' | 'recognize'>;
+  /** URL setting for comparisons: the share of crops recognised on the edge, whatever the planner says. */
+  forcedShare?: number;
   deviceInfo(): LoadInfo | undefined;
   imageSize: { width: number; height: number };
   budgetMs: number;
@@ -38,20 +46,31 @@ export async function runOcr(image: Blob, mode: Mode, context: RunContext): Prom
   const started = performance.now();
   const request: RequestInfo = { bytes: image.size, ...context.imageSize, mime: image.type || undefined, budgetMs: context.budgetMs };
   const placement = context.planner.decide(context.observe(request), mode);
-  const run = await execute(placement.decision, image, context.executors, mode === 'edge');
+  // Auto mode decides recognition again after device detection; forced device runs only when a share is set in the URL.
+  const twoStep = context.deviceSplit && (mode === 'auto' || (mode === 'device' && context.forcedShare !== undefined));
+  const split: Executors['split'] = twoStep
+    ? {
+        ...context.deviceSplit!,
+        redecide: (lines, remainingMs) =>
+          context.planner.redecide(placement, context.observe({ ...request, budgetMs: Math.max(1, remainingMs) }), lines, context.forcedShare),
+      }
+    : undefined;
+  const run = await execute(placement.decision, image, { ...context.executors, split }, mode === 'edge');
   // A forced edge run on a plan the planner could not make (edge ruled out) would teach it the wrong stages.
-  if (mode !== 'edge' || placement.decision.plan.kind === 'edge') context.planner.observe(placement, run.outcome);
+  if (mode !== 'edge' || placement.decision.plan.kind === 'edge') context.planner.observe(placement, run.outcome, run.recognition);
   return {
     target: run.ranOn,
     mode,
     placement,
     fellBack: run.fellBack,
     raceWon: run.raceWon,
+    recognitionLabel: run.recognition ? planLabel(run.recognition.plan) : undefined,
+    split: run.split && run.split.edgeLines > 0 ? { deviceLines: run.split.deviceLines, edgeLines: run.split.edgeLines } : undefined,
     lines: run.lines,
     image: run.image,
     stages: measuredStages(run),
     comparison: compareStages(placement.decision, run.outcome, run.ranOn),
-    where: whereText(run, context.deviceInfo()),
+    where: whereText(run, context.deviceInfo()) + (run.split && run.split.edgeLines > 0 ? ` + edge (${run.split.edgeLines} of ${run.split.deviceLines + run.split.edgeLines} lines)` : ''),
     wallMs: performance.now() - started,
   };
 }

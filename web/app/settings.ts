@@ -13,10 +13,18 @@ export function saveMode(mode: Mode): void {
   localStorage.setItem(MODE_KEY, mode);
 }
 
-/** Device runtime overrides from the address (`?backend=wasm&threads=1&variant=int8-weights`), for comparing runtimes on one phone. */
-export function loadOptionsFromUrl(search: string): LoadOptions {
+/** Device runtime overrides from the address, plus `split` (share of the line crops read on the edge). */
+export type UrlOptions = LoadOptions & { recEdgeShare?: number };
+
+/**
+ * Overrides from the address (`?backend=wasm&threads=1&variant=int8-weights&split=0.5`), for comparing runtimes and
+ * placements on one phone.
+ */
+export function loadOptionsFromUrl(search: string): UrlOptions {
   const params = new URLSearchParams(search);
-  const options: LoadOptions = {};
+  const options: UrlOptions = {};
+  const split = params.get('split');
+  if (split !== null && ['0', '0.5', '1'].includes(split)) options.recEdgeShare = Number(split);
   const backend = params.get('backend');
   if (backend === 'auto' || backend === 'wasm' || backend === 'webgpu') options.backend = backend;
   const variant = params.get('variant');

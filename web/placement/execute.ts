@@ -7,7 +7,7 @@
 import type { Decision, Outcome, Plan } from '../../core/placement';
 import type { OcrLine } from '../../core/ocr/types';
 import type { EdgeError, EdgeOcrOptions, EdgeOcrResult } from '../edge-client';
-import type { DeviceOcrOptions, DeviceOcrResult, ReencodeResult } from '../worker/api';
+import type { DetectedImage, DeviceOcrOptions, DeviceOcrResult, ReencodeResult, SplitOptions, SplitResult } from '../worker/api';
 import { deviceStages, edgeStages, serverWorkMs } from './observations';
 
 export interface Executors {
@@ -17,6 +17,16 @@ export interface Executors {
   reencode(image: Blob, maxSide: number, quality: number): Promise<ReencodeResult>;
   edgeOcr(image: Blob, options: EdgeOcrOptions): Promise<EdgeOcrResult>;
   now(): number;
+  /**
+   * Device detection in two steps, so recognition is decided again with the line count known (and may send a share
+   * of the crops to the edge). Without it, device plans run in one step, all on the device.
+   */
+  split?: {
+    detect(image: Blob, options: DeviceOcrOptions): Promise<DetectedImage>;
+    recognize(id: number, options: SplitOptions): Promise<SplitResult>;
+    /** The recognition decision for `lines` detected lines with `remainingMs` of the budget left. */
+    redecide(lines: number, remainingMs: number): Decision;
+  };
 }
 
 export interface Execution {
@@ -30,6 +40,10 @@ export interface Execution {
   device?: DeviceOcrResult;
   edge?: EdgeOcrResult;
   outcome: Outcome;
+  /** The recognition decision made after device detection, when there was one: what the planner is told about. */
+  recognition?: Decision;
+  /** How the crops were shared when recognition was split. */
+  split?: SplitResult['split'];
 }
 
 /** Edge failures the device can recover from; a 4xx other than 429 is the request's fault and fails anywhere. */
@@ -76,6 +90,7 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
     return { atMs: ex.now(), ok: true, totalMs: ex.now() - t0, winner: 'device', lines: r.result.lines.length, device: stages, ...extra };
   };
 
+  if ((plan.kind === 'device' || plan.kind === 'split-rec') && !forceEdge && ex.split) return detectThenRecognize(decision, image, ex, ex.split, t0);
   if (plan.kind === 'device' && !forceEdge) {
     const r = await device(plan);
     return { ranOn: 'device', lines: r.result.lines, image: r.result.image, device: r.result, outcome: deviceOutcome(r) };
@@ -95,7 +110,8 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
   const sentAt = ex.now();
   const edgePromise = ex.edgeOcr(upload, {
     maxSide: plan.config.maxSide,
-    budgetMs: Math.max(0, decision.budgetMs - (sentAt - t0)),
+    // A budget already spent would only get the request refused; the answer is then wanted as soon as possible.
+    budgetMs: decision.budgetMs - (sentAt - t0) >= 50 ? decision.budgetMs - (sentAt - t0) : undefined,
     timeoutMs: forceEdge ? undefined : edgeTimeoutMs(decision),
     signal: abort.signal,
   });
@@ -172,5 +188,36 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
     fellBack: edgeFailure instanceof Error ? edgeFailure.message : undefined,
     raceWon: edgeFailure === undefined ? 'device' : undefined,
     outcome,
+  };
+}
+
+/** Detection on the device, then recognition where the planner decides with the line count known. */
+async function detectThenRecognize(decision: Decision, image: Blob, ex: Executors, split: NonNullable<Executors['split']>, t0: number): Promise<Execution> {
+  const { ms: loadMs } = await ex.deviceReady();
+  const det = await split.detect(image, { maxSide: decision.plan.config.maxSide });
+  const remaining = decision.budgetMs - (ex.now() - t0);
+  const recognition = split.redecide(det.lines, remaining);
+  const edgeShare = recognition.plan.kind === 'split-rec' ? recognition.plan.recEdgeShare : 0;
+  const r = await split.recognize(det.id, { edgeShare, budgetMs: Math.max(1, remaining) });
+  const s = r.split;
+  const device: NonNullable<Outcome['device']> = {
+    decode: det.decodeMs, 'det-preprocess': det.timings.preprocess, det: det.timings.det, postprocess: det.timings.postprocess,
+  };
+  if (s.deviceLines > 0) device.rec = s.deviceRecMs;
+  if (loadMs > 0) device['model-load'] = loadMs;
+  const outcome: Outcome = { atMs: ex.now(), ok: true, totalMs: ex.now() - t0, winner: 'device', lines: det.lines, device, deviceLines: s.deviceLines };
+  if (s.edge) {
+    outcome.edge = {
+      elapsedMs: s.edge.elapsedMs, uploadBytes: s.edge.uploadBytes, downloadBytes: s.edge.downloadBytes,
+      serverMs: s.edge.serverMs, queueMs: s.edge.queueMs, stages: { rec: s.edge.serverMs - s.edge.queueMs }, lines: s.edgeLines,
+    };
+  }
+  if (s.edgeFailed) {
+    const error = Object.assign(new Error(s.edgeFailed.message), { name: s.edgeFailed.code, status: s.edgeFailed.status });
+    outcome.failure = failureKind(error) ?? 'error';
+  }
+  return {
+    ranOn: 'device', lines: r.lines, image: r.image, device: r, outcome, recognition, split: s,
+    fellBack: s.edgeFailed ? `recognition on the edge failed: ${s.edgeFailed.message}` : undefined,
   };
 }

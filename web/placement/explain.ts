@@ -106,18 +106,19 @@ const NETWORK_STAGES = new Set(['rtt', 'upload', 'download']);
  * (round trip less the server's work), since the page cannot split them.
  */
 export function compareStages(decision: Decision, outcome: Outcome, ranOn: 'device' | 'edge'): StageRow[] {
-  const viaDevice = ranOn === 'device' && decision.plan.usesEdge;
+  // A whole-request edge plan that ended on the device (lost race, fallback) is compared on its device branch.
+  const viaDevice = ranOn === 'device' && decision.plan.kind === 'edge';
   const predicted = new Map<string, number>();
   for (const s of decision.predicted.stages) {
     const deviceBranch = s.branch === 'device' || s.branch === 'fallback';
-    if (viaDevice ? !(deviceBranch || s.stage === 'reencode') : deviceBranch) continue;
+    if (viaDevice ? !(deviceBranch || s.stage === 'reencode') : s.branch === 'fallback' || (decision.plan.kind === 'edge' && deviceBranch)) continue;
     const name = NETWORK_STAGES.has(s.stage) ? 'network' : s.stage;
     predicted.set(name, (predicted.get(name) ?? 0) + s.expectedMs);
   }
   const actual = new Map<string, number>();
   for (const [stage, ms] of Object.entries(outcome.device ?? {})) if (ms !== undefined) actual.set(stage, ms);
   const e = outcome.edge;
-  if (e !== undefined && ranOn === 'edge') {
+  if (e !== undefined) {
     for (const [stage, ms] of Object.entries(e.stages ?? {})) if (ms !== undefined) actual.set(`edge-${stage}`, ms);
     if (e.queueMs !== undefined) actual.set('queue', e.queueMs);
     actual.set('network', Math.max(0, e.elapsedMs - (e.serverMs ?? 0)));

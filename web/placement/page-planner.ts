@@ -4,7 +4,8 @@
  * same estimator state, so their runs teach the planner too.
  */
 import {
-  Planner, decide, mostAccurateWithinBudget, observe, type Decision, type Observation, type Outcome, type Plan, type Policy,
+  Planner, decide, decideRecognition, mostAccurateWithinBudget, observe, withRecognition, type Decision, type Observation, type Outcome, type Plan,
+  type Policy,
 } from '../../core/placement';
 import type { Profiles } from '../../core/profiles';
 import { planLabel, whyCode, WHY_TEXT, type WhyCode } from './explain';
@@ -47,8 +48,8 @@ export class PagePlanner {
   static async create(variant: string): Promise<PagePlanner> {
     const [source, learned] = await Promise.all([loadProfiles(), readLearned()]);
     const profiles = executableProfiles(source.profiles, variant);
-    // Split recognition and split detection are not carried out by this page: keep them out of the plan space.
-    const planner = new Planner(profiles, undefined, { recEdgeShares: [] }, learned);
+    // Split detection is not carried out by this page (executableProfiles drops its cuts); split recognition is.
+    const planner = new Planner(profiles, undefined, {}, learned);
     const restored = Object.values(learned?.runtimes ?? {}).reduce((n, r) => n + Object.keys(r.fits ?? {}).length, 0);
     return new PagePlanner(planner, source, restored);
   }
@@ -66,9 +67,24 @@ export class PagePlanner {
     return { mode, decision, policy, label: planLabel(decision.plan), why, whyText: WHY_TEXT[why] };
   }
 
+  /**
+   * Where the crops of a request detected on the device are recognised, decided with their number known and
+   * `obs.request.budgetMs` the time left. `forcedShare` (a URL setting for comparisons) overrides the choice.
+   */
+  redecide(d: PageDecision, obs: Observation, lines: number, forcedShare?: number): Decision {
+    const recognition = decideRecognition(obs, this.planner.profiles, this.planner.state, d.decision, lines);
+    if (forcedShare === undefined) return recognition;
+    const config = d.decision.plan.config.index;
+    const plan = this.planner.state.space.plans.find((p) =>
+      p.config.index === config && (forcedShare > 0 ? p.kind === 'split-rec' && p.recEdgeShare === forcedShare : p.kind === 'device'),
+    );
+    return plan ? { ...recognition, plan } : recognition;
+  }
+
   /** Learns from a finished run and stores what was learnt (in the background). */
-  observe(d: PageDecision, outcome: Outcome): void {
-    observe(this.planner.state, d.decision, outcome, d.policy);
+  observe(d: PageDecision, outcome: Outcome, recognition?: Decision): void {
+    const decision = recognition ? withRecognition(d.decision, recognition) : d.decision;
+    observe(this.planner.state, decision, outcome, d.policy);
     const learned = this.planner.learned();
     this.saving = this.saving.then(() => saveLearned(learned));
   }

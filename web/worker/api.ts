@@ -58,9 +58,42 @@ export interface ReencodeResult {
   ms: number;
 }
 
+export interface DetectedImage {
+  /** Handle for recognizeSplit(); the crops stay in the worker. */
+  id: number;
+  lines: number;
+  decodeMs: number;
+  timings: { preprocess: number; det: number; postprocess: number };
+}
+
+export interface SplitOptions {
+  /** Share of the crops recognised on the edge (0..1); the device reads the rest at the same time. */
+  edgeShare: number;
+  /** Edge base URL (defaults to this origin). */
+  baseUrl?: string;
+  /** Time left for recognition; sent to the edge as each run's deadline. */
+  budgetMs: number;
+}
+
+export interface SplitResult extends DeviceOcrResult {
+  split: {
+    deviceLines: number;
+    edgeLines: number;
+    /** Device recognition time (its crops, and the edge's when the edge failed). */
+    deviceRecMs: number;
+    edge?: { requests: number; elapsedMs: number; uploadBytes: number; downloadBytes: number; serverMs: number; queueMs: number };
+    /** Why the edge's crops were read on the device after all. */
+    edgeFailed?: { code: string; message: string; status?: number };
+  };
+}
+
 export interface OcrWorkerApi {
   load(options?: LoadOptions, onProgress?: (progress: LoadProgress) => void): Promise<LoadInfo>;
   ocr(image: Blob, options?: DeviceOcrOptions): Promise<DeviceOcrResult>;
+  /** Detection half of ocr(): boxes and crops kept in the worker for recognizeSplit(). */
+  detect(image: Blob, options?: DeviceOcrOptions): Promise<DetectedImage>;
+  /** Recognises a detect() result's crops, a share of them on the edge at the same time; frees the handle. */
+  recognizeSplit(id: number, options: SplitOptions): Promise<SplitResult>;
   /** Resizes a photo to at most `maxSide` on its longest side and encodes it as JPEG at `quality` (0..1), for upload. */
   reencode(image: Blob, maxSide: number, quality: number): Promise<ReencodeResult>;
   /** One raw inference on a manifest model; the input buffer is moved, not copied. */

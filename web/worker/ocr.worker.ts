@@ -9,7 +9,11 @@ import type { OcrPipeline } from '../../core/ocr';
 import type { FloatTensor, OcrResult, Point } from '../../core/ocr/types';
 import { codedError } from '../coded-error';
 import { ModelStore } from '../model-store';
-import type { DeviceOcrOptions, DeviceOcrResult, LoadInfo, LoadOptions, LoadProgress, OcrWorkerApi, ReencodeResult } from './api';
+import type { Detection } from '../../core/ocr/pipeline';
+import type { OcrLine } from '../../core/ocr/types';
+import type { Quad } from '../../core/ocr/geometry';
+import type { DetectedImage, DeviceOcrOptions, DeviceOcrResult, LoadInfo, LoadOptions, LoadProgress, OcrWorkerApi, ReencodeResult, SplitResult } from './api';
+import { edgeRecInfer, type EdgeModel, type EdgeRecStats } from './edge-rec';
 import { defaultThreads, startSessions } from './backend';
 import { decodeImage, reencodeJpeg } from './decode';
 import { pickModels } from './model-choice';
@@ -22,7 +26,23 @@ interface Loaded {
   info: LoadInfo;
   sessions: SessionSet;
   pipeline: OcrPipeline;
+  /** The recogniser as the edge serves it, for split recognition. */
+  rec: EdgeModel;
 }
+
+interface Pending {
+  detections: Detection[];
+  detInput: { width: number; height: number };
+  scale: number;
+  original: { width: number; height: number };
+  decodeMs: number;
+  timings: DetectedImage['timings'];
+}
+
+/** detect() results waiting for recognizeSplit(); a few at most (one per request in flight). */
+const pending = new Map<number, Pending>();
+let nextId = 1;
+const MAX_PENDING = 4;
 
 let loading: { key: string; promise: Promise<Loaded> } | undefined;
 /** Backend choice and threads of the first load: ORT fixes its runtime build and thread pool at first use. */
@@ -53,7 +73,8 @@ async function startup(options: LoadOptions, onProgress?: (p: LoadProgress) => v
       downloadedBytes: ensured.downloadedBytes,
       timings: { modelsMs: modelsDone - started, sessionsMs: performance.now() - modelsDone },
     };
-    return { info, sessions, pipeline };
+    const rec = { name: picked.rec.name, input: picked.rec.inputs[0]!.name, output: picked.rec.outputs[0]!.name };
+    return { info, sessions, pipeline, rec };
   } finally {
     store.close();
   }
@@ -105,6 +126,71 @@ const api: OcrWorkerApi = {
     const decodeMs = performance.now() - decodeStarted;
     const result = scaleBack(await pipeline.run(decoded.rgba, options), decoded.scale, decoded.original);
     return { ...result, device: { backend: info.backend, threads: info.threads, decodeMs } };
+  },
+
+  async detect(image: Blob, options: DeviceOcrOptions = {}): Promise<DetectedImage> {
+    const { pipeline } = await loaded();
+    const decodeStarted = performance.now();
+    const decoded = await decodeImage(image, DECODE_MAX_SIDE);
+    const decodeMs = performance.now() - decodeStarted;
+    const det = await pipeline.detect(decoded.rgba, options);
+    const id = nextId++;
+    pending.set(id, { detections: det.detections, detInput: det.detInput, scale: decoded.scale, original: decoded.original, decodeMs, timings: det.timings });
+    for (const old of pending.keys()) if (pending.size > MAX_PENDING) pending.delete(old);
+    return { id, lines: det.detections.length, decodeMs, timings: det.timings };
+  },
+
+  async recognizeSplit(id, options): Promise<SplitResult> {
+    const { pipeline, info, rec } = await loaded();
+    const p = pending.get(id);
+    if (!p) throw codedError('UnknownDetection', `No detection ${id} is waiting for recognition (already read, or dropped).`);
+    pending.delete(id);
+    const crops = p.detections.map((d) => d.crop);
+    const edgeCount = Math.min(crops.length, Math.max(0, Math.round(crops.length * options.edgeShare)));
+    const deviceCrops = crops.slice(0, crops.length - edgeCount);
+    const edgeCrops = crops.slice(crops.length - edgeCount);
+    const started = performance.now();
+    const stats: EdgeRecStats = { requests: 0, elapsedMs: 0, uploadBytes: 0, downloadBytes: 0, serverMs: 0, queueMs: 0 };
+    const deadline = started + options.budgetMs;
+    // A late edge is given up on when the device could no longer read its crops in time either; at least 2 s.
+    const abort = AbortSignal.timeout(Math.max(2_000, 1.5 * options.budgetMs));
+    const remote = createOcrPipeline(pipeline.config, edgeRecInfer(options.baseUrl ?? self.location.origin, rec, deadline, abort, stats), () => performance.now());
+    const onDevice = (async () => {
+      const t0 = performance.now();
+      const r = await pipeline.recognize(deviceCrops);
+      return { texts: r.texts, ms: performance.now() - t0 };
+    })();
+    const onEdge = edgeCrops.length > 0 ? remote.recognize(edgeCrops).then((r) => r.texts, (error: unknown) => error as Error) : Promise.resolve([]);
+    const [device, edge] = await Promise.all([onDevice, onEdge]);
+    let deviceRecMs = device.ms;
+    let edgeTexts = edge;
+    let edgeFailed: SplitResult['split']['edgeFailed'];
+    if (edge instanceof Error) {
+      edgeFailed = { code: edge.name, message: edge.message, status: (edge as Error & { status?: number }).status };
+      const t0 = performance.now();
+      edgeTexts = (await pipeline.recognize(edgeCrops)).texts;
+      deviceRecMs += performance.now() - t0;
+    }
+    const texts = [...device.texts, ...(edgeTexts as typeof device.texts)];
+    const lines: OcrLine[] = [];
+    p.detections.forEach((d, i) => {
+      const t = texts[i]!;
+      const text = t.text.trim();
+      if (!text || t.score < pipeline.config.dropScore) return;
+      lines.push({ box: d.box.map((q) => [q[0], q[1]]) as Quad, text, score: t.score, boxScore: d.score, rotated: t.rotated });
+    });
+    const recMs = performance.now() - started;
+    const total = p.timings.preprocess + p.timings.det + p.timings.postprocess + recMs;
+    const result = scaleBack(
+      { lines, timings: { ...p.timings, cls: 0, rec: recMs, total }, detInput: p.detInput, image: { width: Math.round(p.original.width * p.scale), height: Math.round(p.original.height * p.scale) } },
+      p.scale,
+      p.original,
+    );
+    return {
+      ...result,
+      device: { backend: info.backend, threads: info.threads, decodeMs: p.decodeMs },
+      split: { deviceLines: deviceCrops.length + (edgeFailed ? edgeCrops.length : 0), edgeLines: edgeFailed ? 0 : edgeCrops.length, deviceRecMs, edge: stats.requests > 0 ? stats : undefined, edgeFailed },
+    };
   },
 
   async reencode(image: Blob, maxSide: number, quality: number): Promise<ReencodeResult> {

@@ -20,6 +20,7 @@ export function renderResult(outcome: OcrOutcome, v: ResultViews): void {
 
   v.plan.replaceChildren(
     el('strong', { textContent: outcome.mode === 'auto' ? `Plan: ${label}` : `Plan (${outcome.mode} chosen): ${label}` }),
+    ...(outcome.recognitionLabel ? [el('br'), el('span', { textContent: `After detection: ${outcome.recognitionLabel}` })] : []),
     el('br'),
     el('span', { className: 'why', textContent: `${REASON_TEXT[decision.reason] ?? decision.reason} Why here: ${whyText}.` }),
     el('br'),
@@ -34,6 +35,8 @@ export function renderResult(outcome: OcrOutcome, v: ResultViews): void {
     race: String(decision.plan.race),
     raceWon: outcome.raceWon ?? '',
     ranOn: outcome.target,
+    recognition: outcome.recognitionLabel ?? '',
+    edgeLines: String(outcome.split?.edgeLines ?? 0),
     reason: decision.reason,
     why,
     constraints: decision.constraints.join(' '),

@@ -1,0 +1,78 @@
+/**
+ * Recognition model runs sent to the edge over the Open Inference Protocol (binary tensors), as an InferFn the
+ * shared pipeline can use in place of local sessions: the same preprocessing and CTC decoding on both sides.
+ */
+import type { FloatTensor, InferFn } from '../../core/ocr/types';
+import { HEADER_LENGTH_HEADER } from '../../core/protocol/oip';
+import { decodeInferenceResponse, encodeInferenceRequest } from '../../core/protocol/oip-codec';
+import { codedError, messageOf } from '../coded-error';
+
+export interface EdgeRecStats {
+  requests: number;
+  elapsedMs: number;
+  uploadBytes: number;
+  downloadBytes: number;
+  /** The server's queue + inference time from Server-Timing. */
+  serverMs: number;
+  queueMs: number;
+}
+
+export interface EdgeModel {
+  name: string;
+  input: string;
+  output: string;
+}
+
+/** Below this, a deadline says nothing the edge could act on except a refusal. */
+const MIN_DEADLINE_MS = 50;
+
+function timing(header: string | null, name: string): number {
+  const m = header?.match(new RegExp(`(?:^|,)\\s*${name};[^,]*dur=([\\d.]+)`));
+  return m ? Number(m[1]) : 0;
+}
+
+/** An InferFn for the recogniser that runs on the edge; every request adds to `stats`. `deadline` is performance.now() based. */
+export function edgeRecInfer(baseUrl: string, model: EdgeModel, deadline: number, signal: AbortSignal, stats: EdgeRecStats): InferFn {
+  const url = new URL(`v2/models/${encodeURIComponent(model.name)}/infer`, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+  return async (_role, tensor: FloatTensor): Promise<FloatTensor> => {
+    const budget = Math.round(deadline - performance.now());
+    const wire = encodeInferenceRequest(
+      {
+        inputs: [{ name: model.input, datatype: 'FP32', shape: tensor.dims, data: tensor.data }],
+        outputs: [{ name: model.output, parameters: { binary_data: true } }],
+        // A budget already spent would only get the run refused; the answer is then wanted as soon as possible.
+        ...(budget >= MIN_DEADLINE_MS ? { parameters: { deadline_ms: budget } } : {}),
+      },
+      { binaryInputs: true },
+    );
+    const headers: Record<string, string> = { 'content-type': wire.contentType };
+    if (wire.headerLength !== undefined) headers[HEADER_LENGTH_HEADER] = String(wire.headerLength);
+    const body = typeof wire.body === 'string' ? new TextEncoder().encode(wire.body) : wire.body;
+    const started = performance.now();
+    let res: Response;
+    let bytes: Uint8Array;
+    try {
+      res = await fetch(url, { method: 'POST', headers, body: body as Uint8Array<ArrayBuffer>, signal });
+      bytes = new Uint8Array(await res.arrayBuffer());
+    } catch (error) {
+      const timedOut = error instanceof Error && error.name === 'TimeoutError';
+      throw codedError(timedOut ? 'EdgeTimeout' : 'EdgeUnreachable', `Recognition on the edge ${timedOut ? 'timed out' : 'failed'}: ${messageOf(error)}`, error);
+    }
+    if (!res.ok) {
+      const error = codedError(res.status < 500 && res.status !== 429 ? 'EdgeRejected' : 'EdgeFailed', `The edge answered ${res.status} to recognition: ${new TextDecoder().decode(bytes).slice(0, 200)}`);
+      throw Object.assign(error, { status: res.status });
+    }
+    const st = res.headers.get('server-timing');
+    stats.requests++;
+    stats.elapsedMs += performance.now() - started;
+    stats.uploadBytes += body.byteLength;
+    stats.downloadBytes += bytes.byteLength;
+    stats.queueMs += timing(st, 'queue');
+    stats.serverMs += timing(st, 'queue') + timing(st, 'infer');
+    const h = res.headers.get(HEADER_LENGTH_HEADER);
+    const decoded = h === null ? decodeInferenceResponse(new TextDecoder().decode(bytes)) : decodeInferenceResponse(bytes, Number(h));
+    const out = decoded.outputs.find((t) => t.name === model.output) ?? decoded.outputs[0];
+    if (!out || !(out.data instanceof Float32Array)) throw codedError('EdgeFailed', `The edge's recognition reply has no FP32 ${model.output} output.`);
+    return { data: out.data, dims: out.shape };
+  };
+}
