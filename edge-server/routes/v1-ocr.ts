@@ -3,6 +3,8 @@ import { Hono } from 'hono';
 import { ACCEPT_HEADER, ACCEPT_QUERY, CONFIG_HEADER, formatOcrConfig, parseOcrAccept, type OcrAccept } from '../../core/protocol/accept';
 import { BUDGET_HEADER, type OcrResponse } from '../../core/protocol/v1';
 import { planOcr } from '../adapt-ocr';
+import { sizeBucket } from '../runtime/latency';
+import { refineAdmission } from '../scheduler/admission-middleware';
 import { ServerError } from '../errors';
 import { limitBody, mediaType } from '../http';
 import { decodeImage } from '../image-decode';
@@ -30,7 +32,10 @@ export function v1OcrRoutes(deps: AppDeps): Hono {
     const { rgba } = await decodeImage(body, deps.config.maxImagePixels);
     const decodeMs = performance.now() - t1;
     // Admission for this image size, choosing the detector side among the accepted ones (adapt-ocr.ts).
-    const plan = planOcr(deps, rgba.width, rgba.height, options, accept, deadline);
+    // A request admitted on arrival is tested again only if its image size costs clearly more than assumed; the
+    // planner still sees the deadline when it has detector sides to choose from.
+    const admitted = refineAdmission(c.req.raw, sizeBucket([rgba.height, rgba.width]));
+    const plan = planOcr(deps, rgba.width, rgba.height, options, accept, admitted && !accept?.maxSide ? undefined : deadline);
     const { result, queueMs, batch, models } = await deps.ocr.run(rgba, plan.options, deadline, plan.models);
     const config = { det: models.det, maxSide: plan.maxSide, rec: models.rec };
     const total = performance.now() - t0;

@@ -9,7 +9,27 @@ import { ACCEPT_HEADER, ACCEPT_QUERY, CONFIG_HEADER, parseOcrConfig, parseOcrAcc
 import { BUDGET_HEADER } from '../../core/protocol/v1';
 import { DeadlineError } from '../errors';
 import type { InferenceRunner } from '../runtime/runner';
-import { isRefusal, RequestAdmission } from './request-admission';
+import { isRefusal, RequestAdmission, type Ticket } from './request-admission';
+
+/** Admitted requests by their Request object, so the route can refine the admission once it knows the image size. */
+const admitted = new WeakMap<Request, { admission: RequestAdmission; ticket: Ticket; pool: InferenceRunner }>();
+
+/**
+ * Once the image is decoded: refuses (DeadlineError) a request admitted on arrival whose image size costs clearly
+ * more than it was admitted on. Returns whether the request went through arrival admission with a budget, so the
+ * route need not test it again.
+ */
+export function refineAdmission(request: Request, size: string): boolean {
+  const entry = admitted.get(request);
+  if (!entry || entry.ticket.deadline === Infinity) return false;
+  const { admission, ticket, pool } = entry;
+  const refusal = admission.refine(ticket, `${ticket.baseKind}@${size}`, pool.predictedWaitFor(ticket.deadline));
+  if (refusal) {
+    admitted.delete(request);
+    throw new DeadlineError(refusal.predictedMs, refusal.budgetMs, refusal.retryAfterS);
+  }
+  return true;
+}
 
 export function wholeRequestAdmission(pool: InferenceRunner): { middleware: MiddlewareHandler; admission: RequestAdmission } {
   const admission = new RequestAdmission({ servers: () => Math.max(1, pool.status().pool.workers) });
@@ -28,6 +48,7 @@ export function wholeRequestAdmission(pool: InferenceRunner): { middleware: Midd
     const extraWait = deadline === Infinity ? 0 : pool.predictedWaitFor(deadline, t0);
     const ticket = admission.admit(deadline, kind, extraWait);
     if (isRefusal(ticket)) throw new DeadlineError(ticket.predictedMs, ticket.budgetMs, ticket.retryAfterS);
+    admitted.set(c.req.raw, { admission, ticket, pool });
     let executionMs: number | undefined;
     try {
       await next();

@@ -44,7 +44,7 @@ describe('RequestAdmission', () => {
     const { adm, at } = setup();
     teach(adm, 'small', 50, 50, 50);
     teach(adm, 'large', 400, 400, 400);
-    const t = adm.admit(300) as Ticket; // unknown kind: the recent p50/p90 over all (400)... admitted while idle on the p50
+    const t = adm.admit(300) as Ticket; // unknown kind: admitted while idle on the p50 over all kinds (50)
     expect(isRefusal(t)).toBe(false);
     at(20);
     expect(adm.refine(t, 'large')).toMatchObject({ budgetMs: 280 });
@@ -52,6 +52,11 @@ describe('RequestAdmission', () => {
     const u = adm.admit(300) as Ticket;
     expect(adm.refine(u, 'small')).toBeNull();
     expect(adm.active).toBe(1);
+    // Within the tolerance of what it was admitted on, a request is not tested again.
+    teach(adm, 'similar', 55, 55, 55);
+    const v = adm.admit(300, 'small') as Ticket;
+    expect(adm.refine(v, 'similar')).toBeNull();
+    expect(v.kind).toBe('similar');
   });
 
   it('uses the p90 while busy and the p50 when idle, so stale slow figures do not refuse forever', () => {

@@ -13,6 +13,8 @@ const MIN_SAMPLES = 3;
 
 export interface Ticket extends InProgress {
   kind: string | null;
+  /** The kind it was admitted as (before refining); measured times teach both. */
+  baseKind: string | null;
 }
 
 export interface Refusal {
@@ -42,7 +44,7 @@ export class RequestAdmission {
   constructor(private readonly opts: AdmissionOptions) {
     this.now = opts.now ?? (() => performance.now());
     this.marginMs = opts.marginMs ?? 10;
-    this.marginShare = opts.marginShare ?? 0.03;
+    this.marginShare = opts.marginShare ?? 0.1;
   }
 
   get active(): number { return this.inProgress.size; }
@@ -62,7 +64,7 @@ export class RequestAdmission {
    */
   admit(deadline: number, kind: string | null = null, extraWaitMs = 0): Ticket | Refusal {
     const now = this.now();
-    const ticket: Ticket = { deadline, estimateMs: this.estimate(kind), seq: this.seq++, startedAt: now, kind };
+    const ticket: Ticket = { deadline, estimateMs: this.estimate(kind), seq: this.seq++, startedAt: now, kind, baseKind: kind };
     if (deadline !== Infinity) {
       const refusal = this.test(ticket, now, extraWaitMs);
       if (refusal) return refusal;
@@ -71,12 +73,19 @@ export class RequestAdmission {
     return ticket;
   }
 
-  /** Re-checks an admitted request once its kind is known (e.g. after decoding); on refusal it is released. */
-  refine(ticket: Ticket, kind: string, extraWaitMs = 0): Refusal | null {
+  /**
+   * Re-checks an admitted request once its kind is known (e.g. the image size, after decoding), but only when that
+   * kind costs clearly more (over `tolerance` times) than it was admitted on: a second test moments later would
+   * otherwise turn admissions into late refusals on noise alone. On refusal the request is released.
+   */
+  refine(ticket: Ticket, kind: string, extraWaitMs = 0, tolerance = 1.25): Refusal | null {
     const now = this.now();
     ticket.kind = kind;
-    ticket.estimateMs = Math.max(0, this.estimate(kind) - (now - ticket.startedAt));
-    if (ticket.deadline === Infinity) return null;
+    // Only on evidence about this kind itself: the mix over all kinds says nothing about this request.
+    if (ticket.deadline === Infinity || (this.byKind.get(kind)?.length ?? 0) < MIN_SAMPLES) return null;
+    const estimate = this.estimate(kind);
+    if (estimate <= ticket.estimateMs * tolerance) return null;
+    ticket.estimateMs = Math.max(0, estimate - (now - ticket.startedAt));
     this.inProgress.delete(ticket);
     const refusal = this.test({ ...ticket, startedAt: now }, now, extraWaitMs);
     if (refusal) return refusal;
@@ -90,11 +99,12 @@ export class RequestAdmission {
     this.inProgress.delete(ticket);
     if (executionMs === undefined) return;
     push(this.recent, executionMs);
-    if (ticket.kind !== null) {
-      let list = this.byKind.get(ticket.kind);
+    for (const kind of new Set([ticket.kind, ticket.baseKind])) {
+      if (kind === null) continue;
+      let list = this.byKind.get(kind);
       if (!list) {
         if (this.byKind.size >= 64) this.byKind.delete(this.byKind.keys().next().value!);
-        this.byKind.set(ticket.kind, (list = []));
+        this.byKind.set(kind, (list = []));
       }
       push(list, executionMs);
     }
