@@ -51,6 +51,7 @@ export async function runOcr(image: Blob, mode: Mode, context: RunContext): Prom
   const split: Executors['split'] = twoStep
     ? {
         ...context.deviceSplit!,
+        forced: context.forcedShare !== undefined,
         redecide: (lines, remainingMs) =>
           context.planner.redecide(placement, context.observe({ ...request, budgetMs: Math.max(1, remainingMs) }), lines, context.forcedShare),
       }

@@ -127,6 +127,13 @@ describe('execute', () => {
     expect(run).toMatchObject({ ranOn: 'edge', raceWon: 'edge' });
   });
 
+  it('a forced edge run asks for no deadline', async () => {
+    const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original');
+    const ex = executors(async () => edgeReply());
+    await execute(d, photo, ex, true);
+    expect(ex.calls).toEqual(['edge 5000 B @960 budget≤undefined']);
+  });
+
   it('a forced edge run never falls back', async () => {
     const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original');
     const ex = executors(() => Promise.reject(refused(503)));

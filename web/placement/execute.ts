@@ -26,6 +26,8 @@ export interface Executors {
     recognize(id: number, options: SplitOptions): Promise<SplitResult>;
     /** The recognition decision for `lines` detected lines with `remainingMs` of the budget left. */
     redecide(lines: number, remainingMs: number): Decision;
+    /** The share is forced (a comparison): the edge gets no deadline to refuse it by. */
+    forced?: boolean;
   };
 }
 
@@ -110,8 +112,9 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
   const sentAt = ex.now();
   const edgePromise = ex.edgeOcr(upload, {
     maxSide: plan.config.maxSide,
-    // A budget already spent would only get the request refused; the answer is then wanted as soon as possible.
-    budgetMs: decision.budgetMs - (sentAt - t0) >= 50 ? decision.budgetMs - (sentAt - t0) : undefined,
+    // A forced edge run asks for no deadline (the user wants the edge's answer, as before); a budget already spent
+    // would only get the request refused, the answer is then wanted as soon as possible.
+    budgetMs: !forceEdge && decision.budgetMs - (sentAt - t0) >= 50 ? decision.budgetMs - (sentAt - t0) : undefined,
     timeoutMs: forceEdge ? undefined : edgeTimeoutMs(decision),
     signal: abort.signal,
   });
@@ -198,7 +201,7 @@ async function detectThenRecognize(decision: Decision, image: Blob, ex: Executor
   const remaining = decision.budgetMs - (ex.now() - t0);
   const recognition = split.redecide(det.lines, remaining);
   const edgeShare = recognition.plan.kind === 'split-rec' ? recognition.plan.recEdgeShare : 0;
-  const r = await split.recognize(det.id, { edgeShare, budgetMs: Math.max(1, remaining) });
+  const r = await split.recognize(det.id, { edgeShare, budgetMs: split.forced ? Infinity : Math.max(1, remaining) });
   const s = r.split;
   const device: NonNullable<Outcome['device']> = {
     decode: det.decodeMs, 'det-preprocess': det.timings.preprocess, det: det.timings.det, postprocess: det.timings.postprocess,

@@ -71,7 +71,7 @@ export interface SplitOptions {
   edgeShare: number;
   /** Edge base URL (defaults to this origin). */
   baseUrl?: string;
-  /** Time left for recognition; sent to the edge as each run's deadline. */
+  /** Time left for recognition; sent to the edge as each run's deadline (Infinity: none). */
   budgetMs: number;
 }
 

@@ -41,7 +41,7 @@ export function edgeRecInfer(baseUrl: string, model: EdgeModel, deadline: number
         inputs: [{ name: model.input, datatype: 'FP32', shape: tensor.dims, data: tensor.data }],
         outputs: [{ name: model.output, parameters: { binary_data: true } }],
         // A budget already spent would only get the run refused; the answer is then wanted as soon as possible.
-        ...(budget >= MIN_DEADLINE_MS ? { parameters: { deadline_ms: budget } } : {}),
+        ...(Number.isFinite(budget) && budget >= MIN_DEADLINE_MS ? { parameters: { deadline_ms: budget } } : {}),
       },
       { binaryInputs: true },
     );

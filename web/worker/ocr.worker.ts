@@ -153,7 +153,7 @@ const api: OcrWorkerApi = {
     const stats: EdgeRecStats = { requests: 0, elapsedMs: 0, uploadBytes: 0, downloadBytes: 0, serverMs: 0, queueMs: 0 };
     const deadline = started + options.budgetMs;
     // A late edge is given up on when the device could no longer read its crops in time either; at least 2 s.
-    const abort = AbortSignal.timeout(Math.max(2_000, 1.5 * options.budgetMs));
+    const abort = AbortSignal.timeout(Number.isFinite(options.budgetMs) ? Math.max(2_000, 1.5 * options.budgetMs) : 30_000);
     const remote = createOcrPipeline(pipeline.config, edgeRecInfer(options.baseUrl ?? self.location.origin, rec, deadline, abort, stats), () => performance.now());
     const onDevice = (async () => {
       const t0 = performance.now();
