@@ -5,9 +5,11 @@
  *   npm run bench:planner [-- --out FILE] [--profiles profiles.json] [--iterations N]
  *
  * Prints a Markdown table; --out writes {"decide_p50_ms", "decide_p99_ms", ...} for the Tandem policy on the
- * given profiles (the built-in example profiles by default).
+ * given profiles (models/repository/profiles.json when present, else the built-in example profiles). Beside wall
+ * time it gives the process CPU time per call, which a busy shared machine inflates less, and the load average.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseProfiles, type Profiles } from '../../core/profiles';
 import { createEstimatorState, createPolicy, decide, EXAMPLE_PROFILES, POLICY_NAMES, type KnownPolicy, type Observation } from '../../core/placement';
@@ -24,6 +26,8 @@ interface Result {
   p99: number;
   max: number;
   mean: number;
+  cpuP50: number;
+  cpuP99: number;
 }
 
 const { values } = parseArgs({
@@ -36,8 +40,10 @@ const { values } = parseArgs({
 });
 const iterations = positiveInt(values.iterations!, '--iterations');
 const warmup = positiveInt(values.warmup!, '--warmup');
-const profiles = values.profiles ? loadProfiles(values.profiles) : EXAMPLE_PROFILES;
-const profilesName = values.profiles ?? `example (${profiles.source.kind})`;
+const DEFAULT_PROFILES = 'models/repository/profiles.json';
+const profilesPath = values.profiles ?? (existsSync(DEFAULT_PROFILES) ? DEFAULT_PROFILES : undefined);
+const profiles = profilesPath !== undefined ? loadProfiles(profilesPath) : EXAMPLE_PROFILES;
+const profilesName = profilesPath !== undefined ? `${profilesPath} (${profiles.source.kind})` : `example (${profiles.source.kind})`;
 
 function requests(p: Profiles, count: number): Observation[] {
   const rnd = mulberry32(42);
@@ -90,17 +96,23 @@ function run(p: Profiles, name: string, policyName: KnownPolicy): Result {
   const obs = requests(p, 256);
   for (let k = 0; k < warmup; k++) decide(obs[k % obs.length], p, policy, state);
   const times = new Float64Array(iterations);
+  const cpu = new Float64Array(iterations);
   let sink = 0;
   for (let k = 0; k < iterations; k++) {
     const o = obs[k % obs.length];
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const d = decide(o, p, policy, state);
     times[k] = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    cpu[k] = (c.user + c.system) / 1000;
     sink += d.plan.index;
   }
   if (sink < 0) console.log(sink);
   const sorted = Array.from(times).sort((a, b) => a - b);
   const q = (f: number) => sorted[Math.min(sorted.length - 1, Math.ceil(f * sorted.length) - 1)];
+  const cpuSorted = Array.from(cpu).sort((a, b) => a - b);
+  const qc = (f: number) => cpuSorted[Math.min(cpuSorted.length - 1, Math.ceil(f * cpuSorted.length) - 1)];
   return {
     profiles: name,
     policy: policyName,
@@ -111,6 +123,8 @@ function run(p: Profiles, name: string, policyName: KnownPolicy): Result {
     p99: q(0.99),
     max: sorted[sorted.length - 1],
     mean: sorted.reduce((a, b) => a + b, 0) / sorted.length,
+    cpuP50: qc(0.5),
+    cpuP99: qc(0.99),
   };
 }
 
@@ -133,18 +147,24 @@ function positiveInt(v: string, flag: string): number {
   return n;
 }
 
+const loadBefore = loadavg();
 const results: Result[] = [];
 for (const policy of POLICY_NAMES) results.push(run(profiles, profilesName, policy));
 results.push(run(largerZoo(profiles), 'larger zoo (synthetic, scaling only)', 'tandem'));
 
 const ms = (x: number) => x.toFixed(4);
-console.log(`decide() wall time, ${iterations} requests after ${warmup} warm-up, Node ${process.version}\n`);
-console.log('| profiles | policy | plans | p50 ms | p90 ms | p99 ms | max ms | mean ms |');
-console.log('|---|---|---|---|---|---|---|---|');
-for (const r of results) console.log(`| ${r.profiles} | ${r.policy} | ${r.plans} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} | ${ms(r.mean)} |`);
+const load = [loadBefore, loadavg()].map((l) => l.map((x) => x.toFixed(2)).join('/'));
+console.log(`decide() wall time, ${iterations} requests after ${warmup} warm-up, Node ${process.version}; load average ${load[0]} before, ${load[1]} after\n`);
+console.log('| profiles | policy | plans | p50 ms | p90 ms | p99 ms | max ms | mean ms | CPU p50 ms | CPU p99 ms |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
+for (const r of results) {
+  console.log(`| ${r.profiles} | ${r.policy} | ${r.plans} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} | ${ms(r.mean)} | ${ms(r.cpuP50)} | ${ms(r.cpuP99)} |`);
+}
 
 const main = results[0];
-console.log(`\nTandem over ${main.plans} plans: p50 ${ms(main.p50)} ms, p99 ${ms(main.p99)} ms (goal p99 ≤ 0.2 ms: ${main.p99 <= 0.2 ? 'met' : 'NOT met'})`);
+console.log(
+  `\nTandem over ${main.plans} plans: p50 ${ms(main.p50)} ms, p99 ${ms(main.p99)} ms (goal p99 ≤ 0.2 ms: ${main.p99 <= 0.2 ? 'met' : 'NOT met'}); CPU time p99 ${ms(main.cpuP99)} ms; load average ${load[1]}`,
+);
 if (values.out) {
   const json = {
     decide_p50_ms: main.p50,
@@ -153,6 +173,8 @@ if (values.out) {
     iterations,
     profiles: profilesName,
     node: process.version,
+    decide_cpu_p99_ms: main.cpuP99,
+    load_average: { before: loadBefore, after: loadavg() },
     results,
   };
   writeFileSync(values.out, `${JSON.stringify(json, null, 2)}\n`);
