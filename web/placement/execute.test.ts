@@ -3,13 +3,13 @@ import { EXAMPLE_PROFILES, Planner, type Decision } from '../../core/placement';
 import { buildObservation, linkSamples } from '../../core/placement/observation-builder';
 import { codedError } from '../coded-error';
 import type { EdgeError, EdgeOcrResult } from '../edge-client';
-import type { DeviceOcrResult } from '../worker/api';
+import type { DeviceOcrResult, SplitOptions, SplitResult } from '../worker/api';
 import { edgeTimeoutMs, execute, failureKind, type Executors } from './execute';
 import { executableProfiles } from './profiles';
 
 // Real decisions from the planner; the worker and the edge are scripted so each path (answer, refusal, race) is
 // exercised exactly, with every call recorded.
-const planner = new Planner(executableProfiles(EXAMPLE_PROFILES, 'fp32'), undefined, { recEdgeShares: [] });
+const planner = new Planner(executableProfiles(EXAMPLE_PROFILES, 'fp32'));
 const obs = buildObservation({ nowMs: 10_000, request: { budgetMs: 2000 }, ...linkSamples({ atMs: 10_000, rttMs: 20, upKbps: 20_000 }) });
 
 function decisionFor(match: (id: string) => boolean, raceStartAtMs: number | null = null): Decision {
@@ -138,6 +138,73 @@ describe('execute', () => {
     const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original');
     const ex = executors(() => Promise.reject(refused(503)));
     await expect(execute(d, photo, ex, true)).rejects.toThrow('503');
+  });
+});
+
+describe('execute with detection and recognition in two steps', () => {
+  const splitResult = (share: number, failed = false): SplitResult => ({
+    ...deviceResult('split'),
+    split: {
+      deviceLines: failed ? 4 : 4 - Math.round(4 * share), edgeLines: failed ? 0 : Math.round(4 * share), deviceRecMs: 40,
+      edge: share > 0 ? { requests: 1, elapsedMs: 90, uploadBytes: 400_000, downloadBytes: 9000, serverMs: 30, queueMs: 2 } : undefined,
+      edgeFailed: failed ? { code: 'EdgeFailed', message: 'answered 503', status: 503 } : undefined,
+    },
+  });
+
+  function twoStep(share: number, failed = false) {
+    const seen: { lines?: number; remainingMs?: number; options?: SplitOptions } = {};
+    const ex = executors(() => Promise.reject(new Error('no whole-request edge call expected')));
+    ex.split = {
+      detect: async () => ({ id: 7, lines: 4, decodeMs: 2, timings: { preprocess: 1, det: 10, postprocess: 1 } }),
+      recognize: async (id, options) => {
+        expect(id).toBe(7);
+        seen.options = options;
+        return splitResult(options.edgeShare, failed);
+      },
+      redecide: (lines, remainingMs) => {
+        Object.assign(seen, { lines, remainingMs });
+        return decisionFor((id) => (share > 0 ? id === `split-rec:ppocr-det@fp32/960:edge${share * 100}%` : id === 'device:ppocr-det@fp32/960'));
+      },
+    };
+    return { ex, seen };
+  }
+
+  it('decides recognition again with the detected line count and the budget left, and reads the share it chose on the edge', async () => {
+    const d = decisionFor((id) => id === 'device:ppocr-det@fp32/960');
+    const { ex, seen } = twoStep(0.5);
+    const run = await execute(d, photo, ex);
+    expect(seen.lines).toBe(4);
+    expect(seen.remainingMs).toBeLessThanOrEqual(d.budgetMs);
+    expect(seen.options!.edgeShare).toBe(0.5);
+    expect(run.recognition!.plan.kind).toBe('split-rec');
+    expect(run.outcome).toMatchObject({ lines: 4, deviceLines: 2, device: { det: 10, rec: 40 }, edge: { lines: 2, uploadBytes: 400_000, serverMs: 30, stages: { rec: 28 } } });
+    expect(run.outcome.failure).toBeUndefined();
+  });
+
+  it('keeps every crop on the device when the planner says so', async () => {
+    const d = decisionFor((id) => id === 'device:ppocr-det@fp32/960');
+    const { ex, seen } = twoStep(0);
+    const run = await execute(d, photo, ex);
+    expect(seen.options!.edgeShare).toBe(0);
+    expect(run.outcome.edge).toBeUndefined();
+    expect(run.outcome.deviceLines).toBe(4);
+  });
+
+  it('records a refused edge share as a refusal, the device having read its crops', async () => {
+    const d = decisionFor((id) => id === 'device:ppocr-det@fp32/960');
+    const { ex } = twoStep(0.5, true);
+    const run = await execute(d, photo, ex);
+    expect(run.outcome.failure).toBe('refused');
+    expect(run.fellBack).toMatch(/503/);
+    expect(run.outcome.deviceLines).toBe(4);
+  });
+
+  it('a forced share sends no deadline', async () => {
+    const d = decisionFor((id) => id === 'device:ppocr-det@fp32/960');
+    const { ex, seen } = twoStep(1);
+    ex.split!.forced = true;
+    await execute(d, photo, ex);
+    expect(seen.options!.budgetMs).toBe(Infinity);
   });
 });
 

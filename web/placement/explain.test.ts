@@ -8,7 +8,7 @@ const NOW = 10_000;
 const PROFILES = executableProfiles(EXAMPLE_PROFILES, 'fp32');
 
 function pagePlanner(): Planner {
-  return new Planner(PROFILES, undefined, { recEdgeShares: [] });
+  return new Planner(PROFILES);
 }
 
 function why(planner: Planner, obs: Observation) {
@@ -37,14 +37,16 @@ describe('planLabel', () => {
     expect(planLabel(plans.find((p) => p.id === 'device:ppocr-det@fp32/960')!)).toBe('Device · detector fp32 @ 960');
     expect(planLabel(plans.find((p) => p.id === 'edge:ppocr-det@fp32/640:jpeg960q80')!)).toBe('Edge · detector fp32 @ 640 · upload JPEG 960 q80');
     expect(planLabel(plans.find((p) => p.kind === 'edge' && p.race && p.upload?.kind === 'original')!)).toMatch(/^Edge · detector fp32 @ \d+ · upload original · device race$/);
+    expect(planLabel(plans.find((p) => p.id === 'split-rec:ppocr-det@fp32/640:edge50%')!)).toBe('Split · detector fp32 @ 640 on device · 50% of lines on edge');
   });
 });
 
 describe('executable plan space', () => {
-  it('holds only what the page carries out: no split plans, no classifier, one variant', () => {
+  it('holds only what the page carries out: no split detection, no classifier, one variant', () => {
     const plans = pagePlanner().state.space.plans;
     expect(plans.length).toBeGreaterThan(0);
-    expect(plans.every((p) => p.kind === 'device' || p.kind === 'edge')).toBe(true);
+    expect(plans.every((p) => p.kind !== 'split-det')).toBe(true);
+    expect(plans.some((p) => p.kind === 'split-rec')).toBe(true);
     expect(plans.every((p) => p.cls === null && p.config.det === 'ppocr-det@fp32')).toBe(true);
   });
 });
