@@ -12,6 +12,8 @@ const Z90 = 1.2815515655446004;
 
 interface Curve {
   xs: number[];
+  /** log(xs), for picking the nearest profiled size. */
+  lxs: number[];
   p50: number[];
   p90: number[];
   /** Per point: its raw runs relative to its p50, sorted (null where fewer than MIN_SAMPLES runs were kept). */
@@ -20,7 +22,8 @@ interface Curve {
 }
 
 export class ComputeSampler {
-  private readonly curves = new Map<string, Curve>();
+  /** location → stage → model id ('' for model-independent stages): nested so a draw builds no key string. */
+  private readonly curves: Record<Location, Map<string, Map<string, Curve>>> = { device: new Map(), edge: new Map() };
   readonly deviceRuntime: { backend: string; threads: number; id: string; cpuThrottle: number };
   readonly edgeRuntime: { id: string; backend: string; threads: number };
 
@@ -29,25 +32,36 @@ export class ComputeSampler {
     const edge = pickRuntime(profiles, 'edge', choice.edge);
     this.deviceRuntime = { backend: device.backend, threads: device.threads, id: device.id, cpuThrottle: device.cpuThrottle ?? 1 };
     this.edgeRuntime = { id: edge.id, backend: edge.backend, threads: edge.threads };
-    for (const r of [device, edge]) for (const s of r.stages) this.curves.set(key(r.location, s.stage, s.model), curveOf(s));
+    for (const r of [device, edge]) {
+      for (const s of r.stages) {
+        const byStage = this.curves[r.location];
+        let byModel = byStage.get(s.stage);
+        if (byModel === undefined) byStage.set(s.stage, (byModel = new Map()));
+        byModel.set(s.model ?? '', curveOf(s));
+      }
+    }
+  }
+
+  private curve(where: Location, stage: string, model: string | undefined): Curve | undefined {
+    return this.curves[where].get(stage)?.get(model ?? '');
   }
 
   has(where: Location, stage: ProfiledStage, model?: string): boolean {
-    return this.curves.has(key(where, stage, model));
+    return this.curve(where, stage, model) !== undefined;
   }
 
   /** Median latency at size x (0 when the stage is not profiled there: it costs nothing measurable). */
   median(where: Location, stage: ProfiledStage, model: string | undefined, x: number): number {
-    const c = this.curves.get(key(where, stage, model));
+    const c = this.curve(where, stage, model);
     return c ? at(c, c.p50, x) : 0;
   }
 
   /** One run of `stage` at size x for the standard-normal draw z. */
   draw(where: Location, stage: ProfiledStage, model: string | undefined, x: number, z: number): number {
-    const c = this.curves.get(key(where, stage, model));
+    const c = this.curve(where, stage, model);
     if (!c || x <= 0) return 0;
     const p50 = at(c, c.p50, x);
-    const rel = c.rel[nearest(c.xs, x)];
+    const rel = c.rel.length === 1 ? c.rel[0] : c.rel[nearest(c.lxs, x)];
     if (rel !== null) {
       const u = normCdf(z);
       const k = Math.min(rel.length - 1, Math.max(0, Math.floor(u * rel.length)));
@@ -85,13 +99,17 @@ export function pickRuntime(profiles: Profiles, where: Location, id?: string): R
   return typical ?? all[0];
 }
 
-function key(where: Location, stage: string, model?: string): string {
-  return `${where}|${stage}|${model ?? ''}`;
-}
 
 function curveOf(s: StageProfile): Curve {
   const pts = [...s.points].sort((a, b) => a.x - b.x);
-  return { xs: pts.map((p) => p.x), p50: pts.map((p) => p.stats.p50), p90: pts.map((p) => p.stats.p90), rel: pts.map((p) => samplesRelative(p.stats)), once: s.unit === 'once' };
+  return {
+    xs: pts.map((p) => p.x),
+    lxs: pts.map((p) => Math.log(Math.max(p.x, 1e-9))),
+    p50: pts.map((p) => p.stats.p50),
+    p90: pts.map((p) => p.stats.p90),
+    rel: pts.map((p) => samplesRelative(p.stats)),
+    once: s.unit === 'once',
+  };
 }
 
 /** Raw runs needed before they are resampled instead of the lognormal through p50 and p90. */
@@ -106,13 +124,13 @@ function samplesRelative(stats: LatencyStats): number[] | null {
   return stats.samples.map((v) => v / stats.p50).sort((a, b) => a - b);
 }
 
-/** Index of the profiled point closest to x in log scale (sizes span orders of magnitude). */
-function nearest(xs: number[], x: number): number {
+/** Index of the profiled point closest to x in log scale (sizes span orders of magnitude); `lxs` are log sizes. */
+function nearest(lxs: number[], x: number): number {
   let best = 0;
   let bestD = Infinity;
   const lx = Math.log(Math.max(x, 1e-9));
-  for (let i = 0; i < xs.length; i++) {
-    const d = Math.abs(Math.log(Math.max(xs[i], 1e-9)) - lx);
+  for (let i = 0; i < lxs.length; i++) {
+    const d = Math.abs(lxs[i] - lx);
     if (d < bestD) {
       bestD = d;
       best = i;
