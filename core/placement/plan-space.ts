@@ -125,6 +125,18 @@ export class PlanSpace {
   }
 }
 
+const shared = new WeakMap<Profiles, Map<string, PlanSpace>>();
+
+/** The plan space of these profiles and options, built once and shared (plans are immutable). */
+export function planSpaceFor(profiles: Profiles, options: PlannerOptions): PlanSpace {
+  let byOptions = shared.get(profiles);
+  if (byOptions === undefined) shared.set(profiles, (byOptions = new Map()));
+  const key = `${options.race ? 1 : 0}|${options.recEdgeShares.join(',')}`;
+  let space = byOptions.get(key);
+  if (space === undefined) byOptions.set(key, (space = new PlanSpace(profiles, options)));
+  return space;
+}
+
 function planId(p: Omit<Plan, 'index' | 'id' | 'usesEdge' | 'cls'>): string {
   const cfg = `${p.config.det}/${p.config.maxSide}`;
   switch (p.kind) {

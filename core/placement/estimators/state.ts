@@ -7,7 +7,7 @@ import type { LatencyStats, Profiles, ProfiledStage, RuntimeProfile } from '../.
 import type { StatusResponse } from '../../protocol/v1';
 import type { NetInfoReading, Observation } from '../observations';
 import type { PlannerOptions } from '../options';
-import { PlanSpace } from '../plan-space';
+import { type PlanSpace, planSpaceFor } from '../plan-space';
 import { BandwidthEstimator, type BandwidthPrior } from './bandwidth';
 import { EdgeEstimator } from './edge';
 import { Ewma } from './ewma';
@@ -113,7 +113,7 @@ export class EstimatorState {
     readonly profiles: Profiles,
     readonly options: PlannerOptions,
   ) {
-    this.space = new PlanSpace(profiles, options);
+    this.space = planSpaceFor(profiles, options);
     this.modelIndex = new Map(profiles.models.map((m, i) => [m.id, i]));
     this.up = new BandwidthEstimator(options.bandwidth.samples, options.bandwidth.windowMs);
     this.down = new BandwidthEstimator(options.bandwidth.samples, options.bandwidth.windowMs);
