@@ -13,6 +13,7 @@ import { DeadlineQueue, type QueuedJob } from '../scheduler/deadline-queue';
 import { estimateFor } from '../scheduler/edf';
 import { LatencyTracker, sizeBucket } from './latency';
 import type { RuntimeTensor, TensorMap } from './messages';
+import type { Candidate } from '../scheduler/adapt';
 import type { PoolModelStatus, PoolStatus, RunOptions, RunResult } from './pool';
 import type { InferenceRunner } from './runner';
 
@@ -32,6 +33,7 @@ export interface RemoteOptions {
 }
 
 interface Job extends QueuedJob {
+  candidates?: ReadonlyArray<Candidate & { model: string }>;
   model: ManifestModel;
   inputs: TensorMap;
   outputs: string[];
@@ -79,6 +81,13 @@ export class RemoteRunner implements InferenceRunner {
       reject: (job, error) => {
         this.books.get(job.model.name)!.refused++;
         this.settle(job, error);
+      },
+      choose: (job, index) => {
+        const next = this.models.get(job.candidates![index].model)!;
+        if (next === job.model) return;
+        this.books.get(job.model.name)!.queued--;
+        this.books.get(next.name)!.queued++;
+        job.model = next;
       },
     });
     for (const m of opts.models) {
@@ -154,10 +163,16 @@ export class RemoteRunner implements InferenceRunner {
     const bucket = first ? sizeBucket(first.dims) : 'scalar';
     const estimateMs = this.estimate(model, bucket);
     const deadline = options.deadline ?? Infinity;
+    // Accepted alternatives the backend has ready; the queue picks among them (scheduler/adapt.ts).
+    const unknown = options.accept?.find((a) => !this.models.has(a.model));
+    if (unknown) return Promise.reject(new ServerError('UnknownModel', `unknown model ${unknown.model}`));
+    const candidates = options.accept?.filter((a) => this.books.get(a.model)!.state === 'ready')
+      .map((a) => ({ model: a.model, accuracy: a.accuracy, estimateMs: this.estimate(a.model, bucket) }));
     return new Promise<RunResult>((resolve, reject) => {
       const job: Job = {
         model: m, inputs, outputs: options.outputs ?? m.outputs.map((o) => o.name), bucket, deadline, estimateMs,
         seq: this.queue.nextSeq(), enqueuedAt: performance.now(), startedAt: 0, settled: false, resolve, reject,
+        candidates: candidates?.length ? candidates : undefined,
       };
       book.queued++;
       const refusal = this.queue.offer(job);
@@ -218,7 +233,7 @@ export class RemoteRunner implements InferenceRunner {
       const queueMs = job.startedAt - job.enqueuedAt;
       book.latency.record(job.bucket, runMs);
       this.onRun?.(job.model.name, runMs, queueMs);
-      this.settle(job, null, { outputs, queueMs, runMs, totalMs: performance.now() - job.enqueuedAt, batch: 1 });
+      this.settle(job, null, { outputs, queueMs, runMs, totalMs: performance.now() - job.enqueuedAt, batch: 1, model: job.model.name });
     } catch (e) {
       if (e instanceof ServerError && e.name === 'BackendUnreachable') this.markUnreachable(e.message);
       this.settle(job, e instanceof ServerError ? e : new ServerError('BackendFailed', `the inference backend failed: ${causeOf(e)}`));
