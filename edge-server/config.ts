@@ -45,8 +45,9 @@ export interface EdgeConfig {
 }
 
 /**
- * Pool shape chosen by measurement on the 2-core reference machine (edge-server/README.md, "Pool settings"):
- * two single-thread workers served 2 concurrent /v1/ocr clients about 2x faster than one worker with 2 intra-op threads.
+ * Pool shape and batching chosen by measurement on the 2-core reference machine (edge-server/README.md, "Pool settings"
+ * and "Batching and pool shape"): two single-thread workers served /v1/ocr about 2x faster than one worker with 2
+ * intra-op threads, with batching on as well; recognition batches beyond 4 rows cost more per crop than single runs.
  */
 export const DEFAULTS = {
   PORT: 8787,
