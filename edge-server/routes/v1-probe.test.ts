@@ -3,15 +3,19 @@ import type { AddressInfo } from 'node:net';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseServerTiming } from '../../web/edge-client/server-timing';
+import { errorReply } from '../http';
 import { startTestEdge, type TestEdge } from '../test/edge-fixture';
 import { PROBE_MAX_BYTES, v1ProbeRoutes, type ProbeReply } from './v1-probe';
 
 // The route alone on a real loopback socket, so the body really streams in.
 let server: ServerType;
 let base: string;
+let app: Hono;
 
 beforeAll(async () => {
-  const app = new Hono().route('/v1', v1ProbeRoutes({ config: { maxBodyBytes: 20 * 1024 * 1024 } as never }));
+  app = new Hono().route('/v1', v1ProbeRoutes({ config: { maxBodyBytes: 20 * 1024 * 1024 } as never }));
+  // Errors answer as the edge app answers them.
+  app.onError((err, c) => errorReply(c, err));
   await new Promise<void>((resolve) => {
     server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve());
   });
@@ -41,6 +45,29 @@ describe('POST /v1/probe', () => {
     const res = await fetch(`${base}/v1/probe`, { method: 'POST', body: new Uint8Array(PROBE_MAX_BYTES + 1) });
     expect(res.status).toBe(413);
     expect(((await res.json()) as { code: string }).code).toBe('BodyTooLarge');
+  });
+});
+
+describe('GET /v1/probe', () => {
+  it('answers the asked number of bytes, uncompressible, uncached, with its own time', async () => {
+    const res = await fetch(`${base}/v1/probe?bytes=50000`);
+    expect(res.status).toBe(200);
+    const body = new Uint8Array(await res.arrayBuffer());
+    expect(body.byteLength).toBe(50_000);
+    // Random bytes: no value dominates (a zero-filled body would compress to almost nothing on the way).
+    const zeros = body.filter((b) => b === 0).length;
+    expect(zeros).toBeLessThan(1000);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(parseServerTiming(res.headers.get('server-timing'))).toHaveProperty('proc');
+  });
+
+  it('refuses sizes it does not serve, naming the limit', async () => {
+    // In process: the 413 above leaves a socket the server closed in the client's pool.
+    for (const bytes of ['-1', 'lots', String(PROBE_MAX_BYTES + 1)]) {
+      const res = await app.request(`/v1/probe?bytes=${bytes}`);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toContain(String(PROBE_MAX_BYTES));
+    }
   });
 });
 

@@ -1,10 +1,13 @@
 /**
- * POST /v1/probe: reads and discards the body, then answers how many bytes came and how long reading them took.
- * Pages send a small upload here to measure their uplink before the first real request; Server-Timing splits
- * the server's time into `read` (the body arriving, i.e. the upload itself) and `proc` (everything after it),
- * so the client can subtract only the server's own work from its round trip.
+ * Link probes for pages measuring their connection before the first real request.
+ * - POST /v1/probe reads and discards the body, then answers how many bytes came and how long reading them took;
+ *   Server-Timing splits the server's time into `read` (the body arriving, i.e. the upload itself) and `proc`
+ *   (everything after it), so the client can subtract only the server's own work from its round trip.
+ * - GET /v1/probe?bytes=N answers N bytes that do not compress, for the downlink; `proc` is the time to make them.
  */
+import { randomFillSync } from 'node:crypto';
 import { Hono } from 'hono';
+import { ServerError } from '../errors';
 import { limitBody } from '../http';
 import type { AppDeps } from '../app';
 
@@ -31,6 +34,19 @@ export function v1ProbeRoutes(deps: Pick<AppDeps, 'config'>): Hono {
     c.header('Server-Timing', `read;dur=${(t1 - t0).toFixed(1)}, proc;dur=${(t2 - t1).toFixed(1)}, total;dur=${(t2 - t0).toFixed(1)}`);
     c.header('Cache-Control', 'no-store');
     return c.json(reply);
+  });
+  app.get('/probe', (c) => {
+    const t0 = performance.now();
+    const raw = c.req.query('bytes') ?? '0';
+    const bytes = Number(raw);
+    if (!/^\d+$/.test(raw) || bytes > PROBE_MAX_BYTES) {
+      throw new ServerError('InvalidQuery', `bytes=${JSON.stringify(raw)} must be an integer from 0 to ${PROBE_MAX_BYTES}`);
+    }
+    const body = new Uint8Array(bytes);
+    for (let i = 0; i < bytes; i += 65_536) randomFillSync(body, i, Math.min(65_536, bytes - i));
+    c.header('Server-Timing', `proc;dur=${(performance.now() - t0).toFixed(1)}, total;dur=${(performance.now() - t0).toFixed(1)}`);
+    c.header('Cache-Control', 'no-store');
+    return c.body(body, 200, { 'Content-Type': 'application/octet-stream' });
   });
   return app;
 }

@@ -171,12 +171,15 @@ function renderLink(): void {
   const rtt = link.rtt.list.at(-1);
   const probe = link.lastProbe;
   const kbps = probe ? transferKbps(probe, rtt?.rttMs ?? 0) : null;
+  const downKbps = link.lastDownProbe ? transferKbps(link.lastDownProbe, rtt?.rttMs ?? 0) : null;
   ui.link.dataset.probe = link.probeState;
   ui.link.dataset.upKbps = kbps === null ? '' : kbps.toFixed(0);
+  ui.link.dataset.downKbps = downKbps === null ? '' : downKbps.toFixed(0);
   ui.link.textContent = [
     rtt ? `RTT ${Math.round(rtt.rttMs)} ms` : 'RTT not measured yet',
     kbps !== null ? `uplink probe ${Math.round(kbps)} kbit/s` : `uplink probe ${link.probeState}`,
-  ].join(' · ');
+    downKbps !== null ? `downlink probe ${Math.round(downKbps)} kbit/s` : '',
+  ].filter(Boolean).join(' · ');
 }
 
 function renderBackend(info: LoadInfo | undefined, note?: string): void {

@@ -16,6 +16,8 @@ export interface OcrOutcome {
   image: { width: number; height: number };
   /** Milliseconds per stage as measured, in display order. */
   stages: [string, number][];
+  /** Whether the predictions come from measured profiles or the built-in example figures. */
+  profiles: 'measured' | 'example';
   /** The recognition plan chosen after device detection, when recognition was decided again. */
   recognitionLabel?: string;
   /** Lines read on the device and on the edge when recognition was split. */
@@ -65,6 +67,7 @@ export async function runOcr(image: Blob, mode: Mode, context: RunContext): Prom
     placement,
     fellBack: run.fellBack,
     raceWon: run.raceWon,
+    profiles: context.planner.source.source,
     recognitionLabel: run.recognition ? planLabel(run.recognition.plan) : undefined,
     split: run.split && run.split.edgeLines > 0 ? { deviceLines: run.split.deviceLines, edgeLines: run.split.edgeLines } : undefined,
     lines: run.lines,

@@ -1,3 +1,3 @@
-export { edgeOcr, edgeProbe, edgeStatus, edgeStatusTimed } from './ocr';
+export { edgeDownloadProbe, edgeOcr, edgeProbe, edgeStatus, edgeStatusTimed } from './ocr';
 export type { EdgeError, EdgeOcrOptions, EdgeOcrResult, TimedReply } from './ocr';
 export { parseServerTiming } from './server-timing';

@@ -108,6 +108,17 @@ export async function edgeProbe(
   return { body: reply, roundTripMs: performance.now() - started, serverTiming: parseServerTiming(response.headers.get('server-timing')) };
 }
 
+/** GET /v1/probe?bytes=N: one downlink throughput sample. */
+export async function edgeDownloadProbe(bytes: number, options: Pick<EdgeOcrOptions, 'baseUrl' | 'timeoutMs' | 'signal'> = {}): Promise<TimedReply<{ bytes: number }>> {
+  const url = endpoint('v1/probe', options.baseUrl);
+  url.searchParams.set('bytes', String(bytes));
+  const started = performance.now();
+  const response = await send(url, { cache: 'no-store' }, { timeoutMs: 15_000, ...options });
+  if (!response.ok) throw await replyError(response);
+  const body = await response.arrayBuffer();
+  return { body: { bytes: body.byteLength }, roundTripMs: performance.now() - started, serverTiming: parseServerTiming(response.headers.get('server-timing')) };
+}
+
 function endpoint(path: string, baseUrl = globalThis.location.origin): URL {
   return new URL(path, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
 }

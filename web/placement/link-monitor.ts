@@ -1,12 +1,12 @@
 /**
  * What the page learns about its link to the edge between requests: RTT and edge state from light /v1/status
- * polling (only while the page is visible and online), and uplink throughput from a small probe upload sent when
- * the page becomes visible or the connection changes, so the first decision already knows the uplink.
+ * polling (only while the page is visible and online), and throughput from a small probe upload and download sent
+ * when the page becomes visible or the connection changes, so the first decision already knows the link.
  */
 import type { StatusResponse } from '../../core/protocol/v1';
 import type { RttSample, ThroughputSample } from '../../core/placement';
-import { edgeProbe, edgeStatusTimed } from '../edge-client';
-import { SampleRing, rttSample, uploadSample, type ConnectionLike } from './observations';
+import { edgeDownloadProbe, edgeProbe, edgeStatusTimed } from '../edge-client';
+import { SampleRing, downloadSample, rttSample, uploadSample, type ConnectionLike } from './observations';
 
 const POLL_MS = 7_000;
 /** Big enough to say something about throughput (the planner ignores transfers under 16 KB), small enough for 2G. */
@@ -26,6 +26,7 @@ export class LinkMonitor {
   networkChanges = 0;
   probeState: ProbeState = 'idle';
   lastProbe: ThroughputSample | undefined;
+  lastDownProbe: ThroughputSample | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private polling = false;
   private probing: Promise<void> | undefined;
@@ -95,7 +96,7 @@ export class LinkMonitor {
     if (document.visibilityState === 'visible' && navigator.onLine) this.timer = setTimeout(() => void this.poll(), POLL_MS);
   }
 
-  /** One upload of PROBE_BYTES; a probe already under way is shared. */
+  /** One upload and one download of PROBE_BYTES; a probe already under way is shared. */
   probe(): Promise<void> {
     this.probing ??= (async () => {
       this.probeState = 'running';
@@ -105,6 +106,10 @@ export class LinkMonitor {
         const sample = uploadSample(performance.now(), reply.body.bytes, reply.roundTripMs, reply.serverTiming);
         this.throughput.push(sample);
         this.lastProbe = sample;
+        const down = await edgeDownloadProbe(PROBE_BYTES);
+        const downSample = downloadSample(performance.now(), down.body.bytes, down.roundTripMs, down.serverTiming);
+        this.throughput.push(downSample);
+        this.lastDownProbe = downSample;
         this.probeState = 'done';
       } catch {
         this.probeState = 'failed';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EXAMPLE_PROFILES } from '../../core/placement';
-import { buildObservation, connectionType, deviceModelStates, deviceStages, edgeStages, netInfoReading, networkId, rttSample, SampleRing, serverWorkMs, transferKbps, uploadSample } from './observations';
+import { buildObservation, connectionType, deviceModelStates, deviceStages, downloadSample, edgeStages, netInfoReading, networkId, rttSample, SampleRing, serverWorkMs, transferKbps, uploadSample } from './observations';
 
 describe('NetInfo readings', () => {
   it('keeps only what the browser reported, as a prior', () => {
@@ -47,6 +47,12 @@ describe('samples from replies', () => {
     expect(sample).toMatchObject({ atMs: 1000, direction: 'up', bytes, serverMs: 0.5 });
     expect(transferKbps(sample, rtt)).toBeCloseTo(300, 6);
     expect(transferKbps({ ...sample, elapsedMs: 10 }, rtt)).toBeNull();
+  });
+
+  it('a download probe is taken the same way, without the time the server took to make the bytes', () => {
+    const sample = downloadSample(2000, 48 * 1024, 200, { proc: 1.5, total: 1.5 });
+    expect(sample).toEqual({ atMs: 2000, direction: 'down', bytes: 48 * 1024, elapsedMs: 200, serverMs: 1.5 });
+    expect(transferKbps(sample, 20)).toBeCloseTo((48 * 1024 * 8) / 178.5, 6);
   });
 
   it('keeps the newest samples only', () => {

@@ -90,6 +90,11 @@ export function uploadSample(atMs: number, bytes: number, roundTripMs: number, s
   return { atMs, direction: 'up', bytes, elapsedMs: roundTripMs, serverMs: serverWorkMs(serverTiming) };
 }
 
+/** One download measured by a probe, taken the same way. */
+export function downloadSample(atMs: number, bytes: number, roundTripMs: number, serverTiming: Record<string, number>): ThroughputSample {
+  return { atMs, direction: 'down', bytes, elapsedMs: roundTripMs, serverMs: serverWorkMs(serverTiming) };
+}
+
 /** Uplink in kbit/s implied by one transfer (what the planner will take from it), or null when nothing is left. */
 export function transferKbps(sample: ThroughputSample, rttMs: number): number | null {
   const ms = sample.elapsedMs - (sample.serverMs ?? 0) - rttMs;

@@ -22,11 +22,14 @@ export function renderResult(outcome: OcrOutcome, v: ResultViews): void {
     el('strong', { textContent: outcome.mode === 'auto' ? `Plan: ${label}` : `Plan (${outcome.mode} chosen): ${label}` }),
     ...(outcome.recognitionLabel ? [el('br'), el('span', { textContent: `After detection: ${outcome.recognitionLabel}` })] : []),
     el('br'),
-    el('span', { className: 'why', textContent: `${REASON_TEXT[decision.reason] ?? decision.reason} Why here: ${whyText}.` }),
-    el('br'),
+    ...(outcome.mode === 'auto'
+      ? [el('span', { className: 'why', textContent: `${REASON_TEXT[decision.reason] ?? decision.reason} Why here: ${whyText}.` }), el('br')]
+      : []),
     el('span', {
       className: 'why',
-      textContent: `Predicted ${formatMs(decision.predicted.expectedMs)} (p95 ${formatMs(decision.predicted.p95Ms)}) for a budget of ${formatMs(decision.budgetMs)}; uplink ${Math.round(decision.inputs.upKbps)} kbit/s (${decision.inputs.bandwidthSource}), RTT ${formatMs(decision.inputs.rttMs)}.`,
+      textContent:
+        `Predicted ${formatMs(decision.predicted.expectedMs)} (p95 ${formatMs(decision.predicted.p95Ms)}) for a budget of ${formatMs(decision.budgetMs)}` +
+        `${outcome.profiles === 'example' ? ' from example figures' : ''}; uplink ${Math.round(decision.inputs.upKbps)} kbit/s (${decision.inputs.bandwidthSource}), RTT ${formatMs(decision.inputs.rttMs)}.`,
     }),
   );
   Object.assign(v.plan.dataset, {
@@ -43,6 +46,7 @@ export function renderResult(outcome: OcrOutcome, v: ResultViews): void {
     maxSide: String(decision.plan.config.maxSide),
     upload: decision.plan.upload?.kind ?? '',
     fits: String(decision.fits),
+    profiles: outcome.profiles,
     predictedMs: decision.predicted.expectedMs.toFixed(1),
     p95Ms: decision.predicted.p95Ms.toFixed(1),
     upKbps: decision.inputs.upKbps.toFixed(0),
