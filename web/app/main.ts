@@ -57,6 +57,27 @@ let plannerPromise: Promise<PagePlanner> | undefined;
 /** What the device holds, for the planner's model states. */
 const deviceFacts = { manifest: undefined as Manifest | undefined, stored: new Set<string>(), warm: new Set<string>() };
 
+/**
+ * Device work still running (e.g. the device side of a race the edge won): the worker runs one request at a time,
+ * so a new device run waits for it. Its remaining time is guessed from the last device run.
+ */
+const deviceWork = { running: 0, startedAt: 0, lastMs: 0 };
+
+async function trackDevice<T>(work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  if (deviceWork.running++ === 0) deviceWork.startedAt = started;
+  try {
+    return await work();
+  } finally {
+    deviceWork.lastMs = performance.now() - started;
+    deviceWork.running--;
+  }
+}
+
+function deviceBusyMs(): number {
+  return deviceWork.running > 0 ? Math.max(0, deviceWork.startedAt + deviceWork.lastMs - performance.now()) : 0;
+}
+
 const DEFAULT_BUDGET_MS = 2000;
 const SETTINGS_KEY = 'tandem.auto';
 
@@ -119,7 +140,7 @@ function observation(p: PagePlanner, request: RequestInfo): Observation {
     networkChanges: link.networkChanges,
     rtt: link.rtt.list,
     throughput: link.throughput.list,
-    device: { ...deviceRuntime(), models },
+    device: { ...deviceRuntime(), models, busyMs: deviceBusyMs() },
     edge: { status: link.status, statusAtMs: link.statusAtMs },
     request,
     preferences: { costWeight: 0, saveData: ui.saveData.checked, offloadOnCellular: ui.cellularOffload.checked },
@@ -240,7 +261,7 @@ const executors: Executors = {
     return { ms: performance.now() - started };
   },
   async deviceOcr(blob, options) {
-    const result = await device.ocr(blob, options);
+    const result = await trackDevice(() => device.ocr(blob, options));
     for (const m of device.info?.models ?? []) deviceFacts.warm.add(m.name);
     return result;
   },
@@ -263,9 +284,9 @@ async function run(): Promise<void> {
       observe: (request) => observation(p, request),
       executors,
       deviceSplit: {
-        detect: (blob, options) => device.detect(blob, options),
+        detect: (blob, options) => trackDevice(() => device.detect(blob, options)),
         recognize: async (id, options) => {
-          const result = await device.recognizeSplit(id, options);
+          const result = await trackDevice(() => device.recognizeSplit(id, options));
           for (const m of device.info?.models ?? []) deviceFacts.warm.add(m.name);
           return result;
         },
