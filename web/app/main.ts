@@ -10,10 +10,11 @@ import { buildObservation, deviceModelStates, transferKbps } from '../placement/
 import { PagePlanner, type Mode } from '../placement/page-planner';
 import type { LoadInfo, LoadProgress } from '../worker/api';
 import { DeviceOcr } from './device-ocr';
+import { DeviceWork } from './device-work';
 import { byId, formatBytes } from './dom';
 import { bindImageInput } from './image-input';
 import { runOcr } from './run-ocr';
-import { loadOptionsFromUrl, saveMode, savedMode } from './settings';
+import { DEFAULT_BUDGET_MS, loadOptionsFromUrl, saveAutoSettings, saveMode, savedAutoSettings, savedMode } from './settings';
 import { renderModels, renderProgress } from './views/models';
 import { Preview } from './views/preview';
 import { renderResult } from './views/results';
@@ -57,29 +58,7 @@ let plannerPromise: Promise<PagePlanner> | undefined;
 /** What the device holds, for the planner's model states. */
 const deviceFacts = { manifest: undefined as Manifest | undefined, stored: new Set<string>(), warm: new Set<string>() };
 
-/**
- * Device work still running (e.g. the device side of a race the edge won): the worker runs one request at a time,
- * so a new device run waits for it. Its remaining time is guessed from the last device run.
- */
-const deviceWork = { running: 0, startedAt: 0, lastMs: 0 };
-
-async function trackDevice<T>(work: () => Promise<T>): Promise<T> {
-  const started = performance.now();
-  if (deviceWork.running++ === 0) deviceWork.startedAt = started;
-  try {
-    return await work();
-  } finally {
-    deviceWork.lastMs = performance.now() - started;
-    deviceWork.running--;
-  }
-}
-
-function deviceBusyMs(): number {
-  return deviceWork.running > 0 ? Math.max(0, deviceWork.startedAt + deviceWork.lastMs - performance.now()) : 0;
-}
-
-const DEFAULT_BUDGET_MS = 2000;
-const SETTINGS_KEY = 'tandem.auto';
+const deviceWork = new DeviceWork();
 
 function planner(): Promise<PagePlanner> {
   plannerPromise ??= PagePlanner.create(loadOptions.variant ?? 'fp32');
@@ -103,18 +82,14 @@ function budgetMs(): number {
 }
 
 function saveSettings(): void {
-  localStorage.setItem(SETTINGS_KEY, JSON.stringify({ budgetMs: budgetMs(), saveData: ui.saveData.checked, offloadOnCellular: ui.cellularOffload.checked }));
+  saveAutoSettings({ budgetMs: budgetMs(), saveData: ui.saveData.checked, offloadOnCellular: ui.cellularOffload.checked });
 }
 
 function restoreSettings(): void {
-  try {
-    const saved = JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}') as { budgetMs?: number; saveData?: boolean; offloadOnCellular?: boolean };
-    if (typeof saved.budgetMs === 'number') ui.budget.value = String(saved.budgetMs);
-    if (typeof saved.saveData === 'boolean') ui.saveData.checked = saved.saveData;
-    if (typeof saved.offloadOnCellular === 'boolean') ui.cellularOffload.checked = saved.offloadOnCellular;
-  } catch {
-    // Unreadable settings: the defaults in the page stay.
-  }
+  const saved = savedAutoSettings();
+  if (saved.budgetMs !== undefined) ui.budget.value = String(saved.budgetMs);
+  if (saved.saveData !== undefined) ui.saveData.checked = saved.saveData;
+  if (saved.offloadOnCellular !== undefined) ui.cellularOffload.checked = saved.offloadOnCellular;
 }
 
 /** The device runtime the planner predicts for: the loaded one, else what a load would start. */
@@ -140,7 +115,7 @@ function observation(p: PagePlanner, request: RequestInfo): Observation {
     networkChanges: link.networkChanges,
     rtt: link.rtt.list,
     throughput: link.throughput.list,
-    device: { ...deviceRuntime(), models, busyMs: deviceBusyMs() },
+    device: { ...deviceRuntime(), models, busyMs: deviceWork.busyMs() },
     edge: { status: link.status, statusAtMs: link.statusAtMs },
     request,
     preferences: { costWeight: 0, saveData: ui.saveData.checked, offloadOnCellular: ui.cellularOffload.checked },
@@ -261,7 +236,7 @@ const executors: Executors = {
     return { ms: performance.now() - started };
   },
   async deviceOcr(blob, options) {
-    const result = await trackDevice(() => device.ocr(blob, options));
+    const result = await deviceWork.track(() => device.ocr(blob, options));
     for (const m of device.info?.models ?? []) deviceFacts.warm.add(m.name);
     return result;
   },
@@ -284,9 +259,9 @@ async function run(): Promise<void> {
       observe: (request) => observation(p, request),
       executors,
       deviceSplit: {
-        detect: (blob, options) => trackDevice(() => device.detect(blob, options)),
+        detect: (blob, options) => deviceWork.track(() => device.detect(blob, options)),
         recognize: async (id, options) => {
-          const result = await trackDevice(() => device.recognizeSplit(id, options));
+          const result = await deviceWork.track(() => device.recognizeSplit(id, options));
           for (const m of device.info?.models ?? []) deviceFacts.warm.add(m.name);
           return result;
         },

@@ -2,6 +2,34 @@ import type { LoadOptions } from '../worker/api';
 import type { Mode } from '../placement/page-planner';
 
 const MODE_KEY = 'tandem.mode';
+const AUTO_KEY = 'tandem.auto';
+
+export const DEFAULT_BUDGET_MS = 2000;
+
+/** Auto mode's settings as the user left them. */
+export interface AutoSettings {
+  budgetMs?: number;
+  saveData?: boolean;
+  offloadOnCellular?: boolean;
+}
+
+export function savedAutoSettings(): AutoSettings {
+  try {
+    const saved = JSON.parse(localStorage.getItem(AUTO_KEY) ?? '{}') as Record<string, unknown>;
+    const out: AutoSettings = {};
+    if (typeof saved.budgetMs === 'number' && saved.budgetMs >= 100) out.budgetMs = saved.budgetMs;
+    if (typeof saved.saveData === 'boolean') out.saveData = saved.saveData;
+    if (typeof saved.offloadOnCellular === 'boolean') out.offloadOnCellular = saved.offloadOnCellular;
+    return out;
+  } catch {
+    // Unreadable settings: the page's defaults stay.
+    return {};
+  }
+}
+
+export function saveAutoSettings(settings: AutoSettings): void {
+  localStorage.setItem(AUTO_KEY, JSON.stringify(settings));
+}
 const MODES: Mode[] = ['auto', 'device', 'edge'];
 
 export function savedMode(): Mode {
