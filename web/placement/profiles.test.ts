@@ -54,6 +54,19 @@ describe('executableProfiles', () => {
     expect(p.defaults).toMatchObject({ det: 'ppocr-det@int8-weights', maxSide: 960, cls: null });
   });
 
+  it('pairs a variant detector with the same variant recogniser when the profiler measured one', () => {
+    // Profiler-shaped: every model of the manifest, named as the manifest names them.
+    const p = structuredClone(EXAMPLE_PROFILES);
+    p.models = p.models.map((m) => (m.variant === 'int8-weights' ? { ...m, name: `${m.name}-int8w` } : m));
+    p.models.push({ id: 'ppocr-rec@int8-weights', name: 'ppocr-rec-int8w', variant: 'int8-weights', role: 'rec', weightBytes: 2_881_949 });
+    p.accuracy.push({ det: 'ppocr-det@int8-weights', maxSide: 960, rec: 'ppocr-rec@int8-weights', wordRecall: 0.78 });
+    const out = executableProfiles(p, 'int8-weights');
+    expect(out.accuracy).toEqual([{ det: 'ppocr-det@int8-weights', maxSide: 960, rec: 'ppocr-rec@int8-weights', wordRecall: 0.78 }]);
+    expect(out.defaults).toMatchObject({ det: 'ppocr-det@int8-weights', rec: 'ppocr-rec@int8-weights', maxSide: 960 });
+    // fp32 keeps its whole detector-size ladder.
+    expect(executableProfiles(p, 'fp32').accuracy.map((a) => a.maxSide).sort()).toEqual([320, 640, 960]);
+  });
+
   it('keeps the default configurations when the variant was never profiled', () => {
     const p = executableProfiles(EXAMPLE_PROFILES, 'fp16');
     expect(p.accuracy.length).toBeGreaterThan(0);
