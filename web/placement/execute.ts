@@ -93,7 +93,8 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
   };
 
   if ((plan.kind === 'device' || plan.kind === 'split-rec') && !forceEdge && ex.split) return detectThenRecognize(decision, image, ex, ex.split, t0);
-  if (plan.kind === 'device' && !forceEdge) {
+  // Without two-step runs, a split-recognition plan is read whole on the device (its detection runs there anyway).
+  if ((plan.kind === 'device' || plan.kind === 'split-rec') && !forceEdge) {
     const r = await device(plan);
     return { ranOn: 'device', lines: r.result.lines, image: r.result.image, device: r.result, outcome: deviceOutcome(r) };
   }
