@@ -49,6 +49,9 @@ describe('preprocessing-placement F1', () => {
     expect(r.preprocess_f1_both_upload.tandem.n).toBe(2);
     // Two disagreements, both with the original at 950 ms against a 1000 ms budget: at the margin.
     expect(r.preprocess_disagreements).toEqual({ n: 2, near_budget_share: 1 });
+    // Every answer took 100 ms against a predicted p95 of 100 ms: none was later than predicted.
+    expect(r.policies.tandem['1000'].late_vs_p95).toBe(0);
+    expect(r.policies[ORACLE]['1000'].late_vs_p95).toBeNull();
     // Every budget gets the target table; this one counts (the oracle met every budget).
     const f1Target = r.targets.find((t) => t.budget_ms === 1000 && t.target === 'tandem preprocessing F1 vs oracle')!;
     expect(f1Target).toMatchObject({ oracle_reliable: true, value: 0.75, met: false });

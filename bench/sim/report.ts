@@ -15,6 +15,8 @@ export interface PolicyBudgetFigures {
   prediction_mape: number | null;
   prediction_median_ape: number | null;
   requests: number;
+  /** Of the answers the policy predicted to fit (p95 ≤ budget), the share that came later than that p95 (5 % if calibrated). */
+  late_vs_p95: number | null;
   p50_ms: number;
   p95_ms: number;
   preprocess_f1: number | null;
@@ -117,6 +119,17 @@ function f1From(pairs: [boolean | null, boolean | null][]): F1 {
 
 const num = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
+function lateShare(rs: RequestRecord[]): number | null {
+  let fit = 0;
+  let late = 0;
+  for (const r of rs) {
+    if (!r.predictedFits || !Number.isFinite(r.predictedP95Ms)) continue;
+    fit++;
+    if (r.totalMs > r.predictedP95Ms) late++;
+  }
+  return fit > 0 ? late / fit : null;
+}
+
 export function buildReport(result: SimResult, meta: { profileKind: 'example' | 'measured'; profileDescription: string; budgets: number[]; run: Record<string, unknown> }): Report {
   const { records } = result;
   const oracle = records.get(ORACLE)!;
@@ -142,6 +155,7 @@ export function buildReport(result: SimResult, meta: { profileKind: 'example' | 
         prediction_mape: p === ORACLE ? null : num(mean(apes)),
         prediction_median_ape: p === ORACLE ? null : num(quantile(apes, 0.5)),
         requests: rs.length,
+        late_vs_p95: p === ORACLE ? null : lateShare(rs),
         p50_ms: quantile(lat, 0.5),
         p95_ms: quantile(lat, 0.95),
         preprocess_f1: p === ORACLE ? null : f1.f1,
@@ -289,6 +303,10 @@ export function markdown(r: Report): string {
   else out.push(`Targets apply on budgets where the oracle meets ≥ 99.5 % (${r.oracle_reliable_budgets_ms.join(', ')} ms); shown at every budget.`);
   out.push('', '| budget ms | oracle ≥ 99.5 % | target | value | goal | met |', '|---:|---|---|---:|---|---|');
   for (const t of r.targets) out.push(`| ${t.budget_ms} | ${t.oracle_reliable ? 'yes' : 'no'} | ${t.target} | ${fix(t.value)} | ${t.goal} | ${t.met ? 'yes' : '**no**'} |`);
+  out.push(
+    '',
+    `Calibration (answers later than their predicted p95, among those predicted to fit): ${SIM_POLICIES.map((p) => `${p} ${r.budgets_ms.map((b) => pct(r.policies[p][String(b)].late_vs_p95)).join(' / ')}`).join('; ')} (budgets ${r.budgets_ms.join(' / ')} ms).`,
+  );
   out.push('', 'Plan mix (share of requests):', '', '| policy | budget ms | plans |', '|---|---:|---|');
   for (const [p, byBudget] of Object.entries(r.plan_mix)) {
     for (const b of r.budgets_ms) {
