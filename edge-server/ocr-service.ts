@@ -24,7 +24,10 @@ export type OcrModelChoice = Partial<Record<'det' | 'rec', ReadonlyArray<{ model
 
 export interface OcrService {
   readonly config: PipelineConfig;
-  /** `deadline` (absolute performance.now() time) is passed to every model run, which the pool refuses or drops when late. */
+  /**
+   * `deadline` (absolute performance.now() time) is passed to every model run. The request was admitted as a whole on
+   * arrival, so its runs are not tested again when queued; a run that becomes late is dropped and fails the request.
+   */
   run(image: RgbaImage, options: RunOptions, deadline?: number, accept?: OcrModelChoice): Promise<OcrRun>;
   /** Predicted execution time (without queueing) of a whole-image run, from measured runs; 0 before any. */
   estimate(width: number, height: number, options: RunOptions): number;
@@ -106,7 +109,7 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
       const { input, output } = io[role];
       const choice = role === 'cls' || ran[role] ? undefined : accept[role];
       const model = ran[role] ?? choice?.[0]?.model ?? config.models[role];
-      const r = await pool.run(model, { [input]: { datatype: 'FP32', dims: tensor.dims, data: tensor.data } }, { outputs: [output], deadline, accept: choice });
+      const r = await pool.run(model, { [input]: { datatype: 'FP32', dims: tensor.dims, data: tensor.data } }, { outputs: [output], deadline, accept: choice, admitted: deadline !== undefined });
       ran[role] = r.model ?? model;
       queueMs += r.queueMs;
       batch = Math.max(batch, r.batch);

@@ -7,8 +7,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createOcrPipeline } from '../../core/ocr';
 import type { FloatTensor, InferFn } from '../../core/ocr/types';
 import type { FromPipeline, PipelineThreadInit, ToPipeline } from './pipeline-messages';
+import { PIPELINE_NICE, lowerPriority } from './thread-priority';
 
 const { config } = workerData as PipelineThreadInit;
+lowerPriority(PIPELINE_NICE);
 const port = parentPort!;
 const calls = new Map<number, { resolve: (t: FloatTensor) => void; reject: (e: Error) => void }>();
 let nextCall = 1;

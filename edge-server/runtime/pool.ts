@@ -50,6 +50,8 @@ export interface RunOptions {
    * queue picks one across everything queued (scheduler/adapt.ts). Include the asked-for model to keep it eligible.
    */
   accept?: ReadonlyArray<{ model: string; accuracy: number }>;
+  /** A stage of a request admitted as a whole: not tested again at queueing, only dropped once late. */
+  admitted?: boolean;
 }
 
 export type PoolModelStatus = Pick<ModelStatus, 'name' | 'state' | 'error' | 'inFlight' | 'queued' | 'latency' | 'predictedWaitMs' | 'runs' | 'refused'>;
@@ -198,7 +200,7 @@ export class SessionPool implements InferenceRunner {
       const id = this.nextId++;
       const job: Job = {
         id, model, inputs, outputs: options.outputs, bucket, deadline, estimateMs, seq: this.queue.nextSeq(),
-        enqueuedAt: performance.now(), startedAt: 0, resolve, reject, candidates,
+        enqueuedAt: performance.now(), startedAt: 0, resolve, reject, candidates, admitted: options.admitted,
       };
       book.queued++;
       const refusal = this.queue.offer(job);

@@ -171,7 +171,7 @@ export class RemoteRunner implements InferenceRunner {
     return new Promise<RunResult>((resolve, reject) => {
       const job: Job = {
         model: m, inputs, outputs: options.outputs ?? m.outputs.map((o) => o.name), bucket, deadline, estimateMs,
-        seq: this.queue.nextSeq(), enqueuedAt: performance.now(), startedAt: 0, settled: false, resolve, reject,
+        seq: this.queue.nextSeq(), enqueuedAt: performance.now(), startedAt: 0, settled: false, resolve, reject, admitted: options.admitted,
         candidates: candidates?.length ? candidates : undefined,
       };
       book.queued++;

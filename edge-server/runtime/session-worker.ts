@@ -8,8 +8,12 @@ import * as ort from 'onnxruntime-node';
 import type { FromWorker, RuntimeTensor, SerializedError, TensorMap, ToWorker, WorkerInit } from './messages';
 import { toOrtType, fromOrtType } from './ort-types';
 import { joinBatch, splitBatch } from './batch-tensors';
+import { INFERENCE_NICE, lowerPriority } from './thread-priority';
 
 const init = workerData as WorkerInit;
+// Below the HTTP thread (on Linux the priority is per thread, and onnxruntime's own threads inherit it), so that
+// admission answers within milliseconds even while every core runs inference.
+lowerPriority(INFERENCE_NICE);
 const port = parentPort!;
 const sessions = new Map<string, ort.InferenceSession>();
 

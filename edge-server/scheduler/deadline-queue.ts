@@ -14,6 +14,11 @@ export interface QueuedJob extends Scheduled {
   /** performance.now() when the job entered the queue. */
   enqueuedAt: number;
   /**
+   * Part of a request already admitted as a whole (multi-stage requests are admitted on arrival against all
+   * admitted work): queued without a second admission test, and dropped only once it is late.
+   */
+  admitted?: boolean;
+  /**
    * Model configurations the caller accepts, and the index of the one chosen to run. While any queued job has
    * candidates, admission and every dispatch pass re-plan them across the whole queue (scheduler/adapt.ts) and set
    * `chosen` and `estimateMs`; the runner hears of each change through `choose`.
@@ -96,12 +101,12 @@ export class DeadlineQueue<J extends QueuedJob, E = unknown> {
       // Admitted when some choice of configurations across the queue lets it finish in time.
       const plan = planQueue(this.jobs, job, now, this.hooks.executors(), this.hooks.running());
       const verdict = plan.incoming;
-      if (verdict?.refused && job.deadline !== Infinity) {
+      if (verdict?.refused && job.deadline !== Infinity && !job.admitted) {
         const predictedMs = verdict.earliestFinish - now;
         return { ok: false, predictedMs, budgetMs: job.deadline - now, retryAfterS: retryAfterSeconds(this.predictedWait(Infinity, now)) };
       }
       this.apply(plan.chosen);
-    } else if (job.deadline !== Infinity) {
+    } else if (job.deadline !== Infinity && !job.admitted) {
       const verdict = this.check(job.deadline, job.estimateMs, now);
       if (!verdict.ok) return verdict;
     }
