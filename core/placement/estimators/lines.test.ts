@@ -36,6 +36,20 @@ describe('lines per image from the image alone', () => {
     expect(s.sd).toBeLessThan(4);
   });
 
+  it('reads a skewed spread: a few words in most photos, a dozen in some, gives a wide upper tail', () => {
+    const counts = [1, 2, 2, 3, 5, 9];
+    const mean = counts.reduce((a, b) => a + b, 0) / counts.length;
+    const plainSd = Math.sqrt(counts.reduce((a, b) => a + (b - mean) ** 2, 0) / counts.length);
+    // A prior that adds no spread of its own, so only the neighbours' shape shows.
+    const m = new LinesModel({ mean, sd: 0 });
+    for (const c of counts) m.add(...scene(0), c);
+    const e = m.predict(...scene(0), est());
+    expect(e.mean).toBeGreaterThan(3);
+    expect(e.mean).toBeLessThan(6);
+    // Wider at the top than a normal spread of the same counts would say.
+    expect(e.mean + 1.645 * e.sd).toBeGreaterThan(mean + 1.645 * plainSd);
+  });
+
   it('keeps the most recent images and round-trips them as plain data', () => {
     const m = new LinesModel({ mean: 8, sd: 6 }, 4);
     for (let k = 0; k < 6; k++) m.add(...scene(k), k);

@@ -11,6 +11,7 @@
  * accumulates.
  */
 import type { RequestInfo } from '../observations';
+import { Z95 } from './normal';
 
 /** Log-space widths: aspect ×1.5, pixels ×2, bits per pixel ×2.7 are "one width" apart (shape says most). */
 const WIDTH = [0.4, 0.7, 1.0] as const;
@@ -109,16 +110,33 @@ export class LinesModel {
     let w = 0;
     let sy = 0;
     let syy = 0;
+    let sl = 0;
+    let sll = 0;
     for (let j = 0; j < k; j++) {
+      const y = ky[j];
+      const l = Math.log1p(y);
       w += kw[j];
-      sy += kw[j] * ky[j];
-      syy += kw[j] * ky[j] * ky[j];
+      sy += kw[j] * y;
+      syy += kw[j] * y * y;
+      sl += kw[j] * l;
+      sll += kw[j] * l * l;
     }
     const w0 = this.priorWeight;
     const W = w0 + w;
     const mean = (w0 * p.mean + sy) / W;
-    // Second moment of the blend of the prior and the neighbours, around the blended mean.
-    const variance = Math.max(0, (w0 * (p.sd * p.sd + p.mean * p.mean) + syy) / W - mean * mean);
+    let nbVar = 0;
+    if (w > 0) {
+      // Counts among similar images are skewed (most photos hold a few words, some a dozen): their spread is the
+      // one that reproduces the 95th percentile of a lognormal fitted to log(1 + lines), if that is wider.
+      const nbMean = sy / w;
+      const lm = sl / w;
+      const lsd = Math.sqrt(Math.max(0, sll / w - lm * lm));
+      const plain = Math.max(0, syy / w - nbMean * nbMean);
+      const skewed = (Math.expm1(lm + Z95 * lsd) - nbMean) / Z95;
+      nbVar = Math.max(plain, skewed > 0 ? skewed * skewed : 0) + (nbMean - mean) ** 2;
+    }
+    // The blend of the prior and the neighbours, around the blended mean.
+    const variance = (w0 * (p.sd * p.sd + (p.mean - mean) ** 2) + w * nbVar) / W;
     out.mean = mean;
     out.sd = Math.sqrt(variance);
     out.evidence = w;
