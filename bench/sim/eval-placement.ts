@@ -74,7 +74,8 @@ async function main(): Promise<void> {
 
   let profiles: Profiles;
   let profilesFrom: string;
-  const profilesPath = values.profiles ?? (existsSync(DEFAULT_PROFILES) ? DEFAULT_PROFILES : undefined);
+  // `--profiles example` asks for the built-in example profiles even when measured ones are installed.
+  const profilesPath = values.profiles === 'example' ? undefined : (values.profiles ?? (existsSync(DEFAULT_PROFILES) ? DEFAULT_PROFILES : undefined));
   if (profilesPath !== undefined) {
     if (!existsSync(profilesPath)) throw simError('SimBadArgument', `--profiles ${profilesPath} does not exist`);
     profiles = parseProfiles(readFileSync(profilesPath, 'utf8'));
