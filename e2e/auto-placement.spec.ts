@@ -110,9 +110,9 @@ test('a fast uplink and a 4x slower CPU send detection to the edge', async ({ pa
   const shown = await plan(page);
   expect(result.lines).toEqual(LINES);
   expect(shown.kind).toBe('edge');
-  // The request went to the edge. A busy shared machine can make the edge refuse it (503, its deadline admission);
-  // the device then reads it, and the page says why.
-  if (result.target !== 'edge') await expect(page.locator('#where')).toContainText('edge failed: The edge server answered 503');
+  // The request went to the edge. On a busy shared machine the edge may refuse it (503, its deadline admission) or
+  // answer too late; the device then reads it, and the page says why.
+  if (result.target !== 'edge') await expect(page.locator('#where')).toContainText(/edge failed: The edge server (answered 503|did not answer)/, { timeout: 1000 });
   expect(shown.ranOn).toBe(result.target);
   expect(BUDGET_REASONS).toContain(shown.reason);
   expect(shown.why).toBe('device-too-slow-for-budget');
@@ -124,6 +124,22 @@ test('a fast uplink and a 4x slower CPU send detection to the edge', async ({ pa
   await expect.poll(() => storedDeviceRuns(page)).toBeGreaterThan(0);
   await page.reload();
   await expect(page.locator('#profiles')).toHaveAttribute('data-restored-fits', /^[1-9]\d*$/);
+});
+
+test('on a first visit auto mode reads on the edge instead of downloading the models first', async ({ page }, testInfo) => {
+  const image = await photoLikeImage(testInfo, 'first-visit', LINES, SIZE);
+  const modelFiles: string[] = [];
+  page.context().on('request', (request) => {
+    if (/\/models\/.*\.onnx$/.test(new URL(request.url()).pathname)) modelFiles.push(request.url());
+  });
+  await page.goto('/');
+  await expect(page.locator('#link')).toHaveAttribute('data-probe', 'done', { timeout: 30_000 });
+  const result = await readText(page, image.path, 'auto');
+  const shown = await plan(page);
+  expect(result.lines).toEqual(LINES);
+  expect(result.target).toBe('edge');
+  expect(shown.why).toBe('device-models-missing');
+  expect(modelFiles).toEqual([]);
 });
 
 test('recognition split between device and edge reads every line once (URL setting split=0.5)', async ({ page }, testInfo) => {

@@ -11,6 +11,8 @@ export interface OcrOutcome {
   placement: PageDecision;
   /** Set when the edge failed and the device answered. */
   fellBack?: string;
+  /** Set when the edge refused the deadline and answered without one. */
+  retried?: string;
   raceWon?: 'device' | 'edge';
   lines: OcrLine[];
   image: { width: number; height: number };
@@ -66,6 +68,7 @@ export async function runOcr(image: Blob, mode: Mode, context: RunContext): Prom
     mode,
     placement,
     fellBack: run.fellBack,
+    retried: run.retried,
     raceWon: run.raceWon,
     profiles: context.planner.source.source,
     recognitionLabel: run.recognition ? planLabel(run.recognition.plan) : undefined,

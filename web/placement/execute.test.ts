@@ -87,6 +87,19 @@ describe('execute', () => {
     });
   }
 
+  it('asks the edge again without a deadline when it refuses and the device could not make the budget either', async () => {
+    const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original');
+    const late = { ...d, fallback: { ...d.fallback!, expectedMs: d.budgetMs * 10 } };
+    let calls = 0;
+    const ex = executors(() => (calls++ === 0 ? Promise.reject(refused(503)) : Promise.resolve(edgeReply())));
+    const run = await execute(late, photo, ex);
+    expect(ex.calls).toHaveLength(2);
+    expect(ex.calls[0]).toMatch(/budget≤\d/);
+    expect(ex.calls[1]).toMatch(/budget≤undefined$/);
+    expect(run).toMatchObject({ ranOn: 'edge', retried: 'answered 503' });
+    expect(run.outcome.failure).toBe('refused');
+  });
+
   it('does not retry a request the edge rejected as bad', async () => {
     const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original');
     const ex = executors(() => Promise.reject(refused(415)));

@@ -37,6 +37,8 @@ export interface Execution {
   image: { width: number; height: number };
   /** Why the edge's answer was not used, when the device stepped in. */
   fellBack?: string;
+  /** The edge refused the deadline and was asked again without one (its refusal). */
+  retried?: string;
   /** The device answered a raced edge plan first. */
   raceWon?: 'device' | 'edge';
   device?: DeviceOcrResult;
@@ -166,6 +168,21 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
   if (first.kind === 'edge-failed') {
     const kind = failureKind(first.error);
     if (kind === null) throw first.error;
+    // Refused for the deadline while the device could not make it either (e.g. its models are not downloaded yet):
+    // the edge's answer, however late, is still the sooner one. Ask again without a deadline.
+    const left = decision.budgetMs - (ex.now() - t0);
+    if (kind === 'refused' && deviceRun === undefined && decision.fallback !== null && decision.fallback.expectedMs > left) {
+      try {
+        const reply = await ex.edgeOcr(upload, { maxSide: plan.config.maxSide, timeoutMs: 30_000, signal: abort.signal });
+        const run = fromEdge(reply);
+        // The refusal still counts (the planner keeps off the edge for a while); the reply teaches its stages.
+        run.outcome.failure = 'refused';
+        run.retried = (first.error as Error).message;
+        return run;
+      } catch (error) {
+        if (failureKind(error) === null) throw error;
+      }
+    }
     // An edge that ran out of time while the raced device run was under way lost the race; it did not fail.
     if (!(deviceRun !== undefined && kind === 'timeout')) edgeFailure = first.error;
     settled = await startDevice();

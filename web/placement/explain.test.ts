@@ -72,6 +72,15 @@ describe('whyCode', () => {
     expect(code).toBe('device-too-slow-for-budget');
   });
 
+  it('models not on the device yet: the edge, because the device would first download them', () => {
+    const planner = pagePlanner();
+    const absent = buildObservation({}).device.models.map((m) => ({ ...m, state: 'absent' as const }));
+    const obs = buildObservation({ nowMs: NOW, device: { models: absent }, ...linkSamples({ atMs: NOW, rttMs: 20, upKbps: 20_000, downKbps: 2_000 }) });
+    const { decision, code } = why(planner, obs);
+    expect(decision.plan.detectOn).toBe('edge');
+    expect(code).toBe('device-models-missing');
+  });
+
   it('offline: says so', () => {
     const planner = pagePlanner();
     const { decision, code } = why(planner, buildObservation({ nowMs: NOW, online: false }));

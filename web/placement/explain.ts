@@ -32,6 +32,7 @@ export type WhyCode =
   | 'edge-too-slow-for-budget'
   | 'device-fits-without-edge-cost'
   | 'device-too-slow-for-budget'
+  | 'device-models-missing'
   | 'edge-more-accurate'
   | 'nothing-fits';
 
@@ -44,16 +45,22 @@ export const WHY_TEXT: Record<WhyCode, string> = {
   'edge-too-slow-for-budget': 'the edge would not answer within the budget',
   'device-fits-without-edge-cost': 'the device is as accurate within the budget and costs the edge nothing',
   'device-too-slow-for-budget': 'this device would not finish within the budget',
+  'device-models-missing': 'this device would first have to download its models',
   'edge-more-accurate': 'the edge reads more accurately within the budget',
   'nothing-fits': 'no plan is predicted to meet the budget',
 };
 
+/** Share of a plan's expected time (on its main path, or on every branch) spent in one stage. */
+export function stageShare(stages: readonly PredictedStage[], stage: string, mainOnly = true): number {
+  const path = mainOnly ? stages.filter((s) => s.branch !== 'fallback' && s.branch !== 'device') : stages;
+  const total = path.reduce((sum, s) => Math.max(sum, s.startMs + s.expectedMs), 0);
+  const part = path.filter((s) => s.stage === stage).reduce((sum, s) => sum + s.expectedMs, 0);
+  return total > 0 ? part / total : 0;
+}
+
 /** Share of a plan's expected time spent uploading. */
 export function uploadShare(stages: readonly PredictedStage[]): number {
-  const main = stages.filter((s) => s.branch !== 'fallback' && s.branch !== 'device');
-  const total = main.reduce((sum, s) => Math.max(sum, s.startMs + s.expectedMs), 0);
-  const upload = main.filter((s) => s.stage === 'upload').reduce((sum, s) => sum + s.expectedMs, 0);
-  return total > 0 ? upload / total : 0;
+  return stageShare(stages, 'upload');
 }
 
 /**
@@ -88,7 +95,9 @@ export function whyCode(decision: Decision, all: PlanPredictions, explain: (inde
     if (edge !== null) return edge;
   }
   const device = all.plans.findIndex((p) => p.kind === 'device' && p.config.index === plan.config.index);
-  if (device >= 0 && all.p95Ms[device]! > budget) return 'device-too-slow-for-budget';
+  if (device >= 0 && all.p95Ms[device]! > budget) {
+    return stageShare(explain(device), 'model-download', false) >= 0.5 ? 'device-models-missing' : 'device-too-slow-for-budget';
+  }
   return decision.fits ? 'edge-more-accurate' : 'nothing-fits';
 }
 

@@ -12,7 +12,13 @@ export interface ResultViews {
 
 export function renderResult(outcome: OcrOutcome, v: ResultViews): void {
   const { decision, label, why, whyText } = outcome.placement;
-  const note = outcome.fellBack ? ` (edge failed: ${outcome.fellBack})` : outcome.raceWon === 'device' ? ' (won the race against the edge)' : '';
+  const note = outcome.fellBack
+    ? ` (edge failed: ${outcome.fellBack})`
+    : outcome.retried
+      ? ` (asked again without a deadline after: ${outcome.retried})`
+      : outcome.raceWon === 'device'
+        ? ' (won the race against the edge)'
+        : '';
   v.where.textContent = `Ran on: ${outcome.where}${note}`;
   v.where.dataset.target = outcome.target;
   v.where.dataset.reason = outcome.mode === 'auto' ? decision.reason : 'chosen';
