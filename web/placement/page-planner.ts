@@ -23,6 +23,11 @@ export interface PageDecision {
   whyText: string;
 }
 
+/** Which profiles (and device variant) learnt corrections belong to: measured profiles name their machine and date. */
+function profilesKey(profiles: Profiles, variant: string): string {
+  return JSON.stringify([profiles.source.kind, profiles.source.description, variant]);
+}
+
 /** The default configuration only, run where the user asked: forced modes behave as they always did. */
 function forcedPolicy(kind: 'device' | 'edge', profiles: Profiles): Policy {
   const d = profiles.defaults;
@@ -40,18 +45,22 @@ export class PagePlanner {
     readonly source: PageProfiles,
     /** Stage fits restored from earlier sessions on this device (0 on a first visit). */
     readonly restoredFits: number,
+    /** Names the profiles the learnt state belongs to. */
+    private readonly learnedKey: string,
   ) {
     this.forced = { device: forcedPolicy('device', planner.profiles), edge: forcedPolicy('edge', planner.profiles) };
   }
 
   /** `variant`: the model variant the device worker loads (its detector and recogniser are the ones planned with). */
   static async create(variant: string): Promise<PagePlanner> {
-    const [source, learned] = await Promise.all([loadProfiles(), readLearned()]);
+    const source = await loadProfiles();
+    const key = profilesKey(source.profiles, variant);
+    const learned = await readLearned(key);
     const profiles = executableProfiles(source.profiles, variant);
     // Split detection is not carried out by this page (executableProfiles drops its cuts); split recognition is.
     const planner = new Planner(profiles, undefined, {}, learned);
     const restored = Object.values(learned?.runtimes ?? {}).reduce((n, r) => n + Object.keys(r.fits ?? {}).length, 0);
-    return new PagePlanner(planner, source, restored);
+    return new PagePlanner(planner, source, restored, key);
   }
 
   get profiles(): Profiles {
@@ -86,6 +95,6 @@ export class PagePlanner {
     const decision = recognition ? withRecognition(d.decision, recognition) : d.decision;
     observe(this.planner.state, decision, outcome, d.policy);
     const learned = this.planner.learned();
-    this.saving = this.saving.then(() => saveLearned(learned));
+    this.saving = this.saving.then(() => saveLearned(this.learnedKey, learned));
   }
 }
