@@ -6,11 +6,13 @@
 import type { StatusResponse } from '../../core/protocol/v1';
 import type { RttSample, ThroughputSample } from '../../core/placement';
 import { edgeDownloadProbe, edgeProbe, edgeStatusTimed } from '../edge-client';
-import { SampleRing, downloadSample, rttSample, uploadSample, type ConnectionLike } from './observations';
+import { SampleRing, downloadSample, nextProbeBytes, rttSample, uploadSample, type ConnectionLike } from './observations';
 
 const POLL_MS = 7_000;
 /** Big enough to say something about throughput (the planner ignores transfers under 16 KB), small enough for 2G. */
 const PROBE_BYTES = 48 * 1024;
+/** On a link too fast for the first probe to measure, probes grow to this (the route's limit); never on metered links. */
+const MAX_PROBE_BYTES = 1024 * 1024;
 
 type NetworkInformationLike = ConnectionLike & EventTarget;
 
@@ -96,20 +98,32 @@ export class LinkMonitor {
     if (document.visibilityState === 'visible' && navigator.onLine) this.timer = setTimeout(() => void this.poll(), POLL_MS);
   }
 
-  /** One upload and one download of PROBE_BYTES; a probe already under way is shared. */
+  /**
+   * One upload and one download of PROBE_BYTES, each repeated larger while it went by too fast to measure (not on
+   * cellular or Save-Data); a probe already under way is shared.
+   */
   probe(): Promise<void> {
     this.probing ??= (async () => {
       this.probeState = 'running';
       this.onChange();
+      const metered = this.connection?.type === 'cellular' || this.connection?.saveData === true;
+      const maxBytes = metered ? PROBE_BYTES : MAX_PROBE_BYTES;
+      const minRtt = () => Math.min(...this.rtt.list.map((r) => r.rttMs), Infinity);
       try {
-        const reply = await edgeProbe(PROBE_BYTES);
-        const sample = uploadSample(performance.now(), reply.body.bytes, reply.roundTripMs, reply.serverTiming);
-        this.throughput.push(sample);
-        this.lastProbe = sample;
-        const down = await edgeDownloadProbe(PROBE_BYTES);
-        const downSample = downloadSample(performance.now(), down.body.bytes, down.roundTripMs, down.serverTiming);
-        this.throughput.push(downSample);
-        this.lastDownProbe = downSample;
+        for (let bytes: number | null = PROBE_BYTES; bytes !== null; ) {
+          const reply = await edgeProbe(bytes);
+          const sample = uploadSample(performance.now(), reply.body.bytes, reply.roundTripMs, reply.serverTiming);
+          this.throughput.push(sample);
+          this.lastProbe = sample;
+          bytes = nextProbeBytes(sample, Number.isFinite(minRtt()) ? minRtt() : 0, maxBytes);
+        }
+        for (let bytes: number | null = PROBE_BYTES; bytes !== null; ) {
+          const down = await edgeDownloadProbe(bytes);
+          const sample = downloadSample(performance.now(), down.body.bytes, down.roundTripMs, down.serverTiming);
+          this.throughput.push(sample);
+          this.lastDownProbe = sample;
+          bytes = nextProbeBytes(sample, Number.isFinite(minRtt()) ? minRtt() : 0, maxBytes);
+        }
         this.probeState = 'done';
       } catch {
         this.probeState = 'failed';

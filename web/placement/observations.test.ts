@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EXAMPLE_PROFILES } from '../../core/placement';
-import { buildObservation, connectionType, deviceModelStates, deviceStages, downloadSample, edgeStages, netInfoReading, networkId, rttSample, SampleRing, serverWorkMs, transferKbps, uploadSample } from './observations';
+import { buildObservation, connectionType, deviceModelStates, deviceStages, downloadSample, edgeStages, nextProbeBytes, netInfoReading, networkId, rttSample, SampleRing, serverWorkMs, transferKbps, uploadSample } from './observations';
 
 describe('NetInfo readings', () => {
   it('keeps only what the browser reported, as a prior', () => {
@@ -53,6 +53,21 @@ describe('samples from replies', () => {
     const sample = downloadSample(2000, 48 * 1024, 200, { proc: 1.5, total: 1.5 });
     expect(sample).toEqual({ atMs: 2000, direction: 'down', bytes: 48 * 1024, elapsedMs: 200, serverMs: 1.5 });
     expect(transferKbps(sample, 20)).toBeCloseTo((48 * 1024 * 8) / 178.5, 6);
+  });
+
+  it('probes again, larger, only while a probe went by too fast to measure', () => {
+    const MB = 1024 * 1024;
+    // 48 KB in 12 ms with a 5 ms RTT: 7 ms of transfer says nothing.
+    expect(nextProbeBytes(uploadSample(0, 48 * 1024, 12, { proc: 0 }), 5, MB)).toBe(384 * 1024);
+    expect(nextProbeBytes(uploadSample(0, 384 * 1024, 30, { proc: 0 }), 5, MB)).toBe(MB);
+    // The largest probe was sent: stop whatever it measured.
+    expect(nextProbeBytes(uploadSample(0, MB, 40, { proc: 0 }), 5, MB)).toBeNull();
+    // 1.3 s at 300 kbit/s is measurable.
+    expect(nextProbeBytes(uploadSample(0, 48 * 1024, 1330, { proc: 0.4 }), 40, MB)).toBeNull();
+    // Two RTTs is the floor on a slow-RTT link: 48 KB in 160 ms with a 100 ms RTT is not enough.
+    expect(nextProbeBytes(uploadSample(0, 48 * 1024, 260, { proc: 0 }), 100, MB)).toBe(384 * 1024);
+    // Metered links keep the first size (maxBytes = first size).
+    expect(nextProbeBytes(uploadSample(0, 48 * 1024, 12, { proc: 0 }), 5, 48 * 1024)).toBeNull();
   });
 
   it('keeps the newest samples only', () => {

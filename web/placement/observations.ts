@@ -95,6 +95,20 @@ export function downloadSample(atMs: number, bytes: number, roundTripMs: number,
   return { atMs, direction: 'down', bytes, elapsedMs: roundTripMs, serverMs: serverWorkMs(serverTiming) };
 }
 
+/** A transfer shorter than this says more about round-trip jitter than about throughput. */
+export const MIN_MEASURABLE_MS = 50;
+
+/**
+ * The next probe size when `sample` went by too fast to measure (its transfer time, after the server's work and the
+ * smallest recent RTT, under MIN_MEASURABLE_MS or under two RTTs): eight times larger, up to `maxBytes`; null when
+ * the sample is measurable or the largest probe was sent.
+ */
+export function nextProbeBytes(sample: ThroughputSample, minRttMs: number, maxBytes: number): number | null {
+  const transferMs = sample.elapsedMs - (sample.serverMs ?? 0) - minRttMs;
+  if (transferMs >= Math.max(MIN_MEASURABLE_MS, 2 * minRttMs) || sample.bytes >= maxBytes) return null;
+  return Math.min(maxBytes, sample.bytes * 8);
+}
+
 /** Uplink in kbit/s implied by one transfer (what the planner will take from it), or null when nothing is left. */
 export function transferKbps(sample: ThroughputSample, rttMs: number): number | null {
   const ms = sample.elapsedMs - (sample.serverMs ?? 0) - rttMs;
