@@ -120,7 +120,7 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
       const result: FloatTensor = { data: out.data, dims: out.dims };
       return result;
     };
-    const result = await thread.run(image, options, infer);
+    const result = await thread.run(image, options, infer, deadline);
     const key = variant(options);
     if (!measured.has(key)) measured.set(key, new LatencyTracker());
     measured.get(key)!.record(sizeBucket([image.height, image.width]), now() - started - queueMs);

@@ -2,11 +2,13 @@
  * The HTTP-thread side of the OCR pipeline thread: sends an image, answers the thread's model runs with the caller's
  * infer function (which queues them with the request's deadline), and returns the result.
  * A model run that fails (refused, dropped, crashed) fails the request with that same error, not a copy.
+ * A request still in the pipeline at its deadline is answered then (503 DeadlineUnmeetable) and its further model runs
+ * are failed at once, so the thread stops working for a reply nobody waits for.
  */
 import { Worker } from 'node:worker_threads';
 import type { PipelineConfig, RunOptions } from '../../core/ocr';
 import type { FloatTensor, InferFn, OcrResult, RgbaImage } from '../../core/ocr/types';
-import { ServerError } from '../errors';
+import { DeadlineError, ServerError } from '../errors';
 import type { FromPipeline, PipelineThreadInit, ToPipeline } from './pipeline-messages';
 
 const ENTRY = new URL('./pipeline-thread.mjs', import.meta.url);
@@ -17,7 +19,10 @@ interface Request {
   reject: (e: Error) => void;
   /** The first failed model run: the request fails with it. */
   inferError: Error | null;
+  timer?: NodeJS.Timeout;
 }
+
+const ABANDONED = 'the request was already answered at its deadline';
 
 export class PipelineThread {
   private worker: Worker;
@@ -29,11 +34,22 @@ export class PipelineThread {
     this.worker = this.spawn();
   }
 
-  run(image: RgbaImage, options: RunOptions, infer: InferFn): Promise<OcrResult> {
+  /** `deadline`: absolute performance.now() time; the request is failed then if it has not finished. */
+  run(image: RgbaImage, options: RunOptions, infer: InferFn, deadline = Infinity): Promise<OcrResult> {
     if (this.closed) return Promise.reject(new ServerError('PoolClosed', 'the server is shutting down; retry on another instance'));
     return new Promise<OcrResult>((resolve, reject) => {
       const id = this.nextId++;
-      this.requests.set(id, { infer, resolve, reject, inferError: null });
+      const started = performance.now();
+      const request: Request = { infer, resolve, reject, inferError: null };
+      if (deadline !== Infinity) {
+        request.timer = setTimeout(() => {
+          if (!this.requests.delete(id)) return;
+          const elapsed = performance.now() - started;
+          reject(new DeadlineError(elapsed, deadline - started, 1, ` (still processing at the deadline, after ${Math.round(elapsed)} ms)`));
+        }, Math.max(0, deadline - started));
+        request.timer.unref();
+      }
+      this.requests.set(id, request);
       const message: ToPipeline = { type: 'ocr', id, image, options };
       const buffer = image.data.buffer;
       try {
@@ -64,13 +80,20 @@ export class PipelineThread {
   }
 
   private failAll(error: Error): void {
-    for (const r of this.requests.values()) r.reject(error);
+    for (const r of this.requests.values()) {
+      clearTimeout(r.timer);
+      r.reject(error);
+    }
     this.requests.clear();
   }
 
   private onMessage(msg: FromPipeline): void {
     const request = this.requests.get(msg.id);
-    if (!request) return;
+    if (!request) {
+      // Answered at its deadline already: its pipeline stops at its next model run.
+      if (msg.type === 'infer') this.send({ type: 'inferFailed', call: msg.call, error: { name: 'DeadlineUnmeetable', message: ABANDONED } });
+      return;
+    }
     if (msg.type === 'infer') {
       request.infer(msg.role, msg.tensor).then(
         (tensor: FloatTensor) => this.send({ type: 'inferred', call: msg.call, tensor }, [tensor.data.buffer as ArrayBuffer]),
@@ -83,6 +106,7 @@ export class PipelineThread {
       return;
     }
     this.requests.delete(msg.id);
+    clearTimeout(request.timer);
     if (msg.type === 'done') request.resolve(msg.result);
     else request.reject(request.inferError ?? Object.assign(new Error(msg.error.message), { name: msg.error.name, code: msg.error.code }));
   }

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pipelineConfigFromManifest } from '../../core/ocr';
+import type { FloatTensor, OcrRole } from '../../core/ocr/types';
+import { renderTextImage, type TextImage } from '../../test-support/text-image';
+import { loadRepository } from '../model-repository';
+import { MODEL_DIR } from '../test/paths';
+import { PipelineThread } from './pipeline-thread-host';
+
+let thread: PipelineThread;
+let fixture: TextImage;
+
+beforeAll(async () => {
+  const repo = loadRepository(MODEL_DIR);
+  const rec = repo.manifest.models.find((m) => m.task === 'text-recognition' && m.assets.dictionary)!;
+  const dictionary = readFileSync(repo.files.get(repo.models.get(rec.name)!.assets.dictionary!.path)!.absolutePath, 'utf8');
+  thread = new PipelineThread(pipelineConfigFromManifest(repo.manifest, dictionary, { models: { rec: rec.name } }));
+  fixture = await renderTextImage({ lines: ['Deadline'], width: 256, height: 64 });
+});
+afterAll(async () => { await thread?.close(); });
+
+describe('OCR pipeline thread', () => {
+  it('answers a request still in the pipeline at its deadline, and fails the model runs it asks for afterwards', async () => {
+    const detMap = (): FloatTensor => ({ data: new Float32Array(64 * 256), dims: [1, 1, 64, 256] });
+    const copy = () => ({ ...fixture.rgba, data: fixture.rgba.data.slice() });
+    // Warm: an empty detector map ends the pipeline without recognition.
+    await expect(thread.run(copy(), {}, async () => detMap())).resolves.toMatchObject({ lines: [] });
+
+    const asked: OcrRole[] = [];
+    let release: (t: FloatTensor) => void = () => {};
+    // The detector run is held past the deadline, as a run stuck behind other work would be.
+    const infer = (role: OcrRole) => {
+      asked.push(role);
+      return new Promise<FloatTensor>((resolve) => { release = resolve; });
+    };
+    const run = thread.run(copy(), {}, infer, performance.now() + 300);
+    await expect(run).rejects.toMatchObject({ name: 'DeadlineUnmeetable', message: /still processing at the deadline/ });
+    // Released late with text everywhere, the pipeline would go on to recognition: that run is refused here, not asked for.
+    const full = detMap();
+    full.data.fill(1);
+    release(full);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(asked).toEqual(['det']);
+  });
+});
