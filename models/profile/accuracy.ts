@@ -18,7 +18,7 @@ export interface AccuracyPlan {
   recs: ProfiledManifestModel[];
   cls: ProfiledManifestModel;
   sides: number[];
-  /** Recognisers other than the first are run at this side only, unless `cross` is set. */
+  /** Recognisers other than the first read only the first detector's crops at this side, unless `cross` is set. */
   defaultSide: number;
   cross: boolean;
 }
@@ -74,12 +74,15 @@ export async function measureAccuracy(
   for (const row of det) images.push(await decodeRgba(readFileSync(join(setDir, row.image))));
 
   const result: AccuracyResult = { entries: [], linesPerImage: [], lineWidths: [], replies: [] };
+  // Texts per recogniser and image for a given set of boxes: detector variants often find exactly the same boxes,
+  // and the same crops in the same batches read the same.
+  const readBefore = new Map<string, { text: string; score: number }[]>();
   for (const d of plan.dets) {
     for (const side of plan.sides) {
       const detector = sessions.pipeline({ det: d.name, cls: plan.cls.name, rec: plan.recs[0].name });
       const detections: Detection[][] = [];
       for (const image of images) detections.push((await detector.detect(image, { maxSide: side })).detections);
-      const recs = plan.cross || side === plan.defaultSide ? plan.recs : plan.recs.slice(0, 1);
+      const recs = plan.cross || (side === plan.defaultSide && d === plan.dets[0]) ? plan.recs : plan.recs.slice(0, 1);
       for (const r of recs) {
         const isDefault = d === plan.dets[0] && r === plan.recs[0] && side === plan.defaultSide;
         const pipeline = sessions.pipeline({ det: d.name, cls: plan.cls.name, rec: r.name });
@@ -88,7 +91,12 @@ export async function measureAccuracy(
         let total = 0;
         for (const [i, row] of det.entries()) {
           const crops = detections[i].map((x) => x.crop);
-          const texts = (await pipeline.recognize(crops, { useCls: false })).texts;
+          const key = `${r.id}|${i}|${detections[i].map((x) => x.box.join(',')).join(';')}`;
+          let texts = readBefore.get(key);
+          if (!texts) {
+            texts = (await pipeline.recognize(crops, { useCls: false })).texts;
+            readBefore.set(key, texts);
+          }
           // The pipeline's own rule (OcrPipeline.run): empty or low-confidence lines are dropped.
           const kept = detections[i].map((x, j) => ({ box: x.box, ...texts[j], text: texts[j].text.trim() }))
             .filter((l) => l.text && l.score >= pipeline.config.dropScore);

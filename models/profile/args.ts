@@ -10,13 +10,15 @@ export interface ProfileArgs {
   quick: boolean;
   /** Images scored (default: all, 20 with --quick). */
   limit: number;
+  /** Score every n-th photo and word crop of the set (1: all). */
+  sample: number;
   /** Every detector configuration with every recogniser (default: other recognisers at the default side only). */
   cross: boolean;
   /** Leave out the Chromium runtimes (edge figures and accuracy only). */
   browser: boolean;
 }
 
-export const USAGE = 'Usage: npm run profile -- [--set DIR] [--out FILE] [--quick] [--limit N] [--cross] [--no-browser]';
+export const USAGE = 'Usage: npm run profile -- [--set DIR] [--out FILE] [--quick] [--limit N] [--sample N] [--cross] [--no-browser]';
 
 export function parseProfileArgs(argv: string[]): ProfileArgs {
   let values;
@@ -28,6 +30,7 @@ export function parseProfileArgs(argv: string[]): ProfileArgs {
         out: { type: 'string' },
         quick: { type: 'boolean', default: false },
         limit: { type: 'string' },
+        sample: { type: 'string' },
         cross: { type: 'boolean', default: false },
         'no-browser': { type: 'boolean', default: false },
       },
@@ -40,7 +43,12 @@ export function parseProfileArgs(argv: string[]): ProfileArgs {
     limit = Number(values.limit);
     if (!Number.isInteger(limit) || limit < 1) throw usage(`--limit expects a whole number ≥ 1, got "${values.limit}"`);
   }
-  return { set: values.set ?? null, out: values.out ?? null, quick: values.quick ?? false, limit, cross: values.cross ?? false, browser: !values['no-browser'] };
+  let sample = 1;
+  if (values.sample !== undefined) {
+    sample = Number(values.sample);
+    if (!Number.isInteger(sample) || sample < 1) throw usage(`--sample expects a whole number ≥ 1, got "${values.sample}"`);
+  }
+  return { sample, set: values.set ?? null, out: values.out ?? null, quick: values.quick ?? false, limit, cross: values.cross ?? false, browser: !values['no-browser'] };
 }
 
 function usage(msg: string): Error {

@@ -52,21 +52,10 @@ async function main(): Promise<void> {
   const models = profiledModels(manifest);
   const [det0, rec0, cls0] = (['det', 'rec', 'cls'] as const).map((r) => baseModel(models, r));
   const set = loadSet(setDir);
-  const detRows = set.det.slice(0, args.limit);
-  const recRows = set.rec.slice(0, args.quick ? 200 : Infinity);
+  const detRows = set.det.filter((_, i) => i % args.sample === 0).slice(0, args.limit);
+  const recRows = set.rec.filter((_, i) => i % args.sample === 0).slice(0, args.quick ? 200 : Infinity);
   if (detRows.length === 0) fail(`${setDir}/det.jsonl has no images`);
   const sides = args.quick ? QUICK_LADDER : LADDER;
-
-  // Accuracy with the edge runtime at 2 threads (results do not depend on threads).
-  log(`accuracy: ${detRows.length} images, ${recRows.length} word crops, sides ${sides.join('/')}`);
-  const acc2 = new NodeSessions(REPOSITORY_DIR, manifest, 2);
-  const accuracy = await measureAccuracy(acc2, {
-    dets: models.filter((m) => m.role === 'det').sort((a, b) => Number(b === det0) - Number(a === det0)),
-    recs: models.filter((m) => m.role === 'rec').sort((a, b) => Number(b === rec0) - Number(a === rec0)),
-    cls: cls0, sides, defaultSide: DEFAULT_SIDE, cross: args.cross,
-  }, setDir, detRows, recRows, log);
-  log('re-encoded uploads');
-  const reencode = await measureReencode(acc2, { det: det0.name, cls: cls0.name, rec: rec0.name }, args.quick ? REENCODE.slice(1, 3) : REENCODE, DEFAULT_SIDE, setDir, detRows.slice(0, args.quick ? 10 : Infinity), log);
 
   // Latency inputs: a typical photo of the set (the most common size) and a tall one for decode and re-encode.
   const sizes = new Map<string, number>();
@@ -80,7 +69,22 @@ async function main(): Promise<void> {
   const clsSpec = manifest.models.find((m) => m.name === cls0.name)!.preprocess;
   if (detSpec.kind !== 'det' || recSpec.kind !== 'rec' || clsSpec.kind !== 'cls') fail('the manifest lacks preprocessing for the fp32 models');
   const shapes = ladderShapes(typical.width, typical.height, sides, detSpec.multiple);
-  const recWidth = Math.ceil(percentile(accuracy.lineWidths.length ? accuracy.lineWidths : [recSpec.height * 4], 0.5) / 8) * 8;
+
+  // Detector outputs of the typical photo (post-processing is timed on a real probability map) and the padded
+  // widths of the lines the default detector finds on every sixth photo (recognition is timed at their median).
+  const acc2 = new NodeSessions(REPOSITORY_DIR, manifest, 2);
+  const typicalImage = await decodeRgba(readFileSync(join(setDir, typical.image)));
+  const probs: StageInputs['probs'] = new Map();
+  for (const s of shapes) probs.set(s.side, { data: (await acc2.run(det0.name, detTensor(typicalImage, detSpec, s.side).tensor)).data.slice(), url: '' });
+  const widthRows = set.det.filter((_, i) => i % 6 === 0);
+  const detector = acc2.pipeline({ det: det0.name, cls: cls0.name, rec: rec0.name });
+  const lineWidths: number[] = [];
+  for (const r of widthRows) {
+    const found = await detector.detect(await decodeRgba(readFileSync(join(setDir, r.image))), { maxSide: DEFAULT_SIDE });
+    for (const d of found.detections) lineWidths.push(Math.min(recSpec.maxWidth, Math.max(detector.config.recMinWidth, Math.ceil((recSpec.height * d.crop.width) / d.crop.height))));
+  }
+  const recWidth = Math.ceil(percentile(lineWidths.length ? lineWidths : [recSpec.height * 4], 0.5) / 8) * 8;
+  log(`latency inputs: ${typical.width}×${typical.height} photo, sides ${sides.join('/')}, lines ${recWidth} px wide (median of ${lineWidths.length} on ${widthRows.length} photos)`);
   const plan = (throttle: number): LatencyPlan => ({
     models,
     det: shapes,
@@ -93,23 +97,71 @@ async function main(): Promise<void> {
     reps: args.quick ? 3 : throttle > 1 ? 5 : 7,
     creates: args.quick ? 1 : 2,
   });
-
-  // Detector outputs of the typical photo, for timing post-processing on a real probability map.
-  const typicalImage = await decodeRgba(readFileSync(join(setDir, typical.image)));
-  const probs: StageInputs['probs'] = new Map();
-  for (const s of shapes) probs.set(s.side, { data: (await acc2.run(det0.name, detTensor(typicalImage, detSpec, s.side).tensor)).data.slice(), url: '' });
-  await acc2.release();
   const stageInputs = (reps: number): StageInputs => ({
     images: photos.map((r) => ({ file: join(setDir, r.image), url: `/data/photo-${r.image.replace(/[^a-z0-9.]+/gi, '-')}`, width: r.width, height: r.height })),
     spec: detSpec, shapes, probs, reencode: { maxSide: DEFAULT_SIDE, quality: 0.8 }, warmup: args.quick ? 1 : 2, reps,
   });
+
+  // Accuracy (onnxruntime-node here) and the Chromium runtimes (their own processes, timed inside the page) run
+  // side by side to keep the whole profile within half an hour; the edge runtimes are timed afterwards, alone.
+  const reencodeRows = detRows.filter((_, i) => i % 3 === 0).slice(0, args.quick ? 4 : Infinity);
+  const scoring = (async () => {
+    log(`accuracy: ${detRows.length} images, ${recRows.length} word crops, sides ${sides.join('/')}`);
+    const accuracy = await measureAccuracy(acc2, {
+      dets: models.filter((m) => m.role === 'det').sort((a, b) => Number(b === det0) - Number(a === det0)),
+      recs: models.filter((m) => m.role === 'rec').sort((a, b) => Number(b === rec0) - Number(a === rec0)),
+      cls: cls0, sides, defaultSide: DEFAULT_SIDE, cross: args.cross,
+    }, setDir, detRows, recRows, log);
+    // Every third photo (both sources of the set): re-encoding needs a whole OCR pass per option.
+    log('re-encoded uploads');
+    const reencode = await measureReencode(acc2, { det: det0.name, cls: cls0.name, rec: rec0.name }, args.quick ? REENCODE.slice(1, 3) : REENCODE, DEFAULT_SIDE, setDir, reencodeRows, log);
+    await acc2.release();
+    return { accuracy, reencode };
+  })();
+
+  const runtimes: RuntimeProfile[] = [];
+  let chromium = 'not run';
+  const browsing = (async () => {
+    if (!args.browser) return;
+    const harness = await ProfileHarness.start(REPOSITORY_DIR);
+    chromium = harness.version;
+    try {
+      const inputs = stageInputs(args.quick ? 3 : 5);
+      for (const img of inputs.images) harness.register(img.url.slice('/data/'.length), readFileSync(img.file), 'image/jpeg');
+      for (const [side, p] of probs) p.url = harness.register(`prob-${side}`, new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength));
+      for (const throttle of THROTTLES) {
+        for (const threads of BROWSER_THREADS) {
+          const id = deviceRuntimeId(threads, throttle);
+          log(`runtime ${id}`);
+          const page = await harness.page(throttle);
+          try {
+            const init = await page.call('init', threads, cls0.path);
+            if (threads > 1 && !init.crossOriginIsolated) throw new Error('the profiling page is not cross-origin isolated: WASM threads unavailable');
+            const driver: ModelDriver = {
+              create: (path) => page.call('create', path),
+              run: (path, dims, warmup, reps) => page.call('run', path, dims, warmup, reps),
+              release: (path) => page.call('release', path),
+              rounds: (paths, dims, warmup, reps) => page.call('rounds', paths, dims, warmup, reps),
+            };
+            const stages = await profileModels(driver, plan(throttle), log);
+            const around = await pageStages(page, { ...inputs, reps: throttle > 1 ? inputs.reps : inputs.reps + 2 });
+            runtimes.push(runtimeProfile(id, 'device', 'wasm', threads, throttle, [...around, ...stages], [init.initMs]));
+          } finally {
+            await page.close();
+          }
+        }
+      }
+    } finally {
+      await harness.close();
+    }
+  })();
+  const [{ accuracy, reencode }] = await Promise.all([scoring, browsing]);
 
   log('splits');
   const one = new NodeSessions(REPOSITORY_DIR, manifest, 1);
   const mid = shapes.find((s) => s.side === 640) ?? shapes[0];
   const splits = await measureSplits(one, det0, SPLIT_POINTS, [1, 3, mid.height, mid.width], args.quick ? 3 : 7, log);
 
-  const runtimes: RuntimeProfile[] = [];
   const edgeStages = await nodeStages(stageInputs(args.quick ? 3 : 7));
   for (const threads of NODE_THREADS) {
     log(`runtime ${edgeRuntimeId(threads)}`);
@@ -143,40 +195,6 @@ async function main(): Promise<void> {
     runtimes.push(runtimeProfile(edgeRuntimeId(threads), 'edge', 'ort-node', threads, 1, [...edgeStages, ...stages]));
   }
 
-  let chromium = 'not run';
-  if (args.browser) {
-    const harness = await ProfileHarness.start(REPOSITORY_DIR);
-    chromium = harness.version;
-    try {
-      const inputs = stageInputs(args.quick ? 3 : 5);
-      for (const img of inputs.images) harness.register(img.url.slice('/data/'.length), readFileSync(img.file), 'image/jpeg');
-      for (const [side, p] of probs) p.url = harness.register(`prob-${side}`, new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength));
-      for (const throttle of THROTTLES) {
-        for (const threads of BROWSER_THREADS) {
-          const id = deviceRuntimeId(threads, throttle);
-          log(`runtime ${id}`);
-          const page = await harness.page(throttle);
-          try {
-            const init = await page.call('init', threads, cls0.path);
-            if (threads > 1 && !init.crossOriginIsolated) throw new Error('the profiling page is not cross-origin isolated: WASM threads unavailable');
-            const driver: ModelDriver = {
-              create: (path) => page.call('create', path),
-              run: (path, dims, warmup, reps) => page.call('run', path, dims, warmup, reps),
-              release: (path) => page.call('release', path),
-            };
-            const stages = await profileModels(driver, plan(throttle), log);
-            const around = await pageStages(page, { ...inputs, reps: throttle > 1 ? inputs.reps : inputs.reps + 2 });
-            runtimes.push(runtimeProfile(id, 'device', 'wasm', threads, throttle, [...around, ...stages], [init.initMs]));
-          } finally {
-            await page.close();
-          }
-        }
-      }
-    } finally {
-      await harness.close();
-    }
-  }
-
   const loadEnd = loadavg();
   const minutes = (Date.now() - started) / 60000;
   const profiles: Profiles = {
@@ -184,11 +202,13 @@ async function main(): Promise<void> {
     source: {
       kind: 'measured',
       description:
-        `npm run profile${args.quick ? ' --quick' : ''} on ${setDir.split('/').slice(-3).join('/')} (${detRows.length} images, ${recRows.length} word crops) in ${minutes.toFixed(1)} min. ` +
+        `npm run profile${args.quick ? ' --quick' : ''}${args.sample > 1 ? ` --sample ${args.sample}` : ''} on ${setDir.split('/').slice(-3).join('/')} (${detRows.length} images, ${recRows.length} word crops) in ${minutes.toFixed(1)} min. ` +
         `Latency: median/p90 of ${plan(1).reps} runs (${plan(4).reps} at 4x throttling) after ${plan(1).warmup} warm-ups, model inputs filled with seeded values; detector at a ${typical.width}×${typical.height} photo's shape, ` +
         `recogniser batches of ${recWidth}-pixel-wide lines. Device: onnxruntime-web WASM on the page thread of headless Chromium with CDP CPU throttling ` +
-        `(throttling slows the page thread only, so 2-thread runs are partly throttled). Edge: onnxruntime-node in process. ` +
-        `Accuracy: detector ladder × ${rec0.id}${args.cross ? ' × every recogniser' : `, every recogniser at ${DEFAULT_SIDE}`}. ` +
+        `(throttling slows the page thread only, so 2-thread runs are partly throttled), timed while the accuracy pass ran in the profiler process. ` +
+        `Edge: onnxruntime-node in process, timed alone after it. ` +
+        `Accuracy: detector ladder × ${rec0.id}${args.cross ? ' × every recogniser' : `, every recogniser with ${det0.id} at ${DEFAULT_SIDE}`}; ` +
+        `re-encoded uploads on every third photo (${reencodeRows.length}). ` +
         `Load average (1/5/15 min) ${loadStart.map((l) => l.toFixed(2)).join('/')} at start, ${loadEnd.map((l) => l.toFixed(2)).join('/')} at end.`,
       machine: `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, Chromium ${chromium}`,
       createdAt: new Date().toISOString(),

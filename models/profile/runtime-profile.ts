@@ -12,6 +12,8 @@ export interface ModelDriver {
   /** `warmup` untimed then `reps` timed runs at one input shape. */
   run(path: string, dims: number[], warmup: number, reps: number): Promise<number[]>;
   release(path: string): Promise<void>;
+  /** Warm-up of each, then `reps` rounds of one timed run per model, in one call (samples per model). */
+  rounds?(paths: string[], dims: number[], warmup: number, reps: number): Promise<number[][]>;
 }
 
 /**
@@ -34,10 +36,15 @@ export async function profileModels(driver: ModelDriver, plan: LatencyPlan, log:
     }
     const points = new Map<string, LatencyPoint[]>(models.map((m) => [m.id, []]));
     for (const { x, dims } of shapesOf(plan, role)) {
-      for (const m of models) await driver.run(m.path, dims, plan.warmup, 0);
       const samples = new Map<string, number[]>(models.map((m) => [m.id, []]));
-      for (let i = 0; i < plan.reps; i++) {
-        for (const m of models) samples.get(m.id)!.push((await driver.run(m.path, dims, 0, 1))[0]);
+      if (driver.rounds) {
+        const got = await driver.rounds(models.map((m) => m.path), dims, plan.warmup, plan.reps);
+        models.forEach((m, k) => samples.set(m.id, got[k]));
+      } else {
+        for (const m of models) await driver.run(m.path, dims, plan.warmup, 0);
+        for (let i = 0; i < plan.reps; i++) {
+          for (const m of models) samples.get(m.id)!.push((await driver.run(m.path, dims, 0, 1))[0]);
+        }
       }
       for (const m of models) points.get(m.id)!.push({ x, stats: latencyStats(samples.get(m.id)!) });
     }

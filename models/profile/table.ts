@@ -77,6 +77,7 @@ export function renderTables(p: Profiles): string {
   const detPx = detPoints(p);
   const sideOf = new Map(detPx.map((x, i) => [x, sides[i]]));
 
+  lines.push(...summary(p), '');
   lines.push('### Models', '', ...header(['model', 'manifest name', 'role', 'MB', 'fp32 / this size']));
   for (const m of p.models) {
     const base = p.models.find((b) => b.role === m.role && b.variant === 'fp32');
@@ -139,6 +140,29 @@ export function renderTables(p: Profiles): string {
   lines.push('', `Replies: ${t.responseBytes.base} B + ${t.responseBytes.perLine} B per line (whole OCR), ${t.boxesBytes.base} B + ${t.boxesBytes.perLine} B per line (boxes only); ` +
     `a line crop sent for recognition: ${t.cropBytesPerLine} B. Lines per image on the set: ${p.content.linesPerImage.mean} ± ${p.content.linesPerImage.sd}.`);
   return lines.join('\n');
+}
+
+/** The two goals in one place: accuracy cost of each variant, and whether int8 speeds the detector up in Chromium. */
+function summary(p: Profiles): string[] {
+  const drops = accuracyDrops(p);
+  const ok = drops.filter((d) => d.drop <= 2).map((d) => `\`${d.model}\` ${d.drop.toFixed(1)}`);
+  const over = drops.filter((d) => d.drop > 2).map((d) => `\`${d.model}\` ${d.drop.toFixed(1)}`);
+  const out = [
+    '### Summary',
+    '',
+    `- Word-recall drop against fp32 at ${p.defaults.maxSide} (points, goal ≤ 2): within the goal ${ok.join(', ') || 'none'}; above it ${over.join(', ') || 'none'}.`,
+  ];
+  const wasm = p.runtimes.filter((r) => r.backend === 'wasm');
+  for (const v of ['int8', 'int8-weights']) {
+    const ratios = detSpeedRatios(p, v).filter((r) => wasm.some((w) => w.id === r.runtime));
+    if (ratios.length === 0) continue;
+    const per = wasm.map((w) => {
+      const mine = ratios.filter((r) => r.runtime === w.id).map((r) => r.ratio).sort((a, b) => a - b);
+      return mine.length ? `${w.id} ${mine[0].toFixed(2)}–${mine[mine.length - 1].toFixed(2)}` : '';
+    }).filter(Boolean);
+    out.push(`- Chromium WASM, fp32 / ${v} detector median at the same input (> 1: ${v} is faster), range over the sides: ${per.join('; ')}.`);
+  }
+  return out;
 }
 
 const ms1 = (s: LatencyStats | undefined) => (s === undefined ? '–' : fmt(s.p50));

@@ -95,6 +95,31 @@ const api = {
     return out;
   },
 
+  /**
+   * `warmup` untimed runs of each model, then `reps` rounds of one timed run per model in turn: load changes hit
+   * every model alike, and one call per shape keeps the page independent of the profiler process's own work.
+   */
+  async rounds(paths: string[], dims: number[], warmup: number, reps: number): Promise<number[][]> {
+    const o = runtime();
+    const input = new o.Tensor('float32', filled(dims.reduce((a, b) => a * b, 1)), dims);
+    const list = paths.map((p) => {
+      const s = sessions.get(p);
+      if (!s) throw new Error(`no session for ${p}`);
+      return s;
+    });
+    const once = async (s: OrtModule.InferenceSession) => {
+      const t0 = performance.now();
+      const r = await s.run({ [s.inputNames[0]]: input });
+      const ms = performance.now() - t0;
+      for (const t of Object.values(r)) t.dispose();
+      return ms;
+    };
+    for (const s of list) for (let i = 0; i < warmup; i++) await once(s);
+    const out = list.map(() => [] as number[]);
+    for (let i = 0; i < reps; i++) for (const [k, s] of list.entries()) out[k].push(await once(s));
+    return out;
+  },
+
   async release(path: string): Promise<void> {
     await sessions.get(path)?.release();
     sessions.delete(path);
