@@ -1,8 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseProfiles, type LatencyStats, type Profiles } from '../../core/profiles';
 import { loadManifest } from '../../test-support/ort-node-infer';
+import { installProfiles } from '../build/build-repository';
 import { REPO_ROOT } from '../../test-support/shared-set';
 import { BROWSER_THREADS, DEFAULT_SIDE, LADDER, NODE_THREADS, THROTTLES, TRACKED_PROFILES, deviceRuntimeId, edgeRuntimeId } from './profile-constants';
 import { ladderShapes, detPixels } from './latency-plan';
@@ -142,6 +144,21 @@ describe('profiler pieces', () => {
     expect(ids).toContain('ppocr-det@int8-weights');
     const variant = manifest.models.find((m) => m.variant === 'int8')!;
     expect(familyOf(variant)).toBe(variant.derivation!.from.name);
+  });
+
+  it('installs the tracked profiles into a repository only when they differ', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tandem-install-profiles-'));
+    try {
+      const source = join(dir, 'profiles.json');
+      const out = join(dir, 'repository');
+      expect(installProfiles(out, join(dir, 'none.json'))).toBe(false);
+      writeFileSync(source, '{"schema":1}');
+      expect(installProfiles(out, source)).toBe(true);
+      expect(readFileSync(join(out, 'profiles.json'), 'utf8')).toBe('{"schema":1}');
+      expect(installProfiles(out, source)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('renders the README section between its markers only', () => {
