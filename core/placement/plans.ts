@@ -100,6 +100,20 @@ class Path {
     return this;
   }
 
+  /** Takes over another path's totals (no trace). */
+  copyFrom(o: Path): this {
+    this.mean = o.mean;
+    this.v = o.v;
+    this.g.set(o.g);
+    this.edgeMs = o.edgeMs;
+    this.deviceMs = o.deviceMs;
+    this.bytes = o.bytes;
+    this.trace = null;
+    this.branch = o.branch;
+    this.offset = o.offset;
+    return this;
+  }
+
   add(slot: number): void {
     const t = this.t;
     const m = t.mean[slot];
@@ -162,6 +176,9 @@ export class PlanEvaluator {
   private readonly main: Path;
   private readonly a: Path;
   private readonly b: Path;
+  /** The last whole-request edge path, reused by its raced twin (the next plan: same configuration and upload). */
+  private readonly edgePath: Path;
+  private edgePathOf = -1;
   private failureP = 0;
   /** Success-path quantile level that keeps the mixture's p95: 0.95/(1−pf) for one path, split over two branches. */
   private zFailure = Z95;
@@ -191,6 +208,7 @@ export class PlanEvaluator {
     this.main = new Path(table, this.slotKind);
     this.a = new Path(table, this.slotKind);
     this.b = new Path(table, this.slotKind);
+    this.edgePath = new Path(table, this.slotKind);
   }
 
   /** Predicts every plan for the prepared table: device-only plans first, since the others fall back to one. */
@@ -200,6 +218,7 @@ export class PlanEvaluator {
     this.budgetMs = budgetMs;
     const pf = this.table.failureProbability;
     this.failureP = pf;
+    this.edgePathOf = -1;
     this.zFailure = pf < 0.05 ? normInv(0.95 / (1 - pf)) : Infinity;
     this.zFailure2 = pf < 0.05 ? normInv(1 - (1 - 0.95 / (1 - pf)) / 2) : Infinity;
     for (let i = 0; i < n; i++) if (space.kind[i] === KIND_DEVICE) this.evaluate(i, null);
@@ -268,22 +287,32 @@ export class PlanEvaluator {
       }
       case KIND_EDGE: {
         const r = space.reencode[i];
-        const p = this.main.reset(trace, 'edge');
-        if (r >= 0) {
-          p.add(t.decode);
-          p.add(t.reencode[r]);
+        let p: Path;
+        const prev = i - 1;
+        if (trace === null && space.race[i] === 1 && this.edgePathOf === prev && space.config[prev] === c && space.reencode[prev] === r && space.race[prev] === 0) {
+          p = this.main.copyFrom(this.edgePath);
+        } else {
+          p = this.main.reset(trace, 'edge');
+          if (r >= 0) {
+            p.add(t.decode);
+            p.add(t.reencode[r]);
+          }
+          p.add(t.rtt);
+          p.add(r >= 0 ? t.upReencode[r] : t.upOriginal);
+          p.add(t.queue);
+          p.add(r >= 0 ? t.requestReencode[r] : t.requestOriginal);
+          p.add(r >= 0 ? t.edgeDecodeReencode[r] : t.edgeDecodeOriginal);
+          p.add(t.edgePre[c]);
+          p.add(t.edgeDet[c]);
+          p.add(t.edgePost[c]);
+          p.add(t.edgeCls[0]);
+          p.add(t.edgeRec[0]);
+          p.add(t.download);
+          if (trace === null) {
+            this.edgePath.copyFrom(p);
+            this.edgePathOf = i;
+          }
         }
-        p.add(t.rtt);
-        p.add(r >= 0 ? t.upReencode[r] : t.upOriginal);
-        p.add(t.queue);
-        p.add(r >= 0 ? t.requestReencode[r] : t.requestOriginal);
-        p.add(r >= 0 ? t.edgeDecodeReencode[r] : t.edgeDecodeOriginal);
-        p.add(t.edgePre[c]);
-        p.add(t.edgeDet[c]);
-        p.add(t.edgePost[c]);
-        p.add(t.edgeCls[0]);
-        p.add(t.edgeRec[0]);
-        p.add(t.download);
         const accuracy = r >= 0 ? acc * space.reencodes[r].recallFactor : acc;
         if (space.race[i] === 1) this.finishRace(i, p, accuracy, trace);
         else this.finishSerial(i, p, accuracy, trace);

@@ -93,17 +93,26 @@ const LIKELY_MIN = 0.05;
 export function mostLikelyToMeet(view: PolicyView): number {
   const { predictions: e, eligible, budgetMs } = view;
   const n = eligible.length;
+  if (chances.length < n) chances = new Float64Array(n);
+  const chance = chances;
   let best = 0;
-  for (let i = 0; i < n; i++) if (eligible[i] === 1) best = Math.max(best, chanceToMeet(e.expected[i], e.p95[i], budgetMs));
+  for (let i = 0; i < n; i++) {
+    const c = eligible[i] === 1 ? chanceToMeet(e.expected[i], e.p95[i], budgetMs) : -1;
+    chance[i] = c;
+    if (c > best) best = c;
+  }
   if (best < LIKELY_MIN) return -1;
   const floor = best - LIKELY_TIE;
   let pick = -1;
   for (let i = 0; i < n; i++) {
-    if (eligible[i] !== 1 || chanceToMeet(e.expected[i], e.p95[i], budgetMs) < floor) continue;
+    if (chance[i] < floor) continue;
     if (pick < 0 || e.accuracy[i] > e.accuracy[pick] + view.tolerance || (e.accuracy[i] >= e.accuracy[pick] - view.tolerance && cheaper(e, i, pick, view.bytesCostly))) pick = i;
   }
   return pick;
 }
+
+/** Per-plan chances of the current decision (decisions run one at a time). */
+let chances = new Float64Array(0);
 
 /** P(latency ≤ budget) for a lognormal latency with median `expected` and 95th percentile `p95`. */
 export function chanceToMeet(expected: number, p95: number, budgetMs: number): number {
