@@ -14,11 +14,13 @@ export interface ProfileArgs {
   sample: number;
   /** Every detector configuration with every recogniser (default: other recognisers at the default side only). */
   cross: boolean;
+  /** Take accuracy, uploads, reply sizes and lines per image from this profiles file and time the runtimes only. */
+  accuracyFrom: string | null;
   /** Leave out the Chromium runtimes (edge figures and accuracy only). */
   browser: boolean;
 }
 
-export const USAGE = 'Usage: npm run profile -- [--set DIR] [--out FILE] [--quick] [--limit N] [--sample N] [--cross] [--no-browser]';
+export const USAGE = 'Usage: npm run profile -- [--set DIR] [--out FILE] [--quick] [--limit N] [--sample N] [--cross] [--no-browser] [--accuracy-from FILE]';
 
 export function parseProfileArgs(argv: string[]): ProfileArgs {
   let values;
@@ -33,6 +35,7 @@ export function parseProfileArgs(argv: string[]): ProfileArgs {
         sample: { type: 'string' },
         cross: { type: 'boolean', default: false },
         'no-browser': { type: 'boolean', default: false },
+        'accuracy-from': { type: 'string' },
       },
     }));
   } catch (e) {
@@ -48,7 +51,7 @@ export function parseProfileArgs(argv: string[]): ProfileArgs {
     sample = Number(values.sample);
     if (!Number.isInteger(sample) || sample < 1) throw usage(`--sample expects a whole number ≥ 1, got "${values.sample}"`);
   }
-  return { sample, set: values.set ?? null, out: values.out ?? null, quick: values.quick ?? false, limit, cross: values.cross ?? false, browser: !values['no-browser'] };
+  return { sample, set: values.set ?? null, out: values.out ?? null, quick: values.quick ?? false, limit, cross: values.cross ?? false, browser: !values['no-browser'], accuracyFrom: values['accuracy-from'] ?? null };
 }
 
 function usage(msg: string): Error {

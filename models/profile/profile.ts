@@ -28,6 +28,15 @@ import {
   SERVED_PROFILES, SPLIT_POINTS, THROTTLES, TRACKED_PROFILES, deviceRuntimeId, edgeRuntimeId,
 } from './profile-constants';
 
+interface Scored {
+  accuracy: Profiles['accuracy'];
+  reencode: Profiles['reencode'];
+  transfer: Profiles['transfer'];
+  content: Profiles['content'];
+  /** How the figures above were obtained, for the source description. */
+  note: string;
+}
+
 function fail(message: string): never {
   console.error(`profile: ${message}`);
   process.exit(2);
@@ -105,7 +114,14 @@ async function main(): Promise<void> {
   // Accuracy (onnxruntime-node here) and the Chromium runtimes (their own processes, timed inside the page) run
   // side by side to keep the whole profile within half an hour; the edge runtimes are timed afterwards, alone.
   const reencodeRows = detRows.filter((_, i) => i % 3 === 0).slice(0, args.quick ? 4 : Infinity);
-  const scoring = (async () => {
+  const scoring = (async (): Promise<Scored> => {
+    if (args.accuracyFrom) {
+      await acc2.release();
+      const prev = parseProfiles(readFileSync(args.accuracyFrom, 'utf8'));
+      log(`accuracy, uploads, replies and lines per image from ${args.accuracyFrom} (${prev.source.createdAt ?? 'undated'})`);
+      const first = prev.source.description.split('. ').slice(0, 1).join('');
+      return { accuracy: prev.accuracy, reencode: prev.reencode, transfer: prev.transfer, content: prev.content, note: `Accuracy, re-encoded uploads, reply sizes and lines per image from the run of ${prev.source.createdAt ?? 'an earlier date'} (${first}); latency measured without an accuracy pass alongside. ` };
+    }
     log(`accuracy: ${detRows.length} images, ${recRows.length} word crops, sides ${sides.join('/')}`);
     const accuracy = await measureAccuracy(acc2, {
       dets: models.filter((m) => m.role === 'det').sort((a, b) => Number(b === det0) - Number(a === det0)),
@@ -116,7 +132,10 @@ async function main(): Promise<void> {
     log('re-encoded uploads');
     const reencode = await measureReencode(acc2, { det: det0.name, cls: cls0.name, rec: rec0.name }, args.quick ? REENCODE.slice(1, 3) : REENCODE, DEFAULT_SIDE, setDir, reencodeRows, log);
     await acc2.release();
-    return { accuracy, reencode };
+    return {
+      accuracy: accuracy.entries, reencode, transfer: measureTransfer(accuracy.replies, recWidth, recSpec.height), content: { linesPerImage: meanSd(accuracy.linesPerImage) },
+      note: `Accuracy: detector ladder × ${rec0.id}${args.cross ? ' × every recogniser' : `, every recogniser with ${det0.id} at ${DEFAULT_SIDE}`}; re-encoded uploads on every third photo (${reencodeRows.length}); Chromium runtimes timed while this accuracy pass ran in the profiler process. `,
+    };
   })();
 
   const runtimes: RuntimeProfile[] = [];
@@ -155,7 +174,7 @@ async function main(): Promise<void> {
       await harness.close();
     }
   })();
-  const [{ accuracy, reencode }] = await Promise.all([scoring, browsing]);
+  const [scored] = await Promise.all([scoring, browsing]);
 
   log('splits');
   const one = new NodeSessions(REPOSITORY_DIR, manifest, 1);
@@ -205,10 +224,8 @@ async function main(): Promise<void> {
         `npm run profile${args.quick ? ' --quick' : ''}${args.sample > 1 ? ` --sample ${args.sample}` : ''} on ${setDir.split('/').slice(-3).join('/')} (${detRows.length} images, ${recRows.length} word crops) in ${minutes.toFixed(1)} min. ` +
         `Latency: median/p90 of ${plan(1).reps} runs (${plan(4).reps} at 4x throttling) after ${plan(1).warmup} warm-ups, model inputs filled with seeded values; detector at a ${typical.width}×${typical.height} photo's shape, ` +
         `recogniser batches of ${recWidth}-pixel-wide lines. Device: onnxruntime-web WASM on the page thread of headless Chromium with CDP CPU throttling ` +
-        `(throttling slows the page thread only, so 2-thread runs are partly throttled), timed while the accuracy pass ran in the profiler process. ` +
-        `Edge: onnxruntime-node in process, timed alone after it. ` +
-        `Accuracy: detector ladder × ${rec0.id}${args.cross ? ' × every recogniser' : `, every recogniser with ${det0.id} at ${DEFAULT_SIDE}`}; ` +
-        `re-encoded uploads on every third photo (${reencodeRows.length}). ` +
+        `(throttling slows the page thread only, so 2-thread runs are partly throttled). ` +
+        `Edge: onnxruntime-node in process, timed alone after the rest. ` + scored.note +
         `Load average (1/5/15 min) ${loadStart.map((l) => l.toFixed(2)).join('/')} at start, ${loadEnd.map((l) => l.toFixed(2)).join('/')} at end.`,
       machine: `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, Chromium ${chromium}`,
       createdAt: new Date().toISOString(),
@@ -217,11 +234,11 @@ async function main(): Promise<void> {
     },
     models: models.map(({ path: _p, ...m }) => m),
     runtimes,
-    accuracy: accuracy.entries,
-    reencode,
+    accuracy: scored.accuracy,
+    reencode: scored.reencode,
     splits,
-    transfer: measureTransfer(accuracy.replies, recWidth, recSpec.height),
-    content: { linesPerImage: meanSd(accuracy.linesPerImage) },
+    transfer: scored.transfer,
+    content: scored.content,
     defaults: {
       det: det0.id, maxSide: DEFAULT_SIDE, rec: rec0.id, cls: null,
       ...(runtimes.some((r) => r.id === DEFAULT_DEVICE_RUNTIME) ? { deviceRuntime: DEFAULT_DEVICE_RUNTIME } : {}),
