@@ -80,6 +80,15 @@ test('a 300 kbit/s uplink with a 1 s budget keeps auto mode on the device', asyn
   await prepare(page, SLOW_UPLINK_BUDGET_MS);
   // The probe saw the throttled uplink (NetInfo cannot: it is blind to throttling on loopback).
   expect(Number(await page.locator('#link').getAttribute('data-up-kbps'))).toBeLessThan(600);
+  // The runtime's warm-up already showed the planner how fast this device is, before any photo was read.
+  await expect.poll(() => storedDeviceRuns(page)).toBeGreaterThan(0);
+
+  // Its speed is not all a 1 s budget depends on: the profiles expect about 15 text lines per photo, more than this
+  // device reads in a second. One forced run of this photo teaches the planner that it holds two lines (the line
+  // count is learnt per kind of image), as a user's earlier photos would; without it the device and the slow
+  // upload are both predicted late, and either may be picked.
+  const onDevice = await readText(page, image.path, 'device');
+  expect(onDevice.lines).toEqual(LINES);
 
   const result = await readText(page, image.path, 'auto');
   expect(result.lines).toEqual(LINES);
@@ -100,11 +109,8 @@ test('a fast uplink and a 4x slower CPU send detection to the edge', async ({ pa
   const image = await photoLikeImage(testInfo, 'slow-cpu', LINES, SIZE);
   await emulate(page, { cpuRate: 4 });
   await prepare(page, SLOW_CPU_BUDGET_MS);
-
-  // One run on this device shows the planner how slow it is.
-  const onDevice = await readText(page, image.path, 'device');
-  expect(onDevice.lines).toEqual(LINES);
-  expect(onDevice.target).toBe('device');
+  // The runtime's warm-up, throttled like everything else, shows the planner how slow this device is.
+  await expect.poll(() => storedDeviceRuns(page)).toBeGreaterThan(0);
 
   const result = await readText(page, image.path, 'auto');
   const shown = await plan(page);
@@ -121,7 +127,6 @@ test('a fast uplink and a 4x slower CPU send detection to the edge', async ({ pa
 
   // What was learnt about this device and the edge is kept for the next visit.
   await expect(page.locator('#profiles')).toHaveAttribute('data-restored-fits', '0');
-  await expect.poll(() => storedDeviceRuns(page)).toBeGreaterThan(0);
   await page.reload();
   await expect(page.locator('#profiles')).toHaveAttribute('data-restored-fits', /^[1-9]\d*$/);
 });

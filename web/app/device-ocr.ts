@@ -1,6 +1,6 @@
 import * as Comlink from 'comlink';
 import type { FloatTensor } from '../../core/ocr/types';
-import type { DetectedImage, DeviceOcrOptions, DeviceOcrResult, LoadInfo, LoadOptions, LoadProgress, OcrWorkerApi, ReencodeResult, SplitOptions, SplitResult } from '../worker/api';
+import type { DetectedImage, DeviceOcrOptions, DeviceOcrResult, LoadInfo, LoadOptions, LoadProgress, OcrWorkerApi, ReencodeResult, SplitOptions, SplitResult, WarmUpOptions, WarmUpResult } from '../worker/api';
 
 /**
  * The page's handle on the OCR worker. Terminating the worker is the only way to give its WASM memory back,
@@ -35,6 +35,10 @@ export class DeviceOcr {
 
   reencode(image: Blob, maxSide: number, quality: number): Promise<ReencodeResult> {
     return this.remote().reencode(image, maxSide, quality);
+  }
+
+  warmUp(options: WarmUpOptions): Promise<WarmUpResult> {
+    return this.remote().warmUp(options);
   }
 
   /** Raw inference on one loaded model. The input's buffer moves to the worker (it is unusable here afterwards). */

@@ -6,7 +6,7 @@ import type { Manifest } from '../../core/models/manifest';
 import { ModelStore } from '../model-store';
 import type { Executors } from '../placement/execute';
 import { LinkMonitor } from '../placement/link-monitor';
-import { buildObservation, deviceModelStates, transferKbps } from '../placement/observations';
+import { buildObservation, deviceModelStates, transferKbps, warmUpRequest } from '../placement/observations';
 import { PagePlanner, type Mode } from '../placement/page-planner';
 import type { LoadInfo, LoadProgress } from '../worker/api';
 import { DeviceOcr } from './device-ocr';
@@ -204,11 +204,34 @@ async function refreshModels(): Promise<void> {
   }
 }
 
-async function loadDevice(): Promise<LoadInfo> {
+/** Lines recognised by the warm-up: a few, so a slow phone is not kept busy long. */
+const WARM_UP_LINES = 4;
+
+/**
+ * Runs the models once on blank input and tells the planner how fast they ran, so the first photo is placed for
+ * this device rather than for the profiles' default one. A failed warm-up only leaves the planner to learn from
+ * the first run.
+ */
+async function warmUp(): Promise<void> {
+  const p = await planner();
+  const maxSide = p.profiles.defaults.maxSide;
+  const warm = await deviceWork.track(() =>
+    device.warmUp({ maxSide, width: maxSide, height: Math.round((maxSide * 3) / 4), lines: WARM_UP_LINES, lineTensorBytes: p.profiles.transfer.cropBytesPerLine }),
+  );
+  for (const m of device.info?.models ?? []) deviceFacts.warm.add(m.name);
+  p.observeWarmUp(observation(p, warmUpRequest(warm, budgetMs())), warm);
+}
+
+/**
+ * Starts the device runtime; `warm` runs the warm-up before the runtime is shown as ready (a request that needs the
+ * device at once skips it: its own run teaches the planner).
+ */
+async function loadDevice(warm = true): Promise<LoadInfo> {
   const info = await device.load(loadOptions, onProgress);
   ui.progressWrap.hidden = true;
-  renderBackend(info);
   await refreshDeviceFacts().catch(() => undefined);
+  if (warm) await warmUp().catch((error: unknown) => console.warn(`Device warm-up failed: ${messageOf(error)}`));
+  renderBackend(info);
   if (info.modelSource === 'network') {
     // Ask the browser not to evict the models under storage pressure (Safari drops unpersisted data after 7 days).
     await navigator.storage?.persist?.().catch(() => false);
@@ -232,7 +255,7 @@ const executors: Executors = {
   async deviceReady() {
     if (device.info) return { ms: 0 };
     const started = performance.now();
-    await loadDevice();
+    await loadDevice(false);
     return { ms: performance.now() - started };
   },
   async deviceOcr(blob, options) {

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { EXAMPLE_PROFILES } from '../../core/placement';
-import { buildObservation, connectionType, deviceModelStates, deviceStages, downloadSample, edgeStages, nextProbeBytes, netInfoReading, networkId, rttSample, SampleRing, serverWorkMs, transferKbps, uploadSample } from './observations';
+import { createPolicy, decide, EXAMPLE_PROFILES, observe, Planner, type Policy } from '../../core/placement';
+import { buildObservation as buildCoreObservation } from '../../core/placement/observation-builder';
+import type { WarmUpResult } from '../worker/api';
+import {
+  buildObservation, connectionType, deviceModelStates, deviceStages, downloadSample, edgeStages, nextProbeBytes, netInfoReading, networkId, rttSample, SampleRing,
+  serverWorkMs, transferKbps, uploadSample, warmUpOutcome, warmUpRequest,
+} from './observations';
+import { executableProfiles } from './profiles';
 
 describe('NetInfo readings', () => {
   it('keeps only what the browser reported, as a prior', () => {
@@ -143,4 +149,47 @@ describe('buildObservation', () => {
   it('says offline when the browser does', () => {
     expect(buildObservation({ ...parts, online: false }).connection).toBe('none');
   });
+});
+
+describe('a warm-up as a device observation', () => {
+  const profiles = executableProfiles(EXAMPLE_PROFILES, 'fp32');
+  const maxSide = profiles.defaults.maxSide;
+  const deviceOnly: Policy = { ...createPolicy('device'), allows: (p) => p.kind === 'device' && p.config.det === profiles.defaults.det && p.config.maxSide === maxSide };
+  const warmUp = (speed: number): { warm: WarmUpResult; predicted: (stage: string) => number } => {
+    // What the profiles predict for the warm-up's sizes, run `speed` times faster.
+    const planner = new Planner(profiles);
+    const image = { width: maxSide, height: (maxSide * 3) / 4 };
+    const d = decide(buildCoreObservation({ request: { ...image, bytes: 1, budgetMs: 2000 } }), profiles, deviceOnly, planner.state);
+    const at = (stage: string) => d.predicted.stages.filter((s) => s.stage === stage).reduce((sum, s) => sum + s.expectedMs, 0);
+    const warm: WarmUpResult = {
+      maxSide, image, detInput: image, timings: { preprocess: at('det-preprocess') / speed, det: at('det') / speed }, lines: 4, recMs: 0,
+    };
+    warm.recMs = (at('rec') / d.inputs.lines) * 4 / speed;
+    return { warm, predicted: at };
+  };
+
+  it('names the photo it stands for and the stages it timed, with the lines it read', () => {
+    const { warm } = warmUp(1);
+    expect(warmUpRequest(warm, 1500)).toMatchObject({ width: maxSide, height: (maxSide * 3) / 4, budgetMs: 1500 });
+    const outcome = warmUpOutcome(warm, maxSide, 7);
+    expect(Object.keys(outcome.device!).sort()).toEqual(['det', 'det-preprocess', 'rec']);
+    expect(outcome).toMatchObject({ atMs: 7, ok: true, winner: 'device', deviceLines: 4 });
+    expect(outcome.lines).toBeUndefined();
+    // Detection timed at another size than the one planned says nothing about the planned size.
+    expect(Object.keys(warmUpOutcome(warm, maxSide / 2, 7).device!)).toEqual(['rec']);
+  });
+
+  for (const [speed, what] of [[5, 'faster'], [0.2, 'slower']] as const) {
+    it(`a device ${what} than the profiles' default is predicted ${what} for the next photo`, () => {
+      const { warm } = warmUp(speed);
+      const planner = new Planner(profiles);
+      const photo = buildCoreObservation({ request: { width: 1280, height: 960, bytes: 250_000, budgetMs: 2000 } });
+      const before = decide(photo, profiles, deviceOnly, planner.state).predicted.expectedMs;
+      const d = decide(buildCoreObservation({ request: warmUpRequest(warm, 2000) }), profiles, deviceOnly, planner.state);
+      observe(planner.state, d, warmUpOutcome(warm, d.plan.config.maxSide, 0), deviceOnly);
+      const after = decide(photo, profiles, deviceOnly, planner.state).predicted.expectedMs;
+      if (speed > 1) expect(after).toBeLessThan(before / 2);
+      else expect(after).toBeGreaterThan(before * 2);
+    });
+  }
 });

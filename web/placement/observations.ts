@@ -2,12 +2,13 @@
  * Turns what the page can measure into the planner's observation parts. Pure (no DOM reads): the page passes in
  * navigator.connection, replies' round trips and Server-Timing, and what the worker and model store report.
  */
-import type { DeviceStage, EdgeStage } from '../../core/placement';
+import type { DeviceStage, EdgeStage, Outcome } from '../../core/placement';
 import type {
   ConnectionType, DeviceModelState, ModelState, NetInfoReading, Observation, Preferences, RequestInfo, RttSample, ThroughputSample,
 } from '../../core/placement';
 import type { Profiles } from '../../core/profiles';
 import type { StageTimings } from '../../core/ocr/types';
+import type { WarmUpResult } from '../worker/api';
 
 /** The fields of the Network Information API's `navigator.connection` that the planner reads. */
 export interface ConnectionLike {
@@ -139,6 +140,27 @@ export function deviceStages(timings: StageTimings, decodeMs: number): Partial<R
   // A stage that did not run (the classifier is off by default) would teach the planner the device is infinitely fast.
   if (timings.cls > 0) out.cls = timings.cls;
   return out;
+}
+
+/** The photo a warm-up stands for: its size is what the planner derives the detector's input size from. */
+export function warmUpRequest(warm: WarmUpResult, budgetMs: number): RequestInfo {
+  // The bytes only shape predictions of decoding and uploading, which a warm-up does not measure.
+  return { bytes: warm.image.width * warm.image.height, width: warm.image.width, height: warm.image.height, budgetMs };
+}
+
+/**
+ * The warm-up's timed run as a device outcome: detection (when run at the size `detMaxSide` the decision planned)
+ * and recognition of its lines. Post-processing and decoding are left out: a blank image has no boxes to trace
+ * and was not decoded, so their times would say nothing about a photo.
+ */
+export function warmUpOutcome(warm: WarmUpResult, detMaxSide: number, atMs: number): Outcome {
+  const device: Partial<Record<DeviceStage, number>> = { rec: warm.recMs };
+  if (warm.maxSide === detMaxSide) {
+    device['det-preprocess'] = warm.timings.preprocess;
+    device.det = warm.timings.det;
+  }
+  const totalMs = Object.values(device).reduce((sum, ms) => sum + ms, 0);
+  return { atMs, ok: true, totalMs, winner: 'device', device, deviceLines: warm.lines };
 }
 
 const ROLE_TASK = { det: 'text-detection', cls: 'text-orientation', rec: 'text-recognition' } as const;

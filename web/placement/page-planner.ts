@@ -9,7 +9,9 @@ import {
 } from '../../core/placement';
 import type { Profiles } from '../../core/profiles';
 import { planLabel, whyCode, WHY_TEXT, type WhyCode } from './explain';
+import type { WarmUpResult } from '../worker/api';
 import { readLearned, saveLearned } from './learned-store';
+import { warmUpOutcome } from './observations';
 import { executableProfiles, loadProfiles, type PageProfiles } from './profiles';
 
 export type Mode = 'device' | 'edge' | 'auto';
@@ -90,10 +92,26 @@ export class PagePlanner {
     return plan ? { ...recognition, plan } : recognition;
   }
 
+  /**
+   * Learns the device's speed from the worker's warm-up, as a device run of the default configuration on a photo
+   * of the warm-up's size (`obs.request`, see warmUpRequest): before the first photo is read, the planner knows
+   * whether this is a fast desktop or a slow phone, instead of assuming the profiles' default device. Its
+   * prediction errors are kept apart from real requests' (policy name "warm-up").
+   */
+  observeWarmUp(obs: Observation, warm: WarmUpResult): void {
+    const policy: Policy = { ...this.forced.device, name: 'warm-up' };
+    const decision = decide(obs, this.planner.profiles, policy, this.planner.state);
+    if (decision.plan.kind !== 'device') return;
+    this.learn(decision, warmUpOutcome(warm, decision.plan.config.maxSide, obs.nowMs), policy);
+  }
+
   /** Learns from a finished run and stores what was learnt (in the background). */
   observe(d: PageDecision, outcome: Outcome, recognition?: Decision): void {
-    const decision = recognition ? withRecognition(d.decision, recognition) : d.decision;
-    observe(this.planner.state, decision, outcome, d.policy);
+    this.learn(recognition ? withRecognition(d.decision, recognition) : d.decision, outcome, d.policy);
+  }
+
+  private learn(decision: Decision, outcome: Outcome, policy: Policy): void {
+    observe(this.planner.state, decision, outcome, policy);
     const learned = this.planner.learned();
     this.saving = this.saving.then(() => saveLearned(this.learnedKey, learned));
   }

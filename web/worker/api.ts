@@ -87,6 +87,31 @@ export interface SplitResult extends DeviceOcrResult {
   };
 }
 
+export interface WarmUpOptions {
+  /** Detector longest-side limit the planner predicts for (its default configuration). */
+  maxSide: number;
+  /** Size of the blank photo detected (the detector's time depends on its input size, not on the content). */
+  width: number;
+  height: number;
+  /** Line crops recognised. */
+  lines: number;
+  /**
+   * Bytes of one line crop as the recogniser's float input (the profiles' `transfer.cropBytesPerLine`), so the
+   * crops are as wide as the profiled lines.
+   */
+  lineTensorBytes: number;
+}
+
+/** Stage times of the warm-up's second (warm) run, with the sizes they were measured at. */
+export interface WarmUpResult {
+  maxSide: number;
+  image: { width: number; height: number };
+  detInput: { width: number; height: number };
+  timings: { preprocess: number; det: number };
+  lines: number;
+  recMs: number;
+}
+
 export interface OcrWorkerApi {
   load(options?: LoadOptions, onProgress?: (progress: LoadProgress) => void): Promise<LoadInfo>;
   ocr(image: Blob, options?: DeviceOcrOptions): Promise<DeviceOcrResult>;
@@ -96,6 +121,11 @@ export interface OcrWorkerApi {
   recognizeSplit(id: number, options: SplitOptions): Promise<SplitResult>;
   /** Resizes a photo to at most `maxSide` on its longest side and encodes it as JPEG at `quality` (0..1), for upload. */
   reencode(image: Blob, maxSide: number, quality: number): Promise<ReencodeResult>;
+  /**
+   * Runs detection and recognition once cold (the sessions' one-time costs), then once timed on blank input of
+   * the given sizes: how fast this device is before any photo was read.
+   */
+  warmUp(options: WarmUpOptions): Promise<WarmUpResult>;
   /** One raw inference on a manifest model; the input buffer is moved, not copied. */
   run(modelName: string, input: FloatTensor): Promise<FloatTensor>;
   release(): Promise<void>;

@@ -6,13 +6,13 @@ import * as Comlink from 'comlink';
 import type { ManifestModel } from '../../core/models/manifest';
 import { createOcrPipeline, pipelineConfigFromManifest } from '../../core/ocr';
 import type { OcrPipeline } from '../../core/ocr';
-import type { FloatTensor, OcrResult, Point } from '../../core/ocr/types';
+import type { FloatTensor, OcrResult, Point, RgbaImage } from '../../core/ocr/types';
 import { codedError } from '../coded-error';
 import { ModelStore } from '../model-store';
 import type { Detection } from '../../core/ocr/pipeline';
 import type { OcrLine } from '../../core/ocr/types';
 import type { Quad } from '../../core/ocr/geometry';
-import type { DetectedImage, DeviceOcrOptions, DeviceOcrResult, LoadInfo, LoadOptions, LoadProgress, OcrWorkerApi, ReencodeResult, SplitResult } from './api';
+import type { DetectedImage, DeviceOcrOptions, DeviceOcrResult, LoadInfo, LoadOptions, LoadProgress, OcrWorkerApi, ReencodeResult, SplitResult, WarmUpOptions, WarmUpResult } from './api';
 import { edgeRecInfer, type EdgeModel, type EdgeRecStats } from './edge-rec';
 import { defaultThreads, startSessions } from './backend';
 import { decodeImage, reencodeJpeg } from './decode';
@@ -99,6 +99,11 @@ function scaleBack(result: OcrResult, scale: number, original: { width: number; 
     image: original,
     lines: result.lines.map((line) => ({ ...line, box: [up(line.box[0]), up(line.box[1]), up(line.box[2]), up(line.box[3])] })),
   };
+}
+
+/** A mid-grey image: inference time does not depend on what the pixels show. */
+function blank(width: number, height: number): RgbaImage {
+  return { data: new Uint8ClampedArray(width * height * 4).fill(128), width, height };
 }
 
 const api: OcrWorkerApi = {
@@ -197,6 +202,28 @@ const api: OcrWorkerApi = {
     const started = performance.now();
     const out = await reencodeJpeg(image, maxSide, quality);
     return { ...out, ms: performance.now() - started };
+  },
+
+  async warmUp(options: WarmUpOptions): Promise<WarmUpResult> {
+    const { pipeline } = await loaded();
+    const photo = blank(options.width, options.height);
+    const lineHeight = pipeline.config.rec.height;
+    // Three float32 channels per pixel; at least square (narrower crops are padded to the recogniser's minimum anyway).
+    const line = blank(Math.max(lineHeight, Math.round(options.lineTensorBytes / (3 * 4 * lineHeight))), lineHeight);
+    const crops = Array.from({ length: Math.max(1, options.lines) }, () => line);
+    // The first runs pay for session start-up (memory, kernels); only the second ones say how fast the device is.
+    await pipeline.detect(photo, { maxSide: options.maxSide });
+    const det = await pipeline.detect(photo, { maxSide: options.maxSide });
+    await pipeline.recognize(crops.slice(0, 1));
+    const rec = await pipeline.recognize(crops);
+    return {
+      maxSide: options.maxSide,
+      image: { width: photo.width, height: photo.height },
+      detInput: det.detInput,
+      timings: { preprocess: det.timings.preprocess, det: det.timings.det },
+      lines: crops.length,
+      recMs: rec.timings.rec,
+    };
   },
 
   async run(modelName: string, input: FloatTensor): Promise<FloatTensor> {
