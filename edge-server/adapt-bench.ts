@@ -7,24 +7,13 @@
  *   npx tsx edge-server/adapt-bench.ts [--calls 300] [--out FILE]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { mulberry32 as rng } from '../test-support/random';
 import { adapt, simulateSchedule, type AdaptConfig, type AdaptInput } from './scheduler/adapt';
 
 const args = process.argv.slice(2);
 const opt = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
 const calls = Number(opt('--calls') ?? 300);
 const out = opt('--out');
-
-/** Small deterministic generator so runs compare. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Configurations shaped like the detector ladder: fp32/int8 × three input sizes. */
 function configs(r: () => number): AdaptConfig[] {

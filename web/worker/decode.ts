@@ -8,11 +8,8 @@ export interface DecodedImage {
   original: { width: number; height: number };
 }
 
-/**
- * Decodes a photo to RGBA pixels off the main thread. Very large photos are scaled down while decoding,
- * which bounds memory (a 48 MP photo would otherwise need 190 MB of RGBA).
- */
-export async function decodeImage(blob: Blob, maxSide: number): Promise<DecodedImage> {
+/** The photo as a bitmap no larger than `maxSide` (never enlarged), EXIF orientation applied. */
+async function scaledBitmap(blob: Blob, maxSide: number): Promise<{ bitmap: ImageBitmap; scale: number; original: { width: number; height: number } }> {
   let probe: ImageBitmap;
   try {
     probe = await createImageBitmap(blob, { imageOrientation: 'from-image' });
@@ -25,13 +22,21 @@ export async function decodeImage(blob: Blob, maxSide: number): Promise<DecodedI
   }
   const original = { width: probe.width, height: probe.height };
   const scale = Math.min(1, maxSide / Math.max(original.width, original.height));
-  const width = Math.max(1, Math.round(original.width * scale));
-  const height = Math.max(1, Math.round(original.height * scale));
-  let bitmap = probe;
-  if (scale < 1) {
-    probe.close();
-    bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image', resizeWidth: width, resizeHeight: height, resizeQuality: 'high' });
-  }
+  if (scale === 1) return { bitmap: probe, scale, original };
+  probe.close();
+  const resizeWidth = Math.max(1, Math.round(original.width * scale));
+  const resizeHeight = Math.max(1, Math.round(original.height * scale));
+  const bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image', resizeWidth, resizeHeight, resizeQuality: 'high' });
+  return { bitmap, scale, original };
+}
+
+/**
+ * Decodes a photo to RGBA pixels off the main thread. Very large photos are scaled down while decoding,
+ * which bounds memory (a 48 MP photo would otherwise need 190 MB of RGBA).
+ */
+export async function decodeImage(blob: Blob, maxSide: number): Promise<DecodedImage> {
+  const { bitmap, scale, original } = await scaledBitmap(blob, maxSide);
+  const { width, height } = bitmap;
   const canvas = new OffscreenCanvas(width, height);
   const context = canvas.getContext('2d', { willReadFrequently: true });
   if (!context) throw codedError('CanvasUnavailable', 'This browser cannot read image pixels in a worker (no OffscreenCanvas 2D).');
@@ -46,20 +51,8 @@ export async function reencodeJpeg(blob: Blob, maxSide: number, quality: number)
   if (!(maxSide >= 1) || !(quality > 0 && quality <= 1)) {
     throw codedError('BadReencode', `Re-encoding needs maxSide ≥ 1 and quality in (0, 1] (got ${maxSide}, ${quality}).`);
   }
-  let probe: ImageBitmap;
-  try {
-    probe = await createImageBitmap(blob, { imageOrientation: 'from-image' });
-  } catch (error) {
-    throw codedError('ImageUndecodable', `This file (${blob.type || 'unknown type'}, ${blob.size} bytes) is not an image the browser can decode: ${messageOf(error)}.`, error);
-  }
-  const scale = Math.min(1, maxSide / Math.max(probe.width, probe.height));
-  const width = Math.max(1, Math.round(probe.width * scale));
-  const height = Math.max(1, Math.round(probe.height * scale));
-  let bitmap = probe;
-  if (scale < 1) {
-    probe.close();
-    bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image', resizeWidth: width, resizeHeight: height, resizeQuality: 'high' });
-  }
+  const { bitmap } = await scaledBitmap(blob, maxSide);
+  const { width, height } = bitmap;
   const canvas = new OffscreenCanvas(width, height);
   const context = canvas.getContext('2d');
   if (!context) throw codedError('CanvasUnavailable', 'This browser cannot draw images in a worker (no OffscreenCanvas 2D).');
