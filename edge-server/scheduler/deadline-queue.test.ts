@@ -99,6 +99,19 @@ describe('DeadlineQueue', () => {
     expect(h.started).toEqual([['busy'], ['a', 'c'], ['other'], ['b'], ['alone']]);
   });
 
+  it('gives a free executor only its share of the compatible queue, so the others get work too', () => {
+    const h = harness(2, { maxBatch: 4, maxDelayMs: 0 });
+    h.queue.offer(h.job('busy0', 10));
+    h.queue.offer(h.job('busy1', 10));
+    for (const name of ['a', 'b', 'c', 'd']) h.queue.offer(h.job(name, 10, Infinity, { key: 'k' }));
+    h.finish(0);
+    expect(h.started.at(-1)).toEqual(['a', 'b']);
+    h.finish(1);
+    expect(h.started.at(-1)).toEqual(['c']); // two left for two executors: one each
+    h.finish(1);
+    expect(h.started.at(-1)).toEqual(['d']);
+  });
+
   it('holds a batch that is not full for maxDelayMs, but not past a member\'s deadline', () => {
     const h = harness(1, { maxBatch: 4, maxDelayMs: 20 });
     h.queue.offer(h.job('a', 10, Infinity, { key: 'k' }));

@@ -170,19 +170,27 @@ export class DeadlineQueue<J extends QueuedJob, E = unknown> {
     this.arm(Math.min(wakeAt, nextLateAt(this.jobs) + 1), now);
   }
 
-  /** The head at `index` and the later queued jobs that may share its run, in EDF order, up to maxBatch rows. */
+  /**
+   * The head at `index` and the later queued jobs that may share its run, in EDF order, up to maxBatch rows and up to
+   * this executor's share of the compatible queue (its rows over all executors, rounded up). A run does not get
+   * cheaper per row on a CPU that is busy at batch 1 already, so one worker taking everything queued while the
+   * others finish and then sit idle only delays the later members (measured: served recognition throughput 0.80 of
+   * bare with whole-queue batches, 0.94 with batching off).
+   */
   private collect(index: number): J[] {
     const head = this.jobs[index];
     const key = this.policy.maxBatch > 1 && this.hooks.batchKey ? this.hooks.batchKey(head) : null;
     if (key === null) return [head];
     const rowsOf = (j: J) => this.hooks.batchRows?.(j) ?? 1;
+    const compatible = this.jobs.slice(index).filter((j, k) => k === 0 || this.hooks.batchKey!(j) === key);
+    const queuedRows = compatible.reduce((s, j) => s + rowsOf(j), 0);
+    const limit = Math.min(this.policy.maxBatch, Math.ceil(queuedRows / Math.max(1, this.hooks.executors())));
     const batch = [head];
     let rows = rowsOf(head);
-    for (let k = index + 1; k < this.jobs.length && rows < this.policy.maxBatch; k++) {
-      const job = this.jobs[k];
-      if (this.hooks.batchKey!(job) !== key) continue;
+    for (let k = 1; k < compatible.length && rows < limit; k++) {
+      const job = compatible[k];
       const r = rowsOf(job);
-      if (rows + r > this.policy.maxBatch) continue;
+      if (rows + r > limit) continue;
       batch.push(job);
       rows += r;
     }
