@@ -54,7 +54,7 @@ describe('binary inference bodies on a socket', () => {
       body: JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: SHAPE, data: Array.from(input) }] }),
     });
     expect(json.status).toBe(200);
-    const expected = (await json.json()).outputs[0].data as number[];
+    const expected = ((await json.json()) as { outputs: Array<{ data: number[] }> }).outputs[0].data;
     for (const pad of [0, 1, 2, 3, 5, 7]) {
       expect(Array.from(await outputs(pad))).toEqual(expected.map(Math.fround));
     }
