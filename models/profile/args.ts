@@ -16,11 +16,13 @@ export interface ProfileArgs {
   cross: boolean;
   /** Take accuracy, uploads, reply sizes and lines per image from this profiles file and time the runtimes only. */
   accuracyFrom: string | null;
+  /** Take the runtimes' timings and the detector cuts from this profiles file and score accuracy only. */
+  latencyFrom: string | null;
   /** Leave out the Chromium runtimes (edge figures and accuracy only). */
   browser: boolean;
 }
 
-export const USAGE = 'Usage: npm run profile -- [--set DIR] [--out FILE] [--quick] [--limit N] [--sample N] [--cross] [--no-browser] [--accuracy-from FILE]';
+export const USAGE = 'Usage: npm run profile -- [--set DIR] [--out FILE] [--quick] [--limit N] [--sample N] [--cross] [--no-browser] [--accuracy-from FILE | --latency-from FILE]';
 
 export function parseProfileArgs(argv: string[]): ProfileArgs {
   let values;
@@ -36,6 +38,7 @@ export function parseProfileArgs(argv: string[]): ProfileArgs {
         cross: { type: 'boolean', default: false },
         'no-browser': { type: 'boolean', default: false },
         'accuracy-from': { type: 'string' },
+        'latency-from': { type: 'string' },
       },
     }));
   } catch (e) {
@@ -51,7 +54,8 @@ export function parseProfileArgs(argv: string[]): ProfileArgs {
     sample = Number(values.sample);
     if (!Number.isInteger(sample) || sample < 1) throw usage(`--sample expects a whole number ≥ 1, got "${values.sample}"`);
   }
-  return { sample, set: values.set ?? null, out: values.out ?? null, quick: values.quick ?? false, limit, cross: values.cross ?? false, browser: !values['no-browser'], accuracyFrom: values['accuracy-from'] ?? null };
+  if (values['accuracy-from'] !== undefined && values['latency-from'] !== undefined) throw usage('--accuracy-from and --latency-from exclude each other');
+  return { latencyFrom: values['latency-from'] ?? null, sample, set: values.set ?? null, out: values.out ?? null, quick: values.quick ?? false, limit, cross: values.cross ?? false, browser: !values['no-browser'], accuracyFrom: values['accuracy-from'] ?? null };
 }
 
 function usage(msg: string): Error {

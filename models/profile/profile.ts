@@ -140,8 +140,14 @@ async function main(): Promise<void> {
 
   const runtimes: RuntimeProfile[] = [];
   let chromium = 'not run';
+  const timed = args.latencyFrom ? parseProfiles(readFileSync(args.latencyFrom, 'utf8')) : null;
+  if (timed) {
+    log(`runtimes and detector cuts from ${args.latencyFrom} (${timed.source.createdAt ?? 'undated'})`);
+    runtimes.push(...timed.runtimes);
+    chromium = timed.source.machine?.split('Chromium ')[1] ?? 'not run';
+  }
   const browsing = (async () => {
-    if (!args.browser) return;
+    if (!args.browser || timed) return;
     const harness = await ProfileHarness.start(REPOSITORY_DIR);
     chromium = harness.version;
     try {
@@ -176,13 +182,15 @@ async function main(): Promise<void> {
   })();
   const [scored] = await Promise.all([scoring, browsing]);
 
-  log('splits');
-  const one = new NodeSessions(REPOSITORY_DIR, manifest, 1);
   const mid = shapes.find((s) => s.side === 640) ?? shapes[0];
-  const splits = await measureSplits(one, det0, SPLIT_POINTS, [1, 3, mid.height, mid.width], args.quick ? 3 : 7, log);
+  let splits = timed?.splits ?? [];
+  if (!timed) {
+    log('splits');
+    splits = await measureSplits(new NodeSessions(REPOSITORY_DIR, manifest, 1), det0, SPLIT_POINTS, [1, 3, mid.height, mid.width], args.quick ? 3 : 7, log);
+  }
 
-  const edgeStages = await nodeStages(stageInputs(args.quick ? 3 : 7));
-  for (const threads of NODE_THREADS) {
+  const edgeStages = timed ? [] : await nodeStages(stageInputs(args.quick ? 3 : 7));
+  for (const threads of timed ? [] : NODE_THREADS) {
     log(`runtime ${edgeRuntimeId(threads)}`);
     const sessions = new NodeSessions(REPOSITORY_DIR, manifest, threads);
     const live = new Map<string, Awaited<ReturnType<NodeSessions['create']>>>();
@@ -225,7 +233,7 @@ async function main(): Promise<void> {
         `Latency: median/p90 of ${plan(1).reps} runs (${plan(4).reps} at 4x throttling) after ${plan(1).warmup} warm-ups, model inputs filled with seeded values; detector at a ${typical.width}×${typical.height} photo's shape, ` +
         `recogniser batches of ${recWidth}-pixel-wide lines. Device: onnxruntime-web WASM on the page thread of headless Chromium with CDP CPU throttling ` +
         `(throttling slows the page thread only, so 2-thread runs are partly throttled). ` +
-        `Edge: onnxruntime-node in process, timed alone after the rest. ` + scored.note +
+        (timed ? `Runtimes and detector cuts from the run of ${timed.source.createdAt ?? 'an earlier date'} (${timed.source.description.split('. ')[0]}); accuracy scored alone. ` : `Edge: onnxruntime-node in process, timed alone after the rest. ` + scored.note) +
         `Load average (1/5/15 min) ${loadStart.map((l) => l.toFixed(2)).join('/')} at start, ${loadEnd.map((l) => l.toFixed(2)).join('/')} at end.`,
       machine: `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, Chromium ${chromium}`,
       createdAt: new Date().toISOString(),
