@@ -164,7 +164,7 @@ describe('OIP decoder rejects malformed messages clearly', () => {
     ['short data', JSON.stringify({ inputs: [{ ...ok, shape: [3] }] }), undefined, /needs 3 elements, data has 2/],
     ['string in FP32', JSON.stringify({ inputs: [{ ...ok, data: [1, 'a'] }] }), undefined, /element 1 is "a", expected a number/],
     ['INT8 out of range', JSON.stringify({ inputs: [{ ...ok, datatype: 'INT8', data: [1, 300] }] }), undefined, /expected an integer in -128..127/],
-    ['no data', JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [2] }] }), undefined, /neither data nor parameters.binary_data_size/],
+    ['no data', JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [2] }] }), undefined, /neither data, parameters.binary_data_size nor parameters.shared_memory_region/],
     ['both data and binary', JSON.stringify({ inputs: [{ ...ok, parameters: { binary_data_size: 8 } }] }), undefined, /both data and/],
     ['duplicate names', JSON.stringify({ inputs: [ok, ok] }), undefined, /'x' appears more than once/],
     ['bad id', JSON.stringify({ id: 3, inputs: [ok] }), undefined, /request.id must be a string/],

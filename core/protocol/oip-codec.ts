@@ -5,14 +5,24 @@
  *
  * Decoded binary tensors are views into the body's buffer when alignment allows, so a caller can transfer them onward
  * without another copy; misaligned data is copied.
+ *
+ * Tensors may also live in system shared memory (`shared_memory_region` parameters): the decoder asks the caller's
+ * resolver for their bytes, and the encoders write such tensors without data.
  */
 import {
-  DATATYPE_BYTES, OIP_DATATYPES, OipError, elementCount, isOipDatatype,
+  DATATYPE_BYTES, OIP_DATATYPES, OipError, SHARED_MEMORY_BYTE_SIZE, SHARED_MEMORY_OFFSET, SHARED_MEMORY_REGION,
+  elementCount, isOipDatatype,
   type InferenceRequest, type InferenceResponse, type NumericTensorData, type OipDatatype, type Parameters,
-  type RequestedOutput, type Tensor, type TensorData,
+  type RequestedOutput, type SharedMemoryRef, type Tensor, type TensorData,
 } from './oip';
 import { bf16BitsToNumber, f16BitsToNumber, numberToBf16Bits, numberToF16Bits } from './half';
 import { utf8Decode, utf8Encode } from './utf8';
+
+/**
+ * Gives the bytes of a tensor held in shared memory; `where` names the tensor for error messages. Returned bytes
+ * that start on an element boundary are used as they are (no copy).
+ */
+export type SharedMemoryResolver = (ref: SharedMemoryRef, where: string) => Uint8Array;
 
 /** What an encoder hands to the transport. `headerLength` is set exactly when binary data follows the JSON. */
 export interface EncodedMessage {
@@ -61,12 +71,18 @@ export function encodeInferenceRequest(request: InferenceRequest, options: { bin
   return assemble(`{${fields.join(',')}}`, chunks);
 }
 
-export function decodeInferenceRequest(body: string | Uint8Array, headerLength?: number | null): InferenceRequest {
+/** Without `resolveSharedMemory` an input in shared memory is refused as unsupported. */
+export function decodeInferenceRequest(
+  body: string | Uint8Array, headerLength?: number | null, resolveSharedMemory?: SharedMemoryResolver,
+): InferenceRequest {
   const { json, binary } = splitBody(body, headerLength);
   const obj = asObject(json, 'request');
   const cursor = { offset: 0 };
   if (!Array.isArray(obj.inputs) || obj.inputs.length === 0) throw malformed('request.inputs must be a non-empty array of tensors');
-  const inputs = obj.inputs.map((t, i) => parseTensor(t, `inputs[${i}]`, binary, cursor));
+  const source: TensorSource = {
+    binary, cursor, resolve: resolveSharedMemory, noResolver: 'this server does not have shared memory enabled',
+  };
+  const inputs = obj.inputs.map((t, i) => parseTensor(t, `inputs[${i}]`, source));
   ensureUniqueNames(inputs.map((t) => t.name), 'inputs');
   ensureBinaryConsumed(binary, cursor.offset);
   const request: InferenceRequest = { inputs };
@@ -97,14 +113,20 @@ export function encodeInferenceResponse(
   return assemble(`{${fields.join(',')}}`, chunks);
 }
 
-export function decodeInferenceResponse(body: string | Uint8Array, headerLength?: number | null): InferenceResponse {
+/** An output the server wrote to shared memory is read back through `resolveSharedMemory` (the client's regions). */
+export function decodeInferenceResponse(
+  body: string | Uint8Array, headerLength?: number | null, resolveSharedMemory?: SharedMemoryResolver,
+): InferenceResponse {
   const { json, binary } = splitBody(body, headerLength);
   const obj = asObject(json, 'response');
   if (typeof obj.error === 'string') throw malformed(`response is an error: ${obj.error}`);
   const response: InferenceResponse = { model_name: stringField(obj.model_name, 'response.model_name'), outputs: [] };
   if (!Array.isArray(obj.outputs)) throw malformed('response.outputs must be an array of tensors');
   const cursor = { offset: 0 };
-  response.outputs = obj.outputs.map((t, i) => parseTensor(t, `outputs[${i}]`, binary, cursor));
+  const source: TensorSource = {
+    binary, cursor, resolve: resolveSharedMemory, noResolver: 'no shared memory resolver was given to read it back',
+  };
+  response.outputs = obj.outputs.map((t, i) => parseTensor(t, `outputs[${i}]`, source));
   ensureBinaryConsumed(binary, cursor.offset);
   if (obj.model_version !== undefined) response.model_version = stringField(obj.model_version, 'response.model_version');
   if (obj.id !== undefined) response.id = stringField(obj.id, 'response.id');
@@ -124,6 +146,52 @@ export function binaryOutputSelector(request: Pick<InferenceRequest, 'parameters
     if (typeof v === 'boolean') own.set(o.name, v);
   }
   return (name) => own.get(name) ?? all;
+}
+
+/**
+ * The shared memory place named by a tensor's or requested output's parameters, or null when it has none.
+ * `shared_memory_region` and `shared_memory_byte_size` go together; `shared_memory_offset` defaults to 0.
+ */
+export function sharedMemoryRef(parameters: Parameters | undefined, where: string): SharedMemoryRef | null {
+  const region = parameters?.[SHARED_MEMORY_REGION];
+  const byteSize = parameters?.[SHARED_MEMORY_BYTE_SIZE];
+  const offset = parameters?.[SHARED_MEMORY_OFFSET];
+  if (region === undefined && byteSize === undefined && offset === undefined) return null;
+  if (region === undefined || byteSize === undefined) {
+    throw malformed(`${where}: parameters ${SHARED_MEMORY_REGION} and ${SHARED_MEMORY_BYTE_SIZE} must be given together`
+      + (region === undefined && byteSize === undefined ? ` (${SHARED_MEMORY_OFFSET} alone means nothing)` : ''));
+  }
+  if (typeof region !== 'string' || region.length === 0) throw malformed(`${where}: parameters.${SHARED_MEMORY_REGION} must be a non-empty string`);
+  const count = (value: unknown, name: string): number => {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+      throw malformed(`${where}: parameters.${name} must be a non-negative integer byte count, got ${JSON.stringify(value)}`);
+    }
+    return value;
+  };
+  return { region, byteSize: count(byteSize, SHARED_MEMORY_BYTE_SIZE), offset: offset === undefined ? 0 : count(offset, SHARED_MEMORY_OFFSET) };
+}
+
+/**
+ * A tensor's data as the little-endian bytes the binary extension and shared memory carry (a view of the data itself
+ * on little-endian hosts). BYTES elements are length-prefixed.
+ */
+export function tensorBytes(t: Pick<Tensor, 'datatype' | 'data'>): Uint8Array {
+  if (t.datatype === 'BYTES') {
+    const items = t.data as Uint8Array[];
+    let total = 0;
+    for (const b of items) total += 4 + b.length;
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const b of items) {
+      writeU32LE(out, at, b.length);
+      out.set(b, at + 4);
+      at += 4 + b.length;
+    }
+    return out;
+  }
+  const data = t.data as NumericTensorData;
+  const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return LITTLE_ENDIAN ? view : swapped(view, DATATYPE_BYTES[t.datatype]);
 }
 
 /** The typed-array class that holds a datatype, for callers that build tensors. */
@@ -147,11 +215,16 @@ function assemble(header: string, chunks: Uint8Array[]): EncodedMessage {
 }
 
 function tensorJsonText(t: Tensor, where: string, binary: boolean, chunks: Uint8Array[]): string {
-  checkTensorForEncode(t, where);
+  // Data in shared memory travels by reference: the parameters say where, and no data goes on the wire.
+  const inSharedMemory = t.parameters?.[SHARED_MEMORY_REGION] !== undefined;
+  if (inSharedMemory) sharedMemoryRef(t.parameters, `${where} (${t.name})`);
+  checkTensorForEncode(t, where, !inSharedMemory);
   const params: Parameters = { ...t.parameters };
   delete params.binary_data_size;
   let dataText: string | null = null;
-  if (binary) {
+  if (inSharedMemory) {
+    // nothing: the reader takes the bytes from the region
+  } else if (binary) {
     const bytes = tensorBytes(t);
     params.binary_data_size = bytes.length;
     chunks.push(bytes);
@@ -168,8 +241,9 @@ function tensorJsonText(t: Tensor, where: string, binary: boolean, chunks: Uint8
   return `{${parts.join(',')}}`;
 }
 
-function checkTensorForEncode(t: Tensor, where: string): void {
+function checkTensorForEncode(t: Tensor, where: string, withData: boolean): void {
   if (!isOipDatatype(t.datatype)) throw unencodable(`${where}: unknown datatype ${String(t.datatype)}`);
+  if (!withData) return;
   const count = elementCount(t.shape);
   const expectedLength = Array.isArray(t.data) ? t.data.length : (t.data as NumericTensorData).length;
   if (t.datatype === 'BYTES') {
@@ -180,25 +254,6 @@ function checkTensorForEncode(t: Tensor, where: string): void {
   if (expectedLength !== count) {
     throw unencodable(`${where} (${t.name}): shape [${t.shape.join(',')}] needs ${count} elements, data has ${expectedLength}`);
   }
-}
-
-function tensorBytes(t: Tensor): Uint8Array {
-  if (t.datatype === 'BYTES') {
-    const items = t.data as Uint8Array[];
-    let total = 0;
-    for (const b of items) total += 4 + b.length;
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const b of items) {
-      writeU32LE(out, at, b.length);
-      out.set(b, at + 4);
-      at += 4 + b.length;
-    }
-    return out;
-  }
-  const data = t.data as NumericTensorData;
-  const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return LITTLE_ENDIAN ? view : swapped(view, DATATYPE_BYTES[t.datatype]);
 }
 
 function jsonDataText(t: Tensor, where: string): string {
@@ -289,7 +344,11 @@ function parseParameters(value: unknown, where: string): Parameters {
 function parseRequestedOutput(value: unknown, where: string): RequestedOutput {
   const obj = asObject(value, where);
   const out: RequestedOutput = { name: nonEmptyName(obj.name, `${where}.name`) };
-  if (obj.parameters !== undefined) out.parameters = parseParameters(obj.parameters, `${where}.parameters`);
+  if (obj.parameters !== undefined) {
+    out.parameters = parseParameters(obj.parameters, `${where}.parameters`);
+    // Kept on the requested output for the server to write into; only checked here.
+    sharedMemoryRef(out.parameters, `${where} (${out.name})`);
+  }
   return out;
 }
 
@@ -326,7 +385,16 @@ function parseShape(value: unknown, where: string): number[] {
   return value as number[];
 }
 
-function parseTensor(value: unknown, where: string, binary: Uint8Array, cursor: { offset: number }): Tensor {
+interface TensorSource {
+  binary: Uint8Array;
+  cursor: { offset: number };
+  resolve: SharedMemoryResolver | undefined;
+  /** Why a tensor in shared memory cannot be read when there is no resolver. */
+  noResolver: string;
+}
+
+function parseTensor(value: unknown, where: string, source: TensorSource): Tensor {
+  const { binary, cursor } = source;
   const obj = asObject(value, where);
   const name = nonEmptyName(obj.name, `${where}.name`);
   const at = `${where} (${name})`;
@@ -338,8 +406,25 @@ function parseTensor(value: unknown, where: string, binary: Uint8Array, cursor: 
   const count = elementCount(shape);
   const parameters = obj.parameters === undefined ? undefined : { ...parseParameters(obj.parameters, `${at}.parameters`) };
   const binarySize = parameters?.binary_data_size;
+  const shm = sharedMemoryRef(parameters, at);
   let data: TensorData;
-  if (binarySize !== undefined) {
+  if (shm !== null) {
+    if (obj.data !== undefined || binarySize !== undefined) {
+      throw malformed(`${at}: has both ${obj.data !== undefined ? 'data' : 'parameters.binary_data_size'} and parameters.${SHARED_MEMORY_REGION}`);
+    }
+    if (datatype === 'BYTES') throw new OipError('OipUnsupported', `${at}: BYTES tensors cannot be passed in shared memory; send them in the body`);
+    const need = count * DATATYPE_BYTES[datatype];
+    if (shm.byteSize !== need) {
+      throw malformed(`${at}: ${count} ${datatype} elements need ${need} bytes, ${SHARED_MEMORY_BYTE_SIZE} is ${shm.byteSize}`);
+    }
+    if (!source.resolve) throw new OipError('OipUnsupported', `${at}: data is in shared memory region '${shm.region}', but ${source.noResolver}`);
+    const bytes = source.resolve(shm, at);
+    if (bytes.length !== need) throw malformed(`${at}: shared memory region '${shm.region}' gave ${bytes.length} bytes, expected ${need}`);
+    data = bytesToData(datatype, bytes, count, at);
+    delete parameters![SHARED_MEMORY_REGION];
+    delete parameters![SHARED_MEMORY_BYTE_SIZE];
+    delete parameters![SHARED_MEMORY_OFFSET];
+  } else if (binarySize !== undefined) {
     if (obj.data !== undefined) throw malformed(`${at}: has both data and parameters.binary_data_size`);
     if (typeof binarySize !== 'number' || !Number.isInteger(binarySize) || binarySize < 0) {
       throw malformed(`${at}: parameters.binary_data_size must be a non-negative integer`);
@@ -360,7 +445,7 @@ function parseTensor(value: unknown, where: string, binary: Uint8Array, cursor: 
     }
     data = jsonToData(datatype, flat, at);
   } else {
-    throw malformed(`${at}: has neither data nor parameters.binary_data_size (shared memory is not supported)`);
+    throw malformed(`${at}: has neither data, parameters.binary_data_size nor parameters.${SHARED_MEMORY_REGION}`);
   }
   const tensor: Tensor = { name, datatype, shape, data };
   if (parameters && Object.keys(parameters).length > 0) tensor.parameters = parameters;

@@ -17,6 +17,14 @@ export const DATATYPE_BYTES: Record<Exclude<OipDatatype, 'BYTES'>, number> = {
 export const HEADER_LENGTH_HEADER = 'Inference-Header-Content-Length';
 /** Extensions this implementation speaks, as reported by GET /v2. */
 export const BINARY_TENSOR_EXTENSION = 'binary_tensor_data';
+/** Tensors passed by reference to a region of system shared memory the client registered (Triton's extension). */
+export const SHARED_MEMORY_EXTENSION = 'system_shared_memory';
+
+/** Tensor (and requested output) parameters that place its data in a registered shared memory region. */
+export const SHARED_MEMORY_REGION = 'shared_memory_region';
+export const SHARED_MEMORY_BYTE_SIZE = 'shared_memory_byte_size';
+/** Optional, bytes from the start of the registered region; 0 when absent. */
+export const SHARED_MEMORY_OFFSET = 'shared_memory_offset';
 
 export type ParameterValue = string | number | boolean;
 export type Parameters = Record<string, ParameterValue>;
@@ -121,6 +129,29 @@ export interface ModelMetadataResponse {
   platform: string;
   inputs: TensorMetadata[];
   outputs: TensorMetadata[];
+}
+
+/** POST /v2/systemsharedmemory/region/{name}/register: a window of the shared memory object `key` (e.g. /dev/shm/<key>). */
+export interface SharedMemoryRegisterRequest {
+  key: string;
+  /** Where the region starts inside the shared memory object. */
+  offset?: number;
+  byte_size: number;
+}
+
+/** One entry of GET /v2/systemsharedmemory[/region/{name}]/status. */
+export interface SharedMemoryStatusEntry {
+  name: string;
+  key: string;
+  offset: number;
+  byte_size: number;
+}
+
+/** A tensor's place in shared memory: `offset` counts from the start of the registered region. */
+export interface SharedMemoryRef {
+  region: string;
+  offset: number;
+  byteSize: number;
 }
 
 /** GET /v2/health/live, /v2/health/ready */
