@@ -14,6 +14,8 @@ import { wholeRequestAdmission } from './scheduler/admission-middleware';
 import { v1StatusRoutes } from './routes/v1-status';
 import { v1ProbeRoutes } from './routes/v1-probe';
 import { v2Routes } from './routes/v2';
+import { v2SharedMemoryRoutes } from './routes/v2-shared-memory';
+import type { SharedMemoryRegistry } from './shared-memory';
 import { modelFileRoutes, webAppRoutes } from './routes/static';
 
 export interface AppDeps {
@@ -27,6 +29,8 @@ export interface AppDeps {
   /** Date.now() when the server started, for uptime. */
   startedAt: number;
   metrics?: EdgeMetrics;
+  /** System shared memory regions (EDGE_SHARED_MEMORY); absent when off. */
+  sharedMemory?: SharedMemoryRegistry;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -78,6 +82,7 @@ export function createApp(deps: AppDeps): Hono {
       'Content-Type': metrics.registry.contentType, 'Cache-Control': 'no-store',
     }));
   }
+  app.route('/v2', v2SharedMemoryRoutes(deps));
   app.route('/v2', v2Routes(deps));
   // Whole-image OCR is admitted or refused on arrival, before its body is read.
   app.use('/v1/ocr', wholeRequestAdmission(deps.pool).middleware);

@@ -19,7 +19,7 @@ describe('parseConfig', () => {
       MAX_IMAGE_PIXELS: '1000', POOL_WORKERS: '2', ORT_INTRA_OP_THREADS: '1', BATCH_MAX_SIZE: '4', BATCH_MAX_DELAY_MS: '3', LOG_LEVEL: 'DEBUG', SHUTDOWN_TIMEOUT_MS: '500', MODELS: 'ppocr-det, ppocr-rec',
       EDGE_TOKEN: 'abcdefghijklmnop-0123', EDGE_CORS_ORIGINS: 'https://a.example, http://b.example:8080', EDGE_RATE_LIMIT: '5',
       EDGE_RATE_BURST: '10', EDGE_TRUST_PROXY: '1', EDGE_BACKEND: 'https://triton.example:8000/', EDGE_BACKEND_TOKEN: 'secret',
-      EDGE_BACKEND_CONCURRENCY: '4', EDGE_BACKEND_TIMEOUT_MS: '5000',
+      EDGE_BACKEND_CONCURRENCY: '4', EDGE_BACKEND_TIMEOUT_MS: '5000', EDGE_SHARED_MEMORY: 'loopback', EDGE_SHARED_MEMORY_DIR: '/run/shm',
     });
     expect(c).toEqual({
       port: 0, host: '127.0.0.1', modelDir: '/srv/models', staticDir: resolve(process.cwd(), 'web'), maxBodyBytes: 1_048_576,
@@ -27,6 +27,7 @@ describe('parseConfig', () => {
       models: ['ppocr-det', 'ppocr-rec'], token: 'abcdefghijklmnop-0123', corsOrigins: ['https://a.example', 'http://b.example:8080'],
       rateLimitPerS: 5, rateBurst: 10, trustProxy: true,
       backendUrl: 'https://triton.example:8000', backendToken: 'secret', backendConcurrency: 4, backendTimeoutMs: 5000,
+      sharedMemory: 'loopback', sharedMemoryDir: '/run/shm',
     });
   });
 
@@ -51,5 +52,12 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ EDGE_BACKEND: 'ftp://x' })).toThrow(/EDGE_BACKEND=/);
     expect(() => parseConfig({ EDGE_BACKEND_TOKEN: 'secret' })).toThrow(/EDGE_BACKEND_TOKEN is set but EDGE_BACKEND is not/);
     expect(() => parseConfig({ EDGE_BACKEND: 'http://b:8000', EDGE_BACKEND_CONCURRENCY: '0' })).toThrow(/EDGE_BACKEND_CONCURRENCY="0" must be an integer from 1/);
+  });
+
+  it('keeps system shared memory off unless set to loopback', () => {
+    expect(parseConfig({})).toMatchObject({ sharedMemory: 'off', sharedMemoryDir: '/dev/shm' });
+    expect(parseConfig({ EDGE_SHARED_MEMORY: 'Loopback' }).sharedMemory).toBe('loopback');
+    expect(() => parseConfig({ EDGE_SHARED_MEMORY: 'on' })).toThrow(/EDGE_SHARED_MEMORY="on" must be off or loopback/);
+    expect(() => parseConfig({ EDGE_SHARED_MEMORY_DIR: 'shm' })).toThrow(/EDGE_SHARED_MEMORY_DIR="shm" must be an absolute path/);
   });
 });

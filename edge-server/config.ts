@@ -42,7 +42,14 @@ export interface EdgeConfig {
   backendConcurrency: number;
   /** A backend run not answered within this is failed with 504. */
   backendTimeoutMs: number;
+  /** System shared memory for tensors (Triton's extension): off, or for clients connected over loopback only. */
+  sharedMemory: SharedMemoryMode;
+  /** Where the shared memory objects named by region keys live. */
+  sharedMemoryDir: string;
 }
+
+export const SHARED_MEMORY_MODES = ['off', 'loopback'] as const;
+export type SharedMemoryMode = (typeof SHARED_MEMORY_MODES)[number];
 
 /**
  * Pool shape and batching chosen by measurement on the 2-core reference machine (edge-server/README.md, "Pool settings"
@@ -66,6 +73,8 @@ export const DEFAULTS = {
   EDGE_RATE_BURST: 20,
   EDGE_BACKEND_CONCURRENCY: 2,
   EDGE_BACKEND_TIMEOUT_MS: 30_000,
+  EDGE_SHARED_MEMORY: 'off' as SharedMemoryMode,
+  EDGE_SHARED_MEMORY_DIR: '/dev/shm',
 };
 
 export class ConfigError extends Error {
@@ -129,6 +138,15 @@ export function parseConfig(env: Env = process.env): EdgeConfig {
   if (backendToken !== null && /\s/.test(backendToken)) problems.push('EDGE_BACKEND_TOKEN must not contain spaces');
   if (backendToken !== null && backendRaw === null) problems.push('EDGE_BACKEND_TOKEN is set but EDGE_BACKEND is not; set both or neither');
 
+  const shmRaw = env.EDGE_SHARED_MEMORY?.trim().toLowerCase();
+  let sharedMemory = DEFAULTS.EDGE_SHARED_MEMORY;
+  if (shmRaw) {
+    if ((SHARED_MEMORY_MODES as readonly string[]).includes(shmRaw)) sharedMemory = shmRaw as SharedMemoryMode;
+    else problems.push(`EDGE_SHARED_MEMORY=${JSON.stringify(shmRaw)} must be off or loopback (clients on this host pass tensors in /dev/shm)`);
+  }
+  const shmDirRaw = env.EDGE_SHARED_MEMORY_DIR?.trim();
+  if (shmDirRaw && !isAbsolute(shmDirRaw)) problems.push(`EDGE_SHARED_MEMORY_DIR=${JSON.stringify(shmDirRaw)} must be an absolute path`);
+
   const config: EdgeConfig = {
     port: int('PORT', 0, 65535),
     host,
@@ -152,6 +170,8 @@ export function parseConfig(env: Env = process.env): EdgeConfig {
     backendToken,
     backendConcurrency: int('EDGE_BACKEND_CONCURRENCY', 1, 1024),
     backendTimeoutMs: int('EDGE_BACKEND_TIMEOUT_MS', 100, 600_000),
+    sharedMemory,
+    sharedMemoryDir: shmDirRaw || DEFAULTS.EDGE_SHARED_MEMORY_DIR,
   };
   if (problems.length) throw new ConfigError(`invalid server settings:\n  ${problems.join('\n  ')}`);
   return config;

@@ -10,6 +10,7 @@ import { loadRepository, selectModels, workerModels, type ModelRepository } from
 import { createOcrService, type OcrService } from './ocr-service';
 import { SessionPool } from './runtime/pool';
 import { RemoteRunner } from './runtime/remote';
+import { SharedMemoryRegistry } from './shared-memory';
 import type { InferenceRunner } from './runtime/runner';
 
 export interface Edge {
@@ -41,8 +42,12 @@ export async function startEdge(config: EdgeConfig, log: Logger = silentLogger):
     const metrics = createMetrics(pool);
     pool.onRun = metrics.observeRun;
     pool.onBatch = metrics.observeBatch;
-    const app = createApp({ config, repo, pool, ocr, log, version, startedAt: Date.now(), metrics });
-    return { app, pool, repo, ocr, metrics, close: async (timeoutMs) => { await pool.close(timeoutMs); await ocr.close(); } };
+    const sharedMemory = config.sharedMemory === 'off' ? undefined : new SharedMemoryRegistry({ dir: config.sharedMemoryDir });
+    const app = createApp({ config, repo, pool, ocr, log, version, startedAt: Date.now(), metrics, sharedMemory });
+    return {
+      app, pool, repo, ocr, metrics,
+      close: async (timeoutMs) => { await pool.close(timeoutMs); await ocr.close(); sharedMemory?.close(); },
+    };
   } catch (e) {
     await pool.close(0);
     throw e;

@@ -20,6 +20,12 @@ describe('validateInferenceRequest', () => {
     expect(v.outputs).toEqual(['softmax', 'aux']);
   });
 
+  it('passes on the shared memory place of requested outputs', () => {
+    const v = validateInferenceRequest(rec, { ...input([1, 3, 48, 8]), outputs: [{ name: 'aux' }, { name: 'softmax', parameters: { shared_memory_region: 'out', shared_memory_byte_size: 4096, shared_memory_offset: 64 } }] });
+    expect(v.outputs).toEqual(['aux', 'softmax']);
+    expect([...v.outputRegions]).toEqual([['softmax', { region: 'out', offset: 64, byteSize: 4096 }]]);
+  });
+
   it('returns only the requested outputs, in request order', () => {
     expect(validateInferenceRequest(rec, { ...input([1, 3, 48, 8]), outputs: [{ name: 'aux' }] }).outputs).toEqual(['aux']);
   });

@@ -1,6 +1,7 @@
 /** Checks a decoded inference request against the model's manifest entry before it reaches a worker. */
 import type { ManifestModel, ManifestTensor } from '../core/models/manifest';
-import type { InferenceRequest, NumericTensorData, Tensor } from '../core/protocol/oip';
+import type { InferenceRequest, NumericTensorData, SharedMemoryRef, Tensor } from '../core/protocol/oip';
+import { sharedMemoryRef } from '../core/protocol/oip-codec';
 import { ServerError } from './errors';
 import type { TensorMap } from './runtime/messages';
 
@@ -8,6 +9,8 @@ export interface ValidatedRequest {
   inputs: TensorMap;
   /** Output names to compute, in reply order. */
   outputs: string[];
+  /** Requested outputs the client wants written to a shared memory region instead of the reply. */
+  outputRegions: Map<string, SharedMemoryRef>;
 }
 
 const dims = (shape: readonly number[]) => `[${shape.join(',')}]`;
@@ -36,7 +39,12 @@ export function validateInferenceRequest(model: ManifestModel, request: Inferenc
     }
     outputs = request.outputs.map((o) => o.name);
   }
-  return { inputs, outputs };
+  const outputRegions = new Map<string, SharedMemoryRef>();
+  for (const o of request.outputs ?? []) {
+    const ref = sharedMemoryRef(o.parameters, `output ${o.name}`);
+    if (ref) outputRegions.set(o.name, ref);
+  }
+  return { inputs, outputs, outputRegions };
 }
 
 function checkTensor(modelName: string, spec: ManifestTensor, t: Tensor): void {

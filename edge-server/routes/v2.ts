@@ -2,15 +2,19 @@
 import { Hono, type Context } from 'hono';
 import type { ManifestModel } from '../../core/models/manifest';
 import {
-  BINARY_TENSOR_EXTENSION, HEADER_LENGTH_HEADER,
+  BINARY_TENSOR_EXTENSION, HEADER_LENGTH_HEADER, SHARED_MEMORY_EXTENSION,
   type InferenceResponse, type ModelMetadataResponse, type ModelReadyResponse, type ServerMetadataResponse, type Tensor,
 } from '../../core/protocol/oip';
-import { binaryOutputSelector, decodeInferenceRequest, encodeInferenceResponse } from '../../core/protocol/oip-codec';
+import {
+  binaryOutputSelector, decodeInferenceRequest, encodeInferenceResponse, type SharedMemoryResolver,
+} from '../../core/protocol/oip-codec';
 import { OIP_ACCEPT_PARAMETER } from '../../core/protocol/accept';
 import { defaultOcrConfig, inferenceAccept } from '../adapt-accept';
 import { ServerError } from '../errors';
 import { errorReply, limitBody, mediaType, readAlignedBody } from '../http';
 import { validateInferenceRequest } from '../oip-validate';
+import { sharedMemoryFor } from './v2-shared-memory';
+import { checkOutputRegions, writeOutputRegions } from './v2-shared-memory-outputs';
 import type { AppDeps } from '../app';
 
 const PLATFORM = 'onnxruntime_onnx';
@@ -40,7 +44,8 @@ export function v2Routes(deps: AppDeps): Hono {
     const waiting = pool.status().models.filter((m) => m.state !== 'ready').map((m) => `${m.name} ${m.state}`);
     return errorReply(c, new ServerError('NotReady', `not ready: ${waiting.join(', ') || 'shutting down'}`));
   });
-  app.get('/', (c) => c.json<ServerMetadataResponse>({ name: 'tandem-edge', version: deps.version, extensions: [BINARY_TENSOR_EXTENSION] }));
+  const extensions = deps.sharedMemory ? [BINARY_TENSOR_EXTENSION, SHARED_MEMORY_EXTENSION] : [BINARY_TENSOR_EXTENSION];
+  app.get('/', (c) => c.json<ServerMetadataResponse>({ name: 'tandem-edge', version: deps.version, extensions }));
 
   const metadata = (c: Context) => {
     const m = model(c);
@@ -74,13 +79,16 @@ export function v2Routes(deps: AppDeps): Hono {
         throw new ServerError('BadRequest', `${HEADER_LENGTH_HEADER} must be a byte count, got ${JSON.stringify(headerLength)}`);
       }
     }
+    // Inputs in shared memory are read into fresh buffers, aligned and transferable like the body's tensors.
+    const resolve: SharedMemoryResolver = (ref, where) => sharedMemoryFor(c, deps.sharedMemory).read(ref.region, ref.offset, ref.byteSize, where);
     // Pure JSON is decoded as text natively; with binary data the header is split off the bytes, and the bytes after
     // it land 8-byte aligned so that tensors are views into the body (transferred to the worker as they are).
     const request = h === null
-      ? decodeInferenceRequest(await c.req.text())
-      : decodeInferenceRequest(await readAlignedBody(c, h), h);
+      ? decodeInferenceRequest(await c.req.text(), null, resolve)
+      : decodeInferenceRequest(await readAlignedBody(c, h), h, resolve);
     const read = performance.now() - t0;
-    const { inputs, outputs } = validateInferenceRequest(m, request);
+    const { inputs, outputs, outputRegions } = validateInferenceRequest(m, request);
+    if (outputRegions.size > 0) checkOutputRegions(sharedMemoryFor(c, deps.sharedMemory), m, outputRegions);
     const budget = request.parameters?.deadline_ms;
     if (budget !== undefined && (typeof budget !== 'number' || !Number.isFinite(budget) || budget < 0)) {
       throw new ServerError('OipMalformed', `parameters.deadline_ms must be a non-negative number of milliseconds, got ${JSON.stringify(budget)}`);
@@ -97,6 +105,7 @@ export function v2Routes(deps: AppDeps): Hono {
         return { name, datatype: t.datatype, shape: t.dims, data: t.data };
       }),
     };
+    if (outputRegions.size > 0) writeOutputRegions(sharedMemoryFor(c, deps.sharedMemory), outputRegions, response.outputs);
     if (request.id !== undefined) response.id = request.id;
     if (accept) response.parameters = { model_name: ran.name, model_version: ran.version };
     const wire = encodeInferenceResponse(response, { binaryOutputs: binaryOutputSelector(request) });
