@@ -85,9 +85,10 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/v2', v2SharedMemoryRoutes(deps));
   app.route('/v2', v2Routes(deps));
   // Whole-image OCR is admitted or refused on arrival, before its body is read.
-  app.use('/v1/ocr', wholeRequestAdmission(deps.pool).middleware);
+  const ocrAdmission = wholeRequestAdmission(deps.pool);
+  app.use('/v1/ocr', ocrAdmission.middleware);
   app.route('/v1', v1OcrRoutes(deps));
-  app.route('/v1', v1StatusRoutes(deps));
+  app.route('/v1', v1StatusRoutes(deps, ocrAdmission.admission));
   app.route('/v1', v1ProbeRoutes(deps));
   app.route('/models', modelFileRoutes(deps));
   app.route('/', webAppRoutes(deps));

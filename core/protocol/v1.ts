@@ -46,6 +46,12 @@ export interface StatusResponse {
   uptimeMs: number;
   models: ModelStatus[];
   pool: { workers: number; intraOpThreads: number; busy: number; queued: number };
+  /**
+   * Whole-image OCR (/v1/ocr): requests admitted and not yet answered, the predicted wait before a request arriving
+   * now would be through them, and the factor the server's admission currently scales its own estimates by (measured
+   * response times over predicted ones; 1 when its schedule has been right).
+   */
+  ocr?: { inProgress: number; predictedWaitMs: number; calibration: number };
 }
 
 /** Every error body, on every route. */

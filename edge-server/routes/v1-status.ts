@@ -2,8 +2,9 @@
 import { Hono } from 'hono';
 import type { StatusResponse } from '../../core/protocol/v1';
 import type { AppDeps } from '../app';
+import type { RequestAdmission } from '../scheduler/request-admission';
 
-export function v1StatusRoutes(deps: AppDeps): Hono {
+export function v1StatusRoutes(deps: AppDeps, ocrAdmission: RequestAdmission): Hono {
   const app = new Hono();
   app.get('/status', (c) => {
     const s = deps.pool.status();
@@ -15,6 +16,11 @@ export function v1StatusRoutes(deps: AppDeps): Hono {
         return { ...m, version: entry.version, variant: entry.variant };
       }),
       pool: s.pool,
+      ocr: {
+        inProgress: ocrAdmission.active,
+        predictedWaitMs: Math.round(ocrAdmission.predictedWaitMs() * 10) / 10,
+        calibration: Math.round(ocrAdmission.calibration() * 100) / 100,
+      },
     };
     c.header('Cache-Control', 'no-store');
     return c.json(body);

@@ -50,6 +50,7 @@ export function wholeRequestAdmission(pool: InferenceRunner): { middleware: Midd
     if (isRefusal(ticket)) throw new DeadlineError(ticket.predictedMs, ticket.budgetMs, ticket.retryAfterS);
     admitted.set(c.req.raw, { admission, ticket, pool });
     let executionMs: number | undefined;
+    let responseMs: number | undefined;
     try {
       await next();
       if (c.res.status === 200) {
@@ -57,9 +58,15 @@ export function wholeRequestAdmission(pool: InferenceRunner): { middleware: Midd
         if (sides && ran) ticket.kind = `${parseOcrConfig(ran).maxSide}/${c.req.query('cls') ?? '-'}`;
         const queue = Number(/queue;dur=([\d.]+)/.exec(c.res.headers.get('Server-Timing') ?? '')?.[1] ?? 0);
         executionMs = performance.now() - t0 - queue;
+        responseMs = performance.now() - t0;
+      } else if (c.error?.name === 'DeadlineUnmeetable' && admitted.has(c.req.raw)) {
+        // Ran out of time after admission (dropped from a queue, or still in the pipeline at its deadline): at least
+        // this long, which is what calibration needs to learn. Refusals once the image size was known are not counted.
+        responseMs = performance.now() - t0;
       }
     } finally {
-      admission.release(ticket, executionMs);
+      admitted.delete(c.req.raw);
+      admission.release(ticket, executionMs, responseMs);
     }
   };
   return { middleware, admission };

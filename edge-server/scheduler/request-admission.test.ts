@@ -40,6 +40,17 @@ describe('RequestAdmission', () => {
     expect(adm.admit(120, 'a')).toMatchObject({ predictedMs: 100 });
   });
 
+  it('counts as started only the requests the servers can have been working on', () => {
+    const { adm, at } = setup(1);
+    teach(adm, 'k', 100, 100, 100);
+    for (let i = 0; i < 3; i++) expect(isRefusal(adm.admit(300, 'k'))).toBe(false);
+    at(150);
+    // One server for 150 ms: the first is done with its estimate, the second half-way, the third not started, so
+    // 10 (a tenth kept by the one past its estimate) + 50 + 100 ms are ahead of a newcomer, not 3 x 10.
+    expect(adm.admit(350, 'k')).toMatchObject({ predictedMs: 260, budgetMs: 200 });
+    expect(isRefusal(adm.admit(420, 'k'))).toBe(false);
+  });
+
   it('refines the estimate once the kind is known and releases a request it then refuses', () => {
     const { adm, at } = setup();
     teach(adm, 'small', 50, 50, 50);
@@ -69,5 +80,45 @@ describe('RequestAdmission', () => {
     expect(adm.estimate('k')).toBe(900);
     adm.release(busy);
     expect(adm.estimate('k')).toBe(100);
+  });
+
+  it('learns from measured response times how far to trust its predictions while busy', () => {
+    const { adm, at } = setup(2);
+    teach(adm, 'k', 100, 100, 100);
+    expect(adm.calibration()).toBe(1);
+    // Five admitted requests each took three times what the schedule predicted (contention it does not model).
+    for (let i = 0; i < 5; i++) {
+      const t = adm.admit(1000, 'k') as Ticket;
+      expect(t.predictedRawMs).toBe(100);
+      adm.release(t, 100, 300);
+    }
+    expect(adm.calibration()).toBe(3);
+    // With another request in progress, 100 ms on the free worker fits 250 on the schedule alone; calibrated it needs 300.
+    const busy = adm.admit(Infinity, 'k') as Ticket;
+    expect(adm.admit(250, 'k')).toMatchObject({ predictedMs: 300, budgetMs: 250 });
+    expect(isRefusal(adm.admit(310, 'k'))).toBe(false);
+    adm.release(busy);
+    // An idle server judges on the estimate alone, so old misses cannot refuse everything for ever.
+    const idle = setup(2);
+    teach(idle.adm, 'k', 100, 100, 100);
+    for (let i = 0; i < 5; i++) idle.adm.release(idle.adm.admit(1000, 'k') as Ticket, 100, 300);
+    expect(isRefusal(idle.adm.admit(250, 'k'))).toBe(false);
+    // And the evidence expires.
+    at(16_000);
+    expect(adm.calibration()).toBe(1);
+  });
+
+  it('never plans for less than its estimates, and follows recent evidence', () => {
+    const { adm } = setup();
+    teach(adm, 'k', 100, 100, 100);
+    for (let i = 0; i < 10; i++) adm.release(adm.admit(1000, 'k') as Ticket, 100, 40);
+    expect(adm.calibration()).toBe(1);
+    for (let i = 0; i < 10; i++) adm.release(adm.admit(1000, 'k') as Ticket, 100, 500);
+    expect(adm.calibration()).toBe(5);
+    for (let i = 0; i < 100; i++) adm.release(adm.admit(1000, 'k') as Ticket, 100, 110);
+    expect(adm.calibration()).toBeCloseTo(1.1);
+    // Requests without a budget were not predicted, so they teach execution times only.
+    adm.release(adm.admit(Infinity, 'k') as Ticket, 100, 5000);
+    expect(adm.calibration()).toBeCloseTo(1.1);
   });
 });

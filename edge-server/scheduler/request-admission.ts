@@ -3,18 +3,35 @@
  * if EDF over everything admitted so far still meets every deadline with it (edf.ts admitSchedulable), and it counts
  * as work in progress from that moment until its reply, body reading and decoding included. Execution times are
  * measured here per request kind (image size class and options) over the whole request, queue waits excluded.
+ *
+ * The schedule treats the workers as the only shared resource, but decoding, the pipeline's CPU stages, the HTTP
+ * thread and anything else on the machine take the same cores: the more requests are in progress, the slower each
+ * runs, so predictions made on execution times alone come out short exactly under overload. Every admitted request
+ * therefore reports its real response time against the one predicted when it was admitted, and the admission test
+ * scales its estimates by a high percentile of that ratio: the server learns how far to trust its own schedule.
  */
 import { percentile } from '../runtime/latency';
-import { admitSchedulable, retryAfterSeconds, type InProgress } from './edf';
+import { admitSchedulable, edfCompare, retryAfterSeconds, type InProgress } from './edf';
 
 const WINDOW = 50;
 /** A kind is trusted on its own after this many measurements; before that the recent p90 over all kinds applies. */
 const MIN_SAMPLES = 3;
+/** Response-time ratios kept (at most this many, none older than RATIO_MAX_AGE_MS), the percentile of them that
+ * admission plans for, and the range of the scale. */
+const RATIO_WINDOW = 100;
+const RATIO_MAX_AGE_MS = 15_000;
+const RATIO_PERCENTILE = 0.95;
+const MIN_RATIOS = 5;
+const SCALE_RANGE: [number, number] = [1, 8];
 
 export interface Ticket extends InProgress {
   kind: string | null;
   /** The kind it was admitted as (before refining); measured times teach both. */
   baseKind: string | null;
+  /** Response time predicted at admission by the schedule alone (before calibration); null without a budget. */
+  predictedRawMs: number | null;
+  /** Service it has had so far, as the schedule apportions the servers among the requests in progress. */
+  servedMs: number;
 }
 
 export interface Refusal {
@@ -36,7 +53,10 @@ export class RequestAdmission {
   private readonly inProgress = new Set<Ticket>();
   private readonly byKind = new Map<string, number[]>();
   private readonly recent: number[] = [];
+  /** Measured response time ÷ predicted (uncalibrated), per admitted request with a budget, oldest first. */
+  private readonly ratios: Array<{ at: number; ratio: number }> = [];
   private seq = 0;
+  private advancedTo = -Infinity;
   private readonly now: () => number;
   private readonly marginMs: number;
   private readonly marginShare: number;
@@ -64,10 +84,14 @@ export class RequestAdmission {
    */
   admit(deadline: number, kind: string | null = null, extraWaitMs = 0): Ticket | Refusal {
     const now = this.now();
-    const ticket: Ticket = { deadline, estimateMs: this.estimate(kind), seq: this.seq++, startedAt: now, kind, baseKind: kind };
+    this.advance(now);
+    const ticket: Ticket = {
+      deadline, estimateMs: this.estimate(kind), seq: this.seq++, startedAt: now, kind, baseKind: kind, predictedRawMs: null, servedMs: 0,
+    };
     if (deadline !== Infinity) {
-      const refusal = this.test(ticket, now, extraWaitMs);
-      if (refusal) return refusal;
+      const outcome = this.test(ticket, now, extraWaitMs);
+      if ('retryAfterS' in outcome) return outcome;
+      ticket.predictedRawMs = outcome.predictedRawMs;
     }
     this.inProgress.add(ticket);
     return ticket;
@@ -85,18 +109,27 @@ export class RequestAdmission {
     if (ticket.deadline === Infinity || (this.byKind.get(kind)?.length ?? 0) < MIN_SAMPLES) return null;
     const estimate = this.estimate(kind);
     if (estimate <= ticket.estimateMs * tolerance) return null;
-    ticket.estimateMs = Math.max(0, estimate - (now - ticket.startedAt));
+    this.advance(now);
+    ticket.estimateMs = estimate;
     this.inProgress.delete(ticket);
-    const refusal = this.test({ ...ticket, startedAt: now }, now, extraWaitMs);
-    if (refusal) return refusal;
-    ticket.estimateMs += now - ticket.startedAt;
+    const outcome = this.test(ticket, now, extraWaitMs);
+    if ('retryAfterS' in outcome) return outcome;
+    ticket.predictedRawMs = now - ticket.startedAt + outcome.predictedRawMs;
     this.inProgress.add(ticket);
     return null;
   }
 
-  /** The request is answered; `executionMs` (its time minus queue waits) is recorded when it completed normally. */
-  release(ticket: Ticket, executionMs?: number): void {
+  /**
+   * The request is answered; `executionMs` (its time minus queue waits) is recorded when it completed normally, and
+   * `responseMs` (arrival to answer) when it either completed or ran out of time, to calibrate the predictions.
+   */
+  release(ticket: Ticket, executionMs?: number, responseMs?: number): void {
+    this.advance(this.now());
     this.inProgress.delete(ticket);
+    if (responseMs !== undefined && ticket.predictedRawMs !== null && ticket.predictedRawMs > 0) {
+      this.ratios.push({ at: this.now(), ratio: responseMs / ticket.predictedRawMs });
+      if (this.ratios.length > RATIO_WINDOW) this.ratios.shift();
+    }
     if (executionMs === undefined) return;
     push(this.recent, executionMs);
     for (const kind of new Set([ticket.kind, ticket.baseKind])) {
@@ -110,21 +143,71 @@ export class RequestAdmission {
     }
   }
 
+  /**
+   * The factor admission multiplies its estimates by while requests are in progress: the 95th percentile of measured
+   * ÷ predicted response times of the last 15 s, never below 1 (estimates are already a high percentile of
+   * execution) and at most 8. A request arriving at an idle server is judged on its estimate alone, so that a
+   * server that once fell behind does not refuse forever on old evidence (it learns only from requests it admits).
+   */
+  calibration(): number {
+    const now = this.now();
+    while (this.ratios.length > 0 && now - this.ratios[0].at > RATIO_MAX_AGE_MS) this.ratios.shift();
+    if (this.ratios.length < MIN_RATIOS) return 1;
+    const p = percentile(this.ratios.map((r) => r.ratio), RATIO_PERCENTILE);
+    return Math.min(SCALE_RANGE[1], Math.max(SCALE_RANGE[0], p));
+  }
+
   /** Predicted wait before a request arriving now without budget would be through the requests in progress. */
   predictedWaitMs(): number {
     const now = this.now();
-    const v = admitSchedulable(now, this.opts.servers(), this.inProgress, { deadline: Infinity, estimateMs: 0, seq: -1 });
-    return v.predictedMs;
+    this.advance(now);
+    return admitSchedulable(now, this.opts.servers(), this.remaining(now, this.calibration()), { deadline: Infinity, estimateMs: 0, seq: -1 }).predictedMs;
   }
 
-  private test(ticket: Ticket, now: number, extraWaitMs: number): Refusal | null {
+  /**
+   * Apportions the servers' time since the last call among the requests in progress as EDF would: earliest deadline
+   * first, each at most the elapsed time (it runs on one server at a time) and at most what its estimate still needs
+   * (McNaughton's wrap-around, so a server that finishes one request goes on with the next). Requests admitted beyond
+   * the servers have not started yet, so their whole estimate is still ahead of them.
+   */
+  private advance(now: number): void {
+    const dt = now - this.advancedTo;
+    this.advancedTo = now;
+    if (!(dt > 0) || this.inProgress.size === 0) return;
+    let capacity = this.opts.servers() * dt;
+    for (const r of [...this.inProgress].sort(edfCompare)) {
+      if (capacity <= 0) break;
+      const give = Math.min(dt, capacity, Math.max(0, r.estimateMs - r.servedMs));
+      r.servedMs += give;
+      capacity -= give;
+    }
+  }
+
+  /** Requests in progress with their remaining work at scale `k`; one past its estimate keeps a tenth of it. */
+  private remaining(now: number, k: number): InProgress[] {
+    return [...this.inProgress].map((r) => ({ deadline: r.deadline, seq: r.seq, startedAt: now, estimateMs: remainingOf(r, k) }));
+  }
+
+  private test(ticket: Ticket, now: number, extraWaitMs: number): Refusal | { predictedRawMs: number } {
     const budgetMs = ticket.deadline - now;
     const margin = this.marginMs + this.marginShare * budgetMs;
-    const v = admitSchedulable(now, this.opts.servers(), this.inProgress, { ...ticket, deadline: ticket.deadline - margin });
-    const predictedMs = Math.max(v.predictedMs, extraWaitMs + ticket.estimateMs);
-    if (v.ok && predictedMs <= budgetMs - margin) return null;
-    return { predictedMs, budgetMs, retryAfterS: retryAfterSeconds(this.predictedWaitMs()) };
+    const servers = this.opts.servers();
+    const schedule = (k: number) => {
+      const candidate = { deadline: ticket.deadline - margin, seq: ticket.seq, estimateMs: remainingOf(ticket, k) };
+      const v = admitSchedulable(now, servers, this.remaining(now, k), candidate);
+      return { ok: v.ok, predictedMs: Math.max(v.predictedMs, extraWaitMs * k + candidate.estimateMs) };
+    };
+    const raw = schedule(1);
+    const k = this.inProgress.size === 0 ? 1 : this.calibration();
+    const v = k === 1 ? raw : schedule(k);
+    if (v.ok && v.predictedMs <= budgetMs - margin) return { predictedRawMs: raw.predictedMs };
+    return { predictedMs: v.predictedMs, budgetMs, retryAfterS: retryAfterSeconds(this.predictedWaitMs()) };
   }
+}
+
+function remainingOf(r: Ticket, k: number): number {
+  const work = r.estimateMs * k;
+  return Math.max(work * 0.1, work - r.servedMs);
 }
 
 export function isRefusal(r: Ticket | Refusal): r is Refusal {
