@@ -59,10 +59,14 @@ export class SharedMemoryRegion {
     while (at < view.length) at += writeSync(this.fd, view, at, view.length - at, offset + at);
   }
 
-  /** `byteSize` bytes of the region at `offset`, in a fresh (8-byte aligned) buffer. */
-  read(offset: number, byteSize: number): Uint8Array {
+  /**
+   * `byteSize` bytes of the region at `offset`, in a fresh (8-byte aligned) buffer, or at the start of `into` (a
+   * buffer kept from one run to the next is not faulted in again by the kernel on every read).
+   */
+  read(offset: number, byteSize: number, into?: Uint8Array): Uint8Array {
     this.check(offset, byteSize);
-    const out = new Uint8Array(new ArrayBuffer(byteSize));
+    if (into && into.length < byteSize) throw new RangeError(`${byteSize} bytes do not fit a buffer of ${into.length}`);
+    const out = into ? into.subarray(0, byteSize) : new Uint8Array(new ArrayBuffer(byteSize));
     let at = 0;
     while (at < byteSize) {
       const n = readSync(this.fd, out, at, byteSize - at, offset + at);

@@ -82,7 +82,9 @@ export class EdgeEstimator {
       // Requests ahead of us, spread over the workers; a full pool adds half a service time on average.
       const ahead = s.pool.queued / workers;
       const full = s.pool.busy >= workers ? 0.5 : 0;
-      const fromStatus = (ahead + full) * service;
+      // A server that admits whole requests knows better: it also counts those still uploading or decoding, with its
+      // own calibrated estimates of their remaining work.
+      const fromStatus = s.ocr ? s.ocr.predictedWaitMs : (ahead + full) * service;
       // The snapshot is a moment; blend with what replies have actually waited.
       out.meanMs = 0.7 * fromStatus + 0.3 * replies.mean;
       out.sdMs = Math.max(replies.sd, 0.5 * fromStatus + 2);

@@ -195,6 +195,16 @@ describe('EdgeEstimator', () => {
     expect(e.queueWait(60_000, out).meanMs).toBeCloseTo(20, 0);
   });
 
+  it("prefers the server's own prediction of the wait for a whole request when its status has one", () => {
+    const e = new EdgeEstimator(options, 200);
+    const out = { meanMs: 0, sdMs: 0 };
+    // The pool looks idle, but three admitted requests are still uploading or decoding.
+    e.ingestStatus({ ...status(0, 0), ocr: { inProgress: 3, predictedWaitMs: 900, calibration: 1.2 } }, 1000);
+    expect(e.queueWait(1500, out).meanMs).toBeCloseTo(0.7 * 900, 0);
+    e.ingestStatus(status(0, 0), 2000);
+    expect(e.queueWait(2500, out).meanMs).toBeCloseTo(0, 0);
+  });
+
   it('failure probability follows outcomes', () => {
     const e = new EdgeEstimator(options, 200);
     for (let k = 0; k < 30; k++) e.outcome(k % 4 !== 0);
