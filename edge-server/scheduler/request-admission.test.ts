@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { isRefusal, RequestAdmission, type Ticket } from './request-admission';
 
-function setup(servers = 1) {
+function setup(servers = 1, priorScale = 1) {
   let clock = 0;
-  const adm = new RequestAdmission({ servers: () => servers, marginMs: 0, marginShare: 0, now: () => clock });
+  const adm = new RequestAdmission({ servers: () => servers, marginMs: 0, marginShare: 0, priorScale, now: () => clock });
   return { adm, at: (t: number) => { clock = t; } };
 }
 

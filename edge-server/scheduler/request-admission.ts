@@ -46,6 +46,8 @@ export interface AdmissionOptions {
   /** Kept free at the end of every budget for the reply to reach the client: fixed part and share of the budget. */
   marginMs?: number;
   marginShare?: number;
+  /** The scale before there is evidence (default 1.5: under overload this server's schedule came out 1.4–1.6 times short). */
+  priorScale?: number;
   now?: () => number;
 }
 
@@ -60,11 +62,13 @@ export class RequestAdmission {
   private readonly now: () => number;
   private readonly marginMs: number;
   private readonly marginShare: number;
+  private readonly priorScale: number;
 
   constructor(private readonly opts: AdmissionOptions) {
     this.now = opts.now ?? (() => performance.now());
     this.marginMs = opts.marginMs ?? 10;
     this.marginShare = opts.marginShare ?? 0.1;
+    this.priorScale = opts.priorScale ?? 1.5;
   }
 
   get active(): number { return this.inProgress.size; }
@@ -146,13 +150,14 @@ export class RequestAdmission {
   /**
    * The factor admission multiplies its estimates by while requests are in progress: the 95th percentile of measured
    * ÷ predicted response times of the last 15 s, never below 1 (estimates are already a high percentile of
-   * execution) and at most 8. A request arriving at an idle server is judged on its estimate alone, so that a
+   * execution) and at most 8; `priorScale` until five requests have been measured, so that the first burst of an overload is
+   * not admitted on an unproven schedule. A request arriving at an idle server is judged on its estimate alone, so that a
    * server that once fell behind does not refuse forever on old evidence (it learns only from requests it admits).
    */
   calibration(): number {
     const now = this.now();
     while (this.ratios.length > 0 && now - this.ratios[0].at > RATIO_MAX_AGE_MS) this.ratios.shift();
-    if (this.ratios.length < MIN_RATIOS) return 1;
+    if (this.ratios.length < MIN_RATIOS) return this.priorScale;
     const p = percentile(this.ratios.map((r) => r.ratio), RATIO_PERCENTILE);
     return Math.min(SCALE_RANGE[1], Math.max(SCALE_RANGE[0], p));
   }
