@@ -194,6 +194,8 @@ describe('GET /v1/status', () => {
     const det = s.models.find((m) => m.name === DET)!;
     expect(det.latency).toEqual(expect.arrayContaining([expect.objectContaining({ size: '1x3x64x64', count: 2 })]));
     expect(det.latency.find((b) => b.size === '1x3x256x640')).toMatchObject({ count: 3, ewmaMs: expect.any(Number), p90Ms: expect.any(Number) });
+    // Whole-image OCR: nothing admitted, nothing to wait for, no evidence yet that the schedule is off.
+    expect(s.ocr).toEqual({ inProgress: 0, predictedWaitMs: 0, calibration: 1.5 });
   });
 });
 
