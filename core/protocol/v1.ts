@@ -48,7 +48,7 @@ export interface StatusResponse {
   pool: { workers: number; intraOpThreads: number; busy: number; queued: number };
   /**
    * Whole-image OCR (/v1/ocr): requests admitted and not yet answered, the predicted wait before a request arriving
-   * now would be through them, and the factor the server's admission scales its own estimates by while requests are
+   * now with a budget would be through those it does not go ahead of, and the factor the server's admission scales its own estimates by while requests are
    * in progress (measured response times over predicted ones; 1.5 before it has evidence, 1 when its schedule has
    * been right).
    */

@@ -18,7 +18,7 @@ export function v1StatusRoutes(deps: AppDeps, ocrAdmission: RequestAdmission): H
       pool: s.pool,
       ocr: {
         inProgress: ocrAdmission.active,
-        predictedWaitMs: Math.round(ocrAdmission.predictedWaitMs() * 10) / 10,
+        predictedWaitMs: Math.round(ocrAdmission.predictedWaitMs(true) * 10) / 10,
         calibration: Math.round(ocrAdmission.calibration() * 100) / 100,
       },
     };

@@ -51,6 +51,24 @@ describe('RequestAdmission', () => {
     expect(isRefusal(adm.admit(420, 'k'))).toBe(false);
   });
 
+  it('counts no work for requests past their deadline, and none of those without budget for one with a budget', () => {
+    const { adm, at } = setup(1);
+    teach(adm, 'k', 100, 100, 100);
+    const budgeted = adm.admit(150, 'k') as Ticket;
+    const noBudget = adm.admit(Infinity, 'k') as Ticket;
+    expect(isRefusal(budgeted) || isRefusal(noBudget)).toBe(false);
+    expect(adm.predictedWaitMs()).toBe(200);
+    expect(adm.predictedWaitMs(true)).toBe(100);
+    at(20);
+    expect(adm.predictedWaitMs(true)).toBe(80);
+    // Past its deadline the first one is given up by the pipeline: nothing of it is ahead of a newcomer any more.
+    at(160);
+    expect(adm.predictedWaitMs(true)).toBe(0);
+    expect(adm.admit(260, 'k')).not.toHaveProperty('retryAfterS');
+    adm.release(budgeted);
+    adm.release(noBudget);
+  });
+
   it('refines the estimate once the kind is known and releases a request it then refuses', () => {
     const { adm, at } = setup();
     teach(adm, 'small', 50, 50, 50);

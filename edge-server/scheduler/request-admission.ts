@@ -162,11 +162,16 @@ export class RequestAdmission {
     return Math.min(SCALE_RANGE[1], Math.max(SCALE_RANGE[0], p));
   }
 
-  /** Predicted wait before a request arriving now without budget would be through the requests in progress. */
-  predictedWaitMs(): number {
+  /**
+   * Predicted wait before a request arriving now would be through the requests in progress that EDF serves first:
+   * all of them for one without budget (the default); with `withBudget`, those with a budget only, as a request
+   * that brings any budget goes ahead of those without one.
+   */
+  predictedWaitMs(withBudget = false): number {
     const now = this.now();
     this.advance(now);
-    return admitSchedulable(now, this.opts.servers(), this.remaining(now, this.calibration()), { deadline: Infinity, estimateMs: 0, seq: -1 }).predictedMs;
+    const candidate = { deadline: withBudget ? Number.MAX_VALUE : Infinity, estimateMs: 0, seq: Number.MAX_SAFE_INTEGER };
+    return admitSchedulable(now, this.opts.servers(), this.remaining(now, this.calibration()), candidate).predictedMs;
   }
 
   /**
@@ -182,15 +187,20 @@ export class RequestAdmission {
     let capacity = this.opts.servers() * dt;
     for (const r of [...this.inProgress].sort(edfCompare)) {
       if (capacity <= 0) break;
+      if (r.deadline < now) continue;
       const give = Math.min(dt, capacity, Math.max(0, r.estimateMs - r.servedMs));
       r.servedMs += give;
       capacity -= give;
     }
   }
 
-  /** Requests in progress with their remaining work at scale `k`; one past its estimate keeps a tenth of it. */
+  /**
+   * Requests in progress with their remaining work at scale `k`; one past its estimate keeps a tenth of it. One past
+   * its deadline has none: the pipeline answers it at its deadline and runs nothing more for it, and an upload that
+   * is still arriving is refused when it reaches the pipeline.
+   */
   private remaining(now: number, k: number): InProgress[] {
-    return [...this.inProgress].map((r) => ({ deadline: r.deadline, seq: r.seq, startedAt: now, estimateMs: remainingOf(r, k) }));
+    return [...this.inProgress].map((r) => ({ deadline: r.deadline, seq: r.seq, startedAt: now, estimateMs: r.deadline < now ? 0 : remainingOf(r, k) }));
   }
 
   private test(ticket: Ticket, now: number, extraWaitMs: number): Refusal | { predictedRawMs: number } {
