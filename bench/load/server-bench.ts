@@ -14,10 +14,8 @@
  *
  *   npm run bench:server [-- --out FILE] [--quick] [--workers 2 --threads 1] [--batch 8 --delay 0]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { getPriority, loadavg, setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,6 +24,7 @@ import { Worker } from 'node:worker_threads';
 import { HEADER_LENGTH_HEADER, SHARED_MEMORY_BYTE_SIZE, type InferenceRequestJson, type InferenceResponseJson, type ModelMetadataResponse } from '../../core/protocol/oip';
 import { encodeInferenceRequest } from '../../core/protocol/oip-codec';
 import { renderTextImage } from '../../test-support/text-image';
+import { sleep, startEdgeProcess, stopEdgeProcess, type EdgeProcess } from '../../test-support/edge-process';
 import { edgeOcr, type EdgeError } from '../../web/edge-client';
 import { parseServerTiming } from '../../web/edge-client/server-timing';
 import { REPO_ROOT } from '../../edge-server/config';
@@ -62,49 +61,14 @@ const median = (xs: number[]) => percentile(xs, 0.5);
 // ---------------------------------------------------------------------------------------------------------------------
 // Server process
 
-interface Server { base: string; child: ChildProcess }
+type Server = EdgeProcess;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
+/** The server under test, with the bench's pool and batching settings and both transports enabled. */
+function startServer(env: Record<string, string> = {}): Promise<Server> {
+  return startEdgeProcess({ ...POOL, ...BATCH, EDGE_SHARED_MEMORY: 'loopback', ...env, MODELS: 'ppocr-det,ppocr-cls,ppocr-rec' });
 }
 
-async function startServer(env: Record<string, string> = {}): Promise<Server> {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'edge-server/server.ts')], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...POOL, ...BATCH, EDGE_SHARED_MEMORY: 'loopback', ...env, PORT: String(port), HOST: '127.0.0.1', MODELS: 'ppocr-det,ppocr-cls,ppocr-rec', LOG_LEVEL: 'error' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  for (const until = Date.now() + 90_000; Date.now() < until;) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try { if ((await fetch(`${base}/v2/health/ready`)).ok) return { base, child }; } catch { /* not yet */ }
-    await sleep(200);
-  }
-  child.kill('SIGKILL');
-  throw new Error('server not ready in 90 s');
-}
-
-async function stopServer(s: Server): Promise<void> {
-  if (s.child.exitCode !== null) return;
-  const exited = new Promise((r) => s.child.once('exit', r));
-  // A second signal exits at once instead of working off an abandoned backlog.
-  s.child.kill('SIGINT');
-  await sleep(50);
-  s.child.kill('SIGINT');
-  const timer = setTimeout(() => s.child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const stopServer = stopEdgeProcess;
 
 // ---------------------------------------------------------------------------------------------------------------------
 // OIP runs and the bare baseline
