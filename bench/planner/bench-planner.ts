@@ -1,18 +1,20 @@
 /**
- * Planner micro-benchmark: wall time of decide() over the full plan space, for a rotating set of realistic
+ * Planner micro-benchmark: wall time of decide() over the page's plan space (executableProfiles() with the page's
+ * default variant, as web/placement/page-planner.ts and the simulator build it), for a rotating set of realistic
  * requests (image sizes, links, budgets, cold and warm models, Save-Data, cellular), after a warm-up.
  *
  *   npm run bench:planner [-- --out FILE] [--profiles profiles.json] [--iterations N]
  *
  * Prints a Markdown table; --out writes {"decide_p50_ms", "decide_p99_ms", ...} for the Tandem policy on the
- * given profiles (models/repository/profiles.json when present, else the built-in example profiles). Beside wall
+ * given profiles (models/repository/profiles.json when present, else the built-in example profiles); rows for
+ * the whole profiled space and a synthetic larger zoo show how time grows with the space. Beside wall
  * time it gives the process CPU time per call, which a busy shared machine inflates less, and the load average.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseProfiles, type Profiles } from '../../core/profiles';
-import { createEstimatorState, createPolicy, decide, EXAMPLE_PROFILES, POLICY_NAMES, type KnownPolicy, type Observation } from '../../core/placement';
+import { createEstimatorState, createPolicy, decide, EXAMPLE_PROFILES, executableProfiles, POLICY_NAMES, type KnownPolicy, type Observation } from '../../core/placement';
 import { buildObservation, linkSamples } from '../../core/placement/observation-builder';
 import { mulberry32 } from '../../test-support/random';
 
@@ -36,6 +38,7 @@ const { values } = parseArgs({
     profiles: { type: 'string' },
     iterations: { type: 'string', default: '20000' },
     warmup: { type: 'string', default: '3000' },
+    variant: { type: 'string', default: 'fp32' },
   },
 });
 const iterations = positiveInt(values.iterations!, '--iterations');
@@ -149,7 +152,9 @@ function positiveInt(v: string, flag: string): number {
 
 const loadBefore = loadavg();
 const results: Result[] = [];
-for (const policy of POLICY_NAMES) results.push(run(profiles, profilesName, policy));
+const pageProfiles = executableProfiles(profiles, values.variant!);
+for (const policy of POLICY_NAMES) results.push(run(pageProfiles, `${profilesName}, page plan space (${values.variant})`, policy));
+results.push(run(profiles, `${profilesName}, whole profiled space`, 'tandem'));
 results.push(run(largerZoo(profiles), 'larger zoo (synthetic, scaling only)', 'tandem'));
 
 const ms = (x: number) => x.toFixed(4);

@@ -59,6 +59,7 @@ describe('the page’s uplink probe on joining a link', () => {
     up: flat(upKbps),
     down: flat(10_000),
     upFrom: 'up',
+    upDerived: false,
     downFrom: 'down',
     rttAt: new Float64Array(0),
     rttMs: new Float64Array(0),

@@ -4,17 +4,20 @@
  *   npm run eval:placement -- --traces DIR [--images DIR] [--slo 500,1000,2000,4000] [--profiles FILE] [--out FILE]
  *                             [--plots DIR] [--max-requests N] [--rate R] [--up-ratio X] [--seed S] [--cost-weight W]
  *                             [--netinfo none|chrome] [--device-runtime ID] [--edge-runtime ID] [--probe-bytes N]
+ *                             [--plan-space page|full] [--variant fp32]
  *
  * Prints a Markdown table; --out writes the JSON report; SVG plots go to --plots (default: beside --out, else not
  * written). Profiles default to models/repository/profiles.json when it exists, else the built-in example profiles
  * (reported as "example profile, not measured"). Device latencies come from the profiles' default device runtime
- * (else a 4× CPU-throttled one), edge latencies from the default edge runtime (else onnxruntime-node).
+ * (else a 4× CPU-throttled one), edge latencies from the default edge runtime (else onnxruntime-node). Policies plan
+ * over the page's plan space (`--variant`, default fp32, no split detection) unless `--plan-space full`.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXAMPLE_PROFILES } from '../../core/placement';
 import { parseProfiles, type Profiles } from '../../core/profiles';
+import { numberArg } from './args';
 import { loadImages } from './images';
 import { attainmentSvg, latencyCdfSvg } from './plots';
 import { buildReport, markdown } from './report';
@@ -28,13 +31,6 @@ function fail(e: unknown): never {
   const err = e as Error;
   console.error(`eval:placement: ${err.name}: ${err.message}`);
   process.exit(2);
-}
-
-function numberArg(v: string | undefined, name: string, fallback: number, min: number, max = Infinity): number {
-  if (v === undefined) return fallback;
-  const x = Number(v);
-  if (!Number.isFinite(x) || x < min || x > max) throw simError('SimBadArgument', `${name} must be a number in [${min}, ${max}], got "${v}"`);
-  return x;
 }
 
 async function main(): Promise<void> {
@@ -56,6 +52,8 @@ async function main(): Promise<void> {
       'edge-runtime': { type: 'string' },
       'probe-bytes': { type: 'string' },
       'poll-ms': { type: 'string' },
+      'plan-space': { type: 'string' },
+      variant: { type: 'string' },
       quiet: { type: 'boolean' },
     },
   });
@@ -71,6 +69,8 @@ async function main(): Promise<void> {
   // What the page does (web/placement/link-monitor.ts): a 48 KB uplink probe on joining a network, /v1/status every 7 s.
   const probeBytes = numberArg(values['probe-bytes'], '--probe-bytes', 48 * 1024, 0);
   const pollMs = numberArg(values['poll-ms'], '--poll-ms', 7000, 100);
+  const planSpace = values['plan-space'] ?? 'page';
+  if (planSpace !== 'page' && planSpace !== 'full') throw simError('SimBadArgument', `--plan-space must be "page" or "full", got "${planSpace}"`);
 
   let profiles: Profiles;
   let profilesFrom: string;
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
   if (profiles.source.kind === 'example') process.stderr.write('eval:placement: EXAMPLE PROFILES, NOT MEASURED: compute latencies and accuracies are illustrative (pass --profiles FILE or run `npm run models`).\n');
   else process.stderr.write(`eval:placement: measured profiles from ${profilesFrom}\n`);
   const runtimes = { device: values['device-runtime'], edge: values['edge-runtime'] };
-  const simOpts = { budgets, ratePerS: rate, maxRequestsPerTrace: maxRequests, seed, probeEveryMs: pollMs, uplinkProbeBytes: probeBytes, costWeight, netInfo: netInfo as 'none' | 'chrome', runtimes };
+  const simOpts = { budgets, ratePerS: rate, maxRequestsPerTrace: maxRequests, seed, probeEveryMs: pollMs, uplinkProbeBytes: probeBytes, costWeight, netInfo: netInfo as 'none' | 'chrome', runtimes, planSpace: planSpace as 'page' | 'full', variant: values.variant };
   const result = simulate(profiles, traces, images, simOpts, (i, name) => {
     if (!values.quiet && (i % 25 === 0 || i === traces.length - 1)) process.stderr.write(`  trace ${i + 1}/${traces.length} ${name}\n`);
   });
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
       rate_per_s: rate,
       max_requests_per_trace: maxRequests,
       up_from_down_ratio: upRatio,
-      uplink_from_downlink: traces.filter((t) => t.upFrom === 'down×ratio').length,
+      uplink_from_downlink: traces.filter((t) => t.upDerived).length,
       downlink_from_uplink: traces.filter((t) => t.downFrom === 'up').length,
       link_types: linkTypes,
       traces_dir: values.traces,

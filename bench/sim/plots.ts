@@ -5,7 +5,7 @@ import type { Report } from './report';
 import { quantile } from './report';
 import type { SimResult } from './simulate';
 
-async function toSvg(spec: TopLevelSpec): Promise<string> {
+export async function toSvg(spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   const svg = await view.toSVG();
   view.finalize();

@@ -6,6 +6,8 @@ import { ORACLE, type RequestRecord, SIM_POLICIES, type SimPolicy, type SimResul
 function rec(onDevice: boolean | null, oracle: boolean | null, faster: boolean | null = oracle): RequestRecord {
   return {
     trace: 't',
+    arrivalMs: 0,
+    budgetMs: 1000,
     totalMs: 100,
     met: true,
     accuracy: 0.8,
@@ -21,6 +23,7 @@ function rec(onDevice: boolean | null, oracle: boolean | null, faster: boolean |
     preprocessOracle: oracle,
     preprocessOriginalMs: onDevice === null ? null : 950,
     concurrencySpeedup: null,
+    predictedMeanMs: 80,
     predictedP95Ms: 100,
     predictedFits: true,
     recognitionRedecided: false,
@@ -33,7 +36,7 @@ function result(tandem: RequestRecord[], oracle: RequestRecord[]): SimResult {
   const records = new Map<SimPolicy, Map<number, RequestRecord[]>>();
   for (const p of SIM_POLICIES) records.set(p, new Map([[1000, p === 'tandem' ? tandem : tandem.map(() => rec(false, false))]]));
   records.set(ORACLE, new Map([[1000, oracle]]));
-  return { records, potentialSpeedups: [], requests: tandem.length, traces: 1, runtimes: { device: 'd', edge: 'e' } };
+  return { records, potentialSpeedups: [], requests: tandem.length, traces: 1, runtimes: { device: 'd', edge: 'e' }, planSpace: { kind: 'page', variant: 'fp32', plans: 1 }, upDerived: { t: false } };
 }
 
 describe('preprocessing-placement F1', () => {

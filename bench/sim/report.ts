@@ -55,8 +55,16 @@ export interface Report {
   oracle_reliable_budgets_ms: number[];
   targets: TargetCheck[];
   plan_mix: Record<string, Record<string, Record<string, number>>>;
+  /**
+   * Attainment per policy and budget on links whose uplink was measured, apart from links whose uplink is their
+   * downlink at a ratio (no uplink trace): the second group's uplink is a guess.
+   */
+  by_uplink: Record<UplinkGroup, { links: number; requests: number; attainment: Record<string, Record<string, number | null>> }>;
+  plan_space: SimResult['planSpace'];
   run: Record<string, unknown>;
 }
+
+export type UplinkGroup = 'measured' | 'derived';
 
 export interface TargetCheck {
   budget_ms: number;
@@ -225,6 +233,22 @@ export function buildReport(result: SimResult, meta: { profileKind: 'example' | 
     }
   }
 
+  const byUplink = {} as Report['by_uplink'];
+  for (const group of ['measured', 'derived'] as const) {
+    const inGroup = (trace: string) => (result.upDerived[trace] === true) === (group === 'derived');
+    const attainment: Record<string, Record<string, number | null>> = {};
+    let requests = 0;
+    for (const p of all) {
+      attainment[p] = {};
+      for (const b of meta.budgets) {
+        const rs = records.get(p)!.get(b)!.filter((r) => inGroup(r.trace));
+        requests = rs.length;
+        attainment[p][String(b)] = rs.length ? rs.filter((r) => r.met).length / rs.length : null;
+      }
+    }
+    byUplink[group] = { links: Object.keys(result.upDerived).filter(inGroup).length, requests, attainment };
+  }
+
   return {
     policies,
     oracle_name: ORACLE,
@@ -243,6 +267,8 @@ export function buildReport(result: SimResult, meta: { profileKind: 'example' | 
     oracle_reliable_budgets_ms: reliable,
     targets,
     plan_mix: planMix,
+    by_uplink: byUplink,
+    plan_space: result.planSpace,
     run: meta.run,
   };
 }
@@ -261,6 +287,8 @@ export function markdown(r: Report): string {
     `Traces: ${String(run.traces)} · requests per policy and budget: ${String(run.requests)} · images: ${String(run.images)} · seed ${String(run.seed)} · NetInfo: ${String(run.netinfo ?? 'none')}`,
     '',
     `Compute drawn from: device \`${String(run.device_runtime)}\`, edge \`${String(run.edge_runtime)}\` · uplink probe on joining a link: ${String(run.uplink_probe_bytes)} B · /v1/status every ${String(run.status_poll_ms)} ms`,
+    '',
+    `Plan space: ${r.plan_space.kind === 'page' ? `the page's (device variant ${String(r.plan_space.variant)}, no split detection)` : 'every profiled configuration and split-detection cut'}, ${r.plan_space.plans} plans · decisions see only outcomes completed before them`,
     '',
     '| policy | budget ms | attainment | accuracy | accuracy in budget | edge cost vs always-edge | cellular bytes | prediction MAPE (median APE) | preprocess F1 vs oracle | p50 ms | p95 ms |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -307,6 +335,16 @@ export function markdown(r: Report): string {
     '',
     `Calibration (answers later than their predicted p95, among those predicted to fit): ${SIM_POLICIES.map((p) => `${p} ${r.budgets_ms.map((b) => pct(r.policies[p][String(b)].late_vs_p95)).join(' / ')}`).join('; ')} (budgets ${r.budgets_ms.join(' / ')} ms).`,
   );
+  const m = r.by_uplink.measured;
+  const d = r.by_uplink.derived;
+  out.push(
+    '',
+    `Attainment by uplink: measured (${m.links} links, ${m.requests} requests per policy and budget) and derived from the downlink at the up-ratio (${d.links} links, ${d.requests} requests):`,
+    '',
+    '| policy | budget ms | measured uplink | uplink from downlink |',
+    '|---|---:|---:|---:|',
+  );
+  for (const p of Object.keys(r.policies)) for (const b of r.budgets_ms) out.push(`| ${p} | ${b} | ${pct(m.attainment[p][String(b)])} | ${pct(d.attainment[p][String(b)])} |`);
   out.push('', 'Plan mix (share of requests):', '', '| policy | budget ms | plans |', '|---|---:|---|');
   for (const [p, byBudget] of Object.entries(r.plan_mix)) {
     for (const b of r.budgets_ms) {

@@ -6,7 +6,7 @@ import { EXAMPLE_PROFILES as P } from '../../core/placement';
 import { ComputeSampler } from './compute';
 import { loadImages } from './images';
 import { attainmentSvg } from './plots';
-import { buildReport } from './report';
+import { buildReport, markdown } from './report';
 import { chromeNetInfo, ORACLE, SIM_POLICIES, simulate } from './simulate';
 import { loadTraces } from './traces';
 
@@ -63,7 +63,9 @@ describe('placement replay', () => {
       for (const p of SIM_POLICIES) {
         const rs = result.records.get(p)!.get(b)!;
         expect(rs.length).toBe(n);
-        expect(rs.filter((r) => r.met).length).toBeLessThanOrEqual(oracle);
+        // The oracle is greedy per request: its most accurate device run can delay the next request's device
+        // work, so at a tight budget a policy that ran smaller configurations may meet a request or two more.
+        expect(rs.filter((r) => r.met).length).toBeLessThanOrEqual(b >= 4000 ? oracle : oracle + Math.ceil(0.1 * n));
       }
     }
   });
@@ -100,6 +102,17 @@ describe('placement replay', () => {
     expect(r.policies.edge['4000'].edge_cost_rel).toBe(1);
     expect(r).toHaveProperty('preprocess_f1');
     expect(r).toHaveProperty('concurrency_speedup_median');
+    // slow__link has an uplink trace; fast__wifi's uplink is its downlink at the ratio.
+    expect(traces.map((t) => [t.name, t.upDerived])).toEqual([
+      ['fast__wifi', true],
+      ['slow__link', false],
+    ]);
+    expect(r.by_uplink.measured).toMatchObject({ links: 1, requests: result.records.get('edge')!.get(1000)!.filter((x) => x.trace === 'slow__link').length });
+    expect(r.by_uplink.derived.links).toBe(1);
+    // Always-edge misses every request over the slow measured uplink at 1 s and meets most over the fast derived one.
+    expect(r.by_uplink.measured.attainment.edge['1000']).toBe(0);
+    expect(r.by_uplink.derived.attainment.edge['1000']).toBeGreaterThan(0.5);
+    expect(markdown(r)).toContain('| edge | 1000 | 0.0 % |');
     const svg = await attainmentSvg(r);
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('example profile, not measured');

@@ -118,6 +118,8 @@ export interface LinkTrace {
   down: RateSeries;
   /** How the uplink was obtained. */
   upFrom: 'up' | 'down×ratio';
+  /** True when no uplink was measured and the uplink is the downlink at a ratio (upFrom 'down×ratio'). */
+  upDerived: boolean;
   downFrom: 'down' | 'up';
   /** RTT samples from the trace (time, ms), sorted; empty when it has none. */
   rttAt: Float64Array;
@@ -281,6 +283,7 @@ export function loadTraces(dir: string, opts: LoadOptions): LinkTrace[] {
       up: upSeries,
       down: downSeries,
       upFrom: up ? 'up' : 'down×ratio',
+      upDerived: !up,
       downFrom: down ? 'down' : 'up',
       rttAt: Float64Array.from(rttSrc?.rttAt ?? []),
       rttMs: Float64Array.from(rttSrc?.rttMs ?? []),

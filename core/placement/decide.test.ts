@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createEstimatorState, decide, observe, predictAll, type EstimatorState, type Observation, type Policy } from './index';
-import { chanceToMeet } from './policies/policy';
+import { chanceToMeet, FAR_BELOW } from './policies/policy';
 import { EXAMPLE_PROFILES as P } from './example-profiles';
 import { buildObservation, linkSamples, type ObservationOverrides } from './observation-builder';
 import { alwaysDevicePolicy } from './policies/device';
@@ -133,10 +133,16 @@ describe('decide (tandem): nothing fits', () => {
     const all = predictAll(obs(), P, createEstimatorState(P));
     const chance = (i: number) => chanceToMeet(all.expectedMs[i], all.p95Ms[i], 300);
     const mine = chance(d.plan.index);
-    let lowestP95 = 0;
+    // Among plans that read this photo about as well as the best one can (a far lower recall is a different
+    // answer, taken only when no such plan can arrive in time).
+    const bestRecall = Math.max(...all.accuracy);
+    const readsWell = (i: number) => all.accuracy[i] >= bestRecall - FAR_BELOW;
+    expect(readsWell(d.plan.index)).toBe(true);
+    let lowestP95 = -1;
     for (let i = 0; i < all.plans.length; i++) {
+      if (!readsWell(i)) continue;
       expect(mine).toBeGreaterThanOrEqual(chance(i) - 0.02);
-      if (all.p95Ms[i] < all.p95Ms[lowestP95]) lowestP95 = i;
+      if (lowestP95 < 0 || all.p95Ms[i] < all.p95Ms[lowestP95]) lowestP95 = i;
     }
     expect(mine).toBeGreaterThanOrEqual(chance(lowestP95));
   });

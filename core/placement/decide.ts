@@ -116,13 +116,15 @@ export function decide(obs: Observation, profiles: Profiles, policy: Policy, sta
   let used = 0;
   let eligibleCount = 0;
   let fitting = 0;
+  const usesEdge = space.usesEdge;
+  const uploadsOriginal = space.uploadsOriginal;
+  const p95 = evaluator.p95;
   for (let i = 0; i < eligible.length; i++) {
-    const plan = space.plans[i];
     let ok = 1;
-    if (plan.usesEdge && edgeBlockedBy >= 0) {
+    if (usesEdge[i] === 1 && edgeBlockedBy >= 0) {
       ok = 0;
       used |= 1 << edgeBlockedBy;
-    } else if (saveData && plan.upload?.kind === 'original') {
+    } else if (saveData && uploadsOriginal[i] === 1) {
       ok = 0;
       used |= 1 << 3;
     }
@@ -130,7 +132,7 @@ export function decide(obs: Observation, profiles: Profiles, policy: Policy, sta
     eligible[i] = ok;
     if (ok === 1) {
       eligibleCount++;
-      if (evaluator.p95[i] <= budget) fitting++;
+      if (p95[i] <= budget) fitting++;
     }
   }
 
@@ -188,6 +190,7 @@ function inputsOf(plan: Plan, obs: Observation, table: StageTable, state: Estima
     uploadBytes: !uploadsImage ? 0 : r >= 0 ? table.reencodeBytes[r] : obs.request.bytes,
     uploadPixels: !uploadsImage ? 0 : r >= 0 ? table.reencodePixels[r] : obs.request.width * obs.request.height,
     lines: table.linesMean,
+    recWidthFactor: table.widthFactor,
     rttMs: table.rttEst.meanMs,
     upKbps: table.upEst.kbps,
     downKbps: table.downEst.kbps,

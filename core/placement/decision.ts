@@ -1,4 +1,5 @@
 /** What decide() returns and what observe() is told afterwards. */
+import type { RefusalInfo } from './estimators/edge';
 import type { Plan } from './plan-space';
 import type { PredictedStage, Prediction } from './plans';
 import type { ConstraintCode, ReasonCode } from './reasons';
@@ -40,6 +41,8 @@ export interface DecisionInputs {
   uploadBytes: number;
   uploadPixels: number;
   lines: number;
+  /** Predicted recogniser input width per line, in profiled lines (see rec-width.ts); 1 when absent. */
+  recWidthFactor?: number;
   rttMs: number;
   upKbps: number;
   downKbps: number;
@@ -59,10 +62,16 @@ export interface Outcome {
   /** From the start of the request to the result (or to the failure). */
   totalMs: number;
   failure?: 'refused' | 'timeout' | 'network' | 'error';
+  /** What the edge's refusal said (predicted_ms, Retry-After): then it updates the edge's expected wait only. */
+  refusal?: RefusalInfo;
   /** Which branch produced the result of a race or a fallback. */
   winner?: 'edge' | 'device';
   /** Text lines found. */
   lines?: number;
+  /** Total recogniser input width of those lines (recInputWidth()): what recognition cost is learnt per. */
+  recInputWidth?: number;
+  /** A warm-up on blank input right after loading: one weak, clipped sample of the device's speed. */
+  warmUp?: boolean;
   /** Stages measured on the device. */
   device?: Partial<Record<DeviceStage, number>>;
   /** Lines recognised on the device (split recognition); defaults from the plan's share. */
@@ -81,4 +90,9 @@ export interface Outcome {
   };
   /** Actual size of a re-encoded upload. */
   reencodedBytes?: number;
+  /**
+   * An edge request given up without an answer (it lost a race, ran out of time, or the network failed): its upload
+   * and how long it had been under way. The upload went no faster than that.
+   */
+  edgeUnanswered?: { elapsedMs: number; uploadBytes: number };
 }

@@ -75,7 +75,7 @@ export interface RequestInfo {
    * Detection has already run on the device (see decideRecognition): its stages cost nothing more and the line
    * count is known; `budgetMs` is what is left of the budget.
    */
-  detected?: { lines: number };
+  detected?: { lines: number; /** Total recogniser input width of the crops (recInputWidth()), when known. */ recInputWidth?: number };
 }
 
 export interface Preferences {

@@ -8,6 +8,7 @@ import type { LatencyModel } from './estimators/latency-model';
 import type { EstimatorState } from './estimators/state';
 import type { Policy } from './policies/policy';
 import type { StageName } from './stage-table';
+import { profiledLineWidth, widthFactorOf } from './rec-width';
 
 export interface ObserveResult {
   /** |expected − actual| / actual of the whole request under the shared model. */
@@ -45,6 +46,13 @@ export function observe(state: EstimatorState, decision: Decision, outcome: Outc
   const pick = (list: (LatencyModel | null)[], i: number) => (i >= 0 ? list[i] : null);
   const lines = outcome.lines ?? inputs.lines;
   const edgeShare = plan.kind === 'edge' ? 1 : plan.recEdgeShare;
+  // Recognition is learnt per profiled line (lines × width factor): the measured width when the result reported
+  // its lines' input width, else the width predicted for this image, so a wide receipt teaches its width, not a
+  // slower recogniser.
+  const measuredWidth = widthFactorOf(outcome.recInputWidth, outcome.lines ?? outcome.deviceLines ?? 0, profiledLineWidth(state.profiles));
+  const width = measuredWidth > 0 ? measuredWidth : (inputs.recWidthFactor ?? 1);
+  // A warm-up on blank input counts as one weak, clipped sample (see LatencyModel.update).
+  const weak = outcome.warmUp === true;
 
   const d = outcome.device;
   const dm = state.deviceModelsByKey(inputs.deviceRuntime);
@@ -61,7 +69,7 @@ export function observe(state: EstimatorState, decision: Decision, outcome: Outc
     const upd = (m: LatencyModel | null, x: number, ms: number | undefined, stage: StageName, scale = 1) => {
       if (ms === undefined) return;
       stageError(stage, ms, viaFallback && stage !== 'decode' && stage !== 'reencode');
-      if (m !== null && x > 0) m.update(x, ms / scale);
+      if (m !== null && x > 0) m.update(x, ms / scale, weak);
     };
     upd(dm.decode, inputs.imagePixels, d.decode, 'decode');
     upd(dm.reencode, inputs.imagePixels, d.reencode, 'reencode');
@@ -70,7 +78,7 @@ export function observe(state: EstimatorState, decision: Decision, outcome: Outc
     if (plan.split !== null) upd(pick(dm.det, detIdx), inputs.detPixels, d['det-head'], 'det-head', plan.split.headShare);
     upd(dm.postprocess, devDetPixels, d.postprocess, 'postprocess');
     upd(pick(dm.cls, devClsIdx), devLines, d.cls, 'cls');
-    upd(pick(dm.rec, devRecIdx), devLines, d.rec, 'rec');
+    upd(pick(dm.rec, devRecIdx), devLines * width, d.rec, 'rec');
     // Loading costs several models at once; only its prediction error is kept.
     if (d['model-load'] !== undefined) stageError('model-load', d['model-load']);
   }
@@ -92,7 +100,7 @@ export function observe(state: EstimatorState, decision: Decision, outcome: Outc
     if (plan.split !== null) upd(pick(em.det, detIdx), inputs.detPixels, s['det-tail'], 'edge-det-tail', 1 - plan.split.headShare);
     upd(em.postprocess, inputs.detPixels, s.postprocess, 'edge-postprocess');
     upd(pick(em.cls, clsIdx), edgeLines, s.cls, 'edge-cls');
-    upd(pick(em.rec, recIdx), edgeLines, s.rec, 'edge-rec');
+    upd(pick(em.rec, recIdx), edgeLines * width, s.rec, 'edge-rec');
     if (e.queueMs !== undefined) {
       stageError('queue', e.queueMs);
       state.edge.queue.add(e.queueMs);
@@ -107,13 +115,21 @@ export function observe(state: EstimatorState, decision: Decision, outcome: Outc
     }
   }
 
+  const gaveUp = outcome.edgeUnanswered;
+  if (gaveUp !== undefined && gaveUp.uploadBytes > 0 && gaveUp.elapsedMs > 0) {
+    // Counted as if the upload had just finished: a bound on the rate, far below a stale fast estimate.
+    state.addTransfer('up', gaveUp.uploadBytes, gaveUp.elapsedMs, 0, outcome.atMs);
+    policy?.onTransfer?.('up', gaveUp.uploadBytes, gaveUp.elapsedMs, 0, outcome.atMs);
+  }
+
   if (plan.usesEdge) {
-    if (outcome.failure === 'refused') state.edge.refused(outcome.atMs);
-    state.edge.outcome(outcome.failure === undefined);
+    // A refusal that says how busy the edge is updates its expected wait, not its failure rate.
+    const informed = outcome.failure === 'refused' && state.edge.refusedWith(outcome.atMs, outcome.refusal, decision.predicted.edgeMs);
+    if (!informed) state.edge.outcome(outcome.failure === undefined);
   }
   if (outcome.lines !== undefined && outcome.ok) {
     state.lines.add(outcome.lines);
-    state.linesModel.add(inputs.imageWidth, inputs.imageHeight, inputs.imageBytes, outcome.lines);
+    state.linesModel.add(inputs.imageWidth, inputs.imageHeight, inputs.imageBytes, outcome.lines, measuredWidth);
   }
   if (outcome.reencodedBytes !== undefined && plan.upload?.kind === 'reencode' && inputs.uploadPixels > 0) {
     const upload = plan.upload;

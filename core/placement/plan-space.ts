@@ -59,6 +59,9 @@ export class PlanSpace {
   readonly split: Int16Array;
   readonly share: Float64Array;
   readonly race: Uint8Array;
+  readonly usesEdge: Uint8Array;
+  /** 1 where the plan uploads the original image (what Save-Data rules out). */
+  readonly uploadsOriginal: Uint8Array;
   /** Index of each configuration's device-only plan (-1 when it cannot run on the device). */
   readonly devicePlanOf: Int32Array;
 
@@ -107,6 +110,8 @@ export class PlanSpace {
     this.split = new Int16Array(n);
     this.share = new Float64Array(n);
     this.race = new Uint8Array(n);
+    this.usesEdge = new Uint8Array(n);
+    this.uploadsOriginal = new Uint8Array(n);
     this.devicePlanOf = new Int32Array(this.configs.length).fill(-1);
     plans.forEach((p, i) => {
       this.kind[i] = KIND_NAMES.indexOf(p.kind);
@@ -116,6 +121,8 @@ export class PlanSpace {
       this.split[i] = p.split ? this.splits.indexOf(p.split) : -1;
       this.share[i] = p.recEdgeShare;
       this.race[i] = p.race ? 1 : 0;
+      this.usesEdge[i] = p.usesEdge ? 1 : 0;
+      this.uploadsOriginal[i] = p.upload?.kind === 'original' ? 1 : 0;
       if (p.kind === 'device') this.devicePlanOf[p.config.index] = i;
     });
   }

@@ -73,24 +73,41 @@ const SLOT_DEVICE = 2;
 class Path {
   mean = 0;
   v = 0;
-  /** Correlated spread per group (index 0, "no group", is never read). */
-  readonly g = new Float64Array(5);
+  /** Correlated spread per group (G_DEVICE, G_EDGE, G_UP, G_DOWN): fields rather than an array, read per stage. */
+  g1 = 0;
+  g2 = 0;
+  g3 = 0;
+  g4 = 0;
   edgeMs = 0;
   deviceMs = 0;
   bytes = 0;
   trace: PredictedStage[] | null = null;
   branch: Branch = 'main';
   offset = 0;
+  private readonly tMean: Float64Array;
+  private readonly tIndep: Float64Array;
+  private readonly tCorr: Float64Array;
+  private readonly tGroup: Uint8Array;
+  private readonly tBytes: Float64Array;
 
   constructor(
     private readonly t: StageTable,
     private readonly kind: Uint8Array,
-  ) {}
+  ) {
+    this.tMean = t.mean;
+    this.tIndep = t.indep;
+    this.tCorr = t.corr;
+    this.tGroup = t.group;
+    this.tBytes = t.bytes;
+  }
 
   reset(trace: PredictedStage[] | null = null, branch: Branch = 'main', offset = 0): this {
     this.mean = 0;
     this.v = 0;
-    this.g.fill(0);
+    this.g1 = 0;
+    this.g2 = 0;
+    this.g3 = 0;
+    this.g4 = 0;
     this.edgeMs = 0;
     this.deviceMs = 0;
     this.bytes = 0;
@@ -104,7 +121,10 @@ class Path {
   copyFrom(o: Path): this {
     this.mean = o.mean;
     this.v = o.v;
-    this.g.set(o.g);
+    this.g1 = o.g1;
+    this.g2 = o.g2;
+    this.g3 = o.g3;
+    this.g4 = o.g4;
     this.edgeMs = o.edgeMs;
     this.deviceMs = o.deviceMs;
     this.bytes = o.bytes;
@@ -115,11 +135,11 @@ class Path {
   }
 
   add(slot: number): void {
-    const t = this.t;
-    const m = t.mean[slot];
-    const bytes = t.bytes[slot];
+    const m = this.tMean[slot];
+    const bytes = this.tBytes[slot];
     if (m === 0 && bytes === 0) return;
     if (this.trace !== null) {
+      const t = this.t;
       this.trace.push({
         stage: t.stage[slot],
         where: t.where[slot],
@@ -131,9 +151,23 @@ class Path {
       });
     }
     this.mean += m;
-    const i = t.indep[slot];
+    const i = this.tIndep[slot];
     this.v += i * i;
-    this.g[t.group[slot]] += t.corr[slot];
+    const c = this.tCorr[slot];
+    switch (this.tGroup[slot]) {
+      case 1:
+        this.g1 += c;
+        break;
+      case 2:
+        this.g2 += c;
+        break;
+      case 3:
+        this.g3 += c;
+        break;
+      case 4:
+        this.g4 += c;
+        break;
+    }
     const k = this.kind[slot];
     if (k === SLOT_EDGE) this.edgeMs += m;
     else if (k === SLOT_DEVICE) this.deviceMs += m;
@@ -141,18 +175,15 @@ class Path {
   }
 
   sd(): number {
-    const g = this.g;
-    return Math.sqrt(this.v + g[1] * g[1] + g[2] * g[2] + g[3] * g[3] + g[4] * g[4]);
+    return Math.sqrt(this.v + this.g1 * this.g1 + this.g2 * this.g2 + this.g3 * this.g3 + this.g4 * this.g4);
   }
 
   /** Standard deviation of this path followed by `other`. */
   sdWith(other: Path): number {
-    const a = this.g;
-    const b = other.g;
-    const g1 = a[1] + b[1];
-    const g2 = a[2] + b[2];
-    const g3 = a[3] + b[3];
-    const g4 = a[4] + b[4];
+    const g1 = this.g1 + other.g1;
+    const g2 = this.g2 + other.g2;
+    const g3 = this.g3 + other.g3;
+    const g4 = this.g4 + other.g4;
     return Math.sqrt(this.v + other.v + g1 * g1 + g2 * g2 + g3 * g3 + g4 * g4);
   }
 }
@@ -179,6 +210,17 @@ export class PlanEvaluator {
   /** The last whole-request edge path, reused by its raced twin (the next plan: same configuration and upload). */
   private readonly edgePath: Path;
   private edgePathOf = -1;
+  /**
+   * Partial sums shared by many plans, kept for the current request: an edge plan's stages up to the edge's
+   * detector input (per upload: original, then each re-encode) and the device's front up to detection (per
+   * configuration). Stages are added in the same order either way, so the sums are the same numbers.
+   */
+  private readonly uploadPrefix: Path[];
+  private readonly uploadPrefixReady: Uint8Array;
+  private readonly deviceFrontOf: Path[];
+  private readonly deviceFrontReady: Uint8Array;
+  /** A race's device-run log-spread: the same for every race of the request. */
+  private lnHedge = 0;
   private failureP = 0;
   /** Success-path quantile level that keeps the mixture's p95: 0.95/(1−pf) for one path, split over two branches. */
   private zFailure = Z95;
@@ -209,6 +251,10 @@ export class PlanEvaluator {
     this.a = new Path(table, this.slotKind);
     this.b = new Path(table, this.slotKind);
     this.edgePath = new Path(table, this.slotKind);
+    this.uploadPrefix = Array.from({ length: space.reencodes.length + 1 }, () => new Path(table, this.slotKind));
+    this.uploadPrefixReady = new Uint8Array(space.reencodes.length + 1);
+    this.deviceFrontOf = Array.from({ length: space.configs.length }, () => new Path(table, this.slotKind));
+    this.deviceFrontReady = new Uint8Array(space.configs.length);
   }
 
   /** Predicts every plan for the prepared table: device-only plans first, since the others fall back to one. */
@@ -221,10 +267,13 @@ export class PlanEvaluator {
     this.edgePathOf = -1;
     this.zFailure = pf < 0.05 ? normInv(0.95 / (1 - pf)) : Infinity;
     this.zFailure2 = pf < 0.05 ? normInv(1 - (1 - 0.95 / (1 - pf)) / 2) : Infinity;
+    this.uploadPrefixReady.fill(0);
+    this.deviceFrontReady.fill(0);
     for (let i = 0; i < n; i++) if (space.kind[i] === KIND_DEVICE) this.evaluate(i, null);
     this.fallback = this.bestDevicePlan(budgetMs);
     const f = this.fallback;
     this.hedgeAtMs = f >= 0 && this.p95[f] + HEDGE_MARGIN_MS <= budgetMs ? budgetMs - this.p95[f] - HEDGE_MARGIN_MS : 0;
+    this.lnHedge = f >= 0 ? lnSpread(this.hedgeAtMs + this.expected[f], (this.p95[f] - this.expected[f]) / Z95) : 0;
     for (let i = 0; i < n; i++) if (space.kind[i] !== KIND_DEVICE) this.evaluate(i, null);
   }
 
@@ -275,11 +324,15 @@ export class PlanEvaluator {
     const space = this.space;
     const t = this.table;
     const c = space.config[i];
-    const acc = space.configs[c].accuracy;
+    const acc = t.configRecall[c];
     switch (space.kind[i]) {
       case KIND_DEVICE: {
         const p = this.main.reset(trace, 'main');
         this.deviceFront(p, c);
+        if (trace === null) {
+          this.deviceFrontOf[c].copyFrom(p);
+          this.deviceFrontReady[c] = 1;
+        }
         p.add(t.cls[0]);
         p.add(t.rec[0]);
         this.store(i, p.mean, p.mean + Z95 * p.sd(), acc, p);
@@ -292,16 +345,23 @@ export class PlanEvaluator {
         if (trace === null && space.race[i] === 1 && this.edgePathOf === prev && space.config[prev] === c && space.reencode[prev] === r && space.race[prev] === 0) {
           p = this.main.copyFrom(this.edgePath);
         } else {
-          p = this.main.reset(trace, 'edge');
-          if (r >= 0) {
-            p.add(t.decode);
-            p.add(t.reencode[r]);
+          if (trace === null && this.uploadPrefixReady[r + 1] === 1) p = this.main.copyFrom(this.uploadPrefix[r + 1]);
+          else {
+            p = this.main.reset(trace, 'edge');
+            if (r >= 0) {
+              p.add(t.decode);
+              p.add(t.reencode[r]);
+            }
+            p.add(t.rtt);
+            p.add(r >= 0 ? t.upReencode[r] : t.upOriginal);
+            p.add(t.queue);
+            p.add(r >= 0 ? t.requestReencode[r] : t.requestOriginal);
+            p.add(r >= 0 ? t.edgeDecodeReencode[r] : t.edgeDecodeOriginal);
+            if (trace === null) {
+              this.uploadPrefix[r + 1].copyFrom(p);
+              this.uploadPrefixReady[r + 1] = 1;
+            }
           }
-          p.add(t.rtt);
-          p.add(r >= 0 ? t.upReencode[r] : t.upOriginal);
-          p.add(t.queue);
-          p.add(r >= 0 ? t.requestReencode[r] : t.requestOriginal);
-          p.add(r >= 0 ? t.edgeDecodeReencode[r] : t.edgeDecodeOriginal);
           p.add(t.edgePre[c]);
           p.add(t.edgeDet[c]);
           p.add(t.edgePost[c]);
@@ -340,8 +400,12 @@ export class PlanEvaluator {
       }
       case KIND_SPLIT_REC: {
         const s = this.shareIndex[i];
-        const p = this.main.reset(trace, 'main');
-        this.deviceFront(p, c);
+        let p: Path;
+        if (trace === null && this.deviceFrontReady[c] === 1) p = this.main.copyFrom(this.deviceFrontOf[c]);
+        else {
+          p = this.main.reset(trace, 'main');
+          this.deviceFront(p, c);
+        }
         const a = this.a.reset(trace, 'device', p.mean);
         a.add(t.cls[s]);
         a.add(t.rec[s]);
@@ -419,13 +483,12 @@ export class PlanEvaluator {
     const sSd = p.sd();
     const hMean = hedge + this.expected[f];
     const h95 = hedge + this.p95[f];
-    const dSd = (this.p95[f] - this.expected[f]) / Z95;
     const expected = sMean < hMean ? sMean : hMean;
     const viaSuccess = sMean + this.zFailure * sSd;
     const p95 = viaSuccess < h95 ? viaSuccess : h95;
     // Who wins is a question about the tails, and transfer times are skewed: compare in log space.
     const lnS = lnSpread(sMean, sSd);
-    const lnH = lnSpread(hMean, dSd);
+    const lnH = this.lnHedge;
     const lnBoth = Math.sqrt(lnS * lnS + lnH * lnH);
     const edgeWins = lnBoth > 0 ? normCdf(Math.log(hMean / sMean) / lnBoth) : sMean < hMean ? 1 : 0;
     const acc = (1 - pf) * (edgeWins * accuracy + (1 - edgeWins) * this.accuracy[f]) + pf * this.accuracy[f];

@@ -10,9 +10,11 @@ import type { EdgeAvailability, QueueEstimate } from './estimators/edge';
 import type { LatencyModel } from './estimators/latency-model';
 import type { LinesEstimate } from './estimators/lines';
 import { Z95 } from './estimators/normal';
+import { recallForPhoto } from './estimators/recall';
 import type { RttEstimate } from './estimators/rtt';
 import type { EstimatorState, RuntimeModels } from './estimators/state';
 import { KIND_SPLIT_DET, type PlanSpace } from './plan-space';
+import { profiledLineWidth, widthFactorOf } from './rec-width';
 
 export type StageName =
   | 'device-busy'
@@ -116,6 +118,8 @@ export class StageTable {
 
   /** Detector input pixels per configuration for the current request. */
   readonly detPixels: Float64Array;
+  /** Expected word recall per configuration on the current photo (see recallForPhoto). */
+  readonly configRecall: Float64Array;
   /** Predicted upload bytes per re-encode option for the current request. */
   readonly reencodeBytes: Float64Array;
   readonly reencodePixels: Float64Array;
@@ -123,6 +127,9 @@ export class StageTable {
   deviceModels: RuntimeModels | null = null;
   linesMean = 0;
   linesSd = 0;
+  /** Recogniser input width per line in profiled lines (rec-width.ts): recognition runs on lines × this. */
+  widthFactor = 1;
+  widthSd = 0;
   /** Lines predicted for this image from similar images seen before (kernel evidence; 0: the profile's prior). */
   readonly linesEst: LinesEstimate = { mean: 0, sd: 0, evidence: 0 };
   readonly rttEst: RttEstimate = { meanMs: 0, sdMs: 0, source: 'prior', ageMs: Infinity };
@@ -198,6 +205,7 @@ export class StageTable {
     this.group = new Uint8Array(n);
     this.bytes = new Float64Array(n);
     this.detPixels = new Float64Array(nc);
+    this.configRecall = new Float64Array(nc);
     this.reencodeBytes = new Float64Array(nr);
     this.reencodePixels = new Float64Array(nr);
   }
@@ -227,10 +235,12 @@ export class StageTable {
     this.set(i, mean, 0, sd, group, bytes);
   }
 
-  /** Lines-count uncertainty propagated through a per-line stage. */
-  private linesSpread(m: LatencyModel | null, lines: number, share: number): number {
+  /** Lines-count (and, for recognition, width) uncertainty propagated through a per-line stage at `x` units. */
+  private linesSpread(m: LatencyModel | null, x: number, share: number, width = 1, widthSd = 0): number {
     if (m === null) return 0;
-    return (m.mean(lines + 1) - m.mean(lines)) * this.linesSd * share;
+    const L = this.linesMean * share;
+    const sdUnits = Math.sqrt((this.linesSd * share * width) ** 2 + (L * widthSd) ** 2);
+    return (m.mean(x + 1) - m.mean(x)) * sdUnits;
   }
 
   /** Fills every slot for this request. */
@@ -250,13 +260,19 @@ export class StageTable {
     state.down.estimate(now, state.netInfoPrior(obs.netInfo, 'down'), opts.priors.down, this.downEst);
     state.edge.queueWait(now, this.queueEst);
     const detected = req.detected;
+    // The width factor comes from similar images even after detection unless the crops' width was reported.
+    state.linesModel.predictFor(req, this.linesEst);
+    const measuredWidth = detected === undefined ? NaN : widthFactorOf(detected.recInputWidth, detected.lines, profiledLineWidth(profiles));
+    this.widthFactor = measuredWidth > 0 ? measuredWidth : (this.linesEst.widthFactor ?? 1);
+    this.widthSd = measuredWidth > 0 ? 0 : (this.linesEst.widthSd ?? 0);
     if (detected !== undefined) {
       this.linesEst.mean = detected.lines;
       this.linesEst.sd = 0;
       this.linesEst.evidence = Infinity;
-    } else state.linesModel.predictFor(req, this.linesEst);
+    }
     this.linesMean = Math.max(0, this.linesEst.mean);
     this.linesSd = this.linesEst.sd;
+    recallForPhoto(space, Math.max(req.width, req.height), this.linesMean, profiles.content.linesPerImage.mean, this.configRecall);
     this.failureProbability = state.edge.failureProbability();
     this.edgeAvailability = state.edge.availability(now, this.edgeModelNames());
 
@@ -275,12 +291,15 @@ export class StageTable {
     this.transfer(this.downloadBoxes, t.boxesBytes.base + t.boxesBytes.perLine * L, this.downEst, G_DOWN);
 
     const clsIdx = profiles.defaults.cls === null ? -1 : (state.modelIndex.get(profiles.defaults.cls) ?? -1);
+    const states = obs.device.models;
+    let anyLoaded = false;
+    for (let i = 0; i < states.length; i++) if (states[i].state === 'loaded' || states[i].state === 'warm') anyLoaded = true;
     for (const c of space.configs) {
       const px = detInputPixels(req.width, req.height, c.maxSide);
       this.detPixels[c.index] = px;
       const detIdx = state.modelIndex.get(c.det) ?? -1;
       const recIdx = state.modelIndex.get(c.rec) ?? -1;
-      this.coldStart(c.index, obs, dm, detIdx, recIdx, clsIdx);
+      this.coldStart(c.index, obs, dm, detIdx, recIdx, clsIdx, anyLoaded);
       if (detected === undefined) {
         this.model(this.detPre[c.index], dm.detPreprocess, px, G_DEVICE);
         this.model(this.det[c.index], detIdx < 0 ? null : dm.det[detIdx], px, G_DEVICE);
@@ -321,16 +340,19 @@ export class StageTable {
       const onDevice = s === 0 ? 1 : 1 - toEdge;
       const dl = L * onDevice;
       const el = L * toEdge;
+      // The classifier reads a fixed-width crop; the recogniser works through each line's whole width.
+      const F = this.widthFactor;
+      const Fsd = this.widthSd;
       if (onDevice > 0) {
         this.model(this.cls[s], devCls, dl, G_DEVICE, 1, this.linesSpread(devCls, dl, onDevice));
-        this.model(this.rec[s], devRec, dl, G_DEVICE, 1, this.linesSpread(devRec, dl, onDevice));
+        this.model(this.rec[s], devRec, dl * F, G_DEVICE, 1, this.linesSpread(devRec, dl * F, onDevice, F, Fsd));
       } else {
         this.set(this.cls[s], 0, 0, 0, G_NONE);
         this.set(this.rec[s], 0, 0, 0, G_NONE);
       }
       this.model(this.edgeCls[s], edgeCls, el, G_EDGE, 1, this.linesSpread(edgeCls, el, toEdge));
-      this.model(this.edgeRec[s], edgeRec, el, G_EDGE, 1, this.linesSpread(edgeRec, el, toEdge));
-      const cropBytes = t.cropBytesPerLine * el;
+      this.model(this.edgeRec[s], edgeRec, el * F, G_EDGE, 1, this.linesSpread(edgeRec, el * F, toEdge, F, Fsd));
+      const cropBytes = t.cropBytesPerLine * el * F;
       this.transfer(this.upCrops[s], cropBytes, this.upEst, G_UP);
       this.model(this.requestCrops[s], em.request, cropBytes, G_EDGE);
       this.transfer(this.downloadShare[s], t.responseBytes.base + t.responseBytes.perLine * el, this.downEst, G_DOWN);
@@ -353,12 +375,10 @@ export class StageTable {
   }
 
   /** Model loading before the first run on the device: download if absent, session creation, first-run extra. */
-  private coldStart(c: number, obs: Observation, dm: RuntimeModels, det: number, rec: number, cls: number): void {
+  private coldStart(c: number, obs: Observation, dm: RuntimeModels, det: number, rec: number, cls: number, anyLoaded: boolean): void {
     const profiles = this.space.profiles;
     let downloadBytes = 0;
-    let anyLoaded = false;
     const states = obs.device.models;
-    for (let i = 0; i < states.length; i++) if (states[i].state === 'loaded' || states[i].state === 'warm') anyLoaded = true;
     const cold = this.coldAcc;
     cold[0] = 0;
     cold[1] = 0;

@@ -3,7 +3,9 @@
  * The centre is the harmonic mean of the recent samples (Jellyfish's per-client estimate: the harmonic mean is the
  * mean of per-bit times, so it predicts transfer time without bias). The spread adapts to the error of that centre
  * on each new sample (the error-based filter idea of Kim et al., kept in log space so it scales with the rate).
- * Network Information readings are only a prior when no fresh sample exists.
+ * Network Information readings are only a prior while nothing has been measured: a measured transfer, even an old
+ * one (its spread widened with age), outranks them. A transfer too fast to time still says the link is at least
+ * that fast: it is kept as a lower bound on the estimate.
  */
 
 /** Mean absolute deviation → standard deviation for a normal variable. */
@@ -43,6 +45,9 @@ export class BandwidthEstimator {
   private head = 0;
   devLn = NaN;
   lastAtMs = -Infinity;
+  /** The rate some transfer too fast to time showed the link to reach at least (0: none). */
+  floorKbps = 0;
+  floorAtMs = -Infinity;
 
   constructor(
     readonly capacity = 16,
@@ -79,7 +84,19 @@ export class BandwidthEstimator {
     if (atMs > this.lastAtMs) this.lastAtMs = atMs;
   }
 
+  /**
+   * A transfer too fast to time (round-trip jitter hides it): at `kbps` or faster. The newest bound replaces an
+   * older one, since the link may have changed since.
+   */
+  addLowerBound(kbps: number, atMs: number): void {
+    if (!(kbps > 0) || !Number.isFinite(kbps) || atMs < this.floorAtMs) return;
+    this.floorKbps = kbps;
+    this.floorAtMs = atMs;
+  }
+
   reset(): void {
+    this.floorKbps = 0;
+    this.floorAtMs = -Infinity;
     this.n = 0;
     this.head = 0;
     this.devLn = NaN;
@@ -107,11 +124,29 @@ export class BandwidthEstimator {
     return k;
   }
 
-  /** Writes the estimate into `out`: fresh samples, else the NetInfo prior, else stale samples widened, else the prior. */
+  /**
+   * Writes the estimate into `out`: measured samples (fresh, else stale and widened with age), else the NetInfo
+   * prior, else the prior; never below a lower bound measured since the newest sample.
+   */
   estimate(nowMs: number, netInfo: BandwidthPrior | null, prior: BandwidthPrior, out: BandwidthEstimate): BandwidthEstimate {
+    this.centre(nowMs, netInfo, prior, out);
+    // Only a bound at least as recent as the newest timed sample: a later slow transfer says the link has changed.
+    if (this.floorKbps > out.kbps && this.floorAtMs >= this.lastAtMs) {
+      const age = Math.max(0, nowMs - this.floorAtMs);
+      const aged = AGE_SD_LN * (1 - Math.exp(-age / AGE_TAU_MS));
+      out.kbps = this.floorKbps;
+      // A bound, not a rate: the link may be much faster, but not slower (unless it changed since).
+      out.sdLn = Math.sqrt(FIRST_SD_LN * FIRST_SD_LN + aged * aged);
+      out.source = 'samples';
+      out.ageMs = Math.min(out.ageMs, age);
+    }
+    return out;
+  }
+
+  private centre(nowMs: number, netInfo: BandwidthPrior | null, prior: BandwidthPrior, out: BandwidthEstimate): BandwidthEstimate {
     const fresh = this.countFresh(nowMs);
     const age = this.n > 0 ? Math.max(0, nowMs - this.lastAtMs) : Infinity;
-    if (fresh > 0 || (this.n > 0 && netInfo === null)) {
+    if (this.n > 0) {
       const hm = fresh > 0 ? this.harmonicMean(nowMs) : this.harmonicMean(this.lastAtMs);
       const base = Number.isNaN(this.devLn) ? FIRST_SD_LN : Math.max(MIN_SD_LN, MAD_TO_SD * this.devLn);
       const aged = AGE_SD_LN * (1 - Math.exp(-age / AGE_TAU_MS));

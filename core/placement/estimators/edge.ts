@@ -16,6 +16,19 @@ export interface EdgeOptions {
 
 export type EdgeAvailability = 'ok' | 'refused' | 'not-ready' | 'unknown';
 
+/**
+ * What a refusal said about itself: the server's predicted time to finish the refused request (from its reply), the
+ * budget it had left, and when to try again (Retry-After). A refusal that says this much is information about the
+ * edge's backlog, not a sign that the edge is failing.
+ */
+export interface RefusalInfo {
+  predictedMs?: number;
+  budgetMs?: number;
+  retryAfterMs?: number;
+  /** 429: this client is over its rate; the edge takes nothing from it until Retry-After. */
+  rateLimited?: boolean;
+}
+
 export interface QueueEstimate {
   meanMs: number;
   sdMs: number;
@@ -28,6 +41,10 @@ export class EdgeEstimator {
   /** Observed server-side service time of a whole request (total minus queue). */
   readonly service: Ewma;
   refusedUntilMs = -Infinity;
+  /** Backlog a refusal reported: extra wait `backlogMs` at `backlogAtMs`, draining in real time until `backlogUntilMs`. */
+  backlogMs = 0;
+  backlogAtMs = -Infinity;
+  backlogUntilMs = -Infinity;
   status: StatusResponse | null = null;
   statusAtMs = -Infinity;
 
@@ -48,6 +65,43 @@ export class EdgeEstimator {
   refused(atMs: number): void {
     const until = atMs + this.options.refusalCooldownMs;
     if (until > this.refusedUntilMs) this.refusedUntilMs = until;
+  }
+
+  /**
+   * A refusal that carried its reasons (predicted_ms, Retry-After): the edge is busy for that long, so requests sent
+   * before then wait for it; the edge stays eligible and its failure rate is untouched. `serviceMs` is what the
+   * refused request itself was predicted to need on the edge: the rest of the server's prediction is backlog.
+   * A rate limit still blocks the edge until Retry-After; a refusal that says nothing keeps the generic cool-down.
+   * Returns whether the refusal was taken as information (false: it blocks the edge).
+   */
+  refusedWith(atMs: number, info: RefusalInfo | undefined, serviceMs: number): boolean {
+    const retry = info?.retryAfterMs !== undefined && info.retryAfterMs > 0 ? info.retryAfterMs : undefined;
+    if (info === undefined || (info.predictedMs === undefined && retry === undefined)) {
+      this.refused(atMs);
+      return false;
+    }
+    if (info.rateLimited) {
+      const until = atMs + (retry ?? this.options.refusalCooldownMs);
+      if (until > this.refusedUntilMs) this.refusedUntilMs = until;
+      return false;
+    }
+    // Over budget on its own (the request is bigger than the edge can do in time) or behind others: what exceeds
+    // the request's own service time is the queue ahead of it. Without a prediction, the edge is busy until Retry-After.
+    const backlog = info.predictedMs !== undefined ? Math.max(0, info.predictedMs - Math.max(0, serviceMs)) : (retry ?? 0);
+    const until = atMs + Math.max(retry ?? 0, backlog);
+    if (atMs >= this.backlogAtMs) {
+      this.backlogMs = backlog;
+      this.backlogAtMs = atMs;
+      this.backlogUntilMs = until;
+    }
+    return true;
+  }
+
+  /** Wait still ahead of a request sent at `nowMs` from the last informed refusal (0 once it has drained). */
+  backlogWait(nowMs: number): number {
+    if (nowMs >= this.backlogUntilMs) return 0;
+    const left = this.backlogMs - Math.max(0, nowMs - this.backlogAtMs);
+    return left > 0 ? left : 0;
   }
 
   /** Outcome of one request that reached (or tried to reach) the edge. */
@@ -91,6 +145,12 @@ export class EdgeEstimator {
     } else {
       out.meanMs = Math.max(0, replies.mean);
       out.sdMs = Math.max(2, replies.sd);
+    }
+    // A refusal's reported backlog is newer than any snapshot taken before it: the wait is at least that.
+    const backlog = this.backlogWait(nowMs);
+    if (backlog > out.meanMs && (this.backlogAtMs >= this.statusAtMs || nowMs - this.statusAtMs > this.options.statusFreshMs)) {
+      out.sdMs = Math.max(out.sdMs, 0.25 * backlog);
+      out.meanMs = backlog;
     }
     return out;
   }

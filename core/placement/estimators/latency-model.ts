@@ -10,6 +10,12 @@
  * capped at the prior so a long run of same-size inputs cannot wind it up.
  *
  * Unobserved stages of a location borrow the location's typical gain (a slow phone is slow at every stage).
+ *
+ * Robustness: one run must not steer the fit once it has seen a few. Past the first runs, an innovation beyond
+ * HUBER_K predictive spreads counts with Huber's weight (k/|z|); a run marked weak (a warm-up on blank input, right
+ * after the models loaded, often next to other work) counts with a large extra spread, is clipped to
+ * WEAK_MAX_RATIO × the prediction, and teaches neither the run-to-run noise nor more than a sliver of the
+ * location's speed.
  */
 import type { LatencyPoint, LatencyStats } from '../../profiles';
 import { Z90 } from './normal';
@@ -20,6 +26,19 @@ const MIN_REL_SD = 0.03;
 const MIN_MS = 0.05;
 /** Largest log-space run-to-run spread taken from a profile (p90 = 2.6 × p50). */
 const MAX_SIGMA = 0.75;
+/** Huber threshold on the standardised innovation, applied once a fit has seen this many runs. */
+const HUBER_K = 3;
+const HUBER_AFTER = 3;
+/** A weak run's own relative spread beyond run-to-run noise (a warm-up may easily be 50 % off a real photo's run). */
+const WEAK_REL_SD = 0.5;
+/** A weak run slower than this × the prediction is taken at this ratio (first runs include tier-up, other tabs). */
+export const WEAK_MAX_RATIO = 2;
+/** Weight of a weak run, against 1 for a real run (in a fit and in the location's speed). */
+const WEAK_LOCATION_WEIGHT = 0.25;
+/** Recent runs the location's speed is the weighted median of. */
+const LOCATION_WINDOW = 24;
+/** Weight of the profile (ratio 1) in the location's speed, in real runs: one run moves it half way in log terms. */
+const LOCATION_PRIOR_WEIGHT = 1;
 
 export interface SeedLine {
   intercept: number;
@@ -75,16 +94,72 @@ function relSdOf(s: LatencyStats): number {
   return Math.sqrt(Math.max(0, Math.exp(2 * v) - 2 * Math.exp(v / 2) + 1));
 }
 
-/** Speed factor shared by the stages of one location (log-space running mean of their fitted gains). */
+/**
+ * Speed factor shared by the stages of one location: the weighted median of recent runs' actual / profiled ratio,
+ * over every stage (median of ratios: one slow run, or a slow warm-up, cannot hold it high), with a robust spread
+ * (1.4826 × the weighted median absolute deviation) that says how far this location's stages scatter around it.
+ */
 export class LocationGain {
   lnGain = 0;
+  /** Runs seen (weak ones included). */
   count = 0;
+  /** Log-space spread of the runs around lnGain (0 until two runs were seen). */
+  sdLn = 0;
+  private readonly ln = new Float64Array(LOCATION_WINDOW);
+  private readonly w = new Float64Array(LOCATION_WINDOW);
+  private n = 0;
+  private next = 0;
+  private readonly order: number[] = [];
+  private readonly dev = new Float64Array(LOCATION_WINDOW);
 
-  add(gain: number): void {
-    if (!(gain > 0)) return;
+  /** One run's actual / profiled ratio; `weight` < 1 for a weak run. */
+  add(ratio: number, weight = 1): void {
+    if (!(ratio > 0) || !Number.isFinite(ratio) || !(weight > 0)) return;
+    this.ln[this.next] = Math.log(ratio);
+    this.w[this.next] = weight;
+    this.next = (this.next + 1) % LOCATION_WINDOW;
+    if (this.n < LOCATION_WINDOW) this.n++;
     this.count++;
-    const w = Math.max(0.2, 1 / this.count);
-    this.lnGain += w * (Math.log(gain) - this.lnGain);
+    const median = this.weightedMedian(this.ln);
+    for (let i = 0; i < this.n; i++) this.dev[i] = Math.abs(this.ln[i] - median);
+    this.sdLn = this.n > 1 ? 1.4826 * this.weightedMedian(this.dev) : 0;
+    // Shrunk towards the profile by the evidence: a lone weak warm-up moves it a fifth of the way, real runs take over.
+    let total = 0;
+    for (let i = 0; i < this.n; i++) total += this.w[i];
+    this.lnGain = (median * total) / (total + LOCATION_PRIOR_WEIGHT);
+  }
+
+  /** Restores a kept speed as one sample of `count` runs' weight (capped: a new session may run beside other work). */
+  restore(lnGain: number, count: number, sdLn = 0): void {
+    this.n = 0;
+    this.next = 0;
+    this.count = 0;
+    // Stored shrunk: undo the shrinkage of one sample of this weight so the restored speed is the stored one.
+    const w = Math.min(4, count);
+    this.add(Math.exp((lnGain * (w + LOCATION_PRIOR_WEIGHT)) / w), w);
+    this.count = count;
+    this.sdLn = Number.isFinite(sdLn) && sdLn > 0 ? sdLn : 0;
+  }
+
+  private weightedMedian(v: Float64Array): number {
+    const o = this.order;
+    o.length = 0;
+    let total = 0;
+    for (let i = 0; i < this.n; i++) {
+      o.push(i);
+      total += this.w[i];
+    }
+    o.sort((a, b) => v[a] - v[b]);
+    let acc = 0;
+    for (let j = 0; j < o.length; j++) {
+      acc += this.w[o[j]];
+      if (acc >= total / 2) {
+        // Exactly half the weight below: the midpoint with the next, as an unweighted median of an even count.
+        if (acc === total / 2 && j + 1 < o.length) return (v[o[j]] + v[o[j + 1]]) / 2;
+        return v[o[j]];
+      }
+    }
+    return 0;
   }
 
   get gain(): number {
@@ -128,8 +203,13 @@ export class LatencyModel {
     return s > MIN_MS ? s : MIN_MS;
   }
 
+  /** True while this stage has no run of its own and takes the location's speed. */
+  private borrows(): boolean {
+    return this.count === 0 && this.location !== null && this.location.count > 0;
+  }
+
   private effectiveGain(): number {
-    return this.count === 0 && this.location !== null && this.location.count > 0 ? this.location.gain : this.gain;
+    return this.borrows() ? this.location!.gain : this.gain;
   }
 
   mean(x: number): number {
@@ -148,29 +228,43 @@ export class LatencyModel {
     const s = this.seedAt(x);
     const inv = 1 / s;
     const v = this.p00 + 2 * this.p01 * inv + this.p11 * inv * inv;
-    return v > 0 ? s * Math.sqrt(v) : 0;
+    if (!this.borrows()) return v > 0 ? s * Math.sqrt(v) : 0;
+    // Borrowed speed: the prior's relative spread around it, widened by how much the location's stages scatter.
+    const g = this.location!.gain;
+    const sd = this.location!.sdLn;
+    return s * g * Math.sqrt((v > 0 ? v : 0) + sd * sd);
   }
 
-  /** One observed run at size x. Returns the relative error of the prediction made before the update. */
-  update(x: number, actualMs: number): number {
+  /**
+   * One observed run at size x. Returns the relative error of the prediction made before the update.
+   * `weak`: a run that says little about real requests (see the header): clipped, counted with a large spread.
+   */
+  update(x: number, actualMs: number, weak = false): number {
     if (!(actualMs >= 0) || !Number.isFinite(actualMs)) return NaN;
-    if (this.count === 0 && this.location !== null && this.location.count > 0) this.gain = this.location.gain;
+    if (this.borrows()) this.gain = this.location!.gain;
     const s = this.seedAt(x);
     const predicted = this.mean(x);
     const rel = (actualMs - predicted) / predicted;
+    const measured = weak ? Math.min(actualMs, WEAK_MAX_RATIO * predicted) : actualMs;
     // Regression on y = actual/s with regressors (1, 1/s).
-    const y = actualMs / s;
+    const y = measured / s;
     const f0 = 1;
     const f1 = 1 / s;
     const yhat = this.gain * f0 + this.offset * f1;
     const g = predicted / s;
-    const r = this.relVar * g * g;
+    // A weak run counts as a quarter of a real one, with its own spread on top.
+    let r = (weak ? this.relVar / WEAK_LOCATION_WEIGHT + WEAK_REL_SD * WEAK_REL_SD : this.relVar) * g * g;
     const pf0 = this.p00 * f0 + this.p01 * f1;
     const pf1 = this.p01 * f0 + this.p11 * f1;
+    const e = y - yhat;
+    if (this.count >= HUBER_AFTER) {
+      // Huber: an innovation beyond K predictive spreads counts as one at K (its measurement spread grows by |z|/K).
+      const z = Math.abs(e) / Math.sqrt(LAMBDA * r + f0 * pf0 + f1 * pf1);
+      if (z > HUBER_K) r *= z / HUBER_K;
+    }
     const denom = LAMBDA * r + f0 * pf0 + f1 * pf1;
     const k0 = pf0 / denom;
     const k1 = pf1 / denom;
-    const e = y - yhat;
     const before = this.gain;
     this.gain += k0 * e;
     this.offset += k1 * e;
@@ -186,12 +280,14 @@ export class LatencyModel {
     this.capCovariance();
     // The noise level is learnt from what the updated fit still cannot explain, so a first surprise (a phone
     // four times slower than the profile) moves the gain instead of being mistaken for jitter.
-    const after = this.gain * s + this.offset;
-    const post = Math.max(-3, Math.min(3, (actualMs - after) / (after > MIN_MS ? after : MIN_MS)));
-    this.relVar += NOISE_GAIN * (post * post - this.relVar);
-    if (this.relVar < MIN_REL_SD * MIN_REL_SD) this.relVar = MIN_REL_SD * MIN_REL_SD;
+    if (!weak) {
+      const after = this.gain * s + this.offset;
+      const post = Math.max(-3, Math.min(3, (actualMs - after) / (after > MIN_MS ? after : MIN_MS)));
+      this.relVar += NOISE_GAIN * (post * post - this.relVar);
+      if (this.relVar < MIN_REL_SD * MIN_REL_SD) this.relVar = MIN_REL_SD * MIN_REL_SD;
+    }
     this.count++;
-    this.location?.add(this.gain);
+    this.location?.add(measured / s, weak ? WEAK_LOCATION_WEIGHT : 1);
     return rel;
   }
 

@@ -34,17 +34,31 @@ export interface LinesEstimate {
   sd: number;
   /** Sum of neighbour weights: 0 when the prediction is the prior alone. */
   evidence: number;
+  /**
+   * Mean recogniser input width per line, in profiled lines (1 = as wide as the lines the profile timed), from the
+   * same neighbours that measured it; 1 with spread WIDTH_PRIOR_SD until one did. Receipt lines run three times wider.
+   */
+  widthFactor?: number;
+  widthSd?: number;
 }
 
+/**
+ * Spread of the width factor before any similar image was measured: none, as the profiles say nothing about it
+ * (predictions stay the profile's until widths are seen; then the neighbours' spread counts).
+ */
+const WIDTH_PRIOR_SD = 0;
+
 export interface LinesSamples {
-  /** Per image: width, height, bytes, lines. */
-  images: [number, number, number, number][];
+  /** Per image: width, height, bytes, lines, and the lines' width factor when it was measured. */
+  images: ([number, number, number, number] | [number, number, number, number, number])[];
 }
 
 export class LinesModel {
   private readonly x: Float64Array;
   private readonly raw: Float64Array;
   private readonly y: Float64Array;
+  /** Width factor per image (NaN: not measured). */
+  private readonly wf: Float64Array;
   private n = 0;
   private next = 0;
   /** Results seen in total (not only the ones kept). */
@@ -59,10 +73,11 @@ export class LinesModel {
     this.x = new Float64Array(capacity * DIMS);
     this.raw = new Float64Array(capacity * 3);
     this.y = new Float64Array(capacity);
+    this.wf = new Float64Array(capacity);
   }
 
-  /** Learns the line count of a finished request. */
-  add(width: number, height: number, bytes: number, lines: number): void {
+  /** Learns the line count of a finished request (and its lines' width factor, when measured). */
+  add(width: number, height: number, bytes: number, lines: number, widthFactor = NaN): void {
     if (!(width >= 1 && height >= 1 && bytes > 0 && lines >= 0 && Number.isFinite(lines))) return;
     const k = this.next;
     features(width, height, bytes, this.x, k * DIMS);
@@ -70,6 +85,7 @@ export class LinesModel {
     this.raw[k * 3 + 1] = height;
     this.raw[k * 3 + 2] = bytes;
     this.y[k] = lines;
+    this.wf[k] = widthFactor > 0 && Number.isFinite(widthFactor) ? widthFactor : NaN;
     this.next = (k + 1) % this.capacity;
     if (this.n < this.capacity) this.n++;
     this.count++;
@@ -78,6 +94,7 @@ export class LinesModel {
   private readonly f = new Float64Array(DIMS);
   private readonly kw = new Float64Array(NEAREST);
   private readonly ky = new Float64Array(NEAREST);
+  private readonly kf = new Float64Array(NEAREST);
 
   /** Expected lines (and spread) for an image; `out` is filled and returned (no allocation). */
   predict(width: number, height: number, bytes: number, out: LinesEstimate): LinesEstimate {
@@ -87,6 +104,7 @@ export class LinesModel {
     // The NEAREST largest weights, kept sorted (descending) by insertion.
     const kw = this.kw;
     const ky = this.ky;
+    const kf = this.kf;
     let k = 0;
     const x = this.x;
     for (let i = 0; i < this.n; i++) {
@@ -102,10 +120,12 @@ export class LinesModel {
       while (j > 0 && kw[j - 1] < wi) {
         kw[j] = kw[j - 1];
         ky[j] = ky[j - 1];
+        kf[j] = kf[j - 1];
         j--;
       }
       kw[j] = wi;
       ky[j] = this.y[i];
+      kf[j] = this.wf[i];
     }
     let w = 0;
     let sy = 0;
@@ -140,6 +160,22 @@ export class LinesModel {
     out.mean = mean;
     out.sd = Math.sqrt(variance);
     out.evidence = w;
+    // Width factor: the neighbours that measured it, blended with 1 (the profiled lines) as the same weak prior.
+    let fw = 0;
+    let sf = 0;
+    let sff = 0;
+    for (let j = 0; j < k; j++) {
+      const v = kf[j];
+      if (!(v > 0)) continue;
+      fw += kw[j];
+      sf += kw[j] * v;
+      sff += kw[j] * v * v;
+    }
+    const fW = w0 + fw;
+    const fMean = (w0 + sf) / fW;
+    const fVar = (w0 * (WIDTH_PRIOR_SD * WIDTH_PRIOR_SD + (1 - fMean) ** 2) + Math.max(0, sff - 2 * fMean * sf + fMean * fMean * fw)) / fW;
+    out.widthFactor = fMean;
+    out.widthSd = Math.sqrt(fVar);
     return out;
   }
 
@@ -152,14 +188,15 @@ export class LinesModel {
     const images: LinesSamples['images'] = [];
     for (let j = 0; j < this.n; j++) {
       const i = this.n < this.capacity ? j : (this.next + j) % this.capacity;
-      images.push([this.raw[i * 3], this.raw[i * 3 + 1], this.raw[i * 3 + 2], this.y[i]]);
+      const f = this.wf[i];
+      images.push(f > 0 ? [this.raw[i * 3], this.raw[i * 3 + 1], this.raw[i * 3 + 2], this.y[i], f] : [this.raw[i * 3], this.raw[i * 3 + 1], this.raw[i * 3 + 2], this.y[i]]);
     }
     return { images };
   }
 
   import(samples: LinesSamples | undefined): void {
     if (!Array.isArray(samples?.images)) return;
-    for (const s of samples.images) if (Array.isArray(s) && s.length === 4) this.add(s[0], s[1], s[2], s[3]);
+    for (const s of samples.images) if (Array.isArray(s) && (s.length === 4 || s.length === 5)) this.add(s[0], s[1], s[2], s[3], s[4]);
   }
 }
 

@@ -165,6 +165,7 @@ export class EstimatorState {
       threads,
       lnGain: m.gain.lnGain,
       gainCount: m.gain.count,
+      gainSdLn: m.gain.sdLn,
       fits: Object.fromEntries([...m.fits()].filter(([, f]) => f.count > 0).map(([k, f]) => [k, f.exportFit()])),
     });
     const runtimes: LearnedState['runtimes'] = {};
@@ -182,10 +183,7 @@ export class EstimatorState {
     if (learned?.schema !== 1) return;
     for (const r of Object.values(learned.runtimes ?? {})) {
       const m = r.location === 'edge' ? this.edgeModels : this.deviceModelsFor(r.backend, r.threads);
-      if (Number.isFinite(r.lnGain) && r.gainCount > 0) {
-        m.gain.lnGain = r.lnGain;
-        m.gain.count = r.gainCount;
-      }
+      if (Number.isFinite(r.lnGain) && r.gainCount > 0) m.gain.restore(r.lnGain, r.gainCount, r.gainSdLn);
       for (const [name, fit] of m.fits()) {
         const f = r.fits[name];
         if (f !== undefined) fit.importFit(f);
@@ -249,16 +247,24 @@ export class EstimatorState {
 
   /**
    * One transfer: pure transfer time = elapsed − server time − one round trip (LayerCake and Jellyfish do the
-   * same). Transfers that are too small or leave no time after the subtraction are skipped.
+   * same), the round trip being the recent minimum (an inflated mean would leave no time for fast transfers).
+   * Transfers that are too small are skipped; one that leaves no time after the subtraction went by too fast to
+   * time, and counts as a lower bound (its bytes over its elapsed time less the server's).
    */
   addTransfer(direction: 'up' | 'down', bytes: number, elapsedMs: number, serverMs: number, atMs: number): boolean {
     const cursor = direction === 'up' ? 'up' : 'down';
     if (atMs > this.cursor[cursor]) this.cursor[cursor] = atMs;
     if (bytes < this.options.minTransferBytes) return false;
-    const rtt = this.rtt.count > 0 ? this.rtt.srtt : 0;
+    const minRtt = this.rtt.minRtt(atMs);
+    const rtt = Number.isNaN(minRtt) ? 0 : minRtt;
     const ms = elapsedMs - serverMs - rtt;
-    if (!(ms > 0.05 * elapsedMs) || !(ms > 1)) return false;
-    return (direction === 'up' ? this.up : this.down).addTransfer(bytes, ms, atMs);
+    const link = direction === 'up' ? this.up : this.down;
+    if (!(ms > 0.05 * elapsedMs) || !(ms > 1)) {
+      const upper = elapsedMs - serverMs;
+      if (upper >= 1 && Number.isFinite(upper)) link.addLowerBound((bytes * 8) / upper, atMs);
+      return false;
+    }
+    return link.addTransfer(bytes, ms, atMs);
   }
 
   private readonly upPrior: BandwidthPrior = { kbps: 0, sdLn: 0 };
@@ -331,7 +337,16 @@ export interface LearnedState {
   schema: 1;
   runtimes: Record<
     string,
-    { location: 'device' | 'edge'; backend: string; threads: number; lnGain: number; gainCount: number; fits: Record<string, LatencyFit> }
+    {
+      location: 'device' | 'edge';
+      backend: string;
+      threads: number;
+      lnGain: number;
+      gainCount: number;
+      /** Spread of the location's runs around its speed (absent in state saved before it was kept). */
+      gainSdLn?: number;
+      fits: Record<string, LatencyFit>;
+    }
   >;
   lines: { mean: number; variance: number; count: number };
   reencodeRatio: { mean: number; variance: number; count: number };

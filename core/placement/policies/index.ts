@@ -1,6 +1,7 @@
 /** Every policy by name, one fresh instance per call (baselines keep estimators of their own). */
 import { alwaysDevicePolicy } from './device';
 import { alwaysEdgePolicy } from './edge';
+import { fixedModePolicy } from './fixed-mode';
 import { layerCakePolicy } from './layercake';
 import { pieSlicerPolicy } from './pieslicer';
 import type { Policy } from './policy';
@@ -24,4 +25,4 @@ export function createPolicy(name: KnownPolicy): Policy {
   }
 }
 
-export { alwaysDevicePolicy, alwaysEdgePolicy, layerCakePolicy, pieSlicerPolicy, tandemPolicy };
+export { alwaysDevicePolicy, alwaysEdgePolicy, fixedModePolicy, layerCakePolicy, pieSlicerPolicy, tandemPolicy };

@@ -6,7 +6,11 @@ import type { Plan, PlanSpace } from '../plan-space';
 import type { PlanEvaluator } from '../plans';
 import type { ReasonCode } from '../reasons';
 import type { StageTable } from '../stage-table';
-import { normCdf, Z95 } from '../estimators/normal';
+import * as normal from '../estimators/normal';
+
+// Module-local copies: some loaders turn imported bindings into getter calls, which the per-plan loops would pay.
+const normCdf = normal.normCdf;
+const Z95 = normal.Z95;
 
 export type PolicyName = 'tandem' | 'device' | 'edge' | 'layercake' | 'pieslicer' | (string & {});
 
@@ -59,7 +63,7 @@ export function mostAccurateWithinBudget(view: PolicyView, options: { whenNothin
   if (bestAcc === -Infinity) {
     if (options.whenNothingFits === 'most-likely') {
       const likely = mostLikelyToMeet(view);
-      if (likely >= 0) return { index: likely, reason: 'nothing-fits-most-likely' };
+      if (likely >= 0) return { index: likely, reason: e.accuracy[likely] < bestEligibleAccuracy(view) - FAR_BELOW ? 'only-low-recall-in-time' : 'nothing-fits-most-likely' };
     }
     let fastest = Infinity;
     for (let i = 0; i < n; i++) if (eligible[i] === 1 && e.p95[i] < fastest) fastest = e.p95[i];
@@ -76,8 +80,20 @@ export function mostAccurateWithinBudget(view: PolicyView, options: { whenNothin
     if (eligible[i] !== 1 || e.p95[i] > budgetMs || e.accuracy[i] < floor) continue;
     if (pick < 0 || cheaper(e, i, pick, view.bytesCostly)) pick = i;
   }
+  // Every plan that reads this photo well is predicted late: say so, the answer will miss much of the text.
+  if (e.accuracy[pick] < bestEligibleAccuracy(view) - FAR_BELOW) return { index: pick, reason: 'only-low-recall-in-time' };
   const reason = e.accuracy[pick] >= bestAcc - 1e-12 ? 'most-accurate-within-budget' : 'cheaper-at-similar-accuracy';
   return { index: pick, reason };
+}
+
+/** Word recall this far below the best plan's, on this photo, is a different answer rather than a cheaper one. */
+export const FAR_BELOW = 0.25;
+
+function bestEligibleAccuracy(view: PolicyView): number {
+  const { predictions: e, eligible } = view;
+  let best = 0;
+  for (let i = 0; i < eligible.length; i++) if (eligible[i] === 1 && e.accuracy[i] > best) best = e.accuracy[i];
+  return best;
 }
 
 /** Chances within this of the best are ties (broken by accuracy, then cost). */
@@ -104,9 +120,21 @@ export function mostLikelyToMeet(view: PolicyView): number {
   if (best < LIKELY_MIN) return -1;
   const floor = best - LIKELY_TIE;
   let pick = -1;
+  let bestAcc = 0;
   for (let i = 0; i < n; i++) {
+    if (eligible[i] === 1 && e.accuracy[i] > bestAcc) bestAcc = e.accuracy[i];
     if (chance[i] < floor) continue;
     if (pick < 0 || e.accuracy[i] > e.accuracy[pick] + view.tolerance || (e.accuracy[i] >= e.accuracy[pick] - view.tolerance && cheaper(e, i, pick, view.bytesCostly))) pick = i;
+  }
+  // A plan that would read far less of this photo is taken only when no plan that reads it well can make the
+  // budget at all: a fair chance of the whole text beats a likelier near-empty answer.
+  if (pick >= 0 && e.accuracy[pick] < bestAcc - FAR_BELOW) {
+    let good = -1;
+    for (let i = 0; i < n; i++) {
+      if (chance[i] < LIKELY_MIN || e.accuracy[i] < bestAcc - FAR_BELOW) continue;
+      if (good < 0 || chance[i] > chance[good] + LIKELY_TIE || (chance[i] >= chance[good] - LIKELY_TIE && e.accuracy[i] > e.accuracy[good])) good = i;
+    }
+    if (good >= 0) pick = good;
   }
   return pick;
 }

@@ -1,0 +1,77 @@
+// Link estimates from measurements, recorded from the real-browser replay on Wi-Fi (10 ms, 50/20 Mbit/s): every plan
+// used NetInfo's 5000 kbit/s although the page's probe had measured about 9400 kbit/s, and RTT estimates were
+// 117–345 ms, carried over from the polls sent while the page loaded its models.
+import { describe, expect, it } from 'vitest';
+import { createEstimatorState, decide, observe } from '../index';
+import { EXAMPLE_PROFILES as P } from '../example-profiles';
+import { buildObservation } from '../observation-builder';
+import { tandemPolicy } from '../policies/tandem';
+import { RttEstimator } from './rtt';
+
+const wifiNetInfo = { downlinkMbps: 5, rttMs: 50, effectiveType: '4g' as const, type: 'wifi' };
+/** Status polls while the page loaded its models and warmed up (main thread and link busy). */
+const pageLoadPolls = [117, 345, 212, 160].map((rttMs, k) => ({ atMs: 1000 + k * 1500, rttMs }));
+
+describe('link estimates from measurements', () => {
+  it('a probe measured 35 s ago still outranks the NetInfo figure', () => {
+    const state = createEstimatorState(P);
+    const bytes = 384 * 1024;
+    const probe = { atMs: 10_000, direction: 'up' as const, bytes, elapsedMs: 12 + (bytes * 8) / 9400, serverMs: 1 };
+    const obs = buildObservation({ nowMs: 45_000, netInfo: wifiNetInfo, rtt: [{ atMs: 9_000, rttMs: 11 }], throughput: [probe] });
+    const d = decide(obs, P, tandemPolicy(), state);
+    expect(d.inputs.bandwidthSource).toBe('samples');
+    expect(d.inputs.upKbps).toBeGreaterThan(8500);
+    expect(d.inputs.upKbps).toBeLessThan(11_000);
+  });
+
+  it('a probe too fast to time is a lower bound, not nothing', () => {
+    const state = createEstimatorState(P);
+    // 48 KB in 45 ms: less than the inflated page-load round trips, so nothing is left once one is subtracted.
+    const probe = { atMs: 8_000, direction: 'up' as const, bytes: 48 * 1024, elapsedMs: 45, serverMs: 1 };
+    const obs = buildObservation({ nowMs: 9_000, netInfo: wifiNetInfo, rtt: pageLoadPolls, throughput: [probe] });
+    const d = decide(obs, P, tandemPolicy(), state);
+    expect(d.inputs.bandwidthSource).toBe('samples');
+    expect(d.inputs.upKbps).toBeGreaterThanOrEqual((48 * 1024 * 8) / 44 - 1);
+  });
+
+  it('a slow transfer after that bound says the link fell: the bound no longer holds the estimate up', () => {
+    const state = createEstimatorState(P);
+    const probe = { atMs: 8_000, direction: 'up' as const, bytes: 48 * 1024, elapsedMs: 45, serverMs: 1 };
+    // The next upload, 10 s later: 200 KB in 8 s, i.e. about 200 kbit/s (the uplink fell from 20 Mbit/s).
+    const upload = { atMs: 18_000, direction: 'up' as const, bytes: 200_000, elapsedMs: 8_000, serverMs: 300 };
+    const d = decide(buildObservation({ nowMs: 19_000, netInfo: wifiNetInfo, rtt: pageLoadPolls, throughput: [probe, upload] }), P, tandemPolicy(), state);
+    expect(d.inputs.upKbps).toBeLessThan(400);
+  });
+
+  it('an upload the device outran (or that ran out of time) still teaches the planner how slow the uplink was', () => {
+    const state = createEstimatorState(P);
+    const probe = { atMs: 8_000, direction: 'up' as const, bytes: 48 * 1024, elapsedMs: 30, serverMs: 1 };
+    const obs = (nowMs: number) => buildObservation({ nowMs, netInfo: wifiNetInfo, rtt: [{ atMs: 7_000, rttMs: 20 }], throughput: [probe] });
+    const first = decide(obs(10_000), P, tandemPolicy(), state);
+    expect(first.inputs.upKbps).toBeGreaterThan(10_000);
+    // The device answered after 11 s while 300 KB were still on their way: the uplink fell to about 200 kbit/s.
+    observe(state, first, { atMs: 21_000, ok: true, totalMs: 11_000, winner: 'device', edgeUnanswered: { elapsedMs: 11_000, uploadBytes: 300_000 } });
+    // Harmonic mean with the fast probe: the slow transfer dominates it.
+    expect(decide(obs(22_000), P, tandemPolicy(), state).inputs.upKbps).toBeLessThan(500);
+  });
+
+  it('RTT comes from the recent minimum-filtered window, not from page-load polls', () => {
+    const state = createEstimatorState(P);
+    const later = [10, 12, 11, 10].map((rttMs, k) => ({ atMs: 12_000 + k * 7000, rttMs }));
+    const d = decide(buildObservation({ nowMs: 40_000, netInfo: wifiNetInfo, rtt: [...pageLoadPolls, ...later] }), P, tandemPolicy(), state);
+    expect(d.inputs.rttMs).toBeGreaterThanOrEqual(10);
+    expect(d.inputs.rttMs).toBeLessThan(15);
+    // TCP's smoothed mean, kept alongside, still remembers the page load.
+    expect(state.rtt.srtt).toBeGreaterThan(40);
+  });
+
+  it('a burst of slow round trips inside the window does not move the estimate', () => {
+    const r = new RttEstimator();
+    for (let k = 0; k < 6; k++) r.add(10 + (k % 2), k * 1000);
+    r.add(300, 6000);
+    r.add(250, 6500);
+    const out = r.estimate(7000, undefined, { meanMs: 100, sdMs: 50 }, { meanMs: 0, sdMs: 0, source: 'prior', ageMs: 0 });
+    expect(out.meanMs).toBeLessThan(12);
+    expect(out.sdMs).toBeLessThan(5);
+  });
+});
