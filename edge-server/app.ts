@@ -1,8 +1,10 @@
 /** The HTTP surface of the edge server: routes only, so tests drive it with app.request() or over a real socket. */
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { EdgeConfig } from './config';
-import { ServerError, isClientError } from './errors';
-import { errorReply } from './http';
+import { ClientClosedError, ServerError, isClientError } from './errors';
+import { bodyIdleTimeout, bodyStalled, errorReply } from './http';
+import { WeightedGate } from './limits/weighted-gate';
+import { securityHeaders } from './security-headers';
 import { bearerMiddleware, corsMiddleware, rateLimitMiddleware, type LimitsConfig } from './limits';
 import type { Logger } from './log';
 import type { EdgeMetrics } from './metrics';
@@ -19,7 +21,8 @@ import type { SharedMemoryRegistry } from './shared-memory';
 import { modelFileRoutes, webAppRoutes } from './routes/static';
 
 export interface AppDeps {
-  config: Pick<EdgeConfig, 'staticDir' | 'maxBodyBytes' | 'maxImagePixels'> & LimitsConfig;
+  config: Pick<EdgeConfig, 'staticDir' | 'maxBodyBytes' | 'maxImagePixels' | 'maxPixelsInFlight' | 'pixelWaitMs' | 'maxUnbudgeted'
+    | 'maxOutputElements' | 'maxJsonOutputElements' | 'maxTensorBytes' | 'bodyIdleTimeoutMs'> & LimitsConfig;
   repo: ModelRepository;
   pool: InferenceRunner;
   ocr: OcrService;
@@ -37,6 +40,7 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const { metrics } = deps;
   if (metrics) app.use('*', metrics.middleware);
+  app.use('*', securityHeaders);
 
   // Cross-origin isolation is what lets the page run multi-threaded WebAssembly; every response carries it,
   // errors and API replies included, so nothing served from here can break isolation.
@@ -82,21 +86,35 @@ export function createApp(deps: AppDeps): Hono {
       'Content-Type': metrics.registry.contentType, 'Cache-Control': 'no-store',
     }));
   }
+  app.use('/v1/*', bodyIdleTimeout(deps.config.bodyIdleTimeoutMs));
+  app.use('/v2/*', bodyIdleTimeout(deps.config.bodyIdleTimeoutMs));
+  // Requests without a budget queue behind every budgeted one and are never refused for time: their number in
+  // progress is bounded instead. Decoded images are bounded by their pixels across all requests.
+  const unbudgeted = new WeightedGate(deps.config.maxUnbudgeted, 'requests without a budget in progress, EDGE_MAX_UNBUDGETED');
+  const pixels = new WeightedGate(deps.config.maxPixelsInFlight, 'decoded image pixels in flight, EDGE_MAX_PIXELS_IN_FLIGHT');
   app.route('/v2', v2SharedMemoryRoutes(deps));
-  app.route('/v2', v2Routes(deps));
+  app.route('/v2', v2Routes(deps, unbudgeted));
   // Whole-image OCR is admitted or refused on arrival, before its body is read.
-  const ocrAdmission = wholeRequestAdmission(deps.pool);
+  const ocrAdmission = wholeRequestAdmission(deps.pool, unbudgeted);
   app.use('/v1/ocr', ocrAdmission.middleware);
-  app.route('/v1', v1OcrRoutes(deps));
+  app.route('/v1', v1OcrRoutes(deps, pixels));
   app.route('/v1', v1StatusRoutes(deps, ocrAdmission.admission));
   app.route('/v1', v1ProbeRoutes(deps));
   app.route('/models', modelFileRoutes(deps));
   app.route('/', webAppRoutes(deps));
 
   app.notFound((c) => errorReply(c, new ServerError('NotFound', `no route ${c.req.method} ${c.req.path}`)));
-  app.onError((err, c) => {
-    // Deadline refusals and shutdown are the server working as designed, not failures.
-    const expected = isClientError(err) || err.name === 'DeadlineUnmeetable' || err.name === 'PoolClosed';
+  app.onError((thrown, c) => {
+    // Whatever failed once the client had gone (a body read cut short, a run withdrawn) is the client leaving.
+    let err = thrown;
+    if (bodyStalled(c.req.raw)) err = new ServerError('BodyTimeout', `the request body stopped arriving for ${deps.config.bodyIdleTimeoutMs} ms`);
+    else if (c.req.raw.signal.aborted && err.name !== 'ClientClosed') err = new ClientClosedError('before its reply');
+    if (err.name === 'ClientClosed' || err.name === 'BodyTimeout') {
+      deps.log.info('request abandoned', { path: c.req.path, code: err.name, error: err.message });
+      return errorReply(c, err);
+    }
+    // Deadline refusals, capacity limits and shutdown are the server working as designed, not failures.
+    const expected = isClientError(err) || ['DeadlineUnmeetable', 'PoolClosed', 'Overloaded'].includes(err.name);
     if (expected) deps.log.debug('request refused', { path: c.req.path, code: err.name, error: err.message });
     else deps.log.error('request failed', { path: c.req.path, code: err.name, error: err.message, stack: err.stack });
     return errorReply(c, err);

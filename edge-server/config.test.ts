@@ -20,6 +20,9 @@ describe('parseConfig', () => {
       EDGE_TOKEN: 'abcdefghijklmnop-0123', EDGE_CORS_ORIGINS: 'https://a.example, http://b.example:8080', EDGE_RATE_LIMIT: '5',
       EDGE_RATE_BURST: '10', EDGE_TRUST_PROXY: '1', EDGE_BACKEND: 'https://triton.example:8000/', EDGE_BACKEND_TOKEN: 'secret',
       EDGE_BACKEND_CONCURRENCY: '4', EDGE_BACKEND_TIMEOUT_MS: '5000', EDGE_SHARED_MEMORY: 'loopback', EDGE_SHARED_MEMORY_DIR: '/run/shm',
+      EDGE_PUBLIC_ORIGINS: 'https://OCR.example.com/, http://10.0.0.5:8787', EDGE_MAX_PIXELS_IN_FLIGHT: '50000', EDGE_PIXEL_WAIT_MS: '100',
+      EDGE_MAX_UNBUDGETED: '8', EDGE_MAX_OUTPUT_ELEMENTS: '1000000', EDGE_MAX_JSON_OUTPUT_ELEMENTS: '1000', EDGE_MAX_TENSOR_BYTES: '4096',
+      EDGE_HEADERS_TIMEOUT_MS: '2000', EDGE_REQUEST_TIMEOUT_MS: '30000', EDGE_BODY_IDLE_TIMEOUT_MS: '500',
     });
     expect(c).toEqual({
       port: 0, host: '127.0.0.1', modelDir: '/srv/models', staticDir: resolve(process.cwd(), 'web'), maxBodyBytes: 1_048_576,
@@ -28,7 +31,16 @@ describe('parseConfig', () => {
       rateLimitPerS: 5, rateBurst: 10, trustProxy: true,
       backendUrl: 'https://triton.example:8000', backendToken: 'secret', backendConcurrency: 4, backendTimeoutMs: 5000,
       sharedMemory: 'loopback', sharedMemoryDir: '/run/shm',
+      publicOrigins: ['https://ocr.example.com', 'http://10.0.0.5:8787'], maxPixelsInFlight: 50_000, pixelWaitMs: 100, maxUnbudgeted: 8,
+      maxOutputElements: 1_000_000, maxJsonOutputElements: 1000, maxTensorBytes: 4096,
+      headersTimeoutMs: 2000, requestTimeoutMs: 30_000, bodyIdleTimeoutMs: 500,
     });
+  });
+
+  it('refuses public origins that are not origins and a pixel budget below one image', () => {
+    expect(() => parseConfig({ EDGE_PUBLIC_ORIGINS: 'ocr.example.com' })).toThrow(/EDGE_PUBLIC_ORIGINS: "ocr.example.com" must be origins/);
+    expect(() => parseConfig({ EDGE_PUBLIC_ORIGINS: '*' })).toThrow(/EDGE_PUBLIC_ORIGINS/);
+    expect(() => parseConfig({ MAX_IMAGE_PIXELS: '1000', EDGE_MAX_PIXELS_IN_FLIGHT: '999' })).toThrow(/EDGE_MAX_PIXELS_IN_FLIGHT=999 must be at least MAX_IMAGE_PIXELS=1000/);
   });
 
   it('reports every bad value at once, naming the variable and the accepted range', () => {

@@ -46,6 +46,22 @@ export interface EdgeConfig {
   sharedMemory: SharedMemoryMode;
   /** Where the shared memory objects named by region keys live. */
   sharedMemoryDir: string;
+  /** Origins this server is reached at (e.g. behind a proxy or by host name); null = the address a connection arrived at. */
+  publicOrigins: string[] | null;
+  /** Decoded image pixels all requests together may hold at once; more wait up to pixelWaitMs, then 503. */
+  maxPixelsInFlight: number;
+  pixelWaitMs: number;
+  /** Requests without a budget in progress at once (whole-image OCR and OIP inference); more get 503. */
+  maxUnbudgeted: number;
+  /** Output elements one model run may produce (binary replies) and the stricter limit for JSON replies. */
+  maxOutputElements: number;
+  maxJsonOutputElements: number;
+  /** Bytes of input tensors plus expected outputs one inference request may create. */
+  maxTensorBytes: number;
+  /** Time a client has to send its request headers, its whole request, and between two pieces of its body. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  bodyIdleTimeoutMs: number;
 }
 
 export const SHARED_MEMORY_MODES = ['off', 'loopback'] as const;
@@ -75,6 +91,20 @@ export const DEFAULTS = {
   EDGE_BACKEND_TIMEOUT_MS: 30_000,
   EDGE_SHARED_MEMORY: 'off' as SharedMemoryMode,
   EDGE_SHARED_MEMORY_DIR: '/dev/shm',
+  /**
+   * Two images at the largest size (RGBA 160 MB each plus the decoder's and pipeline's copies) keep the process well
+   * under 2 GB; twenty of them at once drove it to 7.5 GB.
+   */
+  EDGE_MAX_PIXELS_IN_FLIGHT: 80_000_000,
+  EDGE_PIXEL_WAIT_MS: 2_000,
+  EDGE_MAX_UNBUDGETED: 32,
+  EDGE_MAX_OUTPUT_ELEMENTS: 16 * 1024 * 1024,
+  /** Encoding floats as JSON runs on the HTTP thread at about 3 M/s: 2 M elements block it for about 0.7 s. */
+  EDGE_MAX_JSON_OUTPUT_ELEMENTS: 2 * 1024 * 1024,
+  EDGE_MAX_TENSOR_BYTES: 128 * 1024 * 1024,
+  EDGE_HEADERS_TIMEOUT_MS: 10_000,
+  EDGE_REQUEST_TIMEOUT_MS: 120_000,
+  EDGE_BODY_IDLE_TIMEOUT_MS: 10_000,
 };
 
 export class ConfigError extends Error {
@@ -122,6 +152,10 @@ export function parseConfig(env: Env = process.env): EdgeConfig {
   const corsOrigins = originsRaw ? originsRaw.split(',').map((o) => o.trim().replace(/\/$/, '')).filter(Boolean) : null;
   const badOrigins = (corsOrigins ?? []).filter((o) => o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o));
   if (badOrigins.length) problems.push(`EDGE_CORS_ORIGINS: ${badOrigins.map((o) => JSON.stringify(o)).join(', ')} must be origins like https://ocr.example.com (scheme, host, optional port) or *`);
+  const publicRaw = env.EDGE_PUBLIC_ORIGINS?.trim();
+  const publicOrigins = publicRaw ? publicRaw.split(',').map((o) => o.trim().replace(/\/$/, '').toLowerCase()).filter(Boolean) : null;
+  const badPublic = (publicOrigins ?? []).filter((o) => !/^https?:\/\/[^/\s*]+$/.test(o));
+  if (badPublic.length) problems.push(`EDGE_PUBLIC_ORIGINS: ${badPublic.map((o) => JSON.stringify(o)).join(', ')} must be origins like https://ocr.example.com (scheme, host, optional port)`);
   const trustRaw = env.EDGE_TRUST_PROXY?.trim();
   if (trustRaw && !['0', '1'].includes(trustRaw)) problems.push(`EDGE_TRUST_PROXY=${JSON.stringify(trustRaw)} must be 0 or 1`);
 
@@ -172,7 +206,20 @@ export function parseConfig(env: Env = process.env): EdgeConfig {
     backendTimeoutMs: int('EDGE_BACKEND_TIMEOUT_MS', 100, 600_000),
     sharedMemory,
     sharedMemoryDir: shmDirRaw || DEFAULTS.EDGE_SHARED_MEMORY_DIR,
+    publicOrigins,
+    maxPixelsInFlight: int('EDGE_MAX_PIXELS_IN_FLIGHT', 1, 4_000_000_000),
+    pixelWaitMs: int('EDGE_PIXEL_WAIT_MS', 0, 60_000),
+    maxUnbudgeted: int('EDGE_MAX_UNBUDGETED', 1, 100_000),
+    maxOutputElements: int('EDGE_MAX_OUTPUT_ELEMENTS', 1, 1_000_000_000),
+    maxJsonOutputElements: int('EDGE_MAX_JSON_OUTPUT_ELEMENTS', 1, 1_000_000_000),
+    maxTensorBytes: int('EDGE_MAX_TENSOR_BYTES', 1024, 16 * 1024 * 1024 * 1024),
+    headersTimeoutMs: int('EDGE_HEADERS_TIMEOUT_MS', 100, 600_000),
+    requestTimeoutMs: int('EDGE_REQUEST_TIMEOUT_MS', 0, 3_600_000),
+    bodyIdleTimeoutMs: int('EDGE_BODY_IDLE_TIMEOUT_MS', 0, 600_000),
   };
+  if (config.maxPixelsInFlight < config.maxImagePixels) {
+    problems.push(`EDGE_MAX_PIXELS_IN_FLIGHT=${config.maxPixelsInFlight} must be at least MAX_IMAGE_PIXELS=${config.maxImagePixels}, or the largest accepted image could never be decoded`);
+  }
   if (problems.length) throw new ConfigError(`invalid server settings:\n  ${problems.join('\n  ')}`);
   return config;
 }

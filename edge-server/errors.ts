@@ -36,6 +36,12 @@ const STATUS: Record<string, number> = {
   BackendFailed: 502,
   BackendUnavailable: 503,
   BackendTimeout: 504,
+  // nginx's code for a request the client closed before the reply: nobody reads it, but logs and metrics do.
+  ClientClosed: 499,
+  BodyTimeout: 408,
+  Overloaded: 503,
+  OutputTooLarge: 413,
+  TensorTooLarge: 413,
 };
 
 export class ServerError extends Error {
@@ -58,6 +64,36 @@ export class RateLimitError extends ServerError {
   constructor(readonly retryAfterS: number) {
     super('RateLimited', `too many requests from this client; retry in ${retryAfterS} s`);
   }
+}
+
+/** The server is at a configured limit (requests in progress, decoded pixels): retry after `retryAfterS`. */
+export class OverloadError extends ServerError {
+  constructor(readonly retryAfterS: number, what: string) {
+    super('Overloaded', `the server is busy (${what}); retry in ${retryAfterS} s or run it on the device`);
+  }
+}
+
+/** The client went away before its reply: the work for it stops, and nothing is logged as a failure. */
+export class ClientClosedError extends ServerError {
+  constructor(stage: string) {
+    super('ClientClosed', `the client closed the connection ${stage}`);
+  }
+}
+
+/** Throws ClientClosedError when `signal` (the request's, aborted when its connection closes) has fired. */
+export function throwIfClientGone(signal: AbortSignal | undefined, stage: string): void {
+  if (signal?.aborted) throw new ClientClosedError(stage);
+}
+
+/**
+ * Error text safe to send: native libraries (onnxruntime, libvips) put their build machine's source paths and line
+ * numbers into messages, which tell a client about the server's insides and nothing it can act on.
+ */
+export function publicMessage(message: string): string {
+  return message
+    .split(process.cwd()).join('.')
+    .replace(/(?<![\w.])(?:[A-Za-z]:)?(?:[\\/][\w.@+-]+)+\.(?:cc|cpp|cxx|c|h|hpp|m?js|ts|py)\b(?::\d+)*/g, '<source>')
+    .replace(/(?<![\w.])(?:[\\/][\w.@+-]+)*[\\/]node_modules[\\/][^\s'"),]*/g, '<module>');
 }
 
 export function statusFor(error: unknown): number {

@@ -4,18 +4,23 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ErrorBody } from '../core/protocol/v1';
 import { noteReplyCode } from './metrics';
-import { DeadlineError, RateLimitError, ServerError, statusFor } from './errors';
+import { ClientClosedError, DeadlineError, OverloadError, RateLimitError, ServerError, publicMessage, statusFor } from './errors';
+
+const NATIVE_TEXT = new Set(['InferenceFailed', 'ImageCorrupt', 'ImageTooLarge', 'ModelUnavailable', 'WorkerCrashed', 'BackendFailed', 'BackendUnavailable']);
 
 export function errorReply(c: Context, error: unknown): Response {
   const status = statusFor(error);
   const e = error instanceof Error ? error : new Error(String(error));
-  const body: ErrorBody = { error: status >= 500 && !(e instanceof ServerError) ? `internal error: ${e.message}` : e.message, code: e.name };
+  // Messages that carry a native library's text (onnxruntime, libvips, a backend) lose its source paths; the others
+  // are this server's own words and may name the client's paths.
+  const message = !(e instanceof ServerError) || NATIVE_TEXT.has(e.name) ? publicMessage(e.message) : e.message;
+  const body: ErrorBody = { error: status >= 500 && !(e instanceof ServerError) ? `internal error: ${message}` : message, code: e.name };
   if (e instanceof DeadlineError) {
     // Rounded apart so the reply never shows a prediction that seems to fit.
     body.predicted_ms = Math.ceil(e.predictedMs);
     body.budget_ms = Math.floor(e.budgetMs);
     c.header('Retry-After', String(e.retryAfterS));
-  } else if (e instanceof RateLimitError) {
+  } else if (e instanceof RateLimitError || e instanceof OverloadError) {
     c.header('Retry-After', String(e.retryAfterS));
   }
   noteReplyCode(c, e.name);
@@ -85,6 +90,57 @@ export async function readAlignedBody(c: Context, alignAt: number): Promise<Uint
     incoming.on('close', onClose);
   });
   return body;
+}
+
+/** Requests whose body stalled past the idle timeout (their socket was closed by the server, not the client). */
+const stalled = new WeakSet<Request>();
+
+export function bodyStalled(request: Request): boolean {
+  return stalled.has(request);
+}
+
+/**
+ * Closes the connection of a request whose body stops arriving for `ms` (0 = never). Node's own timeouts bound the
+ * headers and the whole request; without this a client that sends headers and then nothing held its connection
+ * and its handler for minutes. The timer restarts with every chunk and stops once the body is complete.
+ */
+export function bodyIdleTimeout(ms: number): MiddlewareHandler {
+  return async (c, next) => {
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    if (ms <= 0 || !incoming || incoming.complete || c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    const onTimeout = () => {
+      stalled.add(c.req.raw);
+      incoming.socket.destroy();
+    };
+    incoming.setTimeout(ms, onTimeout);
+    const stop = () => {
+      incoming.off('timeout', onTimeout);
+      if (!incoming.socket.destroyed) incoming.socket.setTimeout(0);
+    };
+    incoming.once('end', stop);
+    try {
+      await next();
+    } finally {
+      incoming.off('end', stop);
+      stop();
+    }
+  };
+}
+
+/**
+ * `work` (reading the body, typically), or ClientClosedError as soon as `signal` fires: a body read whose client
+ * hung up mid-upload otherwise never settled, and its request stayed in progress for good.
+ */
+export function unlessClientGone<T>(work: Promise<T>, signal: AbortSignal, stage: string): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => {});
+    return Promise.reject(new ClientClosedError(stage));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new ClientClosedError(stage));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** Content-Type without parameters, lower-cased; '' when absent. */

@@ -1,7 +1,13 @@
 /** Photo bytes → upright RGBA pixels, refusing anything that is not a complete JPEG, PNG or WebP within the pixel limit. */
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import type { RgbaImage } from '../core/ocr/types';
 import { ServerError } from './errors';
+
+// libvips keeps recently decoded images and opened files in a cache (50 MB of operations, 100 files by default)
+// and decodes with as many threads as cores per image; with requests decoding in parallel on the libuv pool, that
+// held gigabytes after a burst of large images. Each request decodes its image once, so nothing is worth caching.
+sharp.cache(false);
+sharp.concurrency(1);
 
 export type ImageFormat = 'jpeg' | 'png' | 'webp';
 
@@ -19,14 +25,45 @@ export interface DecodedImage {
   format: ImageFormat;
 }
 
-export async function decodeImage(bytes: Uint8Array, maxPixels: number): Promise<DecodedImage> {
+/** How many pixels decoding will produce, read from the image header alone (nothing is decoded). */
+export async function imagePixels(bytes: Uint8Array, maxPixels: number): Promise<number> {
+  const format = checkedFormat(bytes);
+  let meta: Metadata;
+  try {
+    meta = await sharp(toBuffer(bytes), { limitInputPixels: maxPixels }).metadata();
+  } catch (e) {
+    throw decodeError(e, format, maxPixels);
+  }
+  const pixels = (meta.width ?? 0) * (meta.height ?? 0);
+  if (pixels > maxPixels) throw new ServerError('ImageTooLarge', `the image has ${pixels} pixels, more than the limit of ${maxPixels}; send a smaller image`);
+  return pixels;
+}
+
+function checkedFormat(bytes: Uint8Array): ImageFormat {
   if (bytes.length === 0) throw new ServerError('EmptyBody', 'the request body is empty; send the image bytes (JPEG, PNG or WebP)');
   const format = sniffImageFormat(bytes);
   if (!format) {
     const head = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
     throw new ServerError('UnsupportedMediaType', `the body is not a JPEG, PNG or WebP image (it starts with bytes ${head})`);
   }
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return format;
+}
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function decodeError(e: unknown, format: ImageFormat, maxPixels: number): ServerError {
+  const message = (e as Error).message.split('\n')[0].trim();
+  if (/pixel limit/i.test(message)) {
+    return new ServerError('ImageTooLarge', `the image has more than ${maxPixels} pixels; send a smaller image (${message})`);
+  }
+  return new ServerError('ImageCorrupt', `the ${format.toUpperCase()} image could not be decoded; it may be truncated or damaged (${message})`);
+}
+
+export async function decodeImage(bytes: Uint8Array, maxPixels: number): Promise<DecodedImage> {
+  const format = checkedFormat(bytes);
+  const buffer = toBuffer(bytes);
   try {
     // 'warning' makes libvips fail on truncated or damaged data instead of returning grey rows.
     const { data, info } = await sharp(buffer, { limitInputPixels: maxPixels, failOn: 'warning' })
@@ -37,10 +74,6 @@ export async function decodeImage(bytes: Uint8Array, maxPixels: number): Promise
     if (info.channels !== 4) throw new Error(`decoder produced ${info.channels} channels`);
     return { rgba: { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height }, format };
   } catch (e) {
-    const message = (e as Error).message.split('\n')[0].trim();
-    if (/pixel limit/i.test(message)) {
-      throw new ServerError('ImageTooLarge', `the image has more than ${maxPixels} pixels; send a smaller image (${message})`);
-    }
-    throw new ServerError('ImageCorrupt', `the ${format.toUpperCase()} image could not be decoded; it may be truncated or damaged (${message})`);
+    throw decodeError(e, format, maxPixels);
   }
 }

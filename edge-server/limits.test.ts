@@ -19,6 +19,7 @@ function appWith(env: Record<string, string>): Hono {
 }
 const pick = (c: ReturnType<typeof parseConfig>) => ({
   token: c.token, corsOrigins: c.corsOrigins, rateLimitPerS: c.rateLimitPerS, rateBurst: c.rateBurst, trustProxy: c.trustProxy,
+  publicOrigins: c.publicOrigins,
 });
 
 describe('bearer token (EDGE_TOKEN)', () => {
@@ -57,8 +58,8 @@ describe('bearer token (EDGE_TOKEN)', () => {
 describe('CORS allow-list (EDGE_CORS_ORIGINS)', () => {
   const call = (app: Hono, origin: string) => app.request('/v1/status', { headers: { origin, host: 'edge.example:8787' } });
 
-  it('by default allows the same origin and local development pages only', async () => {
-    const app = appWith({});
+  it('by default allows the configured public origins and local development pages only', async () => {
+    const app = appWith({ EDGE_PUBLIC_ORIGINS: 'http://edge.example:8787' });
     for (const origin of ['http://edge.example:8787', 'http://localhost:5173', 'http://127.0.0.1:4173']) {
       const res = await call(app, origin);
       expect(res.status).toBe(200);
@@ -71,6 +72,13 @@ describe('CORS allow-list (EDGE_CORS_ORIGINS)', () => {
     expect((await app.request('/v1/status')).status).toBe(200); // no Origin: not a browser page, nothing to check
   });
 
+  it('does not take the Host header the client sent as this server\'s origin (DNS rebinding)', async () => {
+    const app = appWith({});
+    const res = await call(app, 'http://edge.example:8787'); // Host: edge.example:8787, as a rebound name sends it
+    expect(res.status).toBe(403);
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('allows exactly the listed origins when set, or any with *', async () => {
     const app = appWith({ EDGE_CORS_ORIGINS: 'https://ocr.example.com, https://app.example.org/' });
     expect((await call(app, 'https://ocr.example.com')).headers.get('access-control-allow-origin')).toBe('https://ocr.example.com');
@@ -80,6 +88,26 @@ describe('CORS allow-list (EDGE_CORS_ORIGINS)', () => {
     const any = appWith({ EDGE_CORS_ORIGINS: '*' });
     expect((await call(any, 'https://anywhere.example')).status).toBe(200);
     expect(() => parseConfig({ EDGE_CORS_ORIGINS: 'ocr.example.com' })).toThrow(/EDGE_CORS_ORIGINS/);
+  });
+});
+
+describe('same origin on a socket: the address and port the connection arrived at', () => {
+  let http: Listening;
+  afterAll(async () => { await http?.close(1000); });
+
+  it('allows the page of this address and its localhost forms, and refuses a rebound name with a matching Host', async () => {
+    http = await listen(appWith({ EDGE_CORS_ORIGINS: 'https://ocr.example.com' }), 0, '127.0.0.1');
+    const from = (origin: string, host = `127.0.0.1:${http.port}`) => fetch(`http://127.0.0.1:${http.port}/v1/status`, { headers: { origin, host } });
+    for (const origin of [`http://127.0.0.1:${http.port}`, `http://localhost:${http.port}`]) {
+      const res = await from(origin);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('access-control-allow-origin')).toBe(origin);
+    }
+    const rebound = await from(`http://evil.example:${http.port}`, `evil.example:${http.port}`);
+    expect(rebound.status).toBe(403);
+    expect(await rebound.json()).toMatchObject({ code: 'OriginNotAllowed' });
+    expect((await from(`http://127.0.0.1:${http.port + 1}`)).status).toBe(403); // another port is another origin
+    expect((await from(`https://127.0.0.1:${http.port}`)).status).toBe(403);
   });
 });
 

@@ -3,6 +3,8 @@
  * Health probes and the web app stay open; the token also guards /metrics.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { isIPv6 } from 'node:net';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
@@ -11,31 +13,48 @@ import { RateLimitError, ServerError } from './errors';
 import { errorReply } from './http';
 import { TokenBuckets } from './limits/token-bucket';
 
-export type LimitsConfig = Pick<EdgeConfig, 'token' | 'corsOrigins' | 'rateLimitPerS' | 'rateBurst' | 'trustProxy'>;
+export type LimitsConfig = Pick<EdgeConfig, 'token' | 'corsOrigins' | 'rateLimitPerS' | 'rateBurst' | 'trustProxy' | 'publicOrigins'>;
 
 /** Development pages (vite dev/preview servers) on this machine may call the API without configuration. */
 const LOCAL_DEV_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
 
-/** Whether a page at `origin` may call this server's API. Same-origin pages always may. */
-export function originAllowed(origin: string, c: Context, allowList: string[] | null): boolean {
-  if (sameOrigin(origin, c)) return true;
+/** Whether a page at `origin` may call this server's API. Pages of this server's own origins always may. */
+export function originAllowed(origin: string, c: Context, allowList: string[] | null, publicOrigins: string[] | null = null): boolean {
+  if (ownOrigin(origin, c, publicOrigins)) return true;
   if (allowList === null) return LOCAL_DEV_ORIGIN.test(origin);
   return allowList.includes('*') || allowList.includes(origin);
 }
 
-function sameOrigin(origin: string, c: Context): boolean {
-  const host = c.req.header('host');
-  if (!host) return false;
+/**
+ * This server's own origins: the configured public ones (EDGE_PUBLIC_ORIGINS), and the address and port the
+ * connection actually arrived at (plus the localhost forms when that is a loopback address). Never the Host header:
+ * the client writes it, and a page on a DNS-rebound name (http://evil.example:8787 resolving to this server) sends a
+ * matching Host, so comparing with it let any such page use the API.
+ */
+function ownOrigin(origin: string, c: Context, publicOrigins: string[] | null): boolean {
+  if (publicOrigins?.includes(origin.toLowerCase())) return true;
+  const socket = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket;
+  if (!socket?.localPort || !socket.localAddress) return false;
+  let url: URL;
   try {
-    return new URL(origin).host === host;
+    url = new URL(origin);
   } catch {
     return false;
   }
+  // This server speaks plain HTTP; an https page reaches it through a proxy, whose origin is configured.
+  if (url.protocol !== 'http:' || Number(url.port || 80) !== socket.localPort) return false;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const local = unmapped(socket.localAddress);
+  if (host === local || (isIPv6(host) && isIPv6(local) && host === local.toLowerCase())) return true;
+  return isLoopback(local) && (host === 'localhost' || isLoopback(host));
 }
+
+const unmapped = (address: string) => address.replace(/^::ffff:(?=\d+\.)/i, '');
+const isLoopback = (address: string) => /^127\./.test(address) || address === '::1';
 
 export function corsMiddleware(config: LimitsConfig): MiddlewareHandler {
   const handler = cors({
-    origin: (origin, c) => (originAllowed(origin, c, config.corsOrigins) ? origin : null),
+    origin: (origin, c) => (originAllowed(origin, c, config.corsOrigins, config.publicOrigins) ? origin : null),
     allowHeaders: ['Content-Type', 'Authorization', 'Inference-Header-Content-Length', 'x-tandem-budget-ms', 'x-tandem-accept'],
     exposeHeaders: ['Server-Timing', 'Inference-Header-Content-Length', 'Retry-After', 'x-tandem-config'],
     maxAge: 600,
@@ -43,7 +62,7 @@ export function corsMiddleware(config: LimitsConfig): MiddlewareHandler {
   return async (c, next) => {
     const origin = c.req.header('origin');
     // The browser would hide the answer anyway; refusing up front also keeps such pages from spending inference.
-    if (origin && !originAllowed(origin, c, config.corsOrigins)) {
+    if (origin && !originAllowed(origin, c, config.corsOrigins, config.publicOrigins)) {
       return errorReply(c, new ServerError('OriginNotAllowed',
         `pages from ${origin} may not call this API; add the origin to EDGE_CORS_ORIGINS on the server`));
     }

@@ -28,7 +28,7 @@ export interface OcrService {
    * `deadline` (absolute performance.now() time) is passed to every model run. The request was admitted as a whole on
    * arrival, so its runs are not tested again when queued; a run that becomes late is dropped and fails the request.
    */
-  run(image: RgbaImage, options: RunOptions, deadline?: number, accept?: OcrModelChoice): Promise<OcrRun>;
+  run(image: RgbaImage, options: RunOptions, deadline?: number, accept?: OcrModelChoice, signal?: AbortSignal): Promise<OcrRun>;
   /** Predicted execution time (without queueing) of a whole-image run, from measured runs; 0 before any. */
   estimate(width: number, height: number, options: RunOptions): number;
   /** The fastest measured whole-image run: a lower bound used before the image is decoded. */
@@ -82,14 +82,14 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
       for (const t of measured.values()) for (const ms of t.estimates('p90').values()) min = Math.min(min, ms);
       return min === Infinity ? 0 : min;
     },
-    async run(image, options, deadline, accept) {
+    async run(image, options, deadline, accept, signal) {
       const started = now();
       const entry = {
         deadline: deadline ?? Infinity, estimateMs: this.estimate(image.width, image.height, options), seq: seq++, startedAt: started,
       };
       inProgress.add(entry);
       try {
-        return await runPipeline(image, options, deadline, started, accept);
+        return await runPipeline(image, options, deadline, started, accept, signal);
       } finally {
         inProgress.delete(entry);
       }
@@ -97,7 +97,7 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
   };
 
   async function runPipeline(image: RgbaImage, options: RunOptions, deadline: number | undefined, started: number,
-    accept: OcrModelChoice = {}): Promise<OcrRun> {
+    accept: OcrModelChoice = {}, signal?: AbortSignal): Promise<OcrRun> {
     let queueMs = 0;
     let batch = 1;
     // The first run of a role picks among the accepted models; later runs of that role (recognition batches) keep
@@ -109,7 +109,7 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
       const { input, output } = io[role];
       const choice = role === 'cls' || ran[role] ? undefined : accept[role];
       const model = ran[role] ?? choice?.[0]?.model ?? config.models[role];
-      const r = await pool.run(model, { [input]: { datatype: 'FP32', dims: tensor.dims, data: tensor.data } }, { outputs: [output], deadline, accept: choice, admitted: deadline !== undefined });
+      const r = await pool.run(model, { [input]: { datatype: 'FP32', dims: tensor.dims, data: tensor.data } }, { outputs: [output], deadline, accept: choice, admitted: deadline !== undefined, signal });
       ran[role] = r.model ?? model;
       queueMs += r.queueMs;
       batch = Math.max(batch, r.batch);
@@ -120,7 +120,7 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
       const result: FloatTensor = { data: out.data, dims: out.dims };
       return result;
     };
-    const result = await thread.run(image, options, infer, deadline);
+    const result = await thread.run(image, options, infer, deadline, signal);
     const key = variant(options);
     if (!measured.has(key)) measured.set(key, new LatencyTracker());
     measured.get(key)!.record(sizeBucket([image.height, image.width]), now() - started - queueMs);

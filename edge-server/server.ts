@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   }
   let http;
   try {
-    http = await listen(edge.app, config.port, config.host);
+    http = await listen(edge.app, config.port, config.host, config);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     console.error(err.code === 'EADDRINUSE'

@@ -4,17 +4,22 @@ import { ACCEPT_HEADER, ACCEPT_QUERY, CONFIG_HEADER, formatOcrConfig, parseOcrAc
 import { BUDGET_HEADER, type OcrResponse } from '../../core/protocol/v1';
 import { planOcr } from '../adapt-ocr';
 import { sizeBucket } from '../runtime/latency';
-import { refineAdmission } from '../scheduler/admission-middleware';
-import { ServerError } from '../errors';
-import { limitBody, mediaType } from '../http';
-import { decodeImage } from '../image-decode';
+import { parseBudget, refineAdmission } from '../scheduler/admission-middleware';
+import { DeadlineError, ServerError, throwIfClientGone } from '../errors';
+import { limitBody, mediaType, unlessClientGone } from '../http';
+import { decodeImage, imagePixels } from '../image-decode';
+import type { WeightedGate } from '../limits/weighted-gate';
 import type { AppDeps } from '../app';
 
 const ACCEPTED_TYPES = new Set(['', 'image/jpeg', 'image/jpg', 'image/png', 'image/webp', 'application/octet-stream']);
 const MIN_SIDE = 32;
 const MAX_SIDE = 4096;
 
-export function v1OcrRoutes(deps: AppDeps): Hono {
+/**
+ * `pixels` bounds the decoded images all requests hold at once. The request's signal fires when its client goes
+ * away; the work stops at the next step (decode, each pipeline stage) and queued model runs are withdrawn.
+ */
+export function v1OcrRoutes(deps: AppDeps, pixels: WeightedGate): Hono {
   const app = new Hono();
   app.post('/ocr', limitBody(deps.config.maxBodyBytes), async (c) => {
     const t0 = performance.now();
@@ -26,17 +31,34 @@ export function v1OcrRoutes(deps: AppDeps): Hono {
     const budget = parseBudget(c.req.header(BUDGET_HEADER));
     const accept = parseAccept(c.req.header(ACCEPT_HEADER) ?? c.req.query(ACCEPT_QUERY));
     const deadline = budget === null ? undefined : t0 + budget;
+    const signal = c.req.raw.signal;
     // Requests with a budget were admitted on arrival, before their body was read (scheduler/admission-middleware.ts).
-    const body = new Uint8Array(await c.req.arrayBuffer());
+    const body = new Uint8Array(await unlessClientGone(c.req.arrayBuffer(), signal, 'while its image was uploading'));
     const t1 = performance.now();
-    const { rgba } = await decodeImage(body, deps.config.maxImagePixels);
-    const decodeMs = performance.now() - t1;
-    // Admission for this image size, choosing the detector side among the accepted ones (adapt-ocr.ts).
-    // A request admitted on arrival is tested again only if its image size costs clearly more than assumed; the
-    // planner still sees the deadline when it has detector sides to choose from.
-    const admitted = refineAdmission(c.req.raw, sizeBucket([rgba.height, rgba.width]));
-    const plan = planOcr(deps, rgba.width, rgba.height, options, accept, admitted && !accept?.maxSide ? undefined : deadline);
-    const { result, queueMs, batch, models } = await deps.ocr.run(rgba, plan.options, deadline, plan.models);
+    // The pixels are reserved from the header before decoding, and held until the reply: the decoded image lives
+    // (in this thread, then in the pipeline thread) until the request is answered.
+    const release = await pixels.acquire(await imagePixels(body, deps.config.maxImagePixels), deps.config.pixelWaitMs, signal);
+    let decodeMs;
+    let run;
+    let plan;
+    try {
+      const { rgba } = await decodeImage(body, deps.config.maxImagePixels);
+      decodeMs = performance.now() - t1;
+      throwIfClientGone(signal, 'while its image was decoded');
+      if (deadline !== undefined && performance.now() >= deadline) {
+        throw new DeadlineError(performance.now() - t0, budget!, 1, ' (the budget ran out while the image was read and decoded)');
+      }
+      // Admission for this image size, choosing the detector side among the accepted ones (adapt-ocr.ts).
+      // A request admitted on arrival is tested again only if its image size costs clearly more than assumed; the
+      // planner still sees the deadline when it has detector sides to choose from.
+      const admitted = refineAdmission(c.req.raw, sizeBucket([rgba.height, rgba.width]));
+      plan = planOcr(deps, rgba.width, rgba.height, options, accept, admitted && !accept?.maxSide ? undefined : deadline);
+      run = await deps.ocr.run(rgba, plan.options, deadline, plan.models, signal);
+    } finally {
+      release();
+    }
+    throwIfClientGone(signal, 'before its reply');
+    const { result, queueMs, batch, models } = run;
     const config = { det: models.det, maxSide: plan.maxSide, rec: models.rec };
     const total = performance.now() - t0;
     const reply: OcrResponse = {
@@ -80,15 +102,6 @@ function parseAccept(raw: string | undefined): OcrAccept | null {
   } catch (e) {
     throw new ServerError('BadRequest', (e as Error).message);
   }
-}
-
-function parseBudget(raw: string | undefined): number | null {
-  if (raw === undefined) return null;
-  const ms = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(ms) || ms < 0) {
-    throw new ServerError('BadRequest', `${BUDGET_HEADER}: ${JSON.stringify(raw)} must be a non-negative number of milliseconds`);
-  }
-  return ms;
 }
 
 function round(ms: number): number {

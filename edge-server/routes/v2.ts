@@ -10,8 +10,10 @@ import {
 } from '../../core/protocol/oip-codec';
 import { OIP_ACCEPT_PARAMETER } from '../../core/protocol/accept';
 import { defaultOcrConfig, inferenceAccept } from '../adapt-accept';
-import { ServerError } from '../errors';
-import { errorReply, limitBody, mediaType, readAlignedBody } from '../http';
+import { ServerError, throwIfClientGone } from '../errors';
+import type { WeightedGate } from '../limits/weighted-gate';
+import { checkAfterRun, checkBeforeRun } from '../oip-limits';
+import { errorReply, limitBody, mediaType, readAlignedBody, unlessClientGone } from '../http';
 import { validateInferenceRequest } from '../oip-validate';
 import { sharedMemoryFor } from './v2-shared-memory';
 import { checkOutputRegions, writeOutputRegions } from './v2-shared-memory-outputs';
@@ -21,7 +23,8 @@ const PLATFORM = 'onnxruntime_onnx';
 const JSON_TYPES = new Set(['', 'application/json']);
 const BINARY_TYPES = new Set(['application/octet-stream', 'application/vnd.sagemaker-triton.binary+json']);
 
-export function v2Routes(deps: AppDeps): Hono {
+/** `unbudgeted` bounds the inference requests without a deadline in progress (shared with whole-image OCR). */
+export function v2Routes(deps: AppDeps, unbudgeted: WeightedGate): Hono {
   const { repo, pool } = deps;
   const app = new Hono();
 
@@ -83,9 +86,10 @@ export function v2Routes(deps: AppDeps): Hono {
     const resolve: SharedMemoryResolver = (ref, where) => sharedMemoryFor(c, deps.sharedMemory).read(ref.region, ref.offset, ref.byteSize, where);
     // Pure JSON is decoded as text natively; with binary data the header is split off the bytes, and the bytes after
     // it land 8-byte aligned so that tensors are views into the body (transferred to the worker as they are).
+    const signal = c.req.raw.signal;
     const request = h === null
-      ? decodeInferenceRequest(await c.req.text(), null, resolve)
-      : decodeInferenceRequest(await readAlignedBody(c, h), h, resolve);
+      ? decodeInferenceRequest(await unlessClientGone(c.req.text(), signal, 'while its request was uploading'), null, resolve)
+      : decodeInferenceRequest(await unlessClientGone(readAlignedBody(c, h), signal, 'while its request was uploading'), h, resolve);
     const read = performance.now() - t0;
     const { inputs, outputs, outputRegions } = validateInferenceRequest(m, request);
     if (outputRegions.size > 0) checkOutputRegions(sharedMemoryFor(c, deps.sharedMemory), m, outputRegions);
@@ -93,8 +97,20 @@ export function v2Routes(deps: AppDeps): Hono {
     if (budget !== undefined && (typeof budget !== 'number' || !Number.isFinite(budget) || budget < 0)) {
       throw new ServerError('OipMalformed', `parameters.deadline_ms must be a non-negative number of milliseconds, got ${JSON.stringify(budget)}`);
     }
+    const binary = binaryOutputSelector(request);
+    const wantsBinary = (name: string) => binary(name) || outputRegions.has(name);
+    checkBeforeRun(m, inputs, outputs, wantsBinary, deps.config);
     const accept = inferenceAccept(repo, m, request.parameters?.[OIP_ACCEPT_PARAMETER], defaultOcrConfig(deps.ocr.config));
-    const run = await pool.run(m.name, inputs, { outputs, deadline: budget === undefined ? undefined : t0 + budget, accept });
+    const leave = budget === undefined ? await unbudgeted.acquire(1) : null;
+    let run;
+    try {
+      run = await pool.run(m.name, inputs, { outputs, deadline: budget === undefined ? undefined : t0 + budget, accept, signal });
+    } finally {
+      leave?.();
+    }
+    // Nobody to encode the outputs for.
+    throwIfClientGone(signal, 'before its reply');
+    checkAfterRun(m.name, run.outputs, wantsBinary, deps.config);
     // With accepted alternatives the model that ran may differ from the one in the URL; the reply names it.
     const ran = repo.models.get(run.model ?? m.name) ?? m;
     const response: InferenceResponse = {
@@ -108,7 +124,7 @@ export function v2Routes(deps: AppDeps): Hono {
     if (outputRegions.size > 0) writeOutputRegions(sharedMemoryFor(c, deps.sharedMemory), outputRegions, response.outputs);
     if (request.id !== undefined) response.id = request.id;
     if (accept) response.parameters = { model_name: ran.name, model_version: ran.version };
-    const wire = encodeInferenceResponse(response, { binaryOutputs: binaryOutputSelector(request) });
+    const wire = encodeInferenceResponse(response, { binaryOutputs: binary });
     const headers: Record<string, string> = {
       'Content-Type': wire.contentType,
       'Server-Timing': `read;dur=${read.toFixed(1)}, queue;dur=${run.queueMs.toFixed(1)}, infer;dur=${run.runMs.toFixed(1)}, `

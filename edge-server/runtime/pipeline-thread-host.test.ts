@@ -42,4 +42,30 @@ describe('OCR pipeline thread', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(asked).toEqual(['det']);
   });
+
+  it('answers a request whose client has gone at once, and fails the model runs it asks for afterwards', async () => {
+    const copy = () => ({ ...fixture.rgba, data: fixture.rgba.data.slice() });
+    const asked: OcrRole[] = [];
+    let release: (t: FloatTensor) => void = () => {};
+    const infer = (role: OcrRole) => {
+      asked.push(role);
+      return new Promise<FloatTensor>((resolve) => { release = resolve; });
+    };
+    const controller = new AbortController();
+    const run = thread.run(copy(), {}, infer, Infinity, controller.signal);
+    while (asked.length === 0) await new Promise((r) => setTimeout(r, 5));
+    controller.abort();
+    await expect(run).rejects.toMatchObject({ name: 'ClientClosed' });
+    const full: FloatTensor = { data: new Float32Array(64 * 256).fill(1), dims: [1, 1, 64, 256] };
+    release(full);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(asked).toEqual(['det']);
+  });
+
+  it('keeps a request whose deadline lies beyond the longest timer (2^31 ms) running to its answer', async () => {
+    const copy = () => ({ ...fixture.rgba, data: fixture.rgba.data.slice() });
+    const detMap = (): FloatTensor => ({ data: new Float32Array(64 * 256), dims: [1, 1, 64, 256] });
+    const slow = () => new Promise<FloatTensor>((resolve) => setTimeout(() => resolve(detMap()), 100));
+    await expect(thread.run(copy(), {}, slow, performance.now() + 3e9)).resolves.toMatchObject({ lines: [] });
+  });
 });

@@ -2,13 +2,15 @@
  * The HTTP-thread side of the OCR pipeline thread: sends an image, answers the thread's model runs with the caller's
  * infer function (which queues them with the request's deadline), and returns the result.
  * A model run that fails (refused, dropped, crashed) fails the request with that same error, not a copy.
- * A request still in the pipeline at its deadline is answered then (503 DeadlineUnmeetable) and its further model runs
- * are failed at once, so the thread stops working for a reply nobody waits for.
+ * A request still in the pipeline at its deadline is answered then (503 DeadlineUnmeetable), and one whose client has
+ * gone is answered at once (ClientClosed); in both cases its further model runs are failed at once, so the thread
+ * stops at its next stage boundary instead of working for a reply nobody waits for.
  */
 import { Worker } from 'node:worker_threads';
 import type { PipelineConfig, RunOptions } from '../../core/ocr';
 import type { FloatTensor, InferFn, OcrResult, RgbaImage } from '../../core/ocr/types';
-import { DeadlineError, ServerError } from '../errors';
+import { ClientClosedError, DeadlineError, ServerError } from '../errors';
+import { timerAt } from '../timers';
 import type { FromPipeline, PipelineThreadInit, ToPipeline } from './pipeline-messages';
 
 const ENTRY = new URL('./pipeline-thread.mjs', import.meta.url);
@@ -19,10 +21,11 @@ interface Request {
   reject: (e: Error) => void;
   /** The first failed model run: the request fails with it. */
   inferError: Error | null;
-  timer?: NodeJS.Timeout;
+  /** Stops the deadline timer and the abort listener. */
+  detach: () => void;
 }
 
-const ABANDONED = 'the request was already answered at its deadline';
+const ABANDONED = 'the request was already answered (deadline passed or client gone)';
 
 export class PipelineThread {
   private worker: Worker;
@@ -34,22 +37,31 @@ export class PipelineThread {
     this.worker = this.spawn();
   }
 
-  /** `deadline`: absolute performance.now() time; the request is failed then if it has not finished. */
-  run(image: RgbaImage, options: RunOptions, infer: InferFn, deadline = Infinity): Promise<OcrResult> {
+  /**
+   * `deadline`: absolute performance.now() time; the request is failed then if it has not finished. `signal`: fires
+   * when the client has gone; the request is failed at once.
+   */
+  run(image: RgbaImage, options: RunOptions, infer: InferFn, deadline = Infinity, signal?: AbortSignal): Promise<OcrResult> {
     if (this.closed) return Promise.reject(new ServerError('PoolClosed', 'the server is shutting down; retry on another instance'));
+    if (signal?.aborted) return Promise.reject(new ClientClosedError('before its image reached the pipeline'));
     return new Promise<OcrResult>((resolve, reject) => {
       const id = this.nextId++;
       const started = performance.now();
-      const request: Request = { infer, resolve, reject, inferError: null };
-      if (deadline !== Infinity) {
-        request.timer = setTimeout(() => {
-          if (!this.requests.delete(id)) return;
-          const elapsed = performance.now() - started;
-          reject(new DeadlineError(elapsed, deadline - started, 1, ` (still processing at the deadline, after ${Math.round(elapsed)} ms)`));
-        }, Math.max(0, deadline - started));
-        request.timer.unref();
-      }
-      this.requests.set(id, request);
+      const abandon = (error: Error) => {
+        const request = this.requests.get(id);
+        if (!request) return;
+        this.requests.delete(id);
+        request.detach();
+        reject(error);
+      };
+      const timer = deadline === Infinity ? null : timerAt(deadline, () => {
+        const elapsed = performance.now() - started;
+        abandon(new DeadlineError(elapsed, deadline - started, 1, ` (still processing at the deadline, after ${Math.round(elapsed)} ms)`));
+      });
+      const onAbort = () => abandon(new ClientClosedError('while its image was in the pipeline'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const detach = () => { timer?.cancel(); signal?.removeEventListener('abort', onAbort); };
+      this.requests.set(id, { infer, resolve, reject, inferError: null, detach });
       const message: ToPipeline = { type: 'ocr', id, image, options };
       const buffer = image.data.buffer;
       try {
@@ -81,7 +93,7 @@ export class PipelineThread {
 
   private failAll(error: Error): void {
     for (const r of this.requests.values()) {
-      clearTimeout(r.timer);
+      r.detach();
       r.reject(error);
     }
     this.requests.clear();
@@ -90,8 +102,8 @@ export class PipelineThread {
   private onMessage(msg: FromPipeline): void {
     const request = this.requests.get(msg.id);
     if (!request) {
-      // Answered at its deadline already: its pipeline stops at its next model run.
-      if (msg.type === 'infer') this.send({ type: 'inferFailed', call: msg.call, error: { name: 'DeadlineUnmeetable', message: ABANDONED } });
+      // Answered already (deadline, client gone): its pipeline stops at its next model run.
+      if (msg.type === 'infer') this.send({ type: 'inferFailed', call: msg.call, error: { name: 'Abandoned', message: ABANDONED } });
       return;
     }
     if (msg.type === 'infer') {
@@ -106,7 +118,7 @@ export class PipelineThread {
       return;
     }
     this.requests.delete(msg.id);
-    clearTimeout(request.timer);
+    request.detach();
     if (msg.type === 'done') request.resolve(msg.result);
     else request.reject(request.inferError ?? Object.assign(new Error(msg.error.message), { name: msg.error.name, code: msg.error.code }));
   }

@@ -7,7 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { ModelStatus } from '../../core/protocol/v1';
-import { DeadlineError, ServerError } from '../errors';
+import { ClientClosedError, DeadlineError, ServerError, publicMessage } from '../errors';
 import { silentLogger, type Logger } from '../log';
 import type { Candidate } from '../scheduler/adapt';
 import { DeadlineQueue, type BatchPolicy, type QueuedJob } from '../scheduler/deadline-queue';
@@ -52,6 +52,8 @@ export interface RunOptions {
   accept?: ReadonlyArray<{ model: string; accuracy: number }>;
   /** A stage of a request admitted as a whole: not tested again at queueing, only dropped once late. */
   admitted?: boolean;
+  /** Fires when the request this run belongs to is abandoned (client gone): a run still queued is withdrawn, never run. */
+  signal?: AbortSignal;
 }
 
 export type PoolModelStatus = Pick<ModelStatus, 'name' | 'state' | 'error' | 'inFlight' | 'queued' | 'latency' | 'predictedWaitMs' | 'runs' | 'refused'>;
@@ -76,6 +78,8 @@ interface Job extends QueuedJob {
   startedAt: number;
   resolve: (r: RunResult) => void;
   reject: (e: Error) => void;
+  /** Stops listening for the caller's abort signal. */
+  detach?: () => void;
 }
 
 interface Slot {
@@ -182,6 +186,7 @@ export class SessionPool implements InferenceRunner {
     if (this.closing) return Promise.reject(new ServerError('PoolClosed', 'the server is shutting down; retry on another instance'));
     const book = this.books.get(model);
     if (!book) return Promise.reject(new ServerError('UnknownModel', `unknown model ${model}`));
+    if (options.signal?.aborted) return Promise.reject(new ClientClosedError('before its model run was queued'));
     const unavailable = this.unavailableReason(model);
     if (unavailable) return Promise.reject(new ServerError('ModelUnavailable', unavailable));
     const first = Object.values(inputs)[0];
@@ -208,7 +213,9 @@ export class SessionPool implements InferenceRunner {
         book.queued--;
         book.refused++;
         reject(new DeadlineError(refusal.predictedMs, refusal.budgetMs, refusal.retryAfterS));
+        return;
       }
+      job.detach = this.queue.withdrawOn(job, options.signal, (j) => this.settle(j, new ClientClosedError('while its model run was queued')));
     });
   }
 
@@ -448,6 +455,7 @@ export class SessionPool implements InferenceRunner {
     if (job.startedAt > 0) book.inFlight--;
     else book.queued--;
     job.startedAt = -1;
+    job.detach?.();
     if (error) job.reject(error);
     else job.resolve(result!);
     if (this.closing && this.idle()) for (const w of this.drainWaiters.splice(0)) w();
@@ -460,7 +468,7 @@ export class SessionPool implements InferenceRunner {
 
 function toServerError(e: SerializedError): ServerError {
   return new ServerError(e.name === 'ModelUnavailable' ? 'ModelUnavailable' : 'InferenceFailed',
-    e.name === 'ModelUnavailable' ? e.message : `the model rejected the input: ${e.message}`);
+    e.name === 'ModelUnavailable' ? e.message : `the model rejected the input: ${publicMessage(e.message)}`);
 }
 
 /** Recognition width classes: 32 px steps up to 256, 64 up to 512, 128 beyond (padding costs at most about 25 %). */

@@ -7,7 +7,7 @@
 import type { ManifestModel } from '../../core/models/manifest';
 import { HEADER_LENGTH_HEADER, type NumericTensorData, type Tensor } from '../../core/protocol/oip';
 import { decodeInferenceResponse, encodeInferenceRequest } from '../../core/protocol/oip-codec';
-import { DeadlineError, ServerError } from '../errors';
+import { ClientClosedError, DeadlineError, ServerError } from '../errors';
 import { silentLogger, type Logger } from '../log';
 import { DeadlineQueue, type QueuedJob } from '../scheduler/deadline-queue';
 import { estimateFor } from '../scheduler/edf';
@@ -42,6 +42,7 @@ interface Job extends QueuedJob {
   settled: boolean;
   resolve: (r: RunResult) => void;
   reject: (e: Error) => void;
+  detach?: () => void;
 }
 
 interface ModelBook {
@@ -158,6 +159,7 @@ export class RemoteRunner implements InferenceRunner {
     const m = this.models.get(model);
     const book = this.books.get(model);
     if (!m || !book) return Promise.reject(new ServerError('UnknownModel', `unknown model ${model}`));
+    if (options.signal?.aborted) return Promise.reject(new ClientClosedError('before its model run was queued'));
     if (book.state !== 'ready') return Promise.reject(new ServerError('BackendUnavailable', book.error ?? `model ${model} is not ready on the backend`));
     const first = Object.values(inputs)[0];
     const bucket = first ? sizeBucket(first.dims) : 'scalar';
@@ -180,7 +182,9 @@ export class RemoteRunner implements InferenceRunner {
         book.queued--;
         book.refused++;
         reject(new DeadlineError(refusal.predictedMs, refusal.budgetMs, refusal.retryAfterS));
+        return;
       }
+      job.detach = this.queue.withdrawOn(job, options.signal, (j) => this.settle(j, new ClientClosedError('while its model run was queued')));
     });
   }
 
@@ -305,6 +309,7 @@ export class RemoteRunner implements InferenceRunner {
   private settle(job: Job, error: Error | null, result?: RunResult): void {
     if (job.settled) return;
     job.settled = true;
+    job.detach?.();
     const book = this.books.get(job.model.name)!;
     if (this.running.delete(job)) book.inFlight--;
     else book.queued--;

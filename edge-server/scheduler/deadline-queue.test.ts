@@ -143,4 +143,33 @@ describe('DeadlineQueue', () => {
     expect(h.queue.drain().map((j) => j.name)).toEqual(['b']);
     expect(h.queue.length).toBe(0);
   });
+
+  it('withdraws a queued job when its caller aborts, and leaves a running one alone', () => {
+    const h = harness(1);
+    const running = new AbortController();
+    const waiting = new AbortController();
+    const withdrawn: string[] = [];
+    const a = h.job('running', 100);
+    const b = h.job('waiting', 100);
+    h.queue.offer(a);
+    h.queue.withdrawOn(a, running.signal, (j) => withdrawn.push(j.name));
+    h.queue.offer(b);
+    h.queue.withdrawOn(b, waiting.signal, (j) => withdrawn.push(j.name));
+    running.abort();
+    waiting.abort();
+    expect(withdrawn).toEqual(['waiting']);
+    expect(h.queue.length).toBe(0);
+    h.finish(0);
+    expect(h.started).toEqual([['running']]);
+  });
+
+  it('does not drop a job whose deadline lies beyond the longest timer (2^31 ms)', () => {
+    const h = harness(1);
+    h.queue.offer(h.job('running', 100));
+    h.queue.offer(h.job('far', 100, 3e9));
+    h.advance(10_000);
+    expect(h.rejected).toEqual([]);
+    h.finish(0);
+    expect(h.started).toEqual([['running'], ['far']]);
+  });
 });

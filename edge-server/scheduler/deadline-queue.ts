@@ -5,6 +5,7 @@
  * What an executor is, how a batch runs and how a job is answered stay with the runner (hooks).
  */
 import { DeadlineError } from '../errors';
+import { clampDelay } from '../timers';
 import { planQueue, type Candidate } from './adapt';
 import { admit, edfInsert, isLate, nextLateAt, predictWait, retryAfterSeconds, type Admission, type Running, type Scheduled } from './edf';
 
@@ -113,6 +114,26 @@ export class DeadlineQueue<J extends QueuedJob, E = unknown> {
     edfInsert(this.jobs, job);
     this.dispatch();
     return null;
+  }
+
+  /** Takes a queued job out (its caller is gone); false when it is not queued (running or answered). */
+  remove(job: J): boolean {
+    const i = this.jobs.indexOf(job);
+    if (i < 0) return false;
+    this.jobs.splice(i, 1);
+    this.dispatch();
+    return true;
+  }
+
+  /**
+   * Withdraws `job` from the queue when `signal` fires while it still waits (the request it belongs to was abandoned),
+   * and tells `withdrawn`. A job already running is left to finish. Returns the function that stops listening.
+   */
+  withdrawOn(job: J, signal: AbortSignal | undefined, withdrawn: (job: J) => void): () => void {
+    if (!signal) return () => {};
+    const onAbort = () => { if (this.remove(job)) withdrawn(job); };
+    signal.addEventListener('abort', onAbort, { once: true });
+    return () => signal.removeEventListener('abort', onAbort);
   }
 
   /** Removes and returns every queued job (shutdown, or no executor left). */
@@ -229,8 +250,9 @@ export class DeadlineQueue<J extends QueuedJob, E = unknown> {
     if (at === this.timerAt && this.timer) return;
     this.clearTimer();
     if (at === Infinity) return;
+    // A deadline weeks ahead gets a clamped timer; when it fires early the pass finds nothing late and re-arms.
     this.timerAt = at;
-    this.timer = setTimeout(() => { this.timer = null; this.timerAt = Infinity; this.dispatch(); }, Math.max(0, at - now));
+    this.timer = setTimeout(() => { this.timer = null; this.timerAt = Infinity; this.dispatch(); }, clampDelay(at - now));
     this.timer.unref();
   }
 

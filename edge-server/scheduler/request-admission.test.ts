@@ -139,4 +139,32 @@ describe('RequestAdmission', () => {
     adm.release(adm.admit(Infinity, 'k') as Ticket, 100, 5000);
     expect(adm.calibration()).toBeCloseTo(1.1);
   });
+
+  it('judges an idle server on requests that ran alone, so a burst without budgets does not refuse everything after', () => {
+    const { adm, at } = setup();
+    teach(adm, '720p', 300, 300, 300); // one at a time: 300 ms each
+    // A burst of 100 overlapping requests without budget: each took 4.6 s with the others on the same cores.
+    const burst = Array.from({ length: 100 }, () => adm.admit(Infinity, '720p') as Ticket);
+    at(5_000);
+    for (const t of burst) adm.release(t, 4_600);
+    at(10_000);
+    expect(adm.active).toBe(0);
+    // Idle again: a budgeted request that fits a lone run is admitted, one that does not is still refused.
+    const fits = adm.admit(10_000 + 1_000, '720p');
+    expect(isRefusal(fits)).toBe(false);
+    adm.release(fits as Ticket, 310);
+    expect(adm.admit(10_000 + 100, '720p')).toMatchObject({ predictedMs: 300 });
+  });
+
+  it('admits on an idle server that has only measured overlapping requests, and learns from the one it admits', () => {
+    const { adm, at } = setup();
+    const burst = Array.from({ length: 10 }, () => adm.admit(Infinity, 'a') as Ticket);
+    at(5_000);
+    for (const t of burst) adm.release(t, 4_600);
+    const first = adm.admit(5_000 + 500, 'a');
+    expect(isRefusal(first)).toBe(false);
+    at(5_300);
+    adm.release(first as Ticket, 300);
+    expect(adm.estimate('a')).toBe(300);
+  });
 });

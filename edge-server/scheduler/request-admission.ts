@@ -32,6 +32,8 @@ export interface Ticket extends InProgress {
   predictedRawMs: number | null;
   /** Service it has had so far, as the schedule apportions the servers among the requests in progress. */
   servedMs: number;
+  /** No other request was in progress at any time during this one: its time is what an idle server takes. */
+  alone: boolean;
 }
 
 export interface Refusal {
@@ -55,6 +57,9 @@ export class RequestAdmission {
   private readonly inProgress = new Set<Ticket>();
   private readonly byKind = new Map<string, number[]>();
   private readonly recent: number[] = [];
+  /** The same, for requests that ran alone: what an idle server is judged on. */
+  private readonly aloneByKind = new Map<string, number[]>();
+  private readonly aloneRecent: number[] = [];
   /** Measured response time ÷ predicted (uncalibrated), per admitted request with a budget, oldest first. */
   private readonly ratios: Array<{ at: number; ratio: number }> = [];
   private seq = 0;
@@ -74,12 +79,20 @@ export class RequestAdmission {
   get active(): number { return this.inProgress.size; }
 
   /**
-   * Execution estimate for a kind (null = not known yet): its recent p90; with nothing in progress the p50, so that an
-   * idle server tries again after a slow spell instead of refusing forever on stale figures.
+   * Execution estimate for a kind (null = not known yet): its recent p90 while requests are in progress. An idle
+   * server is judged on requests that ran alone (their p50): times measured in a burst include every other request's
+   * decoding and pipeline work on the same cores, and after a burst of requests without a budget an idle server
+   * otherwise predicted 4.6 s for a 0.3 s request and refused every budgeted one, learning nothing since it admitted
+   * none. With no lone run measured yet, an idle server is optimistic (0) and the request it admits teaches it.
    */
   estimate(kind: string | null): number {
-    const samples = kind !== null && (this.byKind.get(kind)?.length ?? 0) >= MIN_SAMPLES ? this.byKind.get(kind)! : this.recent;
-    return percentile(samples, this.inProgress.size === 0 ? 0.5 : 0.9);
+    if (this.inProgress.size === 0) return percentile(this.samples(this.aloneByKind, this.aloneRecent, kind, 1), 0.5);
+    return percentile(this.samples(this.byKind, this.recent, kind, MIN_SAMPLES), 0.9);
+  }
+
+  private samples(byKind: Map<string, number[]>, recent: number[], kind: string | null, min: number): number[] {
+    const own = kind === null ? undefined : byKind.get(kind);
+    return own && own.length >= min ? own : recent;
   }
 
   /**
@@ -91,12 +104,14 @@ export class RequestAdmission {
     this.advance(now);
     const ticket: Ticket = {
       deadline, estimateMs: this.estimate(kind), seq: this.seq++, startedAt: now, kind, baseKind: kind, predictedRawMs: null, servedMs: 0,
+      alone: this.inProgress.size === 0,
     };
     if (deadline !== Infinity) {
       const outcome = this.test(ticket, now, extraWaitMs);
       if ('retryAfterS' in outcome) return outcome;
       ticket.predictedRawMs = outcome.predictedRawMs;
     }
+    for (const other of this.inProgress) other.alone = false;
     this.inProgress.add(ticket);
     return ticket;
   }
@@ -135,16 +150,9 @@ export class RequestAdmission {
       if (this.ratios.length > RATIO_WINDOW) this.ratios.shift();
     }
     if (executionMs === undefined) return;
-    push(this.recent, executionMs);
-    for (const kind of new Set([ticket.kind, ticket.baseKind])) {
-      if (kind === null) continue;
-      let list = this.byKind.get(kind);
-      if (!list) {
-        if (this.byKind.size >= 64) this.byKind.delete(this.byKind.keys().next().value!);
-        this.byKind.set(kind, (list = []));
-      }
-      push(list, executionMs);
-    }
+    const kinds = [...new Set([ticket.kind, ticket.baseKind])].filter((k): k is string => k !== null);
+    record(this.byKind, this.recent, kinds, executionMs);
+    if (ticket.alone) record(this.aloneByKind, this.aloneRecent, kinds, executionMs);
   }
 
   /**
@@ -227,6 +235,18 @@ function remainingOf(r: Ticket, k: number): number {
 
 export function isRefusal(r: Ticket | Refusal): r is Refusal {
   return 'retryAfterS' in r;
+}
+
+function record(byKind: Map<string, number[]>, recent: number[], kinds: string[], ms: number): void {
+  push(recent, ms);
+  for (const kind of kinds) {
+    let list = byKind.get(kind);
+    if (!list) {
+      if (byKind.size >= 64) byKind.delete(byKind.keys().next().value!);
+      byKind.set(kind, (list = []));
+    }
+    push(list, ms);
+  }
 }
 
 function push(list: number[], ms: number): void {
