@@ -20,9 +20,14 @@ export interface ProfileArgs {
   latencyFrom: string | null;
   /** Leave out the Chromium runtimes (edge figures and accuracy only). */
   browser: boolean;
+  /**
+   * With --accuracy-from: keep that file's runtimes and detector cuts too, and re-time only the throttled device
+   * runtimes (the phone the planner starts from), e.g. after the way the phone is slowed changed.
+   */
+  retimeThrottled: boolean;
 }
 
-export const USAGE = 'Usage: npm run profile -- [--set DIR] [--out FILE] [--quick] [--limit N] [--sample N] [--cross] [--no-browser] [--accuracy-from FILE | --latency-from FILE]';
+export const USAGE = 'Usage: npm run profile -- [--set DIR] [--out FILE] [--quick] [--limit N] [--sample N] [--cross] [--no-browser] [--accuracy-from FILE [--retime-throttled] | --latency-from FILE]';
 
 export function parseProfileArgs(argv: string[]): ProfileArgs {
   let values;
@@ -39,6 +44,7 @@ export function parseProfileArgs(argv: string[]): ProfileArgs {
         'no-browser': { type: 'boolean', default: false },
         'accuracy-from': { type: 'string' },
         'latency-from': { type: 'string' },
+        'retime-throttled': { type: 'boolean', default: false },
       },
     }));
   } catch (e) {
@@ -55,7 +61,10 @@ export function parseProfileArgs(argv: string[]): ProfileArgs {
     if (!Number.isInteger(sample) || sample < 1) throw usage(`--sample expects a whole number ≥ 1, got "${values.sample}"`);
   }
   if (values['accuracy-from'] !== undefined && values['latency-from'] !== undefined) throw usage('--accuracy-from and --latency-from exclude each other');
-  return { latencyFrom: values['latency-from'] ?? null, sample, set: values.set ?? null, out: values.out ?? null, quick: values.quick ?? false, limit, cross: values.cross ?? false, browser: !values['no-browser'], accuracyFrom: values['accuracy-from'] ?? null };
+  if (values['retime-throttled'] && values['accuracy-from'] === undefined) throw usage('--retime-throttled needs --accuracy-from FILE (the figures it keeps)');
+  if (values['retime-throttled'] && values['no-browser']) throw usage('--retime-throttled times Chromium runtimes; it cannot go with --no-browser');
+  return {
+    retimeThrottled: values['retime-throttled'] ?? false, latencyFrom: values['latency-from'] ?? null, sample, set: values.set ?? null, out: values.out ?? null, quick: values.quick ?? false, limit, cross: values.cross ?? false, browser: !values['no-browser'], accuracyFrom: values['accuracy-from'] ?? null };
 }
 
 function usage(msg: string): Error {

@@ -1,7 +1,8 @@
 /**
  * `npm run profile [-- --set DIR --out FILE --quick]`: measures every model configuration and writes profiles.json
  * (schema: core/profiles.ts) — accuracy on a labelled set, latency on onnxruntime-node (edge, 1 and 2 threads) and
- * onnxruntime-web WASM in headless Chromium (1 and 2 threads, CPU throttling 1x and 4x), session creation and cold
+ * onnxruntime-web WASM in headless Chromium (1 and 2 threads, at full speed and in a browser held to a quarter of one
+ * core, as the replay's phone is), session creation and cold
  * first runs, and bytes (models, re-encoded uploads, split activations, replies). By default it writes
  * models/profiles.json (tracked) and models/repository/profiles.json (served at /models/profiles.json).
  */
@@ -40,6 +41,16 @@ interface Scored {
 function fail(message: string): never {
   console.error(`profile: ${message}`);
   process.exit(2);
+}
+
+/** How the throttled device runtimes were slowed: the same launcher (test-support/phone) as the replay's phone. */
+function deviceThrottleText(throttling: Map<number, string>): string {
+  if (throttling.size === 0) return 'no throttled runtimes timed in this run.';
+  return [...throttling].map(([t, method]) =>
+    method === 'cgroup'
+      ? `the ${t}x runtimes in a Chromium whose every process is held to 1/${t} of one core by a cgroup CPU quota (every thread, WASM threads included, shares it, as on the replay's phone).`
+      : `the ${t}x runtimes with CDP CPU throttling (no cgroup CPU quota on that machine: it slows the page thread only, so 2-thread runs are partly throttled).`,
+  ).join(' ');
 }
 
 async function main(): Promise<void> {
@@ -140,21 +151,27 @@ async function main(): Promise<void> {
 
   const runtimes: RuntimeProfile[] = [];
   let chromium = 'not run';
-  const timed = args.latencyFrom ? parseProfiles(readFileSync(args.latencyFrom, 'utf8')) : null;
+  /** How each throttled browser was slowed (launchPhone), for the description. */
+  const throttling = new Map<number, string>();
+  const timedFrom = args.latencyFrom ?? (args.retimeThrottled ? args.accuracyFrom : null);
+  const timed = timedFrom ? parseProfiles(readFileSync(timedFrom, 'utf8')) : null;
+  /** Re-timed here: every runtime, none (runtimes from --latency-from), or only the throttled device ones. */
+  const retimes = (location: 'device' | 'edge', throttle: number) => !timed || (args.retimeThrottled && location === 'device' && throttle > 1);
   if (timed) {
-    log(`runtimes and detector cuts from ${args.latencyFrom} (${timed.source.createdAt ?? 'undated'})`);
-    runtimes.push(...timed.runtimes);
+    log(`runtimes and detector cuts from ${timedFrom} (${timed.source.createdAt ?? 'undated'})${args.retimeThrottled ? ', throttled device runtimes re-timed' : ''}`);
+    runtimes.push(...timed.runtimes.filter((r) => !retimes(r.location, r.cpuThrottle ?? 1)));
     chromium = timed.source.machine?.split('Chromium ')[1] ?? 'not run';
   }
   const browsing = (async () => {
-    if (!args.browser || timed) return;
+    if (!args.browser || (timed && !args.retimeThrottled)) return;
     const harness = await ProfileHarness.start(REPOSITORY_DIR);
-    chromium = harness.version;
+    chromium = await harness.version;
     try {
       const inputs = stageInputs(args.quick ? 3 : 5);
       for (const img of inputs.images) harness.register(img.url.slice('/data/'.length), readFileSync(img.file), 'image/jpeg');
       for (const [side, p] of probs) p.url = harness.register(`prob-${side}`, new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength));
-      for (const throttle of THROTTLES) {
+      for (const throttle of THROTTLES.filter((t) => retimes('device', t))) {
+        if (throttle > 1) throttling.set(throttle, await harness.throttleMethod(throttle));
         for (const threads of BROWSER_THREADS) {
           const id = deviceRuntimeId(threads, throttle);
           log(`runtime ${id}`);
@@ -231,9 +248,11 @@ async function main(): Promise<void> {
       description:
         `npm run profile${args.quick ? ' --quick' : ''}${args.sample > 1 ? ` --sample ${args.sample}` : ''} on ${setDir.split('/').slice(-3).join('/')} (${detRows.length} images, ${recRows.length} word crops) in ${minutes.toFixed(1)} min. ` +
         `Latency: median/p90 of ${plan(1).reps} runs (${plan(4).reps} at 4x throttling) after ${plan(1).warmup} warm-ups, model inputs filled with seeded values; detector at a ${typical.width}×${typical.height} photo's shape, ` +
-        `recogniser batches of ${recWidth}-pixel-wide lines. Device: onnxruntime-web WASM on the page thread of headless Chromium with CDP CPU throttling ` +
-        `(throttling slows the page thread only, so 2-thread runs are partly throttled). ` +
-        (timed ? `Runtimes and detector cuts from the run of ${timed.source.createdAt ?? 'an earlier date'} (${timed.source.description.split('. ')[0]}); accuracy scored alone. ` : `Edge: onnxruntime-node in process, timed alone after the rest. ` + scored.note) +
+        `recogniser batches of ${recWidth}-pixel-wide lines. Device: onnxruntime-web WASM on the page thread of headless Chromium; ` +
+        `${deviceThrottleText(throttling)} ` +
+        (timed
+          ? `${args.retimeThrottled ? 'Throttled device runtimes re-timed in this run; the other runtimes' : 'Runtimes'} and detector cuts from the run of ${timed.source.createdAt ?? 'an earlier date'} (${timed.source.description.split('. ')[0]})${args.retimeThrottled ? '. ' + scored.note : '; accuracy scored alone. '}`
+          : `Edge: onnxruntime-node in process, timed alone after the rest. ` + scored.note) +
         `Load average (1/5/15 min) ${loadStart.map((l) => l.toFixed(2)).join('/')} at start, ${loadEnd.map((l) => l.toFixed(2)).join('/')} at end.`,
       machine: `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, Chromium ${chromium}`,
       createdAt: new Date().toISOString(),

@@ -7,14 +7,15 @@ import { ModelStore } from '../model-store';
 import type { Executors } from '../placement/execute';
 import { LinkMonitor } from '../placement/link-monitor';
 import { buildObservation, deviceModelStates, transferKbps, warmUpRequest } from '../placement/observations';
-import { PagePlanner, type Mode } from '../placement/page-planner';
+import { PagePlanner, type Mode, type PageDecision } from '../placement/page-planner';
 import type { LoadInfo, LoadProgress } from '../worker/api';
 import { DeviceOcr } from './device-ocr';
 import { DeviceWork } from './device-work';
 import { byId, formatBytes } from './dom';
 import { bindImageInput } from './image-input';
-import { runOcr } from './run-ocr';
-import { DEFAULT_BUDGET_MS, loadOptionsFromUrl, saveAutoSettings, saveMode, savedAutoSettings, savedMode } from './settings';
+import { runOcr, type OcrOutcome } from './run-ocr';
+import { buildRunRecord, publishRun, type RunRecord } from './run-record';
+import { DEFAULT_BUDGET_MS, loadOptionsFromUrl, runSettingsFromUrl, saveAutoSettings, saveMode, savedAutoSettings, savedMode } from './settings';
 import { renderModels, renderProgress } from './views/models';
 import { Preview } from './views/preview';
 import { renderResult } from './views/results';
@@ -42,6 +43,7 @@ const ui = {
   where: byId('where'),
   lines: byId<HTMLOListElement>('lines'),
   timings: byId<HTMLTableElement>('timings'),
+  record: byId('record'),
   models: byId<HTMLUListElement>('models'),
   storage: byId('storage'),
   download: byId<HTMLButtonElement>('download'),
@@ -51,6 +53,7 @@ const ui = {
 
 const device = new DeviceOcr();
 const loadOptions = loadOptionsFromUrl(location.search);
+const runSettings = runSettingsFromUrl(location.search);
 let image: Blob | undefined;
 let storePromise: Promise<ModelStore> | undefined;
 const link = new LinkMonitor(() => renderStatus());
@@ -61,7 +64,7 @@ const deviceFacts = { manifest: undefined as Manifest | undefined, stored: new S
 const deviceWork = new DeviceWork();
 
 function planner(): Promise<PagePlanner> {
-  plannerPromise ??= PagePlanner.create(loadOptions.variant ?? 'fp32');
+  plannerPromise ??= PagePlanner.create(loadOptions.variant ?? 'fp32', { policy: runSettings.policy, learned: runSettings.learned });
   plannerPromise.then(renderProfiles, () => (plannerPromise = undefined));
   return plannerPromise;
 }
@@ -69,11 +72,15 @@ function planner(): Promise<PagePlanner> {
 function renderProfiles(p: PagePlanner): void {
   ui.profiles.dataset.source = p.source.source;
   ui.profiles.dataset.restoredFits = String(p.restoredFits);
+  ui.profiles.dataset.policy = p.planner.policy.name;
+  ui.profiles.dataset.learned = String(p.keepsLearned);
   ui.profiles.textContent =
     (p.source.source === 'example'
       ? `Planning with example figures (${p.source.note ?? 'built in'}), corrected by every run on this device.`
       : `Planning with measured profiles: ${p.profiles.source.description}`) +
-    (p.restoredFits > 0 ? ` Restored ${p.restoredFits} stage fits learnt on earlier visits.` : '');
+    (p.restoredFits > 0 ? ` Restored ${p.restoredFits} stage fits learnt on earlier visits.` : '') +
+    (p.planner.policy.name !== 'tandem' ? ` Auto mode uses the ${p.planner.policy.name} policy.` : '') +
+    (p.keepsLearned ? '' : ' Nothing learnt is restored or kept (learned=0).');
 }
 
 function budgetMs(): number {
@@ -90,6 +97,7 @@ function restoreSettings(): void {
   if (saved.budgetMs !== undefined) ui.budget.value = String(saved.budgetMs);
   if (saved.saveData !== undefined) ui.saveData.checked = saved.saveData;
   if (saved.offloadOnCellular !== undefined) ui.cellularOffload.checked = saved.offloadOnCellular;
+  if (runSettings.budgetMs !== undefined) ui.budget.value = String(runSettings.budgetMs);
 }
 
 /** The device runtime the planner predicts for: the loaded one, else what a load would start. */
@@ -268,16 +276,33 @@ const executors: Executors = {
   now: () => performance.now(),
 };
 
+/** Requests finished on this page so far (the next record's position). */
+let runs = 0;
+
 async function run(): Promise<void> {
   if (!image || document.body.dataset.state === 'running') return;
   const photo = image;
   setState('running');
   ui.error.hidden = true;
+  const startedAt = Date.now();
+  const startMs = performance.now();
+  const mode = ui.mode.value as Mode;
+  const budget = budgetMs();
+  let placement: PageDecision | undefined;
+  const shown = ui.preview.size;
+  const record = (result: { outcome: OcrOutcome } | { error: unknown }): RunRecord => {
+    const r = buildRunRecord({
+      seq: runs++, startedAt, startMs, endMs: performance.now(), mode, autoPolicy: runSettings.policy, budgetMs: budget,
+      photo: { bytes: photo.size, type: photo.type, width: shown?.width, height: shown?.height }, placement, ...result,
+    });
+    publishRun(r, window);
+    return r;
+  };
   try {
     const p = await planner();
     const size = ui.preview.size;
     if (!size) throw new Error('The photo is not shown yet; pick it again.');
-    const outcome = await runOcr(photo, ui.mode.value as Mode, {
+    const outcome = await runOcr(photo, mode, {
       planner: p,
       observe: (request) => observation(p, request),
       executors,
@@ -290,23 +315,31 @@ async function run(): Promise<void> {
         },
       },
       forcedShare: loadOptions.recEdgeShare,
+      refreshLink: () => link.refreshIfStale(),
       deviceInfo: () => device.info,
       imageSize: size,
-      budgetMs: budgetMs(),
+      budgetMs: budget,
+      onDecision: (d) => (placement = d),
     });
     if (outcome.target === 'edge') link.edgeReachable = true;
     if (outcome.fellBack) link.edgeFailed();
     renderStatus();
     // A photo picked while this one was being read gets its own run; don't show stale boxes over it.
-    if (photo !== image) return setState('idle');
+    if (photo !== image) {
+      record({ outcome });
+      return setState('idle');
+    }
     renderResult(outcome, { where: ui.where, plan: ui.plan, lines: ui.lines, timings: ui.timings, prediction: ui.prediction });
     ui.preview.draw(outcome.lines, outcome.image);
     ui.result.hidden = false;
+    // The record's wall time ends here, with the lines shown; it is published before the state says done.
+    ui.record.textContent = JSON.stringify(record({ outcome }), null, 1);
     setState('done');
   } catch (error) {
     ui.progressWrap.hidden = true;
     if (error instanceof Error && ['EdgeUnreachable', 'EdgeTimeout'].includes(error.name)) link.edgeFailed();
     showError(error);
+    record({ error });
     setState('error');
   }
 }
@@ -326,6 +359,7 @@ async function chooseImage(file: Blob): Promise<void> {
 }
 
 function boot(): void {
+  globalThis.tandemRuns ??= [];
   registerSW({ immediate: true, onOfflineReady: renderStatus });
   navigator.serviceWorker?.addEventListener('controllerchange', renderStatus);
   addEventListener('online', renderStatus);

@@ -24,6 +24,8 @@ export interface OcrOutcome {
   recognitionLabel?: string;
   /** Lines read on the device and on the edge when recognition was split. */
   split?: { deviceLines: number; edgeLines: number };
+  /** The edge's own time (Server-Timing total) when the edge read the photo or a share of its lines. */
+  edgeServerMs?: number;
   /** Predicted vs measured per planner stage. */
   comparison: StageRow[];
   /** Human-readable "where it ran". */
@@ -43,15 +45,25 @@ export interface RunContext {
   deviceInfo(): LoadInfo | undefined;
   imageSize: { width: number; height: number };
   budgetMs: number;
+  /** Refreshes stale link estimates before a request that may go to the edge (bounded in time). */
+  refreshLink?(): Promise<unknown>;
+  /** Told the decision before it is carried out, so a failed run can still say what was decided. */
+  onDecision?(placement: PageDecision): void;
 }
 
-/** Every request goes through the planner: auto with the Tandem policy, forced modes with their fixed plan. */
+/** Every request goes through the planner: auto with its policy (Tandem by default), forced modes with their fixed plan. */
 export async function runOcr(image: Blob, mode: Mode, context: RunContext): Promise<OcrOutcome> {
   const started = performance.now();
-  const request: RequestInfo = { bytes: image.size, ...context.imageSize, mime: image.type || undefined, budgetMs: context.budgetMs };
+  if (mode !== 'device') await context.refreshLink?.();
+  // The budget runs from the user's request: time spent refreshing the link estimate is already gone.
+  const budgetMs = Math.max(1, context.budgetMs - (performance.now() - started));
+  const request: RequestInfo = { bytes: image.size, ...context.imageSize, mime: image.type || undefined, budgetMs };
   const placement = context.planner.decide(context.observe(request), mode);
-  // Auto mode decides recognition again after device detection; forced device runs only when a share is set in the URL.
-  const twoStep = context.deviceSplit && (mode === 'auto' || (mode === 'device' && context.forcedShare !== undefined));
+  context.onDecision?.(placement);
+  // Auto mode decides recognition again after device detection when its policy does (the baselines place whole
+  // requests); forced device runs only when a share is set in the URL.
+  const redecides = mode === 'auto' && placement.policy.redecidesRecognition === true;
+  const twoStep = context.deviceSplit && (redecides || (mode === 'device' && context.forcedShare !== undefined));
   const split: Executors['split'] = twoStep
     ? {
         ...context.deviceSplit!,
@@ -60,23 +72,33 @@ export async function runOcr(image: Blob, mode: Mode, context: RunContext): Prom
           context.planner.redecide(placement, context.observe({ ...request, budgetMs: Math.max(1, remainingMs) }), lines, context.forcedShare),
       }
     : undefined;
-  const run = await execute(placement.decision, image, { ...context.executors, split }, mode === 'edge');
+  // Auto mode decides again after an edge refusal, having learnt from it, for what is left of the budget.
+  const replan: Executors['replan'] =
+    mode === 'auto'
+      ? (_, refused, remainingMs) => {
+          context.planner.observe(placement, refused);
+          return context.planner.decide(context.observe({ ...request, budgetMs: Math.max(1, remainingMs) }), mode).decision;
+        }
+      : undefined;
+  const run = await execute(placement.decision, image, { ...context.executors, split, replan }, mode === 'edge');
   // A forced edge run on a plan the planner could not make (edge ruled out) would teach it the wrong stages.
-  if (mode !== 'edge' || placement.decision.plan.kind === 'edge') context.planner.observe(placement, run.outcome, run.recognition);
+  const carriedOut = run.replanned ? { ...placement, decision: run.replanned.decision } : placement;
+  if (mode !== 'edge' || placement.decision.plan.kind === 'edge') context.planner.observe(carriedOut, run.outcome, run.recognition);
   return {
     target: run.ranOn,
     mode,
     placement,
-    fellBack: run.fellBack,
+    fellBack: run.replanned ? `${run.replanned.reason}; decided again: ${planLabel(run.replanned.decision.plan)}` : run.fellBack,
     retried: run.retried,
     raceWon: run.raceWon,
     profiles: context.planner.source.source,
     recognitionLabel: run.recognition ? planLabel(run.recognition.plan) : undefined,
     split: run.split && run.split.edgeLines > 0 ? { deviceLines: run.split.deviceLines, edgeLines: run.split.edgeLines } : undefined,
+    edgeServerMs: run.edge ? (run.edge.serverTiming.total ?? run.edge.response.server.total) : run.split?.edge?.serverMs,
     lines: run.lines,
     image: run.image,
     stages: measuredStages(run),
-    comparison: compareStages(placement.decision, run.outcome, run.ranOn),
+    comparison: compareStages(carriedOut.decision, run.outcome, run.ranOn),
     where: whereText(run, context.deviceInfo()) + (run.split && run.split.edgeLines > 0 ? ` + edge (${run.split.edgeLines} of ${run.split.deviceLines + run.split.edgeLines} lines)` : ''),
     wallMs: performance.now() - started,
   };

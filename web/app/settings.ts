@@ -61,3 +61,30 @@ export function loadOptionsFromUrl(search: string): UrlOptions {
   if (Number.isInteger(threads) && threads >= 1 && threads <= 16) options.threads = threads;
   return options;
 }
+
+/** Policies auto mode can use over the page's plans: Tandem's own and the baselines that place whole requests. */
+export const AUTO_POLICIES = ['tandem', 'layercake', 'pieslicer'] as const;
+export type AutoPolicy = (typeof AUTO_POLICIES)[number];
+
+/** How requests are decided and learnt from, set in the address for comparisons. */
+export interface RunSettings {
+  /** `?policy=`: the policy auto mode uses (default tandem). */
+  policy: AutoPolicy;
+  /** `?learned=0`: start without what earlier visits learnt and keep nothing, so every session starts alike. */
+  learned: boolean;
+  /** `?budget=MS`: the budget field's value, over the one saved. */
+  budgetMs?: number;
+}
+
+export function runSettingsFromUrl(search: string): RunSettings {
+  const params = new URLSearchParams(search);
+  const policy = params.get('policy');
+  const settings: RunSettings = {
+    policy: AUTO_POLICIES.find((p) => p === policy) ?? 'tandem',
+    learned: !['0', 'false', 'off', 'no'].includes(params.get('learned') ?? ''),
+  };
+  const budget = params.get('budget');
+  // The budget field's own range.
+  if (budget !== null && budget.trim() !== '' && Number(budget) >= 100 && Number(budget) <= 60_000) settings.budgetMs = Number(budget);
+  return settings;
+}

@@ -27,7 +27,13 @@ export interface EdgeOcrResult {
 }
 
 /** Errors from the edge carry the HTTP status when there was a reply (503 and 429 are refusals, not faults). */
-export type EdgeError = Error & { status?: number };
+export type EdgeError = Error & {
+  status?: number;
+  /** A refusal's own figures: the server's predicted time to finish (ms), the budget it had left, Retry-After in ms. */
+  predictedMs?: number;
+  budgetMs?: number;
+  retryAfterMs?: number;
+};
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -140,8 +146,9 @@ async function send(url: URL, init: RequestInit, options: Pick<EdgeOcrOptions, '
 
 async function replyError(response: Response): Promise<Error> {
   let detail = response.statusText;
+  let body: { error?: unknown; predicted_ms?: unknown; budget_ms?: unknown } | undefined;
   try {
-    const body = (await response.json()) as { error?: unknown };
+    body = (await response.json()) as typeof body;
     if (typeof body?.error === 'string') detail = body.error;
   } catch {
     // Not JSON (e.g. a proxy's HTML page); the status line is all there is.
@@ -150,5 +157,9 @@ async function replyError(response: Response): Promise<Error> {
   const code = response.status < 500 ? 'EdgeRejected' : 'EdgeFailed';
   const error: EdgeError = codedError(code, `The edge server answered ${response.status}: ${detail}`);
   error.status = response.status;
+  if (typeof body?.predicted_ms === 'number' && Number.isFinite(body.predicted_ms)) error.predictedMs = body.predicted_ms;
+  if (typeof body?.budget_ms === 'number' && Number.isFinite(body.budget_ms)) error.budgetMs = body.budget_ms;
+  const retryAfterS = Number(response.headers.get('retry-after') ?? NaN);
+  if (Number.isFinite(retryAfterS) && retryAfterS >= 0) error.retryAfterMs = retryAfterS * 1000;
   return error;
 }

@@ -1,8 +1,9 @@
 import { openDB } from 'idb';
-import type { IDBPDatabase } from 'idb';
+import type { IDBPDatabase, IDBPTransaction } from 'idb';
 import type { Manifest, ManifestFile, ManifestModel } from '../../core/models/manifest';
 import { codedError, messageOf } from '../coded-error';
 import { downloadVerified, fetchManifest, modelFiles } from './download';
+import { sha256Hex } from './sha256';
 import type { ProgressFn } from './download';
 import { DB_NAME, DB_VERSION } from './schema';
 import type { ModelDb, ModelRecord, StoredFileRef } from './schema';
@@ -97,7 +98,18 @@ export class ModelStore {
     if (!file) {
       throw codedError('ModelMissing', `File ${sha256.slice(0, 12)}… is not stored on this device (was it deleted?). Load the models again.`);
     }
-    return new Uint8Array(await file.blob.arrayBuffer());
+    const bytes = new Uint8Array(await file.blob.arrayBuffer());
+    // Stored bytes can rot (disk, browser bugs, other code on this origin): a damaged file is dropped, so the next
+    // ensure() sees it missing and downloads it again, rather than a session failing or reading wrong text.
+    const actual = await sha256Hex(bytes);
+    if (actual !== sha256) {
+      await this.db.delete('files', sha256);
+      throw codedError(
+        'StoredModelCorrupt',
+        `The stored copy of ${file.path} is damaged (sha256 ${actual.slice(0, 12)}…, expected ${sha256.slice(0, 12)}…); it was removed and will be downloaded again.`,
+      );
+    }
+    return bytes;
   }
 
   async readText(sha256: string): Promise<string> {
@@ -144,8 +156,9 @@ export class ModelStore {
    */
   private async commit(manifest: Manifest, selected: ManifestModel[], added: ManifestFile[], bytes: Map<string, Uint8Array<ArrayBuffer>>): Promise<void> {
     const now = Date.now();
+    let tx: IDBPTransaction<ModelDb, ('files' | 'models' | 'meta')[], 'readwrite'> | undefined;
     try {
-      const tx = this.db.transaction(['files', 'models', 'meta'], 'readwrite');
+      tx = this.db.transaction(['files', 'models', 'meta'], 'readwrite');
       const files = tx.objectStore('files');
       const models = tx.objectStore('models');
       for (const file of added) {
@@ -169,12 +182,32 @@ export class ModelStore {
       tx.objectStore('meta').put({ manifest, storedAt: now }, 'manifest');
       await tx.done;
     } catch (error) {
-      if (error instanceof DOMException && error.name === 'QuotaExceededError') {
-        throw codedError('QuotaExceeded', 'Not enough storage for the models on this device. Free some space and retry.', error);
-      }
+      // A put over quota aborts the transaction: later requests then fail with AbortError, the cause is tx.error.
+      const cause = tx?.error ?? error;
+      if (isQuotaError(cause) || isQuotaError(error)) throw await quotaError(added, cause);
       throw error;
     }
   }
+}
+
+function isQuotaError(error: unknown): boolean {
+  return error instanceof DOMException && error.name === 'QuotaExceededError';
+}
+
+/** Says how much the models need against what this browser lets the site store, and that the edge still works. */
+async function quotaError(added: ManifestFile[], cause: unknown): Promise<Error> {
+  const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+  const need = added.reduce((sum, f) => sum + f.bytes, 0);
+  const estimate = await globalThis.navigator?.storage?.estimate?.().catch(() => undefined);
+  const free = estimate?.quota !== undefined ? estimate.quota - (estimate.usage ?? 0) : undefined;
+  // Only figures that explain the failure: some browsers report a nominal quota they do not enforce.
+  const room = free !== undefined && free < need ? `; ${mb(Math.max(0, free))} of storage is free for this site` : '';
+  return codedError(
+    'QuotaExceeded',
+    `Not enough storage to keep the models on this device (they need ${mb(need)}${room}). Nothing was stored. ` +
+      'Free some space and retry; photos can still be read on the edge.',
+    cause,
+  );
 }
 
 function toRef(file: ManifestFile): StoredFileRef {

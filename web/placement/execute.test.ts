@@ -4,7 +4,7 @@ import { buildObservation, linkSamples } from '../../core/placement/observation-
 import { codedError } from '../coded-error';
 import type { EdgeError, EdgeOcrResult } from '../edge-client';
 import type { DeviceOcrResult, SplitOptions, SplitResult } from '../worker/api';
-import { edgeTimeoutMs, execute, failureKind, type Executors } from './execute';
+import { edgeTimeoutMs, execute, failureKind, refusalOf, tooFewLines, type Executors } from './execute';
 import { executableProfiles } from './profiles';
 
 // Real decisions from the planner; the worker and the edge are scripted so each path (answer, refusal, race) is
@@ -147,10 +147,25 @@ describe('execute', () => {
     expect(ex.calls).toEqual(['edge 5000 B @960 budget≤undefined']);
   });
 
-  it('a forced edge run never falls back', async () => {
+  it('a forced edge run shows a refusal as it came', async () => {
     const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original');
     const ex = executors(() => Promise.reject(refused(503)));
     await expect(execute(d, photo, ex, true)).rejects.toThrow('503');
+  });
+
+  it('a forced edge run whose edge fails mid-request is answered by the device, which says why', async () => {
+    const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original');
+    const ex = executors(() => Promise.reject(codedError('EdgeUnreachable', 'connection reset')));
+    const run = await execute(d, photo, ex, true);
+    expect(run).toMatchObject({ ranOn: 'device', fellBack: 'connection reset' });
+    expect(run.outcome.failure).toBe('network');
+    expect(ex.calls).toEqual(['edge 5000 B @960 budget≤undefined', 'device@960']);
+  });
+
+  it('a forced edge run keeps the edge failure as the error when the device cannot answer either', async () => {
+    const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original');
+    const ex = { ...executors(() => Promise.reject(codedError('EdgeUnreachable', 'connection reset'))), deviceReady: () => Promise.reject(new Error('models not stored')) };
+    await expect(execute(d, photo, ex, true)).rejects.toMatchObject({ name: 'EdgeUnreachable', message: 'connection reset The device could not answer instead: models not stored' });
   });
 });
 
@@ -243,5 +258,57 @@ describe('failureKind and edgeTimeoutMs', () => {
     const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original');
     const late = { ...d, fallback: { ...d.fallback!, expectedMs: d.budgetMs + 1 } };
     expect(edgeTimeoutMs(late)).toBe(Math.round(Math.max(2 * d.budgetMs, 3 * d.predicted.p95Ms, 5000)));
+  });
+});
+
+describe('no empty wins, and refusals that carry their reasons', () => {
+  it('a raced device answer with no lines does not end the race while the edge still reads', async () => {
+    const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original+race', 0);
+    expect(d.inputs.lines).toBeGreaterThanOrEqual(1);
+    const ex = executors(() => new Promise((resolve) => setTimeout(() => resolve(edgeReply()), 60)), 0);
+    ex.deviceOcr = async () => ({ ...deviceResult('device'), lines: [] });
+    const run = await execute(d, photo, ex);
+    expect(run).toMatchObject({ ranOn: 'edge', raceWon: 'edge', awaitedBetter: true });
+  });
+
+  it('an empty device answer still stands when the edge then fails', async () => {
+    const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original+race', 0);
+    const ex = executors(() => new Promise((_, reject) => setTimeout(() => reject(codedError('EdgeUnreachable', 'reset')), 30)), 0);
+    ex.deviceOcr = async () => ({ ...deviceResult('device'), lines: [] });
+    const run = await execute(d, photo, ex);
+    expect(run.ranOn).toBe('device');
+    expect(run.outcome.failure).toBe('network');
+  });
+
+  it('tooFewLines: none, or under a quarter of what the photo is expected to hold', () => {
+    expect(tooFewLines(0, 3)).toBe(true);
+    expect(tooFewLines(5, 43)).toBe(true);
+    expect(tooFewLines(30, 43)).toBe(false);
+    expect(tooFewLines(0, 0.2)).toBe(false);
+  });
+
+  it('reads predicted_ms, the budget left and Retry-After off a refusal', () => {
+    const e = Object.assign(refused(503), { predictedMs: 900, budgetMs: 300, retryAfterMs: 1000 });
+    expect(refusalOf(e)).toEqual({ predictedMs: 900, budgetMs: 300, retryAfterMs: 1000 });
+    expect(refusalOf(Object.assign(refused(429), { retryAfterMs: 2000 }))).toEqual({ retryAfterMs: 2000, rateLimited: true });
+    expect(refusalOf(refused(503))).toBeUndefined();
+  });
+
+  it('after a refusal, decides again for the rest of the budget and runs that plan, not the smallest', async () => {
+    const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original');
+    const best = decisionFor((id) => id === 'device:ppocr-det@fp32/960');
+    const ex = executors(() => Promise.reject(Object.assign(refused(503), { predictedMs: 900, retryAfterMs: 1000 })));
+    const asked: { remainingMs: number; refusal: unknown }[] = [];
+    ex.replan = (_, refusedOutcome, remainingMs) => {
+      asked.push({ remainingMs, refusal: refusedOutcome.refusal });
+      return { ...best, fits: true };
+    };
+    const run = await execute(d, photo, ex);
+    expect(asked).toHaveLength(1);
+    expect(asked[0].remainingMs).toBeGreaterThan(1500);
+    expect(asked[0].refusal).toEqual({ predictedMs: 900, retryAfterMs: 1000 });
+    expect(ex.calls.at(-1)).toBe('device@960');
+    expect(run.replanned?.decision.plan.id).toBe('device:ppocr-det@fp32/960');
+    expect(run.replanned?.refused.failure).toBe('refused');
   });
 });

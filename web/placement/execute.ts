@@ -4,7 +4,7 @@
  * `raceStartAtMs` if the edge has not answered) and fallback (refused, failed or late edge → device). Returns the
  * result with the Outcome the planner learns from.
  */
-import type { Decision, Outcome, Plan } from '../../core/placement';
+import { recInputWidth, type Decision, type Outcome, type Plan, type RefusalInfo } from '../../core/placement';
 import type { OcrLine } from '../../core/ocr/types';
 import type { EdgeError, EdgeOcrOptions, EdgeOcrResult } from '../edge-client';
 import type { DetectedImage, DeviceOcrOptions, DeviceOcrResult, ReencodeResult, SplitOptions, SplitResult } from '../worker/api';
@@ -29,6 +29,11 @@ export interface Executors {
     /** The share is forced (a comparison): the edge gets no deadline to refuse it by. */
     forced?: boolean;
   };
+  /**
+   * After the edge refused `decision`'s request (`refused` is that outcome, to be learnt first): the plan for what is
+   * left of the budget, `remainingMs`. Its plan is carried out if it fits; otherwise the decision's own fallback.
+   */
+  replan?(decision: Decision, refused: Outcome, remainingMs: number): Decision;
 }
 
 export interface Execution {
@@ -44,6 +49,10 @@ export interface Execution {
   device?: DeviceOcrResult;
   edge?: EdgeOcrResult;
   outcome: Outcome;
+  /** The edge refused the planned request and this plan, decided again for the rest of the budget, was carried out instead. */
+  replanned?: { decision: Decision; refused: Outcome; reason: string };
+  /** The device's raced answer held too few lines for this photo, so the edge's was awaited. */
+  awaitedBetter?: boolean;
   /** The recognition decision made after device detection, when there was one: what the planner is told about. */
   recognition?: Decision;
   /** How the crops were shared when recognition was split. */
@@ -66,6 +75,28 @@ export function failureKind(error: unknown): Outcome['failure'] | null {
     default:
       return null;
   }
+}
+
+/** What a refusal said about itself (predicted_ms, Retry-After; 429 is a rate limit), for the planner. */
+export function refusalOf(error: unknown): RefusalInfo | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const e = error as EdgeError;
+  if (e.status !== 503 && e.status !== 429) return undefined;
+  const info: RefusalInfo = {};
+  if (e.predictedMs !== undefined) info.predictedMs = e.predictedMs;
+  if (e.budgetMs !== undefined) info.budgetMs = e.budgetMs;
+  if (e.retryAfterMs !== undefined) info.retryAfterMs = e.retryAfterMs;
+  if (e.status === 429) info.rateLimited = true;
+  return Object.keys(info).length > 0 ? info : undefined;
+}
+
+/**
+ * A raced answer that should not end the race while a better plan still runs: no lines at all, or far fewer than
+ * this photo was expected to hold (`expectedLines`, the planner's prediction for it).
+ */
+export function tooFewLines(lines: number, expectedLines: number): boolean {
+  if (!(expectedLines >= 1)) return false;
+  return lines === 0 || (expectedLines >= 4 && lines < 0.25 * expectedLines);
 }
 
 /**
@@ -91,7 +122,7 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
   const deviceOutcome = (r: { result: DeviceOcrResult; loadMs: number }, extra: Partial<Outcome> = {}): Outcome => {
     const stages = deviceStages(r.result.timings, r.result.device.decodeMs);
     if (r.loadMs > 0) stages['model-load'] = r.loadMs;
-    return { atMs: ex.now(), ok: true, totalMs: ex.now() - t0, winner: 'device', lines: r.result.lines.length, device: stages, ...extra };
+    return { atMs: ex.now(), ok: true, totalMs: ex.now() - t0, winner: 'device', lines: r.result.lines.length, recInputWidth: recInputWidth(r.result.lines), device: stages, ...extra };
   };
 
   if ((plan.kind === 'device' || plan.kind === 'split-rec') && !forceEdge && ex.split) return detectThenRecognize(decision, image, ex, ex.split, t0);
@@ -139,10 +170,11 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
     image: reply.response.image,
     edge: reply,
     raceWon,
-    outcome: { ...base, atMs: ex.now(), ok: true, totalMs: ex.now() - t0, winner: 'edge', lines: reply.response.lines.length, edge: edgeOutcome(reply) },
+    outcome: { ...base, atMs: ex.now(), ok: true, totalMs: ex.now() - t0, winner: 'edge', lines: reply.response.lines.length, recInputWidth: recInputWidth(reply.response.lines), edge: edgeOutcome(reply) },
   });
   const fallbackPlan = decision.fallback?.plan;
-  if (forceEdge || !fallbackPlan) return fromEdge(await edgePromise);
+  if (forceEdge) return forcedEdge(edgePromise, fromEdge, () => device(plan), deviceOutcome);
+  if (!fallbackPlan) return fromEdge(await edgePromise);
 
   // Race: the device starts at raceStartAtMs unless the edge has answered; otherwise only after an edge failure.
   type Settled = { kind: 'edge'; reply: EdgeOcrResult } | { kind: 'edge-failed'; error: unknown } | { kind: 'device'; r: { result: DeviceOcrResult; loadMs: number } };
@@ -171,12 +203,24 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
     // Refused for the deadline while the device could not make it either (e.g. its models are not downloaded yet):
     // the edge's answer, however late, is still the sooner one. Ask again without a deadline.
     const left = decision.budgetMs - (ex.now() - t0);
+    // A refusal says how long the edge is busy: decide again for what is left of the budget, so the answer is the
+    // most accurate plan that still fits rather than the decision's fallback (sized for the whole budget).
+    if (kind === 'refused' && deviceRun === undefined && ex.replan && left > 0) {
+      const refused: Outcome = { ...base, atMs: ex.now(), ok: false, failure: 'refused', totalMs: ex.now() - t0, refusal: refusalOf(first.error) };
+      const next = ex.replan(decision, refused, left);
+      if (next.fits) {
+        const run = await execute(next, image, { ...ex, replan: undefined, split: undefined });
+        run.replanned = { decision: next, refused, reason: (first.error as Error).message };
+        return run;
+      }
+    }
     if (kind === 'refused' && deviceRun === undefined && decision.fallback !== null && decision.fallback.expectedMs > left) {
       try {
         const reply = await ex.edgeOcr(upload, { maxSide: plan.config.maxSide, timeoutMs: 30_000, signal: abort.signal });
         const run = fromEdge(reply);
         // The refusal still counts (the planner keeps off the edge for a while); the reply teaches its stages.
         run.outcome.failure = 'refused';
+        run.outcome.refusal = refusalOf(first.error);
         run.retried = (first.error as Error).message;
         return run;
       } catch (error) {
@@ -193,12 +237,35 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
     if (next.kind === 'edge-failed') {
       if (failureKind(next.error) !== 'timeout') edgeFailure = next.error;
       settled = await deviceRun!;
+    } else if (tooFewLines(next.r.result.lines.length, decision.inputs.lines)) {
+      // An empty (or nearly empty) quick answer is no win while the edge, reading at its own size, may still answer:
+      // it is awaited until the budget or its own predicted p95, whichever is later (it has its own timeout too).
+      const waitMs = Math.max(decision.budgetMs, decision.predicted.p95Ms) - (ex.now() - t0);
+      let waitTimer: ReturnType<typeof setTimeout> | undefined;
+      const late = await Promise.race([
+        edgeSettled,
+        new Promise<null>((resolve) => (waitTimer = setTimeout(() => resolve(null), Math.max(0, waitMs)))),
+      ]);
+      clearTimeout(waitTimer);
+      if (late !== null && late.kind === 'edge') {
+        const run = fromEdge(late.reply, 'edge');
+        run.awaitedBetter = true;
+        return run;
+      }
+      if (late !== null && late.kind === 'edge-failed' && failureKind(late.error) !== 'timeout') edgeFailure = late.error;
+      settled = next;
     } else settled = next;
   }
   if (settled.kind !== 'device') throw new Error('unreachable: the device run settles as a device result');
+  const edgeGaveUpAt = ex.now();
   if (edgeFailure === undefined) abort.abort();
   const failure = edgeFailure === undefined ? undefined : (failureKind(edgeFailure) ?? 'error');
   const outcome = deviceOutcome(settled.r, { ok: true, failure });
+  // The edge request that lost (or ran out of time) was still on its way: how long it had been tells the planner the
+  // link is no faster than that, which a fall in the uplink would otherwise never teach it.
+  const unanswered = failure === undefined || failure === 'timeout' || failure === 'network';
+  if (unanswered) outcome.edgeUnanswered = { elapsedMs: edgeGaveUpAt - sentAt, uploadBytes: upload.size };
+  if (failure === 'refused') outcome.refusal = refusalOf(edgeFailure);
   if (reencodeMs !== undefined) outcome.device = { ...outcome.device, reencode: reencodeMs };
   if (reencodedBytes !== undefined) outcome.reencodedBytes = reencodedBytes;
   return {
@@ -240,5 +307,43 @@ async function detectThenRecognize(decision: Decision, image: Blob, ex: Executor
   return {
     ranOn: 'device', lines: r.lines, image: r.image, device: r, outcome, recognition, split: s,
     fellBack: s.edgeFailed ? `recognition on the edge failed: ${s.edgeFailed.message}` : undefined,
+  };
+}
+
+/**
+ * A forced edge run: the edge's answer, or its refusal as it came (the edge answered, the user chose it). When the
+ * edge fails mid-request (killed, link dropped, 5xx) the device answers and says why; if the device cannot either,
+ * the edge's failure is the error shown, with the device's reason added.
+ */
+async function forcedEdge(
+  edgePromise: Promise<EdgeOcrResult>,
+  fromEdge: (reply: EdgeOcrResult) => Execution,
+  runDevice: () => Promise<{ result: DeviceOcrResult; loadMs: number }>,
+  deviceOutcome: (r: { result: DeviceOcrResult; loadMs: number }, extra?: Partial<Outcome>) => Outcome,
+): Promise<Execution> {
+  let edgeError: unknown;
+  try {
+    return fromEdge(await edgePromise);
+  } catch (error) {
+    const kind = failureKind(error);
+    if (kind === null || kind === 'refused') throw error;
+    edgeError = error;
+  }
+  const failure = failureKind(edgeError)!;
+  let r: { result: DeviceOcrResult; loadMs: number };
+  try {
+    r = await runDevice();
+  } catch (deviceError) {
+    const e = edgeError as Error;
+    e.message = `${e.message} The device could not answer instead: ${deviceError instanceof Error ? deviceError.message : String(deviceError)}`;
+    throw e;
+  }
+  return {
+    ranOn: 'device',
+    lines: r.result.lines,
+    image: r.result.image,
+    device: r.result,
+    fellBack: (edgeError as Error).message,
+    outcome: deviceOutcome(r, { ok: true, failure }),
   };
 }

@@ -120,3 +120,21 @@ describe('compareStages', () => {
     expect(byStage.total).toEqual({ stage: 'total', predictedMs: d.predicted.expectedMs, actualMs: 300 });
   });
 });
+
+describe('whyCode for a photo read badly in time', () => {
+  it('says so when only a plan reading far less of this photo can finish in time', () => {
+    const planner = pagePlanner();
+    const receipt = { width: 1200, height: 1600, bytes: 420_000 };
+    // Two receipts of 43 lines seen before: this one is expected to hold as many.
+    for (let k = 0; k < 2; k++) {
+      const d = planner.decide(buildObservation({ nowMs: k * 1000, request: { ...receipt, budgetMs: 10_000 } }));
+      planner.observe(d, { atMs: k * 1000 + 900, ok: true, totalMs: 900, lines: 43 });
+    }
+    const offline = { nowMs: NOW, online: false, connection: 'none' as const };
+    const all = planner.predictAll(buildObservation({ ...offline, request: { ...receipt, budgetMs: 2000 } }));
+    const small = all.plans.findIndex((p) => p.id === 'device:ppocr-det@fp32/320');
+    const { decision, code } = why(planner, buildObservation({ ...offline, request: { ...receipt, budgetMs: Math.ceil(all.p95Ms[small] + 5) } }));
+    expect(decision.plan.id).toBe('device:ppocr-det@fp32/320');
+    expect(code).toBe('low-recall-only-in-time');
+  });
+});

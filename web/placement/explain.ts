@@ -34,6 +34,7 @@ export type WhyCode =
   | 'device-too-slow-for-budget'
   | 'device-models-missing'
   | 'edge-more-accurate'
+  | 'low-recall-only-in-time'
   | 'nothing-fits';
 
 export const WHY_TEXT: Record<WhyCode, string> = {
@@ -47,6 +48,7 @@ export const WHY_TEXT: Record<WhyCode, string> = {
   'device-too-slow-for-budget': 'this device would not finish within the budget',
   'device-models-missing': 'this device would first have to download its models',
   'edge-more-accurate': 'the edge reads more accurately within the budget',
+  'low-recall-only-in-time': 'only a plan that reads far less of this photo can finish in time; the ones that read it well would be late',
   'nothing-fits': 'no plan is predicted to meet the budget',
 };
 
@@ -73,6 +75,7 @@ export function uploadShare(stages: readonly PredictedStage[]): number {
 export function whyCode(decision: Decision, all: PlanPredictions, explain: (index: number) => readonly PredictedStage[], saveData: boolean): WhyCode {
   const plan = decision.plan;
   const budget = decision.budgetMs;
+  if (decision.reason === 'only-low-recall-in-time') return 'low-recall-only-in-time';
   for (const c of ['offline', 'edge-refused', 'edge-not-ready', 'no-cellular-offload'] as const) {
     if (plan.kind === 'device' && decision.constraints.includes(c)) return c;
   }

@@ -6,9 +6,16 @@
 import type { StatusResponse } from '../../core/protocol/v1';
 import type { RttSample, ThroughputSample } from '../../core/placement';
 import { edgeDownloadProbe, edgeProbe, edgeStatusTimed } from '../edge-client';
-import { SampleRing, downloadSample, nextProbeBytes, rttSample, uploadSample, type ConnectionLike } from './observations';
+import { SampleRing, downloadSample, nextProbeBytes, rttSample, transferKbps, uploadSample, type ConnectionLike } from './observations';
 
 const POLL_MS = 7_000;
+/**
+ * A throughput sample older than this no longer says much about the link (the planner's spread for it has grown to
+ * about 0.8 in log space): a request that may go to the edge probes first.
+ */
+export const STALE_SAMPLE_MS = 15_000;
+/** The longest a request waits for that probe; a slower probe finishes in the background for the next request. */
+export const REFRESH_WAIT_MS = 250;
 /** Big enough to say something about throughput (the planner ignores transfers under 16 KB), small enough for 2G. */
 const PROBE_BYTES = 48 * 1024;
 /** On a link too fast for the first probe to measure, probes grow to this (the route's limit); never on metered links. */
@@ -32,6 +39,8 @@ export class LinkMonitor {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private polling = false;
   private probing: Promise<void> | undefined;
+  /** A probe is due (joined a network, became visible) and waits for the edge to answer a poll. */
+  private probeWanted = false;
 
   constructor(private readonly onChange: () => void) {}
 
@@ -61,9 +70,8 @@ export class LinkMonitor {
   wake(probe: boolean): void {
     if (document.visibilityState !== 'visible' || !navigator.onLine) return;
     clearTimeout(this.timer);
-    void this.poll().then(() => {
-      if (probe && this.edgeReachable) void this.probe();
-    });
+    if (probe) this.probeWanted = true;
+    void this.poll();
   }
 
   /** A request failed to reach the edge: look again soon instead of waiting for the next poll. */
@@ -71,6 +79,35 @@ export class LinkMonitor {
     this.edgeReachable = false;
     this.onChange();
     if (!this.polling) this.wake(false);
+  }
+
+  /** Age of the newest throughput sample at `nowMs` (Infinity without one). */
+  sampleAgeMs(nowMs: number): number {
+    let newest = -Infinity;
+    for (const t of this.throughput.list) if (t.atMs > newest) newest = t.atMs;
+    return nowMs - newest;
+  }
+
+  /**
+   * Before a request that may go to the edge: when the link estimate is stale (no throughput sample for
+   * STALE_SAMPLE_MS), poll and probe now, waiting at most `maxWaitMs` (not on metered links, where a probe costs the
+   * user data, nor when the edge is known to be unreachable). Resolves with the time waited.
+   */
+  async refreshIfStale(maxWaitMs = REFRESH_WAIT_MS): Promise<number> {
+    const started = performance.now();
+    const metered = this.connection?.type === 'cellular' || this.connection?.saveData === true;
+    if (metered || this.edgeReachable === false || !navigator.onLine || this.sampleAgeMs(started) < STALE_SAMPLE_MS) return 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, maxWaitMs)));
+    // A fresh RTT first (the probe's transfer time is corrected by it), then the probe itself, unless the last probe
+    // says the link is too slow for one to finish in time: it would then compete with the request's own upload.
+    const minRtt = Math.min(...this.rtt.list.map((r) => r.rttMs), Infinity);
+    const lastKbps = this.lastProbe ? transferKbps(this.lastProbe, Number.isFinite(minRtt) ? minRtt : 0) : null;
+    const probeFits = lastKbps === null || (PROBE_BYTES * 8) / lastKbps < maxWaitMs;
+    const refresh = this.poll().then(() => (this.edgeReachable && probeFits ? this.probe() : undefined));
+    await Promise.race([refresh, deadline]);
+    clearTimeout(timer);
+    return performance.now() - started;
   }
 
   private sleep(): void {
@@ -88,6 +125,12 @@ export class LinkMonitor {
       this.status = reply.body;
       this.statusAtMs = at;
       this.edgeReachable = true;
+      // A probe asked for while the edge could not be reached (a slow phone's first poll can time out while the page
+      // is still starting) runs at the first poll that gets through.
+      if (this.probeWanted) {
+        this.probeWanted = false;
+        void this.probe();
+      }
     } catch {
       this.edgeReachable = false;
     } finally {

@@ -189,7 +189,9 @@ describe('a warm-up as a device observation', () => {
       observe(planner.state, d, warmUpOutcome(warm, d.plan.config.maxSide, 0), deviceOnly);
       const after = decide(photo, profiles, deviceOnly, planner.state).predicted.expectedMs;
       if (speed > 1) expect(after).toBeLessThan(before / 2);
-      else expect(after).toBeGreaterThan(before * 2);
+      // A slow warm-up is one weak sample clipped at twice the prediction (it may be another page's load or
+      // WASM tier-up): it says "slower", and real runs say how much.
+      else expect(after).toBeGreaterThan(before * 1.1);
     });
   }
 });

@@ -150,17 +150,20 @@ export function warmUpRequest(warm: WarmUpResult, budgetMs: number): RequestInfo
 
 /**
  * The warm-up's timed run as a device outcome: detection (when run at the size `detMaxSide` the decision planned)
- * and recognition of its lines. Post-processing and decoding are left out: a blank image has no boxes to trace
- * and was not decoded, so their times would say nothing about a photo.
+ * and recognition of its lines, `lineWidth` pixels wide each (the profiled lines' width, see profiledLineWidth).
+ * Post-processing and decoding are left out: a blank image has no boxes to trace and was not decoded, so their
+ * times would say nothing about a photo. Marked as a warm-up: right after loading, often beside another page's
+ * work, it is one weak sample of the device's speed, not a measurement real runs have to outvote.
  */
-export function warmUpOutcome(warm: WarmUpResult, detMaxSide: number, atMs: number): Outcome {
+export function warmUpOutcome(warm: WarmUpResult, detMaxSide: number, atMs: number, lineWidth?: number): Outcome {
   const device: Partial<Record<DeviceStage, number>> = { rec: warm.recMs };
   if (warm.maxSide === detMaxSide) {
     device['det-preprocess'] = warm.timings.preprocess;
     device.det = warm.timings.det;
   }
   const totalMs = Object.values(device).reduce((sum, ms) => sum + ms, 0);
-  return { atMs, ok: true, totalMs, winner: 'device', device, deviceLines: warm.lines };
+  const recInputWidth = lineWidth !== undefined && lineWidth > 0 ? warm.lines * lineWidth : undefined;
+  return { atMs, ok: true, totalMs, winner: 'device', device, deviceLines: warm.lines, recInputWidth, warmUp: true };
 }
 
 const ROLE_TASK = { det: 'text-detection', cls: 'text-orientation', rec: 'text-recognition' } as const;

@@ -1,18 +1,25 @@
 /**
- * The page's placement engine: the core Planner (Tandem policy) over the plans this page can carry out, with what
- * it learnt restored from and saved to IndexedDB. Forced modes (device, edge) are decided by fixed policies on the
- * same estimator state, so their runs teach the planner too.
+ * The page's placement engine: the core Planner (the Tandem policy, or a baseline for comparisons) over the plans
+ * this page can carry out, with what it learnt restored from and saved to IndexedDB. Forced modes (device, edge) are
+ * decided by fixed policies on the same estimator state, so their runs teach the planner too.
  */
 import {
-  Planner, decide, decideRecognition, mostAccurateWithinBudget, observe, withRecognition, type Decision, type Observation, type Outcome, type Plan,
-  type Policy,
+  Planner, createPolicy, profiledLineWidth, decide, fixedModePolicy, decideRecognition, executableProfiles, observe, PAGE_CAPABILITIES, withRecognition,
+  type Decision, type LearnedState, type Observation, type Outcome, type Policy,
 } from '../../core/placement';
 import type { Profiles } from '../../core/profiles';
 import { planLabel, whyCode, WHY_TEXT, type WhyCode } from './explain';
 import type { WarmUpResult } from '../worker/api';
 import { readLearned, saveLearned } from './learned-store';
 import { warmUpOutcome } from './observations';
-import { executableProfiles, loadProfiles, type PageProfiles } from './profiles';
+import { loadProfiles, type PageProfiles } from './profiles';
+
+/** How the page plans: auto mode's policy, and whether learnt state is restored and saved. */
+export interface PlannerSettings {
+  policy?: 'tandem' | 'layercake' | 'pieslicer';
+  /** False: start from the profiles alone and keep nothing (comparison runs that must start alike). */
+  learned?: boolean;
+}
 
 export type Mode = 'device' | 'edge' | 'auto';
 
@@ -30,14 +37,6 @@ function profilesKey(profiles: Profiles, variant: string): string {
   return JSON.stringify([profiles.source.kind, profiles.source.description, variant]);
 }
 
-/** The default configuration only, run where the user asked: forced modes behave as they always did. */
-function forcedPolicy(kind: 'device' | 'edge', profiles: Profiles): Policy {
-  const d = profiles.defaults;
-  const allows = (plan: Plan) =>
-    plan.kind === kind && plan.config.det === d.det && plan.config.maxSide === d.maxSide && !plan.race && (kind === 'device' || plan.upload?.kind === 'original');
-  return { name: kind, allows, choose: mostAccurateWithinBudget };
-}
-
 export class PagePlanner {
   private readonly forced: Record<'device' | 'edge', Policy>;
   private saving: Promise<void> = Promise.resolve();
@@ -49,20 +48,30 @@ export class PagePlanner {
     readonly restoredFits: number,
     /** Names the profiles the learnt state belongs to. */
     private readonly learnedKey: string,
+    /** Whether what is learnt is saved for the next visit. */
+    readonly keepsLearned: boolean,
   ) {
-    this.forced = { device: forcedPolicy('device', planner.profiles), edge: forcedPolicy('edge', planner.profiles) };
+    this.forced = { device: fixedModePolicy('device', planner.profiles), edge: fixedModePolicy('edge', planner.profiles) };
   }
 
   /** `variant`: the model variant the device worker loads (its detector and recogniser are the ones planned with). */
-  static async create(variant: string): Promise<PagePlanner> {
+  static async create(variant: string, settings: PlannerSettings = {}): Promise<PagePlanner> {
     const source = await loadProfiles();
     const key = profilesKey(source.profiles, variant);
-    const learned = await readLearned(key);
-    const profiles = executableProfiles(source.profiles, variant);
-    // Split detection is not carried out by this page (executableProfiles drops its cuts); split recognition is.
-    const planner = new Planner(profiles, undefined, {}, learned);
+    const keepsLearned = settings.learned !== false;
+    const learned = keepsLearned ? await readLearned(key) : undefined;
+    const planner = PagePlanner.plannerFor(source.profiles, variant, learned);
+    if (settings.policy !== undefined) planner.policy = createPolicy(settings.policy);
     const restored = Object.values(learned?.runtimes ?? {}).reduce((n, r) => n + Object.keys(r.fits ?? {}).length, 0);
-    return new PagePlanner(planner, source, restored, key);
+    return new PagePlanner(planner, source, restored, key, keepsLearned);
+  }
+
+  /**
+   * The Tandem planner over the plans this page carries out (the loaded variant; split recognition and races, no
+   * split detection): the simulator builds its default plan space with the same executableProfiles() call.
+   */
+  static plannerFor(profiles: Profiles, variant: string, learned?: LearnedState): Planner {
+    return new Planner(executableProfiles(profiles, variant, PAGE_CAPABILITIES), undefined, {}, learned);
   }
 
   get profiles(): Profiles {
@@ -102,7 +111,7 @@ export class PagePlanner {
     const policy: Policy = { ...this.forced.device, name: 'warm-up' };
     const decision = decide(obs, this.planner.profiles, policy, this.planner.state);
     if (decision.plan.kind !== 'device') return;
-    this.learn(decision, warmUpOutcome(warm, decision.plan.config.maxSide, obs.nowMs), policy);
+    this.learn(decision, warmUpOutcome(warm, decision.plan.config.maxSide, obs.nowMs, profiledLineWidth(this.planner.profiles)), policy);
   }
 
   /** Learns from a finished run and stores what was learnt (in the background). */
@@ -112,6 +121,7 @@ export class PagePlanner {
 
   private learn(decision: Decision, outcome: Outcome, policy: Policy): void {
     observe(this.planner.state, decision, outcome, policy);
+    if (!this.keepsLearned) return;
     const learned = this.planner.learned();
     this.saving = this.saving.then(() => saveLearned(this.learnedKey, learned));
   }

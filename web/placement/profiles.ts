@@ -13,26 +13,8 @@ export interface PageProfiles {
   note?: string;
 }
 
-/**
- * Keeps the detector configurations whose detector and recogniser are the variant the device runs (the worker
- * loads one variant of each model; the default recogniser stands in when the variant's was not profiled), drops split detection (not carried out by the page) and the classifier
- * (off on both sides by default). When the variant has no profiled configuration, the profiles' defaults stay.
- */
-export function executableProfiles(profiles: Profiles, variant: string): Profiles {
-  const byId = new Map(profiles.models.map((m) => [m.id, m]));
-  const ofVariant = (id: string) => byId.get(id)?.variant === variant;
-  // A recogniser of the variant when profiled; else the default one stands in for it.
-  const rec = profiles.models.find((m) => m.role === 'rec' && m.variant === variant)?.id ?? profiles.defaults.rec;
-  let accuracy = profiles.accuracy.filter((a) => ofVariant(a.det) && a.rec === rec);
-  let defaults = { ...profiles.defaults, cls: null };
-  if (accuracy.length > 0) {
-    const det = accuracy.find((a) => a.det === profiles.defaults.det && a.maxSide === profiles.defaults.maxSide) ?? [...accuracy].sort((a, b) => b.wordRecall - a.wordRecall)[0]!;
-    defaults = { ...defaults, det: det.det, maxSide: det.maxSide, rec };
-  } else {
-    accuracy = profiles.accuracy.filter((a) => a.det === profiles.defaults.det && a.rec === profiles.defaults.rec);
-  }
-  return { ...profiles, accuracy, splits: [], defaults };
-}
+/** The page's plan space comes from the same function the simulator uses (see core/placement/executable-profiles.ts). */
+export { executableProfiles } from '../../core/placement';
 
 /** Fetches /models/profiles.json; any failure (none published, unreadable, invalid) falls back to the example figures. */
 export async function loadProfiles(fetchFn: typeof fetch = fetch, url = '/models/profiles.json'): Promise<PageProfiles> {

@@ -7,7 +7,7 @@ import type { ManifestModel } from '../../core/models/manifest';
 import { createOcrPipeline, pipelineConfigFromManifest } from '../../core/ocr';
 import type { OcrPipeline } from '../../core/ocr';
 import type { FloatTensor, OcrResult, Point, RgbaImage } from '../../core/ocr/types';
-import { codedError } from '../coded-error';
+import { codedError, hasCode } from '../coded-error';
 import { ModelStore } from '../model-store';
 import type { Detection } from '../../core/ocr/pipeline';
 import type { OcrLine } from '../../core/ocr/types';
@@ -115,7 +115,13 @@ const api: OcrWorkerApi = {
       return Promise.reject(codedError('ReloadNeeded', 'This worker already runs other load options; release it, or start a new worker to change backend or threads.'));
     }
     runtimeKey = runtime;
-    const promise = startup(options, onProgress);
+    // A stored file found damaged is dropped by the store (a backend fallback may then find it missing); one more
+    // start downloads it again.
+    const promise = startup(options, onProgress).catch((error: unknown) => {
+      if (!hasCode(error, 'StoredModelCorrupt') && !hasCode(error, 'ModelMissing')) throw error;
+      console.warn((error as Error).message);
+      return startup(options, onProgress);
+    });
     loading = { key, promise };
     // A failed load must not stick: the next call retries (e.g. after coming back online).
     promise.catch(() => {

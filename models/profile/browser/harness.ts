@@ -1,6 +1,8 @@
 /**
  * A cross-origin-isolated page in headless Chromium for profiling: a loopback server (COOP/COEP on every reply)
  * serves the bundled page script, onnxruntime-web's files, the model repository and data the profiler registers.
+ * Each CPU throttle gets its own browser, slowed as a whole by launchPhone (the replay's phone is the same), so
+ * WASM threads are slowed like the page thread.
  */
 import { createServer, type Server } from 'node:http';
 import { readFileSync, existsSync, statSync } from 'node:fs';
@@ -9,13 +11,13 @@ import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { build } from 'esbuild';
-import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from '@playwright/test';
+import type { BrowserContext, Page } from '@playwright/test';
+import { CHROMIUM, launchPhone, type Phone, type ThrottleMethod } from '../../../test-support/phone';
 import type { ProfilePageApi } from './page';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const TYPES: Record<string, string> = { '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html', '.jpg': 'image/jpeg', '.png': 'image/png' };
 const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin' };
-export const CHROMIUM = '/usr/bin/chromium';
 
 function ortDist(): string {
   const require = createRequire(import.meta.url);
@@ -35,7 +37,8 @@ function inside(root: string, rel: string): string | null {
 export class ProfileHarness {
   private constructor(
     private readonly server: Server,
-    private readonly browser: Browser,
+    /** One browser per CPU throttle, started when first asked for. */
+    private readonly browsers: Map<number, Promise<Phone>>,
     readonly base: string,
     private readonly data: Map<string, { body: Uint8Array; type: string }>,
   ) {}
@@ -60,11 +63,14 @@ export class ProfileHarness {
       send(404, `no ${path}`);
     });
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    return new ProfileHarness(server, browser, `http://127.0.0.1:${(server.address() as AddressInfo).port}`, data);
+    const browsers = new Map([[1, launchPhone({ throttle: 1 })]]);
+    try {
+      await browsers.get(1);
+    } catch (error) {
+      server.close();
+      throw error;
+    }
+    return new ProfileHarness(server, browsers, `http://127.0.0.1:${(server.address() as AddressInfo).port}`, data);
   }
 
   /** Makes bytes available to the page at /data/<name>. */
@@ -73,23 +79,34 @@ export class ProfileHarness {
     return `/data/${name}`;
   }
 
-  /** A fresh page (its own WASM instance) running at the given CPU throttling rate. */
-  async page(cpuThrottle: number): Promise<ProfilePage> {
-    const context = await this.browser.newContext();
-    const page = await context.newPage();
-    const cdp = await context.newCDPSession(page);
-    await page.goto(this.base + '/');
-    await page.waitForFunction(() => 'tandemProfile' in globalThis);
-    await cdp.send('Emulation.setCPUThrottlingRate', { rate: cpuThrottle });
-    return new ProfilePage(context, page, cdp);
+  private phone(cpuThrottle: number): Promise<Phone> {
+    let phone = this.browsers.get(cpuThrottle);
+    if (phone === undefined) this.browsers.set(cpuThrottle, (phone = launchPhone({ throttle: cpuThrottle })));
+    return phone;
   }
 
-  get version(): string {
-    return this.browser.version();
+  /** How the browser of `cpuThrottle` is slowed: a cgroup CPU quota on every process, CDP on the page thread, or not. */
+  async throttleMethod(cpuThrottle: number): Promise<ThrottleMethod> {
+    return (await this.phone(cpuThrottle)).method;
+  }
+
+  /** A fresh page (its own WASM instance) in the browser slowed `cpuThrottle` times. */
+  async page(cpuThrottle: number): Promise<ProfilePage> {
+    const phone = await this.phone(cpuThrottle);
+    const context = await phone.browser.newContext();
+    const page = await context.newPage();
+    await phone.throttlePage(page);
+    await page.goto(this.base + '/');
+    await page.waitForFunction(() => 'tandemProfile' in globalThis);
+    return new ProfilePage(context, page);
+  }
+
+  get version(): Promise<string> {
+    return this.phone(1).then((p) => p.browser.version());
   }
 
   async close(): Promise<void> {
-    await this.browser.close();
+    for (const phone of this.browsers.values()) await (await phone.catch(() => null))?.close();
     await new Promise<void>((ok) => this.server.close(() => ok()));
   }
 }
@@ -100,7 +117,6 @@ export class ProfilePage {
   constructor(
     private readonly context: BrowserContext,
     readonly page: Page,
-    private readonly cdp: CDPSession,
   ) {}
 
   /** Calls one page function with JSON arguments. */
@@ -112,7 +128,6 @@ export class ProfilePage {
   }
 
   async close(): Promise<void> {
-    await this.cdp.detach().catch(() => {});
     await this.context.close();
   }
 }

@@ -29,7 +29,13 @@ export function renderResult(outcome: OcrOutcome, v: ResultViews): void {
     ...(outcome.recognitionLabel ? [el('br'), el('span', { textContent: `After detection: ${outcome.recognitionLabel}` })] : []),
     el('br'),
     ...(outcome.mode === 'auto'
-      ? [el('span', { className: 'why', textContent: `${REASON_TEXT[decision.reason] ?? decision.reason} Why here: ${whyText}.` }), el('br')]
+      ? [
+          el('span', {
+            className: 'why',
+            textContent: `${REASON_TEXT[decision.reason] ?? decision.reason} Why here: ${whyText}. Decided by the ${outcome.placement.policy.name} policy.`,
+          }),
+          el('br'),
+        ]
       : []),
     el('span', {
       className: 'why',
@@ -40,6 +46,7 @@ export function renderResult(outcome: OcrOutcome, v: ResultViews): void {
   );
   Object.assign(v.plan.dataset, {
     plan: decision.plan.id,
+    policy: outcome.placement.policy.name,
     kind: decision.plan.kind,
     race: String(decision.plan.race),
     raceWon: outcome.raceWon ?? '',
