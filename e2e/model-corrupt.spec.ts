@@ -31,3 +31,70 @@ test('a model file that does not match its manifest hash is refused, nothing is 
   expect((await readText(page, image, 'device')).lines).toEqual(LINES);
   expect(await storedCounts(page)).toEqual({ files: 4, models: 3, meta: 1 });
 });
+
+test('a stored model file damaged on the device is detected by its hash and downloaded again', async ({ page, context }, testInfo) => {
+  const image = await fixtureImage(testInfo, 'stored-corrupt', LINES);
+  await page.goto('/');
+  expect((await readText(page, image, 'device')).lines).toEqual(LINES);
+  expect(await storedCounts(page)).toEqual({ files: 4, models: 3, meta: 1 });
+
+  // Flip one byte of the stored classifier, as bad flash or a browser bug would.
+  const damaged = await page.evaluate(
+    () =>
+      new Promise<string>((resolve, reject) => {
+        const open = indexedDB.open('tandem-models');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          const files = db.transaction('files', 'readonly').objectStore('files').getAll();
+          files.onerror = () => reject(files.error);
+          files.onsuccess = async () => {
+            const file = (files.result as { sha256: string; path: string; blob: Blob }[]).find((f) => f.path.includes('ppocr-cls') && f.path.endsWith('model.onnx'))!;
+            const bytes = new Uint8Array(await file.blob.arrayBuffer());
+            bytes[bytes.length >> 1]! ^= 0xff;
+            const put = db.transaction('files', 'readwrite').objectStore('files').put({ ...file, blob: new Blob([bytes]) });
+            put.onsuccess = () => {
+              db.close();
+              resolve(file.path);
+            };
+            put.onerror = () => reject(put.error);
+          };
+        };
+      }),
+  );
+
+  // The next visit starts the device runtime from storage: only the damaged file may be fetched again.
+  const fetched: string[] = [];
+  await context.route('**/models/**', async (route) => {
+    fetched.push(new URL(route.request().url()).pathname);
+    await route.continue();
+  });
+  await page.reload();
+  const again = await readText(page, image, 'device');
+  expect(again.lines).toEqual(LINES);
+  expect(again.record.ranOn).toBe('device');
+  // Model files live under /models/<name>/<version>/ (manifest.json and profiles.json are revalidated each visit).
+  expect(fetched.filter((p) => /^\/models\/[^/]+\/\d+\//.test(p))).toEqual([`/models/${damaged}`]);
+  expect(await storedCounts(page)).toEqual({ files: 4, models: 3, meta: 1 });
+  // What is stored now matches its hash again.
+  const intact = await page.evaluate(
+    () =>
+      new Promise<boolean>((resolve, reject) => {
+        const open = indexedDB.open('tandem-models');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const files = open.result.transaction('files', 'readonly').objectStore('files').getAll();
+          files.onsuccess = async () => {
+            let ok = true;
+            for (const f of files.result as { sha256: string; blob: Blob }[]) {
+              const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await f.blob.arrayBuffer()));
+              ok &&= Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('') === f.sha256;
+            }
+            open.result.close();
+            resolve(ok);
+          };
+        };
+      }),
+  );
+  expect(intact).toBe(true);
+});

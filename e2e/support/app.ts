@@ -1,5 +1,6 @@
 import { expect } from '@playwright/test';
 import type { Page } from '@playwright/test';
+import type { RunRecord } from '../../web/app/run-record';
 
 export type Mode = 'device' | 'edge' | 'auto';
 
@@ -11,6 +12,13 @@ export interface ReadResult {
   constraints: string[];
   /** Milliseconds per stage as shown in #timings. */
   stages: Record<string, number>;
+  /** The page's record of this request (globalThis.tandemRuns). */
+  record: RunRecord;
+}
+
+/** Every request the page finished, in order, as it published them. */
+export function runRecords(page: Page): Promise<RunRecord[]> {
+  return page.evaluate(() => globalThis.tandemRuns ?? []);
 }
 
 /** Chooses the image, picks the mode, presses Run and waits for the app to finish; a shown error fails the test with its text. */
@@ -20,10 +28,16 @@ export async function readText(page: Page, imagePath: string, mode: Mode): Promi
   // The app shows the photo first; Run is enabled once it is ready.
   await expect(page.locator('body')).toHaveAttribute('data-state', 'idle');
   await expect(page.locator('#run')).toBeEnabled();
+  const before = (await runRecords(page)).length;
   await page.locator('#run').click();
   // First runs download models and compile 14 MB of WASM on a shared 2-core machine.
   await expect(page.locator('body')).not.toHaveAttribute('data-state', 'running', { timeout: 180_000 });
   const state = await page.locator('body').getAttribute('data-state');
+  // Published before the state changes: exactly one new record, for this request.
+  const records = await runRecords(page);
+  expect(records.length).toBe(before + 1);
+  const record = records.at(-1)!;
+  expect(record.ok).toBe(state === 'done');
   if (state !== 'done') throw new Error(`OCR on ${mode} ended in state ${state}: ${await page.locator('#error').textContent()}`);
   const where = page.locator('#where');
   const stages: Record<string, number> = {};
@@ -36,6 +50,7 @@ export async function readText(page: Page, imagePath: string, mode: Mode): Promi
     reason: (await where.getAttribute('data-reason')) ?? undefined,
     constraints: ((await where.getAttribute('data-constraints')) ?? '').split(' ').filter(Boolean),
     stages,
+    record,
   };
 }
 

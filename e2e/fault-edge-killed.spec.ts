@@ -1,0 +1,91 @@
+/**
+ * The edge process dies (SIGKILL) while a photo is on its way to it, in auto mode and in edge mode: the page reads
+ * the photo on the device and says why. Started again on the same port, the edge takes the next request.
+ * The page runs in a browser slowed to a phone's speed, so auto mode sends photos to the edge on a fast link.
+ */
+import { expect, test } from '@playwright/test';
+import { constantShape } from '../test-support/link-shaper';
+import { launchPhone, type Phone } from '../test-support/phone';
+import { attempt, expectAnsweredOrRefused, FaultyEdge, whenUploading, type Attempt } from './support/faults';
+import { photoLikeImage } from './support/photo-like';
+
+const BUDGET_MS = 1500;
+const FAST = { upKbps: 20_000, downKbps: 20_000, rttMs: 20 };
+const WORD = 'Killed';
+
+let edge: FaultyEdge;
+let phone: Phone;
+
+test.beforeAll(async () => {
+  edge = await FaultyEdge.start();
+  phone = await launchPhone({ throttle: 4 });
+});
+
+test.afterAll(async () => {
+  await phone?.close();
+  await edge?.close();
+});
+
+test('the edge killed mid-request: the device answers and says why; restarted, the edge answers again', async ({}, testInfo) => {
+  test.setTimeout(600_000);
+  const context = await phone.browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  edge.shaper.shape(null);
+  await page.goto(`${edge.url}/?learned=0&budget=${BUDGET_MS}`);
+  await page.locator('#models-panel summary').click();
+  await page.locator('#download').click();
+  await expect(page.locator('#backend')).toHaveAttribute('data-backend', 'wasm', { timeout: 300_000 });
+  edge.shaper.shape(constantShape(FAST));
+  await page.reload();
+  await expect(page.locator('#backend')).toHaveAttribute('data-backend', 'wasm', { timeout: 180_000 });
+  await expect(page.locator('#link')).toHaveAttribute('data-probe', 'done', { timeout: 60_000 });
+
+  const photo = await photoLikeImage(testInfo, 'edge-killed', [`${WORD} mid request`, 'Read on the device'], { width: 960, height: 720 });
+  const attempts: Attempt[] = [];
+  const run = async (mode: 'auto' | 'edge', fault?: () => Promise<void>) => {
+    const a = await attempt(page, photo.path, mode, fault);
+    attempts.push(a);
+    testInfo.annotations.push({ type: 'run', description: `${mode}: ${a.record.planId} on ${a.record.ranOn} in ${Math.round(a.record.wallMs)} ms${a.record.fellBack ? ` (fell back: ${a.record.fellBack})` : ''}${a.record.error ? ` error ${a.record.error.code}` : ''}` });
+    return a;
+  };
+  const killMidUpload = () => whenUploading(page, edge.shaper, photo.bytes).then(() => edge.kill());
+  const fellBackToDevice = async (a: Attempt) => {
+    expect(a.record.error).toBeNull();
+    expect(a.record.ranOn).toBe('device');
+    expect(a.record.fellBack).toBeTruthy();
+    expect(a.record.lines.map((l) => l.text).join(' ')).toContain(WORD);
+    // The page says where it ran and why.
+    await expect(page.locator('#where')).toContainText('This device');
+    await expect(page.locator('#where')).toContainText('edge failed');
+    expect(a.shown).toContain(a.record.fellBack!.slice(0, 30));
+  };
+
+  // Auto mode reaches the edge on this link (the phone is too slow for the budget).
+  let auto = await run('auto');
+  if (auto.record.ranOn !== 'edge') auto = await run('auto');
+  expect(auto.record.ranOn).toBe('edge');
+
+  await fellBackToDevice(await run('auto', killMidUpload));
+  await edge.restart();
+
+  // Edge mode: the edge answers, then dies mid-request; the device steps in.
+  expect((await run('edge')).record.ranOn).toBe('edge');
+  await fellBackToDevice(await run('edge', killMidUpload));
+
+  // Started again on the same port, the edge takes the very next request.
+  await edge.restart();
+  const next = await run('edge');
+  expect(next.record.error).toBeNull();
+  expect(next.record.ranOn).toBe('edge');
+  expect(next.record.fellBack).toBeNull();
+  // Auto mode, which saw the edge fail, goes back to it within three requests.
+  const back: Attempt[] = [];
+  for (let i = 0; i < 3 && back.at(-1)?.record.ranOn !== 'edge'; i++) back.push(await run('auto'));
+  expect(back.at(-1)!.record.ranOn).toBe('edge');
+  testInfo.annotations.push({ type: 'auto back on the edge', description: `after ${back.length} request(s)` });
+
+  // Every request was answered or clearly refused; none was lost.
+  expectAnsweredOrRefused(attempts);
+  expect(await page.evaluate(() => globalThis.tandemRuns?.length)).toBe(attempts.length);
+  await context.close();
+});

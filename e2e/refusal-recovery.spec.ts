@@ -1,0 +1,84 @@
+/**
+ * One refusal must not spoil the next requests: after the edge refuses a request it cannot finish by its deadline
+ * (503 with predicted_ms and Retry-After), the next receipt is still read at the full detector side, with its words.
+ * A phone-class CPU (4× slower) and a fast link, as in the real-browser replay where the receipts after a refusal
+ * ran on the phone at 320–480 px and lost almost every word.
+ */
+import { readFile } from 'node:fs/promises';
+import { expect, test, type Page } from '@playwright/test';
+import { readText } from './support/app';
+import { photoLikeImage } from './support/photo-like';
+
+test.use({ serviceWorkers: 'block' });
+
+const ITEMS = ['Coffee beans', 'Whole milk', 'Rye bread', 'Butter', 'Apples', 'Green tea', 'Pasta', 'Tomatoes', 'Olive oil', 'Cheese', 'Yogurt'];
+/** A receipt: 32 lines, a few words each. */
+const RECEIPT = Array.from({ length: 32 }, (_, k) => `${String(k + 1).padStart(2, '0')} ${ITEMS[k % ITEMS.length]} ${(1.25 + k * 0.75).toFixed(2)}`);
+const SIZE = { width: 720, height: 1400 };
+const BUDGET_MS = 2000;
+
+async function emulate(page: Page): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 10, downloadThroughput: (50_000 * 1000) / 8, uploadThroughput: (20_000 * 1000) / 8 });
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+}
+
+async function setBudget(page: Page, ms: number): Promise<void> {
+  await page.locator('#budget').fill(String(ms));
+  await page.locator('#budget').dispatchEvent('change');
+}
+
+const words = (text: string) => text.toLowerCase().split(/\s+/).map((w) => w.replace(/[^a-z0-9.]/g, '')).filter(Boolean);
+
+/** Share of the expected words found among the words read (each read word counts once). */
+function wordRecall(expected: string[], read: string[]): number {
+  const pool = new Map<string, number>();
+  for (const w of words(read.join(' '))) pool.set(w, (pool.get(w) ?? 0) + 1);
+  const want = words(expected.join(' '));
+  let found = 0;
+  for (const w of want) {
+    const n = pool.get(w) ?? 0;
+    if (n > 0) {
+      found++;
+      pool.set(w, n - 1);
+    }
+  }
+  return found / want.length;
+}
+
+// Known to fail: after the refusal every plan's p95 is far above the 2 s budget (seen: 960 px edge plans predicted at
+// about 10 s for this 32-line receipt), so the planner takes the fastest plan, a 320 px one that reads few of its
+// words. The edge's wait after a refusal and the receipt's recognition cost are still over-predicted.
+test.fixme('after an edge refusal the next receipt is still read at the full detector side', async ({ page, request }, testInfo) => {
+  const first = await photoLikeImage(testInfo, 'receipt-refused', RECEIPT, SIZE);
+  const next = await photoLikeImage(testInfo, 'receipt-next', [...RECEIPT.slice(16), ...RECEIPT.slice(0, 16)], SIZE);
+  await emulate(page);
+  await page.goto('/');
+  await page.locator('#models-panel summary').click();
+  await page.locator('#download').click();
+  await expect(page.locator('#backend')).toHaveAttribute('data-backend', 'wasm');
+  await expect(page.locator('#link')).toHaveAttribute('data-probe', 'done', { timeout: 30_000 });
+
+  // Fill the edge's queue with other clients' whole receipts (no deadline, straight from the test, not throttled):
+  // the page's request, sent with its budget, is then refused by the server's deadline admission.
+  await setBudget(page, BUDGET_MS);
+  const body = await readFile(first.path);
+  const others = Array.from({ length: 6 }, () =>
+    request.post('/v1/ocr?maxSide=960', { data: body, headers: { 'content-type': 'image/png' }, timeout: 120_000 }).then((r) => r.status()),
+  );
+  await page.waitForTimeout(300);
+  const refused = await readText(page, first.path, 'auto');
+  expect(refused.record.planId).toMatch(/^edge:/);
+  expect(`${refused.record.fellBack ?? ''} ${refused.record.retried ?? ''}`).toContain('503');
+  // The queue drains; the refusal's Retry-After has passed by the time the next photo is picked.
+  expect(await Promise.all(others)).toEqual(others.map(() => 200));
+
+  const result = await readText(page, next.path, 'auto');
+  for (const r of [refused.record, result.record]) {
+    console.log(`refusal-recovery: ${r.planId} on ${r.ranOn} in ${Math.round(r.wallMs)} ms (${r.reason}/${r.why}; predicted ${Math.round(r.predicted?.expectedMs ?? NaN)}/${Math.round(r.predicted?.p95Ms ?? NaN)}; constraints ${r.constraints.join(',')}) ${r.fellBack ?? ''} ${r.retried ?? ''}`);
+  }
+  expect(result.record.constraints).not.toContain('edge-refused');
+  expect(result.record.planId).toContain('/960');
+  expect(wordRecall(RECEIPT, result.lines)).toBeGreaterThanOrEqual(0.8);
+});

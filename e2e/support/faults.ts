@@ -1,0 +1,112 @@
+/**
+ * Faults under a real page: its own edge process (which a test may kill and start again on the same port) reached
+ * only through the link shaper (which a test may stall), and helpers that run one request without assuming it
+ * succeeds and that strike at the moment the photo is on its way to the edge.
+ */
+import { expect, type Page } from '@playwright/test';
+import { join } from 'node:path';
+import type { RunRecord } from '../../web/app/run-record';
+import { LinkShaper } from '../../test-support/link-shaper';
+import { freePort, sleep, startEdgeProcess, stopEdgeProcess, type EdgeProcess } from '../../test-support/edge-process';
+import { REPO_ROOT } from '../../test-support/shared-set';
+import { runRecords, type Mode } from './app';
+
+export class FaultyEdge {
+  private constructor(
+    public edge: EdgeProcess,
+    readonly shaper: LinkShaper,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  /** The built app served by an edge process, as the page sees it: through the shaper, at the shaper's origin. */
+  static async start(): Promise<FaultyEdge> {
+    const port = await freePort();
+    const origin = `http://127.0.0.1:${port}`;
+    const env = { STATIC_DIR: join(REPO_ROOT, 'dist'), EDGE_CORS_ORIGINS: origin, EDGE_PUBLIC_ORIGINS: origin };
+    const edge = await startEdgeProcess(env);
+    const shaper = await LinkShaper.start({ target: { host: '127.0.0.1', port: edge.port }, port });
+    return new FaultyEdge(edge, shaper, env);
+  }
+
+  get url(): string {
+    return this.shaper.url;
+  }
+
+  /** SIGKILL: no graceful drain, connections in progress are cut, as when the machine or process dies. */
+  kill(): void {
+    this.edge.child.kill('SIGKILL');
+  }
+
+  /** A new process on the same port (the shaper keeps pointing at it). */
+  async restart(): Promise<void> {
+    if (this.edge.child.exitCode === null && this.edge.child.signalCode === null) await stopEdgeProcess(this.edge);
+    this.edge = await startEdgeProcess(this.env, { port: this.edge.port });
+  }
+
+  async close(): Promise<void> {
+    await this.shaper.close();
+    await stopEdgeProcess(this.edge);
+  }
+}
+
+export interface Attempt {
+  record: RunRecord;
+  /** data-state the page ended in: 'done' or 'error'. */
+  state: string;
+  /** Text shown to the user: where it ran (with the reason it fell back) or the error. */
+  shown: string;
+}
+
+/**
+ * Picks the photo and mode, presses Run and waits for the page to finish, successfully or not. `during`, when given,
+ * is started just before Run is pressed and awaited while the request is under way (e.g. a fault). Exactly one new record must appear for the request.
+ */
+export async function attempt(page: Page, photo: string, mode: Mode, during?: () => Promise<void>): Promise<Attempt> {
+  await page.locator('#file').setInputFiles(photo);
+  await page.locator('#mode').selectOption(mode);
+  await expect(page.locator('body')).toHaveAttribute('data-state', 'idle');
+  await expect(page.locator('#run')).toBeEnabled();
+  const before = (await runRecords(page)).length;
+  // Started before the click, so it sees the request go out.
+  const fault = during?.();
+  await page.locator('#run').click();
+  await fault;
+  // A lost edge costs the client's timeout (at most 30 s) before a throttled device run.
+  await page.waitForFunction((n) => (globalThis.tandemRuns?.length ?? 0) > n, before, { timeout: 240_000 });
+  await expect(page.locator('body')).not.toHaveAttribute('data-state', 'running');
+  const records = await runRecords(page);
+  expect(records.length).toBe(before + 1);
+  const state = (await page.locator('body').getAttribute('data-state')) ?? '';
+  const shown = state === 'done' ? ((await page.locator('#where').textContent()) ?? '') : ((await page.locator('#error').textContent()) ?? '');
+  return { record: records.at(-1)!, state, shown };
+}
+
+/**
+ * Resolves once `share` of the photo's bytes have passed the shaper towards the edge after the page sent its OCR
+ * request: the moment to strike so the fault lands mid-upload. Fails if the request never goes to the edge.
+ */
+export async function whenUploading(page: Page, shaper: LinkShaper, photoBytes: number, share = 0.3): Promise<void> {
+  // Counted from before Run is pressed: the request event can reach the test after much of the photo has passed.
+  const start = shaper.counters().upBytes;
+  const request = await page.waitForRequest((r) => r.url().includes('/v1/ocr'), { timeout: 120_000 });
+  expect(request.method()).toBe('POST');
+  for (const until = Date.now() + 60_000; Date.now() < until; await sleep(5)) {
+    if (shaper.counters().upBytes - start >= share * photoBytes) return;
+  }
+  throw new Error('the photo did not start uploading within 60 s');
+}
+
+/** Every request ended answered (lines, no error) or clearly refused (an error state with its message shown). */
+export function expectAnsweredOrRefused(attempts: Attempt[]): void {
+  for (const a of attempts) {
+    if (a.record.ok) {
+      expect(a.state).toBe('done');
+      expect(a.record.error).toBeNull();
+      expect(a.record.lines.length).toBeGreaterThan(0);
+    } else {
+      expect(a.state).toBe('error');
+      expect(a.record.error?.message.length).toBeGreaterThan(0);
+      expect(a.shown).toContain(a.record.error!.message.slice(0, 40));
+    }
+  }
+}
