@@ -1,26 +1,19 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLE_PROFILES as P } from '../../core/placement';
 import { loadImages } from './images';
 import { type EngineCall, simulate, SIM_POLICIES } from './simulate';
+import { sizeOnlySet } from './size-only-set';
 import { loadTraces } from './traces';
 
 /** Two image sizes, written as an OCR set of sizes only. */
 function imagesDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sim-causal-images-'));
-  mkdirSync(join(dir, 'images'));
-  const rows = [
+  return sizeOnlySet('sim-causal-images-', [
     { image: 'images/a.jpg', width: 1280, height: 720, bytes: 180_000, lines: 6 },
     { image: 'images/b.jpg', width: 3000, height: 4000, bytes: 2_400_000, lines: 60 },
-  ];
-  writeFileSync(
-    join(dir, 'det.jsonl'),
-    rows.map((r) => JSON.stringify({ image: r.image, width: r.width, height: r.height, boxes: Array.from({ length: r.lines }, () => ({ points: [], text: 'x', ignore: false })) })).join('\n'),
-  );
-  for (const r of rows) writeFileSync(join(dir, r.image), Buffer.alloc(r.bytes));
-  return dir;
+  ]);
 }
 
 /** A slow uplink that speeds up and slows down: requests take seconds and overlap at two arrivals a second. */

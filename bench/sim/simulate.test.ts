@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,22 +8,15 @@ import { loadImages } from './images';
 import { attainmentSvg } from './plots';
 import { buildReport, markdown } from './report';
 import { chromeNetInfo, ORACLE, SIM_POLICIES, simulate } from './simulate';
+import { sizeOnlySet } from './size-only-set';
 import { loadTraces } from './traces';
 
 /** An OCR set of sizes only: det.jsonl and files of the stated byte size (their content is never read). */
 function imagesDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sim-images-'));
-  mkdirSync(join(dir, 'images'));
-  const rows = [
+  return sizeOnlySet('sim-images-', [
     { image: 'images/a.jpg', width: 1280, height: 720, bytes: 180_000, lines: 6 },
     { image: 'images/b.jpg', width: 800, height: 1600, bytes: 250_000, lines: 20 },
-  ];
-  writeFileSync(
-    join(dir, 'det.jsonl'),
-    rows.map((r) => JSON.stringify({ image: r.image, width: r.width, height: r.height, boxes: Array.from({ length: r.lines }, () => ({ points: [], text: 'x', ignore: false })) })).join('\n'),
-  );
-  for (const r of rows) writeFileSync(join(dir, r.image), Buffer.alloc(r.bytes));
-  return dir;
+  ]);
 }
 
 function tracesDir(): string {
