@@ -136,7 +136,9 @@ describe('collective adaptation on a socket', () => {
     const met = (s: Sent, budget: number) => s.status === 200 && s.ms <= budget;
     const int8Won = () => rounds.some(({ fp32Only, flex, budget }) => met(flex, budget) && !met(fp32Only, budget)
       && (flex.body as InferenceResponse).model_name === DET_INT8);
-    for (const step of [0.5, 0.25, 0.75, 0, 0.5, 1, 0.25, 0.75, -0.25, 0.5, 0.25, 0.75, 0.5, 0, 0.5, 0.25]) {
+    const sweep = [0.5, 0.25, 0.75, 0, 0.5, 1, 0.25, 0.75, -0.25, 0.5, 0.25, 0.75, 0.5, 0, 0.5, 0.25];
+    // Two passes: on a busy machine a whole pass can see run times stray past every budget of the sweep.
+    for (const step of [...sweep, ...sweep]) {
       if (int8Won()) break;
       const [fp32Ms, int8Ms] = [await ewma(DET), await ewma(DET_INT8)];
       const blocker = infer(DET, {}, 7);
