@@ -280,9 +280,9 @@ describe('no empty wins, and refusals that carry their reasons', () => {
     expect(run.outcome.failure).toBe('network');
   });
 
-  it('tooFewLines: none, or under a quarter of what the photo is expected to hold', () => {
+  it('tooFewLines: none where the photo is expected to hold some', () => {
     expect(tooFewLines(0, 3)).toBe(true);
-    expect(tooFewLines(5, 43)).toBe(true);
+    expect(tooFewLines(2, 15)).toBe(false);
     expect(tooFewLines(30, 43)).toBe(false);
     expect(tooFewLines(0, 0.2)).toBe(false);
   });
