@@ -123,8 +123,10 @@ test('a fast uplink and a 4x slower CPU send detection to the edge', async ({ pa
   expect(result.lines).toEqual(LINES);
   expect(shown.kind).toBe('edge');
   // The request went to the edge. On a busy shared machine the edge may refuse it (503, its deadline admission) or
-  // answer too late; the device then reads it, and the page says why.
-  if (result.target !== 'edge') await expect(page.locator('#where')).toContainText(/edge failed: The edge server (answered 503|did not answer)/, { timeout: 1000 });
+  // answer too late, or a raced device run may answer first; the device then reads it, and the page says why.
+  if (result.target !== 'edge') {
+    await expect(page.locator('#where')).toContainText(/edge failed: The edge server (answered 503|did not answer)|won the race against the edge/, { timeout: 1000 });
+  }
   expect(shown.ranOn).toBe(result.target);
   expect(BUDGET_REASONS).toContain(shown.reason);
   expect(shown.why).toBe('device-too-slow-for-budget');
