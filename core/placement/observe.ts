@@ -106,7 +106,8 @@ export function observe(state: EstimatorState, decision: Decision, outcome: Outc
       state.edge.queue.add(e.queueMs);
     }
     if (e.serverMs !== undefined) state.edge.service.add(e.serverMs - (e.queueMs ?? 0));
-    if (outcome.failure === undefined && e.uploadBytes > 0) {
+    // A refused request asked again without a deadline carries the answered retry's own transfer.
+    if ((outcome.failure === undefined || outcome.failure === 'refused') && e.uploadBytes > 0) {
       // The reply's own transfer is not part of the upload.
       const replyMs = e.downloadBytes !== undefined && inputs.downKbps > 0 ? (e.downloadBytes * 8) / inputs.downKbps : 0;
       const elapsed = e.elapsedMs - replyMs;
