@@ -8,7 +8,9 @@ import { parseProfiles } from '../profiles';
 import type { Point } from '../ocr/types';
 import { decide, executableProfiles, observe, Planner, recInputWidth } from './index';
 import type { Decision, Outcome } from './decision';
-import { buildObservation } from './observation-builder';
+import { buildObservation, linkSamples } from './observation-builder';
+import type { Policy } from './policies/policy';
+import { tandemPolicy } from './policies/tandem';
 import { alwaysDevicePolicy } from './policies/device';
 import { alwaysEdgePolicy } from './policies/edge';
 
@@ -109,9 +111,9 @@ describe('recorded: a warm-up three times slower than the runs after it (two pag
     const ratios = session(3, true);
     console.log(`device det+rec predicted / real after a 3× slow warm-up, then after 1..3 real runs: ${ratios.map((r) => r.toFixed(2)).join(', ')}`);
     expect(ratios[0]).toBeLessThan(1.45);
-    // Each real run brings it closer (slowly here: the profile times this recogniser with a wide run-to-run spread).
-    for (let k = 1; k < ratios.length; k++) expect(ratios[k]).toBeLessThan(ratios[k - 1]);
-    expect(ratios[ratios.length - 1]).toBeLessThan(1.25);
+    // The first real run takes over (the location's speed and the stage's own fit both learn from it) and the
+    // next ones keep it there.
+    for (let k = 1; k < ratios.length; k++) expect(ratios[k]).toBeLessThan(1.1);
   });
 
   it('a warm-up twenty times slower (first runs still tiering up) is clipped, not taken as a 20× slower phone', () => {
@@ -131,5 +133,52 @@ describe('recorded: a warm-up three times slower than the runs after it (two pag
     expect(gain.gain).toBeLessThan(1.1);
     expect(gain.sdLn).toBeGreaterThanOrEqual(0);
     expect(Math.abs(ratio(planner.decide(photo(20))) - 1)).toBeLessThan(0.35);
+  });
+});
+
+describe('recorded: a desktop-speed device seeded with the quarter-core phone, a 300 kbit/s uplink, 1 s budget', () => {
+  // The auto-placement flow's photo (800 × 450, two lines); three device runs as measured in Chromium on a desktop,
+  // after the runtime's warm-up. The profiles' phone is about four times slower.
+  const runtime = { backend: 'wasm', threads: 2 };
+  const link = (atMs: number) => linkSamples({ atMs, rttMs: 20, upKbps: 300, downKbps: 50_000, count: 3, bytes: 60_000 });
+  const photo = (k: number, budgetMs: number) =>
+    buildObservation({ nowMs: 1000 * k, device: runtime, ...link(1000 * k), request: { width: 800, height: 450, bytes: 48_000, budgetMs } });
+  const runs = [
+    { decode: 135, 'det-preprocess': 52, det: 383, postprocess: 57, rec: 657 },
+    { decode: 124, 'det-preprocess': 16, det: 141, postprocess: 26, rec: 173 },
+    { decode: 65, 'det-preprocess': 24, det: 128, postprocess: 14, rec: 262 },
+  ];
+  const lines = boxes(2, 560, 40);
+
+  function session(policy: Policy) {
+    const planner = new Planner(measured, policy);
+    // The page's Device mode: the same learnt state, a fixed policy.
+    const forced = alwaysDevicePolicy();
+    const predicted: number[] = [];
+    runs.forEach((device, k) => {
+      const d = decide(photo(2 + k, 1000), measured, forced, planner.state);
+      predicted.push(d.predicted.expectedMs);
+      const totalMs = Object.values(device).reduce((a, b) => a + b, 0);
+      observe(planner.state, d, { atMs: d.atMs + 800, ok: true, totalMs, winner: 'device', device, lines: 2, deviceLines: 2, recInputWidth: recInputWidth(lines) }, forced);
+    });
+    return { planner, predicted };
+  }
+
+  it('three device runs teach the device speed: the next run is predicted within 50 % of what they took', () => {
+    const { planner, predicted } = session(alwaysDevicePolicy());
+    const d = planner.decide(photo(10, 1000));
+    const real = runs.map((r) => Object.values(r).reduce((a, b) => a + b, 0));
+    const realMean = real.reduce((a, b) => a + b, 0) / real.length;
+    console.log(`device run predicted ${predicted.map((p) => p.toFixed(0)).join(', ')} ms before real runs of ${real.join(', ')} ms; then ${d.predicted.expectedMs.toFixed(0)} ms (p95 ${d.predicted.p95Ms.toFixed(0)})`);
+    expect(Math.abs(d.predicted.expectedMs - realMean) / realMean).toBeLessThan(0.5);
+    // Its spread stays honest (the first real run took three times the next two), not the profile's quarter-core tail.
+    expect(d.predicted.p95Ms).toBeGreaterThan(Math.max(...real));
+    expect(d.predicted.p95Ms).toBeLessThan(4 * realMean);
+  });
+
+  it('auto mode then keeps the photo on the device: the upload alone takes longer than the budget', () => {
+    const { planner } = session(tandemPolicy());
+    const d = planner.decide(photo(10, 1000));
+    expect(d.plan.kind === 'device' || d.plan.race !== undefined).toBe(true);
   });
 });

@@ -2,20 +2,23 @@
  * Latency of one stage in one configuration as a linear function of its input size, fitted online.
  *
  * The profile gives a seed line s(x) = a + b·x through its measured points. Phones differ from the profiling
- * machine mostly by a speed factor, so the online part is a recursive least-squares fit of
- *   actual = gain·s(x) + offset
- * (still linear in x), with a prior centred on gain 1, offset 0. The regression runs on actual/s(x), so every
- * observation counts by its relative error and one slow run at 640 px says as much about 960 px as it should.
- * Forgetting (λ) lets the fit follow a device that heats up or a server that gets busier; the covariance is
- * capped at the prior so a long run of same-size inputs cannot wind it up.
- *
- * Unobserved stages of a location borrow the location's typical gain (a slow phone is slow at every stage).
+ * machine mostly by one speed factor for the whole location (a slow phone is slow at every stage) and a little by
+ * stage, so the prediction is
+ *   actual = L·gain·s(x) + offset
+ * where L is the location's speed (learnt from every stage's runs, see LocationGain) and the online part is a
+ * recursive least-squares fit of the stage's own factor `gain` and `offset`, with a prior centred on gain 1,
+ * offset 0. A new stage therefore starts at the location's speed, and the stage's own fit only learns how it
+ * differs: four runs on a phone four times faster than the profile already predict every stage at that speed,
+ * where a fit per stage from gain 1 would take tens of runs against the profile's noise. The regression runs on
+ * actual/(L·s(x)), so every observation counts by its relative error and one slow run at 640 px says as much about
+ * 960 px as it should. Forgetting (λ) lets the fit follow a device that heats up or a server that gets busier; the
+ * covariance is capped at the prior so a long run of same-size inputs cannot wind it up.
  *
  * Robustness: one run must not steer the fit once it has seen a few. Past the first runs, an innovation beyond
  * HUBER_K predictive spreads counts with Huber's weight (k/|z|); a run marked weak (a warm-up on blank input, right
- * after the models loaded, often next to other work) counts with a large extra spread, is clipped to
- * WEAK_MAX_RATIO × the prediction, and teaches neither the run-to-run noise nor more than a sliver of the
- * location's speed.
+ * after the models loaded, often next to other work) is clipped to WEAK_MAX_RATIO × the prediction and teaches
+ * only the location's speed: a sliver of it when slower than predicted, as a real run when faster (other work can
+ * only slow a run down). Without a location it counts in the stage's fit with a large extra spread.
  */
 import type { LatencyPoint, LatencyStats } from '../../profiles';
 import { Z90 } from './normal';
@@ -203,13 +206,14 @@ export class LatencyModel {
     return s > MIN_MS ? s : MIN_MS;
   }
 
-  /** True while this stage has no run of its own and takes the location's speed. */
-  private borrows(): boolean {
-    return this.count === 0 && this.location !== null && this.location.count > 0;
+  /** The location's speed factor (1 without a location). */
+  private locationGain(): number {
+    return this.location !== null ? this.location.gain : 1;
   }
 
-  private effectiveGain(): number {
-    return this.borrows() ? this.location!.gain : this.gain;
+  /** The stage's speed factor against its profile: the location's, times what this stage learnt on its own. */
+  effectiveGain(): number {
+    return this.locationGain() * this.gain;
   }
 
   mean(x: number): number {
@@ -225,14 +229,13 @@ export class LatencyModel {
 
   /** Spread from not knowing the parameters yet, in ms (correlated across the stages of one location). */
   paramSd(x: number): number {
-    const s = this.seedAt(x);
+    const s = this.locationGain() * this.seedAt(x);
     const inv = 1 / s;
     const v = this.p00 + 2 * this.p01 * inv + this.p11 * inv * inv;
-    if (!this.borrows()) return v > 0 ? s * Math.sqrt(v) : 0;
-    // Borrowed speed: the prior's relative spread around it, widened by how much the location's stages scatter.
-    const g = this.location!.gain;
-    const sd = this.location!.sdLn;
-    return s * g * Math.sqrt((v > 0 ? v : 0) + sd * sd);
+    const own = v > 0 ? v : 0;
+    // No run of its own yet: the location's speed, widened by how far its stages scatter around it.
+    const sd = this.count === 0 && this.location !== null && this.location.count > 0 ? this.location.sdLn : 0;
+    return s * Math.sqrt(own + sd * sd);
   }
 
   /**
@@ -241,17 +244,23 @@ export class LatencyModel {
    */
   update(x: number, actualMs: number, weak = false): number {
     if (!(actualMs >= 0) || !Number.isFinite(actualMs)) return NaN;
-    if (this.borrows()) this.gain = this.location!.gain;
-    const s = this.seedAt(x);
+    const seed = this.seedAt(x);
     const predicted = this.mean(x);
     const rel = (actualMs - predicted) / predicted;
     const measured = weak ? Math.min(actualMs, WEAK_MAX_RATIO * predicted) : actualMs;
+    // The location learns first, so the stage's own fit learns only what this run says beyond the location's speed
+    // (fitted against the older speed, a first run would move both and be counted twice).
+    // Other work beside a weak run can only slow it down: one faster than predicted is as telling as a real run.
+    this.location?.add(measured / seed, weak && measured > predicted ? WEAK_LOCATION_WEIGHT : 1);
+    // A weak run says how fast the location is, a little; nothing about how this stage differs from it.
+    if (weak && this.location !== null) return rel;
+    const s = this.locationGain() * seed;
     // Regression on y = actual/s with regressors (1, 1/s).
     const y = measured / s;
     const f0 = 1;
     const f1 = 1 / s;
     const yhat = this.gain * f0 + this.offset * f1;
-    const g = predicted / s;
+    const g = yhat > MIN_MS / s ? yhat : MIN_MS / s;
     // A weak run counts as a quarter of a real one, with its own spread on top.
     let r = (weak ? this.relVar / WEAK_LOCATION_WEIGHT + WEAK_REL_SD * WEAK_REL_SD : this.relVar) * g * g;
     const pf0 = this.p00 * f0 + this.p01 * f1;
@@ -287,7 +296,6 @@ export class LatencyModel {
       if (this.relVar < MIN_REL_SD * MIN_REL_SD) this.relVar = MIN_REL_SD * MIN_REL_SD;
     }
     this.count++;
-    this.location?.add(measured / s, weak ? WEAK_LOCATION_WEIGHT : 1);
     return rel;
   }
 

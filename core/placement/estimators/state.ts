@@ -39,7 +39,9 @@ export class RuntimeModels {
     prior: GainPrior,
   ) {
     this.modelIds = profiles.models.map((m) => m.id);
-    const make = (points: { x: number; stats: LatencyStats }[]) => new LatencyModel(seedLine(points), prior, this.gain);
+    // Model runs share the location's speed (inference is what a phone's CPU slows down alike); decoding, resizing
+    // and postprocessing run in other code (the browser's image decoder, plain JS) and keep fits of their own.
+    const make = (points: { x: number; stats: LatencyStats }[], shared = true) => new LatencyModel(seedLine(points), prior, shared ? this.gain : null);
     const byModel = (stage: ProfiledStage) =>
       profiles.models.map((m) => {
         const s = profile.stages.find((x) => x.stage === stage && x.model === m.id);
@@ -47,7 +49,7 @@ export class RuntimeModels {
       });
     const shared = (stage: ProfiledStage) => {
       const s = profile.stages.find((x) => x.stage === stage && x.model === undefined);
-      return s ? make(s.points) : null;
+      return s ? make(s.points, false) : null;
     };
     this.det = byModel('det');
     this.rec = byModel('rec');
@@ -175,12 +177,12 @@ export class EstimatorState {
     }
     runtimes[`edge:${this.edgeModels.key}`] = runtime(this.edgeModels, 'edge', this.edgeModels.profile.backend, this.edgeModels.profile.threads);
     const ewma = (e: Ewma) => ({ mean: e.mean, variance: e.variance, count: e.count });
-    return { schema: 1, runtimes, lines: ewma(this.lines), reencodeRatio: ewma(this.reencodeRatio), linesByImage: this.linesModel.export() };
+    return { schema: 2, runtimes, lines: ewma(this.lines), reencodeRatio: ewma(this.reencodeRatio), linesByImage: this.linesModel.export() };
   }
 
   /** Restores exportLearned() output; entries that no longer match the profiles are skipped. */
   importLearned(learned: LearnedState): void {
-    if (learned?.schema !== 1) return;
+    if (learned?.schema !== 2) return;
     for (const r of Object.values(learned.runtimes ?? {})) {
       const m = r.location === 'edge' ? this.edgeModels : this.deviceModelsFor(r.backend, r.threads);
       if (Number.isFinite(r.lnGain) && r.gainCount > 0) m.gain.restore(r.lnGain, r.gainCount, r.gainSdLn);
@@ -334,7 +336,7 @@ export class EstimatorState {
 }
 
 export interface LearnedState {
-  schema: 1;
+  schema: 2;
   runtimes: Record<
     string,
     {
