@@ -124,9 +124,11 @@ export function observe(state: EstimatorState, decision: Decision, outcome: Outc
   }
 
   if (plan.usesEdge) {
-    // A refusal that says how busy the edge is updates its expected wait, not its failure rate.
+    // A refusal that says how busy the edge is updates its expected wait, not its failure rate. A request that ran
+    // out of time was slow, not broken: its lateness is taught by its transfer (edgeUnanswered above); counted as a
+    // failure too, one slow upload would hand every edge plan the device fallback's tail for the next ten requests.
     const informed = outcome.failure === 'refused' && state.edge.refusedWith(outcome.atMs, outcome.refusal, decision.predicted.edgeMs);
-    if (!informed) state.edge.outcome(outcome.failure === undefined);
+    if (!informed && outcome.failure !== 'timeout') state.edge.outcome(outcome.failure === undefined);
   }
   if (outcome.lines !== undefined && outcome.ok) {
     state.lines.add(outcome.lines);

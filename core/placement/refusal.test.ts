@@ -84,3 +84,22 @@ describe('refusals as information', () => {
     expect(during.inputs.queueMs).toBeGreaterThan(before.inputs.queueMs + 800);
   });
 });
+
+describe('a request that ran out of time', () => {
+  it('teaches a slower uplink and leaves the failure rate alone, so the next edge plans keep their own tail', () => {
+    const state = createEstimatorState(P);
+    slowDevice(state, 4);
+    const policy = tandemPolicy();
+    const first = decide(buildObservation({ nowMs: NOW, request: { ...receipt, budgetMs: 2000 }, ...link(NOW) }), P, policy, state);
+    expect(first.plan.usesEdge).toBe(true);
+    const upBefore = first.inputs.upKbps;
+    // Given up after 4 s with the upload unanswered: the link had slowed down.
+    observe(state, first, { atMs: NOW + 4000, ok: false, failure: 'timeout', totalMs: 4000, edgeUnanswered: { elapsedMs: 4000, uploadBytes: first.inputs.uploadBytes } }, policy);
+    expect(state.edge.failureProbability()).toBeCloseTo(state.options.edge.priorFailure, 6);
+    const next = decide(buildObservation({ nowMs: NOW + 4100, request: { ...receipt, budgetMs: 2000 } }), P, policy, state);
+    expect(next.inputs.upKbps).toBeLessThan(upBefore / 2);
+    // A network error is a failure: it raises the probability that the fallback's tail is the plan's tail.
+    observe(state, first, { atMs: NOW + 5000, ok: false, failure: 'network', totalMs: 100 }, policy);
+    expect(state.edge.failureProbability()).toBeGreaterThan(0.05);
+  });
+});
