@@ -11,7 +11,7 @@ import type { InferenceRunner } from './runtime/runner';
 
 export interface OcrRun {
   result: OcrResult;
-  /** Time this request's model runs spent waiting for a free worker. */
+  /** Time this request's model runs spent waiting rather than running (for a free worker, in hand-offs). */
   queueMs: number;
   /** Most callers that shared one of this request's model runs (dynamic batching; 1 = every run alone). */
   batch: number;
@@ -99,6 +99,8 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
   async function runPipeline(image: RgbaImage, options: RunOptions, deadline: number | undefined, started: number,
     accept: OcrModelChoice = {}, signal?: AbortSignal): Promise<OcrRun> {
     let queueMs = 0;
+    // Per role, so each stage's time can be reported without the waits for a worker inside it.
+    const queuedBy: Record<OcrRole, number> = { det: 0, cls: 0, rec: 0 };
     let batch = 1;
     // The first run of a role picks among the accepted models; later runs of that role (recognition batches) keep
     // its pick, so one reply names one configuration.
@@ -111,7 +113,10 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
       const model = ran[role] ?? choice?.[0]?.model ?? config.models[role];
       const r = await pool.run(model, { [input]: { datatype: 'FP32', dims: tensor.dims, data: tensor.data } }, { outputs: [output], deadline, accept: choice, admitted: deadline !== undefined, signal });
       ran[role] = r.model ?? model;
-      queueMs += r.queueMs;
+      // Everything but session.run() itself: the wait for a worker, hand-offs between threads, batching partners.
+      const waited = Math.max(r.queueMs, r.totalMs - r.runMs);
+      queueMs += waited;
+      queuedBy[role] += waited;
       batch = Math.max(batch, r.batch);
       const out = r.outputs[output];
       if (!(out?.data instanceof Float32Array)) {
@@ -121,6 +126,12 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
       return result;
     };
     const result = await thread.run(image, options, infer, deadline, signal);
+    // The stages' timings are wall time around their model runs; the time those runs waited behind other requests'
+    // runs is reported once, as queue, so a client learns the edge's speed from its stages and its load from the queue.
+    const t = result.timings;
+    t.det = Math.max(0, t.det - queuedBy.det);
+    t.cls = Math.max(0, t.cls - queuedBy.cls);
+    t.rec = Math.max(0, t.rec - queuedBy.rec);
     const key = variant(options);
     if (!measured.has(key)) measured.set(key, new LatencyTracker());
     measured.get(key)!.record(sizeBucket([image.height, image.width]), now() - started - queueMs);

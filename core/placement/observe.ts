@@ -19,6 +19,10 @@ export interface ObserveResult {
   stages: Partial<Record<StageName, number>>;
 }
 
+/** A reply whose queue wait exceeds this and this share of its own stages' time ran on a crowded edge. */
+const CROWDED_QUEUE_MS = 50;
+const CROWDED_QUEUE_SHARE = 0.25;
+
 export function observe(state: EstimatorState, decision: Decision, outcome: Outcome, policy?: Policy): ObserveResult {
   const plan = decision.plan;
   const inputs = decision.inputs;
@@ -88,10 +92,16 @@ export function observe(state: EstimatorState, decision: Decision, outcome: Outc
     const em = state.edgeModels;
     const edgeLines = e.lines ?? lines * edgeShare;
     const s = e.stages ?? {};
+    // A reply that waited long behind other requests ran beside them too: its stages were slowed by other work, as
+    // a warm-up beside another page is, and count as weak runs (they can say "slower", a little). Otherwise one
+    // photo sent while six others were being read teaches a recogniser four times slower than the idle edge.
+    let stagesMs = 0;
+    for (const v of Object.values(s)) stagesMs += v ?? 0;
+    const crowded = e.queueMs !== undefined && e.queueMs > CROWDED_QUEUE_MS && e.queueMs > CROWDED_QUEUE_SHARE * stagesMs;
     const upd = (m: LatencyModel | null, x: number, ms: number | undefined, stage: StageName, scale = 1) => {
       if (ms === undefined) return;
       stageError(stage, ms);
-      if (m !== null && x > 0) m.update(x, ms / scale);
+      if (m !== null && x > 0) m.update(x, ms / scale, crowded);
     };
     upd(em.request, e.uploadBytes, s.request, 'edge-request');
     upd(em.decode, inputs.uploadPixels, s.decode, 'edge-decode');
@@ -103,7 +113,7 @@ export function observe(state: EstimatorState, decision: Decision, outcome: Outc
     upd(pick(em.rec, recIdx), edgeLines * width, s.rec, 'edge-rec');
     if (e.queueMs !== undefined) {
       stageError('queue', e.queueMs);
-      state.edge.queue.add(e.queueMs);
+      state.edge.addQueue(e.queueMs, outcome.atMs);
     }
     if (e.serverMs !== undefined) state.edge.service.add(e.serverMs - (e.queueMs ?? 0));
     // A refused request asked again without a deadline carries the answered retry's own transfer.

@@ -182,3 +182,28 @@ describe('recorded: a desktop-speed device seeded with the quarter-core phone, a
     expect(d.plan.kind === 'device' || d.plan.race !== undefined).toBe(true);
   });
 });
+
+describe('recorded: a receipt answered after 6.5 s behind six others (the refusal-recovery flow)', () => {
+  const receipt = (k: number) => buildObservation({ nowMs: 1000 * k, device, request: { width: 720, height: 1400, bytes: 200_000, budgetMs: 2000 } });
+  const lines = boxes(32, 300, 24);
+  const reply = (d: Decision, queueMs: number, rec: number): Outcome => ({
+    atMs: d.atMs + queueMs + 2500, ok: true, totalMs: queueMs + 2500, winner: 'edge', lines: 32, recInputWidth: recInputWidth(lines),
+    edge: { elapsedMs: queueMs + 2500, uploadBytes: 60_000, serverMs: queueMs + rec + 200, queueMs, stages: { det: stage(d, 'edge-det'), rec }, lines: 32 },
+  });
+
+  it('its recognition, slowed by the others beside it, does not teach an edge four times slower', () => {
+    const after = (queueMs: number, rec: number) => {
+      const planner = new Planner(measured, alwaysEdgePolicy());
+      const first = planner.decide(receipt(1));
+      planner.observe(first, reply(first, queueMs, rec));
+      return stage(planner.decide(receipt(30)), 'edge-rec');
+    };
+    // The recorded reply: rec 2348 ms after 6456 ms of queue; the same receipt took 551 ms once the others were done.
+    const crowded = after(6456, 2348);
+    const idle = after(0, 551);
+    console.log(`edge rec of the next receipt predicted ${crowded.toFixed(0)} ms after the crowded reply, ${idle.toFixed(0)} ms after an idle one`);
+    expect(crowded).toBeLessThan(1.5 * idle);
+    // A reply that did not wait is taken at its word (within the edge's prior: it is the profiled machine).
+    expect(after(0, 2348)).toBeGreaterThan(1.15 * crowded);
+  });
+});

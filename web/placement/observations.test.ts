@@ -39,8 +39,11 @@ describe('samples from replies', () => {
   it("server work leaves out the time the body took to arrive", () => {
     // Probe: `proc` is the work after the body was read.
     expect(serverWorkMs({ read: 1300, proc: 0.4, total: 1300.4 })).toBe(0.4);
-    // OCR: the stages, not `total`, which starts before the body arrives.
-    expect(serverWorkMs({ decode: 3, preprocess: 2, det: 40, postprocess: 5, cls: 0, rec: 20, queue: 1, total: 1500 })).toBe(70);
+    // OCR: the stages and the wait for a worker, not `total`, which starts before the body arrives.
+    expect(serverWorkMs({ decode: 3, preprocess: 2, det: 40, postprocess: 5, cls: 0, rec: 20, queue: 1, total: 1500 })).toBe(71);
+    // A reply that waited 9 s behind other photos: the wait is the server's, so the 60 ms upload stays fast.
+    const queued = { decode: 60, preprocess: 6, det: 62, postprocess: 72, cls: 0, rec: 1090, queue: 9182, total: 10_600 };
+    expect(transferKbps(uploadSample(0, 60_000, 10_540, queued), 10)).toBeGreaterThan(5000);
     expect(serverWorkMs({ read: 100, total: 130 })).toBe(30);
     expect(serverWorkMs({})).toBe(0);
   });

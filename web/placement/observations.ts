@@ -76,12 +76,13 @@ export function rttSample(atMs: number, roundTripMs: number, serverTiming: Recor
 
 /**
  * Time the server spent working, without the time it waited for the body to arrive (which is the upload itself):
- * the probe's `proc`, or the sum of an OCR reply's stages, or `total − read`; 0 when the reply says nothing.
+ * the probe's `proc`, or the sum of an OCR reply's stages and queue, or `total − read`; 0 when the reply says nothing.
  */
 export function serverWorkMs(serverTiming: Record<string, number>): number {
   if (serverTiming.proc !== undefined) return serverTiming.proc;
   const stages = ['decode', 'preprocess', 'det', 'postprocess', 'cls', 'rec'].filter((s) => serverTiming[s] !== undefined);
-  if (stages.length > 0) return stages.reduce((sum, s) => sum + serverTiming[s]!, 0);
+  // The queue is time the body had already arrived and waited for a worker: the server's, not the upload's.
+  if (stages.length > 0) return stages.reduce((sum, s) => sum + serverTiming[s]!, serverTiming.queue ?? 0);
   if (serverTiming.total !== undefined) return Math.max(0, serverTiming.total - (serverTiming.read ?? 0));
   return 0;
 }

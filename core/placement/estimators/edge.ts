@@ -14,6 +14,9 @@ export interface EdgeOptions {
   priorFailure: number;
 }
 
+/** Half-life of a queue wait seen in replies, when no newer reply waits (a server clears its backlog in seconds). */
+const QUEUE_HALF_LIFE_MS = 3_000;
+
 export type EdgeAvailability = 'ok' | 'refused' | 'not-ready' | 'unknown';
 
 /**
@@ -38,6 +41,8 @@ export class EdgeEstimator {
   readonly failure: Ewma;
   /** Observed queue wait from replies (`server.queue`). */
   readonly queue = new Ewma(0.2, { mean: 0, sd: 5 });
+  /** When the newest reply's queue wait was seen. */
+  queueAtMs = -Infinity;
   /** Observed server-side service time of a whole request (total minus queue). */
   readonly service: Ewma;
   refusedUntilMs = -Infinity;
@@ -104,6 +109,21 @@ export class EdgeEstimator {
     return left > 0 ? left : 0;
   }
 
+  /** The queue wait one reply reported, at `atMs`. */
+  addQueue(ms: number, atMs: number): void {
+    this.queue.add(ms);
+    if (atMs > this.queueAtMs) this.queueAtMs = atMs;
+  }
+
+  /**
+   * What replies say about the wait now: a wait seen in a reply was work ahead of it, and that work is done by the
+   * time the reply arrives; unless newer replies wait too, the queue they saw drains (half-life QUEUE_HALF_LIFE_MS).
+   */
+  private repliedWait(nowMs: number): number {
+    const age = Math.max(0, nowMs - this.queueAtMs);
+    return Math.max(0, this.queue.mean) * Math.pow(0.5, age / QUEUE_HALF_LIFE_MS);
+  }
+
   /** Outcome of one request that reached (or tried to reach) the edge. */
   outcome(ok: boolean): void {
     this.failure.add(ok ? 0 : 1);
@@ -140,11 +160,14 @@ export class EdgeEstimator {
       // own calibrated estimates of their remaining work.
       const fromStatus = s.ocr ? s.ocr.predictedWaitMs : (ahead + full) * service;
       // The snapshot is a moment; blend with what replies have actually waited.
-      out.meanMs = 0.7 * fromStatus + 0.3 * replies.mean;
-      out.sdMs = Math.max(replies.sd, 0.5 * fromStatus + 2);
+      // Replies older than the snapshot describe a queue the snapshot has already seen (or seen gone).
+      const replied = this.queueAtMs > this.statusAtMs ? this.repliedWait(nowMs) : Math.min(fromStatus, this.repliedWait(nowMs));
+      out.meanMs = 0.7 * fromStatus + 0.3 * replied;
+      out.sdMs = Math.max(replies.sd * (replied / Math.max(1e-9, replies.mean)), 0.5 * fromStatus + 2);
     } else {
-      out.meanMs = Math.max(0, replies.mean);
-      out.sdMs = Math.max(2, replies.sd);
+      const replied = this.repliedWait(nowMs);
+      out.meanMs = replied;
+      out.sdMs = Math.max(2, replies.mean > 0 ? replies.sd * (replied / replies.mean) : replies.sd);
     }
     // A refusal's reported backlog is newer than any snapshot taken before it: the wait is at least that.
     const backlog = this.backlogWait(nowMs);

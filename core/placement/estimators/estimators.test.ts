@@ -192,8 +192,21 @@ describe('EdgeEstimator', () => {
     const out = { meanMs: 0, sdMs: 0 };
     e.ingestStatus(status(6, 2), 1000);
     expect(e.queueWait(1500, out).meanMs).toBeGreaterThan(400);
-    for (let k = 0; k < 30; k++) e.queue.add(20);
-    expect(e.queueWait(60_000, out).meanMs).toBeCloseTo(20, 0);
+    for (let k = 0; k < 30; k++) e.addQueue(20, 59_000 + k);
+    expect(e.queueWait(59_100, out).meanMs).toBeCloseTo(20, 0);
+  });
+
+  it('a wait seen in one reply drains: a few seconds later, with no newer reply waiting, it is mostly gone', () => {
+    const e = new EdgeEstimator(options, 200);
+    const out = { meanMs: 0, sdMs: 0 };
+    // Recorded: a receipt that waited 6.5 s behind six others; the next photo came 3 s later, the queue long drained.
+    e.addQueue(6456, 10_000);
+    expect(e.queueWait(10_000, out).meanMs).toBeGreaterThan(3000);
+    expect(e.queueWait(13_000, out).meanMs).toBeLessThan(1700);
+    expect(e.queueWait(25_000, out).meanMs).toBeLessThan(200);
+    // A status taken after that reply, showing an idle pool, is the newer word: nothing to wait for.
+    e.ingestStatus(status(0, 0), 10_200);
+    expect(e.queueWait(10_300, out).meanMs).toBeLessThan(5);
   });
 
   it("prefers the server's own prediction of the wait for a whole request when its status has one", () => {

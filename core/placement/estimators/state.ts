@@ -306,6 +306,8 @@ export class EstimatorState {
    * gained runs since the last snapshot corrects the edge's detector fit once, at that size.
    */
   private learnFromStatus(status: StatusResponse): void {
+    // Runs timed while requests queued ran beside other work (more runs than cores): weak, as a crowded reply's are.
+    const crowded = status.pool.queued > 0 || (status.ocr?.inProgress ?? 0) > status.pool.workers;
     for (const m of status.models) {
       const profiled = this.profiles.models.find((p) => p.name === m.name && p.variant === m.variant && p.role === 'det');
       if (profiled === undefined) continue;
@@ -318,7 +320,7 @@ export class EstimatorState {
         if (seen !== undefined && b.count <= seen) continue;
         const dims = b.size.split('x').map(Number);
         const px = dims.length >= 2 ? dims[dims.length - 1] * dims[dims.length - 2] : NaN;
-        if (px > 0 && b.ewmaMs > 0) model.update(px, b.ewmaMs);
+        if (px > 0 && b.ewmaMs > 0) model.update(px, b.ewmaMs, crowded);
       }
     }
   }
