@@ -26,9 +26,7 @@ test.afterAll(async () => {
   await edge?.close();
 });
 
-// Not reliable yet: it passed once and failed once with "the photo did not start uploading within 60 s" (auto mode
-// on the 4x phone can keep the photo on the device, and the kill is struck only once an upload is under way).
-test.fixme('the edge killed mid-request: the device answers and says why; restarted, the edge answers again', async ({}, testInfo) => {
+test('the edge killed mid-request: the device answers and says why; restarted, the edge answers again', async ({}, testInfo) => {
   test.setTimeout(600_000);
   const context = await phone.browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const page = await context.newPage();

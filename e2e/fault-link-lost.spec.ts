@@ -28,9 +28,7 @@ test.afterAll(async () => {
   await edge?.close();
 });
 
-// Not passing yet: in auto mode the photo did not start uploading within 60 s of Run (the planner may have kept it on
-// the device, or the upload never reached the share the test waits for before dropping the link).
-test.fixme('the link dropped mid-upload: the device answers and says why; back online, the edge answers again', async ({}, testInfo) => {
+test('the link dropped mid-upload: the device answers and says why; back online, the edge answers again', async ({}, testInfo) => {
   test.setTimeout(600_000);
   const context = await phone.browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const page = await context.newPage();
@@ -58,10 +56,11 @@ test.fixme('the link dropped mid-upload: the device answers and says why; back o
     expect(a.record.ranOn).toBe('device');
     expect(a.record.lines.map((l) => l.text).join(' ')).toContain(WORD);
     await expect(page.locator('#where')).toContainText('This device');
-    // Why: the edge failed (its deadline passed with the photo stuck), or a raced device run finished first.
+    // Why: the edge failed (its deadline passed with the photo stuck, or the photo arrived too late for the edge to
+    // finish in the budget left and it refused), or a raced device run finished first.
     if (a.record.raceWon === 'device') await expect(page.locator('#where')).toContainText('won the race');
     else {
-      expect(a.record.fellBack).toMatch(/did not answer|broke off|Cannot reach/);
+      expect(a.record.fellBack).toMatch(/did not answer|broke off|Cannot reach|answered 503/);
       await expect(page.locator('#where')).toContainText('edge failed');
     }
   };

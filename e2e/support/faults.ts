@@ -81,6 +81,9 @@ export async function attempt(page: Page, photo: string, mode: Mode, during?: ()
   return { record: records.at(-1)!, state, shown };
 }
 
+/** About the smallest re-encoded upload of a test photo (640 px JPEG). */
+const SMALLEST_UPLOAD_BYTES = 20_000;
+
 /**
  * Resolves once `share` of the photo's bytes have passed the shaper towards the edge after the page sent its OCR
  * request: the moment to strike so the fault lands mid-upload. Fails if the request never goes to the edge.
@@ -90,10 +93,15 @@ export async function whenUploading(page: Page, shaper: LinkShaper, photoBytes: 
   const start = shaper.counters().upBytes;
   const request = await page.waitForRequest((r) => r.url().includes('/v1/ocr'), { timeout: 120_000 });
   expect(request.method()).toBe('POST');
+  // The body may be the photo re-encoded smaller than the file: a share of what is actually sent, when the request
+  // says (read without waiting: allHeaders() can wait for the reply, too late to strike); else of the smallest upload
+  // a plan makes of such a photo.
+  const sent = Number(request.headers()['content-length'] ?? request.postDataBuffer()?.length);
+  const bytes = Number.isFinite(sent) && sent > 0 ? sent : Math.min(photoBytes, SMALLEST_UPLOAD_BYTES);
   for (const until = Date.now() + 60_000; Date.now() < until; await sleep(5)) {
-    if (shaper.counters().upBytes - start >= share * photoBytes) return;
+    if (shaper.counters().upBytes - start >= share * bytes) return;
   }
-  throw new Error('the photo did not start uploading within 60 s');
+  throw new Error(`the photo (${bytes} bytes) did not start uploading within 60 s`);
 }
 
 /** Every request ended answered (lines, no error) or clearly refused (an error state with its message shown). */
