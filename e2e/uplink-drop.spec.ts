@@ -40,10 +40,7 @@ test.afterAll(async () => {
   if (edge) await stopEdgeProcess(edge);
 });
 
-// Passed once, then failed twice: after the drop the planner learns the slow uplink (its next prediction for the
-// upload grows) but predicts the 4x phone slower still, with a p95 of minutes, so it keeps taking the edge as the
-// plan most likely to make the budget.
-test.fixme('auto mode leaves the edge for the device when the uplink falls mid-run', async ({}, testInfo) => {
+test('auto mode leaves the edge for the device when the uplink falls mid-run', async ({}, testInfo) => {
   test.setTimeout(480_000);
   const context = await phone.browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const page = await context.newPage();
