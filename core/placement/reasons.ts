@@ -20,7 +20,7 @@ export const REASON_TEXT: Record<ReasonCode, string> = {
   'most-accurate-within-budget': 'Most accurate plan predicted to finish within the budget (p95).',
   'cheaper-at-similar-accuracy': 'Within the accepted accuracy margin of the best plan that fits, and cheaper on the edge.',
   'nothing-fits-fastest': 'No plan is predicted to meet the budget; running the fastest one.',
-  'nothing-fits-most-likely': 'No plan is predicted to meet the budget (p95); running the one most likely to meet it.',
+  'nothing-fits-most-likely': 'No plan is predicted to meet the budget (p95); running the one expected to read the most of this photo within it.',
   'only-low-recall-in-time': 'Only plans that read far less of this photo can finish in time; the plans that read it well are predicted late.',
   'no-eligible-plan-device-fallback': 'This mode cannot run here now; running on the device instead.',
   'layercake-no-local-fits-fastest-local': 'LayerCake: no on-device model fits the budget, so the fastest on-device model.',

@@ -96,45 +96,42 @@ function bestEligibleAccuracy(view: PolicyView): number {
   return best;
 }
 
-/** Chances within this of the best are ties (broken by accuracy, then cost). */
-const LIKELY_TIE = 0.02;
+/** Expected word recall in budget within this share of the best are ties (broken by cost). */
+const SCORE_TIE = 0.02;
 /** Below this chance the budget is out of reach: the lowest p95 is the better choice. */
 const LIKELY_MIN = 0.05;
 
 /**
- * When no plan's p95 fits, the plan most likely to meet the budget anyway: a fast but uncertain plan (an upload
- * over a link not yet measured, a race) beats a certain miss. The latency is taken as lognormal with the predicted
- * expectation as its median and the p95 as its 95th percentile. -1 when every chance is negligible.
+ * When no plan's p95 fits, the plan expected to read the most of this photo within the budget: its chance to meet
+ * the budget times its predicted word recall (an answer after the budget reads nothing, as `accuracy_in_budget`
+ * counts it). A fast plan that would read little of the photo no longer wins on its chance alone, and a fast but
+ * uncertain plan (an upload over a link not yet measured, a race) still beats a certain miss. The latency is taken
+ * as lognormal with the predicted expectation as its median and the p95 as its 95th percentile. -1 when every
+ * chance is negligible.
  */
 export function mostLikelyToMeet(view: PolicyView): number {
   const { predictions: e, eligible, budgetMs } = view;
   const n = eligible.length;
   if (chances.length < n) chances = new Float64Array(n);
-  const chance = chances;
+  const score = chances;
+  let bestChance = 0;
   let best = 0;
   for (let i = 0; i < n; i++) {
-    const c = eligible[i] === 1 ? chanceToMeet(e.expected[i], e.p95[i], budgetMs) : -1;
-    chance[i] = c;
-    if (c > best) best = c;
-  }
-  if (best < LIKELY_MIN) return -1;
-  const floor = best - LIKELY_TIE;
-  let pick = -1;
-  let bestAcc = 0;
-  for (let i = 0; i < n; i++) {
-    if (eligible[i] === 1 && e.accuracy[i] > bestAcc) bestAcc = e.accuracy[i];
-    if (chance[i] < floor) continue;
-    if (pick < 0 || e.accuracy[i] > e.accuracy[pick] + view.tolerance || (e.accuracy[i] >= e.accuracy[pick] - view.tolerance && cheaper(e, i, pick, view.bytesCostly))) pick = i;
-  }
-  // A plan that would read far less of this photo is taken only when no plan that reads it well can make the
-  // budget at all: a fair chance of the whole text beats a likelier near-empty answer.
-  if (pick >= 0 && e.accuracy[pick] < bestAcc - FAR_BELOW) {
-    let good = -1;
-    for (let i = 0; i < n; i++) {
-      if (chance[i] < LIKELY_MIN || e.accuracy[i] < bestAcc - FAR_BELOW) continue;
-      if (good < 0 || chance[i] > chance[good] + LIKELY_TIE || (chance[i] >= chance[good] - LIKELY_TIE && e.accuracy[i] > e.accuracy[good])) good = i;
+    if (eligible[i] !== 1) {
+      score[i] = -1;
+      continue;
     }
-    if (good >= 0) pick = good;
+    const c = chanceToMeet(e.expected[i], e.p95[i], budgetMs);
+    if (c > bestChance) bestChance = c;
+    score[i] = c < LIKELY_MIN ? 0 : c * e.accuracy[i];
+    if (score[i] > best) best = score[i];
+  }
+  if (bestChance < LIKELY_MIN || !(best > 0)) return -1;
+  const floor = best * (1 - SCORE_TIE);
+  let pick = -1;
+  for (let i = 0; i < n; i++) {
+    if (score[i] < floor) continue;
+    if (pick < 0 || cheaper(e, i, pick, view.bytesCostly)) pick = i;
   }
   return pick;
 }
