@@ -15,7 +15,8 @@ const ITEMS = ['Coffee beans', 'Whole milk', 'Rye bread', 'Butter', 'Apples', 'G
 /** A receipt: 32 lines, a few words each. */
 const RECEIPT = Array.from({ length: 32 }, (_, k) => `${String(k + 1).padStart(2, '0')} ${ITEMS[k % ITEMS.length]} ${(1.25 + k * 0.75).toFixed(2)}`);
 const SIZE = { width: 720, height: 1400 };
-const BUDGET_MS = 2000;
+/** Room for a 32-line receipt at 960 px on a shared 2-core edge (about 1.3 s idle): the refusal comes from the queue. */
+const BUDGET_MS = 4000;
 
 async function emulate(page: Page): Promise<void> {
   const cdp = await page.context().newCDPSession(page);
@@ -47,9 +48,12 @@ function wordRecall(expected: string[], read: string[]): number {
   return found / want.length;
 }
 
-// Known to fail: after the refusal every plan's p95 is far above the 2 s budget (seen: 960 px edge plans predicted at
-// about 10 s for this 32-line receipt), so the planner takes the fastest plan, a 320 px one that reads few of its
-// words. The edge's wait after a refusal and the receipt's recognition cost are still over-predicted.
+// Known to fail: the refusal itself no longer spoils the next plan (no failure counted, no slow uplink learnt from
+// the wait, the queue seen in the reply drains, a crowded reply's stages count as weak runs), but the edge's
+// recognition of receipt lines stays over-predicted about 2× (predicted 1.1–1.7 s, measured 0.6–0.8 s for 32
+// lines): recognition is costed linearly in line width from lines of one width, and the edge's fit learns about 10 %
+// per request against the profile's noisy run-to-run spread. The 960 px plan's p95 then exceeds 4 s and the next
+// receipt is read at 320–640 px.
 test.fixme('after an edge refusal the next receipt is still read at the full detector side', async ({ page, request }, testInfo) => {
   const first = await photoLikeImage(testInfo, 'receipt-refused', RECEIPT, SIZE);
   const next = await photoLikeImage(testInfo, 'receipt-next', [...RECEIPT.slice(16), ...RECEIPT.slice(0, 16)], SIZE);
@@ -60,6 +64,12 @@ test.fixme('after an edge refusal the next receipt is still read at the full det
   await expect(page.locator('#backend')).toHaveAttribute('data-backend', 'wasm');
   await expect(page.locator('#link')).toHaveAttribute('data-probe', 'done', { timeout: 30_000 });
 
+  // A user who reads receipts has had some read by the edge before (its first runs at a new size are slow, as on a
+  // server just started): the planner knows what a receipt costs the idle edge.
+  await setBudget(page, BUDGET_MS);
+  const earlier = await photoLikeImage(testInfo, 'receipt-earlier', [...RECEIPT.slice(8), ...RECEIPT.slice(0, 8)], SIZE);
+  for (let i = 0; i < 3; i++) expect((await readText(page, earlier.path, 'edge')).record.ranOn).toBe('edge');
+
   // Fill the edge's queue with other clients' whole receipts (no deadline, straight from the test, not throttled):
   // the page's request, sent with its budget, is then refused by the server's deadline admission.
   await setBudget(page, BUDGET_MS);
@@ -69,7 +79,7 @@ test.fixme('after an edge refusal the next receipt is still read at the full det
   );
   await page.waitForTimeout(300);
   const refused = await readText(page, first.path, 'auto');
-  expect(refused.record.planId).toMatch(/^edge:/);
+  expect(refused.record.planId).toMatch(/^(edge|split-rec):/);
   expect(`${refused.record.fellBack ?? ''} ${refused.record.retried ?? ''}`).toContain('503');
   // The queue drains; the refusal's Retry-After has passed by the time the next photo is picked.
   expect(await Promise.all(others)).toEqual(others.map(() => 200));

@@ -17,8 +17,9 @@
  * Robustness: one run must not steer the fit once it has seen a few. Past the first runs, an innovation beyond
  * HUBER_K predictive spreads counts with Huber's weight (k/|z|); a run marked weak (a warm-up on blank input, right
  * after the models loaded, often next to other work) is clipped to WEAK_MAX_RATIO × the prediction and teaches
- * only the location's speed: a sliver of it when slower than predicted, as a real run when faster (other work can
- * only slow a run down). Without a location it counts in the stage's fit with a large extra spread.
+ * only the location's speed: a sliver of it when slower than predicted while the location has few runs (nothing
+ * after), as a real run when faster (other work can only slow a run down). Without a location it counts in the
+ * stage's fit with a large extra spread.
  */
 import type { LatencyPoint, LatencyStats } from '../../profiles';
 import { Z90 } from './normal';
@@ -250,8 +251,10 @@ export class LatencyModel {
     const measured = weak ? Math.min(actualMs, WEAK_MAX_RATIO * predicted) : actualMs;
     // The location learns first, so the stage's own fit learns only what this run says beyond the location's speed
     // (fitted against the older speed, a first run would move both and be counted twice).
-    // Other work beside a weak run can only slow it down: one faster than predicted is as telling as a real run.
-    this.location?.add(measured / seed, weak && measured > predicted ? WEAK_LOCATION_WEIGHT : 1);
+    // Other work beside a weak run can only slow it down: one faster than predicted is as telling as a real run; a
+    // slower one is a sliver of evidence while the location has little else, and none once it has a few runs.
+    if (!weak || measured <= predicted) this.location?.add(measured / seed, 1);
+    else if (this.location !== null && this.location.count < HUBER_AFTER) this.location.add(measured / seed, WEAK_LOCATION_WEIGHT);
     // A weak run says how fast the location is, a little; nothing about how this stage differs from it.
     if (weak && this.location !== null) return rel;
     const s = this.locationGain() * seed;
