@@ -8,19 +8,24 @@
  *     transports;
  *  3. recognition batching gain: single-crop recognition runs from 8 clients, batching on vs BATCH_MAX_SIZE=1, next to
  *     what bare onnxruntime-node gains from the same batch on this CPU (the ceiling any server could reach);
- *  4. overload: Poisson arrivals of /v1/ocr at 1x, 2x, 4x the measured capacity with mixed budgets, sent by the
+ *  4. whole requests: /v1/ocr on a fixed sample of the labelled dev photos against the bare core/ocr pipeline (same
+ *     decoder, models, worker threads and intra-op threads, in one process, no HTTP): added latency at one client and
+ *     photos per second at saturation, with the CPU time of the load generator and of the server per photo;
+ *  5. overload: Poisson arrivals of /v1/ocr at 1x, 2x, 4x the measured capacity with mixed budgets, sent by the
  *     PWA's own edge client; FIFO (no budget header) vs the deadline scheduler, a fresh server for each.
  * Prints a Markdown table (and JSON with --out), each figure with the 1-minute load average.
  *
  *   npm run bench:server [-- --out FILE] [--quick] [--workers 2 --threads 1] [--batch 8 --delay 0]
  */
 import http from 'node:http';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { getPriority, loadavg, setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import type { BareOcrInit, FromBareOcr, ToBareOcr } from './bare-ocr-worker';
+import { sharedEvalDir } from '../../test-support/shared-set';
 import { HEADER_LENGTH_HEADER, SHARED_MEMORY_BYTE_SIZE, type InferenceRequestJson, type InferenceResponseJson, type ModelMetadataResponse } from '../../core/protocol/oip';
 import { encodeInferenceRequest } from '../../core/protocol/oip-codec';
 import { renderTextImage } from '../../test-support/text-image';
@@ -41,6 +46,7 @@ const { values: args } = parseArgs({
     delay: { type: 'string' },
     loads: { type: 'string', default: '1,2,4' },
     skip: { type: 'string', default: '' },
+    photos: { type: 'string' },
   },
 });
 const QUICK = args.quick!;
@@ -48,8 +54,8 @@ const SKIP = new Set(args.skip!.split(',').filter(Boolean));
 const POOL = { POOL_WORKERS: args.workers!, ORT_INTRA_OP_THREADS: args.threads! };
 const BATCH = { ...(args.batch ? { BATCH_MAX_SIZE: args.batch } : {}), ...(args.delay ? { BATCH_MAX_DELAY_MS: args.delay } : {}) };
 const T = QUICK
-  ? { overheadDet: 4, overheadRec: 10, throughputS: 4, batchS: 5, capacityS: 5, overloadS: 8 }
-  : { overheadDet: 12, overheadRec: 40, throughputS: 10, batchS: 10, capacityS: 10, overloadS: 20 };
+  ? { overheadDet: 4, overheadRec: 10, throughputS: 4, batchS: 5, capacityS: 5, overloadS: 8, photos: 6, ocrRounds: 1, ocrS: 10 }
+  : { overheadDet: 12, overheadRec: 40, throughputS: 10, batchS: 10, capacityS: 10, overloadS: 20, photos: 12, ocrRounds: 3, ocrS: 30 };
 const DET = { model: 'ppocr-det', dims: [1, 3, 544, 960] };
 const REC = { model: 'ppocr-rec', dims: [1, 3, 48, 320] };
 /** One recognition width bucket (264..320 px pads to 320), so that batching has to pad. */
@@ -285,6 +291,135 @@ async function recBatching() {
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
+// Whole requests: /v1/ocr against the bare pipeline
+
+/** A fixed sample of the labelled dev photos, spread evenly over det.jsonl in its order; null when the set is absent. */
+function devPhotos(count: number): string[] | null {
+  const dir = sharedEvalDir();
+  if (!dir) return null;
+  const all = readFileSync(join(dir, 'det.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { image: string }).image);
+  const step = all.length / count;
+  return Array.from({ length: Math.min(count, all.length) }, (_, i) => join(dir, all[Math.floor(i * step)]));
+}
+
+/** One /v1/ocr request with plain node:http (as oipTimed): round trip and line count. */
+function ocrTimed(base: string, bytes: Uint8Array): Promise<{ ms: number; lines: number }> {
+  const t = performance.now();
+  return new Promise((resolve, reject) => {
+    const r = http.request(`${base}/v1/ocr`, {
+      method: 'POST', agent, headers: { 'content-type': 'image/jpeg', 'content-length': String(bytes.byteLength) },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const ms = performance.now() - t;
+        if (res.statusCode !== 200) { reject(new Error(`/v1/ocr answered ${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 200)}`)); return; }
+        resolve({ ms, lines: (JSON.parse(Buffer.concat(chunks).toString()) as { lines: unknown[] }).lines.length });
+      });
+    });
+    r.on('error', reject);
+    r.end(bytes);
+  });
+}
+
+/** CPU milliseconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
+function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch { return NaN; }
+}
+
+/** This process's CPU milliseconds so far (all its threads). */
+const ownCpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+
+interface BareOcr {
+  one(index: number): Promise<{ ms: number; lines: number }>;
+  /** Every worker runs photos back to back for `seconds`; photos per second over all of them. */
+  loop(seconds: number, clients: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function bareOcr(photos: string[], workers: number, threads: number): Promise<BareOcr> {
+  const init: BareOcrInit = {
+    modelDir: join(REPO_ROOT, 'models/repository'), models: ['ppocr-det', 'ppocr-cls', 'ppocr-rec'], workers, intraOpThreads: threads,
+    maxPixels: 40_000_000, photos,
+  };
+  const w = new Worker(new URL('./bare-ocr-worker.mjs', import.meta.url), { workerData: init });
+  const next = () => new Promise<FromBareOcr>((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
+  await next();
+  const ask = async (msg: ToBareOcr) => { const reply = next(); w.postMessage(msg); return reply; };
+  return {
+    one: async (index) => (await ask({ type: 'one', index })) as { ms: number; lines: number },
+    loop: async (seconds, clients) => {
+      const r = await ask({ type: 'loop', seconds, clients });
+      return r.type === 'loop' ? r.photos / r.seconds : NaN;
+    },
+    close: async () => { await w.terminate(); },
+  };
+}
+
+async function wholeRequests() {
+  const files = args.photos ? args.photos.split(',') : devPhotos(T.photos);
+  if (!files) return null;
+  const photos = files.map((f) => new Uint8Array(readFileSync(f)));
+  const workers = Number(POOL.POOL_WORKERS);
+  const threads = Number(POOL.ORT_INTRA_OP_THREADS);
+  const bare = await bareOcr(files, workers, threads);
+  const s = await startServer();
+  try {
+    for (const p of photos) await ocrTimed(s.base, p); // warm-up on every photo, as the bare side does
+    // Latency at one client: each photo served then bare, interleaved so both see the same background load.
+    const pairs: Array<{ served: number; bare: number }> = [];
+    let clientCpu = 0; let serverCpu = 0; let servedWall = 0;
+    for (let round = 0; round < T.ocrRounds; round++) {
+      for (let i = 0; i < photos.length; i++) {
+        const c0 = ownCpuMs(); const s0 = processCpuMs(s.child.pid!); const w0 = performance.now();
+        const served = await ocrTimed(s.base, photos[i]);
+        clientCpu += ownCpuMs() - c0; serverCpu += processCpuMs(s.child.pid!) - s0; servedWall += performance.now() - w0;
+        const alone = await bare.one(i);
+        if (served.lines !== alone.lines) throw new Error(`${files[i]}: served ${served.lines} lines, bare ${alone.lines}`);
+        pairs.push({ served: served.ms, bare: alone.ms });
+      }
+    }
+    const added = pairs.map((p) => p.served - p.bare);
+    const addedPct = pairs.map((p) => (100 * (p.served - p.bare)) / p.bare);
+    console.error(`ocr latency done (load ${load1()})`);
+    // Saturation: closed-loop clients, two per worker, each walking the photos in the same order from its own offset.
+    const clients = workers * 2;
+    const c0 = ownCpuMs(); const s0 = processCpuMs(s.child.pid!); const w0 = performance.now();
+    let done = 0;
+    const until = w0 + T.ocrS * 1000;
+    await Promise.all(Array.from({ length: clients }, async (_, c) => {
+      for (let k = 0; performance.now() < until; k++) { await ocrTimed(s.base, photos[(c * 3 + k) % photos.length]); done++; }
+    }));
+    const wall = performance.now() - w0;
+    const satClientCpu = ownCpuMs() - c0; const satServerCpu = processCpuMs(s.child.pid!) - s0;
+    const served = (done * 1000) / wall;
+    const b0 = ownCpuMs();
+    const bareRate = await bare.loop(T.ocrS, clients);
+    const bareCpu = ownCpuMs() - b0;
+    const barePhotos = bareRate * T.ocrS;
+    return {
+      photos: files.map((f) => f.slice(f.lastIndexOf('images/'))), rounds: T.ocrRounds, seconds: T.ocrS, clients,
+      served_ms_p50: round(median(pairs.map((p) => p.served))), bare_ms_p50: round(median(pairs.map((p) => p.bare))),
+      added_ms_p50: round(median(added)), added_pct_p50: round(median(addedPct)), added_ms_p90: round(percentile(added, 0.9)),
+      served_photos_per_s: round(served, 3), bare_photos_per_s: round(bareRate, 3), throughput_ratio: round(served / bareRate, 3),
+      // CPU per photo: the load generator's own (its share of the machine is visible beside the server's) and the server's.
+      client_cpu_ms_per_photo_1client: round(clientCpu / pairs.length), client_cores_1client: round(clientCpu / servedWall, 3),
+      server_cpu_ms_per_photo_1client: round(serverCpu / pairs.length),
+      client_cpu_ms_per_photo_saturated: round(satClientCpu / done), client_cores_saturated: round(satClientCpu / wall, 3),
+      server_cpu_ms_per_photo_saturated: round(satServerCpu / done), bare_cpu_ms_per_photo_saturated: round(bareCpu / barePhotos),
+      load1: load1(),
+    };
+  } finally {
+    await stopServer(s);
+    await bare.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
 // Overload with the PWA's edge client
 
 /** How a refusal came: on arrival (or once the image size was known), dropped from a model queue, or mid-pipeline at the deadline. */
@@ -445,6 +580,13 @@ if (!SKIP.has('batching')) {
   result.rec_batch_gain = b.gain;
   console.error(`batching done (load ${load1()})`);
 }
+if (!SKIP.has('ocr')) {
+  const o = await wholeRequests();
+  if (o) {
+    result.ocr = o;
+    console.error(`whole requests done (load ${load1()})`);
+  } else console.error('whole-request bench skipped: ../shared/ocr-eval/dev is not on this machine (or pass --photos A,B,...)');
+}
 if (!SKIP.has('overload')) {
   // The phones stand for other machines: where allowed, the load generator takes a core before the server's threads
   // and other processes on this host, so that what it measures is the server's delay, not its own wait for a core.
@@ -477,6 +619,12 @@ function markdown(r: Record<string, unknown>): string {
   if (b) {
     out.push(`| recognition batching gain | ${b.gain}x (${b.batched_rps} vs ${b.batch1_rps} runs/s at batch 1) | ≥ 2x | ${b.load1} |`);
     out.push(`| bare onnxruntime-node, batch ${b.bare_batch} vs 1 | ${b.bare_gain}x (${b.bare_batched_crops_per_s} vs ${b.bare_batch1_crops_per_s} crops/s) | (ceiling) | ${b.load1} |`);
+  }
+  const w = r.ocr as Record<string, number | string[]> | undefined;
+  if (w) {
+    out.push(`| /v1/ocr added latency at 1 client, ${(w.photos as string[]).length} dev photos | +${w.added_ms_p50} ms (${w.added_pct_p50} %) at p50: served ${w.served_ms_p50} ms vs bare ${w.bare_ms_p50} ms; p90 +${w.added_ms_p90} ms | ≤ 3 % | ${w.load1} |`);
+    out.push(`| /v1/ocr throughput at saturation (${w.clients} clients) | ${w.throughput_ratio} (served ${w.served_photos_per_s} vs bare ${w.bare_photos_per_s} photos/s) | ≥ 0.9 | ${w.load1} |`);
+    out.push(`| CPU per photo at saturation | server ${w.server_cpu_ms_per_photo_saturated} ms vs bare ${w.bare_cpu_ms_per_photo_saturated} ms; load generator ${w.client_cpu_ms_per_photo_saturated} ms (${w.client_cores_saturated} cores) | | ${w.load1} |`);
   }
   const o = r.overload_detail as { single_ms: number; capacity_rps: number; budgets_ms: number[]; levels: Record<string, { rate_rps: number; fifo: Record<string, number>; scheduler: Record<string, number> }> } | undefined;
   if (o) {
