@@ -10,7 +10,7 @@ import type { Logger } from './log';
 import type { EdgeMetrics } from './metrics';
 import type { ModelRepository } from './model-repository';
 import type { OcrService } from './ocr-service';
-import type { InferenceRunner } from './runtime/runner';
+import type { InferenceRunner } from './runtime/scheduled-runner';
 import { v1OcrRoutes } from './routes/v1-ocr';
 import { wholeRequestAdmission } from './scheduler/admission-middleware';
 import { v1StatusRoutes } from './routes/v1-status';

@@ -11,7 +11,7 @@ import { createOcrService, type OcrService } from './ocr-service';
 import { SessionPool } from './runtime/pool';
 import { RemoteRunner } from './runtime/remote';
 import { SharedMemoryRegistry } from './shared-memory';
-import type { InferenceRunner } from './runtime/runner';
+import type { InferenceRunner } from './runtime/scheduled-runner';
 
 export interface Edge {
   app: Hono;

@@ -7,7 +7,7 @@ import { LatencyTracker, sizeBucket } from './runtime/latency';
 import { PipelineThread } from './runtime/pipeline-thread-host';
 import { estimateFor, predictInProgressWait, type Scheduled } from './scheduler/edf';
 import type { ModelRepository } from './model-repository';
-import type { InferenceRunner } from './runtime/runner';
+import type { InferenceRunner } from './runtime/scheduled-runner';
 
 export interface OcrRun {
   result: OcrResult;

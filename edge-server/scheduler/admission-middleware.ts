@@ -9,7 +9,7 @@ import { ACCEPT_HEADER, ACCEPT_QUERY, CONFIG_HEADER, parseOcrConfig, parseOcrAcc
 import { BUDGET_HEADER } from '../../core/protocol/v1';
 import { DeadlineError, ServerError } from '../errors';
 import type { WeightedGate } from '../limits/weighted-gate';
-import type { InferenceRunner } from '../runtime/runner';
+import type { InferenceRunner } from '../runtime/scheduled-runner';
 import { isRefusal, RequestAdmission, type Ticket } from './request-admission';
 
 /** Admitted requests by their Request object, so the route can refine the admission once it knows the image size. */
