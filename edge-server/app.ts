@@ -1,5 +1,6 @@
 /** The HTTP surface of the edge server: routes only, so tests drive it with app.request() or over a real socket. */
 import { Hono, type MiddlewareHandler } from 'hono';
+import { SERVER_TIMING_HEADER, formatServerTiming } from '../core/protocol/server-timing';
 import type { EdgeConfig } from './config';
 import { ClientClosedError, ServerError, isClientError } from './errors';
 import { bodyIdleTimeout, bodyStalled, errorReply } from './http';
@@ -36,7 +37,10 @@ export interface AppDeps {
   sharedMemory?: SharedMemoryRegistry;
 }
 
-export function createApp(deps: AppDeps): Hono {
+/** The app with its /v1 routes typed (for hono/client's `hc<EdgeApp>`); /v2 follows the OIP spec instead. */
+export type EdgeApp = ReturnType<typeof createApp>;
+
+export function createApp(deps: AppDeps) {
   const app = new Hono();
   const { metrics } = deps;
   if (metrics) app.use('*', metrics.middleware);
@@ -55,8 +59,8 @@ export function createApp(deps: AppDeps): Hono {
   const timing: MiddlewareHandler = async (c, next) => {
     const t0 = performance.now();
     await next();
-    if (!c.res.headers.has('Server-Timing')) {
-      c.res.headers.set('Server-Timing', `queue;dur=0.0, total;dur=${(performance.now() - t0).toFixed(1)}`);
+    if (!c.res.headers.has(SERVER_TIMING_HEADER)) {
+      c.res.headers.set(SERVER_TIMING_HEADER, formatServerTiming([['queue', 0], ['total', performance.now() - t0]]));
     }
   };
   app.use('/v1/*', timing);
@@ -96,10 +100,9 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/v2', v2Routes(deps, unbudgeted));
   // Whole-image OCR is admitted or refused on arrival, before its body is read.
   const ocrAdmission = wholeRequestAdmission(deps.pool, unbudgeted);
-  app.use('/v1/ocr', ocrAdmission.middleware);
-  app.route('/v1', v1OcrRoutes(deps, pixels));
-  app.route('/v1', v1StatusRoutes(deps, ocrAdmission.admission));
-  app.route('/v1', v1ProbeRoutes(deps));
+  const typed = app.route('/v1', v1OcrRoutes(deps, pixels, ocrAdmission.middleware))
+    .route('/v1', v1StatusRoutes(deps, ocrAdmission.admission))
+    .route('/v1', v1ProbeRoutes(deps));
   app.route('/models', modelFileRoutes(deps));
   app.route('/', webAppRoutes(deps));
 
@@ -119,5 +122,5 @@ export function createApp(deps: AppDeps): Hono {
     else deps.log.error('request failed', { path: c.req.path, code: err.name, error: err.message, stack: err.stack });
     return errorReply(c, err);
   });
-  return app;
+  return typed;
 }

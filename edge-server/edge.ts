@@ -1,8 +1,7 @@
 /** Startup wiring shared by the server and the tests: repository → worker pool (or remote backend) → OCR service → app. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Hono } from 'hono';
-import { createApp } from './app';
+import { createApp, type EdgeApp } from './app';
 import { createMetrics, type EdgeMetrics } from './metrics';
 import { REPO_ROOT, type EdgeConfig } from './config';
 import { silentLogger, type Logger } from './log';
@@ -14,7 +13,7 @@ import { SharedMemoryRegistry } from './shared-memory';
 import type { InferenceRunner } from './runtime/scheduled-runner';
 
 export interface Edge {
-  app: Hono;
+  app: EdgeApp;
   /** Runs the models: local worker threads, or the EDGE_BACKEND server. */
   pool: InferenceRunner;
   repo: ModelRepository;

@@ -8,6 +8,9 @@ import { isIPv6 } from 'node:net';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
+import { HEADER_LENGTH_HEADER } from '../core/protocol/oip';
+import { ACCEPT_HEADER, BUDGET_HEADER, CONFIG_HEADER } from '../core/protocol/headers';
+import { SERVER_TIMING_HEADER } from '../core/protocol/server-timing';
 import type { EdgeConfig } from './config';
 import { RateLimitError, ServerError } from './errors';
 import { errorReply } from './http';
@@ -55,8 +58,8 @@ const isLoopback = (address: string) => /^127\./.test(address) || address === ':
 export function corsMiddleware(config: LimitsConfig): MiddlewareHandler {
   const handler = cors({
     origin: (origin, c) => (originAllowed(origin, c, config.corsOrigins, config.publicOrigins) ? origin : null),
-    allowHeaders: ['Content-Type', 'Authorization', 'Inference-Header-Content-Length', 'x-tandem-budget-ms', 'x-tandem-accept'],
-    exposeHeaders: ['Server-Timing', 'Inference-Header-Content-Length', 'Retry-After', 'x-tandem-config'],
+    allowHeaders: ['Content-Type', 'Authorization', HEADER_LENGTH_HEADER, BUDGET_HEADER, ACCEPT_HEADER],
+    exposeHeaders: [SERVER_TIMING_HEADER, HEADER_LENGTH_HEADER, 'Retry-After', CONFIG_HEADER],
     maxAge: 600,
   });
   return async (c, next) => {

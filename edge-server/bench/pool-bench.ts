@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { SERVER_TIMING_HEADER, parseServerTiming } from '../../core/protocol/server-timing';
 import { percentile } from '../runtime/latency';
 import { REPO_ROOT } from '../config';
 import { renderTextImage } from '../../test-support/text-image';
@@ -74,21 +75,12 @@ async function stopServer(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-function parseTiming(header: string | null): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const part of (header ?? '').split(',')) {
-    const m = /^\s*([\w-]+);dur=([\d.]+)/.exec(part);
-    if (m) out[m[1]] = Number(m[2]);
-  }
-  return out;
-}
-
 async function ocr(img: BenchImage): Promise<{ ms: number; timing: Record<string, number>; lines: number }> {
   const t0 = performance.now();
   const res = await fetch(`${BASE}/v1/ocr`, { method: 'POST', body: img.bytes as Uint8Array<ArrayBuffer>, headers: { 'content-type': img.type } });
   const body = (await res.json()) as { lines?: unknown[]; error?: string };
   if (!res.ok) throw new Error(`${img.name}: ${res.status} ${body.error}`);
-  return { ms: performance.now() - t0, timing: parseTiming(res.headers.get('server-timing')), lines: body.lines!.length };
+  return { ms: performance.now() - t0, timing: parseServerTiming(res.headers.get(SERVER_TIMING_HEADER)), lines: body.lines!.length };
 }
 
 const median = (xs: number[]) => percentile(xs, 0.5);

@@ -9,6 +9,7 @@ import {
   binaryOutputSelector, decodeInferenceRequest, encodeInferenceResponse, type SharedMemoryResolver,
 } from '../../core/protocol/oip-codec';
 import { OIP_ACCEPT_PARAMETER } from '../../core/protocol/accept';
+import { SERVER_TIMING_HEADER, formatServerTiming } from '../../core/protocol/server-timing';
 import { defaultOcrConfig, inferenceAccept } from '../adapt-accept';
 import { ServerError, throwIfClientGone } from '../errors';
 import type { WeightedGate } from '../limits/weighted-gate';
@@ -127,8 +128,8 @@ export function v2Routes(deps: AppDeps, unbudgeted: WeightedGate): Hono {
     const wire = encodeInferenceResponse(response, { binaryOutputs: binary });
     const headers: Record<string, string> = {
       'Content-Type': wire.contentType,
-      'Server-Timing': `read;dur=${read.toFixed(1)}, queue;dur=${run.queueMs.toFixed(1)}, infer;dur=${run.runMs.toFixed(1)}, `
-        + `total;dur=${(performance.now() - t0).toFixed(1)}, batch;desc="${run.batch}"`,
+      [SERVER_TIMING_HEADER]: formatServerTiming([['read', read], ['queue', run.queueMs], ['infer', run.runMs], ['total', performance.now() - t0]],
+        [['batch', run.batch]]),
     };
     if (wire.headerLength !== undefined) headers[HEADER_LENGTH_HEADER] = String(wire.headerLength);
     return c.body(wire.body as string, 200, headers);

@@ -4,6 +4,7 @@
  */
 import type { FloatTensor, InferFn } from '../../core/ocr/types';
 import { HEADER_LENGTH_HEADER } from '../../core/protocol/oip';
+import { SERVER_TIMING_HEADER, TIMING, parseServerTiming } from '../../core/protocol/server-timing';
 import { decodeInferenceResponse, encodeInferenceRequest } from '../../core/protocol/oip-codec';
 import { codedError, messageOf } from '../coded-error';
 
@@ -25,11 +26,6 @@ export interface EdgeModel {
 
 /** Below this, a deadline says nothing the edge could act on except a refusal. */
 const MIN_DEADLINE_MS = 50;
-
-function timing(header: string | null, name: string): number {
-  const m = header?.match(new RegExp(`(?:^|,)\\s*${name};[^,]*dur=([\\d.]+)`));
-  return m ? Number(m[1]) : 0;
-}
 
 /** An InferFn for the recogniser that runs on the edge; every request adds to `stats`. `deadline` is performance.now() based. */
 export function edgeRecInfer(baseUrl: string, model: EdgeModel, deadline: number, signal: AbortSignal, stats: EdgeRecStats): InferFn {
@@ -62,13 +58,13 @@ export function edgeRecInfer(baseUrl: string, model: EdgeModel, deadline: number
       const error = codedError(res.status < 500 && res.status !== 429 ? 'EdgeRejected' : 'EdgeFailed', `The edge answered ${res.status} to recognition: ${new TextDecoder().decode(bytes).slice(0, 200)}`);
       throw Object.assign(error, { status: res.status });
     }
-    const st = res.headers.get('server-timing');
+    const st = parseServerTiming(res.headers.get(SERVER_TIMING_HEADER));
     stats.requests++;
     stats.elapsedMs += performance.now() - started;
     stats.uploadBytes += body.byteLength;
     stats.downloadBytes += bytes.byteLength;
-    stats.queueMs += timing(st, 'queue');
-    stats.serverMs += timing(st, 'queue') + timing(st, 'infer');
+    stats.queueMs += st[TIMING.queue] ?? 0;
+    stats.serverMs += (st[TIMING.queue] ?? 0) + (st[TIMING.infer] ?? 0);
     const h = res.headers.get(HEADER_LENGTH_HEADER);
     const decoded = h === null ? decodeInferenceResponse(new TextDecoder().decode(bytes)) : decodeInferenceResponse(bytes, Number(h));
     const out = decoded.outputs.find((t) => t.name === model.output) ?? decoded.outputs[0];

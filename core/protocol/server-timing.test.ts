@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseServerTiming } from './server-timing';
+import { formatServerTiming, parseServerTiming } from './server-timing';
 
 describe('parseServerTiming', () => {
   it('reads every stage the edge server sends', () => {
@@ -18,5 +18,11 @@ describe('parseServerTiming', () => {
   it('returns nothing for a missing header', () => {
     expect(parseServerTiming(null)).toEqual({});
     expect(parseServerTiming('')).toEqual({});
+  });
+
+  it('reads back what the server formats', () => {
+    const header = formatServerTiming([['queue', 1.25], ['infer', 20], ['total', 23.04]], [['batch', 3]]);
+    expect(header).toBe('queue;dur=1.3, infer;dur=20.0, total;dur=23.0, batch;desc="3"');
+    expect(parseServerTiming(header)).toEqual({ queue: 1.3, infer: 20, total: 23 });
   });
 });
