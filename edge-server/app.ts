@@ -2,23 +2,23 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { SERVER_TIMING_HEADER, formatServerTiming } from '../core/protocol/server-timing';
 import type { EdgeConfig } from './config';
-import { ClientClosedError, ServerError, isClientError } from './errors';
-import { bodyIdleTimeout, bodyStalled, errorReply } from './http';
+import { ClientClosedError, ServerError, isClientError } from './http/errors';
+import { bodyIdleTimeout, bodyStalled, errorReply } from './http/requests';
 import { WeightedGate } from './limits/weighted-gate';
-import { securityHeaders } from './security-headers';
-import { bearerMiddleware, corsMiddleware, rateLimitMiddleware, type LimitsConfig } from './limits';
+import { securityHeaders } from './http/security-headers';
+import { bearerMiddleware, corsMiddleware, rateLimitMiddleware, type LimitsConfig } from './http/access';
 import type { Logger } from './log';
-import type { EdgeMetrics } from './metrics';
+import type { EdgeMetrics } from './http/metrics';
 import type { ModelRepository } from './model-repository';
-import type { OcrService } from './ocr-service';
+import type { OcrService } from './ocr/service';
 import type { InferenceRunner } from './runtime/scheduled-runner';
 import { v1OcrRoutes } from './routes/v1-ocr';
-import { wholeRequestAdmission } from './scheduler/admission-middleware';
+import { wholeRequestAdmission } from './ocr/admission-middleware';
 import { v1StatusRoutes } from './routes/v1-status';
 import { v1ProbeRoutes } from './routes/v1-probe';
 import { v2Routes } from './routes/v2';
 import { v2SharedMemoryRoutes } from './routes/v2-shared-memory';
-import type { SharedMemoryRegistry } from './shared-memory';
+import type { SharedMemoryRegistry } from './oip/shared-memory';
 import { modelFileRoutes, webAppRoutes } from './routes/static';
 
 export interface AppDeps {
@@ -66,7 +66,7 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/*', timing);
   app.use('/v2/*', timing);
   app.use('/v2', timing);
-  // Pages served elsewhere may call the API only when allowed (limits.ts); the CORS layer answers preflights before
+  // Pages served elsewhere may call the API only when allowed (http/access.ts); the CORS layer answers preflights before
   // the token is checked, since browsers send preflights without credentials.
   const api = corsMiddleware(deps.config);
   app.use('/v1/*', api);

@@ -2,14 +2,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApp, type EdgeApp } from './app';
-import { createMetrics, type EdgeMetrics } from './metrics';
+import { createMetrics, type EdgeMetrics } from './http/metrics';
 import { REPO_ROOT, type EdgeConfig } from './config';
 import { silentLogger, type Logger } from './log';
 import { loadRepository, selectModels, workerModels, type ModelRepository } from './model-repository';
-import { createOcrService, type OcrService } from './ocr-service';
+import { createOcrService, type OcrService } from './ocr/service';
 import { SessionPool } from './runtime/pool';
 import { RemoteRunner } from './runtime/remote';
-import { SharedMemoryRegistry } from './shared-memory';
+import { SharedMemoryRegistry } from './oip/shared-memory';
 import type { InferenceRunner } from './runtime/scheduled-runner';
 
 export interface Edge {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Worker, parentPort, workerData } from 'node:worker_threads';
 import { createOcrPipeline, pipelineConfigFromManifest } from '../../core/ocr';
 import type { InferFn, OcrRole } from '../../core/ocr/types';
-import { decodeImage } from '../../edge-server/image-decode';
+import { decodeImage } from '../../edge-server/ocr/image-decode';
 import { loadRepository, selectModels, workerModels } from '../../edge-server/model-repository';
 import type { FromWorker, ToWorker, WorkerInit } from '../../edge-server/runtime/messages';
 import { PIPELINE_NICE, lowerPriority } from '../../edge-server/runtime/thread-priority';

@@ -26,7 +26,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { BareOcrInit, FromBareOcr, ToBareOcr } from './bare-ocr-worker';
 import { sharedEvalDir } from '../../test-support/shared-set';
-import { decodeImage } from '../../edge-server/image-decode';
+import { decodeImage } from '../../edge-server/ocr/image-decode';
 import { HEADER_LENGTH_HEADER, SHARED_MEMORY_BYTE_SIZE, type InferenceRequestJson, type InferenceResponseJson, type ModelMetadataResponse } from '../../core/protocol/oip';
 import { encodeInferenceRequest } from '../../core/protocol/oip-codec';
 import { renderTextImage } from '../../test-support/text-image';
@@ -35,7 +35,7 @@ import { edgeOcr, type EdgeError } from '../../web/edge-client';
 import { SERVER_TIMING_HEADER, TIMING, parseServerTiming } from '../../core/protocol/server-timing';
 import { REPO_ROOT } from '../../edge-server/config';
 import { percentile } from '../../edge-server/runtime/latency';
-import { SharedMemoryRegion } from '../../edge-server/runtime/shared-memory-client';
+import { SharedMemoryRegion } from '../../edge-server/oip/shared-memory-client';
 
 const { values: args } = parseArgs({
   options: {

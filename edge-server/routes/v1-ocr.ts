@@ -4,12 +4,12 @@ import { formatOcrConfig } from '../../core/protocol/accept';
 import { CONFIG_HEADER } from '../../core/protocol/headers';
 import { SERVER_TIMING_HEADER, formatServerTiming } from '../../core/protocol/server-timing';
 import type { OcrResponse } from '../../core/protocol/v1';
-import { planOcr } from '../adapt-ocr';
+import { planOcr } from '../ocr/plan';
 import { sizeBucket } from '../runtime/latency';
-import type { OcrEnv } from '../scheduler/admission-middleware';
-import { DeadlineError, ServerError, throwIfClientGone } from '../errors';
-import { limitBody, mediaType, unlessClientGone } from '../http';
-import { decodeImage, imagePixels } from '../image-decode';
+import type { OcrEnv } from '../ocr/admission-middleware';
+import { DeadlineError, ServerError, throwIfClientGone } from '../http/errors';
+import { limitBody, mediaType, unlessClientGone } from '../http/requests';
+import { decodeImage, imagePixels } from '../ocr/image-decode';
 import type { WeightedGate } from '../limits/weighted-gate';
 import type { AppDeps } from '../app';
 
@@ -20,7 +20,7 @@ const MAX_SIDE = 4096;
 /**
  * `pixels` bounds the decoded images all requests hold at once. The request's signal fires when its client goes
  * away; the work stops at the next step (decode, each pipeline stage) and queued model runs are withdrawn.
- * `admission` (scheduler/admission-middleware.ts) admits the request on arrival and hands over its budget and accept list.
+ * `admission` (ocr/admission-middleware.ts) admits the request on arrival and hands over its budget and accept list.
  */
 export function v1OcrRoutes(deps: AppDeps, pixels: WeightedGate, admission: MiddlewareHandler<OcrEnv>) {
   return new Hono<OcrEnv>().post('/ocr', admission, limitBody(deps.config.maxBodyBytes), async (c) => {
@@ -33,7 +33,7 @@ export function v1OcrRoutes(deps: AppDeps, pixels: WeightedGate, admission: Midd
     if (acceptError) throw acceptError;
     const deadline = budget === null ? undefined : t0 + budget;
     const signal = c.req.raw.signal;
-    // Requests with a budget were admitted on arrival, before their body was read (scheduler/admission-middleware.ts).
+    // Requests with a budget were admitted on arrival, before their body was read (ocr/admission-middleware.ts).
     const body = new Uint8Array(await unlessClientGone(c.req.arrayBuffer(), signal, 'while its image was uploading'));
     const t1 = performance.now();
     // The pixels are reserved from the header before decoding, and held until the reply: the decoded image lives
@@ -49,7 +49,7 @@ export function v1OcrRoutes(deps: AppDeps, pixels: WeightedGate, admission: Midd
       if (deadline !== undefined && performance.now() >= deadline) {
         throw new DeadlineError(performance.now() - t0, budget!, 1, ' (the budget ran out while the image was read and decoded)');
       }
-      // Admission for this image size, choosing the detector side among the accepted ones (adapt-ocr.ts).
+      // Admission for this image size, choosing the detector side among the accepted ones (ocr/plan.ts).
       // A request admitted on arrival is tested again only if its image size costs clearly more than assumed; the
       // planner still sees the deadline when it has detector sides to choose from.
       const admitted = refine(sizeBucket([rgba.height, rgba.width]));

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseServerTiming } from '../../core/protocol/server-timing';
-import { errorReply } from '../http';
+import { errorReply } from '../http/requests';
 import { startTestEdge, type TestEdge } from '../test/edge-fixture';
 import type { ProbeReply } from '../../core/protocol/v1';
 import { PROBE_MAX_BYTES, v1ProbeRoutes } from './v1-probe';

@@ -9,8 +9,8 @@ import { randomFillSync } from 'node:crypto';
 import { Hono } from 'hono';
 import { SERVER_TIMING_HEADER, formatServerTiming } from '../../core/protocol/server-timing';
 import type { ProbeReply } from '../../core/protocol/v1';
-import { ServerError } from '../errors';
-import { limitBody } from '../http';
+import { ServerError } from '../http/errors';
+import { limitBody } from '../http/requests';
 import type { AppDeps } from '../app';
 
 /** A probe only needs tens of kilobytes; refusing more keeps it from being used to push large bodies. */

@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import type { StatusResponse } from '../../core/protocol/v1';
 import type { AppDeps } from '../app';
-import type { RequestAdmission } from '../scheduler/request-admission';
+import type { RequestAdmission } from '../ocr/request-admission';
 
 export function v1StatusRoutes(deps: AppDeps, ocrAdmission: RequestAdmission) {
   return new Hono().get('/status', (c) => {

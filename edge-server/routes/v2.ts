@@ -10,12 +10,12 @@ import {
 } from '../../core/protocol/oip-codec';
 import { OIP_ACCEPT_PARAMETER } from '../../core/protocol/accept';
 import { SERVER_TIMING_HEADER, formatServerTiming } from '../../core/protocol/server-timing';
-import { defaultOcrConfig, inferenceAccept } from '../adapt-accept';
-import { ServerError, throwIfClientGone } from '../errors';
+import { defaultOcrConfig, inferenceAccept } from '../ocr/accept';
+import { ServerError, throwIfClientGone } from '../http/errors';
 import type { WeightedGate } from '../limits/weighted-gate';
-import { checkAfterRun, checkBeforeRun } from '../oip-limits';
-import { errorReply, limitBody, mediaType, readAlignedBody, unlessClientGone } from '../http';
-import { validateInferenceRequest } from '../oip-validate';
+import { checkAfterRun, checkBeforeRun } from '../oip/limits';
+import { errorReply, limitBody, mediaType, readAlignedBody, unlessClientGone } from '../http/requests';
+import { validateInferenceRequest } from '../oip/validate';
 import { sharedMemoryFor } from './v2-shared-memory';
 import { checkOutputRegions, writeOutputRegions } from './v2-shared-memory-outputs';
 import type { AppDeps } from '../app';

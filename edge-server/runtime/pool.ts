@@ -5,7 +5,7 @@
  * Input buffers are transferred to the worker (the caller gives them up), outputs are transferred back.
  */
 import { Worker } from 'node:worker_threads';
-import { ServerError, publicMessage } from '../errors';
+import { ServerError, publicMessage } from '../http/errors';
 import { silentLogger, type Logger } from '../log';
 import type { BatchPolicy } from '../scheduler/deadline-queue';
 import { ScheduledRunner, type Executor, type ExecutorRun, type PoolModelStatus } from './scheduled-runner';

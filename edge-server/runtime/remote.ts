@@ -7,7 +7,7 @@
 import type { ManifestModel } from '../../core/models/manifest';
 import { HEADER_LENGTH_HEADER, type NumericTensorData, type Tensor } from '../../core/protocol/oip';
 import { decodeInferenceResponse, encodeInferenceRequest } from '../../core/protocol/oip-codec';
-import { ServerError } from '../errors';
+import { ServerError } from '../http/errors';
 import { silentLogger, type Logger } from '../log';
 import type { RuntimeTensor, TensorMap } from './messages';
 import { ScheduledRunner, type Executor, type ExecutorRun, type PoolModelStatus } from './scheduled-runner';

@@ -6,7 +6,7 @@
  * carried out, and which models it can run now.
  */
 import type { ModelStatus } from '../../core/protocol/v1';
-import { ClientClosedError, DeadlineError, ServerError } from '../errors';
+import { ClientClosedError, DeadlineError, ServerError } from '../http/errors';
 import type { Candidate } from '../scheduler/adapt';
 import { DeadlineQueue, type BatchPolicy, type QueuedJob } from '../scheduler/deadline-queue';
 import { estimateFor } from '../scheduler/edf';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ManifestModel } from '../core/models/manifest';
-import type { InferenceRequest } from '../core/protocol/oip';
-import { validateInferenceRequest } from './oip-validate';
+import type { ManifestModel } from '../../core/models/manifest';
+import type { InferenceRequest } from '../../core/protocol/oip';
+import { validateInferenceRequest } from './validate';
 
 const rec = {
   name: 'ppocr-rec',

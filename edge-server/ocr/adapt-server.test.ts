@@ -3,15 +3,15 @@
  * detector run holds the whole pool and the planner's choice decides who meets a budget.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONFIG_HEADER, formatOipAccept, parseOcrConfig } from '../core/protocol/accept';
-import { HEADER_LENGTH_HEADER, type InferenceRequest, type InferenceResponse } from '../core/protocol/oip';
-import { decodeInferenceResponse, encodeInferenceRequest } from '../core/protocol/oip-codec';
-import { BUDGET_HEADER, type OcrResponse, type StatusResponse } from '../core/protocol/v1';
-import { renderTextImage, type TextImage } from '../test-support/text-image';
-import { repositoryAccuracy } from './adapt-accept';
-import { listen, type Listening } from './listen';
-import type { ModelRepository } from './model-repository';
-import { seededFloats, startTestEdge, type TestEdge } from './test/edge-fixture';
+import { CONFIG_HEADER, formatOipAccept, parseOcrConfig } from '../../core/protocol/accept';
+import { HEADER_LENGTH_HEADER, type InferenceRequest, type InferenceResponse } from '../../core/protocol/oip';
+import { decodeInferenceResponse, encodeInferenceRequest } from '../../core/protocol/oip-codec';
+import { BUDGET_HEADER, type OcrResponse, type StatusResponse } from '../../core/protocol/v1';
+import { renderTextImage, type TextImage } from '../../test-support/text-image';
+import { repositoryAccuracy } from './accept';
+import { listen, type Listening } from '../http/listen';
+import type { ModelRepository } from '../model-repository';
+import { seededFloats, startTestEdge, type TestEdge } from '../test/edge-fixture';
 
 let edge: TestEdge;
 let http: Listening;

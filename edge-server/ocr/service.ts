@@ -1,13 +1,13 @@
 /** Whole-image OCR on the edge: the shared core/ocr pipeline with its inference running on the session pool. */
 import { readFileSync } from 'node:fs';
-import { pipelineConfigFromManifest, type PipelineConfig, type RunOptions } from '../core/ocr';
-import type { FloatTensor, InferFn, OcrResult, OcrRole, RgbaImage } from '../core/ocr/types';
-import { ServerError } from './errors';
-import { LatencyTracker, sizeBucket } from './runtime/latency';
-import { PipelineThread } from './runtime/pipeline-thread-host';
-import { estimateFor, predictInProgressWait, type Scheduled } from './scheduler/edf';
-import type { ModelRepository } from './model-repository';
-import type { InferenceRunner } from './runtime/scheduled-runner';
+import { pipelineConfigFromManifest, type PipelineConfig, type RunOptions } from '../../core/ocr';
+import type { FloatTensor, InferFn, OcrResult, OcrRole, RgbaImage } from '../../core/ocr/types';
+import { ServerError } from '../http/errors';
+import { LatencyTracker, sizeBucket } from '../runtime/latency';
+import { PipelineThread } from '../runtime/pipeline-thread-host';
+import { estimateFor, predictInProgressWait, type Scheduled } from '../scheduler/edf';
+import type { ModelRepository } from '../model-repository';
+import type { InferenceRunner } from '../runtime/scheduled-runner';
 
 export interface OcrRun {
   result: OcrResult;

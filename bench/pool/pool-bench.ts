@@ -4,7 +4,7 @@
  *  2. throughput with 2 concurrent clients for several pool shapes (workers × intra-op threads).
  * Writes bench/out/edge-pool.json and prints Markdown tables.
  *
- *   npx tsx edge-server/bench/pool-bench.ts [--seconds 25] [--rounds 2] [--shapes 1x2,2x1]
+ *   npx tsx bench/pool/pool-bench.ts [--seconds 25] [--rounds 2] [--shapes 1x2,2x1]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,8 +12,8 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SERVER_TIMING_HEADER, parseServerTiming } from '../../core/protocol/server-timing';
-import { percentile } from '../runtime/latency';
-import { REPO_ROOT } from '../config';
+import { percentile } from '../../edge-server/runtime/latency';
+import { REPO_ROOT } from '../../edge-server/config';
 import { renderTextImage } from '../../test-support/text-image';
 import { sharedEvalDir } from '../../test-support/shared-set';
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { DEFAULTS, type EdgeConfig } from './config';
+import { DEFAULTS, type EdgeConfig } from '../config';
 
 export type ListenTimeouts = Pick<EdgeConfig, 'headersTimeoutMs' | 'requestTimeoutMs'>;
 

@@ -6,8 +6,8 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SharedMemoryStatusEntry } from '../core/protocol/oip';
-import { ServerError } from './errors';
+import type { SharedMemoryStatusEntry } from '../../core/protocol/oip';
+import { ServerError } from '../http/errors';
 
 export const SHARED_MEMORY_DIR = '/dev/shm';
 export const MAX_REGIONS = 64;

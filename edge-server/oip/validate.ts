@@ -1,9 +1,9 @@
 /** Checks a decoded inference request against the model's manifest entry before it reaches a worker. */
-import type { ManifestModel, ManifestTensor } from '../core/models/manifest';
-import type { InferenceRequest, NumericTensorData, SharedMemoryRef, Tensor } from '../core/protocol/oip';
-import { sharedMemoryRef } from '../core/protocol/oip-codec';
-import { ServerError } from './errors';
-import type { TensorMap } from './runtime/messages';
+import type { ManifestModel, ManifestTensor } from '../../core/models/manifest';
+import type { InferenceRequest, NumericTensorData, SharedMemoryRef, Tensor } from '../../core/protocol/oip';
+import { sharedMemoryRef } from '../../core/protocol/oip-codec';
+import { ServerError } from '../http/errors';
+import type { TensorMap } from '../runtime/messages';
 
 export interface ValidatedRequest {
   inputs: TensorMap;

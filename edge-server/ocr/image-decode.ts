@@ -1,7 +1,7 @@
 /** Photo bytes → upright RGBA pixels, refusing anything that is not a complete JPEG, PNG or WebP within the pixel limit. */
 import sharp, { type Metadata } from 'sharp';
-import type { RgbaImage } from '../core/ocr/types';
-import { ServerError } from './errors';
+import type { RgbaImage } from '../../core/ocr/types';
+import { ServerError } from '../http/errors';
 
 // libvips keeps recently decoded images and opened files in a cache (50 MB of operations, 100 files by default)
 // and decodes with as many threads as cores per image; with requests decoding in parallel on the libuv pool, that

@@ -2,10 +2,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Manifest, ManifestModel } from '../core/models/manifest';
-import { EXAMPLE_PROFILES } from '../core/placement/example-profiles';
-import type { Profiles } from '../core/profiles';
-import { accuracyTable, loadProfiles } from './adapt-accuracy';
+import type { Manifest, ManifestModel } from '../../core/models/manifest';
+import { EXAMPLE_PROFILES } from '../../core/placement/example-profiles';
+import type { Profiles } from '../../core/profiles';
+import { accuracyTable, loadProfiles } from './accuracy';
 
 const model = (name: string, variant: ManifestModel['variant'], task: ManifestModel['task']) => ({ name, variant, task }) as ManifestModel;
 const manifest = {

@@ -11,7 +11,7 @@
  * scales its estimates by a high percentile of that ratio: the server learns how far to trust its own schedule.
  */
 import { percentile } from '../runtime/latency';
-import { admitSchedulable, edfCompare, retryAfterSeconds, type InProgress } from './edf';
+import { admitSchedulable, edfCompare, retryAfterSeconds, type InProgress } from '../scheduler/edf';
 
 const WINDOW = 50;
 /** A kind is trusted on its own after this many measurements; before that the recent p90 over all kinds applies. */

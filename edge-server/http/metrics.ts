@@ -4,7 +4,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { InferenceRunner } from './runtime/scheduled-runner';
+import type { InferenceRunner } from '../runtime/scheduled-runner';
 
 /** Error codes of replies by request context (responses get rebuilt by later middleware), so counts carry the outcome. */
 const replyCodes = new WeakMap<Context, string>();

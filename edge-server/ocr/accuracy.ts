@@ -5,9 +5,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Manifest, ManifestModel } from '../core/models/manifest';
-import { parseProfiles, type Profiles } from '../core/profiles';
-import type { OcrConfig } from '../core/protocol/accept';
+import type { Manifest, ManifestModel } from '../../core/models/manifest';
+import { parseProfiles, type Profiles } from '../../core/profiles';
+import type { OcrConfig } from '../../core/protocol/accept';
 
 export interface AccuracyTable {
   /** Where the figures come from, for logs and status. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePrometheusText } from './test/prometheus-text';
+import { parsePrometheusText } from '../test/prometheus-text';
 
 describe('Prometheus text checker', () => {
   it('accepts the exposition format and rejects broken lines', () => {

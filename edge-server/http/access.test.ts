@@ -1,10 +1,10 @@
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from './app';
-import { parseConfig, ConfigError } from './config';
+import { createApp } from '../app';
+import { parseConfig, ConfigError } from '../config';
 import { listen, type Listening } from './listen';
-import { silentLogger } from './log';
-import { startTestEdge, type TestEdge } from './test/edge-fixture';
+import { silentLogger } from '../log';
+import { startTestEdge, type TestEdge } from '../test/edge-fixture';
 
 // One pool shared by several apps, each with its own access settings.
 let edge: TestEdge;

@@ -3,12 +3,12 @@
  * may stand in for another only when it takes the same inputs and gives the same outputs), and the expected accuracy
  * of each, from profiles.json when the repository has a valid one.
  */
-import type { ManifestModel, ManifestTensor } from '../core/models/manifest';
-import { ocrConfigs, parseOipAccept, type OcrAccept, type OcrConfig } from '../core/protocol/accept';
-import type { ParameterValue } from '../core/protocol/oip';
-import { accuracyTable, loadProfiles, type AccuracyTable } from './adapt-accuracy';
-import { ServerError } from './errors';
-import type { ModelRepository } from './model-repository';
+import type { ManifestModel, ManifestTensor } from '../../core/models/manifest';
+import { ocrConfigs, parseOipAccept, type OcrAccept, type OcrConfig } from '../../core/protocol/accept';
+import type { ParameterValue } from '../../core/protocol/oip';
+import { accuracyTable, loadProfiles, type AccuracyTable } from './accuracy';
+import { ServerError } from '../http/errors';
+import type { ModelRepository } from '../model-repository';
 
 const tables = new WeakMap<ModelRepository, AccuracyTable>();
 

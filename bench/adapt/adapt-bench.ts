@@ -4,11 +4,11 @@
  *   work the workers can finish at fp32 before the deadlines (the cheapest configuration is 8x cheaper, so 16x refuses);
  * - total accuracy against the exact optimum (brute force) on small queues, with and without the upgrade pass.
  *
- *   npx tsx edge-server/adapt-bench.ts [--calls 300] [--out FILE]
+ *   npx tsx bench/adapt/adapt-bench.ts [--calls 300] [--out FILE]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { mulberry32 as rng } from '../test-support/random';
-import { adapt, simulateSchedule, type AdaptConfig, type AdaptInput } from './scheduler/adapt';
+import { mulberry32 as rng } from '../../test-support/random';
+import { adapt, simulateSchedule, type AdaptConfig, type AdaptInput } from '../../edge-server/scheduler/adapt';
 
 const args = process.argv.slice(2);
 const opt = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };

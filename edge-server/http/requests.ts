@@ -2,7 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { ErrorBody } from '../core/protocol/v1';
+import type { ErrorBody } from '../../core/protocol/v1';
 import { noteReplyCode } from './metrics';
 import { ClientClosedError, DeadlineError, OverloadError, RateLimitError, ServerError, publicMessage, statusFor } from './errors';
 

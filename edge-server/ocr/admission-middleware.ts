@@ -8,7 +8,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { ACCEPT_QUERY, parseOcrAccept, type OcrAccept } from '../../core/protocol/accept';
 import { ACCEPT_HEADER, BUDGET_HEADER } from '../../core/protocol/headers';
-import { DeadlineError, ServerError } from '../errors';
+import { DeadlineError, ServerError } from '../http/errors';
 import type { WeightedGate } from '../limits/weighted-gate';
 import type { InferenceRunner } from '../runtime/scheduled-runner';
 import { isRefusal, RequestAdmission } from './request-admission';

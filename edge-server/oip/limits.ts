@@ -4,9 +4,9 @@
  * blocked the HTTP thread 8.8 s encoding them. Outputs are judged from the model's output shape before the run
  * where the input shapes determine it, otherwise on the real outputs before anything is encoded.
  */
-import type { ManifestModel } from '../core/models/manifest';
-import { ServerError } from './errors';
-import type { TensorMap } from './runtime/messages';
+import type { ManifestModel } from '../../core/models/manifest';
+import { ServerError } from '../http/errors';
+import type { TensorMap } from '../runtime/messages';
 
 export interface OipLimits {
   maxOutputElements: number;

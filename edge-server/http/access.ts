@@ -8,13 +8,13 @@ import { isIPv6 } from 'node:net';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
-import { HEADER_LENGTH_HEADER } from '../core/protocol/oip';
-import { ACCEPT_HEADER, BUDGET_HEADER, CONFIG_HEADER } from '../core/protocol/headers';
-import { SERVER_TIMING_HEADER } from '../core/protocol/server-timing';
-import type { EdgeConfig } from './config';
+import { HEADER_LENGTH_HEADER } from '../../core/protocol/oip';
+import { ACCEPT_HEADER, BUDGET_HEADER, CONFIG_HEADER } from '../../core/protocol/headers';
+import { SERVER_TIMING_HEADER } from '../../core/protocol/server-timing';
+import type { EdgeConfig } from '../config';
 import { RateLimitError, ServerError } from './errors';
-import { errorReply } from './http';
-import { TokenBuckets } from './limits/token-bucket';
+import { errorReply } from './requests';
+import { TokenBuckets } from '../limits/token-bucket';
 
 export type LimitsConfig = Pick<EdgeConfig, 'token' | 'corsOrigins' | 'rateLimitPerS' | 'rateBurst' | 'trustProxy' | 'publicOrigins'>;
 

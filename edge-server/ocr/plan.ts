@@ -4,13 +4,13 @@
  * measured execution fits the budget behind the predicted wait. Detector and recogniser variants take the same
  * tensors, so they are left to the deadline queue, which picks them per model run across everything queued.
  */
-import type { RunOptions } from '../core/ocr';
-import type { OcrAccept, OcrConfig } from '../core/protocol/accept';
-import { acceptedOcrConfigs, defaultOcrConfig, repositoryAccuracy } from './adapt-accept';
-import type { AppDeps } from './app';
-import { DeadlineError, ServerError } from './errors';
-import type { OcrModelChoice } from './ocr-service';
-import { admit, retryAfterSeconds } from './scheduler/edf';
+import type { RunOptions } from '../../core/ocr';
+import type { OcrAccept, OcrConfig } from '../../core/protocol/accept';
+import { acceptedOcrConfigs, defaultOcrConfig, repositoryAccuracy } from './accept';
+import type { AppDeps } from '../app';
+import { DeadlineError, ServerError } from '../http/errors';
+import type { OcrModelChoice } from './service';
+import { admit, retryAfterSeconds } from '../scheduler/edf';
 
 export interface OcrPlan {
   options: RunOptions;
