@@ -2,7 +2,7 @@
 import { Hono, type Context } from 'hono';
 import type { ManifestModel } from '../../core/models/manifest';
 import {
-  BINARY_TENSOR_EXTENSION, HEADER_LENGTH_HEADER, SHARED_MEMORY_EXTENSION,
+  BINARY_TENSOR_EXTENSION, CTC_STEPS_PARAMETER, HEADER_LENGTH_HEADER, SHARED_MEMORY_EXTENSION,
   type InferenceResponse, type ModelMetadataResponse, type ModelReadyResponse, type ServerMetadataResponse, type Tensor,
 } from '../../core/protocol/oip';
 import {
@@ -98,6 +98,11 @@ export function v2Routes(deps: AppDeps, unbudgeted: WeightedGate): Hono {
     if (budget !== undefined && (typeof budget !== 'number' || !Number.isFinite(budget) || budget < 0)) {
       throw new ServerError('OipMalformed', `parameters.deadline_ms must be a non-negative number of milliseconds, got ${JSON.stringify(budget)}`);
     }
+    const steps = request.parameters?.[CTC_STEPS_PARAMETER];
+    if (steps !== undefined && typeof steps !== 'boolean') {
+      throw new ServerError('OipMalformed', `parameters.${CTC_STEPS_PARAMETER} must be true or false, got ${JSON.stringify(steps)}`);
+    }
+    const reduce = steps ? { kind: 'ctc-steps' as const, spaceIndex: deps.ocr.config.charset.lastIndexOf(' ') } : undefined;
     const binary = binaryOutputSelector(request);
     const wantsBinary = (name: string) => binary(name) || outputRegions.has(name);
     checkBeforeRun(m, inputs, outputs, wantsBinary, deps.config);
@@ -105,7 +110,7 @@ export function v2Routes(deps: AppDeps, unbudgeted: WeightedGate): Hono {
     const leave = budget === undefined ? await unbudgeted.acquire(1) : null;
     let run;
     try {
-      run = await pool.run(m.name, inputs, { outputs, deadline: budget === undefined ? undefined : t0 + budget, accept, signal });
+      run = await pool.run(m.name, inputs, { outputs, deadline: budget === undefined ? undefined : t0 + budget, accept, signal, reduce });
     } finally {
       leave?.();
     }

@@ -90,7 +90,7 @@ class WorkerSlots implements Executor<Slot> {
       const id = this.nextRunId++;
       slot.state = 'busy';
       slot.run = { id, model: run.model, resolve, reject };
-      const message: ToWorker = { type: 'run', id, model: run.model, parts: run.parts, outputs: run.outputs, padLastAxis: run.padLastAxis };
+      const message: ToWorker = { type: 'run', id, model: run.model, parts: run.parts, outputs: run.outputs, padLastAxis: run.padLastAxis, reduce: run.reduce };
       try {
         slot.worker.postMessage(message, run.parts.flatMap(transferList));
       } catch {

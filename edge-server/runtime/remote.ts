@@ -9,6 +9,7 @@ import { HEADER_LENGTH_HEADER, type NumericTensorData, type Tensor } from '../..
 import { decodeInferenceResponse, encodeInferenceRequest } from '../../core/protocol/oip-codec';
 import { ServerError } from '../http/errors';
 import { silentLogger, type Logger } from '../log';
+import { reduceOutputs } from './batch-tensors';
 import type { RuntimeTensor, TensorMap } from './messages';
 import { ScheduledRunner, type Executor, type ExecutorRun, type PoolModelStatus } from './scheduled-runner';
 
@@ -78,7 +79,7 @@ class BackendSlots implements Executor<true> {
     const started = performance.now();
     try {
       const outputs = await this.request(run.model, run.parts[0], run.outputs ?? this.manifest.get(run.model)!.outputs.map((o) => o.name));
-      return { parts: [outputs], runMs: performance.now() - started };
+      return { parts: [run.reduce ? reduceOutputs(outputs, run.reduce) : outputs], runMs: performance.now() - started };
     } catch (e) {
       if (e instanceof ServerError && e.name === 'BackendUnreachable') this.markUnreachable(e.message);
       throw e instanceof ServerError ? e : new ServerError('BackendFailed', `the inference backend failed: ${causeOf(e)}`);

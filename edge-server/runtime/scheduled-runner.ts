@@ -11,7 +11,7 @@ import type { Candidate } from '../scheduler/adapt';
 import { DeadlineQueue, type BatchPolicy, type QueuedJob } from '../scheduler/deadline-queue';
 import { estimateFor } from '../scheduler/edf';
 import { LatencyTracker, sizeBucket } from './latency';
-import type { TensorMap } from './messages';
+import type { OutputReduction, TensorMap } from './messages';
 
 export interface RunResult {
   outputs: TensorMap;
@@ -40,6 +40,8 @@ export interface RunOptions {
   admitted?: boolean;
   /** Fires when the request this run belongs to is abandoned (client gone): a run still queued is withdrawn, never run. */
   signal?: AbortSignal;
+  /** Applied to the outputs where the model ran, before they cross back (runtime/messages.ts). */
+  reduce?: OutputReduction;
 }
 
 export type PoolModelStatus = Pick<ModelStatus, 'name' | 'state' | 'error' | 'inFlight' | 'queued' | 'latency' | 'predictedWaitMs' | 'runs' | 'refused'>;
@@ -73,6 +75,7 @@ export interface ExecutorRun {
   outputs?: string[];
   /** Parts narrower than the widest are zero-padded on the last axis (recognition crops of one width bucket). */
   padLastAxis: boolean;
+  reduce?: OutputReduction;
 }
 
 /** Where runs are carried out: local worker slots, or concurrent requests to a backend. */
@@ -110,6 +113,7 @@ interface Job extends QueuedJob {
   model: string;
   inputs: TensorMap;
   outputs?: string[];
+  reduce?: OutputReduction;
   bucket: string;
   /** 0 while queued, the start time while running, -1 once answered. */
   startedAt: number;
@@ -199,7 +203,7 @@ export class ScheduledRunner<S> implements InferenceRunner {
     }
     return new Promise<RunResult>((resolve, reject) => {
       const job: Job = {
-        model, inputs, outputs: options.outputs, bucket, deadline: options.deadline ?? Infinity, estimateMs: this.estimate(model, bucket),
+        model, inputs, outputs: options.outputs, reduce: options.reduce, bucket, deadline: options.deadline ?? Infinity, estimateMs: this.estimate(model, bucket),
         seq: this.queue.nextSeq(), enqueuedAt: performance.now(), startedAt: 0, resolve, reject, candidates, admitted: options.admitted,
       };
       book.queued++;
@@ -294,7 +298,8 @@ export class ScheduledRunner<S> implements InferenceRunner {
       if (this.padWidth.has(job.model) && rest.length) rest[rest.length - 1] = widthBucket(rest[rest.length - 1]);
       return `${name}:${t.datatype}:${rest.join('x')}`;
     });
-    return `${job.model}|${job.outputs?.join(',') ?? '*'}|${dims.join('|')}`;
+    const reduce = job.reduce ? `${job.reduce.kind}:${job.reduce.spaceIndex}` : '-';
+    return `${job.model}|${job.outputs?.join(',') ?? '*'}|${reduce}|${dims.join('|')}`;
   }
 
   private start(slot: S, jobs: Job[]): void {
@@ -315,7 +320,7 @@ export class ScheduledRunner<S> implements InferenceRunner {
     // The inputs now belong to the executor (their buffers may be transferred).
     for (const job of jobs) job.inputs = {};
     this.onBatch?.(head.model, jobs.length);
-    this.executor.execute(slot, { model: head.model, parts, outputs: head.outputs, padLastAxis }).then(
+    this.executor.execute(slot, { model: head.model, parts, outputs: head.outputs, padLastAxis, reduce: head.reduce }).then(
       (done) => this.finish(run, null, done),
       (e: unknown) => this.finish(run, e instanceof Error ? e : new ServerError('InferenceFailed', String(e))),
     );
