@@ -117,7 +117,7 @@ function oipTimed(base: string, model: string, req: { body: Uint8Array; headerLe
       res.on('end', () => {
         const ms = performance.now() - t;
         if (res.statusCode !== 200) { reject(new Error(`${model} answered ${res.statusCode}`)); return; }
-        resolve({ ms, ...serverTimes(res) });
+        resolve({ ms, ...serverTimes(res.headers) });
       });
     });
     r.on('error', reject);
@@ -147,32 +147,22 @@ async function shmClient(base: string, model: string, dims: number[]): Promise<S
   // As a client on the same host would, the output is read into a buffer kept from run to run.
   const outputBuffer = new Uint8Array(output.byteSize);
   return {
-    run: () => new Promise((resolve, reject) => {
+    run: async () => {
       const t = performance.now();
-      const r = http.request(`${base}/v2/models/${model}/infer`, {
-        method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(body.byteLength) },
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          if (res.statusCode !== 200) { reject(new Error(`${model} answered ${res.statusCode}: ${Buffer.concat(chunks)}`)); return; }
-          const reply = JSON.parse(Buffer.concat(chunks).toString()) as InferenceResponseJson;
-          output.read(0, Number(reply.outputs[0].parameters![SHARED_MEMORY_BYTE_SIZE]), outputBuffer);
-          const ms = performance.now() - t;
-          resolve({ ms, ...serverTimes(res) });
-        });
-      });
-      r.on('error', reject);
-      r.end(body);
-    }),
+      const res = await post(`${base}/v2/models/${model}/infer`, 'application/json', body);
+      if (res.status !== 200) throw new Error(`${model} answered ${res.status}: ${res.body}`);
+      const reply = JSON.parse(res.body.toString()) as InferenceResponseJson;
+      output.read(0, Number(reply.outputs[0].parameters![SHARED_MEMORY_BYTE_SIZE]), outputBuffer);
+      const ms = performance.now() - t;
+      return { ms, ...serverTimes(res.headers) };
+    },
     dispose: async () => { await input.dispose(); await output.dispose(); },
   };
 }
 
 /** The server's own time for a reply (Server-Timing total) and the model run inside it. */
-function serverTimes(res: http.IncomingMessage): { serverMs: number; inferMs: number } {
-  const t = parseServerTiming(String(res.headers[SERVER_TIMING_HEADER.toLowerCase()] ?? ''));
+function serverTimes(headers: http.IncomingHttpHeaders): { serverMs: number; inferMs: number } {
+  const t = parseServerTiming(String(headers[SERVER_TIMING_HEADER.toLowerCase()] ?? ''));
   return { serverMs: t[TIMING.total] ?? NaN, inferMs: t[TIMING.infer] ?? NaN };
 }
 
@@ -314,25 +304,27 @@ function devPhotos(count: number): string[] | null {
   return Array.from({ length: Math.min(count, all.length) }, (_, i) => join(dir, all[Math.floor(i * step)]));
 }
 
-/** One /v1/ocr request with plain node:http (as oipTimed): round trip and line count. */
-function ocrTimed(base: string, bytes: Uint8Array): Promise<{ ms: number; lines: number }> {
-  const t = performance.now();
+/** A POST with plain node:http and keep-alive (as oipTimed), its reply read whole. */
+function post(url: string, type: string, body: Uint8Array): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const r = http.request(`${base}/v1/ocr`, {
-      method: 'POST', agent, headers: { 'content-type': 'image/jpeg', 'content-length': String(bytes.byteLength) },
-    }, (res) => {
+    const r = http.request(url, { method: 'POST', agent, headers: { 'content-type': type, 'content-length': String(body.byteLength) } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
-      res.on('end', () => {
-        const ms = performance.now() - t;
-        if (res.statusCode !== 200) { reject(new Error(`/v1/ocr answered ${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 200)}`)); return; }
-        resolve({ ms, lines: (JSON.parse(Buffer.concat(chunks).toString()) as { lines: unknown[] }).lines.length });
-      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
     });
     r.on('error', reject);
-    r.end(bytes);
+    r.end(body);
   });
+}
+
+/** One /v1/ocr request: round trip and line count. */
+async function ocrTimed(base: string, bytes: Uint8Array): Promise<{ ms: number; lines: number }> {
+  const t = performance.now();
+  const res = await post(`${base}/v1/ocr`, 'image/jpeg', bytes);
+  const ms = performance.now() - t;
+  if (res.status !== 200) throw new Error(`/v1/ocr answered ${res.status}: ${res.body.toString().slice(0, 200)}`);
+  return { ms, lines: (JSON.parse(res.body.toString()) as { lines: unknown[] }).lines.length };
 }
 
 /** CPU milliseconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
