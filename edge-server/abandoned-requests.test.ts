@@ -13,7 +13,7 @@ import type { OcrResponse, StatusResponse } from '../core/protocol/v1';
 import { sharedEvalDir } from '../test-support/shared-set';
 import { renderTextImage } from '../test-support/text-image';
 import { createApp } from './app';
-import { listen, type Listening } from './listen';
+import { listen, type Listening } from './http/listen';
 import { createLogger } from './log';
 import { parsePrometheusText } from './test/prometheus-text';
 import { startTestEdge, type TestEdge } from './test/edge-fixture';

@@ -1,23 +1,24 @@
 /** The HTTP surface of the edge server: routes only, so tests drive it with app.request() or over a real socket. */
 import { Hono, type MiddlewareHandler } from 'hono';
+import { SERVER_TIMING_HEADER, formatServerTiming } from '../core/protocol/server-timing';
 import type { EdgeConfig } from './config';
-import { ClientClosedError, ServerError, isClientError } from './errors';
-import { bodyIdleTimeout, bodyStalled, errorReply } from './http';
+import { ClientClosedError, ServerError, isClientError } from './http/errors';
+import { bodyIdleTimeout, bodyStalled, errorReply } from './http/requests';
 import { WeightedGate } from './limits/weighted-gate';
-import { securityHeaders } from './security-headers';
-import { bearerMiddleware, corsMiddleware, rateLimitMiddleware, type LimitsConfig } from './limits';
+import { securityHeaders } from './http/security-headers';
+import { bearerMiddleware, corsMiddleware, rateLimitMiddleware, type LimitsConfig } from './http/access';
 import type { Logger } from './log';
-import type { EdgeMetrics } from './metrics';
+import type { EdgeMetrics } from './http/metrics';
 import type { ModelRepository } from './model-repository';
-import type { OcrService } from './ocr-service';
-import type { InferenceRunner } from './runtime/runner';
+import type { OcrService } from './ocr/service';
+import type { InferenceRunner } from './runtime/scheduled-runner';
 import { v1OcrRoutes } from './routes/v1-ocr';
-import { wholeRequestAdmission } from './scheduler/admission-middleware';
+import { wholeRequestAdmission } from './ocr/admission-middleware';
 import { v1StatusRoutes } from './routes/v1-status';
 import { v1ProbeRoutes } from './routes/v1-probe';
 import { v2Routes } from './routes/v2';
 import { v2SharedMemoryRoutes } from './routes/v2-shared-memory';
-import type { SharedMemoryRegistry } from './shared-memory';
+import type { SharedMemoryRegistry } from './oip/shared-memory';
 import { modelFileRoutes, webAppRoutes } from './routes/static';
 
 export interface AppDeps {
@@ -36,7 +37,10 @@ export interface AppDeps {
   sharedMemory?: SharedMemoryRegistry;
 }
 
-export function createApp(deps: AppDeps): Hono {
+/** The app with its /v1 routes typed (for hono/client's `hc<EdgeApp>`); /v2 follows the OIP spec instead. */
+export type EdgeApp = ReturnType<typeof createApp>;
+
+export function createApp(deps: AppDeps) {
   const app = new Hono();
   const { metrics } = deps;
   if (metrics) app.use('*', metrics.middleware);
@@ -55,14 +59,14 @@ export function createApp(deps: AppDeps): Hono {
   const timing: MiddlewareHandler = async (c, next) => {
     const t0 = performance.now();
     await next();
-    if (!c.res.headers.has('Server-Timing')) {
-      c.res.headers.set('Server-Timing', `queue;dur=0.0, total;dur=${(performance.now() - t0).toFixed(1)}`);
+    if (!c.res.headers.has(SERVER_TIMING_HEADER)) {
+      c.res.headers.set(SERVER_TIMING_HEADER, formatServerTiming([['queue', 0], ['total', performance.now() - t0]]));
     }
   };
   app.use('/v1/*', timing);
   app.use('/v2/*', timing);
   app.use('/v2', timing);
-  // Pages served elsewhere may call the API only when allowed (limits.ts); the CORS layer answers preflights before
+  // Pages served elsewhere may call the API only when allowed (http/access.ts); the CORS layer answers preflights before
   // the token is checked, since browsers send preflights without credentials.
   const api = corsMiddleware(deps.config);
   app.use('/v1/*', api);
@@ -96,10 +100,9 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/v2', v2Routes(deps, unbudgeted));
   // Whole-image OCR is admitted or refused on arrival, before its body is read.
   const ocrAdmission = wholeRequestAdmission(deps.pool, unbudgeted);
-  app.use('/v1/ocr', ocrAdmission.middleware);
-  app.route('/v1', v1OcrRoutes(deps, pixels));
-  app.route('/v1', v1StatusRoutes(deps, ocrAdmission.admission));
-  app.route('/v1', v1ProbeRoutes(deps));
+  const typed = app.route('/v1', v1OcrRoutes(deps, pixels, ocrAdmission.middleware))
+    .route('/v1', v1StatusRoutes(deps, ocrAdmission.admission))
+    .route('/v1', v1ProbeRoutes(deps));
   app.route('/models', modelFileRoutes(deps));
   app.route('/', webAppRoutes(deps));
 
@@ -119,5 +122,5 @@ export function createApp(deps: AppDeps): Hono {
     else deps.log.error('request failed', { path: c.req.path, code: err.name, error: err.message, stack: err.stack });
     return errorReply(c, err);
   });
-  return app;
+  return typed;
 }

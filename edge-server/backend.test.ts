@@ -12,7 +12,7 @@ import { decodeInferenceResponse, encodeInferenceRequest } from '../core/protoco
 import type { OcrResponse, StatusResponse } from '../core/protocol/v1';
 import { renderTextImage, type TextImage } from '../test-support/text-image';
 import { REPO_ROOT } from './config';
-import { listen, type Listening } from './listen';
+import { listen, type Listening } from './http/listen';
 import { seededFloats, startTestEdge, type TestEdge } from './test/edge-fixture';
 import { MODEL_DIR } from './test/paths';
 

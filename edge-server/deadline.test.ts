@@ -3,7 +3,7 @@ import { HEADER_LENGTH_HEADER, type InferenceRequest } from '../core/protocol/oi
 import { encodeInferenceRequest } from '../core/protocol/oip-codec';
 import { BUDGET_HEADER, type ErrorBody, type StatusResponse } from '../core/protocol/v1';
 import { renderTextImage, type TextImage } from '../test-support/text-image';
-import { listen, type Listening } from './listen';
+import { listen, type Listening } from './http/listen';
 import { seededFloats, startTestEdge, type TestEdge } from './test/edge-fixture';
 
 // One single-thread worker, so one detector run holds the whole pool and queueing is deterministic.

@@ -1,20 +1,19 @@
 /** Startup wiring shared by the server and the tests: repository → worker pool (or remote backend) → OCR service → app. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Hono } from 'hono';
-import { createApp } from './app';
-import { createMetrics, type EdgeMetrics } from './metrics';
+import { createApp, type EdgeApp } from './app';
+import { createMetrics, type EdgeMetrics } from './http/metrics';
 import { REPO_ROOT, type EdgeConfig } from './config';
 import { silentLogger, type Logger } from './log';
 import { loadRepository, selectModels, workerModels, type ModelRepository } from './model-repository';
-import { createOcrService, type OcrService } from './ocr-service';
+import { createOcrService, type OcrService } from './ocr/service';
 import { SessionPool } from './runtime/pool';
 import { RemoteRunner } from './runtime/remote';
-import { SharedMemoryRegistry } from './shared-memory';
-import type { InferenceRunner } from './runtime/runner';
+import { SharedMemoryRegistry } from './oip/shared-memory';
+import type { InferenceRunner } from './runtime/scheduled-runner';
 
 export interface Edge {
-  app: Hono;
+  app: EdgeApp;
   /** Runs the models: local worker threads, or the EDGE_BACKEND server. */
   pool: InferenceRunner;
   repo: ModelRepository;

@@ -12,9 +12,9 @@ import { BUDGET_HEADER, type StatusResponse } from '../core/protocol/v1';
 import { renderTextImage, type TextImage } from '../test-support/text-image';
 import { createApp } from './app';
 import { parseConfig } from './config';
-import { listen, type Listening } from './listen';
+import { listen, type Listening } from './http/listen';
 import { silentLogger } from './log';
-import { WEB_APP_CSP } from './security-headers';
+import { WEB_APP_CSP } from './http/security-headers';
 import { seededFloats, startTestEdge, type TestEdge } from './test/edge-fixture';
 
 let edge: TestEdge;

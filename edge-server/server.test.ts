@@ -7,7 +7,7 @@ import { decodeInferenceResponse, encodeInferenceRequest } from '../core/protoco
 import type { OcrResponse } from '../core/protocol/v1';
 import { sharedEvalDir } from '../test-support/shared-set';
 import { renderTextImage, type TextImage } from '../test-support/text-image';
-import { listen, type Listening } from './listen';
+import { listen, type Listening } from './http/listen';
 import { seededFloats, startTestEdge, type TestEdge } from './test/edge-fixture';
 
 let edge: TestEdge;

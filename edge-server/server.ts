@@ -2,7 +2,7 @@
 import { networkInterfaces } from 'node:os';
 import { ConfigError, parseConfig } from './config';
 import { startEdge } from './edge';
-import { listen } from './listen';
+import { listen } from './http/listen';
 import { createLogger } from './log';
 import { RepositoryError } from './model-repository';
 

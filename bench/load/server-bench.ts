@@ -8,28 +8,34 @@
  *     transports;
  *  3. recognition batching gain: single-crop recognition runs from 8 clients, batching on vs BATCH_MAX_SIZE=1, next to
  *     what bare onnxruntime-node gains from the same batch on this CPU (the ceiling any server could reach);
- *  4. overload: Poisson arrivals of /v1/ocr at 1x, 2x, 4x the measured capacity with mixed budgets, sent by the
+ *  4. whole requests: /v1/ocr on a fixed sample of the labelled dev photos against the bare core/ocr pipeline (same
+ *     decoder, models, worker threads and intra-op threads, in one process, no HTTP): added latency at one client and
+ *     photos per second at saturation, with the CPU time of the load generator and of the server per photo;
+ *  5. overload: Poisson arrivals of /v1/ocr at 1x, 2x, 4x the measured capacity with mixed budgets, sent by the
  *     PWA's own edge client; FIFO (no budget header) vs the deadline scheduler, a fresh server for each.
  * Prints a Markdown table (and JSON with --out), each figure with the 1-minute load average.
  *
  *   npm run bench:server [-- --out FILE] [--quick] [--workers 2 --threads 1] [--batch 8 --delay 0]
  */
 import http from 'node:http';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { getPriority, loadavg, setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import type { BareOcrInit, FromBareOcr, ToBareOcr } from './bare-ocr-worker';
+import { sharedEvalDir } from '../../test-support/shared-set';
+import { decodeImage } from '../../edge-server/ocr/image-decode';
 import { HEADER_LENGTH_HEADER, SHARED_MEMORY_BYTE_SIZE, type InferenceRequestJson, type InferenceResponseJson, type ModelMetadataResponse } from '../../core/protocol/oip';
 import { encodeInferenceRequest } from '../../core/protocol/oip-codec';
 import { renderTextImage } from '../../test-support/text-image';
 import { sleep, startEdgeProcess, stopEdgeProcess, type EdgeProcess } from '../../test-support/edge-process';
 import { edgeOcr, type EdgeError } from '../../web/edge-client';
-import { parseServerTiming } from '../../web/edge-client/server-timing';
+import { SERVER_TIMING_HEADER, TIMING, parseServerTiming } from '../../core/protocol/server-timing';
 import { REPO_ROOT } from '../../edge-server/config';
 import { percentile } from '../../edge-server/runtime/latency';
-import { SharedMemoryRegion } from '../../edge-server/runtime/shared-memory-client';
+import { SharedMemoryRegion } from '../../edge-server/oip/shared-memory-client';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,6 +47,7 @@ const { values: args } = parseArgs({
     delay: { type: 'string' },
     loads: { type: 'string', default: '1,2,4' },
     skip: { type: 'string', default: '' },
+    photos: { type: 'string' },
   },
 });
 const QUICK = args.quick!;
@@ -48,8 +55,8 @@ const SKIP = new Set(args.skip!.split(',').filter(Boolean));
 const POOL = { POOL_WORKERS: args.workers!, ORT_INTRA_OP_THREADS: args.threads! };
 const BATCH = { ...(args.batch ? { BATCH_MAX_SIZE: args.batch } : {}), ...(args.delay ? { BATCH_MAX_DELAY_MS: args.delay } : {}) };
 const T = QUICK
-  ? { overheadDet: 4, overheadRec: 10, throughputS: 4, batchS: 5, capacityS: 5, overloadS: 8 }
-  : { overheadDet: 12, overheadRec: 40, throughputS: 10, batchS: 10, capacityS: 10, overloadS: 20 };
+  ? { overheadDet: 4, overheadRec: 10, throughputS: 4, batchS: 5, capacityS: 5, overloadS: 8, photos: 6, ocrRounds: 1, ocrS: 12, ocrSlices: 2 }
+  : { overheadDet: 12, overheadRec: 40, throughputS: 10, batchS: 10, capacityS: 10, overloadS: 20, photos: 12, ocrRounds: 3, ocrS: 40, ocrSlices: 4 };
 const DET = { model: 'ppocr-det', dims: [1, 3, 544, 960] };
 const REC = { model: 'ppocr-rec', dims: [1, 3, 48, 320] };
 /** One recognition width bucket (264..320 px pads to 320), so that batching has to pad. */
@@ -110,7 +117,7 @@ function oipTimed(base: string, model: string, req: { body: Uint8Array; headerLe
       res.on('end', () => {
         const ms = performance.now() - t;
         if (res.statusCode !== 200) { reject(new Error(`${model} answered ${res.statusCode}`)); return; }
-        resolve({ ms, ...serverTimes(res) });
+        resolve({ ms, ...serverTimes(res.headers) });
       });
     });
     r.on('error', reject);
@@ -140,33 +147,23 @@ async function shmClient(base: string, model: string, dims: number[]): Promise<S
   // As a client on the same host would, the output is read into a buffer kept from run to run.
   const outputBuffer = new Uint8Array(output.byteSize);
   return {
-    run: () => new Promise((resolve, reject) => {
+    run: async () => {
       const t = performance.now();
-      const r = http.request(`${base}/v2/models/${model}/infer`, {
-        method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(body.byteLength) },
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          if (res.statusCode !== 200) { reject(new Error(`${model} answered ${res.statusCode}: ${Buffer.concat(chunks)}`)); return; }
-          const reply = JSON.parse(Buffer.concat(chunks).toString()) as InferenceResponseJson;
-          output.read(0, Number(reply.outputs[0].parameters![SHARED_MEMORY_BYTE_SIZE]), outputBuffer);
-          const ms = performance.now() - t;
-          resolve({ ms, ...serverTimes(res) });
-        });
-      });
-      r.on('error', reject);
-      r.end(body);
-    }),
+      const res = await post(`${base}/v2/models/${model}/infer`, 'application/json', body);
+      if (res.status !== 200) throw new Error(`${model} answered ${res.status}: ${res.body}`);
+      const reply = JSON.parse(res.body.toString()) as InferenceResponseJson;
+      output.read(0, Number(reply.outputs[0].parameters![SHARED_MEMORY_BYTE_SIZE]), outputBuffer);
+      const ms = performance.now() - t;
+      return { ms, ...serverTimes(res.headers) };
+    },
     dispose: async () => { await input.dispose(); await output.dispose(); },
   };
 }
 
 /** The server's own time for a reply (Server-Timing total) and the model run inside it. */
-function serverTimes(res: http.IncomingMessage): { serverMs: number; inferMs: number } {
-  const t = parseServerTiming(String(res.headers['server-timing'] ?? ''));
-  return { serverMs: t.total ?? NaN, inferMs: t.infer ?? NaN };
+function serverTimes(headers: http.IncomingHttpHeaders): { serverMs: number; inferMs: number } {
+  const t = parseServerTiming(String(headers[SERVER_TIMING_HEADER.toLowerCase()] ?? ''));
+  return { serverMs: t[TIMING.total] ?? NaN, inferMs: t[TIMING.infer] ?? NaN };
 }
 
 function modelPath(model: string): string {
@@ -211,11 +208,20 @@ async function overhead(s: Server) {
       await bare(spec.dims); await transports.http(); await transports.shm(); // warm-up
       const runs = { http: [] as Array<{ ms: number; serverMs: number; inferMs: number }>, shm: [] as Array<{ ms: number; serverMs: number; inferMs: number }> };
       const alone: number[] = [];
+      // CPU time per run: the server process's (all its threads) against the bare run's, robust to other jobs' load.
+      const cpu = { http: 0, shm: 0, bare: 0 };
+      const pid = s.child.pid!;
       // Interleaved, so all three see the same background load.
       for (let i = 0; i < n; i++) {
+        let c0 = processCpuMs(pid);
         runs.http.push(await transports.http());
+        cpu.http += processCpuMs(pid) - c0;
+        c0 = ownCpuMs();
         alone.push(await bare(spec.dims));
+        cpu.bare += ownCpuMs() - c0;
+        c0 = processCpuMs(pid);
         runs.shm.push(await transports.shm());
+        cpu.shm += processCpuMs(pid) - c0;
       }
       for (const transport of ['shm', 'http'] as const) {
         const served = runs[transport];
@@ -224,7 +230,9 @@ async function overhead(s: Server) {
           model: spec.model, dims: spec.dims.join('x'), transport, served_ms: round(median(served.map((r) => r.ms))), bare_ms: round(median(alone)),
           overhead_ms: round(ms, 2), overhead_pct: round((100 * ms) / median(alone)),
           // Where the round trip goes: the server's own work around the run (body or region read included), the run in its worker.
-          server_ms: round(median(served.map((r) => r.serverMs - r.inferMs)), 2), worker_run_ms: round(median(served.map((r) => r.inferMs))), load1: load1(),
+          server_ms: round(median(served.map((r) => r.serverMs - r.inferMs)), 2), worker_run_ms: round(median(served.map((r) => r.inferMs))),
+          server_cpu_ms_per_run: round(cpu[transport] / n, 2), bare_cpu_ms_per_run: round(cpu.bare / n, 2), cpu_overhead_ms: round((cpu[transport] - cpu.bare) / n, 2),
+          load1: load1(),
         });
       }
     } finally { await shm.dispose(); }
@@ -282,6 +290,147 @@ async function recBatching() {
     clients: 8, widths: REC_WIDTHS, batch1_rps: round(single, 2), batched_rps: round(batched, 2), gain: round(batched / single, 3),
     bare_batch: batch, bare_batch1_crops_per_s: round(bare1, 2), bare_batched_crops_per_s: round(bareN, 2), bare_gain: round(bareN / bare1, 3), load1: load1(),
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Whole requests: /v1/ocr against the bare pipeline
+
+/** A fixed sample of the labelled dev photos, spread evenly over det.jsonl in its order; null when the set is absent. */
+function devPhotos(count: number): string[] | null {
+  const dir = sharedEvalDir();
+  if (!dir) return null;
+  const all = readFileSync(join(dir, 'det.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { image: string }).image);
+  const step = all.length / count;
+  return Array.from({ length: Math.min(count, all.length) }, (_, i) => join(dir, all[Math.floor(i * step)]));
+}
+
+/** A POST with plain node:http and keep-alive (as oipTimed), its reply read whole. */
+function post(url: string, type: string, body: Uint8Array): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const r = http.request(url, { method: 'POST', agent, headers: { 'content-type': type, 'content-length': String(body.byteLength) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    r.on('error', reject);
+    r.end(body);
+  });
+}
+
+/** One /v1/ocr request: round trip and line count. */
+async function ocrTimed(base: string, bytes: Uint8Array): Promise<{ ms: number; lines: number }> {
+  const t = performance.now();
+  const res = await post(`${base}/v1/ocr`, 'image/jpeg', bytes);
+  const ms = performance.now() - t;
+  if (res.status !== 200) throw new Error(`/v1/ocr answered ${res.status}: ${res.body.toString().slice(0, 200)}`);
+  return { ms, lines: (JSON.parse(res.body.toString()) as { lines: unknown[] }).lines.length };
+}
+
+/** CPU milliseconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
+function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch { return NaN; }
+}
+
+/** This process's CPU milliseconds so far (all its threads). */
+const ownCpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+
+interface BareOcr {
+  one(index: number): Promise<{ ms: number; lines: number }>;
+  /** Every worker runs photos back to back for `seconds`; photos per second over all of them. */
+  loop(seconds: number, clients: number): Promise<{ photos: number; seconds: number }>;
+  close(): Promise<void>;
+}
+
+async function bareOcr(photos: string[], workers: number, threads: number): Promise<BareOcr> {
+  const init: BareOcrInit = {
+    modelDir: join(REPO_ROOT, 'models/repository'), models: ['ppocr-det', 'ppocr-cls', 'ppocr-rec'], workers, intraOpThreads: threads,
+    maxPixels: 40_000_000, photos,
+  };
+  const w = new Worker(new URL('./bare-ocr-worker.mjs', import.meta.url), { workerData: init });
+  let failed: ((e: Error) => void) | null = null;
+  w.on('error', (e) => failed?.(e));
+  const next = () => new Promise<FromBareOcr>((resolve, reject) => { failed = reject; w.once('message', resolve); });
+  await next();
+  const ask = async (msg: ToBareOcr) => { const reply = next(); w.postMessage(msg); return reply; };
+  return {
+    one: async (index) => (await ask({ type: 'one', index })) as { ms: number; lines: number },
+    loop: async (seconds, clients) => {
+      const r = await ask({ type: 'loop', seconds, clients });
+      if (r.type !== 'loop') throw new Error(`bare pipeline answered ${r.type}`);
+      return r;
+    },
+    close: async () => { await w.terminate(); },
+  };
+}
+
+async function wholeRequests() {
+  const files = args.photos ? args.photos.split(',') : devPhotos(T.photos);
+  if (!files) return null;
+  const photos = files.map((f) => new Uint8Array(readFileSync(f)));
+  const workers = Number(POOL.POOL_WORKERS);
+  const threads = Number(POOL.ORT_INTRA_OP_THREADS);
+  // libuv's thread pool (where sharp decodes) takes the priority of the thread that starts it: start it here, as the
+  // server's main thread does, rather than from the bare pipeline's lowered-priority thread.
+  await decodeImage(photos[0], 40_000_000);
+  const bare = await bareOcr(files, workers, threads);
+  const s = await startServer();
+  try {
+    for (const p of photos) await ocrTimed(s.base, p); // warm-up on every photo, as the bare side does
+    // Latency at one client: each photo served then bare, interleaved so both see the same background load.
+    const pairs: Array<{ served: number; bare: number }> = [];
+    let clientCpu = 0; let serverCpu = 0; let servedWall = 0;
+    for (let round = 0; round < T.ocrRounds; round++) {
+      for (let i = 0; i < photos.length; i++) {
+        const c0 = ownCpuMs(); const s0 = processCpuMs(s.child.pid!); const w0 = performance.now();
+        const served = await ocrTimed(s.base, photos[i]);
+        clientCpu += ownCpuMs() - c0; serverCpu += processCpuMs(s.child.pid!) - s0; servedWall += performance.now() - w0;
+        const alone = await bare.one(i);
+        if (served.lines !== alone.lines) throw new Error(`${files[i]}: served ${served.lines} lines, bare ${alone.lines}`);
+        pairs.push({ served: served.ms, bare: alone.ms });
+      }
+    }
+    const added = pairs.map((p) => p.served - p.bare);
+    const addedPct = pairs.map((p) => (100 * (p.served - p.bare)) / p.bare);
+    console.error(`ocr latency done (load ${load1()})`);
+    // Saturation: closed-loop clients, two per worker, each walking the photos in the same order from its own offset;
+    // served and bare alternate in slices so that both see the same background load on a shared machine.
+    const clients = workers * 2;
+    let done = 0; let wall = 0; let satClientCpu = 0; let satServerCpu = 0;
+    let barePhotos = 0; let bareWall = 0; let bareCpu = 0;
+    const slices = T.ocrSlices;
+    for (let slice = 0; slice < slices; slice++) {
+      const c0 = ownCpuMs(); const s0 = processCpuMs(s.child.pid!); const w0 = performance.now();
+      const until = w0 + (T.ocrS / slices) * 1000;
+      await Promise.all(Array.from({ length: clients }, async (_, c) => {
+        for (let k = 0; performance.now() < until; k++) { await ocrTimed(s.base, photos[(c * 3 + k) % photos.length]); done++; }
+      }));
+      wall += performance.now() - w0; satClientCpu += ownCpuMs() - c0; satServerCpu += processCpuMs(s.child.pid!) - s0;
+      const b0 = ownCpuMs();
+      const r = await bare.loop(T.ocrS / slices, clients);
+      barePhotos += r.photos; bareWall += r.seconds * 1000; bareCpu += ownCpuMs() - b0;
+    }
+    const served = (done * 1000) / wall;
+    const bareRate = (barePhotos * 1000) / bareWall;
+    return {
+      photos: files.map((f) => f.slice(f.lastIndexOf('images/'))), rounds: T.ocrRounds, seconds: T.ocrS, clients,
+      served_ms_p50: round(median(pairs.map((p) => p.served))), bare_ms_p50: round(median(pairs.map((p) => p.bare))),
+      added_ms_p50: round(median(added)), added_pct_p50: round(median(addedPct)), added_ms_p90: round(percentile(added, 0.9)),
+      served_photos_per_s: round(served, 3), bare_photos_per_s: round(bareRate, 3), throughput_ratio: round(served / bareRate, 3),
+      // CPU per photo: the load generator's own (its share of the machine is visible beside the server's) and the server's.
+      client_cpu_ms_per_photo_1client: round(clientCpu / pairs.length), client_cores_1client: round(clientCpu / servedWall, 3),
+      server_cpu_ms_per_photo_1client: round(serverCpu / pairs.length),
+      client_cpu_ms_per_photo_saturated: round(satClientCpu / done), client_cores_saturated: round(satClientCpu / wall, 3),
+      server_cpu_ms_per_photo_saturated: round(satServerCpu / done), bare_cpu_ms_per_photo_saturated: round(bareCpu / barePhotos),
+      load1: load1(),
+    };
+  } finally {
+    await stopServer(s);
+    await bare.close();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -445,6 +594,13 @@ if (!SKIP.has('batching')) {
   result.rec_batch_gain = b.gain;
   console.error(`batching done (load ${load1()})`);
 }
+if (!SKIP.has('ocr')) {
+  const o = await wholeRequests();
+  if (o) {
+    result.ocr = o;
+    console.error(`whole requests done (load ${load1()})`);
+  } else console.error('whole-request bench skipped: ../shared/ocr-eval/dev is not on this machine (or pass --photos A,B,...)');
+}
 if (!SKIP.has('overload')) {
   // The phones stand for other machines: where allowed, the load generator takes a core before the server's threads
   // and other processes on this host, so that what it measures is the server's delay, not its own wait for a core.
@@ -468,7 +624,7 @@ function markdown(r: Record<string, unknown>): string {
   const out: string[] = [`Edge server bench ${r.when} — pool ${r.pool}, ${r.seconds} s, load average ${r.load1_start} → ${r.load1_end}`, ''];
   out.push('| figure | measured | goal | load avg |', '|---|---|---|---|');
   for (const o of (r.overhead as Array<Record<string, number | string>>) ?? []) {
-    out.push(`| overhead ${o.model} ${o.dims} via ${o.transport} | ${o.overhead_ms} ms (${o.overhead_pct} %): served ${o.served_ms} ms vs bare ${o.bare_ms} ms (in the server ${o.server_ms} ms around a ${o.worker_run_ms} ms run) | ≤ 1 ms or 3 % | ${o.load1} |`);
+    out.push(`| overhead ${o.model} ${o.dims} via ${o.transport} | ${o.overhead_ms} ms (${o.overhead_pct} %): served ${o.served_ms} ms vs bare ${o.bare_ms} ms (in the server ${o.server_ms} ms around a ${o.worker_run_ms} ms run); CPU ${o.server_cpu_ms_per_run} vs ${o.bare_cpu_ms_per_run} ms per run | ≤ 1 ms or 3 % | ${o.load1} |`);
   }
   for (const t of (r.throughput as Array<Record<string, number | string>>) ?? []) {
     out.push(`| throughput ${t.model} ${t.dims} via ${t.transport} | ${t.ratio} (served ${t.served_rps} vs bare ${t.bare_rps} runs/s) | ≥ 0.95 | ${t.load1} |`);
@@ -477,6 +633,12 @@ function markdown(r: Record<string, unknown>): string {
   if (b) {
     out.push(`| recognition batching gain | ${b.gain}x (${b.batched_rps} vs ${b.batch1_rps} runs/s at batch 1) | ≥ 2x | ${b.load1} |`);
     out.push(`| bare onnxruntime-node, batch ${b.bare_batch} vs 1 | ${b.bare_gain}x (${b.bare_batched_crops_per_s} vs ${b.bare_batch1_crops_per_s} crops/s) | (ceiling) | ${b.load1} |`);
+  }
+  const w = r.ocr as Record<string, number | string[]> | undefined;
+  if (w) {
+    out.push(`| /v1/ocr added latency at 1 client, ${(w.photos as string[]).length} dev photos | +${w.added_ms_p50} ms (${w.added_pct_p50} %) at p50: served ${w.served_ms_p50} ms vs bare ${w.bare_ms_p50} ms; p90 +${w.added_ms_p90} ms | ≤ 3 % | ${w.load1} |`);
+    out.push(`| /v1/ocr throughput at saturation (${w.clients} clients) | ${w.throughput_ratio} (served ${w.served_photos_per_s} vs bare ${w.bare_photos_per_s} photos/s) | ≥ 0.9 | ${w.load1} |`);
+    out.push(`| CPU per photo at saturation | server ${w.server_cpu_ms_per_photo_saturated} ms vs bare ${w.bare_cpu_ms_per_photo_saturated} ms; load generator ${w.client_cpu_ms_per_photo_saturated} ms (${w.client_cores_saturated} cores) | | ${w.load1} |`);
   }
   const o = r.overload_detail as { single_ms: number; capacity_rps: number; budgets_ms: number[]; levels: Record<string, { rate_rps: number; fifo: Record<string, number>; scheduler: Record<string, number> }> } | undefined;
   if (o) {

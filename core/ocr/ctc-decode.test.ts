@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ctcGreedyDecode } from './ctc-decode';
+import { collapseSteps, ctcGreedyDecode, ctcSteps, packCtcSteps, unpackCtcSteps } from './ctc-decode';
 
 const GAPS = { spaceIndex: 4, spaceThresh: 0.2 };
 
@@ -45,5 +45,22 @@ describe('ctcGreedyDecode', () => {
     // A space that wins outright is not doubled.
     const won = [[0.1, 0.9, 0, 0, 0], [0.6, 0, 0, 0, 0.4], [0.1, 0, 0, 0, 0.9], [0.1, 0, 0.9, 0, 0]];
     expect(ctcGreedyDecode(matrix(won), 4, 5, charset, 0, GAPS).text).toBe('a b');
+  });
+});
+
+describe('packCtcSteps', () => {
+  it('keeps exactly what greedy decoding with word gaps reads, per line of a batch', () => {
+    const line1 = [[0.1, 0.8, 0.05, 0.05, 0], [0.7, 0.05, 0.05, 0, 0.2], [0.1, 0, 0.8, 0.1, 0]];
+    const line2 = [[0.2, 0.1, 0.1, 0.6, 0], [0.9, 0, 0, 0, 0.1], [0.3, 0.3, 0.3, 0.05, 0.05]];
+    const data = matrix([...line1, ...line2]);
+    const packed = packCtcSteps(data, 2, 3, 5, GAPS.spaceIndex);
+    expect(packed.length).toBe(2 * 3 * 3);
+    for (const [line, offset] of [[0, 0], [1, 15]] as const) {
+      const full = ctcSteps(data, 3, 5, GAPS.spaceIndex, offset);
+      const back = unpackCtcSteps(packed, 3, line * 9);
+      expect(back).toEqual(full);
+      expect(collapseSteps(back, charset, GAPS)).toEqual(ctcGreedyDecode(data, 3, 5, charset, offset, GAPS));
+    }
+    expect(collapseSteps(unpackCtcSteps(packed, 3, 0), charset, GAPS).text).toBe('a b');
   });
 });

@@ -7,7 +7,7 @@ export { detInputSize, detTensor, lineBatchTensor, normalizeToNchw } from './pre
 export { dbPostprocess, sortBoxes, DEFAULT_DB_PARAMS } from './db-postprocess';
 export type { DbParams, DetectedBox, ProbMap } from './db-postprocess';
 export { cropQuad } from './crop';
-export { ctcGreedyDecode, collapseSteps, ctcSteps } from './ctc-decode';
+export { ctcGreedyDecode, collapseSteps, ctcSteps, packCtcSteps, unpackCtcSteps, PACKED_STEP_VALUES } from './ctc-decode';
 export type { CtcOptions, CtcSteps, DecodedText } from './ctc-decode';
 export { resizeBilinear, rotate180 } from './raster';
 export { ocrError } from './errors';

@@ -2,7 +2,7 @@
 import type { InferFn, RgbaImage } from './types';
 import type { LinePreprocess } from './preprocess';
 import { lineBatchTensor, recBatchWidth } from './preprocess';
-import { collapseSteps, ctcSteps, type CtcOptions, type CtcSteps, type DecodedText } from './ctc-decode';
+import { PACKED_STEP_VALUES, collapseSteps, ctcSteps, unpackCtcSteps, type CtcOptions, type CtcSteps, type DecodedText } from './ctc-decode';
 import { ocrError } from './errors';
 
 export interface RecognitionOptions {
@@ -31,12 +31,14 @@ export async function recognizeSteps(crops: RgbaImage[], infer: InferFn, opts: R
     const res = await infer('rec', lineBatchTensor(batch, opts.spec, width));
     const n = idx.length;
     const [rn, steps, classes] = res.dims;
-    if (res.dims.length !== 3 || rn !== n || classes !== opts.charset.length || res.data.length < n * steps * classes) {
+    // Either the recogniser's T × C probabilities, or the steps already packed where the model ran (packCtcSteps).
+    const packed = classes === PACKED_STEP_VALUES && opts.charset.length !== PACKED_STEP_VALUES;
+    if (res.dims.length !== 3 || rn !== n || (classes !== opts.charset.length && !packed) || res.data.length < n * steps * classes) {
       throw ocrError('OcrBadModelOutput',
         `Recogniser returned shape [${res.dims}] for a batch of ${n}; expected [${n}, T, ${opts.charset.length}] (is the dictionary the model's own?).`);
     }
     idx.forEach((i, j) => {
-      out[i] = ctcSteps(res.data, steps, classes, opts.ctc.spaceIndex, j * steps * classes);
+      out[i] = packed ? unpackCtcSteps(res.data, steps, j * steps * classes) : ctcSteps(res.data, steps, classes, opts.ctc.spaceIndex, j * steps * classes);
     });
   }
   return out;

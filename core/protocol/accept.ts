@@ -14,8 +14,9 @@
  */
 import type { ParameterValue } from './oip';
 
-export const ACCEPT_HEADER = 'x-tandem-accept';
-export const CONFIG_HEADER = 'x-tandem-config';
+import { ACCEPT_HEADER, CONFIG_HEADER } from './headers';
+
+export { ACCEPT_HEADER, CONFIG_HEADER } from './headers';
 /** Query parameter of /v1/ocr carrying the same text as ACCEPT_HEADER (for clients that cannot set headers). */
 export const ACCEPT_QUERY = 'accept';
 /** Inference request parameter listing the accepted models. */

@@ -26,6 +26,14 @@ export const SHARED_MEMORY_BYTE_SIZE = 'shared_memory_byte_size';
 /** Optional, bytes from the start of the registered region; 0 when absent. */
 export const SHARED_MEMORY_OFFSET = 'shared_memory_offset';
 
+/**
+ * Inference request parameter (Tandem's): `true` asks for the recogniser's outputs as packed CTC steps, [N, T, 3] floats
+ * per output (best class, its probability, the space class's probability: core/ocr packCtcSteps) instead of [N, T, C]
+ * probabilities, about 480 bytes per 320-px line instead of 1 MB. Servers that do not know it answer in full, which
+ * core/ocr decodes as well.
+ */
+export const CTC_STEPS_PARAMETER = 'ctc_steps';
+
 export type ParameterValue = string | number | boolean;
 export type Parameters = Record<string, ParameterValue>;
 

@@ -2,8 +2,7 @@
 import type { OcrResult } from '../ocr/types';
 import type { OcrConfig } from './accept';
 
-/** Request header carrying the client's remaining latency budget in milliseconds. */
-export const BUDGET_HEADER = 'x-tandem-budget-ms';
+export { BUDGET_HEADER } from './headers';
 
 /** POST /v1/ocr reply body. Timings are server-side; the same stages are sent as `Server-Timing`. */
 export interface OcrResponse extends OcrResult {
@@ -64,4 +63,10 @@ export interface ErrorBody {
   predicted_ms?: number;
   /** DeadlineUnmeetable: the budget the request had left when it was refused, in milliseconds. */
   budget_ms?: number;
+}
+
+/** POST /v1/probe reply body: the bytes that arrived and how long reading them took. */
+export interface ProbeReply {
+  bytes: number;
+  readMs: number;
 }

@@ -3,7 +3,7 @@
  * while it works and gives it back when done. One that does not fit waits its turn in arrival order for up to
  * `waitMs`, then is refused, so memory and queues stay bounded however many clients arrive at once.
  */
-import { ClientClosedError, OverloadError } from '../errors';
+import { ClientClosedError, OverloadError } from '../http/errors';
 
 interface Waiter {
   weight: number;

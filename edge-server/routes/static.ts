@@ -6,7 +6,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { Hono, type Context } from 'hono';
-import { ServerError } from '../errors';
+import { ServerError } from '../http/errors';
 import type { AppDeps } from '../app';
 
 const MIME: Record<string, string> = {

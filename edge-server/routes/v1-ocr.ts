@@ -1,13 +1,15 @@
 /** POST /v1/ocr: image bytes in, recognised lines out, with per-stage Server-Timing. */
-import { Hono } from 'hono';
-import { ACCEPT_HEADER, ACCEPT_QUERY, CONFIG_HEADER, formatOcrConfig, parseOcrAccept, type OcrAccept } from '../../core/protocol/accept';
-import { BUDGET_HEADER, type OcrResponse } from '../../core/protocol/v1';
-import { planOcr } from '../adapt-ocr';
+import { Hono, type MiddlewareHandler } from 'hono';
+import { formatOcrConfig } from '../../core/protocol/accept';
+import { CONFIG_HEADER } from '../../core/protocol/headers';
+import { SERVER_TIMING_HEADER, formatServerTiming } from '../../core/protocol/server-timing';
+import type { OcrResponse } from '../../core/protocol/v1';
+import { planOcr } from '../ocr/plan';
 import { sizeBucket } from '../runtime/latency';
-import { parseBudget, refineAdmission } from '../scheduler/admission-middleware';
-import { DeadlineError, ServerError, throwIfClientGone } from '../errors';
-import { limitBody, mediaType, unlessClientGone } from '../http';
-import { decodeImage, imagePixels } from '../image-decode';
+import type { OcrEnv } from '../ocr/admission-middleware';
+import { DeadlineError, ServerError, throwIfClientGone } from '../http/errors';
+import { limitBody, mediaType, unlessClientGone } from '../http/requests';
+import { decodeImage, imagePixels } from '../ocr/image-decode';
 import type { WeightedGate } from '../limits/weighted-gate';
 import type { AppDeps } from '../app';
 
@@ -18,21 +20,20 @@ const MAX_SIDE = 4096;
 /**
  * `pixels` bounds the decoded images all requests hold at once. The request's signal fires when its client goes
  * away; the work stops at the next step (decode, each pipeline stage) and queued model runs are withdrawn.
+ * `admission` (ocr/admission-middleware.ts) admits the request on arrival and hands over its budget and accept list.
  */
-export function v1OcrRoutes(deps: AppDeps, pixels: WeightedGate): Hono {
-  const app = new Hono();
-  app.post('/ocr', limitBody(deps.config.maxBodyBytes), async (c) => {
-    const t0 = performance.now();
+export function v1OcrRoutes(deps: AppDeps, pixels: WeightedGate, admission: MiddlewareHandler<OcrEnv>) {
+  return new Hono<OcrEnv>().post('/ocr', admission, limitBody(deps.config.maxBodyBytes), async (c) => {
+    const { t0, budgetMs: budget, accept, acceptError, refine } = c.var.admission;
     const type = mediaType(c);
     if (!ACCEPTED_TYPES.has(type)) {
       throw new ServerError('UnsupportedMediaType', `Content-Type ${type} is not accepted; send the image bytes as image/jpeg, image/png or image/webp`);
     }
     const options = parseOptions(c.req.query('maxSide'), c.req.query('cls'));
-    const budget = parseBudget(c.req.header(BUDGET_HEADER));
-    const accept = parseAccept(c.req.header(ACCEPT_HEADER) ?? c.req.query(ACCEPT_QUERY));
+    if (acceptError) throw acceptError;
     const deadline = budget === null ? undefined : t0 + budget;
     const signal = c.req.raw.signal;
-    // Requests with a budget were admitted on arrival, before their body was read (scheduler/admission-middleware.ts).
+    // Requests with a budget were admitted on arrival, before their body was read (ocr/admission-middleware.ts).
     const body = new Uint8Array(await unlessClientGone(c.req.arrayBuffer(), signal, 'while its image was uploading'));
     const t1 = performance.now();
     // The pixels are reserved from the header before decoding, and held until the reply: the decoded image lives
@@ -48,10 +49,10 @@ export function v1OcrRoutes(deps: AppDeps, pixels: WeightedGate): Hono {
       if (deadline !== undefined && performance.now() >= deadline) {
         throw new DeadlineError(performance.now() - t0, budget!, 1, ' (the budget ran out while the image was read and decoded)');
       }
-      // Admission for this image size, choosing the detector side among the accepted ones (adapt-ocr.ts).
+      // Admission for this image size, choosing the detector side among the accepted ones (ocr/plan.ts).
       // A request admitted on arrival is tested again only if its image size costs clearly more than assumed; the
       // planner still sees the deadline when it has detector sides to choose from.
-      const admitted = refineAdmission(c.req.raw, sizeBucket([rgba.height, rgba.width]));
+      const admitted = refine(sizeBucket([rgba.height, rgba.width]));
       plan = planOcr(deps, rgba.width, rgba.height, options, accept, admitted && !accept?.maxSide ? undefined : deadline);
       run = await deps.ocr.run(rgba, plan.options, deadline, plan.models, signal);
     } finally {
@@ -68,15 +69,14 @@ export function v1OcrRoutes(deps: AppDeps, pixels: WeightedGate): Hono {
       config,
     };
     const t = result.timings;
-    const timing = [
+    c.header(SERVER_TIMING_HEADER, formatServerTiming([
       ['decode', decodeMs], ['preprocess', t.preprocess], ['det', t.det], ['postprocess', t.postprocess],
       ['cls', t.cls], ['rec', t.rec], ['queue', queueMs], ['total', total],
-    ].map(([name, ms]) => `${name};dur=${(ms as number).toFixed(1)}`).join(', ');
-    c.header('Server-Timing', `${timing}, batch;desc="${batch}"`);
+    ], [['batch', batch]]));
     c.header(CONFIG_HEADER, formatOcrConfig(config));
+    c.set('ran', { maxSide: plan.maxSide, queueMs });
     return c.json(reply);
   });
-  return app;
 }
 
 function parseOptions(maxSide: string | undefined, cls: string | undefined): { maxSide?: number; useCls?: boolean } {
@@ -93,15 +93,6 @@ function parseOptions(maxSide: string | undefined, cls: string | undefined): { m
     options.useCls = cls === '1' || cls === 'true';
   }
   return options;
-}
-
-function parseAccept(raw: string | undefined): OcrAccept | null {
-  if (raw === undefined) return null;
-  try {
-    return parseOcrAccept(raw);
-  } catch (e) {
-    throw new ServerError('BadRequest', (e as Error).message);
-  }
 }
 
 function round(ms: number): number {

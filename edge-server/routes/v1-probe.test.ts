@@ -2,10 +2,11 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseServerTiming } from '../../web/edge-client/server-timing';
-import { errorReply } from '../http';
+import { parseServerTiming } from '../../core/protocol/server-timing';
+import { errorReply } from '../http/requests';
 import { startTestEdge, type TestEdge } from '../test/edge-fixture';
-import { PROBE_MAX_BYTES, v1ProbeRoutes, type ProbeReply } from './v1-probe';
+import type { ProbeReply } from '../../core/protocol/v1';
+import { PROBE_MAX_BYTES, v1ProbeRoutes } from './v1-probe';
 
 // The route alone on a real loopback socket, so the body really streams in.
 let server: ServerType;

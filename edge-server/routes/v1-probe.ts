@@ -7,21 +7,17 @@
  */
 import { randomFillSync } from 'node:crypto';
 import { Hono } from 'hono';
-import { ServerError } from '../errors';
-import { limitBody } from '../http';
+import { SERVER_TIMING_HEADER, formatServerTiming } from '../../core/protocol/server-timing';
+import type { ProbeReply } from '../../core/protocol/v1';
+import { ServerError } from '../http/errors';
+import { limitBody } from '../http/requests';
 import type { AppDeps } from '../app';
 
 /** A probe only needs tens of kilobytes; refusing more keeps it from being used to push large bodies. */
 export const PROBE_MAX_BYTES = 1024 * 1024;
 
-export interface ProbeReply {
-  bytes: number;
-  readMs: number;
-}
-
-export function v1ProbeRoutes(deps: Pick<AppDeps, 'config'>): Hono {
-  const app = new Hono();
-  app.post('/probe', limitBody(Math.min(PROBE_MAX_BYTES, deps.config.maxBodyBytes)), async (c) => {
+export function v1ProbeRoutes(deps: Pick<AppDeps, 'config'>) {
+  return new Hono().post('/probe', limitBody(Math.min(PROBE_MAX_BYTES, deps.config.maxBodyBytes)), async (c) => {
     const t0 = performance.now();
     let bytes = 0;
     const reader = c.req.raw.body?.getReader();
@@ -31,11 +27,10 @@ export function v1ProbeRoutes(deps: Pick<AppDeps, 'config'>): Hono {
     const t1 = performance.now();
     const reply: ProbeReply = { bytes, readMs: Math.round((t1 - t0) * 10) / 10 };
     const t2 = performance.now();
-    c.header('Server-Timing', `read;dur=${(t1 - t0).toFixed(1)}, proc;dur=${(t2 - t1).toFixed(1)}, total;dur=${(t2 - t0).toFixed(1)}`);
+    c.header(SERVER_TIMING_HEADER, formatServerTiming([['read', t1 - t0], ['proc', t2 - t1], ['total', t2 - t0]]));
     c.header('Cache-Control', 'no-store');
     return c.json(reply);
-  });
-  app.get('/probe', (c) => {
+  }).get('/probe', (c) => {
     const t0 = performance.now();
     const raw = c.req.query('bytes') ?? '0';
     const bytes = Number(raw);
@@ -44,9 +39,9 @@ export function v1ProbeRoutes(deps: Pick<AppDeps, 'config'>): Hono {
     }
     const body = new Uint8Array(bytes);
     for (let i = 0; i < bytes; i += 65_536) randomFillSync(body, i, Math.min(65_536, bytes - i));
-    c.header('Server-Timing', `proc;dur=${(performance.now() - t0).toFixed(1)}, total;dur=${(performance.now() - t0).toFixed(1)}`);
+    const ms = performance.now() - t0;
+    c.header(SERVER_TIMING_HEADER, formatServerTiming([['proc', ms], ['total', ms]]));
     c.header('Cache-Control', 'no-store');
     return c.body(body, 200, { 'Content-Type': 'application/octet-stream' });
   });
-  return app;
 }

@@ -2,11 +2,10 @@
 import { Hono } from 'hono';
 import type { StatusResponse } from '../../core/protocol/v1';
 import type { AppDeps } from '../app';
-import type { RequestAdmission } from '../scheduler/request-admission';
+import type { RequestAdmission } from '../ocr/request-admission';
 
-export function v1StatusRoutes(deps: AppDeps, ocrAdmission: RequestAdmission): Hono {
-  const app = new Hono();
-  app.get('/status', (c) => {
+export function v1StatusRoutes(deps: AppDeps, ocrAdmission: RequestAdmission) {
+  return new Hono().get('/status', (c) => {
     const s = deps.pool.status();
     const body: StatusResponse = {
       serverTime: Date.now(),
@@ -25,5 +24,4 @@ export function v1StatusRoutes(deps: AppDeps, ocrAdmission: RequestAdmission): H
     c.header('Cache-Control', 'no-store');
     return c.json(body);
   });
-  return app;
 }

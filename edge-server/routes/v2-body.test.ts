@@ -2,7 +2,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HEADER_LENGTH_HEADER } from '../../core/protocol/oip';
 import { decodeInferenceResponse, encodeInferenceRequest } from '../../core/protocol/oip-codec';
-import { listen, type Listening } from '../listen';
+import { listen, type Listening } from '../http/listen';
 import { seededFloats, startTestEdge, type TestEdge } from '../test/edge-fixture';
 
 // Binary bodies on a real socket are read straight into an aligned buffer: whatever the JSON header's length, the

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ManifestModel } from '../../core/models/manifest';
 import type { Tensor } from '../../core/protocol/oip';
-import { SharedMemoryRegistry } from '../shared-memory';
+import { SharedMemoryRegistry } from '../oip/shared-memory';
 import { checkOutputRegions, writeOutputRegions } from './v2-shared-memory-outputs';
 
 const model = {

@@ -5,8 +5,8 @@ import {
   type SharedMemoryRef, type Tensor,
 } from '../../core/protocol/oip';
 import { tensorBytes } from '../../core/protocol/oip-codec';
-import { ServerError } from '../errors';
-import type { SharedMemoryRegistry } from '../shared-memory';
+import { ServerError } from '../http/errors';
+import type { SharedMemoryRegistry } from '../oip/shared-memory';
 
 const tooSmall = (name: string, need: number, ref: SharedMemoryRef, shape: string) => new ServerError('BadRequest',
   `output ${name} ${shape}needs ${need} bytes, but shared_memory_byte_size gives ${ref.byteSize} at offset ${ref.offset} of region '${ref.region}'`);

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HEADER_LENGTH_HEADER, type InferenceRequest, type SharedMemoryStatusEntry } from '../../core/protocol/oip';
 import { decodeInferenceResponse, encodeInferenceRequest } from '../../core/protocol/oip-codec';
 import { createApp } from '../app';
-import { listen, type Listening } from '../listen';
+import { listen, type Listening } from '../http/listen';
 import { silentLogger } from '../log';
-import { SharedMemoryRegion } from '../runtime/shared-memory-client';
+import { SharedMemoryRegion } from '../oip/shared-memory-client';
 import { seededFloats, startTestEdge, type TestEdge } from '../test/edge-fixture';
 
 // A real server on loopback with system shared memory on, and a client on the same host passing tensors in /dev/shm.

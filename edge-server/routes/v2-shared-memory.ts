@@ -4,10 +4,10 @@
  */
 import { Hono, type Context } from 'hono';
 import type { SharedMemoryStatusEntry } from '../../core/protocol/oip';
-import { ServerError } from '../errors';
-import { limitBody } from '../http';
-import { isLoopbackPeer } from '../shared-memory-peer';
-import type { SharedMemoryRegistry } from '../shared-memory';
+import { ServerError } from '../http/errors';
+import { limitBody } from '../http/requests';
+import { isLoopbackPeer } from '../oip/shared-memory-peer';
+import type { SharedMemoryRegistry } from '../oip/shared-memory';
 import type { AppDeps } from '../app';
 
 const MAX_REGISTER_BODY = 4096;

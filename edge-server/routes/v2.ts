@@ -2,19 +2,20 @@
 import { Hono, type Context } from 'hono';
 import type { ManifestModel } from '../../core/models/manifest';
 import {
-  BINARY_TENSOR_EXTENSION, HEADER_LENGTH_HEADER, SHARED_MEMORY_EXTENSION,
+  BINARY_TENSOR_EXTENSION, CTC_STEPS_PARAMETER, HEADER_LENGTH_HEADER, SHARED_MEMORY_EXTENSION,
   type InferenceResponse, type ModelMetadataResponse, type ModelReadyResponse, type ServerMetadataResponse, type Tensor,
 } from '../../core/protocol/oip';
 import {
   binaryOutputSelector, decodeInferenceRequest, encodeInferenceResponse, type SharedMemoryResolver,
 } from '../../core/protocol/oip-codec';
 import { OIP_ACCEPT_PARAMETER } from '../../core/protocol/accept';
-import { defaultOcrConfig, inferenceAccept } from '../adapt-accept';
-import { ServerError, throwIfClientGone } from '../errors';
+import { SERVER_TIMING_HEADER, formatServerTiming } from '../../core/protocol/server-timing';
+import { defaultOcrConfig, inferenceAccept } from '../ocr/accept';
+import { ServerError, throwIfClientGone } from '../http/errors';
 import type { WeightedGate } from '../limits/weighted-gate';
-import { checkAfterRun, checkBeforeRun } from '../oip-limits';
-import { errorReply, limitBody, mediaType, readAlignedBody, unlessClientGone } from '../http';
-import { validateInferenceRequest } from '../oip-validate';
+import { checkAfterRun, checkBeforeRun } from '../oip/limits';
+import { errorReply, limitBody, mediaType, readAlignedBody, unlessClientGone } from '../http/requests';
+import { validateInferenceRequest } from '../oip/validate';
 import { sharedMemoryFor } from './v2-shared-memory';
 import { checkOutputRegions, writeOutputRegions } from './v2-shared-memory-outputs';
 import type { AppDeps } from '../app';
@@ -97,6 +98,11 @@ export function v2Routes(deps: AppDeps, unbudgeted: WeightedGate): Hono {
     if (budget !== undefined && (typeof budget !== 'number' || !Number.isFinite(budget) || budget < 0)) {
       throw new ServerError('OipMalformed', `parameters.deadline_ms must be a non-negative number of milliseconds, got ${JSON.stringify(budget)}`);
     }
+    const steps = request.parameters?.[CTC_STEPS_PARAMETER];
+    if (steps !== undefined && typeof steps !== 'boolean') {
+      throw new ServerError('OipMalformed', `parameters.${CTC_STEPS_PARAMETER} must be true or false, got ${JSON.stringify(steps)}`);
+    }
+    const reduce = steps ? { kind: 'ctc-steps' as const, spaceIndex: deps.ocr.config.charset.lastIndexOf(' ') } : undefined;
     const binary = binaryOutputSelector(request);
     const wantsBinary = (name: string) => binary(name) || outputRegions.has(name);
     checkBeforeRun(m, inputs, outputs, wantsBinary, deps.config);
@@ -104,7 +110,7 @@ export function v2Routes(deps: AppDeps, unbudgeted: WeightedGate): Hono {
     const leave = budget === undefined ? await unbudgeted.acquire(1) : null;
     let run;
     try {
-      run = await pool.run(m.name, inputs, { outputs, deadline: budget === undefined ? undefined : t0 + budget, accept, signal });
+      run = await pool.run(m.name, inputs, { outputs, deadline: budget === undefined ? undefined : t0 + budget, accept, signal, reduce });
     } finally {
       leave?.();
     }
@@ -127,8 +133,8 @@ export function v2Routes(deps: AppDeps, unbudgeted: WeightedGate): Hono {
     const wire = encodeInferenceResponse(response, { binaryOutputs: binary });
     const headers: Record<string, string> = {
       'Content-Type': wire.contentType,
-      'Server-Timing': `read;dur=${read.toFixed(1)}, queue;dur=${run.queueMs.toFixed(1)}, infer;dur=${run.runMs.toFixed(1)}, `
-        + `total;dur=${(performance.now() - t0).toFixed(1)}, batch;desc="${run.batch}"`,
+      [SERVER_TIMING_HEADER]: formatServerTiming([['read', read], ['queue', run.queueMs], ['infer', run.runMs], ['total', performance.now() - t0]],
+        [['batch', run.batch]]),
     };
     if (wire.headerLength !== undefined) headers[HEADER_LENGTH_HEADER] = String(wire.headerLength);
     return c.body(wire.body as string, 200, headers);

@@ -2,7 +2,8 @@
  * Joining the inputs of several callers into one batch tensor and splitting the outputs back, along the first axis.
  * Pure (typed arrays only), so the worker thread does the copying and the HTTP thread never does.
  */
-import type { RuntimeTensor, TensorMap } from './messages';
+import { PACKED_STEP_VALUES, packCtcSteps } from '../../core/ocr/ctc-decode';
+import type { OutputReduction, RuntimeTensor, TensorMap } from './messages';
 
 type Data = RuntimeTensor['data'];
 
@@ -55,4 +56,15 @@ export function splitBatch(outputs: TensorMap, rows: number[]): TensorMap[] {
     });
   }
   return parts;
+}
+
+/** Applies `reduce` to every FP32 output of rank 3 ([lines, steps, classes]); others pass unchanged. */
+export function reduceOutputs(outputs: TensorMap, reduce: OutputReduction): TensorMap {
+  const out: TensorMap = {};
+  for (const [name, t] of Object.entries(outputs)) {
+    if (t.datatype !== 'FP32' || t.dims.length !== 3 || !(t.data instanceof Float32Array)) { out[name] = t; continue; }
+    const [lines, steps, classes] = t.dims;
+    out[name] = { datatype: 'FP32', dims: [lines, steps, PACKED_STEP_VALUES], data: packCtcSteps(t.data, lines, steps, classes, reduce.spaceIndex) };
+  }
+  return out;
 }

@@ -3,7 +3,7 @@ import { HEADER_LENGTH_HEADER } from '../../core/protocol/oip';
 import { encodeInferenceRequest } from '../../core/protocol/oip-codec';
 import type { OcrResponse } from '../../core/protocol/v1';
 import { renderTextImage, type TextImage } from '../../test-support/text-image';
-import { listen, type Listening } from '../listen';
+import { listen, type Listening } from '../http/listen';
 import { parsePrometheusText } from '../test/prometheus-text';
 import { seededFloats, startTestEdge, type TestEdge } from '../test/edge-fixture';
 

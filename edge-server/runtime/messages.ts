@@ -10,6 +10,13 @@ export interface RuntimeTensor {
 
 export type TensorMap = Record<string, RuntimeTensor>;
 
+/**
+ * What the caller needs of an output, when less than all of it: `ctc-steps` keeps the recogniser's per-step best class,
+ * its probability and the space class's probability (core/ocr packCtcSteps), so a few hundred bytes per line cross
+ * threads instead of T × C probabilities.
+ */
+export type OutputReduction = { kind: 'ctc-steps'; spaceIndex: number };
+
 export interface WorkerModel {
   name: string;
   /** Absolute path of the .onnx file. */
@@ -32,7 +39,7 @@ export type ToWorker =
    * One model run over the inputs of one or more callers (`parts`), joined along the first axis; with `padLastAxis`
    * inputs narrower than the widest are zero-padded on the right (recognition crops of a common width bucket).
    */
-  | { type: 'run'; id: number; model: string; parts: TensorMap[]; outputs?: string[]; padLastAxis?: boolean }
+  | { type: 'run'; id: number; model: string; parts: TensorMap[]; outputs?: string[]; padLastAxis?: boolean; reduce?: OutputReduction }
   /** Makes the worker fail as an uncaught error would, to exercise crash recovery. */
   | { type: 'crash' };
 

@@ -9,8 +9,8 @@
 import { Worker } from 'node:worker_threads';
 import type { PipelineConfig, RunOptions } from '../../core/ocr';
 import type { FloatTensor, InferFn, OcrResult, RgbaImage } from '../../core/ocr/types';
-import { ClientClosedError, DeadlineError, ServerError } from '../errors';
-import { timerAt } from '../timers';
+import { ClientClosedError, DeadlineError, ServerError } from '../http/errors';
+import { timerAt } from '../scheduler/timers';
 import type { FromPipeline, PipelineThreadInit, ToPipeline } from './pipeline-messages';
 
 const ENTRY = new URL('./pipeline-thread.mjs', import.meta.url);

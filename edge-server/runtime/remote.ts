@@ -7,15 +7,11 @@
 import type { ManifestModel } from '../../core/models/manifest';
 import { HEADER_LENGTH_HEADER, type NumericTensorData, type Tensor } from '../../core/protocol/oip';
 import { decodeInferenceResponse, encodeInferenceRequest } from '../../core/protocol/oip-codec';
-import { ClientClosedError, DeadlineError, ServerError } from '../errors';
+import { ServerError } from '../http/errors';
 import { silentLogger, type Logger } from '../log';
-import { DeadlineQueue, type QueuedJob } from '../scheduler/deadline-queue';
-import { estimateFor } from '../scheduler/edf';
-import { LatencyTracker, sizeBucket } from './latency';
+import { reduceOutputs } from './batch-tensors';
 import type { RuntimeTensor, TensorMap } from './messages';
-import type { Candidate } from '../scheduler/adapt';
-import type { PoolModelStatus, PoolStatus, RunOptions, RunResult } from './pool';
-import type { InferenceRunner } from './runner';
+import { ScheduledRunner, type Executor, type ExecutorRun, type PoolModelStatus } from './scheduled-runner';
 
 /** Tensor types the pipeline and the OIP routes pass on (BYTES outputs have no use here). */
 const RUNTIME_DATATYPES = new Set<string>(['FP32', 'FP16', 'INT8', 'UINT8', 'INT32', 'INT64', 'BOOL']);
@@ -32,91 +28,69 @@ export interface RemoteOptions {
   reprobeMs?: number;
 }
 
-interface Job extends QueuedJob {
-  candidates?: ReadonlyArray<Candidate & { model: string }>;
-  model: ManifestModel;
-  inputs: TensorMap;
-  outputs: string[];
-  bucket: string;
-  startedAt: number;
-  settled: boolean;
-  resolve: (r: RunResult) => void;
-  reject: (e: Error) => void;
-  detach?: () => void;
-}
-
-interface ModelBook {
+interface ModelState {
   state: PoolModelStatus['state'];
   error?: string;
-  inFlight: number;
-  queued: number;
-  runs: number;
-  refused: number;
-  latency: LatencyTracker;
 }
 
-export class RemoteRunner implements InferenceRunner {
+/** Concurrent requests to the backend as an executor: a slot is a free place among `concurrency`. */
+class BackendSlots implements Executor<true> {
+  readonly models: string[];
+  readonly intraOpThreads = 0;
+  /** A forwarded request can be left behind at shutdown. */
+  readonly onShutdown = 'answer' as const;
   readonly url: string;
-  onRun: ((model: string, runMs: number, queueMs: number) => void) | null = null;
-  /** Each forwarded run is one caller's (the backend may batch on its side). */
-  onBatch: ((model: string, callers: number) => void) | null = null;
-  private readonly opts: RemoteOptions;
+  reprobeTimer: NodeJS.Timeout | null = null;
+  private readonly manifest = new Map<string, ManifestModel>();
+  private readonly states = new Map<string, ModelState>();
   private readonly log: Logger;
-  private readonly models = new Map<string, ManifestModel>();
-  private readonly books = new Map<string, ModelBook>();
-  private readonly queue: DeadlineQueue<Job, true>;
-  private readonly running = new Set<Job>();
-  private closing = false;
-  private drainWaiters: Array<() => void> = [];
-  private reprobeTimer: NodeJS.Timeout | null = null;
+  private inFlight = 0;
 
-  private constructor(opts: RemoteOptions) {
-    this.opts = opts;
+  constructor(private readonly opts: RemoteOptions) {
     this.url = opts.url.replace(/\/+$/, '');
     this.log = opts.log ?? silentLogger;
-    this.queue = new DeadlineQueue<Job, true>({
-      executors: () => this.opts.concurrency,
-      running: () => this.running,
-      executorFor: () => (this.running.size < this.opts.concurrency ? true : null),
-      start: (_, batch) => { void this.send(batch[0]); },
-      reject: (job, error) => {
-        this.books.get(job.model.name)!.refused++;
-        this.settle(job, error);
-      },
-      choose: (job, index) => {
-        const next = this.models.get(job.candidates![index].model)!;
-        if (next === job.model) return;
-        this.books.get(job.model.name)!.queued--;
-        this.books.get(next.name)!.queued++;
-        job.model = next;
-      },
-    });
+    this.models = opts.models.map((m) => m.name);
     for (const m of opts.models) {
-      this.models.set(m.name, m);
-      this.books.set(m.name, { state: 'loading', inFlight: 0, queued: 0, runs: 0, refused: 0, latency: new LatencyTracker() });
+      this.manifest.set(m.name, m);
+      this.states.set(m.name, { state: 'loading' });
     }
   }
 
-  /** Asks the backend whether each model is ready; models it lacks are reported failed in status() and asked again later. */
-  static async start(opts: RemoteOptions): Promise<RemoteRunner> {
-    const runner = new RemoteRunner(opts);
-    await runner.probe([...runner.models.keys()]);
-    const every = opts.reprobeMs ?? 5000;
-    runner.reprobeTimer = setInterval(() => {
-      const failed = [...runner.books].filter(([, b]) => b.state !== 'ready').map(([n]) => n);
-      if (failed.length) void runner.probe(failed);
-    }, every);
-    runner.reprobeTimer.unref();
-    return runner;
+  // Concurrent requests to the backend play the part of workers; threads are the backend's business.
+  capacity(): number { return this.opts.concurrency; }
+  slotFor(): true | null { return this.inFlight < this.opts.concurrency ? true : null; }
+  state(model: string): ModelState { return this.states.get(model)!; }
+
+  unavailable(model: string): ServerError | null {
+    const s = this.states.get(model)!;
+    return s.state === 'ready' ? null : new ServerError('BackendUnavailable', s.error ?? `model ${model} is not ready on the backend`);
   }
 
-  private headers(extra: Record<string, string> = {}): Record<string, string> {
-    return this.opts.token ? { ...extra, Authorization: `Bearer ${this.opts.token}` } : extra;
+  notReady(): string[] {
+    return [...this.states].filter(([, s]) => s.state !== 'ready').map(([n]) => n);
   }
 
-  private async probe(names: string[]): Promise<void> {
+  async close(): Promise<void> {
+    if (this.reprobeTimer) clearInterval(this.reprobeTimer);
+  }
+
+  async execute(_: true, run: ExecutorRun): Promise<{ parts: TensorMap[]; runMs: number }> {
+    this.inFlight++;
+    const started = performance.now();
+    try {
+      const outputs = await this.request(run.model, run.parts[0], run.outputs ?? this.manifest.get(run.model)!.outputs.map((o) => o.name));
+      return { parts: [run.reduce ? reduceOutputs(outputs, run.reduce) : outputs], runMs: performance.now() - started };
+    } catch (e) {
+      if (e instanceof ServerError && e.name === 'BackendUnreachable') this.markUnreachable(e.message);
+      throw e instanceof ServerError ? e : new ServerError('BackendFailed', `the inference backend failed: ${causeOf(e)}`);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  async probe(names: string[]): Promise<void> {
     await Promise.all(names.map(async (name) => {
-      const book = this.books.get(name)!;
+      const book = this.states.get(name)!;
       try {
         const res = await fetch(`${this.url}/v2/models/${encodeURIComponent(name)}/ready`, {
           headers: this.headers(), signal: AbortSignal.timeout(Math.min(this.opts.timeoutMs, 5000)),
@@ -139,109 +113,8 @@ export class RemoteRunner implements InferenceRunner {
     }));
   }
 
-  hasModel(name: string): boolean { return this.books.has(name); }
-  isModelReady(name: string): boolean { return this.books.get(name)?.state === 'ready'; }
-  isReady(): boolean { return !this.closing && [...this.books.values()].every((b) => b.state === 'ready'); }
-
-  estimate(model: string, bucket: string): number {
-    const book = this.books.get(model);
-    return (book && estimateFor(book.latency.estimates(), bucket)) ?? 0;
-  }
-
-  predictedWaitMs(now = performance.now()): number { return this.predictedWaitFor(Infinity, now); }
-
-  predictedWaitFor(deadline: number, now = performance.now()): number {
-    return this.queue.predictedWait(deadline, now);
-  }
-
-  run(model: string, inputs: TensorMap, options: RunOptions = {}): Promise<RunResult> {
-    if (this.closing) return Promise.reject(new ServerError('PoolClosed', 'the server is shutting down; retry on another instance'));
-    const m = this.models.get(model);
-    const book = this.books.get(model);
-    if (!m || !book) return Promise.reject(new ServerError('UnknownModel', `unknown model ${model}`));
-    if (options.signal?.aborted) return Promise.reject(new ClientClosedError('before its model run was queued'));
-    if (book.state !== 'ready') return Promise.reject(new ServerError('BackendUnavailable', book.error ?? `model ${model} is not ready on the backend`));
-    const first = Object.values(inputs)[0];
-    const bucket = first ? sizeBucket(first.dims) : 'scalar';
-    const estimateMs = this.estimate(model, bucket);
-    const deadline = options.deadline ?? Infinity;
-    // Accepted alternatives the backend has ready; the queue picks among them (scheduler/adapt.ts).
-    const unknown = options.accept?.find((a) => !this.models.has(a.model));
-    if (unknown) return Promise.reject(new ServerError('UnknownModel', `unknown model ${unknown.model}`));
-    const candidates = options.accept?.filter((a) => this.books.get(a.model)!.state === 'ready')
-      .map((a) => ({ model: a.model, accuracy: a.accuracy, estimateMs: this.estimate(a.model, bucket) }));
-    return new Promise<RunResult>((resolve, reject) => {
-      const job: Job = {
-        model: m, inputs, outputs: options.outputs ?? m.outputs.map((o) => o.name), bucket, deadline, estimateMs,
-        seq: this.queue.nextSeq(), enqueuedAt: performance.now(), startedAt: 0, settled: false, resolve, reject, admitted: options.admitted,
-        candidates: candidates?.length ? candidates : undefined,
-      };
-      book.queued++;
-      const refusal = this.queue.offer(job);
-      if (refusal) {
-        book.queued--;
-        book.refused++;
-        reject(new DeadlineError(refusal.predictedMs, refusal.budgetMs, refusal.retryAfterS));
-        return;
-      }
-      job.detach = this.queue.withdrawOn(job, options.signal, (j) => this.settle(j, new ClientClosedError('while its model run was queued')));
-    });
-  }
-
-  status(): PoolStatus {
-    const wait = Math.round(this.predictedWaitMs() * 10) / 10;
-    return {
-      models: [...this.books].map(([name, b]) => {
-        const s: PoolModelStatus = {
-          name, state: b.state, inFlight: b.inFlight, queued: b.queued, latency: b.latency.snapshot(),
-          predictedWaitMs: wait, runs: b.runs, refused: b.refused,
-        };
-        if (b.error) s.error = b.error;
-        return s;
-      }),
-      // Concurrent requests to the backend play the part of workers; threads are the backend's business.
-      pool: { workers: this.opts.concurrency, intraOpThreads: 0, busy: this.running.size, queued: this.queue.length },
-    };
-  }
-
-  async close(timeoutMs = 30_000): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
-    if (this.reprobeTimer) clearInterval(this.reprobeTimer);
-    if (!this.idle()) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((r) => this.drainWaiters.push(r)),
-        new Promise<void>((r) => { timer = setTimeout(r, timeoutMs); }),
-      ]);
-      clearTimeout(timer);
-    }
-    const stopped = new ServerError('PoolClosed', 'the server shut down before this request finished');
-    for (const job of this.queue.drain()) this.settle(job, stopped);
-    for (const job of [...this.running]) this.settle(job, stopped);
-  }
-
-  private idle(): boolean { return this.queue.length === 0 && this.running.size === 0; }
-
-  private async send(job: Job): Promise<void> {
-    const book = this.books.get(job.model.name)!;
-    book.queued--;
-    book.inFlight++;
-    book.runs++;
-    job.startedAt = performance.now();
-    this.running.add(job);
-    this.onBatch?.(job.model.name, 1);
-    try {
-      const outputs = await this.request(job);
-      const runMs = performance.now() - job.startedAt;
-      const queueMs = job.startedAt - job.enqueuedAt;
-      book.latency.record(job.bucket, runMs);
-      this.onRun?.(job.model.name, runMs, queueMs);
-      this.settle(job, null, { outputs, queueMs, runMs, totalMs: performance.now() - job.enqueuedAt, batch: 1, model: job.model.name });
-    } catch (e) {
-      if (e instanceof ServerError && e.name === 'BackendUnreachable') this.markUnreachable(e.message);
-      this.settle(job, e instanceof ServerError ? e : new ServerError('BackendFailed', `the inference backend failed: ${causeOf(e)}`));
-    }
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
+    return this.opts.token ? { ...extra, Authorization: `Bearer ${this.opts.token}` } : extra;
   }
 
   /**
@@ -249,19 +122,17 @@ export class RemoteRunner implements InferenceRunner {
    * on a connect timeout) until the periodic readiness probe finds it back.
    */
   private markUnreachable(message: string): void {
-    for (const [name, book] of this.books) {
+    for (const [name, book] of this.states) {
       if (book.state === 'ready') this.log.warn('backend unreachable; model marked failed until it answers again', { model: name });
       book.state = 'failed';
       book.error = message;
     }
   }
 
-  private async request(job: Job): Promise<TensorMap> {
-    const name = job.model.name;
-    const inputs: Tensor[] = Object.entries(job.inputs).map(([n, t]) => ({ name: n, datatype: t.datatype, shape: t.dims, data: t.data }));
-    job.inputs = {};
+  private async request(name: string, tensors: TensorMap, outputNames: string[]): Promise<TensorMap> {
+    const inputs: Tensor[] = Object.entries(tensors).map(([n, t]) => ({ name: n, datatype: t.datatype, shape: t.dims, data: t.data }));
     const wire = encodeInferenceRequest({
-      inputs, outputs: job.outputs.map((n) => ({ name: n, parameters: { binary_data: true } })),
+      inputs, outputs: outputNames.map((n) => ({ name: n, parameters: { binary_data: true } })),
     }, { binaryInputs: true });
     const headers = this.headers({ 'Content-Type': wire.contentType });
     if (wire.headerLength !== undefined) headers[HEADER_LENGTH_HEADER] = String(wire.headerLength);
@@ -300,23 +171,33 @@ export class RemoteRunner implements InferenceRunner {
       }
       out[t.name] = { datatype: t.datatype as RuntimeTensor['datatype'], dims: t.shape, data: t.data as NumericTensorData };
     }
-    for (const n of job.outputs) {
+    for (const n of outputNames) {
       if (!out[n]) throw new ServerError('BackendFailed', `the inference backend answered ${name} without output ${n}`);
     }
     return out;
   }
+}
 
-  private settle(job: Job, error: Error | null, result?: RunResult): void {
-    if (job.settled) return;
-    job.settled = true;
-    job.detach?.();
-    const book = this.books.get(job.model.name)!;
-    if (this.running.delete(job)) book.inFlight--;
-    else book.queued--;
-    if (error) job.reject(error);
-    else job.resolve(result!);
-    if (!this.closing) this.queue.dispatch();
-    else if (this.idle()) for (const w of this.drainWaiters.splice(0)) w();
+/** The scheduled runner forwarding runs to an EDGE_BACKEND. */
+export class RemoteRunner extends ScheduledRunner<true> {
+  readonly url: string;
+
+  private constructor(backend: BackendSlots) {
+    super(backend);
+    this.url = backend.url;
+  }
+
+  /** Asks the backend whether each model is ready; models it lacks are reported failed in status() and asked again later. */
+  static async start(opts: RemoteOptions): Promise<RemoteRunner> {
+    const backend = new BackendSlots(opts);
+    const runner = new RemoteRunner(backend);
+    await backend.probe(backend.models);
+    backend.reprobeTimer = setInterval(() => {
+      const failed = backend.notReady();
+      if (failed.length) void backend.probe(failed);
+    }, opts.reprobeMs ?? 5000);
+    backend.reprobeTimer.unref();
+    return runner;
   }
 }
 

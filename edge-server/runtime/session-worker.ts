@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { FromWorker, RuntimeTensor, SerializedError, TensorMap, ToWorker, WorkerInit } from './messages';
 import { toOrtType, fromOrtType } from './ort-types';
-import { joinBatch, splitBatch } from './batch-tensors';
+import { joinBatch, reduceOutputs, splitBatch } from './batch-tensors';
 import { INFERENCE_NICE, lowerPriority } from './thread-priority';
 
 const init = workerData as WorkerInit;
@@ -64,7 +64,7 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
     for (const [name, t] of Object.entries(results)) {
       outputs[name] = { datatype: fromOrtType(t.type), dims: [...t.dims], data: t.data as RuntimeTensor['data'] };
     }
-    const parts = splitBatch(outputs, msg.parts.map((p) => Object.values(p)[0]?.dims[0] ?? 1));
+    const parts = splitBatch(msg.reduce ? reduceOutputs(outputs, msg.reduce) : outputs, msg.parts.map((p) => Object.values(p)[0]?.dims[0] ?? 1));
     const transfer = new Set<ArrayBuffer>();
     for (const part of parts) for (const t of Object.values(part)) if (t.data.buffer instanceof ArrayBuffer) transfer.add(t.data.buffer);
     post({ type: 'result', id: msg.id, parts, runMs }, [...transfer]);

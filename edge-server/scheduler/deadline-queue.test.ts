@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DeadlineError } from '../errors';
+import { DeadlineError } from '../http/errors';
 import { DeadlineQueue, type BatchPolicy, type QueuedJob } from './deadline-queue';
 
 interface Job extends QueuedJob { name: string; key?: string | null; rows?: number; model?: string }

@@ -4,8 +4,8 @@
  * time, and dispatch of the EDF head (plus compatible jobs, when the runner batches) to a free executor.
  * What an executor is, how a batch runs and how a job is answered stay with the runner (hooks).
  */
-import { DeadlineError } from '../errors';
-import { clampDelay } from '../timers';
+import { DeadlineError } from '../http/errors';
+import { clampDelay } from './timers';
 import { planQueue, type Candidate } from './adapt';
 import { admit, edfInsert, isLate, nextLateAt, predictWait, retryAfterSeconds, type Admission, type Running, type Scheduled } from './edf';
 

@@ -1,7 +1,7 @@
 import type { OcrResponse, StatusResponse } from '../../core/protocol/v1';
-import { BUDGET_HEADER } from '../../core/protocol/v1';
+import { BUDGET_HEADER, type ProbeReply } from '../../core/protocol/v1';
 import { codedError, messageOf } from '../coded-error';
-import { parseServerTiming } from './server-timing';
+import { SERVER_TIMING_HEADER, parseServerTiming } from '../../core/protocol/server-timing';
 
 export interface EdgeOcrOptions {
   /** Edge base URL, may include a path prefix (e.g. behind a reverse proxy); defaults to the page's origin. */
@@ -67,7 +67,7 @@ export async function edgeOcr(image: Blob, options: EdgeOcrOptions = {}): Promis
   return {
     response: body,
     downloadBytes: new TextEncoder().encode(text).byteLength,
-    serverTiming: parseServerTiming(response.headers.get('server-timing')),
+    serverTiming: parseServerTiming(response.headers.get(SERVER_TIMING_HEADER)),
     roundTripMs: performance.now() - started,
     uploadBytes: image.size,
   };
@@ -95,14 +95,14 @@ export async function edgeStatusTimed(options: Pick<EdgeOcrOptions, 'baseUrl' | 
   const response = await send(url, { cache: 'no-store' }, { timeoutMs: 2_000, ...options });
   if (!response.ok) throw await replyError(response);
   const body = (await response.json()) as StatusResponse;
-  return { body, roundTripMs: performance.now() - started, serverTiming: parseServerTiming(response.headers.get('server-timing')) };
+  return { body, roundTripMs: performance.now() - started, serverTiming: parseServerTiming(response.headers.get(SERVER_TIMING_HEADER)) };
 }
 
 /** POST /v1/probe with `bytes` of filler: one uplink throughput sample. */
 export async function edgeProbe(
   bytes: number,
   options: Pick<EdgeOcrOptions, 'baseUrl' | 'timeoutMs' | 'signal'> = {},
-): Promise<TimedReply<{ bytes: number; readMs: number }>> {
+): Promise<TimedReply<ProbeReply>> {
   const url = endpoint('v1/probe', options.baseUrl);
   // Random bytes, so no layer on the way can compress the probe into something smaller than it claims to be.
   const body = new Uint8Array(bytes);
@@ -110,8 +110,8 @@ export async function edgeProbe(
   const started = performance.now();
   const response = await send(url, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' }, cache: 'no-store' }, { timeoutMs: 15_000, ...options });
   if (!response.ok) throw await replyError(response);
-  const reply = (await response.json()) as { bytes: number; readMs: number };
-  return { body: reply, roundTripMs: performance.now() - started, serverTiming: parseServerTiming(response.headers.get('server-timing')) };
+  const reply = (await response.json()) as ProbeReply;
+  return { body: reply, roundTripMs: performance.now() - started, serverTiming: parseServerTiming(response.headers.get(SERVER_TIMING_HEADER)) };
 }
 
 /** GET /v1/probe?bytes=N: one downlink throughput sample. */
@@ -122,7 +122,7 @@ export async function edgeDownloadProbe(bytes: number, options: Pick<EdgeOcrOpti
   const response = await send(url, { cache: 'no-store' }, { timeoutMs: 15_000, ...options });
   if (!response.ok) throw await replyError(response);
   const body = await response.arrayBuffer();
-  return { body: { bytes: body.byteLength }, roundTripMs: performance.now() - started, serverTiming: parseServerTiming(response.headers.get('server-timing')) };
+  return { body: { bytes: body.byteLength }, roundTripMs: performance.now() - started, serverTiming: parseServerTiming(response.headers.get(SERVER_TIMING_HEADER)) };
 }
 
 function endpoint(path: string, baseUrl = globalThis.location.origin): URL {

@@ -1,0 +1,129 @@
+/**
+ * Admission of POST /v1/ocr on arrival, before the body is read: a request with a budget is refused at once
+ * (503 DeadlineUnmeetable) unless, with it, every admitted request still meets its deadline (request-admission.ts).
+ * An admitted request counts as work in progress until its reply; its measured time (total minus the queue waits the
+ * route reports through the typed context) teaches the estimates. The parsed budget and accept list travel to the route
+ * the same way (OcrEnv).
+ */
+import type { MiddlewareHandler } from 'hono';
+import { ACCEPT_QUERY, parseOcrAccept, type OcrAccept } from '../../core/protocol/accept';
+import { ACCEPT_HEADER, BUDGET_HEADER } from '../../core/protocol/headers';
+import { DeadlineError, ServerError } from '../http/errors';
+import type { WeightedGate } from '../limits/weighted-gate';
+import type { InferenceRunner } from '../runtime/scheduled-runner';
+import { isRefusal, RequestAdmission } from './request-admission';
+
+/** What the admission middleware hands the /v1/ocr route (Hono context variable `admission`). */
+export interface OcrAdmitted {
+  /** performance.now() on arrival; the budget counts from here. */
+  t0: number;
+  /** The budget header in milliseconds, null without one. */
+  budgetMs: number | null;
+  /** t0 + budget; Infinity without a budget. */
+  deadline: number;
+  /** The accepted configurations, parsed once; null when the request lists none. */
+  accept: OcrAccept | null;
+  /** A malformed accept list, for the route to answer (after its own checks of the request). */
+  acceptError: ServerError | null;
+  /**
+   * Once the image is decoded: refuses (DeadlineError) a request admitted on arrival whose image size costs clearly
+   * more than it was admitted on. Returns whether the request went through arrival admission with a budget, so the
+   * route need not test it again.
+   */
+  refine(size: string): boolean;
+}
+
+/** What the route tells the middleware once it has answered: the detector side that ran and its model runs' queueing. */
+export interface OcrRan {
+  maxSide: number;
+  queueMs: number;
+}
+
+export interface OcrEnv {
+  Variables: { admission: OcrAdmitted; ran: OcrRan };
+}
+
+/** Plain decimal milliseconds (exponent allowed: 3e9); "12abc", hex, signs, Infinity and NaN are refused. */
+const BUDGET_SYNTAX = /^\d+(?:\.\d+)?(?:[eE]\+?\d+)?$/;
+
+/** The budget header in milliseconds, null when absent; anything but a finite non-negative number is 400. */
+export function parseBudget(raw: string | undefined): number | null {
+  if (raw === undefined) return null;
+  const ms = Number(raw.trim());
+  if (!BUDGET_SYNTAX.test(raw.trim()) || !Number.isFinite(ms)) {
+    throw new ServerError('BadRequest', `${BUDGET_HEADER}: ${JSON.stringify(raw)} must be a non-negative number of milliseconds`);
+  }
+  return ms;
+}
+
+/**
+ * `unbudgeted` bounds the requests without a budget in progress at once: they queue behind every budgeted one and
+ * nothing else limits how many pile up (past it: 503 Overloaded with Retry-After).
+ */
+export function wholeRequestAdmission(pool: InferenceRunner, unbudgeted: WeightedGate): { middleware: MiddlewareHandler<OcrEnv>; admission: RequestAdmission } {
+  const admission = new RequestAdmission({ servers: () => Math.max(1, pool.status().pool.workers) });
+  const middleware: MiddlewareHandler<OcrEnv> = async (c, next) => {
+    const t0 = performance.now();
+    const budgetMs = parseBudget(c.req.header(BUDGET_HEADER));
+    const deadline = budgetMs === null ? Infinity : t0 + budgetMs;
+    const leave = deadline === Infinity ? await unbudgeted.acquire(1) : null;
+    try {
+      await admitAndRun(budgetMs, deadline, t0, c, next);
+    } finally {
+      leave?.();
+    }
+  };
+  const admitAndRun = async (budgetMs: number | null, deadline: number, t0: number, c: Parameters<MiddlewareHandler<OcrEnv>>[0], next: () => Promise<void>) => {
+    const { accept, acceptError } = parseAccept(c.req.header(ACCEPT_HEADER) ?? c.req.query(ACCEPT_QUERY));
+    // Requests differ in cost by their options; the image size is not known before decoding.
+    // A request accepting several detector sides is judged on the smallest (the route picks among them after decoding)
+    // and teaches the estimate of the side that ran.
+    const sides = accept?.maxSide ?? null;
+    const kind = `${sides ? Math.min(...sides) : c.req.query('maxSide') ?? '-'}/${c.req.query('cls') ?? '-'}`;
+    const extraWait = deadline === Infinity ? 0 : pool.predictedWaitFor(deadline, t0);
+    const ticket = admission.admit(deadline, kind, extraWait);
+    if (isRefusal(ticket)) throw new DeadlineError(ticket.predictedMs, ticket.budgetMs, ticket.retryAfterS);
+    // Refusals once the image size was known are not counted in calibration.
+    let refusedOnSize = false;
+    c.set('admission', {
+      t0, budgetMs, deadline, accept, acceptError,
+      refine(size) {
+        if (ticket.deadline === Infinity) return false;
+        const refusal = admission.refine(ticket, `${ticket.baseKind}@${size}`, pool.predictedWaitFor(ticket.deadline));
+        if (refusal) {
+          refusedOnSize = true;
+          throw new DeadlineError(refusal.predictedMs, refusal.budgetMs, refusal.retryAfterS);
+        }
+        return true;
+      },
+    });
+    let executionMs: number | undefined;
+    let responseMs: number | undefined;
+    try {
+      await next();
+      const ran = c.get('ran');
+      if (c.res.status === 200 && ran) {
+        if (sides) ticket.kind = `${ran.maxSide}/${c.req.query('cls') ?? '-'}`;
+        executionMs = performance.now() - t0 - ran.queueMs;
+        responseMs = performance.now() - t0;
+      } else if (c.error?.name === 'DeadlineUnmeetable' && !refusedOnSize) {
+        // Ran out of time after admission (dropped from a queue, or still in the pipeline at its deadline): at least
+        // this long, which is what calibration needs to learn.
+        responseMs = performance.now() - t0;
+      }
+    } finally {
+      admission.release(ticket, executionMs, responseMs);
+    }
+  };
+  return { middleware, admission };
+}
+
+/** The accept list parsed once; a malformed one is kept as the error the route answers with. */
+function parseAccept(raw: string | undefined): { accept: OcrAccept | null; acceptError: ServerError | null } {
+  if (raw === undefined) return { accept: null, acceptError: null };
+  try {
+    return { accept: parseOcrAccept(raw), acceptError: null };
+  } catch (e) {
+    return { accept: null, acceptError: new ServerError('BadRequest', (e as Error).message) };
+  }
+}
