@@ -9,10 +9,12 @@ import { LinkMonitor } from '../placement/link-monitor';
 import { buildObservation, deviceModelStates, transferKbps, warmUpRequest } from '../placement/observations';
 import { PagePlanner, type Mode, type PageDecision } from '../placement/page-planner';
 import type { LoadInfo, LoadProgress } from '../worker/api';
+import { DEFAULT_DEVICE_VARIANT } from '../worker/model-choice';
 import { DeviceOcr } from './device-ocr';
 import { DeviceWork } from './device-work';
 import { byId, formatBytes } from './dom';
 import { bindImageInput } from './image-input';
+import { keepRuntimeOffline } from './offline-runtime';
 import { runOcr, type OcrOutcome } from './run-ocr';
 import { buildRunRecord, publishRun, type RunRecord } from './run-record';
 import { DEFAULT_BUDGET_MS, loadOptionsFromUrl, runSettingsFromUrl, saveAutoSettings, saveMode, savedAutoSettings, savedMode } from './settings';
@@ -64,7 +66,7 @@ const deviceFacts = { manifest: undefined as Manifest | undefined, stored: new S
 const deviceWork = new DeviceWork();
 
 function planner(): Promise<PagePlanner> {
-  plannerPromise ??= PagePlanner.create(loadOptions.variant ?? 'fp32', { policy: runSettings.policy, learned: runSettings.learned });
+  plannerPromise ??= PagePlanner.create(loadOptions.variant ?? DEFAULT_DEVICE_VARIANT, { policy: runSettings.policy, learned: runSettings.learned });
   plannerPromise.then(renderProfiles, () => (plannerPromise = undefined));
   return plannerPromise;
 }
@@ -237,6 +239,7 @@ async function warmUp(): Promise<void> {
 async function loadDevice(warm = true): Promise<LoadInfo> {
   const info = await device.load(loadOptions, onProgress);
   ui.progressWrap.hidden = true;
+  keepRuntimeOffline(info.runtimeUrls);
   await refreshDeviceFacts().catch(() => undefined);
   if (warm) await warmUp().catch((error: unknown) => console.warn(`Device warm-up failed: ${messageOf(error)}`));
   renderBackend(info);

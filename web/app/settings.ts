@@ -1,5 +1,6 @@
 import type { LoadOptions } from '../worker/api';
 import type { Mode } from '../placement/page-planner';
+import { isDeviceVariant } from '../worker/model-choice';
 
 const MODE_KEY = 'tandem.mode';
 const AUTO_KEY = 'tandem.auto';
@@ -45,7 +46,7 @@ export function saveMode(mode: Mode): void {
 export type UrlOptions = LoadOptions & { recEdgeShare?: number };
 
 /**
- * Overrides from the address (`?backend=wasm&threads=1&variant=int8-weights&split=0.5`), for comparing runtimes and
+ * Overrides from the address (`?backend=wasm&threads=1&variant=fp32&split=0.5`), for comparing runtimes and
  * placements on one phone.
  */
 export function loadOptionsFromUrl(search: string): UrlOptions {
@@ -56,7 +57,7 @@ export function loadOptionsFromUrl(search: string): UrlOptions {
   const backend = params.get('backend');
   if (backend === 'auto' || backend === 'wasm' || backend === 'webgpu') options.backend = backend;
   const variant = params.get('variant');
-  if (variant === 'fp32' || variant === 'int8-weights' || variant === 'fp16') options.variant = variant;
+  if (isDeviceVariant(variant)) options.variant = variant;
   const threads = Number(params.get('threads'));
   if (Number.isInteger(threads) && threads >= 1 && threads <= 16) options.threads = threads;
   return options;
