@@ -46,7 +46,8 @@ export default defineConfig({
       },
     },
     VitePWA({
-      registerType: 'autoUpdate',
+      // A new version waits until the person reloads from the page's prompt, never mid-request.
+      registerType: 'prompt',
       injectRegister: false,
       includeAssets: ['apple-touch-icon.png'],
       manifest: {
@@ -63,6 +64,13 @@ export default defineConfig({
           { src: 'icon-512.png', sizes: '512x512', type: 'image/png' },
           { src: 'icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
         ],
+        // The installed app is offered in the phone's share sheet for images (public/share-target-sw.js takes them).
+        share_target: {
+          action: '/share-target',
+          method: 'POST',
+          enctype: 'multipart/form-data',
+          params: { files: [{ name: 'image', accept: ['image/*'] }] },
+        },
       },
       workbox: {
         // The shell only. The device runtime (OCR worker, onnxruntime's JS and WASM) is fetched when a photo is first
@@ -72,6 +80,7 @@ export default defineConfig({
         navigateFallback: 'index.html',
         navigateFallbackDenylist: [NETWORK_ONLY],
         cleanupOutdatedCaches: true,
+        importScripts: ['share-target-sw.js'],
         // The first install takes over the open page at once, so the runtime fetched for its first device run goes
         // through the runtime cache (and stays for offline use).
         clientsClaim: true,

@@ -75,6 +75,8 @@ export interface RunSettings {
   learned: boolean;
   /** `?budget=MS`: the budget field's value, over the one saved. */
   budgetMs?: number;
+  /** `?mode=device|edge|auto`: where requests run, over the one saved (for comparisons and tests). */
+  mode?: Mode;
 }
 
 export function runSettingsFromUrl(search: string): RunSettings {
@@ -84,6 +86,8 @@ export function runSettingsFromUrl(search: string): RunSettings {
     policy: AUTO_POLICIES.find((p) => p === policy) ?? 'tandem',
     learned: !['0', 'false', 'off', 'no'].includes(params.get('learned') ?? ''),
   };
+  const mode = params.get('mode');
+  if (MODES.includes(mode as Mode)) settings.mode = mode as Mode;
   const budget = params.get('budget');
   // The budget field's own range.
   if (budget !== null && budget.trim() !== '' && Number(budget) >= 100 && Number(budget) <= 60_000) settings.budgetMs = Number(budget);
