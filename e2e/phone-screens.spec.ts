@@ -96,3 +96,29 @@ async function checkAfterReload(page: Page): Promise<void> {
   // The waiting worker took over: nothing is left waiting.
   expect(await page.evaluate(async () => Boolean((await navigator.serviceWorker.getRegistration())?.waiting))).toBe(false);
 }
+
+test('an image shared to the installed app (Web Share Target) opens ready to read', async ({ page, request }, testInfo) => {
+  const lines = ['Shared to Tandem'];
+  const image = await fixtureImage(testInfo, 'shared', lines);
+  await page.goto('/');
+  const manifest = await (await request.get('/manifest.webmanifest')).json();
+  expect(manifest.share_target).toMatchObject({ action: '/share-target', method: 'POST', enctype: 'multipart/form-data' });
+  expect(manifest.share_target.params.files[0].accept).toContain('image/*');
+  await waitForServiceWorker(page);
+
+  // What the share sheet sends: a multipart POST to the share target, answered by the service worker.
+  const landed = await page.evaluate(async (bytes) => {
+    const form = new FormData();
+    form.append('image', new File([new Uint8Array(bytes)], 'shared.png', { type: 'image/png' }));
+    return (await fetch('/share-target', { method: 'POST', body: form })).url;
+  }, [...(await readFile(image))]);
+  expect(new URL(landed).search).toBe('?shared=1');
+
+  await page.goto('/?shared=1&mode=edge');
+  await expect(page.locator('#preview')).toBeVisible();
+  await expect(page.locator('#run')).toBeEnabled();
+  expect(new URL(page.url()).searchParams.has('shared')).toBe(false);
+  await page.locator('#run').tap();
+  await expect(page.locator('body')).toHaveAttribute('data-state', 'done');
+  await expect(page.locator('#lines li .text')).toHaveText(lines);
+});

@@ -145,7 +145,7 @@ function observation(p: PagePlanner, request: RequestInfo): Observation {
     stored: deviceFacts.stored,
     loaded,
     warm: new Set([...deviceFacts.warm].filter((n) => loaded.has(n))),
-  });
+  }, deviceVariant);
   return buildObservation({
     nowMs: performance.now(),
     online: navigator.onLine,
