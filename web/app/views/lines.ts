@@ -22,8 +22,9 @@ export class LinesView {
       const cy = line.box.reduce((s, p) => s + p[1], 0) / 4 / image.height;
       item.dataset.centre = `${cx.toFixed(4)},${cy.toFixed(4)}`;
       item.addEventListener('click', () => {
-        // A drag that selected text is a selection, not a tap.
-        if (String(getSelection() ?? '').length > 0) return;
+        // A drag that selected text in this line is a selection, not a tap.
+        const selection = getSelection();
+        if (selection && !selection.isCollapsed && selection.containsNode(item, true)) return;
         this.onSelect(i);
       });
       item.addEventListener('keydown', (event) => {
