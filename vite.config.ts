@@ -1,5 +1,6 @@
 import { defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
+import { precompressTree } from './edge-server/precompress.ts';
 
 /** Cross-origin isolation makes SharedArrayBuffer available, which multi-threaded WASM inference needs. */
 const isolationHeaders = {
@@ -8,8 +9,6 @@ const isolationHeaders = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
-/** Raised so the 14 MB onnxruntime WASM is precached and inference works offline from the first visit on. */
-const PRECACHE_LIMIT_BYTES = 20 * 1024 * 1024;
 
 /** `npm run dev` forwards API and model requests to an edge server (`npm run serve`, port 8787 by default). */
 const EDGE_URL = process.env.TANDEM_EDGE_URL ?? 'http://127.0.0.1:8787';
@@ -32,8 +31,23 @@ export default defineConfig({
   server: { headers: isolationHeaders, proxy: edgeProxy },
   preview: { headers: isolationHeaders },
   plugins: [
+    {
+      // Brotli and gzip copies beside every built file, for the edge server to pick by Accept-Encoding. After the
+      // PWA plugin, which writes sw.js in the same hook.
+      name: 'tandem-precompress',
+      apply: 'build',
+      closeBundle: {
+        order: 'post',
+        sequential: true,
+        async handler() {
+          const s = await precompressTree('dist');
+          this.info?.(`precompressed ${s.files} files: ${(s.bytes / 1e6).toFixed(1)} MB → brotli ${(s.brBytes / 1e6).toFixed(1)} MB`);
+        },
+      },
+    },
     VitePWA({
-      registerType: 'autoUpdate',
+      // A new version waits until the person reloads from the page's prompt, never mid-request.
+      registerType: 'prompt',
       injectRegister: false,
       includeAssets: ['apple-touch-icon.png'],
       manifest: {
@@ -50,15 +64,26 @@ export default defineConfig({
           { src: 'icon-512.png', sizes: '512x512', type: 'image/png' },
           { src: 'icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
         ],
+        // The installed app is offered in the phone's share sheet for images (public/share-target-sw.js takes them).
+        share_target: {
+          action: '/share-target',
+          method: 'POST',
+          enctype: 'multipart/form-data',
+          params: { files: [{ name: 'image', accept: ['image/*'] }] },
+        },
       },
       workbox: {
-        globPatterns: ['**/*.{html,js,css,wasm}'],
-        // The WebGPU build's WASM (27 MB) is only fetched on devices with an adapter; it goes through the runtime cache below.
-        globIgnores: ['**/*.asyncify-*.wasm', '**/*.jsep-*.wasm', '**/*.jspi-*.wasm'],
-        maximumFileSizeToCacheInBytes: PRECACHE_LIMIT_BYTES,
+        // The shell only. The device runtime (OCR worker, onnxruntime's JS and WASM) is fetched when a photo is first
+        // read on the device, through the runtime cache below, so a visit that only uses the edge never pays for it.
+        globPatterns: ['**/*.{html,js,css}'],
+        globIgnores: ['**/ocr.worker-*.js', '**/ort-*.js', '**/*.wasm'],
         navigateFallback: 'index.html',
         navigateFallbackDenylist: [NETWORK_ONLY],
         cleanupOutdatedCaches: true,
+        importScripts: ['share-target-sw.js'],
+        // The first install takes over the open page at once, so the runtime fetched for its first device run goes
+        // through the runtime cache (and stays for offline use).
+        clientsClaim: true,
         runtimeCaching: [
           {
             // Serialised into sw.js on its own: it may not refer to anything outside itself.
@@ -66,8 +91,8 @@ export default defineConfig({
               sameOrigin && !/^\/(v1|v2|models)\//.test(url.pathname) && /\.(wasm|js)$/.test(url.pathname),
             handler: 'CacheFirst',
             options: {
-              cacheName: 'tandem-large-assets',
-              expiration: { maxEntries: 8 },
+              cacheName: 'tandem-runtime',
+              expiration: { maxEntries: 12 },
               cacheableResponse: { statuses: [200] },
             },
           },

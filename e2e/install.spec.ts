@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { waitForServiceWorker } from './support/app';
 
-test('the app is installable: manifest, icons, and a service worker that precaches the shell and the WASM runtime', async ({ page, request }) => {
+test('the app is installable: manifest, icons, and a service worker that precaches the shell but not the device runtime', async ({ page, request }) => {
   await page.goto('/');
   const href = await page.locator('link[rel="manifest"]').getAttribute('href');
   const manifest = await (await request.get(new URL(href!, page.url()).href)).json();
@@ -22,7 +22,8 @@ test('the app is installable: manifest, icons, and a service worker that precach
     }
     return urls;
   });
-  expect(cached).toContainEqual(expect.stringMatching(/^\/assets\/ort-wasm-simd-threaded-[\w-]+\.wasm$/));
+  // The 14 MB WASM runtime waits until a photo is first read on the device (offline.spec.ts checks it is kept then).
+  expect(cached.filter((path) => path.endsWith('.wasm'))).toEqual([]);
   expect(cached).toContain('/index.html');
   expect(cached.filter((path) => /^\/(v1|v2|models)\//.test(path))).toEqual([]);
 });

@@ -4,7 +4,7 @@ import { fixtureImage } from './support/fixtures';
 import { storedCounts } from './support/storage';
 
 const LINES = ['Photos become text', 'Models from IndexedDB', 'Second visit'];
-const DAMAGED = '**/models/ppocr-cls/1/model.onnx';
+const DAMAGED = '**/models/ppocr-cls-int8w/1/model.onnx';
 
 test('a model file that does not match its manifest hash is refused, nothing is stored, and a clean retry works', async ({ page, context }, testInfo) => {
   const image = await fixtureImage(testInfo, 'corrupt', LINES);
@@ -23,7 +23,7 @@ test('a model file that does not match its manifest hash is refused, nothing is 
   await page.locator('#run').click();
   await expect(page.locator('body')).toHaveAttribute('data-state', 'error');
   await expect(page.locator('#error')).toHaveAttribute('data-code', 'ModelCorrupt');
-  await expect(page.locator('#error')).toContainText('ppocr-cls/1/model.onnx');
+  await expect(page.locator('#error')).toContainText('ppocr-cls-int8w/1/model.onnx');
   // The detector downloaded fine before the damaged file, yet is not kept: a download is stored whole or not at all.
   expect(await storedCounts(page)).toEqual({ files: 0, models: 0, meta: 0 });
 

@@ -1,17 +1,19 @@
 /**
  * OCR accuracy and speed over an evaluation set, per placement.
- *   npm run eval:ocr -- --set DIR [--path device|edge|both] [--server URL] [--limit N] [--out FILE]
+ *   npm run eval:ocr -- --set DIR [--path device|edge|both] [--server URL] [--limit N] [--out FILE] [--variant int8-weights|int8|fp16|fp32]
  *     [--dataset icdar2015,sroie,iiit5k] [--max-side N] [--cls|--no-cls] [--threads N] [--box-thresh X] [--thresh X] [--unclip X] [--drop-score X]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { sharedEvalDir } from '../../test-support/shared-set';
+import { REPO_ROOT, sharedEvalDir } from '../../test-support/shared-set';
 import type { ConfigOverrides, RunOptions } from '../../core/ocr';
 import { loadSet } from './dataset';
 import { evaluate, type PathScores } from './evaluate';
 import { createRunner, type PathName } from './runners';
 import { formatTable } from './report';
+import type { Manifest } from '../../core/models/manifest';
+import { DEVICE_VARIANTS, isDeviceVariant, pickModels } from '../../web/worker/model-choice';
 
 const { values: a } = parseArgs({
   options: {
@@ -32,6 +34,8 @@ const { values: a } = parseArgs({
     'rec-min-width': { type: 'string' },
     'skip-rec': { type: 'boolean', default: false },
     'skip-det': { type: 'boolean', default: false },
+    /** Every model of this variant (detector, classifier, recogniser), as a phone loads them; default the fp32 ones. */
+    variant: { type: 'string' },
   },
 });
 
@@ -63,6 +67,12 @@ if (a.thresh) db.thresh = num('thresh', a.thresh);
 if (a.unclip) db.unclipRatio = num('unclip', a.unclip);
 if (a['drop-score']) overrides.dropScore = num('drop-score', a['drop-score']);
 if (a['rec-min-width']) overrides.recMinWidth = num('rec-min-width', a['rec-min-width']);
+if (a.variant) {
+  if (!isDeviceVariant(a.variant)) fail(`--variant must be one of ${DEVICE_VARIANTS.join(', ')} (got "${a.variant}")`);
+  const manifest = JSON.parse(readFileSync(resolve(REPO_ROOT, 'models/repository/manifest.json'), 'utf8')) as Manifest;
+  const picked = pickModels(manifest, a.variant);
+  overrides.models = { det: picked.det.name, cls: picked.cls.name, rec: picked.rec.name };
+}
 
 const set = loadSet(setDir);
 const only = (r: { dataset: string }) => !a.dataset || a.dataset.split(',').includes(r.dataset);

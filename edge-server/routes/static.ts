@@ -5,8 +5,10 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
+import { brotliCompressSync } from 'node:zlib';
 import { Hono, type Context } from 'hono';
 import { ServerError } from '../http/errors';
+import { COMPRESSIBLE, negotiatedCopy, parseAcceptEncoding } from '../precompress';
 import type { AppDeps } from '../app';
 
 const MIME: Record<string, string> = {
@@ -48,12 +50,32 @@ function decodePath(path: string): string {
   }
 }
 
-function fileResponse(c: Context, path: string, size: number, headers: Record<string, string>): Response {
+/**
+ * Sends `path`, or its build-time Brotli/gzip copy when the client accepts one, with an ETag per encoding (a cache
+ * must never answer a gzip-only client with Brotli bytes under the same tag) and `Vary: Accept-Encoding`. Integrity
+ * stays on the decoded bytes: ETags and manifest hashes name the file, whatever encoding carries it.
+ */
+function fileResponse(c: Context, path: string, size: number, headers: Record<string, string> & { ETag: string }): Response {
   const type = MIME[extname(path).toLowerCase()] ?? 'application/octet-stream';
-  const all = { 'Content-Type': type, 'Content-Length': String(size), ...headers };
+  const copy = negotiatedCopy(path, c.req.header('accept-encoding'));
+  const etag = copy ? encodedEtag(headers.ETag, copy.encoding) : headers.ETag;
+  const vary: Record<string, string> = COMPRESSIBLE.has(extname(path).toLowerCase()) ? { Vary: 'Accept-Encoding' } : {};
+  const common = { ...headers, ...vary, ETag: etag };
+  if (etagMatches(c.req.header('if-none-match'), etag)) return notModified(c, common);
+  const all = {
+    'Content-Type': type,
+    'Content-Length': String(copy?.size ?? size),
+    ...(copy ? { 'Content-Encoding': copy.encoding } : {}),
+    ...common,
+  };
   if (c.req.method === 'HEAD') return c.body(null, 200, all);
-  const stream = Readable.toWeb(createReadStream(path)) as unknown as ReadableStream;
+  const stream = Readable.toWeb(createReadStream(copy?.path ?? path)) as unknown as ReadableStream;
   return c.body(stream, 200, all);
+}
+
+/** `"abc"` → `"abc-br"`, `W/"abc"` → `W/"abc-br"`. */
+export function encodedEtag(etag: string, encoding: string): string {
+  return etag.replace(/"$/, `-${encoding}"`);
 }
 
 function notModified(c: Context, headers: Record<string, string>): Response {
@@ -63,10 +85,16 @@ function notModified(c: Context, headers: Record<string, string>): Response {
 export function modelFileRoutes(deps: AppDeps): Hono {
   const { repo } = deps;
   const app = new Hono();
+  // The manifest lives in memory (tens of KB of JSON): compressed once, on first request.
+  let manifestBr: Buffer | undefined;
   app.get('/manifest.json', (c) => {
-    const headers = { ETag: repo.manifestEtag, 'Cache-Control': 'no-cache' };
-    if (etagMatches(c.req.header('if-none-match'), repo.manifestEtag)) return notModified(c, headers);
-    return c.body(new Uint8Array(repo.manifestBytes), 200, { ...headers, 'Content-Type': 'application/json' });
+    const br = parseAcceptEncoding(c.req.header('accept-encoding') ?? '').has('br');
+    const etag = br ? encodedEtag(repo.manifestEtag, 'br') : repo.manifestEtag;
+    const headers = { ETag: etag, 'Cache-Control': 'no-cache', Vary: 'Accept-Encoding' };
+    if (etagMatches(c.req.header('if-none-match'), etag)) return notModified(c, headers);
+    if (!br) return c.body(new Uint8Array(repo.manifestBytes), 200, { ...headers, 'Content-Type': 'application/json' });
+    manifestBr ??= brotliCompressSync(repo.manifestBytes);
+    return c.body(new Uint8Array(manifestBr), 200, { ...headers, 'Content-Type': 'application/json', 'Content-Encoding': 'br' });
   });
   // Measured model profiles (installed beside the manifest by `npm run models`): the planner's starting figures.
   app.get('/profiles.json', (c) => {
@@ -74,16 +102,13 @@ export function modelFileRoutes(deps: AppDeps): Hono {
     if (!existsSync(path)) throw new ServerError('NotFound', 'models/profiles.json is not in the model repository; run "npm run models"');
     const st = statSync(path);
     const headers = { ETag: `W/"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`, 'Cache-Control': 'no-cache' };
-    if (etagMatches(c.req.header('if-none-match'), headers.ETag)) return notModified(c, headers);
     return fileResponse(c, path, st.size, headers);
   });
   app.get('/*', (c) => {
     const rel = decodePath(c.req.path.slice('/models/'.length));
     const file = repo.files.get(rel);
     if (!file) throw new ServerError('NotFound', `models/${rel} is not a file listed in the model manifest`);
-    const etag = `"${file.sha256}"`;
-    const headers = { ETag: etag, 'Cache-Control': IMMUTABLE };
-    if (etagMatches(c.req.header('if-none-match'), etag)) return notModified(c, headers);
+    const headers = { ETag: `"${file.sha256}"`, 'Cache-Control': IMMUTABLE };
     return fileResponse(c, file.absolutePath, file.bytes, headers);
   });
   return app;
@@ -117,6 +142,5 @@ function serveAppFile(c: Context, path: string, rel: string): Response {
   const etag = `W/"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
   // Vite puts content-hashed names under /assets/; everything else (index.html, sw.js, manifest) must revalidate.
   const headers = { ETag: etag, 'Cache-Control': rel.startsWith('/assets/') ? IMMUTABLE : 'no-cache' };
-  if (etagMatches(c.req.header('if-none-match'), etag)) return notModified(c, headers);
   return fileResponse(c, path, st.size, headers);
 }

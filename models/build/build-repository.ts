@@ -88,4 +88,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const mb = (n: number) => (n / 1e6).toFixed(2);
   console.log(`${built ? 'built' : 'up to date'}: ${REPOSITORY_DIR}`);
   for (const m of manifest.models) console.log(`  ${m.name}/${m.version} ${m.variant} ${mb(m.file.bytes)} MB sha256 ${m.file.sha256.slice(0, 12)}`);
+  // Brotli/gzip copies for the edge server to send phones (kept in a cache by content, so only new bytes cost time).
+  const { precompressTree } = await import('../../edge-server/precompress');
+  const s = await precompressTree(REPOSITORY_DIR);
+  console.log(`precompressed ${s.files} files: ${mb(s.bytes)} MB → brotli ${mb(s.brBytes)} MB (${s.written} compressed now)`);
 }

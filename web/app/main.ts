@@ -1,4 +1,3 @@
-import { registerSW } from 'virtual:pwa-register';
 import type { Observation, RequestInfo } from '../../core/placement';
 import { messageOf } from '../coded-error';
 import { edgeOcr } from '../edge-client';
@@ -9,14 +8,27 @@ import { LinkMonitor } from '../placement/link-monitor';
 import { buildObservation, deviceModelStates, transferKbps, warmUpRequest } from '../placement/observations';
 import { PagePlanner, type Mode, type PageDecision } from '../placement/page-planner';
 import type { LoadInfo, LoadProgress } from '../worker/api';
+import { DEFAULT_DEVICE_VARIANT, pickModels } from '../worker/model-choice';
 import { DeviceOcr } from './device-ocr';
 import { DeviceWork } from './device-work';
 import { byId, formatBytes } from './dom';
 import { bindImageInput } from './image-input';
+import { keepRuntimeOffline } from './offline-runtime';
 import { runOcr, type OcrOutcome } from './run-ocr';
 import { buildRunRecord, publishRun, type RunRecord } from './run-record';
 import { DEFAULT_BUDGET_MS, loadOptionsFromUrl, runSettingsFromUrl, saveAutoSettings, saveMode, savedAutoSettings, savedMode } from './settings';
 import { renderModels, renderProgress } from './views/models';
+import { LinesView, linesText } from './views/lines';
+import { RunsChart } from './views/runs-chart';
+import { statusText } from './views/status';
+import { renderVariants, variantSets, type VariantSet } from './views/variants';
+import { readingOrder } from './reading-order';
+import { bindSpeedPresets } from './speed';
+import { setupPwa } from './pwa';
+import { takeSharedImage } from './share-target';
+import { fetchManifest } from '../model-store/download';
+import type { ModelVariant } from '../worker/api';
+import type { OcrLine } from '../../core/ocr/types';
 import { Preview } from './views/preview';
 import { renderResult } from './views/results';
 
@@ -42,6 +54,17 @@ const ui = {
   result: byId('result'),
   where: byId('where'),
   lines: byId<HTMLOListElement>('lines'),
+  copy: byId<HTMLButtonElement>('copy'),
+  share: byId<HTMLButtonElement>('share'),
+  copied: byId('copied'),
+  showBoxes: byId<HTMLInputElement>('show-boxes'),
+  details: byId<HTMLDetailsElement>('details'),
+  variants: byId<HTMLUListElement>('variants'),
+  install: byId<HTMLButtonElement>('install'),
+  update: byId('update'),
+  updateReload: byId<HTMLButtonElement>('update-reload'),
+  offlineBadge: byId('offline-badge'),
+  speed: [...document.querySelectorAll<HTMLInputElement>('input[name="speed"]')],
   timings: byId<HTMLTableElement>('timings'),
   record: byId('record'),
   models: byId<HTMLUListElement>('models'),
@@ -62,9 +85,16 @@ let plannerPromise: Promise<PagePlanner> | undefined;
 const deviceFacts = { manifest: undefined as Manifest | undefined, stored: new Set<string>(), warm: new Set<string>() };
 
 const deviceWork = new DeviceWork();
+/** The variant set this page's device runtime loads. */
+const deviceVariant: ModelVariant = loadOptions.variant ?? DEFAULT_DEVICE_VARIANT;
+const chart = new RunsChart(byId('runs-chart'), byId('runs-chart-summary'));
+/** The lines shown, in reading order, with the photo size their boxes are in. */
+let shown: { lines: OcrLine[]; image: { width: number; height: number } } = { lines: [], image: { width: 1, height: 1 } };
+let selectedLine = -1;
+const linesView = new LinesView(ui.lines, (i) => selectLine(i, false));
 
 function planner(): Promise<PagePlanner> {
-  plannerPromise ??= PagePlanner.create(loadOptions.variant ?? 'fp32', { policy: runSettings.policy, learned: runSettings.learned });
+  plannerPromise ??= PagePlanner.create(deviceVariant, { policy: runSettings.policy, learned: runSettings.learned });
   plannerPromise.then(renderProfiles, () => (plannerPromise = undefined));
   return plannerPromise;
 }
@@ -115,7 +145,7 @@ function observation(p: PagePlanner, request: RequestInfo): Observation {
     stored: deviceFacts.stored,
     loaded,
     warm: new Set([...deviceFacts.warm].filter((n) => loaded.has(n))),
-  });
+  }, deviceVariant);
   return buildObservation({
     nowMs: performance.now(),
     online: navigator.onLine,
@@ -159,15 +189,17 @@ function showError(error: unknown): void {
 function renderStatus(): void {
   const isolated = globalThis.crossOriginIsolated === true;
   const offlineReady = Boolean(navigator.serviceWorker?.controller);
-  ui.status.textContent = [
-    `crossOriginIsolated: ${isolated ? 'yes' : 'no (single-threaded)'}`,
-    navigator.onLine ? 'online' : 'offline',
-    link.edgeReachable === undefined ? 'edge: checking' : link.edgeReachable ? 'edge: reachable' : 'edge: unreachable',
-    offlineReady ? 'works offline' : 'not yet installed for offline use',
-  ].join(' · ');
+  ui.status.textContent = statusText({
+    online: navigator.onLine,
+    edgeReachable: link.edgeReachable,
+    offlineReady,
+    device: device.info ? 'running' : deviceFacts.stored.size > 0 ? 'stored' : 'none',
+  });
+  ui.status.title = `cross-origin isolated: ${isolated ? 'yes' : 'no (one thread)'}`;
   ui.status.dataset.edge = link.edgeReachable === undefined ? '' : String(link.edgeReachable);
   ui.status.dataset.coi = String(isolated);
   ui.status.dataset.online = String(navigator.onLine);
+  ui.status.dataset.offlineReady = String(offlineReady);
   renderLink();
 }
 
@@ -201,10 +233,50 @@ function onProgress(progress: LoadProgress): void {
   renderProgress(ui.progressWrap, ui.progress, ui.progressLabel, progress.loaded, progress.total);
 }
 
+/** The server's manifest when reachable, else the one stored with the models. */
+async function offeredManifest(): Promise<Manifest | undefined> {
+  try {
+    return await fetchManifest(new URL('/models/manifest.json', location.origin));
+  } catch {
+    return (await store()).storedManifest();
+  }
+}
+
+async function keepVariant(variant: ModelVariant): Promise<void> {
+  ui.error.hidden = true;
+  try {
+    const s = await store();
+    await s.ensure((manifest) => Object.values(pickModels(manifest, variant)), onProgress);
+    ui.progressWrap.hidden = true;
+    await navigator.storage?.persist?.().catch(() => false);
+  } catch (error) {
+    ui.progressWrap.hidden = true;
+    showError(error);
+  }
+  await refreshModels();
+  await refreshDeviceFacts().catch(() => undefined);
+}
+
+async function removeVariant(set: VariantSet): Promise<void> {
+  if (set.variant === deviceVariant) device.terminate();
+  deviceFacts.warm.clear();
+  if (set.variant === deviceVariant) renderBackend(undefined);
+  const s = await store();
+  for (const name of set.names) await s.delete(name);
+  await refreshModels();
+  await refreshDeviceFacts().catch(() => undefined);
+}
+
 async function refreshModels(): Promise<void> {
   try {
     const records = await (await store()).list();
     renderModels(ui.models, records, (name) => void removeModels(name));
+    const manifest = await offeredManifest().catch(() => undefined);
+    renderVariants(ui.variants, manifest ? variantSets(manifest, records) : [], deviceVariant, {
+      keep: (v) => void keepVariant(v),
+      remove: (set) => void removeVariant(set).catch(showError),
+    });
+    renderStatus();
     const estimate = await navigator.storage?.estimate?.();
     ui.storage.textContent = estimate?.quota ? `Storage used ${formatBytes(estimate.usage ?? 0)} of ${formatBytes(estimate.quota)}.` : '';
   } catch (error) {
@@ -237,6 +309,7 @@ async function warmUp(): Promise<void> {
 async function loadDevice(warm = true): Promise<LoadInfo> {
   const info = await device.load(loadOptions, onProgress);
   ui.progressWrap.hidden = true;
+  keepRuntimeOffline(info.runtimeUrls);
   await refreshDeviceFacts().catch(() => undefined);
   if (warm) await warmUp().catch((error: unknown) => console.warn(`Device warm-up failed: ${messageOf(error)}`));
   renderBackend(info);
@@ -296,6 +369,7 @@ async function run(): Promise<void> {
       photo: { bytes: photo.size, type: photo.type, width: shown?.width, height: shown?.height }, placement, ...result,
     });
     publishRun(r, window);
+    chart.add(r);
     return r;
   };
   try {
@@ -329,11 +403,12 @@ async function run(): Promise<void> {
       record({ outcome });
       return setState('idle');
     }
-    renderResult(outcome, { where: ui.where, plan: ui.plan, lines: ui.lines, timings: ui.timings, prediction: ui.prediction });
-    ui.preview.draw(outcome.lines, outcome.image);
+    renderResult(outcome, { where: ui.where, plan: ui.plan, timings: ui.timings, prediction: ui.prediction });
+    showLines(readingOrder(outcome.lines), outcome.image);
     ui.result.hidden = false;
     // The record's wall time ends here, with the lines shown; it is published before the state says done.
-    ui.record.textContent = JSON.stringify(record({ outcome }), null, 1);
+    const done = record({ outcome });
+    ui.record.textContent = JSON.stringify(done, null, 1);
     setState('done');
   } catch (error) {
     ui.progressWrap.hidden = true;
@@ -344,11 +419,52 @@ async function run(): Promise<void> {
   }
 }
 
+function showLines(lines: OcrLine[], image: { width: number; height: number }): void {
+  shown = { lines, image };
+  selectedLine = -1;
+  ui.copied.textContent = '';
+  linesView.render(lines, image);
+  drawPreview();
+}
+
+function drawPreview(): void {
+  ui.preview.draw(shown.lines, shown.image, { boxes: ui.showBoxes.checked, selected: selectedLine });
+}
+
+/** Highlights line `i` in the list and its box on the photo; a second tap on the same line clears it. */
+function selectLine(i: number, fromPhoto: boolean): void {
+  selectedLine = i === selectedLine && !fromPhoto ? -1 : i;
+  linesView.select(selectedLine, fromPhoto);
+  // A chosen line is shown on the photo even when the boxes were hidden.
+  if (selectedLine >= 0 && !ui.showBoxes.checked) ui.showBoxes.checked = true;
+  drawPreview();
+}
+
+async function copyLines(): Promise<void> {
+  const text = linesText(shown.lines);
+  try {
+    await navigator.clipboard.writeText(text);
+    ui.copied.textContent = `Copied ${shown.lines.length} line${shown.lines.length === 1 ? '' : 's'}.`;
+  } catch (error) {
+    ui.copied.textContent = `Could not copy (${messageOf(error)}); select the text and copy it instead.`;
+  }
+}
+
+async function shareLines(): Promise<void> {
+  try {
+    await navigator.share({ title: 'Text from a photo', text: linesText(shown.lines) });
+  } catch (error) {
+    // Closing the share sheet is not an error.
+    if (!(error instanceof DOMException && error.name === 'AbortError')) ui.copied.textContent = `Could not share (${messageOf(error)}).`;
+  }
+}
+
 async function chooseImage(file: Blob): Promise<void> {
   const running = document.body.dataset.state === 'running';
   image = file;
   ui.error.hidden = true;
   ui.result.hidden = true;
+  shown = { lines: [], image: { width: 1, height: 1 } };
   if (!running) setState('loading');
   try {
     await ui.preview.show(file);
@@ -360,18 +476,25 @@ async function chooseImage(file: Blob): Promise<void> {
 
 function boot(): void {
   globalThis.tandemRuns ??= [];
-  registerSW({ immediate: true, onOfflineReady: renderStatus });
-  navigator.serviceWorker?.addEventListener('controllerchange', renderStatus);
-  addEventListener('online', renderStatus);
-  addEventListener('offline', renderStatus);
+  setupPwa({ install: ui.install, update: ui.update, updateReload: ui.updateReload, offlineBadge: ui.offlineBadge }, renderStatus);
   restoreSettings();
   for (const input of [ui.budget, ui.saveData, ui.cellularOffload]) input.addEventListener('change', saveSettings);
+  bindSpeedPresets(ui.speed, ui.budget);
+  ui.copy.addEventListener('click', () => void copyLines());
+  ui.share.hidden = typeof navigator.share !== 'function';
+  ui.share.addEventListener('click', () => void shareLines());
+  ui.showBoxes.addEventListener('change', drawPreview);
+  byId('preview').addEventListener('click', (event) => {
+    const i = ui.preview.lineAt(event.clientX, event.clientY);
+    if (i >= 0) selectLine(i, true);
+  });
+  ui.details.addEventListener('toggle', () => ui.details.open && chart.draw());
   renderStatus();
   link.start();
   void planner();
   void refreshDeviceFacts().catch(() => undefined);
 
-  ui.mode.value = savedMode();
+  ui.mode.value = runSettings.mode ?? savedMode();
   ui.mode.addEventListener('change', () => saveMode(ui.mode.value as Mode));
   ui.run.addEventListener('click', () => void run());
   bindImageInput(ui.drop, [ui.camera, ui.file], (file) => void chooseImage(file));
@@ -382,6 +505,7 @@ function boot(): void {
   ui.deleteAll.addEventListener('click', () => void removeModels().catch(showError));
 
   void refreshModels();
+  void takeSharedImage().then((shared) => shared && chooseImage(shared)).catch(showError);
   // Models already on the device: start the runtime now so the first photo doesn't wait for it.
   void store()
     .then((s) => s.storedManifest())

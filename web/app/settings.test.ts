@@ -22,6 +22,13 @@ describe('runSettingsFromUrl', () => {
     expect(runSettingsFromUrl('?policy=pieslicer&learned=0')).toEqual({ policy: 'pieslicer', learned: false });
   });
 
+  it('takes a mode from the address, and nothing else as a mode', () => {
+    expect(runSettingsFromUrl('?mode=device').mode).toBe('device');
+    expect(runSettingsFromUrl('?mode=edge').mode).toBe('edge');
+    expect(runSettingsFromUrl('?mode=auto').mode).toBe('auto');
+    expect(runSettingsFromUrl('?mode=phone').mode).toBeUndefined();
+  });
+
   it('takes a budget within the field range only', () => {
     expect(runSettingsFromUrl('?budget=1500').budgetMs).toBe(1500);
     expect(runSettingsFromUrl('?budget=100').budgetMs).toBe(100);

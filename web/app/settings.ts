@@ -1,5 +1,6 @@
 import type { LoadOptions } from '../worker/api';
 import type { Mode } from '../placement/page-planner';
+import { isDeviceVariant } from '../worker/model-choice';
 
 const MODE_KEY = 'tandem.mode';
 const AUTO_KEY = 'tandem.auto';
@@ -45,7 +46,7 @@ export function saveMode(mode: Mode): void {
 export type UrlOptions = LoadOptions & { recEdgeShare?: number };
 
 /**
- * Overrides from the address (`?backend=wasm&threads=1&variant=int8-weights&split=0.5`), for comparing runtimes and
+ * Overrides from the address (`?backend=wasm&threads=1&variant=fp32&split=0.5`), for comparing runtimes and
  * placements on one phone.
  */
 export function loadOptionsFromUrl(search: string): UrlOptions {
@@ -56,7 +57,7 @@ export function loadOptionsFromUrl(search: string): UrlOptions {
   const backend = params.get('backend');
   if (backend === 'auto' || backend === 'wasm' || backend === 'webgpu') options.backend = backend;
   const variant = params.get('variant');
-  if (variant === 'fp32' || variant === 'int8-weights' || variant === 'fp16') options.variant = variant;
+  if (isDeviceVariant(variant)) options.variant = variant;
   const threads = Number(params.get('threads'));
   if (Number.isInteger(threads) && threads >= 1 && threads <= 16) options.threads = threads;
   return options;
@@ -74,6 +75,8 @@ export interface RunSettings {
   learned: boolean;
   /** `?budget=MS`: the budget field's value, over the one saved. */
   budgetMs?: number;
+  /** `?mode=device|edge|auto`: where requests run, over the one saved (for comparisons and tests). */
+  mode?: Mode;
 }
 
 export function runSettingsFromUrl(search: string): RunSettings {
@@ -83,6 +86,8 @@ export function runSettingsFromUrl(search: string): RunSettings {
     policy: AUTO_POLICIES.find((p) => p === policy) ?? 'tandem',
     learned: !['0', 'false', 'off', 'no'].includes(params.get('learned') ?? ''),
   };
+  const mode = params.get('mode');
+  if (MODES.includes(mode as Mode)) settings.mode = mode as Mode;
   const budget = params.get('budget');
   // The budget field's own range.
   if (budget !== null && budget.trim() !== '' && Number(budget) >= 100 && Number(budget) <= 60_000) settings.budgetMs = Number(budget);

@@ -123,6 +123,19 @@ describe('device model states', () => {
     });
   });
 
+  it('gives every profiled model of a role the state of the variant set the device runs, when named', () => {
+    const states = deviceModelStates(EXAMPLE_PROFILES, {
+      manifest,
+      stored: new Set(['ppocr-det-int8w']),
+      loaded: new Set(['ppocr-det-int8w']),
+      warm: new Set(),
+    }, 'int8-weights');
+    const byModel = Object.fromEntries(states.map((s) => [s.model, s.state]));
+    expect(byModel['ppocr-det@fp32']).toBe('loaded');
+    expect(byModel['ppocr-det@int8-weights']).toBe('loaded');
+    expect(byModel['ppocr-rec@fp32']).toBe('absent');
+  });
+
   it('calls everything absent before the manifest is known', () => {
     const states = deviceModelStates(EXAMPLE_PROFILES, { manifest: [], stored: new Set(), loaded: new Set(), warm: new Set() });
     expect(states.every((s) => s.state === 'absent')).toBe(true);

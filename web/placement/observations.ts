@@ -180,10 +180,16 @@ export interface DeviceModelFacts {
   warm: ReadonlySet<string>;
 }
 
-/** State of each profiled model on this device, matched to the manifest by role and variant. */
-export function deviceModelStates(profiles: Profiles, facts: DeviceModelFacts): DeviceModelState[] {
+/**
+ * State of each profiled model on this device, matched to the manifest by role and variant. With `deviceVariant`
+ * (the one variant set the page's worker loads) every profiled model of a role takes the state of that set's model:
+ * the page can only run its own set, and the planner may plan with another variant's figures where that set has no
+ * measured accuracy of its own (int8 weights run at fp32's speed once loaded).
+ */
+export function deviceModelStates(profiles: Profiles, facts: DeviceModelFacts, deviceVariant?: string): DeviceModelState[] {
   return profiles.models.map((p) => {
-    const m = facts.manifest.find((x) => x.task === ROLE_TASK[p.role] && x.variant === p.variant);
+    const variant = deviceVariant ?? p.variant;
+    const m = facts.manifest.find((x) => x.task === ROLE_TASK[p.role] && x.variant === variant);
     let state: ModelState = 'absent';
     if (m) state = facts.warm.has(m.name) ? 'warm' : facts.loaded.has(m.name) ? 'loaded' : facts.stored.has(m.name) ? 'cached' : 'absent';
     return { model: p.id, state };

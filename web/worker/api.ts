@@ -2,7 +2,7 @@
 import type { FloatTensor, OcrResult } from '../../core/ocr/types';
 
 export type BackendChoice = 'auto' | 'wasm' | 'webgpu';
-export type ModelVariant = 'fp32' | 'int8-weights' | 'fp16';
+export type ModelVariant = 'fp32' | 'int8-weights' | 'fp16' | 'int8';
 export type Backend = 'wasm' | 'webgpu';
 
 export interface LoadOptions {
@@ -10,7 +10,7 @@ export interface LoadOptions {
   backend?: BackendChoice;
   /** WASM threads; defaults to min(4, cores) when cross-origin isolated, else 1. Fixed for the worker's lifetime. */
   threads?: number;
-  /** Which variant of each model to download and run (default fp32, what the edge runs, so both read alike). */
+  /** Which variant of each model to download and run (default DEFAULT_DEVICE_VARIANT in model-choice.ts). */
   variant?: ModelVariant;
   /** Where manifest.json and the model files are served; defaults to /models/ on this origin. */
   modelsBaseUrl?: string;
@@ -28,6 +28,8 @@ export interface LoadInfo {
   crossOriginIsolated: boolean;
   /** Why WebGPU was not used, when it was considered. */
   webgpuSkipped?: string;
+  /** The worker's script and the runtime's script and WASM: what the device path needs offline. */
+  runtimeUrls: string[];
   models: { name: string; version: string; variant: string }[];
   /** Where the model bytes came from this time. */
   modelSource: 'network' | 'cache' | 'offline';

@@ -8,6 +8,8 @@ export interface Started {
   sessions: SessionSet;
   threads: number;
   webgpuSkipped?: string;
+  /** The runtime's script and WASM URLs. */
+  runtimeUrls: string[];
 }
 
 export function defaultThreads(): number {
@@ -27,9 +29,9 @@ export async function startSessions(choice: BackendChoice, threads: number, mode
       webgpuSkipped = adapter;
     } else {
       try {
-        const { webgpuRuntime } = await import('./ort-webgpu');
+        const { webgpuRuntime, webgpuRuntimeUrls } = await import('./ort-webgpu');
         const sessions = await SessionSet.create(webgpuRuntime(threads, adapter), 'webgpu', models, store);
-        return { sessions, threads };
+        return { sessions, threads, runtimeUrls: webgpuRuntimeUrls() };
       } catch (error) {
         if (choice === 'webgpu') throw error;
         webgpuSkipped = `WebGPU sessions failed: ${messageOf(error)}`;
@@ -39,9 +41,9 @@ export async function startSessions(choice: BackendChoice, threads: number, mode
       throw codedError('BackendUnavailable', `WebGPU was requested but is not usable here: ${webgpuSkipped}. Choose WASM.`);
     }
   }
-  const { wasmRuntime } = await import('./ort-wasm');
+  const { wasmRuntime, wasmRuntimeUrls } = await import('./ort-wasm');
   const sessions = await SessionSet.create(wasmRuntime(threads), 'wasm', models, store);
-  return { sessions, threads, webgpuSkipped };
+  return { sessions, threads, webgpuSkipped, runtimeUrls: wasmRuntimeUrls() };
 }
 
 /** The adapter, or the reason there is none worth using. */

@@ -16,7 +16,7 @@ import type { DetectedImage, DeviceOcrOptions, DeviceOcrResult, LoadInfo, LoadOp
 import { edgeRecInfer, type EdgeModel, type EdgeRecStats } from './edge-rec';
 import { defaultThreads, startSessions } from './backend';
 import { decodeImage, reencodeJpeg } from './decode';
-import { pickModels } from './model-choice';
+import { DEFAULT_DEVICE_VARIANT, pickModels } from './model-choice';
 import type { SessionSet } from './sessions';
 
 /** Longest side photos are decoded at; detection runs smaller anyway, recognition crops stay sharp. */
@@ -52,13 +52,13 @@ async function startup(options: LoadOptions, onProgress?: (p: LoadProgress) => v
   const started = performance.now();
   const store = await ModelStore.open({ modelsBaseUrl: options.modelsBaseUrl });
   try {
-    const variant = options.variant ?? 'fp32';
+    const variant = options.variant ?? DEFAULT_DEVICE_VARIANT;
     const ensured = await store.ensure((manifest) => Object.values(pickModels(manifest, variant)), onProgress);
     const picked = pickModels(ensured.manifest, variant);
     const dictionary = await readDictionary(store, picked.rec);
     const modelsDone = performance.now();
     const threads = options.threads ?? defaultThreads();
-    const { sessions, webgpuSkipped } = await startSessions(options.backend ?? 'auto', threads, ensured.models, store);
+    const { sessions, webgpuSkipped, runtimeUrls } = await startSessions(options.backend ?? 'auto', threads, ensured.models, store);
     const config = pipelineConfigFromManifest(ensured.manifest, dictionary, {
       models: { det: picked.det.name, cls: picked.cls.name, rec: picked.rec.name },
     });
@@ -68,6 +68,7 @@ async function startup(options: LoadOptions, onProgress?: (p: LoadProgress) => v
       threads: sessions.backend === 'wasm' ? threads : 1,
       crossOriginIsolated: self.crossOriginIsolated,
       webgpuSkipped,
+      runtimeUrls: [self.location.href, ...runtimeUrls],
       models: ensured.models.map(({ name, version, variant }) => ({ name, version, variant })),
       modelSource: ensured.source,
       downloadedBytes: ensured.downloadedBytes,
@@ -109,7 +110,7 @@ function blank(width: number, height: number): RgbaImage {
 const api: OcrWorkerApi = {
   load(options = {}, onProgress) {
     const runtime = JSON.stringify([options.backend ?? 'auto', options.threads ?? defaultThreads()]);
-    const key = JSON.stringify([runtime, options.variant ?? 'fp32', options.modelsBaseUrl ?? '']);
+    const key = JSON.stringify([runtime, options.variant ?? DEFAULT_DEVICE_VARIANT, options.modelsBaseUrl ?? '']);
     if (loading?.key === key) return loading.promise.then((l) => l.info);
     if (loading || (runtimeKey !== undefined && runtimeKey !== runtime)) {
       return Promise.reject(codedError('ReloadNeeded', 'This worker already runs other load options; release it, or start a new worker to change backend or threads.'));

@@ -1,8 +1,11 @@
 import * as ort from 'onnxruntime-web/wasm';
-// Resolved by the bundler to a file on our own origin (precached by the service worker), never a CDN.
+// Resolved by the bundler to a file on our own origin, never a CDN.
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 
 export type Ort = typeof ort;
+
+/** This runtime's script and WASM, for the service worker to keep for offline use. */
+export const wasmRuntimeUrls = (): string[] => [import.meta.url, new URL(wasmUrl, self.location.href).href];
 
 /** The CPU build (14 MB WASM): what most phones run. */
 export function wasmRuntime(threads: number): Ort {

@@ -5,7 +5,6 @@ import type { OcrOutcome } from '../run-ocr';
 export interface ResultViews {
   where: HTMLElement;
   plan: HTMLElement;
-  lines: HTMLOListElement;
   timings: HTMLTableElement;
   prediction: HTMLTableElement;
 }
@@ -19,7 +18,7 @@ export function renderResult(outcome: OcrOutcome, v: ResultViews): void {
       : outcome.raceWon === 'device'
         ? ' (won the race against the edge)'
         : '';
-  v.where.textContent = `Ran on: ${outcome.where}${note}`;
+  v.where.textContent = `Ran on: ${outcome.where}${note} · ${(outcome.wallMs / 1000).toFixed(1)} s`;
   v.where.dataset.target = outcome.target;
   v.where.dataset.reason = outcome.mode === 'auto' ? decision.reason : 'chosen';
   v.where.dataset.constraints = decision.constraints.join(' ');
@@ -64,18 +63,6 @@ export function renderResult(outcome: OcrOutcome, v: ResultViews): void {
     p95Ms: decision.predicted.p95Ms.toFixed(1),
     upKbps: decision.inputs.upKbps.toFixed(0),
   });
-
-  v.lines.replaceChildren(
-    ...outcome.lines.map((line) =>
-      el(
-        'li',
-        {},
-        el('span', { className: 'text', textContent: line.text }),
-        el('span', { className: 'score', textContent: line.score.toFixed(3), title: `box score ${line.boxScore.toFixed(3)}` }),
-      ),
-    ),
-  );
-  if (outcome.lines.length === 0) v.lines.append(el('li', { className: 'empty', textContent: 'No text found.' }));
 
   const rows = [...outcome.stages, ['wall', outcome.wallMs] as [string, number]].map(([stage, ms]) => {
     const row = el('tr', { className: stage === 'total' || stage === 'wall' ? 'total' : '' }, el('th', { textContent: stage }), el('td', { textContent: formatMs(ms) }));
