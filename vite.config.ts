@@ -1,6 +1,6 @@
 import { defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
-import { precompressTree } from './edge-server/precompress.ts';
+import { precompressTree } from './edge-server/http/precompress.ts';
 
 /** Cross-origin isolation makes SharedArrayBuffer available, which multi-threaded WASM inference needs. */
 const isolationHeaders = {

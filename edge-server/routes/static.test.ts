@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppDeps } from '../app';
-import { parseAcceptEncoding, precompressTree } from '../precompress';
+import { parseAcceptEncoding, precompressTree } from '../http/precompress';
 import { webAppRoutes } from './static';
 
 let dir: string;

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { brotliCompressSync } from 'node:zlib';
 import { Hono, type Context } from 'hono';
 import { ServerError } from '../http/errors';
-import { COMPRESSIBLE, negotiatedCopy, parseAcceptEncoding } from '../precompress';
+import { COMPRESSIBLE, negotiatedCopy, parseAcceptEncoding } from '../http/precompress';
 import type { AppDeps } from '../app';
 
 const MIME: Record<string, string> = {

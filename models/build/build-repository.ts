@@ -89,7 +89,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   console.log(`${built ? 'built' : 'up to date'}: ${REPOSITORY_DIR}`);
   for (const m of manifest.models) console.log(`  ${m.name}/${m.version} ${m.variant} ${mb(m.file.bytes)} MB sha256 ${m.file.sha256.slice(0, 12)}`);
   // Brotli/gzip copies for the edge server to send phones (kept in a cache by content, so only new bytes cost time).
-  const { precompressTree } = await import('../../edge-server/precompress');
+  const { precompressTree } = await import('../../edge-server/http/precompress');
   const s = await precompressTree(REPOSITORY_DIR);
   console.log(`precompressed ${s.files} files: ${mb(s.bytes)} MB → brotli ${mb(s.brBytes)} MB (${s.written} compressed now)`);
 }

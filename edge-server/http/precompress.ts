@@ -4,7 +4,7 @@
  * onnxruntime WASM, so finished copies are kept in a content-addressed cache (node_modules/.cache) and a rebuild of
  * unchanged bytes only copies them.
  *
- *   npx tsx edge-server/precompress.ts <dir>...
+ *   npx tsx edge-server/http/precompress.ts <dir>...
  */
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
@@ -138,7 +138,7 @@ export function parseAcceptEncoding(header: string): Set<Encoding> {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const dirs = process.argv.slice(2);
   if (dirs.length === 0) {
-    console.error('usage: tsx edge-server/precompress.ts <dir>...');
+    console.error('usage: tsx edge-server/http/precompress.ts <dir>...');
     process.exit(2);
   }
   for (const dir of dirs) {
