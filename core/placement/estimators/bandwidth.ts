@@ -20,6 +20,8 @@ const MIN_SD_LN = 0.08;
  * read as a lognormal spread): 0.6 after 2 s, 0.9 after 5 s, 1.0 after 10 s, 1.3 after 30 s. Links change fast.
  */
 const AGE_SD_LN = 1.2;
+/** A sample this far from the centre (×7 either way) is a different link, not noise around it. */
+const CHANGE_LN = Math.log(7);
 const AGE_TAU_MS = 8_000;
 
 export interface BandwidthEstimate {
@@ -74,7 +76,14 @@ export class BandwidthEstimator {
       const hm = this.harmonicMean(atMs);
       if (hm > 0) {
         const err = Math.abs(Math.log(kbps / hm));
-        this.devLn = Number.isNaN(this.devLn) ? err : this.devLn + ERR_GAIN * (err - this.devLn);
+        if (err > CHANGE_LN && atMs >= this.lastAtMs) {
+          // The link changed (a train into a tunnel, Wi-Fi to a weak cell): what came before describes another
+          // link. Without this, the window's older samples hold the centre at several times the new rate and the
+          // spread of the jump itself makes every prediction's tail minutes long.
+          this.n = 0;
+          this.head = 0;
+          this.devLn = NaN;
+        } else this.devLn = Number.isNaN(this.devLn) ? err : this.devLn + ERR_GAIN * (err - this.devLn);
       }
     }
     this.kbps[this.head] = kbps;

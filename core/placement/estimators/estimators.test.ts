@@ -72,6 +72,22 @@ describe('BandwidthEstimator', () => {
     expect(b.estimate(2, null, prior, est()).kbps).toBeCloseTo(1600);
   });
 
+  // Recorded in the uplink-drop flow: three uploads at 20 Mbit/s, then one at 200 kbit/s. The window's harmonic mean
+  // stayed near 800 kbit/s and the jump's own error put the spread at a p95 of minutes on every edge plan.
+  it('starts over when a sample says the link changed, rather than averaging two links', () => {
+    const b = new BandwidthEstimator(16, 30_000);
+    for (let k = 0; k < 3; k++) b.add(20_000, 1000 * k);
+    b.add(200, 3000);
+    const e = b.estimate(3100, null, prior, est());
+    expect(e.kbps).toBeCloseTo(200);
+    expect(Math.exp(1.645 * e.sdLn)).toBeLessThan(3);
+    // Ordinary noise (×2) is averaged, not taken as a new link.
+    const c = new BandwidthEstimator(16, 30_000);
+    for (let k = 0; k < 3; k++) c.add(2000, 1000 * k);
+    c.add(1000, 3000);
+    expect(c.estimate(3100, null, prior, est()).kbps).toBeCloseTo(1600);
+  });
+
   // A measured transfer, even a stale one, outranks NetInfo (which once put a measured 9400 kbit/s link at 5000).
   it('prefers samples, fresh or stale and widened, over NetInfo, and NetInfo over the prior', () => {
     const b = new BandwidthEstimator(16, 10_000);
