@@ -116,12 +116,11 @@ export class EdgeEstimator {
   }
 
   /**
-   * What replies say about the wait now: a wait seen in a reply was work ahead of it, and that work is done by the
-   * time the reply arrives; unless newer replies wait too, the queue they saw drains (half-life QUEUE_HALF_LIFE_MS).
+   * How much of the waits seen in replies is still ahead now: a wait seen in a reply was work ahead of it, and that
+   * work is done by the time the reply arrives; unless newer replies wait too, the queue they saw drains.
    */
-  private repliedWait(nowMs: number): number {
-    const age = Math.max(0, nowMs - this.queueAtMs);
-    return Math.max(0, this.queue.mean) * Math.pow(0.5, age / QUEUE_HALF_LIFE_MS);
+  private undrained(nowMs: number): number {
+    return Math.pow(0.5, Math.max(0, nowMs - this.queueAtMs) / QUEUE_HALF_LIFE_MS);
   }
 
   /** Outcome of one request that reached (or tried to reach) the edge. */
@@ -149,7 +148,9 @@ export class EdgeEstimator {
   /** Queue wait for a request sent now: from a fresh status snapshot, else from recent replies. */
   queueWait(nowMs: number, out: QueueEstimate): QueueEstimate {
     const s = this.status;
-    const replies = this.queue;
+    const left = this.undrained(nowMs);
+    const repliedMean = Math.max(0, this.queue.mean) * left;
+    const repliedSd = this.queue.sd * left;
     if (s !== null && nowMs - this.statusAtMs <= this.options.statusFreshMs) {
       const workers = Math.max(1, s.pool.workers);
       const service = Math.max(1, this.service.mean);
@@ -161,13 +162,12 @@ export class EdgeEstimator {
       const fromStatus = s.ocr ? s.ocr.predictedWaitMs : (ahead + full) * service;
       // The snapshot is a moment; blend with what replies have actually waited.
       // Replies older than the snapshot describe a queue the snapshot has already seen (or seen gone).
-      const replied = this.queueAtMs > this.statusAtMs ? this.repliedWait(nowMs) : Math.min(fromStatus, this.repliedWait(nowMs));
+      const replied = this.queueAtMs > this.statusAtMs ? repliedMean : Math.min(fromStatus, repliedMean);
       out.meanMs = 0.7 * fromStatus + 0.3 * replied;
-      out.sdMs = Math.max(replies.sd * (replied / Math.max(1e-9, replies.mean)), 0.5 * fromStatus + 2);
+      out.sdMs = Math.max(repliedSd, 0.5 * fromStatus + 2);
     } else {
-      const replied = this.repliedWait(nowMs);
-      out.meanMs = replied;
-      out.sdMs = Math.max(2, replies.mean > 0 ? replies.sd * (replied / replies.mean) : replies.sd);
+      out.meanMs = repliedMean;
+      out.sdMs = Math.max(2, repliedSd);
     }
     // A refusal's reported backlog is newer than any snapshot taken before it: the wait is at least that.
     const backlog = this.backlogWait(nowMs);
