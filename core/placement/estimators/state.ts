@@ -41,7 +41,7 @@ export class RuntimeModels {
     this.modelIds = profiles.models.map((m) => m.id);
     // Model runs share the location's speed (inference is what a phone's CPU slows down alike); decoding, resizing
     // and postprocessing run in other code (the browser's image decoder, plain JS) and keep fits of their own.
-    const make = (points: { x: number; stats: LatencyStats }[], shared = true) => new LatencyModel(seedLine(points), prior, shared ? this.gain : null);
+    const make = (points: { x: number; stats: LatencyStats }[], atLocationSpeed = true) => new LatencyModel(seedLine(points), prior, atLocationSpeed ? this.gain : null);
     const byModel = (stage: ProfiledStage) =>
       profiles.models.map((m) => {
         const s = profile.stages.find((x) => x.stage === stage && x.model === m.id);
