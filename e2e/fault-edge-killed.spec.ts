@@ -4,13 +4,11 @@
  * The page runs in a browser slowed to a phone's speed, so auto mode sends photos to the edge on a fast link.
  */
 import { expect, test } from '@playwright/test';
-import { constantShape } from '../test-support/link-shaper';
 import { launchPhone, type Phone } from '../test-support/phone';
-import { attempt, expectAnsweredOrRefused, FaultyEdge, whenUploading, type Attempt } from './support/faults';
+import { attempt, describeAttempt, expectAnsweredOrRefused, FAST_LINK, FaultyEdge, openOnPhone, whenUploading, type Attempt } from './support/faults';
 import { photoLikeImage } from './support/photo-like';
 
 const BUDGET_MS = 1500;
-const FAST = { upKbps: 20_000, downKbps: 20_000, rttMs: 20 };
 const WORD = 'Killed';
 
 let edge: FaultyEdge;
@@ -28,24 +26,14 @@ test.afterAll(async () => {
 
 test('the edge killed mid-request: the device answers and says why; restarted, the edge answers again', async ({}, testInfo) => {
   test.setTimeout(600_000);
-  const context = await phone.browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
-  const page = await context.newPage();
-  edge.shaper.shape(null);
-  await page.goto(`${edge.url}/?learned=0&budget=${BUDGET_MS}`);
-  await page.locator('#models-panel summary').click();
-  await page.locator('#download').click();
-  await expect(page.locator('#backend')).toHaveAttribute('data-backend', 'wasm', { timeout: 300_000 });
-  edge.shaper.shape(constantShape(FAST));
-  await page.reload();
-  await expect(page.locator('#backend')).toHaveAttribute('data-backend', 'wasm', { timeout: 180_000 });
-  await expect(page.locator('#link')).toHaveAttribute('data-probe', 'done', { timeout: 60_000 });
+  const { context, page } = await openOnPhone(phone, edge, BUDGET_MS);
 
   const photo = await photoLikeImage(testInfo, 'edge-killed', [`${WORD} mid request`, 'Read on the device'], { width: 960, height: 720 });
   const attempts: Attempt[] = [];
   const run = async (mode: 'auto' | 'edge', fault?: () => Promise<void>) => {
     const a = await attempt(page, photo.path, mode, fault);
     attempts.push(a);
-    testInfo.annotations.push({ type: 'run', description: `${mode}: ${a.record.planId} on ${a.record.ranOn} in ${Math.round(a.record.wallMs)} ms${a.record.fellBack ? ` (fell back: ${a.record.fellBack})` : ''}${a.record.error ? ` error ${a.record.error.code}` : ''}` });
+    testInfo.annotations.push({ type: 'run', description: describeAttempt(mode, a) });
     return a;
   };
   const killMidUpload = () => whenUploading(page, edge.shaper, photo.bytes).then(() => edge.kill());

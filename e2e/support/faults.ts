@@ -3,10 +3,11 @@
  * only through the link shaper (which a test may stall), and helpers that run one request without assuming it
  * succeeds and that strike at the moment the photo is on its way to the edge.
  */
-import { expect, type Page } from '@playwright/test';
+import { expect, type BrowserContext, type Page } from '@playwright/test';
 import { join } from 'node:path';
 import type { RunRecord } from '../../web/app/run-record';
-import { LinkShaper } from '../../test-support/link-shaper';
+import { constantShape, LinkShaper } from '../../test-support/link-shaper';
+import type { Phone } from '../../test-support/phone';
 import { freePort, sleep, startEdgeProcess, stopEdgeProcess, type EdgeProcess } from '../../test-support/edge-process';
 import { REPO_ROOT } from '../../test-support/shared-set';
 import { runRecords, type Mode } from './app';
@@ -117,4 +118,32 @@ export function expectAnsweredOrRefused(attempts: Attempt[]): void {
       expect(a.shown).toContain(a.record.error!.message.slice(0, 40));
     }
   }
+}
+
+/** The link the fault flows run on before the fault: fast enough that auto mode sends photos to the edge. */
+export const FAST_LINK = { upKbps: 20_000, downKbps: 20_000, rttMs: 20 };
+
+/**
+ * A phone-sized page on the slowed browser with the models stored (downloaded unshaped, as on an earlier visit),
+ * then reloaded on the fast link with its runtime started and the link probed.
+ */
+export async function openOnPhone(phone: Phone, edge: FaultyEdge, budgetMs: number): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await phone.browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  edge.shaper.shape(null);
+  await page.goto(`${edge.url}/?learned=0&budget=${budgetMs}`);
+  await page.locator('#models-panel summary').click();
+  await page.locator('#download').click();
+  await expect(page.locator('#backend')).toHaveAttribute('data-backend', 'wasm', { timeout: 300_000 });
+  edge.shaper.shape(constantShape(FAST_LINK));
+  await page.reload();
+  await expect(page.locator('#backend')).toHaveAttribute('data-backend', 'wasm', { timeout: 180_000 });
+  await expect(page.locator('#link')).toHaveAttribute('data-probe', 'done', { timeout: 60_000 });
+  return { context, page };
+}
+
+/** One line per attempt for the test report: plan, where it ran, how long, and why it fell back or failed. */
+export function describeAttempt(mode: Mode, a: Attempt): string {
+  const r = a.record;
+  return `${mode}: ${r.planId} on ${r.ranOn} in ${Math.round(r.wallMs)} ms${r.fellBack ? ` (fell back: ${r.fellBack})` : ''}${r.raceWon ? ` race won by ${r.raceWon}` : ''}${r.error ? ` error ${r.error.code}` : ''}`;
 }
