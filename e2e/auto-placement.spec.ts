@@ -16,7 +16,7 @@ const SLOW_UPLINK_BUDGET_MS = 1000;
 const SLOW_CPU_BUDGET_MS = 1500;
 
 /** The planner's reasons that weigh plans against the budget (every other reason is a constraint or a baseline's). */
-const BUDGET_REASONS = ['most-accurate-within-budget', 'cheaper-at-similar-accuracy', 'nothing-fits-most-likely', 'nothing-fits-fastest'];
+const BUDGET_REASONS = ['most-accurate-within-budget', 'cheaper-at-similar-accuracy', 'nothing-fits-most-likely', 'nothing-fits-least-late', 'nothing-fits-fastest'];
 
 async function emulate(page: Page, settings: { uploadKbps?: number; cpuRate?: number }): Promise<void> {
   const cdp = await page.context().newCDPSession(page);

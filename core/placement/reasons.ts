@@ -5,6 +5,7 @@ export type ReasonCode =
   | 'cheaper-at-similar-accuracy'
   | 'nothing-fits-fastest'
   | 'nothing-fits-most-likely'
+  | 'nothing-fits-least-late'
   | 'only-low-recall-in-time'
   | 'no-eligible-plan-device-fallback'
   | 'layercake-no-local-fits-fastest-local'
@@ -21,6 +22,7 @@ export const REASON_TEXT: Record<ReasonCode, string> = {
   'cheaper-at-similar-accuracy': 'Within the accepted accuracy margin of the best plan that fits, and cheaper on the edge.',
   'nothing-fits-fastest': 'No plan is predicted to meet the budget; running the fastest one.',
   'nothing-fits-most-likely': 'No plan is predicted to meet the budget (p95); running the one expected to read the most of this photo within it.',
+  'nothing-fits-least-late': 'No plan can finish within the budget; running the one that reads the most of this photo while arriving not much later than the fastest.',
   'only-low-recall-in-time': 'Only plans that read far less of this photo can finish in time; the plans that read it well are predicted late.',
   'no-eligible-plan-device-fallback': 'This mode cannot run here now; running on the device instead.',
   'layercake-no-local-fits-fastest-local': 'LayerCake: no on-device model fits the budget, so the fastest on-device model.',

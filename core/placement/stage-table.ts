@@ -272,7 +272,7 @@ export class StageTable {
     }
     this.linesMean = Math.max(0, this.linesEst.mean);
     this.linesSd = this.linesEst.sd;
-    recallForPhoto(space, Math.max(req.width, req.height), this.linesMean, profiles.content.linesPerImage.mean, this.configRecall);
+    recallForPhoto(space, Math.max(req.width, req.height), this.linesMean, this.configRecall);
     this.failureProbability = state.edge.failureProbability();
     this.edgeAvailability = state.edge.availability(now, this.edgeModelNames());
 

@@ -39,7 +39,15 @@ export interface RunRecord {
   why: WhyCode | null;
   constraints: ConstraintCode[];
   /** The decision's prediction of the whole request and of each stage (every branch: main, race, fallback). */
-  predicted: { expectedMs: number; p95Ms: number; fits: boolean; stages: PredictedStageRecord[] } | null;
+  predicted: {
+    expectedMs: number;
+    p95Ms: number;
+    fits: boolean;
+    stages: PredictedStageRecord[];
+    /** Text lines expected in the photo and their recogniser input width in profiled lines (what recognition was costed at). */
+    lines: number;
+    recWidthFactor: number | null;
+  } | null;
   /** Milliseconds per stage as measured: the device's timings, or the edge's Server-Timing stages and the network. */
   measuredStages: Record<string, number>;
   /** From the request's start to its lines shown (or its error shown). */
@@ -94,7 +102,14 @@ export function buildRunRecord(input: RunRecordInput): RunRecord {
     why: placement?.why ?? null,
     constraints: decision ? [...decision.constraints] : [],
     predicted: decision
-      ? { expectedMs: decision.predicted.expectedMs, p95Ms: decision.predicted.p95Ms, fits: decision.fits, stages: decision.predicted.stages.map(stageRecord) }
+      ? {
+          expectedMs: decision.predicted.expectedMs,
+          p95Ms: decision.predicted.p95Ms,
+          fits: decision.fits,
+          stages: decision.predicted.stages.map(stageRecord),
+          lines: decision.inputs.lines,
+          recWidthFactor: decision.inputs.recWidthFactor ?? null,
+        }
       : null,
     measuredStages: Object.fromEntries(outcome?.stages ?? []),
     wallMs: input.endMs - input.startMs,

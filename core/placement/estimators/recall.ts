@@ -1,40 +1,54 @@
 /**
  * Word recall of each detector configuration on this photo, predicted before running it. The profiles give one
  * figure per configuration, a mean over their photo set; what a smaller detector side loses depends on the photo:
- * text that is small in the detector's input vanishes. Two things known before running say the text is small:
- * many lines expected (a receipt of forty lines read at 320 px has lines a few pixels high) and a photo much
- * larger than the side (small scene text in a large photo). Either multiplies the configuration's set-wide loss
- * against the best configuration. Not calibrated on recorded per-photo recall yet: the factors are capped.
+ * text that is small in the detector's input vanishes. Two things known before running tell how small it is: how
+ * far the side shrinks the photo, and how many lines the photo is expected to hold. On the development set a
+ * street scene of three words keeps a fifth of them at 320 px and two thirds at 640, while a receipt of seventy
+ * lines keeps half at 320 and nearly all at 480: few lines in a large photo are small text in a big scene, many
+ * lines are a document filling the frame.
+ *
+ * What a photo keeps at side s of what it reads at the largest profiled side is a logistic in ln(scale) and
+ * ln(1 + lines), scale being s over the photo's longest side (1 when the photo is no larger). Its constants are
+ * fitted on the development set's per-photo recall (`npm run eval:photo-recall`, then `npm run fit:photo-recall`;
+ * 90 ICDAR 2015 scenes and 24 SROIE receipts at 320–960 px), with the line count found at 960 px standing in for
+ * the planner's estimate.
  */
 import type { PlanSpace } from '../plan-space';
 
-/** Line counts above the profile set's mean scale the loss by their ratio, up to this. */
-const MAX_AMPLIFY = 4;
-/** A side this many times below the photo's longest side still loses no more than the set-wide mean. */
-const SCALE_FREE = 1.5;
-const MIN_RECALL = 0.02;
+export interface KeptFit {
+  intercept: number;
+  /** Weight of ln(side / longest side). */
+  scale: number;
+  /** Weight of ln(1 + lines). */
+  lines: number;
+}
+
+/** Fitted on the development set by bench/eval-ocr/fit-photo-recall.ts. */
+export const KEPT_FIT: KeptFit = { intercept: -0.625, scale: 2.134, lines: 1.09 };
+const MIN_RECALL = 0.01;
+
+const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+
+/** Share of what the photo reads at side `full` that it still reads at `side` (at most 1). */
+export function keptAtSide(fit: KeptFit, side: number, longest: number, lines: number, full: number): number {
+  if (!(longest > 0) || side >= full) return 1;
+  const z = (s: number) => fit.intercept + fit.scale * Math.log(Math.min(1, s / longest)) + fit.lines * Math.log1p(Math.max(0, lines));
+  const kept = sigmoid(z(side)) / sigmoid(z(full));
+  return kept < 1 ? kept : 1;
+}
 
 /**
  * Fills `out[c]` with configuration c's expected word recall for a photo of `longest` pixels on its longest side
- * expected to hold `lines` lines (`setLines`: the profile set's mean).
+ * expected to hold `lines` lines: the recall of the same models at the largest profiled side times what this photo
+ * keeps at c's side.
  */
-export function recallForPhoto(space: PlanSpace, longest: number, lines: number, setLines: number, out: Float64Array): Float64Array {
+export function recallForPhoto(space: PlanSpace, longest: number, lines: number, out: Float64Array, fit: KeptFit = KEPT_FIT): Float64Array {
   const configs = space.configs;
-  let best = 0;
-  for (let c = 0; c < configs.length; c++) if (configs[c].accuracy > best) best = configs[c].accuracy;
-  const dense = setLines > 0 && lines > setLines ? lines / setLines : 1;
   for (let c = 0; c < configs.length; c++) {
-    const base = configs[c].accuracy;
-    const side = configs[c].maxSide;
-    if (!(side < longest) || base >= best) {
-      out[c] = base;
-      continue;
-    }
-    const scale = longest / side / SCALE_FREE;
-    let amplify = dense > scale ? dense : scale;
-    if (amplify < 1) amplify = 1;
-    if (amplify > MAX_AMPLIFY) amplify = MAX_AMPLIFY;
-    const r = best - (best - base) * amplify;
+    const { det, rec, maxSide } = configs[c];
+    let full = configs[c];
+    for (const o of configs) if (o.det === det && o.rec === rec && o.maxSide > full.maxSide) full = o;
+    const r = full.accuracy * keptAtSide(fit, maxSide, longest, lines, full.maxSide);
     out[c] = r > MIN_RECALL ? r : MIN_RECALL;
   }
   return out;

@@ -64,6 +64,11 @@ export function mostAccurateWithinBudget(view: PolicyView, options: { whenNothin
     if (options.whenNothingFits === 'most-likely') {
       const likely = mostLikelyToMeet(view);
       if (likely >= 0) return { index: likely, reason: e.accuracy[likely] < bestEligibleAccuracy(view) - FAR_BELOW ? 'only-low-recall-in-time' : 'nothing-fits-most-likely' };
+      // The budget is out of every plan's reach: the answer will be late whatever runs, and the fastest plan is often
+      // the one that reads nothing (a receipt at 320 px). Aim instead at a deadline a little past the fastest plan's
+      // expected time and read the most of the photo by then.
+      const late = mostLikelyToMeet(view, LEAST_LATE_FACTOR * fastestExpected(view));
+      if (late >= 0) return { index: late, reason: 'nothing-fits-least-late' };
     }
     let fastest = Infinity;
     for (let i = 0; i < n; i++) if (eligible[i] === 1 && e.p95[i] < fastest) fastest = e.p95[i];
@@ -102,15 +107,16 @@ const SCORE_TIE = 0.02;
 const LIKELY_MIN = 0.05;
 
 /**
- * When no plan's p95 fits, the plan expected to read the most of this photo within the budget: its chance to meet
+ * When no plan's p95 fits, the plan expected to read the most of this photo within the budget (or `deadlineMs`): its chance to meet
  * the budget times its predicted word recall (an answer after the budget reads nothing, as `accuracy_in_budget`
  * counts it). A fast plan that would read little of the photo no longer wins on its chance alone, and a fast but
  * uncertain plan (an upload over a link not yet measured, a race) still beats a certain miss. The latency is taken
  * as lognormal with the predicted expectation as its median and the p95 as its 95th percentile. -1 when every
  * chance is negligible.
  */
-export function mostLikelyToMeet(view: PolicyView): number {
-  const { predictions: e, eligible, budgetMs } = view;
+export function mostLikelyToMeet(view: PolicyView, deadlineMs = view.budgetMs): number {
+  const { predictions: e, eligible } = view;
+  const budgetMs = Math.max(view.budgetMs, deadlineMs);
   const n = eligible.length;
   if (chances.length < n) chances = new Float64Array(n);
   const score = chances;
@@ -134,6 +140,16 @@ export function mostLikelyToMeet(view: PolicyView): number {
     if (pick < 0 || cheaper(e, i, pick, view.bytesCostly)) pick = i;
   }
   return pick;
+}
+
+/** When nothing can meet the budget, the deadline aimed at instead: this many times the fastest plan's expected time. */
+const LEAST_LATE_FACTOR = 1.5;
+
+function fastestExpected(view: PolicyView): number {
+  const { predictions: e, eligible } = view;
+  let fastest = Infinity;
+  for (let i = 0; i < eligible.length; i++) if (eligible[i] === 1 && e.expected[i] < fastest) fastest = e.expected[i];
+  return fastest;
 }
 
 /** Per-plan chances of the current decision (decisions run one at a time). */

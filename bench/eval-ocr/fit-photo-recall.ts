@@ -1,0 +1,35 @@
+/**
+ * Fits the planner's per-photo recall (core/placement/estimators/recall.ts) to the dev set's per-photo word recall
+ * at each detector side (`npm run eval:photo-recall`). What a photo keeps at side s of what it reads at the largest
+ * side is taken as a logistic in the log of the scale (s over the photo's longest side) and the log of its line
+ * count.
+ *
+ *   npm run fit:photo-recall -- [--in bench/eval-ocr/results/photo-recall.json]
+ *
+ * The line count is the one found at the largest side: the planner only has an estimate learnt from earlier
+ * photos, so the fit is somewhat optimistic about what it knows. Prints the constants, and per dataset and side the
+ * mean share kept, measured against the fit's and the planner's current constants'.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { KEPT_FIT, keptAtSide, type KeptFit } from '../../core/placement/estimators/recall';
+import type { PhotoRecallReport } from './photo-recall';
+import { fitKept, keptSamples, type KeptSample } from './photo-recall-fit';
+
+const { values: a } = parseArgs({ options: { in: { type: 'string', default: 'bench/eval-ocr/results/photo-recall.json' } } });
+const report = JSON.parse(readFileSync(a.in!, 'utf8')) as PhotoRecallReport;
+const { samples, full, sides } = keptSamples(report);
+const { fit, rms } = fitKept(samples, full);
+console.log(`fit on ${report.photos.length} photos × ${sides.length} sides (${samples.length} samples, weighted by words read at ${full}):`);
+console.log(`  { intercept: ${fit.intercept.toFixed(3)}, scale: ${fit.scale.toFixed(3)}, lines: ${fit.lines.toFixed(3)} }; weighted RMS error ${rms.toFixed(3)}`);
+console.log('\n| dataset | side | photos | kept (measured) | kept (fit) | kept (KEPT_FIT) |');
+console.log('|---|---:|---:|---:|---:|---:|');
+for (const ds of [...new Set(samples.map((s) => s.dataset))]) {
+  for (const side of sides) {
+    const rows = samples.filter((s) => s.dataset === ds && s.side === side);
+    const w = rows.reduce((t, s) => t + s.weight, 0);
+    const mean = (f: (s: KeptSample) => number) => rows.reduce((t, s) => t + s.weight * f(s), 0) / w;
+    const by = (k: KeptFit) => mean((s) => keptAtSide(k, s.side, s.longest, s.lines, full));
+    console.log(`| ${ds} | ${side} | ${rows.length} | ${mean((s) => s.kept).toFixed(3)} | ${by(fit).toFixed(3)} | ${by(KEPT_FIT).toFixed(3)} |`);
+  }
+}

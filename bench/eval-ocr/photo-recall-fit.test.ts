@@ -1,0 +1,32 @@
+// The planner's per-photo recall (core/placement/estimators/recall.ts) against the committed per-photo measurements
+// of the development set (bench/eval-ocr/results/photo-recall.json, `npm run eval:photo-recall`).
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { KEPT_FIT, keptAtSide } from '../../core/placement/estimators/recall';
+import type { PhotoRecallReport } from './photo-recall';
+import { fitKept, keptSamples } from './photo-recall-fit';
+
+describe('the per-photo recall model against the development set', () => {
+  const file = new URL('./results/photo-recall.json', import.meta.url);
+  const report = JSON.parse(readFileSync(file, 'utf8')) as PhotoRecallReport;
+  const { samples, full } = keptSamples(report);
+
+  it('its constants are the fit of the committed per-photo measurements', () => {
+    const { fit } = fitKept(samples, full);
+    expect(KEPT_FIT.intercept).toBeCloseTo(fit.intercept, 2);
+    expect(KEPT_FIT.scale).toBeCloseTo(fit.scale, 2);
+    expect(KEPT_FIT.lines).toBeCloseTo(fit.lines, 2);
+  });
+
+  it('predicts what scenes and receipts keep at each side within 0.13 on average', () => {
+    for (const ds of ['icdar2015', 'sroie']) {
+      for (const side of [320, 480, 640, 800]) {
+        const rows = samples.filter((s) => s.dataset === ds && s.side === side);
+        const w = rows.reduce((t, s) => t + s.weight, 0);
+        const measured = rows.reduce((t, s) => t + s.weight * s.kept, 0) / w;
+        const predicted = rows.reduce((t, s) => t + s.weight * keptAtSide(KEPT_FIT, s.side, s.longest, s.lines, full), 0) / w;
+        expect(Math.abs(predicted - measured), `${ds} at ${side}`).toBeLessThan(0.13);
+      }
+    }
+  });
+});

@@ -1,0 +1,56 @@
+/** Fitting the planner's per-photo recall to measured per-photo recall (see fit-photo-recall.ts). */
+import { keptAtSide, type KeptFit } from '../../core/placement/estimators/recall';
+import type { PhotoRecallReport } from './photo-recall';
+
+export interface KeptSample {
+  dataset: string;
+  side: number;
+  longest: number;
+  lines: number;
+  /** Words found at this side over words found at the largest side (at most 1). */
+  kept: number;
+  /** Words found at the largest side. */
+  weight: number;
+}
+
+export function keptSamples(report: PhotoRecallReport): { samples: KeptSample[]; full: number; sides: number[] } {
+  const full = Math.max(...report.sides);
+  const sides = report.sides.filter((s) => s < full);
+  const samples: KeptSample[] = [];
+  for (const p of report.photos) {
+    const ref = p.sides[full];
+    if (!ref || ref.found === 0) continue;
+    for (const side of sides) {
+      samples.push({ dataset: p.dataset, side, longest: Math.max(p.width, p.height), lines: ref.lines, kept: Math.min(1, p.sides[side].found / ref.found), weight: ref.found });
+    }
+  }
+  return { samples, full, sides };
+}
+
+export function keptLoss(fit: KeptFit, samples: readonly KeptSample[], full: number): number {
+  return samples.reduce((sum, s) => sum + s.weight * (keptAtSide(fit, s.side, s.longest, s.lines, full) - s.kept) ** 2, 0);
+}
+
+/** Weighted least squares by coordinate search with shrinking steps: three parameters and a smooth loss. */
+export function fitKept(samples: readonly KeptSample[], full: number): { fit: KeptFit; rms: number } {
+  let fit: KeptFit = { intercept: 0, scale: 2, lines: 0.5 };
+  let best = keptLoss(fit, samples, full);
+  let step = 1;
+  while (step > 1e-4) {
+    let improved = false;
+    for (const key of ['intercept', 'scale', 'lines'] as const) {
+      for (const dir of [1, -1]) {
+        const trial = { ...fit, [key]: fit[key] + dir * step };
+        const l = keptLoss(trial, samples, full);
+        if (l < best) {
+          best = l;
+          fit = trial;
+          improved = true;
+        }
+      }
+    }
+    if (!improved) step /= 2;
+  }
+  const weight = samples.reduce((s, x) => s + x.weight, 0);
+  return { fit, rms: Math.sqrt(best / weight) };
+}
