@@ -39,9 +39,9 @@ export const DEFAULT_OPTIONS: PlannerOptions = {
   },
   gain: {
     device: { gainSd: 0.35, offsetSd: 5 },
-    // Each stage's spread around its location's speed. On one busy edge the detector ran 3.4-3.9x its profile and
-    // the recogniser 1.7-2.1x (other requests beside it weigh on the stages unevenly), as far apart as a phone's.
-    edge: { gainSd: 0.35, offsetSd: 5 },
+    // Each edge stage's own speed factor (no shared speed on the edge, see RuntimeModels): other requests beside a
+    // run move it by tens of percent.
+    edge: { gainSd: 0.5, offsetSd: 5 },
   },
   edge: { refusalCooldownMs: 10_000, statusFreshMs: 3_000, priorFailure: 0.01 },
   bandwidth: { samples: 16, windowMs: 30_000 },

@@ -286,6 +286,8 @@ async function refreshModels(): Promise<void> {
 
 /** Lines recognised by the warm-up: a few, so a slow phone is not kept busy long. */
 const WARM_UP_LINES = 4;
+/** A reply that waited this long in the edge's queue saw it busy: the next request asks it again first. */
+const BUSY_QUEUE_MS = 250;
 
 /**
  * Runs the models once on blank input and tells the planner how fast they ran, so the first photo is placed for
@@ -397,6 +399,7 @@ async function run(): Promise<void> {
     });
     if (outcome.target === 'edge') link.edgeReachable = true;
     if (outcome.fellBack) link.edgeFailed();
+    if (outcome.retried !== undefined || (outcome.stages.find(([stage]) => stage === 'queue')?.[1] ?? 0) > BUSY_QUEUE_MS) link.edgeWasBusy();
     renderStatus();
     // A photo picked while this one was being read gets its own run; don't show stale boxes over it.
     if (photo !== image) {

@@ -41,6 +41,7 @@ export class LinkMonitor {
   private probing: Promise<void> | undefined;
   /** A probe is due (joined a network, became visible) and waits for the edge to answer a poll. */
   private probeWanted = false;
+  private busySeenAtMs = -Infinity;
 
   constructor(private readonly onChange: () => void) {}
 
@@ -81,6 +82,14 @@ export class LinkMonitor {
     if (!this.polling) this.wake(false);
   }
 
+  /**
+   * The edge was seen busy (a refusal, a reply that waited in its queue). How long its queue was then says little a
+   * few seconds later: the next request asks the edge how busy it is now before deciding.
+   */
+  edgeWasBusy(): void {
+    this.busySeenAtMs = performance.now();
+  }
+
   /** Age of the newest throughput sample at `nowMs` (Infinity without one). */
   sampleAgeMs(nowMs: number): number {
     let newest = -Infinity;
@@ -91,14 +100,21 @@ export class LinkMonitor {
   /**
    * Before a request that may go to the edge: when the link estimate is stale (no throughput sample for
    * STALE_SAMPLE_MS), poll and probe now, waiting at most `maxWaitMs` (not on metered links, where a probe costs the
-   * user data, nor when the edge is known to be unreachable). Resolves with the time waited.
+   * user data, nor when the edge is known to be unreachable); when the edge was seen busy since its last status, poll
+   * it (a status request is a few hundred bytes, metered or not). Resolves with the time waited.
    */
   async refreshIfStale(maxWaitMs = REFRESH_WAIT_MS): Promise<number> {
     const started = performance.now();
-    const metered = this.connection?.type === 'cellular' || this.connection?.saveData === true;
-    if (metered || this.edgeReachable === false || !navigator.onLine || this.sampleAgeMs(started) < STALE_SAMPLE_MS) return 0;
+    if (this.edgeReachable === false || !navigator.onLine) return 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, maxWaitMs)));
+    const metered = this.connection?.type === 'cellular' || this.connection?.saveData === true;
+    if (metered || this.sampleAgeMs(started) < STALE_SAMPLE_MS) {
+      if (!(this.busySeenAtMs > (this.statusAtMs ?? -Infinity))) return 0;
+      await Promise.race([this.poll(), deadline]);
+      clearTimeout(timer);
+      return performance.now() - started;
+    }
     // A fresh RTT first (the probe's transfer time is corrected by it), then the probe itself, unless the last probe
     // says the link is too slow for one to finish in time: it would then compete with the request's own upload.
     const minRtt = Math.min(...this.rtt.list.map((r) => r.rttMs), Infinity);

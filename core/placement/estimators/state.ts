@@ -37,11 +37,16 @@ export class RuntimeModels {
     readonly profile: RuntimeProfile,
     profiles: Profiles,
     prior: GainPrior,
+    sharedSpeed = true,
   ) {
     this.modelIds = profiles.models.map((m) => m.id);
-    // Model runs share the location's speed (inference is what a phone's CPU slows down alike); decoding, resizing
-    // and postprocessing run in other code (the browser's image decoder, plain JS) and keep fits of their own.
-    const make = (points: { x: number; stats: LatencyStats }[], atLocationSpeed = true) => new LatencyModel(seedLine(points), prior, atLocationSpeed ? this.gain : null);
+    // A phone's model runs share its speed (inference is what a phone's CPU slows down alike); decoding, resizing
+    // and postprocessing run in other code (the browser's image decoder, plain JS) and keep fits of their own. An edge
+    // server is the profiled machine: what moves its stages is other requests and the first runs at a new input
+    // shape, which weigh on its detector and recogniser unevenly (3.4-3.9x and 1.7-2.1x the profile on one busy
+    // edge), so each of its stages keeps its own fit (`sharedSpeed` false).
+    const make = (points: { x: number; stats: LatencyStats }[], atLocationSpeed = true) =>
+      new LatencyModel(seedLine(points), prior, atLocationSpeed && sharedSpeed ? this.gain : null);
     const byModel = (stage: ProfiledStage) =>
       profiles.models.map((m) => {
         const s = profile.stages.find((x) => x.stage === stage && x.model === m.id);
@@ -130,6 +135,7 @@ export class EstimatorState {
       edgeProfile ?? { id: 'edge', location: 'edge', backend: 'none', threads: 1, stages: [] },
       profiles,
       options.gain.edge,
+      false,
     );
     this.edge = new EdgeEstimator(options.edge, this.seedServiceMs());
   }
