@@ -4,13 +4,15 @@
  *   npm run eval:placement -- --traces DIR [--images DIR] [--slo 500,1000,2000,4000] [--profiles FILE] [--out FILE]
  *                             [--plots DIR] [--max-requests N] [--rate R] [--up-ratio X] [--seed S] [--cost-weight W]
  *                             [--netinfo none|chrome] [--device-runtime ID] [--edge-runtime ID] [--probe-bytes N]
- *                             [--plan-space page|full] [--variant fp32]
+ *                             [--plan-space page|full] [--variant fp32] [--photo-recall FILE|none]
  *
  * Prints a Markdown table; --out writes the JSON report; SVG plots go to --plots (default: beside --out, else not
  * written). Profiles default to models/repository/profiles.json when it exists, else the built-in example profiles
  * (reported as "example profile, not measured"). Device latencies come from the profiles' default device runtime
  * (else a 4× CPU-throttled one), edge latencies from the default edge runtime (else onnxruntime-node). Policies plan
- * over the page's plan space (`--variant`, default fp32, no split detection) unless `--plan-space full`.
+ * over the page's plan space (`--variant`, default fp32, no split detection) unless `--plan-space full`. A request
+ * reads what its photo reads at the plan's side (`--photo-recall`, by default the dev set's committed measurements
+ * when `--images` is the dev set; `none`: the configuration's set-wide recall for every photo).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -18,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { EXAMPLE_PROFILES } from '../../core/placement';
 import { parseProfiles, type Profiles } from '../../core/profiles';
 import { numberArg } from './args';
-import { loadImages } from './images';
+import { DEV_PHOTO_RECALL, loadImages, photoRecall } from './images';
 import { attainmentSvg, latencyCdfSvg } from './plots';
 import { buildReport, markdown } from './report';
 import { simulate } from './simulate';
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
     options: {
       traces: { type: 'string' },
       images: { type: 'string' },
+      'photo-recall': { type: 'string' },
       slo: { type: 'string' },
       profiles: { type: 'string' },
       out: { type: 'string' },
@@ -86,7 +89,9 @@ async function main(): Promise<void> {
   }
   const imagesDir = values.images ?? DEFAULT_IMAGES;
   const traces = loadTraces(resolve(values.traces), { upFromDown: upRatio });
-  const images = loadImages(resolve(imagesDir));
+  const recallArg = values['photo-recall'];
+  const recallFile = recallArg === 'none' ? undefined : (recallArg ?? (resolve(imagesDir) === resolve(DEFAULT_IMAGES) ? DEV_PHOTO_RECALL : undefined));
+  const images = loadImages(resolve(imagesDir), recallFile === undefined ? undefined : photoRecall(recallFile));
 
   const started = Date.now();
   if (profiles.source.kind === 'example') process.stderr.write('eval:placement: EXAMPLE PROFILES, NOT MEASURED: compute latencies and accuracies are illustrative (pass --profiles FILE or run `npm run models`).\n');
@@ -106,6 +111,7 @@ async function main(): Promise<void> {
       traces: result.traces,
       requests: result.requests,
       images: images.length,
+      images_with_measured_recall: images.filter((i) => i.recallBySide !== undefined).length,
       seed,
       rate_per_s: rate,
       max_requests_per_trace: maxRequests,

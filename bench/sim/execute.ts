@@ -62,13 +62,25 @@ export interface RunContext {
   deviceFreeAt: number;
 }
 
-function accuracyOf(plan: Plan, profiles: Profiles): number {
+/**
+ * What the plan reads of this photo: its measured per-photo recall at the plan's side when there is one (scaled by
+ * the plan's models against fp32 at that side, over the set), else the configuration's set-wide recall; a re-encoded
+ * upload loses its profiled share.
+ */
+function accuracyOf(plan: Plan, profiles: Profiles, image: SimImage): number {
+  const c = plan.config;
+  let acc = c.accuracy;
+  const own = image.recallBySide?.[c.maxSide];
+  if (own !== undefined) {
+    const fp32 = profiles.accuracy.find((a) => a.maxSide === c.maxSide && a.det.endsWith('@fp32') && a.rec.endsWith('@fp32'));
+    acc = own * (fp32 !== undefined && fp32.wordRecall > 0 ? c.accuracy / fp32.wordRecall : 1);
+  }
   const up = plan.upload;
   if (plan.kind === 'edge' && up?.kind === 'reencode') {
     const r = profiles.reencode.find((x) => x.maxSide === up.maxSide && x.quality === up.quality);
-    return plan.config.accuracy * (r?.recallFactor ?? 1);
+    return acc * (r?.recallFactor ?? 1);
   }
-  return plan.config.accuracy;
+  return acc;
 }
 
 /** Realised run of a non-racing plan, or of a race given when its device run starts and which plan it runs. */
@@ -136,7 +148,7 @@ function runDevice(ctx: RunContext, plan: Plan, startAt: number): Run {
   return {
     totalMs,
     ok: true,
-    accuracy: accuracyOf(plan, ctx.profiles),
+    accuracy: accuracyOf(plan, ctx.profiles, ctx.image),
     edgeMs: 0,
     bytes: 0,
     deviceFreeAt: end,
@@ -218,7 +230,7 @@ function finishEdge(
   return {
     totalMs,
     ok: true,
-    accuracy: accuracyOf(plan, ctx.profiles),
+    accuracy: accuracyOf(plan, ctx.profiles, ctx.image),
     edgeMs: serverMs,
     bytes: upBytes + downBytes,
     deviceFreeAt: afterReply > 0 ? end : deviceFreeAt,

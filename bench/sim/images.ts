@@ -1,10 +1,16 @@
 /**
  * Request sizes from an OCR evaluation folder (the ocr-eval layout: det.jsonl with width, height and boxes, image
- * files beside it): pixels, bytes on disk and text regions per image. Only sizes are read, never pixels.
+ * files beside it): pixels, bytes on disk and text regions per image. Only sizes are read, never pixels. With the
+ * set's per-photo recall measured at each detector side (`npm run eval:photo-recall`, committed for the dev set), a
+ * request reads what that photo reads at the plan's side.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { PhotoRecallReport } from '../eval-ocr/photo-recall';
 import { simError } from './traces';
+
+/** The dev set's per-photo recall, measured with fp32 models at each detector side. */
+export const DEV_PHOTO_RECALL = new URL('../eval-ocr/results/photo-recall.json', import.meta.url);
 
 export interface SimImage {
   file: string;
@@ -13,9 +19,24 @@ export interface SimImage {
   bytes: number;
   /** Labelled text regions that are not marked ignore (the lines the recogniser reads). */
   lines: number;
+  /** Word recall of this photo per detector side (fp32 models), when measured. */
+  recallBySide?: Record<number, number>;
 }
 
-export function loadImages(dir: string): SimImage[] {
+/** Per-photo recall by image path, from a photo-recall report (photos without labelled words left out). */
+export function photoRecall(file: URL | string): Map<string, Record<number, number>> {
+  const report = JSON.parse(readFileSync(file, 'utf8')) as PhotoRecallReport;
+  const out = new Map<string, Record<number, number>>();
+  for (const p of report.photos) {
+    if (!(p.words > 0)) continue;
+    const bySide: Record<number, number> = {};
+    for (const [side, r] of Object.entries(p.sides)) bySide[Number(side)] = r.found / p.words;
+    out.set(p.image, bySide);
+  }
+  return out;
+}
+
+export function loadImages(dir: string, recall?: Map<string, Record<number, number>>): SimImage[] {
   const det = join(dir, 'det.jsonl');
   if (!existsSync(det)) throw simError('SimNoImages', `${det} not found; pass --images DIR of an OCR evaluation set (det.jsonl + images/)`);
   const out: SimImage[] = [];
@@ -35,7 +56,7 @@ export function loadImages(dir: string): SimImage[] {
       const path = join(dir, rec.image);
       if (!existsSync(path)) throw simError('SimImagesInvalid', `${det}:${n + 1}: image ${rec.image} is missing`);
       const lines = Array.isArray(rec.boxes) ? rec.boxes.filter((b) => b.ignore !== true).length : 0;
-      out.push({ file: rec.image, width: rec.width, height: rec.height, bytes: statSync(path).size, lines });
+      out.push({ file: rec.image, width: rec.width, height: rec.height, bytes: statSync(path).size, lines, recallBySide: recall?.get(rec.image) });
     });
   if (out.length === 0) throw simError('SimNoImages', `${det} lists no images`);
   return out;

@@ -284,7 +284,7 @@ export function markdown(r: Report): string {
   } else out.push(`Profiles: measured (${r.profile_description}).`, '');
   const run = r.run;
   out.push(
-    `Traces: ${String(run.traces)} · requests per policy and budget: ${String(run.requests)} · images: ${String(run.images)} · seed ${String(run.seed)} · NetInfo: ${String(run.netinfo ?? 'none')}`,
+    `Traces: ${String(run.traces)} · requests per policy and budget: ${String(run.requests)} · images: ${String(run.images)} (word recall per photo measured for ${String(run.images_with_measured_recall ?? 0)}, the others at their configuration's) · seed ${String(run.seed)} · NetInfo: ${String(run.netinfo ?? 'none')}`,
     '',
     `Compute drawn from: device \`${String(run.device_runtime)}\`, edge \`${String(run.edge_runtime)}\` · uplink probe on joining a link: ${String(run.uplink_probe_bytes)} B · /v1/status every ${String(run.status_poll_ms)} ms`,
     '',

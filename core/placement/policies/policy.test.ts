@@ -2,7 +2,7 @@
 // the expected word recall within the budget, which is what a user gets (a late answer reads nothing in time).
 import { describe, expect, it } from 'vitest';
 import type { PlanEvaluator } from '../plans';
-import { chanceToMeet, mostAccurateWithinBudget, type PolicyView } from './policy';
+import { CHANCE_WEIGHT, chanceToMeet, mostAccurateWithinBudget, type PolicyView } from './policy';
 
 /** Three edge plans as the planner predicted them: 320 px, 480 px and 960 px detector sides. */
 function view(plans: { expected: number; p95: number; accuracy: number; edgeMs: number }[], budgetMs: number): PolicyView {
@@ -21,15 +21,17 @@ describe('nothing fits at p95', () => {
     { expected: 1000, p95: 3000, accuracy: 0.71, edgeMs: 180 },
   ];
 
-  it('takes the plan expected to read the most within the budget, not the likeliest one', () => {
+  it('does not take the likeliest plan when it reads nothing of the photo', () => {
     const chances = recorded.map((p) => chanceToMeet(p.expected, p.p95, 1000));
-    // The smaller side is likelier to make it, and reads less (but not so much less that it is another answer)...
-    expect(chances[1]).toBeGreaterThan(chances[2] + 0.05);
-    // ...the full side is expected to read more within the budget.
-    expect(chances[2] * 0.71).toBeGreaterThan(chances[1] * 0.5);
+    // The 320 px plan is the likeliest to make it (the recorded empty answer)...
+    expect(chances[0]).toBeGreaterThan(chances[1]);
     const choice = mostAccurateWithinBudget(view(recorded, 1000), { whenNothingFits: 'most-likely' });
-    expect(choice.index).toBe(2);
+    // ...the 480 px plan is nearly as likely and reads the photo (not so much less than 960 px that it is another
+    // answer); the 960 px plan reads more but is much less likely to arrive in time.
+    expect(choice.index).toBe(1);
     expect(choice.reason).toBe('nothing-fits-most-likely');
+    const score = (i: number) => chances[i] ** CHANCE_WEIGHT * recorded[i].accuracy;
+    expect(score(1)).toBeGreaterThan(Math.max(score(0), score(2)));
   });
 
   it('still takes a fast plan when the accurate one has no real chance', () => {
