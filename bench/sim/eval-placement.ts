@@ -4,13 +4,13 @@
  *   npm run eval:placement -- --traces DIR [--images DIR] [--slo 500,1000,2000,4000] [--profiles FILE] [--out FILE]
  *                             [--plots DIR] [--max-requests N] [--rate R] [--up-ratio X] [--seed S] [--cost-weight W]
  *                             [--netinfo none|chrome] [--device-runtime ID] [--edge-runtime ID] [--probe-bytes N]
- *                             [--plan-space page|full] [--variant fp32]
+ *                             [--plan-space page|full] [--variant int8-weights]
  *
  * Prints a Markdown table; --out writes the JSON report; SVG plots go to --plots (default: beside --out, else not
  * written). Profiles default to models/repository/profiles.json when it exists, else the built-in example profiles
  * (reported as "example profile, not measured"). Device latencies come from the profiles' default device runtime
  * (else a 4× CPU-throttled one), edge latencies from the default edge runtime (else onnxruntime-node). Policies plan
- * over the page's plan space (`--variant`, default fp32, no split detection) unless `--plan-space full`.
+ * over the page's plan space (every model variant set, or the one `--variant` names; no split detection) unless `--plan-space full`.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
