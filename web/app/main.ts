@@ -282,7 +282,9 @@ async function refreshModels(): Promise<void> {
     const records = await (await store()).list();
     renderModels(ui.models, records, (name) => void removeModels(name));
     const manifest = await offeredManifest().catch(() => undefined);
-    renderVariants(ui.variants, manifest ? variantSets(manifest, records) : [], loadedVariant(), {
+    // The set in use: the loaded one, else the one the planner would fetch first.
+    const inUse = loadedVariant() ?? (await firstVariant().catch(() => undefined));
+    renderVariants(ui.variants, manifest ? variantSets(manifest, records) : [], inUse, {
       keep: (v) => void keepVariant(v),
       remove: (set) => void removeVariant(set).catch(showError),
     });

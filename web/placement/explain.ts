@@ -3,10 +3,10 @@ import type { Decision, Outcome, Plan, PlanPredictions, PredictedStage } from '.
 
 function variantOf(modelId: string): string {
   const variant = modelId.split('@')[1] ?? modelId;
-  return variant === 'int8-weights' ? 'int8' : variant;
+  return variant === 'int8-weights' ? 'int8 weights' : variant;
 }
 
-/** E.g. "Edge · detector int8 @ 640 · upload JPEG 960 q80", "Device · detector fp32 @ 960". */
+/** E.g. "Edge · detector fp32 @ 640 · upload JPEG 960 q80", "Device · detector int8 weights @ 960". */
 export function planLabel(plan: Plan): string {
   const det = `detector ${variantOf(plan.config.det)} @ ${plan.config.maxSide}`;
   switch (plan.kind) {
