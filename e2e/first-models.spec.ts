@@ -21,18 +21,22 @@ test('auto mode on a phone without models fetches the quantized set and says so 
   });
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Network.enable');
-  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: (200 * 1000) / 8 });
+  // A home link: 20 Mbit/s down, a slow 300 kbit/s up.
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: (20_000 * 1000) / 8, uploadThroughput: (300 * 1000) / 8 });
 
   await page.goto('/?mode=auto&budget=60000');
-  await expect(page.locator('#link')).toHaveAttribute('data-probe', 'done', { timeout: 30_000 });
+  // The probe measures both directions: the planner then knows what fetching the models costs.
+  await expect(page.locator('#link')).toHaveAttribute('data-probe', 'done', { timeout: 90_000 });
   expect(modelFiles).toEqual([]);
 
   const result = await readText(page, image.path, 'auto');
+  const plan = page.locator('#plan');
+  // The plan as shown, with the link as probed: kept in the report for reading.
+  testInfo.annotations.push({ type: 'plan', description: `${await plan.textContent()} | ${await page.locator('#link').textContent()}` });
   expect(result.lines).toEqual(LINES);
   expect(result.target).toBe('device');
 
   // The planner's plan ran the int8-weights set and fetched it: its three files, nothing of fp32 or another set.
-  const plan = page.locator('#plan');
   await expect(plan).toHaveAttribute('data-kind', 'device');
   await expect(plan).toHaveAttribute('data-variant', 'int8-weights');
   expect(Number(await plan.getAttribute('data-fetch-bytes'))).toBeGreaterThan(1_000_000);
