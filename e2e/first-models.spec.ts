@@ -27,6 +27,9 @@ test('auto mode on a phone without models fetches the quantized set and says so 
   await page.goto('/?mode=auto&budget=60000');
   // The probe measures both directions: the planner then knows what fetching the models costs.
   await expect(page.locator('#link')).toHaveAttribute('data-probe', 'done', { timeout: 90_000 });
+  // On a machine too busy to move the probe at a home link's speed the models' download is rightly predicted too
+  // slow for the budget, and the edge gets the photo: say so rather than fail on the plan.
+  expect(Number(await page.locator('#link').getAttribute('data-down-kbps')), 'downlink as probed').toBeGreaterThan(4000);
   expect(modelFiles).toEqual([]);
 
   const result = await readText(page, image.path, 'auto');
