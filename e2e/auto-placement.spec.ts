@@ -166,7 +166,8 @@ test('recognition split between device and edge reads every line once (URL setti
   const shown = await plan(page);
   // Two lines detected on the device: one read there, one on the edge, at the same time.
   expect(shown.edgeLines).toBe('1');
-  expect(shown.recognition).toMatch(/^Split · detector fp32 @ 960 on device · 50% of lines on edge$/);
+  // The set the Download button fetched: the planner's first download.
+  expect(shown.recognition).toMatch(/^Split · detector int8 weights @ 960 on device · 50% of lines on edge$/);
   await expect(page.locator('#where')).toContainText('+ edge (1 of 2 lines)');
   await expect(page.locator('#prediction tr[data-stage="edge-rec"]')).toHaveAttribute('data-actual', /\d/);
 });

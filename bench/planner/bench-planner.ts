@@ -38,7 +38,7 @@ const { values } = parseArgs({
     profiles: { type: 'string' },
     iterations: { type: 'string', default: '20000' },
     warmup: { type: 'string', default: '3000' },
-    variant: { type: 'string', default: 'fp32' },
+    variant: { type: 'string' },
   },
 });
 const iterations = positiveInt(values.iterations!, '--iterations');
@@ -152,8 +152,8 @@ function positiveInt(v: string, flag: string): number {
 
 const loadBefore = loadavg();
 const results: Result[] = [];
-const pageProfiles = executableProfiles(profiles, values.variant!);
-for (const policy of POLICY_NAMES) results.push(run(pageProfiles, `${profilesName}, page plan space (${values.variant})`, policy));
+const pageProfiles = executableProfiles(profiles, values.variant ?? null);
+for (const policy of POLICY_NAMES) results.push(run(pageProfiles, `${profilesName}, page plan space (${values.variant ?? 'every variant set'})`, policy));
 results.push(run(profiles, `${profilesName}, whole profiled space`, 'tandem'));
 results.push(run(largerZoo(profiles), 'larger zoo (synthetic, scaling only)', 'tandem'));
 

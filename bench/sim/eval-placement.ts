@@ -4,15 +4,16 @@
  *   npm run eval:placement -- --traces DIR [--images DIR] [--slo 500,1000,2000,4000] [--profiles FILE] [--out FILE]
  *                             [--plots DIR] [--max-requests N] [--rate R] [--up-ratio X] [--seed S] [--cost-weight W]
  *                             [--netinfo none|chrome] [--device-runtime ID] [--edge-runtime ID] [--probe-bytes N]
- *                             [--plan-space page|full] [--variant fp32] [--photo-recall FILE|none]
+ *                             [--plan-space page|full] [--variant int8-weights] [--photo-recall FILE|none]
  *
  * Prints a Markdown table; --out writes the JSON report; SVG plots go to --plots (default: beside --out, else not
  * written). Profiles default to models/repository/profiles.json when it exists, else the built-in example profiles
  * (reported as "example profile, not measured"). Device latencies come from the profiles' default device runtime
  * (else a 4× CPU-throttled one), edge latencies from the default edge runtime (else onnxruntime-node). Policies plan
- * over the page's plan space (`--variant`, default fp32, no split detection) unless `--plan-space full`. A request
- * reads what its photo reads at the plan's side (`--photo-recall`, by default the dev set's committed measurements
- * when `--images` is the dev set; `none`: the configuration's set-wide recall for every photo).
+ * over the page's plan space (every model variant set, or the one `--variant` names; no split detection) unless
+ * `--plan-space full`. A request reads what its photo reads at the plan's side (`--photo-recall`, by default the dev
+ * set's committed measurements when `--images` is the dev set; `none`: the configuration's set-wide recall for every
+ * photo).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

@@ -19,12 +19,13 @@ describe.each(sets)('one plan space for the page and the simulator (%s)', (name,
     return;
   }
 
-  it('plans exactly the page’s plans by default (variant fp32, no split detection)', () => {
-    const page = PagePlanner.plannerFor(profiles, 'fp32').state.space.plans.map((p) => p.id);
+  it('plans exactly the page’s plans by default (every variant set on the device, no split detection)', () => {
+    const page = PagePlanner.plannerFor(profiles, null).state.space.plans.map((p) => p.id);
     const sim = ids(simPlanProfiles(profiles));
     expect(sim).toEqual(page);
     expect(sim.some((id) => id.startsWith('split-det:'))).toBe(false);
-    expect(sim.every((id) => id.includes('@fp32/'))).toBe(true);
+    const deviceVariants = new Set(profiles.models.filter((m) => m.role === 'det').map((m) => m.variant));
+    expect(new Set(sim.filter((id) => id.startsWith('device:')).map((id) => id.split('@')[1]!.split('/')[0]))).toEqual(deviceVariants);
   });
 
   it('follows the page for another variant', () => {

@@ -288,7 +288,7 @@ export function markdown(r: Report): string {
     '',
     `Compute drawn from: device \`${String(run.device_runtime)}\`, edge \`${String(run.edge_runtime)}\` · uplink probe on joining a link: ${String(run.uplink_probe_bytes)} B · /v1/status every ${String(run.status_poll_ms)} ms`,
     '',
-    `Plan space: ${r.plan_space.kind === 'page' ? `the page's (device variant ${String(r.plan_space.variant)}, no split detection)` : 'every profiled configuration and split-detection cut'}, ${r.plan_space.plans} plans · decisions see only outcomes completed before them`,
+    `Plan space: ${r.plan_space.kind === 'page' ? `the page's (${r.plan_space.variant === null ? 'every device variant set' : `device variant ${r.plan_space.variant}`}, no split detection)` : 'every profiled configuration and split-detection cut'}, ${r.plan_space.plans} plans · decisions see only outcomes completed before them`,
     '',
     '| policy | budget ms | attainment | accuracy | accuracy in budget | edge cost vs always-edge | cellular bytes | prediction MAPE (median APE) | preprocess F1 vs oracle | p50 ms | p95 ms |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',

@@ -45,23 +45,22 @@ export interface SimOptions {
   /** Runtimes compute latencies are drawn from (default: the profiles' defaults, see pickRuntime). */
   runtimes?: RuntimeChoice;
   /**
-   * Plans the policies choose among: `page` (default), what the page carries out with the device variant `variant`
+   * Plans the policies choose among: `page` (default), what the page carries out with every model variant set (or
+   * the one named by `variant`)
    * (the same executableProfiles() call as web/placement/page-planner.ts); `full`, every profiled configuration and
    * split-detection cut.
    */
   planSpace?: 'page' | 'full';
-  /** Model variant the device loads (the page's default `?variant`). */
+  /** The one model variant set the device may run (the page's `?variant=`); default: every set, as the page plans. */
   variant?: string;
   /** Reports every decide() and observe() call, in the order made (for checking causality). */
   onEngineCall?: SessionOptions['onEngineCall'];
 }
 
-/** The page's default device variant. */
-export const DEFAULT_VARIANT = 'fp32';
 
 /** Profiles whose plan space the simulated policies (and the oracle) choose from. */
 export function simPlanProfiles(profiles: Profiles, opts: Pick<SimOptions, 'planSpace' | 'variant'> = {}): Profiles {
-  return opts.planSpace === 'full' ? profiles : executableProfiles(profiles, opts.variant ?? DEFAULT_VARIANT, PAGE_CAPABILITIES);
+  return opts.planSpace === 'full' ? profiles : executableProfiles(profiles, opts.variant ?? null, PAGE_CAPABILITIES);
 }
 
 export interface SimResult {
@@ -140,7 +139,7 @@ export function simulate(profiles: Profiles, traces: readonly LinkTrace[], image
     requests,
     traces: traces.length,
     runtimes: { device: sampler.deviceRuntime.id, edge: sampler.edgeRuntime.id },
-    planSpace: { kind: opts.planSpace ?? 'page', variant: opts.planSpace === 'full' ? null : (opts.variant ?? DEFAULT_VARIANT), plans: plans.length },
+    planSpace: { kind: opts.planSpace ?? 'page', variant: opts.planSpace === 'full' ? null : (opts.variant ?? null), plans: plans.length },
     upDerived,
   };
 }

@@ -4,7 +4,7 @@
  * fallback for when the edge fails.
  */
 import type { Profiles } from '../profiles';
-import type { Decision, DecisionInputs } from './decision';
+import type { Decision, DecisionInputs, ModelFetch } from './decision';
 import { placementError } from './errors';
 import type { EstimatorState } from './estimators/state';
 import type { Observation } from './observations';
@@ -145,6 +145,7 @@ export function decide(obs: Observation, profiles: Profiles, policy: Policy, sta
     eligible,
     budgetMs: budget,
     tolerance: state.options.tieTolerance + clamp01(obs.preferences.costWeight) * state.options.maxAccuracyTrade,
+    variantTolerance: state.options.variantTolerance,
     bytesCostly: cellular || saveData,
   };
   let choice: Choice = policy.choose(view);
@@ -169,10 +170,17 @@ export function decide(obs: Observation, profiles: Profiles, policy: Policy, sta
     predicted: { ...prediction, stages: evaluator.explain(i) },
     policyEstimateMs: choice.estimateMs ?? prediction.expectedMs,
     raceStartAtMs: plan.race ? evaluator.hedgeAtMs : null,
+    fetch: fetchOf(plan, table),
     fallback: plan.usesEdge && f >= 0 ? { plan: space.plans[f], expectedMs: evaluator.expected[f], p95Ms: evaluator.p95[f], accuracy: evaluator.accuracy[f] } : null,
     counts: { plans: space.plans.length, eligible: eligibleCount, fitting },
     inputs: inputsOf(plan, obs, table, state, f),
   };
+}
+
+function fetchOf(plan: Plan, table: StageTable): ModelFetch | null {
+  if (plan.kind === 'edge') return null;
+  const slot = table.modelDownload[plan.config.index];
+  return table.bytes[slot] > 0 ? { variant: plan.config.variant, bytes: table.bytes[slot], ms: table.mean[slot] } : null;
 }
 
 function inputsOf(plan: Plan, obs: Observation, table: StageTable, state: EstimatorState, fallback: number): DecisionInputs {

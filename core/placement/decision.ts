@@ -20,11 +20,21 @@ export interface Decision {
   policyEstimateMs: number;
   /** For a race: when to start the device run, from the start of the request. */
   raceStartAtMs: number | null;
+  /** Models the plan downloads before it runs on the device (a variant set the device does not hold), else null. */
+  fetch: ModelFetch | null;
   /** Device-only plan to switch to when the edge refuses or fails. */
   fallback: { plan: Plan; expectedMs: number; p95Ms: number; accuracy: number } | null;
   counts: { plans: number; eligible: number; fitting: number };
   /** Estimates the prediction was made from (shown in the UI, used by observe()). */
   inputs: DecisionInputs;
+}
+
+export interface ModelFetch {
+  /** Variant set fetched (profiles.json `models[].variant`). */
+  variant: string;
+  bytes: number;
+  /** Predicted download time. */
+  ms: number;
 }
 
 export interface DecisionInputs {

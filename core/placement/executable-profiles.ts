@@ -2,38 +2,40 @@
  * The profiles a client plans with: only the plans it can carry out. The page and the simulator both build their
  * plan space through this one function, so the simulated Tandem decides among exactly the page's plans.
  */
-import type { Profiles } from '../profiles';
+import type { Profiles, RuntimeProfile } from '../profiles';
+import { variantSets } from './variant-sets';
 
 export interface ClientCapabilities {
-  /** Model variant the device worker loads (one detector and one recogniser of that variant). */
-  variant: string;
   /** Whether the client can run a detector head on the device and send its activations (the page cannot). */
   splitDetection: boolean;
 }
 
 /** What the page carries out: split recognition and races, no split detection. */
-export const PAGE_CAPABILITIES: Omit<ClientCapabilities, 'variant'> = { splitDetection: false };
+export const PAGE_CAPABILITIES: ClientCapabilities = { splitDetection: false };
+
+const MODEL_STAGES = new Set(['det', 'rec', 'cls', 'create', 'first-run-extra']);
+
+function keepModels(runtime: RuntimeProfile, keep: (model: string) => boolean): RuntimeProfile {
+  return { ...runtime, stages: runtime.stages.filter((s) => s.model === undefined || !MODEL_STAGES.has(s.stage) || keep(s.model)) };
+}
 
 /**
- * Keeps the detector configurations whose detector and recogniser are the variant the device runs (the worker
- * loads one variant of each model; the default recogniser stands in when the variant's was not profiled), drops
- * split detection unless the client carries it out, and the classifier (off on both sides by default). When the
- * variant has no profiled configuration, the profiles' defaults stay.
+ * The device plans with every variant set it holds or could fetch (each set's detector with its own recogniser;
+ * `variant` keeps one set only, for comparisons and the page's `?variant=`, the default set when it was never
+ * profiled); the edge runs its own set, the
+ * profiles' default one (the page asks the edge for a side, not for models). Drops split detection unless the client
+ * carries it out, and the classifier (off on both sides by default).
  */
-export function executableProfiles(profiles: Profiles, variant: string, capabilities: Omit<ClientCapabilities, 'variant'> = PAGE_CAPABILITIES): Profiles {
-  const byId = new Map(profiles.models.map((m) => [m.id, m]));
-  const ofVariant = (id: string) => byId.get(id)?.variant === variant;
-  // A recogniser of the variant when profiled; else the default one stands in for it.
-  const rec = profiles.models.find((m) => m.role === 'rec' && m.variant === variant)?.id ?? profiles.defaults.rec;
-  let accuracy = profiles.accuracy.filter((a) => ofVariant(a.det) && a.rec === rec);
-  let defaults = { ...profiles.defaults, cls: null };
-  if (accuracy.length > 0) {
-    const det = accuracy.find((a) => a.det === profiles.defaults.det && a.maxSide === profiles.defaults.maxSide) ?? [...accuracy].sort((a, b) => b.wordRecall - a.wordRecall)[0]!;
-    defaults = { ...defaults, det: det.det, maxSide: det.maxSide, rec };
-  } else {
-    accuracy = profiles.accuracy.filter((a) => a.det === profiles.defaults.det && a.rec === profiles.defaults.rec);
-  }
-  const dets = new Set(accuracy.map((a) => a.det));
+export function executableProfiles(profiles: Profiles, variant: string | null = null, capabilities: ClientCapabilities = PAGE_CAPABILITIES): Profiles {
+  const all = variantSets(profiles);
+  const edgeVariant = profiles.models.find((m) => m.id === profiles.defaults.det)?.variant;
+  // A variant never profiled plans with the default set's figures (it runs at their speed, near their recall).
+  const named = all.some((s) => s.variant === variant) ? variant : edgeVariant;
+  const sets = all.filter((s) => variant === null || s.variant === named);
+  const onDevice = new Set(sets.flatMap((s) => [s.det, s.rec, ...(s.cls === null ? [] : [s.cls])]));
+  const onEdge = new Set([profiles.defaults.det, profiles.defaults.rec, ...profiles.models.filter((m) => m.role === 'cls' && m.variant === edgeVariant).map((m) => m.id)]);
+  const runtimes = profiles.runtimes.map((r) => keepModels(r, (m) => (r.location === 'device' ? onDevice : onEdge).has(m)));
+  const dets = new Set([...sets.map((s) => s.det), profiles.defaults.det]);
   const splits = capabilities.splitDetection ? profiles.splits.filter((s) => dets.has(s.det)) : [];
-  return { ...profiles, accuracy, splits, defaults };
+  return { ...profiles, runtimes, splits, defaults: { ...profiles.defaults, cls: null } };
 }

@@ -9,6 +9,11 @@ export interface PlannerOptions {
   race: boolean;
   /** Word recall differences below this are ties, broken by cost. */
   tieTolerance: number;
+  /**
+   * Word recall differences below this between plans of different model variant sets are ties too: a quantized set
+   * within a point of fp32 reads as well for a person, and is a smaller download and no edge cost.
+   */
+  variantTolerance: number;
   /** Accuracy a user with `costWeight = 1` trades for a cheaper plan. */
   maxAccuracyTrade: number;
   priors: {
@@ -30,6 +35,7 @@ export const DEFAULT_OPTIONS: PlannerOptions = {
   recEdgeShares: [0.5, 1],
   race: true,
   tieTolerance: 0.002,
+  variantTolerance: 0.01,
   maxAccuracyTrade: 0.03,
   priors: {
     rtt: { meanMs: 150, sdMs: 100 },

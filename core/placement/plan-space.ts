@@ -1,11 +1,13 @@
 /**
- * Every way one OCR request can run, enumerated once per profiles: detector configuration (variant × input side),
+ * Every way one OCR request can run, enumerated once per profiles: detector configuration (model variant set × input
+ * side; a device plan of a set the device does not hold downloads it first, see StageTable.coldStart),
  * where the image is prepared (resized and re-encoded on the device, or uploaded as it is), where detection runs
  * (device, edge, or split at a profiled cut), how the line crops are shared between device and edge, and whether an
  * edge request is raced by a late device run. Plans are immutable and shared by all decisions.
  */
 import type { DetSplitProfile, Profiles, ReencodeProfile } from '../profiles';
 import type { PlannerOptions } from './options';
+import { recogniserFor, variantOf } from './variant-sets';
 
 export type PlanKind = 'device' | 'edge' | 'split-det' | 'split-rec';
 
@@ -24,6 +26,10 @@ export interface DetConfig {
   maxSide: number;
   /** Profiled recogniser model id. */
   rec: string;
+  /** Variant set the device runs the configuration with (its detector's variant). */
+  variant: string;
+  /** The set's classifier, downloaded with the set (null when none is profiled). */
+  setCls: string | null;
   /** Word recall of the configuration at the original resolution. */
   accuracy: number;
 }
@@ -64,6 +70,9 @@ export class PlanSpace {
   readonly uploadsOriginal: Uint8Array;
   /** Index of each configuration's device-only plan (-1 when it cannot run on the device). */
   readonly devicePlanOf: Int32Array;
+  /** Recognisers the device runs, one per variant set; `configRec` indexes them per configuration. */
+  readonly deviceRecs: string[];
+  readonly configRec: Uint16Array;
 
   constructor(
     readonly profiles: Profiles,
@@ -71,10 +80,22 @@ export class PlanSpace {
   ) {
     const canRun = (location: 'device' | 'edge', model: string) =>
       profiles.runtimes.some((r) => r.location === location && r.stages.some((s) => s.stage === 'det' || s.stage === 'rec' ? s.model === model : false));
-    // One recogniser per plan space (the default): its cost per line is shared by all detector configurations.
+    // One configuration per variant set and side: a detector with its own variant's recogniser where the two were
+    // scored together (what a device downloads and runs as a set), else with the default recogniser.
+    const recOf = new Map<string, string>();
+    const clsOf = (variant: string) => profiles.models.find((m) => m.role === 'cls' && m.variant === variant)?.id ?? null;
     this.configs = profiles.accuracy
-      .filter((a) => a.rec === profiles.defaults.rec)
-      .map((a, index) => ({ index, det: a.det, maxSide: a.maxSide, rec: a.rec, accuracy: a.wordRecall }));
+      .filter((a) => {
+        const v = variantOf(profiles, a.det);
+        if (!recOf.has(v)) recOf.set(v, recogniserFor(profiles, v));
+        return a.rec === recOf.get(v);
+      })
+      .map((a, index) => {
+        const variant = variantOf(profiles, a.det);
+        return { index, det: a.det, maxSide: a.maxSide, rec: a.rec, variant, setCls: clsOf(variant), accuracy: a.wordRecall };
+      });
+    this.deviceRecs = [...new Set(this.configs.map((c) => c.rec))];
+    this.configRec = Uint16Array.from(this.configs, (c) => this.deviceRecs.indexOf(c.rec));
     this.reencodes = [...profiles.reencode].sort((a, b) => a.maxSide - b.maxSide || a.quality - b.quality);
     this.splits = profiles.splits;
     const cls = profiles.defaults.cls;
@@ -83,22 +104,27 @@ export class PlanSpace {
       const plan: Plan = { ...p, cls, index: plans.length, id: planId(p), usesEdge: p.kind !== 'device' };
       plans.push(Object.freeze(plan));
     };
+    const runsOnDevice = (c: DetConfig) => canRun('device', c.det) && canRun('device', c.rec);
+    // A race's device run is the request's fallback device plan, of whichever set: any one will do.
+    const deviceRuns = this.configs.some(runsOnDevice);
     for (const c of this.configs) {
-      const onDevice = canRun('device', c.det) && canRun('device', c.rec);
-      const recOnEdge = canRun('edge', c.rec);
+      const onDevice = runsOnDevice(c);
+      // Crops sent to the edge are read by its own (the default) recogniser, whatever set the device runs.
+      const recOnEdge = canRun('edge', profiles.defaults.rec);
       const detOnEdge = canRun('edge', c.det);
+      const wholeOnEdge = detOnEdge && canRun('edge', c.rec);
       const base = { config: c, split: null, upload: null, race: false };
       if (onDevice) {
         add({ ...base, kind: 'device', detectOn: 'device', recEdgeShare: 0 });
         if (recOnEdge) for (const share of options.recEdgeShares) add({ ...base, kind: 'split-rec', detectOn: 'device', recEdgeShare: share });
         if (detOnEdge) for (const s of this.splits.filter((x) => x.det === c.det)) add({ ...base, kind: 'split-det', detectOn: 'split', split: s, recEdgeShare: 0 });
       }
-      if (detOnEdge && recOnEdge) {
+      if (wholeOnEdge) {
         const uploads: Upload[] = [{ kind: 'original' }];
         for (const r of this.reencodes) if (r.maxSide >= c.maxSide) uploads.push({ kind: 'reencode', maxSide: r.maxSide, quality: r.quality });
         for (const upload of uploads) {
           add({ ...base, kind: 'edge', detectOn: 'edge', upload, recEdgeShare: 1 });
-          if (options.race && onDevice) add({ ...base, kind: 'edge', detectOn: 'edge', upload, recEdgeShare: 1, race: true });
+          if (options.race && deviceRuns) add({ ...base, kind: 'edge', detectOn: 'edge', upload, recEdgeShare: 1, race: true });
         }
       }
     }

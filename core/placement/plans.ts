@@ -196,6 +196,8 @@ export class PlanEvaluator {
   readonly edgeMs: Float64Array;
   readonly bytes: Float64Array;
   readonly deviceMs: Float64Array;
+  /** Bytes of models the plan downloads before its device work (0 when the device holds what it runs). */
+  readonly modelBytes: Float64Array;
   /** Device-only plan a failed or late edge request falls back to (-1 when the device cannot run anything). */
   fallback = -1;
   /** When a race starts its device run, from the start of the request. */
@@ -203,6 +205,8 @@ export class PlanEvaluator {
   budgetMs = 0;
 
   private readonly shareIndex: Int16Array;
+  /** Line shares per device recogniser in the table's classifier and recogniser slots. */
+  private readonly shares: number;
   private readonly slotKind: Uint8Array;
   private readonly main: Path;
   private readonly a: Path;
@@ -238,6 +242,8 @@ export class PlanEvaluator {
     this.bytes = new Float64Array(n);
     this.deviceMs = new Float64Array(n);
     this.shareIndex = new Int16Array(n);
+    this.shares = table.lineShares.length;
+    this.modelBytes = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const s = space.share[i];
       let idx = 0;
@@ -333,8 +339,9 @@ export class PlanEvaluator {
           this.deviceFrontOf[c].copyFrom(p);
           this.deviceFrontReady[c] = 1;
         }
-        p.add(t.cls[0]);
-        p.add(t.rec[0]);
+        const rs = space.configRec[c] * this.shares;
+        p.add(t.cls[rs]);
+        p.add(t.rec[rs]);
         this.store(i, p.mean, p.mean + Z95 * p.sd(), acc, p);
         return;
       }
@@ -393,8 +400,8 @@ export class PlanEvaluator {
         p.add(t.tail[i]);
         p.add(t.edgePost[c]);
         p.add(t.downloadBoxes);
-        p.add(t.cls[0]);
-        p.add(t.rec[0]);
+        p.add(t.cls[space.configRec[c] * this.shares]);
+        p.add(t.rec[space.configRec[c] * this.shares]);
         this.finishSerial(i, p, acc, trace);
         return;
       }
@@ -407,8 +414,8 @@ export class PlanEvaluator {
           this.deviceFront(p, c);
         }
         const a = this.a.reset(trace, 'device', p.mean);
-        a.add(t.cls[s]);
-        a.add(t.rec[s]);
+        a.add(t.cls[space.configRec[c] * this.shares + s]);
+        a.add(t.rec[space.configRec[c] * this.shares + s]);
         const b = this.b.reset(trace, 'edge', p.mean);
         b.add(t.rtt);
         b.add(t.upCrops[s]);
@@ -506,6 +513,7 @@ export class PlanEvaluator {
   }
 
   private store(i: number, expected: number, p95: number, accuracy: number, p: Path): void {
+    this.modelBytes[i] = this.space.kind[i] === KIND_EDGE ? 0 : this.table.bytes[this.table.modelDownload[this.space.config[i]]];
     this.expected[i] = expected;
     this.p95[i] = p95;
     this.accuracy[i] = accuracy;

@@ -19,7 +19,7 @@ export type ConstraintCode = 'offline' | 'edge-refused' | 'edge-not-ready' | 'sa
 
 export const REASON_TEXT: Record<ReasonCode, string> = {
   'most-accurate-within-budget': 'Most accurate plan predicted to finish within the budget (p95).',
-  'cheaper-at-similar-accuracy': 'Within the accepted accuracy margin of the best plan that fits, and cheaper on the edge.',
+  'cheaper-at-similar-accuracy': 'Within the accepted accuracy margin of the best plan that fits, and cheaper (edge time, model downloads, data or device time).',
   'nothing-fits-fastest': 'No plan is predicted to meet the budget; running the fastest one.',
   'nothing-fits-most-likely': 'No plan is predicted to meet the budget (p95); running the one expected to read the most of this photo within it.',
   'nothing-fits-least-late': 'No plan can finish within the budget; running the one that reads the most of this photo while arriving not much later than the fastest.',
@@ -32,6 +32,21 @@ export const REASON_TEXT: Record<ReasonCode, string> = {
   'pieslicer-upload-original': 'PieSlicer: uploading the original and resizing on the edge is predicted faster.',
   'pieslicer-short-circuit': 'PieSlicer: the image is already small; uploading it as it is.',
 };
+
+/** Model variant sets in plain words. */
+export const VARIANT_WORDS: Record<string, string> = {
+  'int8-weights': 'quantized',
+  int8: 'quantized (static int8)',
+  fp16: 'half-precision',
+  fp32: 'full-precision',
+};
+
+/** E.g. "Downloads the quantized models (4.4 MB, about 4 s) first, then keeps them on this phone." */
+export function fetchText(fetch: { variant: string; bytes: number; ms: number }): string {
+  const mb = (fetch.bytes / 1e6).toFixed(1);
+  const s = fetch.ms < 1000 ? 'under a second' : `about ${Math.round(fetch.ms / 1000)} s`;
+  return `Downloads the ${VARIANT_WORDS[fetch.variant] ?? fetch.variant} models (${mb} MB, ${s}) first, then keeps them on this device.`;
+}
 
 export const CONSTRAINT_TEXT: Record<ConstraintCode, string> = {
   offline: 'Offline: the edge is out of reach.',

@@ -101,7 +101,8 @@ export class StageTable {
   readonly upReencode: Int32Array;
   readonly requestReencode: Int32Array;
   readonly edgeDecodeReencode: Int32Array;
-  // Per line share: index 0 is every line, index s > 0 is options.recEdgeShares[s - 1].
+  // Per line share: index 0 is every line, index s > 0 is options.recEdgeShares[s - 1]. The device's classifier
+  // and recogniser per device recogniser too (space.deviceRecs): slot [r × shares + s].
   readonly lineShares: Float64Array;
   readonly cls: Int32Array;
   readonly rec: Int32Array;
@@ -181,8 +182,9 @@ export class StageTable {
     this.upReencode = perReencode('upload', 'network');
     this.requestReencode = perReencode('edge-request', 'edge');
     this.edgeDecodeReencode = perReencode('edge-decode', 'edge');
-    this.cls = perShare('cls', 'device');
-    this.rec = perShare('rec', 'device');
+    const perRecShare = (stage: StageName) => Int32Array.from({ length: space.deviceRecs.length * ns }, () => slot(stage, 'device'));
+    this.cls = perRecShare('cls');
+    this.rec = perRecShare('rec');
     this.edgeCls = perShare('edge-cls', 'edge');
     this.edgeRec = perShare('edge-rec', 'edge');
     this.upCrops = perShare('upload', 'network');
@@ -299,7 +301,8 @@ export class StageTable {
       this.detPixels[c.index] = px;
       const detIdx = state.modelIndex.get(c.det) ?? -1;
       const recIdx = state.modelIndex.get(c.rec) ?? -1;
-      this.coldStart(c.index, obs, dm, detIdx, recIdx, clsIdx, anyLoaded);
+      const setClsIdx = c.setCls === null ? -1 : (state.modelIndex.get(c.setCls) ?? -1);
+      this.coldStart(c.index, obs, dm, detIdx, recIdx, clsIdx, setClsIdx, anyLoaded);
       if (detected === undefined) {
         this.model(this.detPre[c.index], dm.detPreprocess, px, G_DEVICE);
         this.model(this.det[c.index], detIdx < 0 ? null : dm.det[detIdx], px, G_DEVICE);
@@ -329,13 +332,14 @@ export class StageTable {
       this.model(this.edgeDecodeReencode[r], em.decode, px, G_EDGE);
     }
 
-    // Recognition for every line (share 0) and for each split of the lines.
+    // Recognition for every line (share 0) and for each split of the lines: on the device by each set's recogniser,
+    // on the edge by the default one.
     const recModelIdx = state.modelIndex.get(profiles.defaults.rec) ?? -1;
-    const devRec = recModelIdx < 0 ? null : dm.rec[recModelIdx];
     const edgeRec = recModelIdx < 0 ? null : em.rec[recModelIdx];
     const devCls = clsIdx < 0 ? null : dm.cls[clsIdx];
     const edgeCls = clsIdx < 0 ? null : em.cls[clsIdx];
-    for (let s = 0; s < this.lineShares.length; s++) {
+    const ns = this.lineShares.length;
+    for (let s = 0; s < ns; s++) {
       const toEdge = this.lineShares[s];
       const onDevice = s === 0 ? 1 : 1 - toEdge;
       const dl = L * onDevice;
@@ -343,12 +347,17 @@ export class StageTable {
       // The classifier reads a fixed-width crop; the recogniser works through each line's whole width.
       const F = this.widthFactor;
       const Fsd = this.widthSd;
-      if (onDevice > 0) {
-        this.model(this.cls[s], devCls, dl, G_DEVICE, 1, this.linesSpread(devCls, dl, onDevice));
-        this.model(this.rec[s], devRec, dl * F, G_DEVICE, 1, this.linesSpread(devRec, dl * F, onDevice, F, Fsd));
-      } else {
-        this.set(this.cls[s], 0, 0, 0, G_NONE);
-        this.set(this.rec[s], 0, 0, 0, G_NONE);
+      for (let r = 0; r < space.deviceRecs.length; r++) {
+        const k = r * ns + s;
+        const idx = state.modelIndex.get(space.deviceRecs[r]) ?? -1;
+        const devRec = idx < 0 ? null : dm.rec[idx];
+        if (onDevice > 0) {
+          this.model(this.cls[k], devCls, dl, G_DEVICE, 1, this.linesSpread(devCls, dl, onDevice));
+          this.model(this.rec[k], devRec, dl * F, G_DEVICE, 1, this.linesSpread(devRec, dl * F, onDevice, F, Fsd));
+        } else {
+          this.set(this.cls[k], 0, 0, 0, G_NONE);
+          this.set(this.rec[k], 0, 0, 0, G_NONE);
+        }
       }
       this.model(this.edgeCls[s], edgeCls, el, G_EDGE, 1, this.linesSpread(edgeCls, el, toEdge));
       this.model(this.edgeRec[s], edgeRec, el * F, G_EDGE, 1, this.linesSpread(edgeRec, el * F, toEdge, F, Fsd));
@@ -374,8 +383,11 @@ export class StageTable {
     }
   }
 
-  /** Model loading before the first run on the device: download if absent, session creation, first-run extra. */
-  private coldStart(c: number, obs: Observation, dm: RuntimeModels, det: number, rec: number, cls: number, anyLoaded: boolean): void {
+  /**
+   * Model loading before the first run on the device: download if absent (the whole set, its classifier too, as
+   * the device fetches it), session creation, first-run extra.
+   */
+  private coldStart(c: number, obs: Observation, dm: RuntimeModels, det: number, rec: number, cls: number, setCls: number, anyLoaded: boolean): void {
     const profiles = this.space.profiles;
     let downloadBytes = 0;
     const states = obs.device.models;
@@ -394,6 +406,12 @@ export class StageTable {
       if (st === 'absent' || st === 'cached') addOnce(cold, dm.create[idx]);
       addOnce(cold, dm.firstRun[idx]);
     }
+    if (setCls >= 0 && setCls !== cls) {
+      const id = profiles.models[setCls].id;
+      let st = 'absent';
+      for (let i = 0; i < states.length; i++) if (states[i].model === id) st = states[i].state;
+      if (st === 'absent') downloadBytes += profiles.models[setCls].weightBytes;
+    }
     if (!anyLoaded && cold[0] > 0) addOnce(cold, dm.init);
     this.set(this.cold[c], cold[0], Math.sqrt(cold[1]), cold[2], G_DEVICE);
     if (downloadBytes > 0) this.transfer(this.modelDownload[c], downloadBytes, this.downEst, G_DOWN);
@@ -404,7 +422,9 @@ export class StageTable {
   private edgeModelNames(): string[] {
     if (this.edgeNames === null) {
       const p = this.space.profiles;
-      const ids = new Set([...p.accuracy.map((a) => a.det), p.defaults.rec, ...(p.defaults.cls ? [p.defaults.cls] : [])]);
+      // What edge plans run there: the detectors of configurations with an edge plan and the default recogniser.
+      const edgeDets = this.space.plans.filter((x) => x.kind === 'edge' || x.kind === 'split-det').map((x) => x.config.det);
+      const ids = new Set([...edgeDets, p.defaults.rec, ...(p.defaults.cls ? [p.defaults.cls] : [])]);
       this.edgeNames = [...new Set(p.models.filter((m) => ids.has(m.id)).map((m) => m.name))];
     }
     return this.edgeNames;

@@ -21,6 +21,11 @@ export interface AccuracyPlan {
   /** Recognisers other than the first read only the first detector's crops at this side, unless `cross` is set. */
   defaultSide: number;
   cross: boolean;
+  /**
+   * Each detector's crops are also read by the recogniser of its own variant at every side: the sets a device
+   * downloads and runs together (a subset of `cross`, a fraction of its time).
+   */
+  matched?: boolean;
 }
 
 export interface AccuracyResult {
@@ -82,7 +87,9 @@ export async function measureAccuracy(
       const detector = sessions.pipeline({ det: d.name, cls: plan.cls.name, rec: plan.recs[0].name });
       const detections: Detection[][] = [];
       for (const image of images) detections.push((await detector.detect(image, { maxSide: side })).detections);
-      const recs = plan.cross || (side === plan.defaultSide && d === plan.dets[0]) ? plan.recs : plan.recs.slice(0, 1);
+      const recs = plan.cross || (side === plan.defaultSide && d === plan.dets[0])
+        ? plan.recs
+        : plan.recs.filter((r, i) => i === 0 || (plan.matched === true && r.variant === d.variant));
       for (const r of recs) {
         const isDefault = d === plan.dets[0] && r === plan.recs[0] && side === plan.defaultSide;
         const pipeline = sessions.pipeline({ det: d.name, cls: plan.cls.name, rec: r.name });

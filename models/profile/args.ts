@@ -14,6 +14,8 @@ export interface ProfileArgs {
   sample: number;
   /** Every detector configuration with every recogniser (default: other recognisers at the default side only). */
   cross: boolean;
+  /** Every detector configuration also with the recogniser of its own variant (the sets a device runs together). */
+  matched: boolean;
   /** Take accuracy, uploads, reply sizes and lines per image from this profiles file and time the runtimes only. */
   accuracyFrom: string | null;
   /** Take the runtimes' timings and the detector cuts from this profiles file and score accuracy only. */
@@ -27,7 +29,7 @@ export interface ProfileArgs {
   retimeThrottled: boolean;
 }
 
-export const USAGE = 'Usage: npm run profile -- [--set DIR] [--out FILE] [--quick] [--limit N] [--sample N] [--cross] [--no-browser] [--accuracy-from FILE [--retime-throttled] | --latency-from FILE]';
+export const USAGE = 'Usage: npm run profile -- [--set DIR] [--out FILE] [--quick] [--limit N] [--sample N] [--cross | --matched] [--no-browser] [--accuracy-from FILE [--retime-throttled] | --latency-from FILE]';
 
 export function parseProfileArgs(argv: string[]): ProfileArgs {
   let values;
@@ -41,6 +43,7 @@ export function parseProfileArgs(argv: string[]): ProfileArgs {
         limit: { type: 'string' },
         sample: { type: 'string' },
         cross: { type: 'boolean', default: false },
+        matched: { type: 'boolean', default: false },
         'no-browser': { type: 'boolean', default: false },
         'accuracy-from': { type: 'string' },
         'latency-from': { type: 'string' },
@@ -64,7 +67,7 @@ export function parseProfileArgs(argv: string[]): ProfileArgs {
   if (values['retime-throttled'] && values['accuracy-from'] === undefined) throw usage('--retime-throttled needs --accuracy-from FILE (the figures it keeps)');
   if (values['retime-throttled'] && values['no-browser']) throw usage('--retime-throttled times Chromium runtimes; it cannot go with --no-browser');
   return {
-    retimeThrottled: values['retime-throttled'] ?? false, latencyFrom: values['latency-from'] ?? null, sample, set: values.set ?? null, out: values.out ?? null, quick: values.quick ?? false, limit, cross: values.cross ?? false, browser: !values['no-browser'], accuracyFrom: values['accuracy-from'] ?? null };
+    retimeThrottled: values['retime-throttled'] ?? false, latencyFrom: values['latency-from'] ?? null, sample, set: values.set ?? null, out: values.out ?? null, quick: values.quick ?? false, limit, cross: values.cross ?? false, matched: values.matched ?? false, browser: !values['no-browser'], accuracyFrom: values['accuracy-from'] ?? null };
 }
 
 function usage(msg: string): Error {

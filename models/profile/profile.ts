@@ -137,7 +137,7 @@ async function main(): Promise<void> {
     const accuracy = await measureAccuracy(acc2, {
       dets: models.filter((m) => m.role === 'det').sort((a, b) => Number(b === det0) - Number(a === det0)),
       recs: models.filter((m) => m.role === 'rec').sort((a, b) => Number(b === rec0) - Number(a === rec0)),
-      cls: cls0, sides, defaultSide: DEFAULT_SIDE, cross: args.cross,
+      cls: cls0, sides, defaultSide: DEFAULT_SIDE, cross: args.cross, matched: args.matched,
     }, setDir, detRows, recRows, log);
     // Every third photo (both sources of the set): re-encoding needs a whole OCR pass per option.
     log('re-encoded uploads');
@@ -145,7 +145,7 @@ async function main(): Promise<void> {
     await acc2.release();
     return {
       accuracy: accuracy.entries, reencode, transfer: measureTransfer(accuracy.replies, recWidth, recSpec.height), content: { linesPerImage: meanSd(accuracy.linesPerImage) },
-      note: `Accuracy: detector ladder × ${rec0.id}${args.cross ? ' × every recogniser' : `, every recogniser with ${det0.id} at ${DEFAULT_SIDE}`}; re-encoded uploads on every third photo (${reencodeRows.length}); Chromium runtimes timed while this accuracy pass ran in the profiler process. `,
+      note: `Accuracy: detector ladder × ${rec0.id}${args.cross ? ' × every recogniser' : `${args.matched ? ' and × its own variant\'s recogniser' : ''}, every recogniser with ${det0.id} at ${DEFAULT_SIDE}`}; re-encoded uploads on every third photo (${reencodeRows.length}); Chromium runtimes timed while this accuracy pass ran in the profiler process. `,
     };
   })();
 

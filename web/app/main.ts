@@ -1,4 +1,4 @@
-import type { Observation, RequestInfo } from '../../core/placement';
+import { firstDownload, type Observation, type RequestInfo } from '../../core/placement';
 import { messageOf } from '../coded-error';
 import { edgeOcr } from '../edge-client';
 import type { Manifest } from '../../core/models/manifest';
@@ -8,7 +8,7 @@ import { LinkMonitor } from '../placement/link-monitor';
 import { buildObservation, deviceModelStates, transferKbps, warmUpRequest } from '../placement/observations';
 import { PagePlanner, type Mode, type PageDecision } from '../placement/page-planner';
 import type { LoadInfo, LoadProgress } from '../worker/api';
-import { DEFAULT_DEVICE_VARIANT, pickModels } from '../worker/model-choice';
+import { DEFAULT_DEVICE_VARIANT, isDeviceVariant, pickModels } from '../worker/model-choice';
 import { DeviceOcr } from './device-ocr';
 import { DeviceWork } from './device-work';
 import { byId, formatBytes } from './dom';
@@ -85,8 +85,17 @@ let plannerPromise: Promise<PagePlanner> | undefined;
 const deviceFacts = { manifest: undefined as Manifest | undefined, stored: new Set<string>(), warm: new Set<string>() };
 
 const deviceWork = new DeviceWork();
-/** The variant set this page's device runtime loads. */
-const deviceVariant: ModelVariant = loadOptions.variant ?? DEFAULT_DEVICE_VARIANT;
+/**
+ * The one variant set the device may run when the address names it (`?variant=`, for comparisons); otherwise the
+ * planner chooses among every set, held or fetchable, request by request.
+ */
+const variantOverride: ModelVariant | undefined = loadOptions.variant;
+
+/** The variant set the device runtime has loaded, if any. */
+function loadedVariant(): ModelVariant | undefined {
+  const v = device.info?.models[0]?.variant ?? null;
+  return isDeviceVariant(v) ? v : undefined;
+}
 const chart = new RunsChart(byId('runs-chart'), byId('runs-chart-summary'));
 /** The lines shown, in reading order, with the photo size their boxes are in. */
 let shown: { lines: OcrLine[]; image: { width: number; height: number } } = { lines: [], image: { width: 1, height: 1 } };
@@ -94,7 +103,7 @@ let selectedLine = -1;
 const linesView = new LinesView(ui.lines, (i) => selectLine(i, false));
 
 function planner(): Promise<PagePlanner> {
-  plannerPromise ??= PagePlanner.create(deviceVariant, { policy: runSettings.policy, learned: runSettings.learned });
+  plannerPromise ??= PagePlanner.create(variantOverride ?? null, { policy: runSettings.policy, learned: runSettings.learned });
   plannerPromise.then(renderProfiles, () => (plannerPromise = undefined));
   return plannerPromise;
 }
@@ -145,7 +154,7 @@ function observation(p: PagePlanner, request: RequestInfo): Observation {
     stored: deviceFacts.stored,
     loaded,
     warm: new Set([...deviceFacts.warm].filter((n) => loaded.has(n))),
-  }, deviceVariant);
+  });
   return buildObservation({
     nowMs: performance.now(),
     online: navigator.onLine,
@@ -258,9 +267,10 @@ async function keepVariant(variant: ModelVariant): Promise<void> {
 }
 
 async function removeVariant(set: VariantSet): Promise<void> {
-  if (set.variant === deviceVariant) device.terminate();
+  const inUse = set.variant === loadedVariant();
+  if (inUse) device.terminate();
   deviceFacts.warm.clear();
-  if (set.variant === deviceVariant) renderBackend(undefined);
+  if (inUse) renderBackend(undefined);
   const s = await store();
   for (const name of set.names) await s.delete(name);
   await refreshModels();
@@ -272,7 +282,9 @@ async function refreshModels(): Promise<void> {
     const records = await (await store()).list();
     renderModels(ui.models, records, (name) => void removeModels(name));
     const manifest = await offeredManifest().catch(() => undefined);
-    renderVariants(ui.variants, manifest ? variantSets(manifest, records) : [], deviceVariant, {
+    // The set in use: the loaded one, else the one the planner would fetch first.
+    const inUse = loadedVariant() ?? (await firstVariant().catch(() => undefined));
+    renderVariants(ui.variants, manifest ? variantSets(manifest, records) : [], inUse, {
       keep: (v) => void keepVariant(v),
       remove: (set) => void removeVariant(set).catch(showError),
     });
@@ -305,11 +317,16 @@ async function warmUp(): Promise<void> {
 }
 
 /**
- * Starts the device runtime; `warm` runs the warm-up before the runtime is shown as ready (a request that needs the
- * device at once skips it: its own run teaches the planner).
+ * Starts the device runtime with the models of `variant` (fetched when the device does not hold them; another set
+ * already loaded is released first); `warm` runs the warm-up before the runtime is shown as ready (a request that
+ * needs the device at once skips it: its own run teaches the planner).
  */
-async function loadDevice(warm = true): Promise<LoadInfo> {
-  const info = await device.load(loadOptions, onProgress);
+async function loadDevice(variant: ModelVariant, warm = true): Promise<LoadInfo> {
+  if (device.info && loadedVariant() !== variant) {
+    await device.release();
+    deviceFacts.warm.clear();
+  }
+  const info = await device.load({ ...loadOptions, variant }, onProgress);
   ui.progressWrap.hidden = true;
   keepRuntimeOffline(info.runtimeUrls);
   await refreshDeviceFacts().catch(() => undefined);
@@ -335,10 +352,11 @@ async function removeModels(name?: string): Promise<void> {
 }
 
 const executors: Executors = {
-  async deviceReady() {
-    if (device.info) return { ms: 0 };
+  async deviceReady(variant) {
+    const wanted = isDeviceVariant(variant) ? variant : (variantOverride ?? DEFAULT_DEVICE_VARIANT);
+    if (device.info && loadedVariant() === wanted) return { ms: 0 };
     const started = performance.now();
-    await loadDevice(false);
+    await loadDevice(wanted, false);
     return { ms: performance.now() - started };
   },
   async deviceOcr(blob, options) {
@@ -477,6 +495,20 @@ async function chooseImage(file: Blob): Promise<void> {
   if (document.body.dataset.state !== 'running') setState('idle');
 }
 
+/** The set to fetch when a person asks for the models before any request: the planner's first download. */
+async function firstVariant(): Promise<ModelVariant> {
+  if (variantOverride) return variantOverride;
+  const p = await planner();
+  const first = firstDownload(p.profiles, p.planner.state.options.variantTolerance)?.variant ?? null;
+  return isDeviceVariant(first) ? first : DEFAULT_DEVICE_VARIANT;
+}
+
+/** A whole set the device holds (the named one with `?variant=`, else the smallest), to start with. */
+function heldVariant(manifest: Manifest, records: Awaited<ReturnType<ModelStore['list']>>): ModelVariant | undefined {
+  const held = variantSets(manifest, records).filter((s) => s.stored && (variantOverride === undefined || s.variant === variantOverride));
+  return held.sort((a, b) => a.bytes - b.bytes)[0]?.variant;
+}
+
 function boot(): void {
   globalThis.tandemRuns ??= [];
   setupPwa({ install: ui.install, update: ui.update, updateReload: ui.updateReload, offlineBadge: ui.offlineBadge }, renderStatus);
@@ -503,7 +535,9 @@ function boot(): void {
   bindImageInput(ui.drop, [ui.camera, ui.file], (file) => void chooseImage(file));
   ui.download.addEventListener('click', () => {
     ui.error.hidden = true;
-    loadDevice().catch(showError);
+    firstVariant()
+      .then((variant) => loadDevice(variant))
+      .catch(showError);
   });
   ui.deleteAll.addEventListener('click', () => void removeModels().catch(showError));
 
@@ -511,8 +545,11 @@ function boot(): void {
   void takeSharedImage().then((shared) => shared && chooseImage(shared)).catch(showError);
   // Models already on the device: start the runtime now so the first photo doesn't wait for it.
   void store()
-    .then((s) => s.storedManifest())
-    .then((manifest) => (manifest ? loadDevice() : undefined))
+    .then(async (s) => {
+      const manifest = await s.storedManifest();
+      const variant = manifest ? heldVariant(manifest, await s.list()) : undefined;
+      return variant ? loadDevice(variant) : undefined;
+    })
     .catch((error: unknown) => renderBackend(undefined, `not loaded: ${messageOf(error)}`));
 }
 

@@ -11,8 +11,11 @@ import type { DetectedImage, DeviceOcrOptions, DeviceOcrResult, ReencodeResult, 
 import { deviceStages, edgeStages, serverWorkMs } from './observations';
 
 export interface Executors {
-  /** Makes sure the worker has its models and sessions; `ms` is the time it took when it had to load, else 0. */
-  deviceReady(): Promise<{ ms: number }>;
+  /**
+   * Makes sure the worker has the models of `variant` (the plan's set, fetched when the device does not hold it) and
+   * their sessions; `ms` is the time it took when it had to load, else 0.
+   */
+  deviceReady(variant: string): Promise<{ ms: number }>;
   deviceOcr(image: Blob, options: DeviceOcrOptions): Promise<DeviceOcrResult>;
   reencode(image: Blob, maxSide: number, quality: number): Promise<ReencodeResult>;
   edgeOcr(image: Blob, options: EdgeOcrOptions): Promise<EdgeOcrResult>;
@@ -116,7 +119,7 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
   const t0 = ex.now();
   const plan = decision.plan;
   const device = async (p: Plan): Promise<{ result: DeviceOcrResult; loadMs: number }> => {
-    const { ms } = await ex.deviceReady();
+    const { ms } = await ex.deviceReady(p.config.variant);
     const result = await ex.deviceOcr(image, { maxSide: p.config.maxSide });
     return { result, loadMs: ms };
   };
@@ -282,7 +285,7 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
 
 /** Detection on the device, then recognition where the planner decides with the line count known. */
 async function detectThenRecognize(decision: Decision, image: Blob, ex: Executors, split: NonNullable<Executors['split']>, t0: number): Promise<Execution> {
-  const { ms: loadMs } = await ex.deviceReady();
+  const { ms: loadMs } = await ex.deviceReady(decision.plan.config.variant);
   const det = await split.detect(image, { maxSide: decision.plan.config.maxSide });
   const remaining = decision.budgetMs - (ex.now() - t0);
   const recognition = split.redecide(det.lines, remaining);

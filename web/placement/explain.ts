@@ -3,10 +3,10 @@ import type { Decision, Outcome, Plan, PlanPredictions, PredictedStage } from '.
 
 function variantOf(modelId: string): string {
   const variant = modelId.split('@')[1] ?? modelId;
-  return variant === 'int8-weights' ? 'int8' : variant;
+  return variant === 'int8-weights' ? 'int8 weights' : variant;
 }
 
-/** E.g. "Edge · detector int8 @ 640 · upload JPEG 960 q80", "Device · detector fp32 @ 960". */
+/** E.g. "Edge · detector fp32 @ 640 · upload JPEG 960 q80", "Device · detector int8 weights @ 960". */
 export function planLabel(plan: Plan): string {
   const det = `detector ${variantOf(plan.config.det)} @ ${plan.config.maxSide}`;
   switch (plan.kind) {
@@ -66,10 +66,11 @@ export function uploadShare(stages: readonly PredictedStage[]): number {
 }
 
 /**
- * Why the decision's location beat the other one, judged against the same detector configuration:
- * for a device plan, the fastest eligible edge plan of that configuration (its predicted upload share tells a slow
- * uplink from a slow edge); for a raced edge plan whose edge path alone would be late, the same judgement (the
- * device run is what meets the budget); for an edge plan, the device plan of that configuration.
+ * Why the decision's location beat the other one, judged at the same detector side (the edge runs its own model
+ * set, the device the fastest of its sets there): for a device plan, the fastest eligible edge plan at that side
+ * (its predicted upload share tells a slow uplink from a slow edge); for a raced edge plan whose edge path alone would
+ * be late, the same judgement (the device run is what meets the budget); for an edge plan, the fastest device plan at
+ * that side.
  * `explain(i)` gives plan i's predicted stages.
  */
 export function whyCode(decision: Decision, all: PlanPredictions, explain: (index: number) => readonly PredictedStage[], saveData: boolean): WhyCode {
@@ -85,7 +86,8 @@ export function whyCode(decision: Decision, all: PlanPredictions, explain: (inde
     if (all.p95Ms[best]! <= budget) return null;
     return uploadShare(explain(best)) >= 0.5 ? 'uplink-too-slow-for-budget' : 'edge-too-slow-for-budget';
   };
-  const unraced = (p: Plan, i: number) => p.kind === 'edge' && !p.race && p.config.index === plan.config.index && !(saveData && p.upload?.kind === 'original') && i >= 0;
+  // The same detector side: the edge runs its own model set, the device the set it holds or would fetch.
+  const unraced = (p: Plan, i: number) => p.kind === 'edge' && !p.race && p.config.maxSide === plan.config.maxSide && !(saveData && p.upload?.kind === 'original') && i >= 0;
   if (plan.kind === 'device') {
     const edge = edgeVerdict(all.plans.flatMap((p, i) => (unraced(p, i) ? [i] : [])));
     if (edge !== null) return edge;
@@ -97,7 +99,11 @@ export function whyCode(decision: Decision, all: PlanPredictions, explain: (inde
     const edge = twin >= 0 ? edgeVerdict([twin]) : null;
     if (edge !== null) return edge;
   }
-  const device = all.plans.findIndex((p) => p.kind === 'device' && p.config.index === plan.config.index);
+  // The device's best chance at this side: of its sets, the one predicted fastest (a held one needs no download).
+  let device = -1;
+  all.plans.forEach((p, i) => {
+    if (p.kind === 'device' && p.config.maxSide === plan.config.maxSide && (device < 0 || all.p95Ms[i]! < all.p95Ms[device]!)) device = i;
+  });
   if (device >= 0 && all.p95Ms[device]! > budget) {
     return stageShare(explain(device), 'model-download', false) >= 0.5 ? 'device-models-missing' : 'device-too-slow-for-budget';
   }

@@ -32,9 +32,12 @@ export interface PageDecision {
   whyText: string;
 }
 
-/** Which profiles (and device variant) learnt corrections belong to: measured profiles name their machine and date. */
-function profilesKey(profiles: Profiles, variant: string): string {
-  return JSON.stringify([profiles.source.kind, profiles.source.description, variant]);
+/**
+ * Which profiles (and device variant sets) learnt corrections belong to: measured profiles name their machine and
+ * date. Null: every set.
+ */
+function profilesKey(profiles: Profiles, variant: string | null): string {
+  return JSON.stringify([profiles.source.kind, profiles.source.description, variant ?? 'every set']);
 }
 
 export class PagePlanner {
@@ -54,8 +57,11 @@ export class PagePlanner {
     this.forced = { device: fixedModePolicy('device', planner.profiles), edge: fixedModePolicy('edge', planner.profiles) };
   }
 
-  /** `variant`: the model variant the device worker loads (its detector and recogniser are the ones planned with). */
-  static async create(variant: string, settings: PlannerSettings = {}): Promise<PagePlanner> {
+  /**
+   * `variant`: the one model variant set the device may run (`?variant=`); null lets the planner choose among every
+   * set the device holds or could fetch.
+   */
+  static async create(variant: string | null, settings: PlannerSettings = {}): Promise<PagePlanner> {
     const source = await loadProfiles();
     const key = profilesKey(source.profiles, variant);
     const keepsLearned = settings.learned !== false;
@@ -67,10 +73,11 @@ export class PagePlanner {
   }
 
   /**
-   * The Tandem planner over the plans this page carries out (the loaded variant; split recognition and races, no
-   * split detection): the simulator builds its default plan space with the same executableProfiles() call.
+   * The Tandem planner over the plans this page carries out (every variant set, or the one named; split recognition
+   * and races, no split detection): the simulator builds its default plan space with the same executableProfiles()
+   * call.
    */
-  static plannerFor(profiles: Profiles, variant: string, learned?: LearnedState): Planner {
+  static plannerFor(profiles: Profiles, variant: string | null, learned?: LearnedState): Planner {
     return new Planner(executableProfiles(profiles, variant, PAGE_CAPABILITIES), undefined, {}, learned);
   }
 

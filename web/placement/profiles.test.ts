@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXAMPLE_PROFILES } from '../../core/placement';
+import { createEstimatorState, EXAMPLE_PROFILES, type Plan } from '../../core/placement';
 import type { Profiles } from '../../core/profiles';
 import { executableProfiles, loadProfiles } from './profiles';
 
@@ -47,11 +47,23 @@ describe('loadProfiles', () => {
 });
 
 describe('executableProfiles', () => {
-  it('keeps the configurations of the device variant, without split detection or the classifier', () => {
-    const p = executableProfiles(EXAMPLE_PROFILES, 'int8-weights');
-    expect(new Set(p.accuracy.map((a) => a.det))).toEqual(new Set(['ppocr-det@int8-weights']));
+  const space = (p: Profiles) => createEstimatorState(p).space;
+  const variants = (plans: readonly Plan[]) => new Set(plans.map((x) => x.config.variant));
+
+  it('plans every variant set on the device and the edge’s own set on the edge, without split detection or the classifier', () => {
+    const p = executableProfiles(EXAMPLE_PROFILES);
+    const s = space(p);
+    expect(variants(s.plans.filter((x) => x.kind === 'device'))).toEqual(new Set(['fp32', 'int8-weights']));
+    expect(variants(s.plans.filter((x) => x.kind === 'edge'))).toEqual(new Set(['fp32']));
+    expect(s.plans.some((x) => x.kind === 'split-rec' && x.config.variant === 'int8-weights')).toBe(true);
     expect(p.splits).toEqual([]);
-    expect(p.defaults).toMatchObject({ det: 'ppocr-det@int8-weights', maxSide: 960, cls: null });
+    expect(p.defaults).toMatchObject({ det: 'ppocr-det@fp32', maxSide: 960, cls: null });
+  });
+
+  it('keeps one set on the device when a variant is named; the edge still runs its own', () => {
+    const s = space(executableProfiles(EXAMPLE_PROFILES, 'int8-weights'));
+    expect(variants(s.plans.filter((x) => !x.usesEdge || x.kind === 'split-rec'))).toEqual(new Set(['int8-weights']));
+    expect(variants(s.plans.filter((x) => x.kind === 'edge'))).toEqual(new Set(['fp32']));
   });
 
   it('pairs a variant detector with the same variant recogniser when the profiler measured one', () => {
@@ -60,16 +72,17 @@ describe('executableProfiles', () => {
     p.models = p.models.map((m) => (m.variant === 'int8-weights' ? { ...m, name: `${m.name}-int8w` } : m));
     p.models.push({ id: 'ppocr-rec@int8-weights', name: 'ppocr-rec-int8w', variant: 'int8-weights', role: 'rec', weightBytes: 2_881_949 });
     p.accuracy.push({ det: 'ppocr-det@int8-weights', maxSide: 960, rec: 'ppocr-rec@int8-weights', wordRecall: 0.78 });
-    const out = executableProfiles(p, 'int8-weights');
-    expect(out.accuracy).toEqual([{ det: 'ppocr-det@int8-weights', maxSide: 960, rec: 'ppocr-rec@int8-weights', wordRecall: 0.78 }]);
-    expect(out.defaults).toMatchObject({ det: 'ppocr-det@int8-weights', rec: 'ppocr-rec@int8-weights', maxSide: 960 });
+    const configs = space(executableProfiles(p)).configs;
+    expect(configs.filter((c) => c.variant === 'int8-weights').map(({ det, maxSide, rec, accuracy }) => ({ det, maxSide, rec, accuracy }))).toEqual([
+      { det: 'ppocr-det@int8-weights', maxSide: 960, rec: 'ppocr-rec@int8-weights', accuracy: 0.78 },
+    ]);
     // fp32 keeps its whole detector-size ladder.
-    expect(executableProfiles(p, 'fp32').accuracy.map((a) => a.maxSide).sort()).toEqual([320, 640, 960]);
+    expect(configs.filter((c) => c.variant === 'fp32').map((c) => c.maxSide).sort()).toEqual([320, 640, 960]);
   });
 
-  it('keeps the default configurations when the variant was never profiled', () => {
-    const p = executableProfiles(EXAMPLE_PROFILES, 'fp16');
-    expect(p.accuracy.length).toBeGreaterThan(0);
-    expect(p.accuracy.every((a) => a.det === EXAMPLE_PROFILES.defaults.det)).toBe(true);
+  it('plans with the default set when the named variant was never profiled', () => {
+    const s = space(executableProfiles(EXAMPLE_PROFILES, 'fp16'));
+    expect(s.plans.length).toBeGreaterThan(0);
+    expect(s.plans.every((x) => x.config.det === EXAMPLE_PROFILES.defaults.det)).toBe(true);
   });
 });

@@ -26,6 +26,8 @@ export interface PolicyView {
   readonly budgetMs: number;
   /** Word-recall margin counted as a tie (grows with the user's cost weight). */
   readonly tolerance: number;
+  /** The margin between plans of different model variant sets (at least `tolerance`). */
+  readonly variantTolerance: number;
   /** Bytes count as a cost (cellular link or Save-Data). */
   readonly bytesCostly: boolean;
 }
@@ -50,8 +52,9 @@ export interface Policy extends IngestHooks {
 }
 
 /**
- * Highest expected accuracy among eligible plans whose p95 fits; plans within `tolerance` of it are ties, broken
- * by edge milliseconds, then bytes (on cellular or under Save-Data), then device milliseconds, then p95. If none fits:
+ * Highest expected accuracy among eligible plans whose p95 fits; plans within `tolerance` of it are ties (within
+ * `variantTolerance` for a plan of another model variant set), broken by edge milliseconds, then model downloads,
+ * then bytes (on cellular or under Save-Data), then device milliseconds, then p95. If none fits:
  * the lowest p95 (near-equal p95s broken by the same costs), or with `whenNothingFits: 'most-likely'` the plan
  * most likely to meet the budget.
  */
@@ -59,7 +62,13 @@ export function mostAccurateWithinBudget(view: PolicyView, options: { whenNothin
   const { predictions: e, eligible, budgetMs } = view;
   const n = eligible.length;
   let bestAcc = -Infinity;
-  for (let i = 0; i < n; i++) if (eligible[i] === 1 && e.p95[i] <= budgetMs && e.accuracy[i] > bestAcc) bestAcc = e.accuracy[i];
+  let best = -1;
+  for (let i = 0; i < n; i++) {
+    if (eligible[i] === 1 && e.p95[i] <= budgetMs && e.accuracy[i] > bestAcc) {
+      bestAcc = e.accuracy[i];
+      best = i;
+    }
+  }
   if (bestAcc === -Infinity) {
     if (options.whenNothingFits === 'most-likely') {
       const likely = mostLikelyToMeet(view);
@@ -80,9 +89,13 @@ export function mostAccurateWithinBudget(view: PolicyView, options: { whenNothin
     return { index: pick, reason: 'nothing-fits-fastest' };
   }
   const floor = bestAcc - view.tolerance - 1e-12;
+  const otherSetFloor = bestAcc - Math.max(view.tolerance, view.variantTolerance) - 1e-12;
+  const { config, configs } = view.space;
+  const bestSet = configs[config[best]].variant;
   let pick = -1;
   for (let i = 0; i < n; i++) {
-    if (eligible[i] !== 1 || e.p95[i] > budgetMs || e.accuracy[i] < floor) continue;
+    if (eligible[i] !== 1 || e.p95[i] > budgetMs) continue;
+    if (e.accuracy[i] < (configs[config[i]].variant === bestSet ? floor : otherSetFloor)) continue;
     if (pick < 0 || cheaper(e, i, pick, view.bytesCostly)) pick = i;
   }
   // Every plan that reads this photo well is predicted late: say so, the answer will miss much of the text.
@@ -178,6 +191,10 @@ function cheaper(e: PlanEvaluator, i: number, j: number, bytesCostly: boolean): 
   const de = e.edgeMs[i] - e.edgeMs[j];
   if (de < -EPS_MS) return true;
   if (de > EPS_MS) return false;
+  // Models fetched cost the person data and storage whatever the link, and are a one-off the device keeps.
+  const dm = e.modelBytes[i] - e.modelBytes[j];
+  if (dm < -1) return true;
+  if (dm > 1) return false;
   if (bytesCostly) {
     const db = e.bytes[i] - e.bytes[j];
     if (db < -1) return true;

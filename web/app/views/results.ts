@@ -1,4 +1,4 @@
-import { REASON_TEXT } from '../../../core/placement';
+import { fetchText, REASON_TEXT } from '../../../core/placement';
 import { el, formatMs } from '../dom';
 import type { OcrOutcome } from '../run-ocr';
 
@@ -31,7 +31,9 @@ export function renderResult(outcome: OcrOutcome, v: ResultViews): void {
       ? [
           el('span', {
             className: 'why',
-            textContent: `${REASON_TEXT[decision.reason] ?? decision.reason} Why here: ${whyText}. Decided by the ${outcome.placement.policy.name} policy.`,
+            textContent:
+              `${REASON_TEXT[decision.reason] ?? decision.reason}${decision.fetch ? ` ${fetchText(decision.fetch)}` : ''}` +
+              ` Why here: ${whyText}. Decided by the ${outcome.placement.policy.name} policy.`,
           }),
           el('br'),
         ]
@@ -56,6 +58,8 @@ export function renderResult(outcome: OcrOutcome, v: ResultViews): void {
     why,
     constraints: decision.constraints.join(' '),
     maxSide: String(decision.plan.config.maxSide),
+    variant: decision.plan.config.variant,
+    fetchBytes: String(Math.round(decision.fetch?.bytes ?? 0)),
     upload: decision.plan.upload?.kind ?? '',
     fits: String(decision.fits),
     profiles: outcome.profiles,

@@ -46,7 +46,7 @@ export interface VariantActions {
   remove(set: VariantSet): void;
 }
 
-export function renderVariants(list: HTMLUListElement, sets: VariantSet[], inUse: ModelVariant, actions: VariantActions): void {
+export function renderVariants(list: HTMLUListElement, sets: VariantSet[], inUse: ModelVariant | undefined, actions: VariantActions): void {
   if (sets.length === 0) {
     list.replaceChildren(el('li', { className: 'empty', textContent: 'The model list is not available offline until it has been downloaded once.' }));
     return;
