@@ -19,7 +19,7 @@ beforeAll(async () => {
   const crops = [];
   for (const [i, line] of LINES.entries()) {
     // Coloured text on coloured ground, so chroma matters.
-    const img = await renderTextImage({ lines: [line], width: 260 + 40 * i, height: 56, background: ['#f4e3c1', '#d7ecff', '#ffffff'][i], color: ['#7a1f1f', '#1f3f7a', '#202020'][i], left: 6 });
+    const img = await renderTextImage({ lines: [line], width: 480 + 40 * i, height: 64, fontSize: 34, background: ['#f4e3c1', '#d7ecff', '#ffffff'][i], color: ['#7a1f1f', '#1f3f7a', '#202020'][i], left: 6 });
     crops.push(img.rgba);
   }
   const spec = edge.ocr.config.rec;
@@ -61,7 +61,7 @@ describe('OIP infer of the compact recogniser with UINT8 crops', () => {
   it('refuses float crops for the compact recogniser with the expected datatype', async () => {
     const wire = encodeInferenceRequest({ inputs: [{ name: 'y', datatype: 'FP32', shape: [1, 1, 48, 4], data: new Float32Array(192) }, { name: 'cbcr', datatype: 'UINT8', shape: [1, 2, 24, 2], data: new Uint8Array(96) }] });
     const res = await edge.app.request('/v2/models/ppocr-rec-compact/infer', { method: 'POST', body: wire.body as string, headers: { 'content-type': 'application/json' } });
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(422);
     expect(await res.json()).toMatchObject({ code: 'DatatypeMismatch' });
   });
 });
