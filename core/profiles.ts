@@ -126,10 +126,23 @@ export interface DetSplitProfile {
 export interface TransferProfile {
   /** Reply size of a whole-pipeline edge request: base + per recognised line. */
   responseBytes: { base: number; perLine: number };
-  /** Request bytes per line crop when recognition is sent to the edge. */
+  /**
+   * Request bytes per line crop as the recogniser's float32 input (3 × 4 bytes per pixel at the input height): also
+   * what says how wide the profiled lines are (core/placement/rec-width).
+   */
   cropBytesPerLine: number;
+  /**
+   * Request bytes per profiled line when the edge serves the compact recogniser and split recognition sends crops
+   * as 8-bit YCbCr 4:2:0 (core/ocr/compact-crops); absent when it does not.
+   */
+  compactCropBytesPerLine?: number;
   /** Reply size of a boxes-only reply (split detection). */
   boxesBytes: { base: number; perLine: number };
+}
+
+/** Bytes split recognition uploads per profiled line: compact crops when the edge takes them, else float32. */
+export function splitRecCropBytesPerLine(t: TransferProfile): number {
+  return t.compactCropBytesPerLine ?? t.cropBytesPerLine;
 }
 
 export interface ProfilesSource {
@@ -244,6 +257,7 @@ export function parseProfiles(input: unknown): Profiles {
     num(b.perLine, `transfer.${k}.perLine`, 0);
   }
   num(t.cropBytesPerLine, 'transfer.cropBytesPerLine', 0);
+  if (t.compactCropBytesPerLine !== undefined) num(t.compactCropBytesPerLine, 'transfer.compactCropBytesPerLine', 0);
   const lines = obj(obj(p.content, 'content').linesPerImage, 'content.linesPerImage');
   num(lines.mean, 'content.linesPerImage.mean', 0);
   num(lines.sd, 'content.linesPerImage.sd', 0);

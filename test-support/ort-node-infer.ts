@@ -6,6 +6,7 @@ import type { Manifest } from '../core/models/manifest';
 import type { FloatTensor, InferFn, OcrRole } from '../core/ocr/types';
 import { pipelineConfigFromManifest, type ConfigOverrides, type PipelineConfig } from '../core/ocr/config';
 import { REPO_ROOT } from './shared-set';
+import { takesCompactCrops, toCompactCrops } from '../core/ocr/compact-crops';
 
 export const REPOSITORY_DIR = resolve(REPO_ROOT, 'models', 'repository');
 
@@ -53,9 +54,17 @@ export async function createOrtNodeOcr(opts: { repositoryDir?: string; intraOpNu
     const model = manifest.models.find((m) => m.name === config.models[role])!;
     sessions[role] = await ort.InferenceSession.create(join(dir, model.file.path), sessionOptions);
   }
+  // The compact recogniser takes the batch as 8-bit YCbCr 4:2:0 (core/ocr/compact-crops), as split recognition sends it.
+  const compactRec = takesCompactCrops(manifest.models.find((m) => m.name === config.models.rec)!);
   const infer: InferFn = async (role, input) => {
     const session = sessions[role];
-    const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input.data, input.dims) };
+    let feeds: Record<string, ort.Tensor>;
+    if (role === 'rec' && compactRec) {
+      const { luma, chroma } = toCompactCrops(input, config.rec);
+      feeds = { [session.inputNames[0]]: new ort.Tensor('uint8', luma.data, luma.dims), [session.inputNames[1]]: new ort.Tensor('uint8', chroma.data, chroma.dims) };
+    } else {
+      feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input.data, input.dims) };
+    }
     const out = await session.run(feeds);
     const t = out[session.outputNames[0]];
     const result: FloatTensor = { data: t.data as Float32Array, dims: [...t.dims] };

@@ -1,6 +1,6 @@
 /**
  * OCR accuracy and speed over an evaluation set, per placement.
- *   npm run eval:ocr -- --set DIR [--path device|edge|both] [--server URL] [--limit N] [--out FILE] [--variant int8-weights|int8|fp16|fp32]
+ *   npm run eval:ocr -- --set DIR [--path device|edge|both] [--server URL] [--limit N] [--out FILE] [--variant int8-weights|int8|fp16|fp32] [--rec NAME]
  *     [--dataset icdar2015,sroie,iiit5k] [--max-side N] [--cls|--no-cls] [--threads N] [--box-thresh X] [--thresh X] [--unclip X] [--drop-score X]
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -36,6 +36,11 @@ const { values: a } = parseArgs({
     'skip-det': { type: 'boolean', default: false },
     /** Every model of this variant (detector, classifier, recogniser), as a phone loads them; default the fp32 ones. */
     variant: { type: 'string' },
+    /**
+     * The recogniser by manifest name, after --variant; `ppocr-rec-compact` reads the batches as split recognition
+     * sends them (8-bit YCbCr 4:2:0, core/ocr/compact-crops) on the edge path.
+     */
+    rec: { type: 'string' },
   },
 });
 
@@ -72,6 +77,11 @@ if (a.variant) {
   const manifest = JSON.parse(readFileSync(resolve(REPO_ROOT, 'models/repository/manifest.json'), 'utf8')) as Manifest;
   const picked = pickModels(manifest, a.variant);
   overrides.models = { det: picked.det.name, cls: picked.cls.name, rec: picked.rec.name };
+}
+
+if (a.rec) {
+  if (a.path !== 'edge' || a.server) fail('--rec runs on the in-process edge path only (--path edge, no --server)');
+  overrides.models = { ...overrides.models, rec: a.rec };
 }
 
 const set = loadSet(setDir);

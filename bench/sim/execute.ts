@@ -6,7 +6,7 @@
  * the moment it starts. The edge serves this client alone (no queue). The device runs one thing at a time: work
  * waits until the previous request's device work is done.
  */
-import type { Profiles, ProfiledStage } from '../../core/profiles';
+import { splitRecCropBytesPerLine, type Profiles, type ProfiledStage } from '../../core/profiles';
 import type { Outcome, Plan } from '../../core/placement';
 import { detInputPixels } from '../../core/placement/stage-table';
 import type { ComputeSampler } from './compute';
@@ -265,7 +265,7 @@ function runSplitRec(ctx: RunContext, plan: Plan): Run {
   d.rec = devLines > 0 ? dev(ctx, 'rec', plan.config.rec, devLines) : 0;
   const deviceEnd = start + front + d.cls + d.rec;
   const t = profiles.transfer;
-  const upBytes = Math.max(1, t.cropBytesPerLine * edgeLines);
+  const upBytes = Math.max(1, splitRecCropBytesPerLine(t) * edgeLines);
   const s = {
     request: edge(ctx, 'request', undefined, upBytes),
     cls: plan.cls && edgeLines > 0 ? edge(ctx, 'cls', plan.cls, edgeLines) : 0,

@@ -43,7 +43,7 @@ export interface ManifestFile {
 export interface ModelDerivation {
   /** The model it was made from, by manifest name/version, and that file's sha256. */
   from: { name: string; version: string; sha256: string };
-  method: 'weight-only-int8' | 'float16' | 'static-qdq-int8';
+  method: 'weight-only-int8' | 'float16' | 'static-qdq-int8' | 'compact-io';
   /** Repository-relative path of the code that made it. */
   tool: string;
   /** Method settings, as recorded by the tool (JSON values). */
@@ -55,7 +55,8 @@ export interface ModelDerivation {
 export interface ManifestModel {
   name: string;
   version: string;
-  variant: 'fp32' | 'fp16' | 'int8' | 'int8-weights';
+  /** `compact`: fp32 weights with 8-bit crops in and CTC steps out, for recognition across the network. */
+  variant: 'fp32' | 'fp16' | 'int8' | 'int8-weights' | 'compact';
   task: 'text-detection' | 'text-orientation' | 'text-recognition';
   file: ManifestFile;
   /** Extra files the model needs (e.g. the recogniser's character dictionary). */

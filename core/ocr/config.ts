@@ -4,6 +4,7 @@ import type { OcrRole } from './types';
 import type { DetPreprocess, LinePreprocess } from './preprocess';
 import { DEFAULT_DB_PARAMS, type DbParams } from './db-postprocess';
 import { ocrError } from './errors';
+import { PACKED_STEP_VALUES } from './ctc-decode';
 
 export interface PipelineConfig {
   /** Manifest model name per role; the InferFn receives the role, callers map it back with this. */
@@ -79,7 +80,8 @@ export function pipelineConfigFromManifest(manifest: Manifest, dictionaryText: s
   const dictionary = parseDictionary(dictionaryText);
   const charset = ['', ...dictionary, ' '];
   const classes = rec.outputs[0]?.shape.at(-1);
-  if (typeof classes === 'number' && classes > 0 && classes !== charset.length) {
+  // A recogniser that ends in packed CTC steps (the compact variant) gives 3 values per step whatever the dictionary.
+  if (typeof classes === 'number' && classes > 0 && classes !== charset.length && classes !== PACKED_STEP_VALUES) {
     throw ocrError('OcrBadConfig',
       `Dictionary gives ${charset.length} CTC classes (blank + ${dictionary.length} lines + space) but "${rec.name}" outputs ${classes}; pass the model's own dictionary asset.`);
   }

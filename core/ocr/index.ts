@@ -9,6 +9,8 @@ export type { DbParams, DetectedBox, ProbMap } from './db-postprocess';
 export { cropQuad } from './crop';
 export { ctcGreedyDecode, collapseSteps, ctcSteps, packCtcSteps, unpackCtcSteps, PACKED_STEP_VALUES } from './ctc-decode';
 export type { CtcOptions, CtcSteps, DecodedText } from './ctc-decode';
+export { COMPACT_PAD, compactCropBytes, takesCompactCrops, toCompactCrops } from './compact-crops';
+export type { ByteTensor, CompactCrops } from './compact-crops';
 export { resizeBilinear, rotate180 } from './raster';
 export { ocrError } from './errors';
 export type { OcrErrorCode } from './errors';

@@ -15,6 +15,7 @@ import type { RttEstimate } from './estimators/rtt';
 import type { EstimatorState, RuntimeModels } from './estimators/state';
 import { KIND_SPLIT_DET, type PlanSpace } from './plan-space';
 import { profiledLineWidth, widthFactorOf } from './rec-width';
+import { splitRecCropBytesPerLine } from '../profiles';
 
 export type StageName =
   | 'device-busy'
@@ -361,7 +362,7 @@ export class StageTable {
       }
       this.model(this.edgeCls[s], edgeCls, el, G_EDGE, 1, this.linesSpread(edgeCls, el, toEdge));
       this.model(this.edgeRec[s], edgeRec, el * F, G_EDGE, 1, this.linesSpread(edgeRec, el * F, toEdge, F, Fsd));
-      const cropBytes = t.cropBytesPerLine * el * F;
+      const cropBytes = splitRecCropBytesPerLine(t) * el * F;
       this.transfer(this.upCrops[s], cropBytes, this.upEst, G_UP);
       this.model(this.requestCrops[s], em.request, cropBytes, G_EDGE);
       this.transfer(this.downloadShare[s], t.responseBytes.base + t.responseBytes.perLine * el, this.downEst, G_DOWN);

@@ -3,13 +3,15 @@
  * Pure (typed arrays only), so the worker thread does the copying and the HTTP thread never does.
  */
 import { PACKED_STEP_VALUES, packCtcSteps } from '../../core/ocr/ctc-decode';
+import { COMPACT_PAD } from '../../core/ocr/compact-crops';
 import type { OutputReduction, RuntimeTensor, TensorMap } from './messages';
 
 type Data = RuntimeTensor['data'];
 
 /**
  * Concatenates `parts` along axis 0. All dims after the first must agree, except the last when `padLastAxis`:
- * then every part is padded on the right with zeros to the widest.
+ * then every part is padded on the right to the widest, float crops with zeros (normalised grey) and 8-bit crops
+ * with mid-grey 128, as the pipeline pads its own batches (core/ocr/compact-crops).
  */
 export function joinBatch(parts: RuntimeTensor[], padLastAxis = false): RuntimeTensor {
   if (parts.length === 1) return parts[0];
@@ -25,6 +27,7 @@ export function joinBatch(parts: RuntimeTensor[], padLastAxis = false): RuntimeT
   const dims = [rows, ...first.dims.slice(1, rank - 1), width];
   const Ctor = first.data.constructor as new (n: number) => Data;
   const out = new Ctor(dims.reduce((a, b) => a * b, 1));
+  if (padLastAxis && first.datatype === 'UINT8') (out as Uint8Array).fill(COMPACT_PAD);
   let offset = 0;
   for (const p of parts) {
     const w = p.dims[rank - 1];
@@ -58,11 +61,14 @@ export function splitBatch(outputs: TensorMap, rows: number[]): TensorMap[] {
   return parts;
 }
 
-/** Applies `reduce` to every FP32 output of rank 3 ([lines, steps, classes]); others pass unchanged. */
+/**
+ * Applies `reduce` to every FP32 output of rank 3 ([lines, steps, classes]); others pass unchanged, and so do steps
+ * a compact recogniser already packed in its graph.
+ */
 export function reduceOutputs(outputs: TensorMap, reduce: OutputReduction): TensorMap {
   const out: TensorMap = {};
   for (const [name, t] of Object.entries(outputs)) {
-    if (t.datatype !== 'FP32' || t.dims.length !== 3 || !(t.data instanceof Float32Array)) { out[name] = t; continue; }
+    if (t.datatype !== 'FP32' || t.dims.length !== 3 || t.dims[2] === PACKED_STEP_VALUES || !(t.data instanceof Float32Array)) { out[name] = t; continue; }
     const [lines, steps, classes] = t.dims;
     out[name] = { datatype: 'FP32', dims: [lines, steps, PACKED_STEP_VALUES], data: packCtcSteps(t.data, lines, steps, classes, reduce.spaceIndex) };
   }

@@ -20,6 +20,7 @@ import { measureReencode, measureSplits, measureTransfer } from './bytes';
 import { ProfileHarness } from './browser/harness';
 import { ladderShapes, type LatencyPlan } from './latency-plan';
 import { baseModel, profiledModels } from './models';
+import { profileCompact } from './compact';
 import { NodeSessions, runSession } from './node-sessions';
 import { profileModels, runtimeProfile, type ModelDriver } from './runtime-profile';
 import { nodeStages, pageStages, type StageInputs } from './stages';
@@ -69,7 +70,8 @@ async function main(): Promise<void> {
   log(`profiling on ${setDir}${args.quick ? ' (quick)' : ''}; load average ${loadStart.map((l) => l.toFixed(2)).join(' ')}`);
 
   const manifest = loadManifest(REPOSITORY_DIR);
-  const models = profiledModels(manifest);
+  // The compact recogniser takes 8-bit crops and runs on the edge only: compact.ts profiles it after the rest.
+  const models = profiledModels(manifest).filter((m) => m.variant !== 'compact');
   const [det0, rec0, cls0] = (['det', 'rec', 'cls'] as const).map((r) => baseModel(models, r));
   const set = loadSet(setDir);
   const detRows = set.det.filter((_, i) => i % args.sample === 0).slice(0, args.limit);
@@ -272,7 +274,8 @@ async function main(): Promise<void> {
       edgeRuntime: DEFAULT_EDGE_RUNTIME,
     },
   };
-  const text = JSON.stringify(parseProfiles(profiles), null, 1) + '\n';
+  const withCompact = await profileCompact(parseProfiles(profiles), manifest, REPOSITORY_DIR, { warmup: plan(1).warmup, reps: plan(1).reps, log });
+  const text = JSON.stringify(withCompact, null, 1) + '\n';
   const targets = args.out ? [resolve(args.out)] : [TRACKED_PROFILES, SERVED_PROFILES];
   for (const t of targets) {
     mkdirSync(dirname(t), { recursive: true });

@@ -2,6 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { compactCropBytes } from '../../core/ocr/compact-crops';
+import { profiledLineWidth } from '../../core/placement/rec-width';
 import { parseProfiles, type LatencyStats, type Profiles } from '../../core/profiles';
 import { loadManifest } from '../../test-support/ort-node-infer';
 import { installProfiles } from '../build/build-repository';
@@ -58,8 +60,17 @@ describe('models/profiles.json', () => {
   });
 
   it('times every model on every runtime at every ladder size, with creation and cold-run cost', () => {
+    // The compact recogniser runs on the edge only and is timed by models/profile/compact.ts (runs and creation).
+    const edgeOnly = (m: { variant: string }) => m.variant === 'compact';
     for (const r of profiles.runtimes) {
-      for (const m of profiles.models) {
+      for (const m of profiles.models.filter(edgeOnly)) {
+        const stage = r.stages.find((s) => s.stage === m.role && s.model === m.id);
+        if (r.location === 'device') { expect(stage, `${r.id} ${m.id}`).toBeUndefined(); continue; }
+        expect(stage!.points.map((p) => p.x), `${r.id} ${m.id}`).toEqual([1, 6]);
+        for (const p of stage!.points) sane(p.stats, `${r.id} ${m.id} x=${p.x}`, 0.01);
+        expect(r.stages.find((x) => x.stage === 'create' && x.model === m.id), `${r.id} create ${m.id}`).toBeDefined();
+      }
+      for (const m of profiles.models.filter((x) => !edgeOnly(x))) {
         const stage = r.stages.find((s) => s.stage === m.role && s.model === m.id);
         expect(stage, `${r.id} ${m.id}`).toBeDefined();
         expect(stage!.points.length, `${r.id} ${m.id}`).toBeGreaterThanOrEqual(m.role === 'det' ? LADDER.length : 2);
@@ -83,7 +94,9 @@ describe('models/profiles.json', () => {
     for (const det of profiles.models.filter((m) => m.role === 'det')) {
       for (const side of LADDER) expect(profiles.accuracy.find((a) => a.det === det.id && a.maxSide === side && a.rec === d.rec), `${det.id}@${side}`).toBeDefined();
     }
-    for (const rec of profiles.models.filter((m) => m.role === 'rec')) {
+    // The compact recogniser's recall is scored on its own 8-bit crops (npm run eval:ocr -- --rec ppocr-rec-compact).
+    expect(profiles.transfer.compactCropBytesPerLine).toBe(compactCropBytes(1, 48, profiledLineWidth(profiles)));
+    for (const rec of profiles.models.filter((m) => m.role === 'rec' && m.variant !== 'compact')) {
       expect(profiles.accuracy.find((a) => a.det === d.det && a.maxSide === DEFAULT_SIDE && a.rec === rec.id), rec.id).toBeDefined();
     }
     for (const a of profiles.accuracy) {

@@ -138,7 +138,7 @@ export function renderTables(p: Profiles): string {
   for (const s of p.splits) lines.push(row([s.id, `\`${s.det}\``, s.headShare, s.activationBytesPerPixel]));
   const t = p.transfer;
   lines.push('', `Replies: ${t.responseBytes.base} B + ${t.responseBytes.perLine} B per line (whole OCR), ${t.boxesBytes.base} B + ${t.boxesBytes.perLine} B per line (boxes only); ` +
-    `a line crop sent for recognition: ${t.cropBytesPerLine} B. Lines per image on the set: ${p.content.linesPerImage.mean} ± ${p.content.linesPerImage.sd}.`);
+    `a line crop sent for recognition: ${t.cropBytesPerLine} B as float32${t.compactCropBytesPerLine !== undefined ? `, ${t.compactCropBytesPerLine} B as compact crops` : ''}. Lines per image on the set: ${p.content.linesPerImage.mean} ± ${p.content.linesPerImage.sd}.`);
   return lines.join('\n');
 }
 

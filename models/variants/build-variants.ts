@@ -59,7 +59,7 @@ export async function buildVariants(outDir: string, bases: ManifestModel[], log:
       continue;
     }
     const t0 = performance.now();
-    const { bytes, derivation } = await spec.build(readFileSync(join(outDir, base.file.path)));
+    const { bytes, derivation } = await spec.build(readFileSync(join(outDir, base.file.path)), base);
     const entry = variantEntry(base, spec, bytes, derivation);
     rmSync(join(outDir, spec.name), { recursive: true, force: true });
     mkdirSync(dirname(join(outDir, entry.file.path)), { recursive: true });

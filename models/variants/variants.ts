@@ -12,6 +12,7 @@ import { upgradeToOpset13 } from './opset13';
 import { activationRanges } from './activation-ranges';
 import { activationsToCalibrate, quantizeStatic } from './qdq';
 import { CALIBRATION_DESCRIPTION, calibrationFeeds, type CalibrationRole } from './calibration-set';
+import { COMPACT_REC_IO, compactRecogniser } from './compact-rec';
 
 export interface VariantSpec {
   name: string;
@@ -19,7 +20,8 @@ export interface VariantSpec {
   variant: Exclude<ManifestModel['variant'], 'fp32'>;
   /** True when the build looks at calibration inputs (then their generator is part of the variant's fingerprint). */
   calibrated?: boolean;
-  build(base: Uint8Array): Promise<{ bytes: Uint8Array; derivation: Omit<ModelDerivation, 'from'> }>;
+  /** `entry` is the base model's manifest entry (its preprocessing, for variants that take it into the graph). */
+  build(base: Uint8Array, entry?: ManifestModel): Promise<{ bytes: Uint8Array; derivation: Omit<ModelDerivation, 'from'> }>;
 }
 
 /**
@@ -133,9 +135,40 @@ function staticInt8(base: string): VariantSpec {
   };
 }
 
+/**
+ * The recogniser for crossing the network: 8-bit YCbCr 4:2:0 crops in, packed CTC steps out (compact-rec.ts). Split
+ * recognition uploads 1.5 bytes per pixel instead of 12 and gets 480 bytes back per line instead of about 1 MB.
+ */
+function compactRec(base: string): VariantSpec {
+  return {
+    name: `${base}-compact`, base, variant: 'compact',
+    async build(bytes, entry) {
+      const pre = entry?.preprocess;
+      if (!pre || pre.kind !== 'rec') throw new Error(`${base}-compact needs the recogniser's preprocessing from its manifest entry`);
+      const { model, report } = compactRecogniser(decodeModel(bytes), pre);
+      return {
+        bytes: encodeModel(model),
+        derivation: {
+          method: 'compact-io',
+          tool: 'models/variants/compact-rec.ts',
+          params: {
+            inputs: `${COMPACT_REC_IO.luma} uint8 [N,1,H,W] and ${COMPACT_REC_IO.chroma} uint8 [N,2,H/2,W/2]: full-range BT.601 YCbCr 4:2:0 (core/ocr/compact-crops.ts)`,
+            inGraph: 'Cast, Upsample(nearest ×2) of chroma, Concat, 1×1 Conv = YCbCr→RGB in the model channel order and (p/255 − mean)/std',
+            normalisation: { channels: pre.channels, mean: pre.mean, std: pre.std },
+            output: `${COMPACT_REC_IO.steps} float32 [N,T,3]: ArgMax (as float), ReduceMax and the space class's probability over the class axis (core/ocr unpackCtcSteps)`,
+            classes: report.classes,
+            spaceIndex: report.spaceIndex,
+          },
+        },
+      };
+    },
+  };
+}
+
 export const VARIANTS: VariantSpec[] = [
   ...['ppocr-det', 'ppocr-rec', 'ppocr-cls'].map(int8Weights),
   ...['ppocr-det', 'ppocr-rec', 'ppocr-cls'].map(float16),
   // The classifier too, so a client can run every stage in one variant.
   ...['ppocr-det', 'ppocr-rec', 'ppocr-cls'].map(staticInt8),
+  compactRec('ppocr-rec'),
 ];

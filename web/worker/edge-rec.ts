@@ -3,7 +3,8 @@
  * shared pipeline can use in place of local sessions: the same preprocessing and CTC decoding on both sides.
  */
 import type { FloatTensor, InferFn } from '../../core/ocr/types';
-import { CTC_STEPS_PARAMETER, HEADER_LENGTH_HEADER } from '../../core/protocol/oip';
+import { toCompactCrops, type LineNormalisation } from '../../core/ocr/compact-crops';
+import { CTC_STEPS_PARAMETER, HEADER_LENGTH_HEADER, type Tensor } from '../../core/protocol/oip';
 import { SERVER_TIMING_HEADER, TIMING, parseServerTiming } from '../../core/protocol/server-timing';
 import { decodeInferenceResponse, encodeInferenceRequest } from '../../core/protocol/oip-codec';
 import { codedError, messageOf } from '../coded-error';
@@ -20,8 +21,11 @@ export interface EdgeRecStats {
 
 export interface EdgeModel {
   name: string;
-  input: string;
+  /** The float32 crop input, or with `compact` the luma and chroma inputs of 8-bit crops (core/ocr/compact-crops). */
+  inputs: string[];
   output: string;
+  /** The normalisation the pipeline's crop tensors carry, undone into 8-bit crops for a compact recogniser. */
+  compact?: LineNormalisation;
 }
 
 /** Below this, a deadline says nothing the edge could act on except a refusal. */
@@ -32,13 +36,21 @@ export function edgeRecInfer(baseUrl: string, model: EdgeModel, deadline: number
   const url = new URL(`v2/models/${encodeURIComponent(model.name)}/infer`, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
   return async (_role, tensor: FloatTensor): Promise<FloatTensor> => {
     const budget = Math.round(deadline - performance.now());
+    // The compact recogniser takes 8-bit YCbCr 4:2:0 crops (1.5 bytes per pixel instead of 12) and ends in the steps.
+    const compact = model.compact ? toCompactCrops(tensor, model.compact) : null;
+    const inputs: Tensor[] = compact
+      ? [
+          { name: model.inputs[0]!, datatype: 'UINT8', shape: compact.luma.dims, data: compact.luma.data },
+          { name: model.inputs[1]!, datatype: 'UINT8', shape: compact.chroma.dims, data: compact.chroma.data },
+        ]
+      : [{ name: model.inputs[0]!, datatype: 'FP32', shape: tensor.dims, data: tensor.data }];
     const wire = encodeInferenceRequest(
       {
-        inputs: [{ name: model.input, datatype: 'FP32', shape: tensor.dims, data: tensor.data }],
+        inputs,
         outputs: [{ name: model.output, parameters: { binary_data: true } }],
         // A budget already spent would only get the run refused; the answer is then wanted as soon as possible.
         // The steps the pipeline decodes, not the probabilities: a few hundred bytes per line instead of about 1 MB.
-        parameters: { [CTC_STEPS_PARAMETER]: true, ...(Number.isFinite(budget) && budget >= MIN_DEADLINE_MS ? { deadline_ms: budget } : {}) },
+        parameters: { ...(compact ? {} : { [CTC_STEPS_PARAMETER]: true }), ...(Number.isFinite(budget) && budget >= MIN_DEADLINE_MS ? { deadline_ms: budget } : {}) },
       },
       { binaryInputs: true },
     );

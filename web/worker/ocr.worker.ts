@@ -4,7 +4,8 @@
  */
 import * as Comlink from 'comlink';
 import type { ManifestModel } from '../../core/models/manifest';
-import { createOcrPipeline, pipelineConfigFromManifest } from '../../core/ocr';
+import { createOcrPipeline, pipelineConfigFromManifest, takesCompactCrops } from '../../core/ocr';
+import type { LineNormalisation } from '../../core/ocr/compact-crops';
 import type { OcrPipeline } from '../../core/ocr';
 import type { FloatTensor, OcrResult, Point, RgbaImage } from '../../core/ocr/types';
 import { codedError, hasCode } from '../coded-error';
@@ -48,6 +49,17 @@ let loading: { key: string; promise: Promise<Loaded> } | undefined;
 /** Backend choice and threads of the first load: ORT fixes its runtime build and thread pool at first use. */
 let runtimeKey: string | undefined;
 
+/**
+ * The recogniser split recognition asks the edge for: the compact one when the edge serves it with the same
+ * dictionary (8-bit crops up, CTC steps down), else the device's own recogniser with float32 crops.
+ */
+function edgeRecModel(models: readonly ManifestModel[], own: ManifestModel, normalisation: LineNormalisation): EdgeModel {
+  const dictionary = own.assets.dictionary?.sha256;
+  const compact = models.find((m) => m.task === 'text-recognition' && takesCompactCrops(m) && m.assets.dictionary?.sha256 === dictionary);
+  if (compact) return { name: compact.name, inputs: compact.inputs.map((t) => t.name), output: compact.outputs[0]!.name, compact: normalisation };
+  return { name: own.name, inputs: [own.inputs[0]!.name], output: own.outputs[0]!.name };
+}
+
 async function startup(options: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<Loaded> {
   const started = performance.now();
   const store = await ModelStore.open({ modelsBaseUrl: options.modelsBaseUrl });
@@ -74,7 +86,7 @@ async function startup(options: LoadOptions, onProgress?: (p: LoadProgress) => v
       downloadedBytes: ensured.downloadedBytes,
       timings: { modelsMs: modelsDone - started, sessionsMs: performance.now() - modelsDone },
     };
-    const rec = { name: picked.rec.name, input: picked.rec.inputs[0]!.name, output: picked.rec.outputs[0]!.name };
+    const rec = edgeRecModel(ensured.manifest.models, picked.rec, config.rec);
     return { info, sessions, pipeline, rec };
   } finally {
     store.close();
