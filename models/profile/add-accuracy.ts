@@ -53,8 +53,18 @@ for (const side of sides) {
     const same = (a: AccuracyEntry, b: AccuracyEntry) => a.det === b.det && a.rec === b.rec && a.maxSide === b.maxSide;
     profiles.accuracy = [...profiles.accuracy.filter((a) => !rows.some((r) => same(a, r))), ...rows];
     added.push(`${variant}@${side}`);
-    const note = ` Accuracy of the variant sets (each detector with its own variant's recogniser: ${added.join(', ')}) added on ${new Date().toISOString().slice(0, 10)} on the same dev set by npx tsx models/profile/add-accuracy.ts.`;
-    profiles.source.description = profiles.source.description.replace(/ Accuracy of the variant sets \(.*$/, '') + note;
+    // One sentence says which sets were added (all of them, from every run), in place of the one before it, leaving
+    // what other steps wrote after it.
+    const sets = new Map<string, number[]>();
+    for (const a of profiles.accuracy) {
+      const v = a.det.split('@')[1];
+      if (v !== undefined && v !== baseModel(models, 'det').variant && a.rec.split('@')[1] === v) sets.set(v, [...(sets.get(v) ?? []), a.maxSide]);
+    }
+    const listed = [...sets].map(([v, s]) => `${v} at ${s.sort((x, y) => y - x).join(', ')}`).join('; ');
+    const note = ` Accuracy of the variant sets (each detector with its own variant's recogniser) added on ${new Date().toISOString().slice(0, 10)} on the same dev set by npx tsx models/profile/add-accuracy.ts: ${listed}.`;
+    const previous = / Accuracy of the variant sets \(each detector with its own variant's recogniser[^]*?add-accuracy\.ts[^.]*\./;
+    const described = profiles.source.description;
+    profiles.source.description = previous.test(described) ? described.replace(previous, note) : described + note;
     const text = `${JSON.stringify(parseProfiles(JSON.stringify(profiles)), null, 1)}\n`;
     writeFileSync(file, text);
     if (resolve(file) === TRACKED_PROFILES) writeFileSync(SERVED_PROFILES, text);
