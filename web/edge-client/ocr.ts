@@ -134,15 +134,21 @@ export async function edgeDownloadProbe(bytes: number, options: Pick<EdgeOcrOpti
 function roundTripSince(url: URL, started: number): number {
   const fallback = performance.now() - started;
   const entries = performance.getEntriesByName(url.href, 'resource');
+  let ms = fallback;
   for (let i = entries.length - 1; i >= 0; i--) {
     const e = entries[i] as PerformanceResourceTiming;
-    if (e.startTime >= started - 1 && e.responseEnd > e.startTime) return Math.min(fallback, e.responseEnd - e.startTime);
+    if (e.startTime >= started - 1 && e.responseEnd > e.startTime) {
+      ms = Math.min(fallback, e.responseEnd - e.startTime);
+      break;
+    }
   }
-  return fallback;
+  // Status polls add an entry every few seconds: start over well before the buffer (250 entries) fills and new
+  // entries are dropped. Not on its "full" event: Node's handling of a buffer cleared there can spin forever.
+  if (performance.getEntriesByType('resource').length > RESOURCE_ENTRIES_KEPT) performance.clearResourceTimings();
+  return ms;
 }
 
-// Status polls add an entry every few seconds: start over when the buffer fills rather than lose new entries.
-performance.addEventListener?.('resourcetimingbufferfull', () => performance.clearResourceTimings());
+const RESOURCE_ENTRIES_KEPT = 150;
 
 function endpoint(path: string, baseUrl = globalThis.location.origin): URL {
   return new URL(path, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
