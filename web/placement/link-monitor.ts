@@ -106,21 +106,21 @@ export class LinkMonitor {
   async refreshIfStale(maxWaitMs = REFRESH_WAIT_MS): Promise<number> {
     const started = performance.now();
     if (this.edgeReachable === false || !navigator.onLine) return 0;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, maxWaitMs)));
     const metered = this.connection?.type === 'cellular' || this.connection?.saveData === true;
+    let refresh: Promise<unknown>;
     if (metered || this.sampleAgeMs(started) < STALE_SAMPLE_MS) {
       if (!(this.busySeenAtMs > (this.statusAtMs ?? -Infinity))) return 0;
-      await Promise.race([this.poll(), deadline]);
-      clearTimeout(timer);
-      return performance.now() - started;
+      refresh = this.poll();
+    } else {
+      // A fresh RTT first (the probe's transfer time is corrected by it), then the probe itself, unless the last
+      // probe says the link is too slow for one to finish in time: it would then compete with the request's upload.
+      const minRtt = Math.min(...this.rtt.list.map((r) => r.rttMs), Infinity);
+      const lastKbps = this.lastProbe ? transferKbps(this.lastProbe, Number.isFinite(minRtt) ? minRtt : 0) : null;
+      const probeFits = lastKbps === null || (PROBE_BYTES * 8) / lastKbps < maxWaitMs;
+      refresh = this.poll().then(() => (this.edgeReachable && probeFits ? this.probe() : undefined));
     }
-    // A fresh RTT first (the probe's transfer time is corrected by it), then the probe itself, unless the last probe
-    // says the link is too slow for one to finish in time: it would then compete with the request's own upload.
-    const minRtt = Math.min(...this.rtt.list.map((r) => r.rttMs), Infinity);
-    const lastKbps = this.lastProbe ? transferKbps(this.lastProbe, Number.isFinite(minRtt) ? minRtt : 0) : null;
-    const probeFits = lastKbps === null || (PROBE_BYTES * 8) / lastKbps < maxWaitMs;
-    const refresh = this.poll().then(() => (this.edgeReachable && probeFits ? this.probe() : undefined));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, maxWaitMs)));
     await Promise.race([refresh, deadline]);
     clearTimeout(timer);
     return performance.now() - started;
