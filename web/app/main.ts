@@ -92,6 +92,17 @@ const deviceWork = new DeviceWork();
 const variantOverride: ModelVariant | undefined = loadOptions.variant;
 
 /** The variant set the device runtime has loaded, if any. */
+/** Whether every model of `variant`'s set is stored on this device. */
+function holdsSet(variant: ModelVariant): boolean {
+  const manifest = deviceFacts.manifest;
+  if (manifest === undefined) return false;
+  try {
+    return Object.values(pickModels(manifest, variant)).every((m) => deviceFacts.stored.has(m.name));
+  } catch {
+    return false;
+  }
+}
+
 function loadedVariant(): ModelVariant | undefined {
   const v = device.info?.models[0]?.variant ?? null;
   return isDeviceVariant(v) ? v : undefined;
@@ -352,9 +363,10 @@ async function removeModels(name?: string): Promise<void> {
 }
 
 const executors: Executors = {
-  async deviceReady(variant) {
+  async deviceReady(variant, heldOnly = false) {
     const wanted = isDeviceVariant(variant) ? variant : (variantOverride ?? DEFAULT_DEVICE_VARIANT);
     if (device.info && loadedVariant() === wanted) return { ms: 0 };
+    if (device.info && heldOnly && !holdsSet(wanted)) return { ms: 0 };
     const started = performance.now();
     await loadDevice(wanted, false);
     return { ms: performance.now() - started };

@@ -13,9 +13,11 @@ import { deviceStages, edgeStages, serverWorkMs } from './observations';
 export interface Executors {
   /**
    * Makes sure the worker has the models of `variant` (the plan's set, fetched when the device does not hold it) and
-   * their sessions; `ms` is the time it took when it had to load, else 0.
+   * their sessions; `ms` is the time it took when it had to load, else 0. `heldOnly`: a run standing in for a failed
+   * or late edge, which must not wait on a download over the link that just failed: when the device does not hold
+   * `variant`, the set it has loaded runs instead.
    */
-  deviceReady(variant: string): Promise<{ ms: number }>;
+  deviceReady(variant: string, heldOnly?: boolean): Promise<{ ms: number }>;
   deviceOcr(image: Blob, options: DeviceOcrOptions): Promise<DeviceOcrResult>;
   reencode(image: Blob, maxSide: number, quality: number): Promise<ReencodeResult>;
   edgeOcr(image: Blob, options: EdgeOcrOptions): Promise<EdgeOcrResult>;
@@ -118,8 +120,8 @@ export function edgeTimeoutMs(decision: Decision): number {
 export async function execute(decision: Decision, image: Blob, ex: Executors, forceEdge = false): Promise<Execution> {
   const t0 = ex.now();
   const plan = decision.plan;
-  const device = async (p: Plan): Promise<{ result: DeviceOcrResult; loadMs: number }> => {
-    const { ms } = await ex.deviceReady(p.config.variant);
+  const device = async (p: Plan, heldOnly = false): Promise<{ result: DeviceOcrResult; loadMs: number }> => {
+    const { ms } = await ex.deviceReady(p.config.variant, heldOnly);
     const result = await ex.deviceOcr(image, { maxSide: p.config.maxSide });
     return { result, loadMs: ms };
   };
@@ -177,7 +179,7 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
     outcome: { ...base, atMs: ex.now(), ok: true, totalMs: ex.now() - t0, winner: 'edge', lines: reply.response.lines.length, recInputWidth: recInputWidth(reply.response.lines), edge: edgeOutcome(reply) },
   });
   const fallbackPlan = decision.fallback?.plan;
-  if (forceEdge) return forcedEdge(edgePromise, fromEdge, () => device(plan), deviceOutcome);
+  if (forceEdge) return forcedEdge(edgePromise, fromEdge, () => device(plan, true), deviceOutcome);
   if (!fallbackPlan) return fromEdge(await edgePromise);
 
   // Race: the device starts at raceStartAtMs unless the edge has answered; otherwise only after an edge failure.
@@ -187,7 +189,7 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
     (error: unknown) => ({ kind: 'edge-failed', error }),
   );
   let deviceRun: Promise<Settled> | undefined;
-  const startDevice = () => (deviceRun ??= device(fallbackPlan).then((r) => ({ kind: 'device' as const, r })));
+  const startDevice = () => (deviceRun ??= device(fallbackPlan, true).then((r) => ({ kind: 'device' as const, r })));
   let timer: ReturnType<typeof setTimeout> | undefined;
   const raceStart =
     decision.raceStartAtMs !== null
