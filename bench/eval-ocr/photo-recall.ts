@@ -9,7 +9,7 @@
  * Writes per photo: dataset, size, bytes, labelled words, and per side the words found and the lines returned.
  */
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sharedEvalDir } from '../../test-support/shared-set';
 import { loadSet } from './dataset';
@@ -56,7 +56,8 @@ for (const side of sides) {
   const mean = rows.reduce((s, p) => s + (p.words > 0 ? p.sides[side].found / p.words : 0), 0) / rows.filter((p) => p.words > 0).length;
   console.log(`side ${side}: mean per-photo word recall ${mean.toFixed(3)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
 }
-const report: PhotoRecallReport = { set: setDir, sides, photos: rows };
+// Kept relative to the repository, as the set is named everywhere else (../shared/ocr-eval/dev).
+const report: PhotoRecallReport = { set: relative(process.cwd(), setDir), sides, photos: rows };
 if (a.out) {
   mkdirSync(dirname(resolve(a.out)), { recursive: true });
   writeFileSync(a.out, `${JSON.stringify(report, null, 1)}\n`);
