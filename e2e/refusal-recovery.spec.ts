@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { expect, test, type Page } from '@playwright/test';
+import type { RunRecord } from '../web/app/run-record';
 import { readText } from './support/app';
 import { photoLikeImage } from './support/photo-like';
 
@@ -28,6 +29,10 @@ async function emulate(page: Page): Promise<void> {
 async function setBudget(page: Page, ms: number): Promise<void> {
   await page.locator('#budget').fill(String(ms));
   await page.locator('#budget').dispatchEvent('change');
+}
+
+function log(r: RunRecord): void {
+  console.log(`refusal-recovery: ${r.planId} on ${r.ranOn} in ${Math.round(r.wallMs)} ms (${r.reason}/${r.why}; predicted ${Math.round(r.predicted?.expectedMs ?? NaN)}/${Math.round(r.predicted?.p95Ms ?? NaN)}; constraints ${r.constraints.join(',')}) ${r.fellBack ?? ''} ${r.retried ?? ''}`);
 }
 
 const words = (text: string) => text.toLowerCase().split(/\s+/).map((w) => w.replace(/[^a-z0-9.]/g, '')).filter(Boolean);
@@ -68,20 +73,19 @@ test('after an edge refusal the next receipt is still read at the full detector 
   // the page's request, sent with its budget, is then refused by the server's deadline admission.
   await setBudget(page, BUDGET_MS);
   const body = await readFile(first.path);
-  const others = Array.from({ length: 6 }, () =>
+  const others = Array.from({ length: 10 }, () =>
     request.post('/v1/ocr?maxSide=960', { data: body, headers: { 'content-type': 'image/png' }, timeout: 120_000 }).then((r) => r.status()),
   );
   await page.waitForTimeout(300);
   const refused = await readText(page, first.path, 'auto');
+  log(refused.record);
   expect(refused.record.planId).toMatch(/^(edge|split-rec):/);
   expect(`${refused.record.fellBack ?? ''} ${refused.record.retried ?? ''}`).toContain('503');
   // The queue drains; the refusal's Retry-After has passed by the time the next photo is picked.
   expect(await Promise.all(others)).toEqual(others.map(() => 200));
 
   const result = await readText(page, next.path, 'auto');
-  for (const r of [refused.record, result.record]) {
-    console.log(`refusal-recovery: ${r.planId} on ${r.ranOn} in ${Math.round(r.wallMs)} ms (${r.reason}/${r.why}; predicted ${Math.round(r.predicted?.expectedMs ?? NaN)}/${Math.round(r.predicted?.p95Ms ?? NaN)}; constraints ${r.constraints.join(',')}) ${r.fellBack ?? ''} ${r.retried ?? ''}`);
-  }
+  log(result.record);
   expect(result.record.constraints).not.toContain('edge-refused');
   expect(result.record.planId).toContain('/960');
   expect(wordRecall(RECEIPT, result.lines)).toBeGreaterThanOrEqual(0.8);

@@ -169,7 +169,8 @@ async function send(url: URL, init: RequestInit, options: Pick<EdgeOcrOptions, '
   }
 }
 
-async function replyError(response: Response): Promise<Error> {
+/** The error for a reply that is not 2xx, with a refusal's own figures (`what`: the request, for the message). */
+export async function replyError(response: Response, what = ''): Promise<EdgeError> {
   let detail = response.statusText;
   let body: { error?: unknown; predicted_ms?: unknown; budget_ms?: unknown } | undefined;
   try {
@@ -180,7 +181,7 @@ async function replyError(response: Response): Promise<Error> {
   }
   // 4xx: this request is at fault (retrying elsewhere won't help); 5xx: the server is (another placement may).
   const code = response.status < 500 ? 'EdgeRejected' : 'EdgeFailed';
-  const error: EdgeError = codedError(code, `The edge server answered ${response.status}: ${detail}`);
+  const error: EdgeError = codedError(code, `The edge server answered ${response.status}${what ? ` to ${what}` : ''}: ${detail}`);
   error.status = response.status;
   if (typeof body?.predicted_ms === 'number' && Number.isFinite(body.predicted_ms)) error.predictedMs = body.predicted_ms;
   if (typeof body?.budget_ms === 'number' && Number.isFinite(body.budget_ms)) error.budgetMs = body.budget_ms;

@@ -175,7 +175,7 @@ describe('execute with detection and recognition in two steps', () => {
     split: {
       deviceLines: failed ? 4 : 4 - Math.round(4 * share), edgeLines: failed ? 0 : Math.round(4 * share), deviceRecMs: 40,
       edge: share > 0 ? { requests: 1, elapsedMs: 90, uploadBytes: 400_000, downloadBytes: 9000, serverMs: 30, queueMs: 2 } : undefined,
-      edgeFailed: failed ? { code: 'EdgeFailed', message: 'answered 503', status: 503 } : undefined,
+      edgeFailed: failed ? { code: 'EdgeFailed', message: 'answered 503', status: 503, predictedMs: 572, budgetMs: 537, retryAfterMs: 1000 } : undefined,
     },
   });
 
@@ -218,11 +218,13 @@ describe('execute with detection and recognition in two steps', () => {
     expect(run.outcome.deviceLines).toBe(4);
   });
 
-  it('records a refused edge share as a refusal, the device having read its crops', async () => {
+  it('records a refused edge share as a refusal with its figures, the device having read its crops', async () => {
     const d = decisionFor((id) => id === 'device:ppocr-det@fp32/960');
     const { ex } = twoStep(0.5, true);
     const run = await execute(d, photo, ex);
     expect(run.outcome.failure).toBe('refused');
+    // Without predicted_ms and Retry-After the planner would leave the edge alone for its generic cool-down.
+    expect(run.outcome.refusal).toEqual({ predictedMs: 572, budgetMs: 537, retryAfterMs: 1000 });
     expect(run.fellBack).toMatch(/503/);
     expect(run.outcome.deviceLines).toBe(4);
   });

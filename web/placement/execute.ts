@@ -307,8 +307,10 @@ async function detectThenRecognize(decision: Decision, image: Blob, ex: Executor
     };
   }
   if (s.edgeFailed) {
-    const error = Object.assign(new Error(s.edgeFailed.message), { name: s.edgeFailed.code, status: s.edgeFailed.status });
+    const { code, message, ...figures } = s.edgeFailed;
+    const error = Object.assign(new Error(message), { name: code, ...figures });
     outcome.failure = failureKind(error) ?? 'error';
+    if (outcome.failure === 'refused') outcome.refusal = refusalOf(error);
   }
   return {
     ranOn: 'device', lines: r.lines, image: r.image, device: r, outcome, recognition, split: s,

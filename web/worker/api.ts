@@ -85,7 +85,7 @@ export interface SplitResult extends DeviceOcrResult {
     deviceRecMs: number;
     edge?: { requests: number; elapsedMs: number; uploadBytes: number; downloadBytes: number; serverMs: number; queueMs: number };
     /** Why the edge's crops were read on the device after all. */
-    edgeFailed?: { code: string; message: string; status?: number };
+    edgeFailed?: { code: string; message: string; status?: number; predictedMs?: number; budgetMs?: number; retryAfterMs?: number };
   };
 }
 

@@ -8,6 +8,7 @@ import { CTC_STEPS_PARAMETER, HEADER_LENGTH_HEADER, type Tensor } from '../../co
 import { SERVER_TIMING_HEADER, TIMING, parseServerTiming } from '../../core/protocol/server-timing';
 import { decodeInferenceResponse, encodeInferenceRequest } from '../../core/protocol/oip-codec';
 import { codedError, messageOf } from '../coded-error';
+import { replyError, type EdgeError } from '../edge-client/ocr';
 
 export interface EdgeRecStats {
   requests: number;
@@ -62,14 +63,13 @@ export function edgeRecInfer(baseUrl: string, model: EdgeModel, deadline: number
     let bytes: Uint8Array;
     try {
       res = await fetch(url, { method: 'POST', headers, body: body as Uint8Array<ArrayBuffer>, signal });
+      // A refusal's predicted_ms and Retry-After tell the planner how long the edge is busy, as for a whole photo.
+      if (!res.ok) throw await replyError(res, 'recognition');
       bytes = new Uint8Array(await res.arrayBuffer());
     } catch (error) {
+      if (error instanceof Error && (error as EdgeError).status !== undefined) throw error;
       const timedOut = error instanceof Error && error.name === 'TimeoutError';
       throw codedError(timedOut ? 'EdgeTimeout' : 'EdgeUnreachable', `Recognition on the edge ${timedOut ? 'timed out' : 'failed'}: ${messageOf(error)}`, error);
-    }
-    if (!res.ok) {
-      const error = codedError(res.status < 500 && res.status !== 429 ? 'EdgeRejected' : 'EdgeFailed', `The edge answered ${res.status} to recognition: ${new TextDecoder().decode(bytes).slice(0, 200)}`);
-      throw Object.assign(error, { status: res.status });
     }
     const st = parseServerTiming(res.headers.get(SERVER_TIMING_HEADER));
     stats.requests++;

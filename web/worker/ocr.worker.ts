@@ -15,6 +15,7 @@ import type { OcrLine } from '../../core/ocr/types';
 import type { Quad } from '../../core/ocr/geometry';
 import type { DetectedImage, DeviceOcrOptions, DeviceOcrResult, LoadInfo, LoadOptions, LoadProgress, OcrWorkerApi, ReencodeResult, SplitResult, WarmUpOptions, WarmUpResult } from './api';
 import { edgeRecInfer, type EdgeModel, type EdgeRecStats } from './edge-rec';
+import type { EdgeError } from '../edge-client/ocr';
 import { defaultThreads, startSessions } from './backend';
 import { decodeImage, reencodeJpeg } from './decode';
 import { DEFAULT_DEVICE_VARIANT, pickModels } from './model-choice';
@@ -190,7 +191,8 @@ const api: OcrWorkerApi = {
     let edgeTexts = edge;
     let edgeFailed: SplitResult['split']['edgeFailed'];
     if (edge instanceof Error) {
-      edgeFailed = { code: edge.name, message: edge.message, status: (edge as Error & { status?: number }).status };
+      const { status, predictedMs, budgetMs, retryAfterMs } = edge as EdgeError;
+      edgeFailed = { code: edge.name, message: edge.message, status, predictedMs, budgetMs, retryAfterMs };
       const t0 = performance.now();
       edgeTexts = (await pipeline.recognize(edgeCrops)).texts;
       deviceRecMs += performance.now() - t0;
