@@ -4,6 +4,7 @@ import { EXAMPLE_PROFILES as P } from './example-profiles';
 import { buildObservation, linkSamples } from './observation-builder';
 import { alwaysEdgePolicy } from './policies/edge';
 import { alwaysDevicePolicy } from './policies/device';
+import type { Policy } from './policies/policy';
 
 const NOW = 50_000;
 
@@ -94,5 +95,28 @@ describe('observe', () => {
     // The device ran the fallback's detector at the fallback's size, 1.5× slower than predicted: its fit moves up.
     expect(fallbackDet()).toBeGreaterThan(before * 1.15);
     expect(state.errors.mape('edge/det')).toBeCloseTo(1 / 3, 2);
+  });
+
+  it('a raced device run slower than predicted teaches the device a little; the same run after a failed edge, fully', () => {
+    const obs = buildObservation({ nowMs: NOW, request: { budgetMs: 700 }, ...linkSamples({ atMs: NOW, rttMs: 20, upKbps: 50_000 }) });
+    const after = (race: boolean) => {
+      const state = createEstimatorState(P);
+      const policy: Policy = {
+        name: 'edge',
+        allows: (p) => p.kind === 'edge' && p.race === race && p.upload?.kind === 'original',
+        choose: (view) => ({ index: view.eligible.indexOf(1), reason: 'most-accurate-within-budget' }),
+      };
+      const d = decide(obs, P, policy, state);
+      expect(d.plan.race).toBe(race);
+      const rec = () => explainPlan(obs, P, state, d.fallback!.plan.index).find((s) => s.stage === 'rec')!.expectedMs;
+      const before = rec();
+      for (let k = 0; k < 3; k++) {
+        const failed = race ? {} : { failure: 'timeout' as const };
+        observe(state, d, { atMs: NOW + 800 * (k + 1), ok: true, totalMs: 800, winner: 'device', lines: d.inputs.lines, device: { rec: 2 * before }, ...failed }, policy);
+      }
+      return rec() / before;
+    };
+    expect(after(false)).toBeGreaterThan(1.8);
+    expect(after(true)).toBeLessThan(1.5);
   });
 });

@@ -32,7 +32,7 @@ describe('plan predictions', () => {
     expect(all.transferBytes[i]).toBe(0);
   });
 
-  it('a race is never slower (p95) than its edge plan alone, and its device run starts in time for the budget', () => {
+  it('a race is never slower (p95) than its edge plan alone, and its device run starts in time for the budget once the upload is prepared', () => {
     const state = createEstimatorState(P);
     for (const budget of [600, 1200, 2500]) {
       const all = predictAll(obs(budget, 1500), P, state);
@@ -42,10 +42,41 @@ describe('plan predictions', () => {
         const plain = all.plans.findIndex((q) => q.id === p.id.replace('+race', ''));
         expect(all.p95Ms[i]).toBeLessThanOrEqual(all.p95Ms[plain] + 1e-9);
         expect(all.expectedMs[i]).toBeLessThanOrEqual(all.expectedMs[plain] + 1e-9);
-        if (all.p95Ms[all.fallback] < budget) expect(all.p95Ms[i]).toBeLessThanOrEqual(budget);
+        // The device run waits for the re-encode (the same worker prepares the upload), not for the edge.
+        const prepared = all.deviceMs[plain];
+        if (all.p95Ms[all.fallback] < budget) expect(all.p95Ms[i]).toBeLessThanOrEqual(Math.max(budget, prepared + all.p95Ms[all.fallback]) + 1e-9);
+        expect(all.p95Ms[i]).toBeLessThanOrEqual(Math.max(all.hedgeAtMs, prepared) + all.p95Ms[all.fallback] + 1e-9);
       }
       if (all.p95Ms[all.fallback] < budget) expect(all.hedgeAtMs + all.p95Ms[all.fallback]).toBeLessThanOrEqual(budget);
     }
+  });
+
+  it('on a link too slow for the edge, a race that re-encodes answers when its re-encode and then the device run are done', () => {
+    const state = createEstimatorState(P);
+    const all = predictAll(obs(600, 30), P, state);
+    const f = all.fallback;
+    let seen = 0;
+    for (let i = 0; i < all.plans.length; i++) {
+      const p = all.plans[i];
+      if (!p.race || p.upload?.kind !== 'reencode') continue;
+      const plain = all.plans.findIndex((q) => q.id === p.id.replace('+race', ''));
+      expect(all.deviceMs[plain]).toBeGreaterThan(all.hedgeAtMs);
+      // The edge plan's device milliseconds are its re-encode (and the few of reading the reply).
+      expect(Math.abs(all.expectedMs[i] - (all.deviceMs[plain] + all.expectedMs[f]))).toBeLessThan(10);
+      seen++;
+    }
+    expect(seen).toBeGreaterThan(0);
+  });
+
+  it('a race whose edge cannot answer within the budget reads what its device run reads', () => {
+    const state = createEstimatorState(P);
+    // 3 Mbit/s: the edge answers first often enough, but not within 300 ms.
+    const all = predictAll(obs(300, 3000), P, state);
+    const f = all.fallback;
+    const races = all.plans.filter((p) => p.race);
+    expect(races.length).toBeGreaterThan(0);
+    // Whichever branch comes first after the budget, the answer due by then is the device's.
+    for (const p of races) expect(Math.abs(all.accuracy[p.index] - all.accuracy[f])).toBeLessThan(0.005);
   });
 
   it('split recognition runs its branches at once: expected is at least the slower branch and below their sum', () => {

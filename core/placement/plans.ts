@@ -485,7 +485,8 @@ export class PlanEvaluator {
   private finishRace(i: number, p: Path, accuracy: number, trace: PredictedStage[] | null): void {
     const f = this.fallback;
     const pf = this.failureP;
-    const hedge = this.hedgeAtMs;
+    // The device run starts once the upload is prepared: a re-encode runs in the same worker as the device's OCR.
+    const hedge = p.deviceMs > this.hedgeAtMs ? p.deviceMs : this.hedgeAtMs;
     const sMean = p.mean;
     const sSd = p.sd();
     const hMean = hedge + this.expected[f];
@@ -495,9 +496,14 @@ export class PlanEvaluator {
     const p95 = viaSuccess < h95 ? viaSuccess : h95;
     // Who wins is a question about the tails, and transfer times are skewed: compare in log space.
     const lnS = lnSpread(sMean, sSd);
-    const lnH = this.lnHedge;
+    const lnH = hedge === this.hedgeAtMs ? this.lnHedge : lnSpread(hMean, (this.p95[f] - this.expected[f]) / Z95);
     const lnBoth = Math.sqrt(lnS * lnS + lnH * lnH);
-    const edgeWins = lnBoth > 0 ? normCdf(Math.log(hMean / sMean) / lnBoth) : sMean < hMean ? 1 : 0;
+    const first = lnBoth > 0 ? normCdf(Math.log(hMean / sMean) / lnBoth) : sMean < hMean ? 1 : 0;
+    // An edge answer counts for what the race reads only when it can come within the budget: over a link that takes
+    // twenty seconds to carry the photo, the edge "wins" only long after the device's answer was due, and counting
+    // its recall made the race look better than the device plan it races (whose answer it is in practice).
+    const inBudget = lnS > 0 ? normCdf(Math.log(this.budgetMs / sMean) / lnS) : sMean <= this.budgetMs ? 1 : 0;
+    const edgeWins = first < inBudget ? first : inBudget;
     const acc = (1 - pf) * (edgeWins * accuracy + (1 - edgeWins) * this.accuracy[f]) + pf * this.accuracy[f];
     this.store(i, expected, p95, acc, p);
     // The device only works if the edge has not answered by hedge time.

@@ -98,6 +98,9 @@ describe('a request that ran out of time', () => {
     expect(state.edge.failureProbability()).toBeCloseTo(state.options.edge.priorFailure, 6);
     const next = decide(buildObservation({ nowMs: NOW + 4100, request: { ...receipt, budgetMs: 2000 } }), P, policy, state);
     expect(next.inputs.upKbps).toBeLessThan(upBefore / 2);
+    // Unanswered, the upload had not all gone: the rate was below bytes / elapsed, and is not taken as that.
+    const bound = (first.inputs.uploadBytes * 8) / 4000;
+    expect(next.inputs.upKbps).toBeLessThanOrEqual(0.6 * bound);
     // A network error is a failure: it raises the probability that the fallback's tail is the plan's tail.
     observe(state, first, { atMs: NOW + 5000, ok: false, failure: 'network', totalMs: 100 }, policy);
     expect(state.edge.failureProbability()).toBeGreaterThan(0.05);
