@@ -9,7 +9,6 @@ const isolationHeaders = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
-
 /** `npm run dev` forwards API and model requests to an edge server (`npm run serve`, port 8787 by default). */
 const EDGE_URL = process.env.TANDEM_EDGE_URL ?? 'http://127.0.0.1:8787';
 const edgeProxy = Object.fromEntries(['/v1', '/v2', '/models'].map((prefix) => [prefix, { target: EDGE_URL }]));
@@ -87,8 +86,7 @@ export default defineConfig({
         runtimeCaching: [
           {
             // Serialised into sw.js on its own: it may not refer to anything outside itself.
-            urlPattern: ({ url, sameOrigin }) =>
-              sameOrigin && !/^\/(v1|v2|models)\//.test(url.pathname) && /\.(wasm|js)$/.test(url.pathname),
+            urlPattern: ({ url, sameOrigin }) => sameOrigin && !/^\/(v1|v2|models)\//.test(url.pathname) && /\.(wasm|js)$/.test(url.pathname),
             handler: 'CacheFirst',
             options: {
               cacheName: 'tandem-runtime',

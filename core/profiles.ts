@@ -266,7 +266,10 @@ export function parseProfiles(input: unknown): Profiles {
   modelRef(d.rec, 'defaults.rec', 'rec');
   if (d.cls !== null) modelRef(d.cls, 'defaults.cls', 'cls');
   num(d.maxSide, 'defaults.maxSide', 32);
-  for (const [key, location] of [['deviceRuntime', 'device'], ['edgeRuntime', 'edge']] as const) {
+  for (const [key, location] of [
+    ['deviceRuntime', 'device'],
+    ['edgeRuntime', 'edge'],
+  ] as const) {
     if (d[key] === undefined) continue;
     str(d[key], `defaults.${key}`);
     const r = runtimes.find((x) => (x as RuntimeProfile).id === d[key]) as RuntimeProfile | undefined;

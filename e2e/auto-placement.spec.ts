@@ -16,7 +16,13 @@ const SLOW_UPLINK_BUDGET_MS = 1000;
 const SLOW_CPU_BUDGET_MS = 1500;
 
 /** The planner's reasons that weigh plans against the budget (every other reason is a constraint or a baseline's). */
-const BUDGET_REASONS = ['most-accurate-within-budget', 'cheaper-at-similar-accuracy', 'nothing-fits-most-likely', 'nothing-fits-least-late', 'nothing-fits-fastest'];
+const BUDGET_REASONS = [
+  'most-accurate-within-budget',
+  'cheaper-at-similar-accuracy',
+  'nothing-fits-most-likely',
+  'nothing-fits-least-late',
+  'nothing-fits-fastest',
+];
 
 async function emulate(page: Page, settings: { uploadKbps?: number; cpuRate?: number }): Promise<void> {
   const cdp = await page.context().newCDPSession(page);
@@ -99,7 +105,8 @@ test('a 300 kbit/s uplink with a 1 s budget keeps auto mode on the device', asyn
   const shown = await plan(page);
   expect(shown.ranOn).toBe('device');
   // Either a device plan, or an edge upload raced by the device, which answered.
-  if (shown.kind !== 'device') expect({ kind: shown.kind, race: shown.race, raceWon: shown.raceWon }).toEqual({ kind: 'edge', race: 'true', raceWon: 'device' });
+  if (shown.kind !== 'device')
+    expect({ kind: shown.kind, race: shown.race, raceWon: shown.raceWon }).toEqual({ kind: 'edge', race: 'true', raceWon: 'device' });
   expect(BUDGET_REASONS).toContain(shown.reason);
   expect(shown.why).toBe('uplink-too-slow-for-budget');
   expect(Number(shown.upKbps)).toBeLessThan(600);
@@ -122,7 +129,9 @@ test('a fast uplink and a 4x slower CPU send detection to the edge', async ({ pa
   // The request went to the edge. On a busy shared machine the edge may refuse it (503, its deadline admission) or
   // answer too late, or a raced device run may answer first; the device then reads it, and the page says why.
   if (result.target !== 'edge') {
-    await expect(page.locator('#where')).toContainText(/edge failed: The edge server (answered 503|did not answer)|won the race against the edge/, { timeout: 1000 });
+    await expect(page.locator('#where')).toContainText(/edge failed: The edge server (answered 503|did not answer)|won the race against the edge/, {
+      timeout: 1000,
+    });
   }
   expect(shown.ranOn).toBe(result.target);
   expect(BUDGET_REASONS).toContain(shown.reason);

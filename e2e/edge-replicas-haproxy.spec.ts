@@ -37,7 +37,11 @@ test('a replica killed under load: every request answered by another replica or 
   test.skip(!haproxy, 'haproxy is not installed');
   test.setTimeout(300_000);
   replicas = await Promise.all(Array.from({ length: REPLICAS }, () => startEdgeProcess({ POOL_WORKERS: '1' }, { readyTimeoutMs: 180_000 })));
-  proxy = await startHaproxy(haproxy!, replicas.map((r, i) => ({ name: `edge${i + 1}`, port: r.port })), { checkIntervalMs: 500 });
+  proxy = await startHaproxy(
+    haproxy!,
+    replicas.map((r, i) => ({ name: `edge${i + 1}`, port: r.port })),
+    { checkIntervalMs: 500 },
+  );
   const png = (await renderTextImage({ lines: LINES, width: 640, height: 240 })).png;
   const photo = new Blob([new Uint8Array(png)], { type: 'image/png' });
 

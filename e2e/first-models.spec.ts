@@ -22,7 +22,12 @@ test('auto mode on a phone without models fetches the quantized set and says so 
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Network.enable');
   // A home link: 20 Mbit/s down, a slow 300 kbit/s up.
-  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: (20_000 * 1000) / 8, uploadThroughput: (300 * 1000) / 8 });
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: 20,
+    downloadThroughput: (20_000 * 1000) / 8,
+    uploadThroughput: (300 * 1000) / 8,
+  });
 
   await page.goto('/?mode=auto&budget=60000');
   // The probe measures both directions: the planner then knows what fetching the models costs.
@@ -43,7 +48,11 @@ test('auto mode on a phone without models fetches the quantized set and says so 
   await expect(plan).toHaveAttribute('data-kind', 'device');
   await expect(plan).toHaveAttribute('data-variant', 'int8-weights');
   expect(Number(await plan.getAttribute('data-fetch-bytes'))).toBeGreaterThan(1_000_000);
-  expect([...new Set(modelFiles)].sort()).toEqual(['/models/ppocr-cls-int8w/1/model.onnx', '/models/ppocr-det-int8w/1/model.onnx', '/models/ppocr-rec-int8w/1/model.onnx']);
+  expect([...new Set(modelFiles)].sort()).toEqual([
+    '/models/ppocr-cls-int8w/1/model.onnx',
+    '/models/ppocr-det-int8w/1/model.onnx',
+    '/models/ppocr-rec-int8w/1/model.onnx',
+  ]);
 
   // "How it ran" says in plain words that the models were downloaded first.
   await page.locator('#details > summary').tap();

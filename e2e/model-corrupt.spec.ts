@@ -49,10 +49,15 @@ test('a stored model file damaged on the device is detected by its hash and down
           const files = db.transaction('files', 'readonly').objectStore('files').getAll();
           files.onerror = () => reject(files.error);
           files.onsuccess = async () => {
-            const file = (files.result as { sha256: string; path: string; blob: Blob }[]).find((f) => f.path.includes('ppocr-cls') && f.path.endsWith('model.onnx'))!;
+            const file = (files.result as { sha256: string; path: string; blob: Blob }[]).find(
+              (f) => f.path.includes('ppocr-cls') && f.path.endsWith('model.onnx'),
+            )!;
             const bytes = new Uint8Array(await file.blob.arrayBuffer());
             bytes[bytes.length >> 1]! ^= 0xff;
-            const put = db.transaction('files', 'readwrite').objectStore('files').put({ ...file, blob: new Blob([bytes]) });
+            const put = db
+              .transaction('files', 'readwrite')
+              .objectStore('files')
+              .put({ ...file, blob: new Blob([bytes]) });
             put.onsuccess = () => {
               db.close();
               resolve(file.path);

@@ -21,7 +21,12 @@ test('models download on request, can be listed and deleted, and a deleted one c
   await expect(page.locator('#progress-wrap')).toBeHidden();
   await expect(page.locator('#models li[data-model]')).toHaveCount(3);
   // The phone's default variant set: int8 weights (the dictionary is shared with the fp32 recogniser, at its path).
-  expect(fetched.sort()).toEqual(['/models/ppocr-cls-int8w/1/model.onnx', '/models/ppocr-det-int8w/1/model.onnx', '/models/ppocr-rec-int8w/1/model.onnx', '/models/ppocr-rec/1/ppocr_keys_v1.txt']);
+  expect(fetched.sort()).toEqual([
+    '/models/ppocr-cls-int8w/1/model.onnx',
+    '/models/ppocr-det-int8w/1/model.onnx',
+    '/models/ppocr-rec-int8w/1/model.onnx',
+    '/models/ppocr-rec/1/ppocr_keys_v1.txt',
+  ]);
 
   await page.locator('#models li[data-model="ppocr-rec-int8w"] button').click();
   await expect(page.locator('#models li[data-model]')).toHaveCount(2);

@@ -11,13 +11,14 @@ test('after one online visit, OCR keeps working on the device with the network g
   // First use downloads the models into IndexedDB.
   expect((await readText(page, image, 'device')).lines).toEqual(LINES);
   expect((await readText(page, image, 'edge')).lines).toEqual(LINES);
-  const cachedPaths = () => page.evaluate(async () => {
-    const urls: string[] = [];
-    for (const name of await caches.keys()) {
-      for (const request of await (await caches.open(name)).keys()) urls.push(new URL(request.url).pathname);
-    }
-    return urls;
-  });
+  const cachedPaths = () =>
+    page.evaluate(async () => {
+      const urls: string[] = [];
+      for (const name of await caches.keys()) {
+        for (const request of await (await caches.open(name)).keys()) urls.push(new URL(request.url).pathname);
+      }
+      return urls;
+    });
   // The device runtime is not precached: it was fetched for the first device run and is then kept for offline use.
   await expect.poll(async () => (await cachedPaths()).some((p) => /^\/assets\/ort-wasm-simd-threaded-[\w-]+\.wasm$/.test(p))).toBe(true);
   // Models live in IndexedDB and API answers are never reused: neither may sit in the service worker's caches.

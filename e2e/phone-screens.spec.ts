@@ -17,10 +17,17 @@ async function checkScreen(page: Page, testInfo: TestInfo, name: string): Promis
   await testInfo.attach(`screen-${name}`, { path, contentType: 'image/png' });
   const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
   const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), `${name} screen`).toEqual([]);
+  expect(
+    bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+    `${name} screen`,
+  ).toEqual([]);
 }
 
-test('on a phone: first visit, photo, edge answer, Copy puts the exact lines on the clipboard; every screen passes axe', async ({ page, context, baseURL }, testInfo) => {
+test('on a phone: first visit, photo, edge answer, Copy puts the exact lines on the clipboard; every screen passes axe', async ({
+  page,
+  context,
+  baseURL,
+}, testInfo) => {
   const image = await fixtureImage(testInfo, 'receipt', LINES);
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseURL! });
   await page.goto('/?mode=edge');
@@ -107,11 +114,14 @@ test('an image shared to the installed app (Web Share Target) opens ready to rea
   await waitForServiceWorker(page);
 
   // What the share sheet sends: a multipart POST to the share target, answered by the service worker.
-  const landed = await page.evaluate(async (bytes) => {
-    const form = new FormData();
-    form.append('image', new File([new Uint8Array(bytes)], 'shared.png', { type: 'image/png' }));
-    return (await fetch('/share-target', { method: 'POST', body: form })).url;
-  }, [...(await readFile(image))]);
+  const landed = await page.evaluate(
+    async (bytes) => {
+      const form = new FormData();
+      form.append('image', new File([new Uint8Array(bytes)], 'shared.png', { type: 'image/png' }));
+      return (await fetch('/share-target', { method: 'POST', body: form })).url;
+    },
+    [...(await readFile(image))],
+  );
   expect(new URL(landed).search).toBe('?shared=1');
 
   await page.goto('/?shared=1&mode=edge');

@@ -22,7 +22,12 @@ const BUDGET_MS = 4000;
 async function emulate(page: Page): Promise<void> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Network.enable');
-  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 10, downloadThroughput: (50_000 * 1000) / 8, uploadThroughput: (20_000 * 1000) / 8 });
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: 10,
+    downloadThroughput: (50_000 * 1000) / 8,
+    uploadThroughput: (20_000 * 1000) / 8,
+  });
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
 }
 
@@ -32,10 +37,17 @@ async function setBudget(page: Page, ms: number): Promise<void> {
 }
 
 function log(r: RunRecord): void {
-  console.log(`refusal-recovery: ${r.planId} on ${r.ranOn} in ${Math.round(r.wallMs)} ms (${r.reason}/${r.why}; predicted ${Math.round(r.predicted?.expectedMs ?? NaN)}/${Math.round(r.predicted?.p95Ms ?? NaN)}; constraints ${r.constraints.join(',')}) ${r.fellBack ?? ''} ${r.retried ?? ''}`);
+  console.log(
+    `refusal-recovery: ${r.planId} on ${r.ranOn} in ${Math.round(r.wallMs)} ms (${r.reason}/${r.why}; predicted ${Math.round(r.predicted?.expectedMs ?? NaN)}/${Math.round(r.predicted?.p95Ms ?? NaN)}; constraints ${r.constraints.join(',')}) ${r.fellBack ?? ''} ${r.retried ?? ''}`,
+  );
 }
 
-const words = (text: string) => text.toLowerCase().split(/\s+/).map((w) => w.replace(/[^a-z0-9.]/g, '')).filter(Boolean);
+const words = (text: string) =>
+  text
+    .toLowerCase()
+    .split(/\s+/)
+    .map((w) => w.replace(/[^a-z0-9.]/g, ''))
+    .filter(Boolean);
 
 /** Share of the expected words found among the words read (each read word counts once). */
 function wordRecall(expected: string[], read: string[]): number {

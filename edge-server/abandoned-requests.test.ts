@@ -33,13 +33,21 @@ beforeAll(async () => {
   edge = await startTestEdge({ POOL_WORKERS: '1', ORT_INTRA_OP_THREADS: '1', MAX_IMAGE_PIXELS: '40000000', MAX_BODY_BYTES: '20000000' });
   const log = createLogger('info', (line) => lines.push(line));
   const app = createApp({
-    config: { ...edge.config, bodyIdleTimeoutMs: BODY_IDLE_MS }, repo: edge.repo, pool: edge.pool, ocr: edge.ocr, log, version: 't', startedAt: Date.now(), metrics: edge.metrics,
+    config: { ...edge.config, bodyIdleTimeoutMs: BODY_IDLE_MS },
+    repo: edge.repo,
+    pool: edge.pool,
+    ocr: edge.ocr,
+    log,
+    version: 't',
+    startedAt: Date.now(),
+    metrics: edge.metrics,
   });
   http = await listen(app, 0, '127.0.0.1', { headersTimeoutMs: HEADERS_MS });
   base = `http://127.0.0.1:${http.port}`;
   const dir = sharedEvalDir();
   // A receipt photo from the dev set (39 lines) when present; otherwise a generated page of text.
-  photo = dir ? readFileSync(join(dir, 'images/sroie/031.jpg'))
+  photo = dir
+    ? readFileSync(join(dir, 'images/sroie/031.jpg'))
     : (await renderTextImage({ lines: Array.from({ length: 12 }, (_, i) => `Line ${i} of the generated receipt`), width: 1080, height: 1500 })).jpeg;
 });
 afterAll(async () => {
@@ -64,9 +72,15 @@ function postAndHangUp(afterMs: number): Promise<void> {
   return new Promise((resolve) => {
     const req = request(`${base}/v1/ocr`, { method: 'POST', headers: { 'content-type': 'image/jpeg', 'content-length': photo.length } });
     req.on('error', () => resolve());
-    req.on('response', (res) => { res.resume(); res.on('end', () => resolve()); });
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve());
+    });
     req.end(photo);
-    setTimeout(() => { req.destroy(); resolve(); }, afterMs);
+    setTimeout(() => {
+      req.destroy();
+      resolve();
+    }, afterMs);
   });
 }
 
@@ -146,7 +160,9 @@ describe('abandoned whole-image requests', () => {
     const socket = connect(http.port, '127.0.0.1');
     socket.write('POST /v1/ocr HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\n');
     let reply = '';
-    socket.on('data', (d) => { reply += d.toString(); });
+    socket.on('data', (d) => {
+      reply += d.toString();
+    });
     socket.on('error', () => {});
     await new Promise<void>((resolve) => socket.on('close', () => resolve()));
     expect(reply).toMatch(/^HTTP\/1\.1 408/);

@@ -19,12 +19,11 @@ let fixture: TextImage;
 const req = (path: string, init?: RequestInit) => edge.app.request(path, init);
 
 beforeAll(async () => {
-  [edge, fixture] = await Promise.all([
-    startTestEdge(),
-    renderTextImage({ lines: ['The quick brown fox', 'Tandem edge 2026'], width: 640, height: 240 }),
-  ]);
+  [edge, fixture] = await Promise.all([startTestEdge(), renderTextImage({ lines: ['The quick brown fox', 'Tandem edge 2026'], width: 640, height: 240 })]);
 });
-afterAll(async () => { await edge?.dispose(); });
+afterAll(async () => {
+  await edge?.dispose();
+});
 
 type Body = RequestInit['body'];
 
@@ -53,7 +52,9 @@ describe('Open Inference Protocol', () => {
     const res = await req(`/v2/models/${DET}`);
     const meta = (await res.json()) as ModelMetadataResponse;
     expect(meta).toEqual({
-      name: DET, versions: ['1'], platform: 'onnxruntime_onnx',
+      name: DET,
+      versions: ['1'],
+      platform: 'onnxruntime_onnx',
       inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 3, -1, -1] }],
       outputs: [{ name: DET_OUT, datatype: 'FP32', shape: [-1, 1, -1, -1] }],
     });
@@ -73,7 +74,8 @@ describe('Open Inference Protocol', () => {
 
     const bin = encodeInferenceRequest({ ...detRequest(), parameters: { binary_data_output: true } }, { binaryInputs: true });
     const resBin = await req(`/v2/models/${DET}/versions/1/infer`, {
-      method: 'POST', body: bin.body as Uint8Array<ArrayBuffer>,
+      method: 'POST',
+      body: bin.body as Uint8Array<ArrayBuffer>,
       headers: { 'content-type': bin.contentType, 'inference-header-content-length': String(bin.headerLength) },
     });
     expect(resBin.status).toBe(200);
@@ -99,18 +101,37 @@ describe('Open Inference Protocol', () => {
 
     await expectError(await post(infer, ''), 400, 'OipMalformed', /body is empty/);
     await expectError(await post(infer, '{"inputs": ['), 400, 'OipMalformed', /not valid JSON/);
-    await expectError(await post('/v2/models/ppocr-xyz/infer', asJson(detRequest())), 404, 'UnknownModel', /unknown model "ppocr-xyz"; this server has ppocr-det/);
-    await expectError(await post('/v2/models/..%2F..%2Fmanifest.json/infer', asJson(detRequest())), 404, 'UnknownModel', /unknown model "..\/..\/manifest.json"/);
+    await expectError(
+      await post('/v2/models/ppocr-xyz/infer', asJson(detRequest())),
+      404,
+      'UnknownModel',
+      /unknown model "ppocr-xyz"; this server has ppocr-det/,
+    );
+    await expectError(
+      await post('/v2/models/..%2F..%2Fmanifest.json/infer', asJson(detRequest())),
+      404,
+      'UnknownModel',
+      /unknown model "..\/..\/manifest.json"/,
+    );
     await expectError(await req('/v2/models/..%2Fppocr-det'), 404, 'UnknownModel', /unknown model/);
-    await expectError(await post(infer, asJson(detRequest('FP32', [1, 4, 64, 64]))), 422, 'ShapeMismatch', /must have shape \[-1,3,-1,-1\].*got \[1,4,64,64\]: dimension 1 must be 3/);
+    await expectError(
+      await post(infer, asJson(detRequest('FP32', [1, 4, 64, 64]))),
+      422,
+      'ShapeMismatch',
+      /must have shape \[-1,3,-1,-1\].*got \[1,4,64,64\]: dimension 1 must be 3/,
+    );
     await expectError(await post(infer, asJson(detRequest('FP32', [3, 64, 64]))), 422, 'ShapeMismatch', /must have rank 4/);
     await expectError(await post(infer, asJson(detRequest('INT32'))), 422, 'DatatypeMismatch', /input x of ppocr-det must be FP32, got INT32/);
     await expectError(await post(infer, asJson(detRequest('FP32', [1, 3, 64, 64], 'image'))), 422, 'InputMismatch', /takes inputs x; missing x; unknown image/);
     await expectError(await post(infer, asJson({ ...detRequest(), outputs: [{ name: 'logits' }] })), 400, 'UnknownOutput', /no output logits/);
     await expectError(await post(infer, 'x=1', { 'content-type': 'text/plain' }), 415, 'UnsupportedMediaType', /text\/plain is not accepted/);
     const big = new Uint8Array(TEST_LIMITS.maxBodyBytes + 1);
-    await expectError(await post(infer, big, { 'content-type': 'application/octet-stream', 'inference-header-content-length': '10' }),
-      413, 'BodyTooLarge', /larger than the server limit of 2000000 bytes/);
+    await expectError(
+      await post(infer, big, { 'content-type': 'application/octet-stream', 'inference-header-content-length': '10' }),
+      413,
+      'BodyTooLarge',
+      /larger than the server limit of 2000000 bytes/,
+    );
 
     const ok = await post(infer, asJson(detRequest('FP32', [1, 3, 32, 32])));
     expect(ok.status).toBe(200);
@@ -163,15 +184,27 @@ describe('POST /v1/ocr', () => {
 
   it('refuses what is not a usable image with a clear 4xx and keeps serving', async () => {
     const post = (body: Body, type = 'image/jpeg', query = '') => req(`/v1/ocr${query}`, { method: 'POST', body, headers: { 'content-type': type } });
-    const huge = await sharp({ create: { width: 1200, height: 1000, channels: 3, background: '#fff' } }).png().toBuffer();
+    const huge = await sharp({ create: { width: 1200, height: 1000, channels: 3, background: '#fff' } })
+      .png()
+      .toBuffer();
     await expectError(await post(new Uint8Array(0)), 400, 'EmptyBody', /body is empty/);
     await expectError(await post('just some text', 'application/octet-stream'), 415, 'UnsupportedMediaType', /not a JPEG, PNG or WebP image/);
-    await expectError(await post(fixture.jpeg.subarray(0, Math.floor(fixture.jpeg.length * 0.6))), 400, 'ImageCorrupt', /JPEG image could not be decoded; it may be truncated/);
+    await expectError(
+      await post(fixture.jpeg.subarray(0, Math.floor(fixture.jpeg.length * 0.6))),
+      400,
+      'ImageCorrupt',
+      /JPEG image could not be decoded; it may be truncated/,
+    );
     await expectError(await post(new Uint8Array(huge), 'image/png'), 413, 'ImageTooLarge', /more than 1000000 pixels/);
     await expectError(await post(fixture.png, 'text/plain'), 415, 'UnsupportedMediaType', /text\/plain is not accepted/);
     await expectError(await post(fixture.png, 'image/png', '?maxSide=10'), 400, 'InvalidQuery', /maxSide="10" must be an integer from 32/);
     await expectError(await post(fixture.png, 'image/png', '?cls=maybe'), 400, 'InvalidQuery', /cls="maybe"/);
-    await expectError(await req('/v1/ocr', { method: 'POST', body: fixture.png, headers: { 'x-tandem-budget-ms': 'soon' } }), 400, 'BadRequest', /x-tandem-budget-ms/);
+    await expectError(
+      await req('/v1/ocr', { method: 'POST', body: fixture.png, headers: { 'x-tandem-budget-ms': 'soon' } }),
+      400,
+      'BadRequest',
+      /x-tandem-budget-ms/,
+    );
     await expectError(await post(new Uint8Array(TEST_LIMITS.maxBodyBytes + 10)), 413, 'BodyTooLarge', /MAX_BODY_BYTES/);
     const ok = await post(fixture.png, 'image/png', '?cls=0');
     expect(ok.status).toBe(200);
@@ -188,9 +221,13 @@ describe('GET /v1/status', () => {
     expect(s.uptimeMs).toBeGreaterThan(0);
     expect(s.models.map((m) => m.name)).toEqual(edge.repo.manifest.models.map((m) => m.name));
     expect(s.models.every((m) => m.state === 'ready' && m.inFlight === 0 && m.queued === 0)).toBe(true);
-    expect(s.models.map((m) => [m.name, m.version, m.variant])).toEqual(expect.arrayContaining([
-      ['ppocr-det', '1', 'fp32'], ['ppocr-cls', '1', 'fp32'], ['ppocr-rec', '1', 'fp32'],
-    ]));
+    expect(s.models.map((m) => [m.name, m.version, m.variant])).toEqual(
+      expect.arrayContaining([
+        ['ppocr-det', '1', 'fp32'],
+        ['ppocr-cls', '1', 'fp32'],
+        ['ppocr-rec', '1', 'fp32'],
+      ]),
+    );
     const det = s.models.find((m) => m.name === DET)!;
     expect(det.latency).toEqual(expect.arrayContaining([expect.objectContaining({ size: '1x3x64x64', count: 2 })]));
     expect(det.latency.find((b) => b.size === '1x3x256x640')).toMatchObject({ count: 3, ewmaMs: expect.any(Number), p90Ms: expect.any(Number) });
@@ -249,8 +286,13 @@ describe('files', () => {
 
   it('puts cross-origin isolation headers on every kind of response', async () => {
     const responses = await Promise.all([
-      req('/'), req('/v2'), req('/v1/status'), req('/models/manifest.json'), req('/nope.js'),
-      req('/v1/ocr', { method: 'POST', body: '' }), req('/v2/models/nope'),
+      req('/'),
+      req('/v2'),
+      req('/v1/status'),
+      req('/models/manifest.json'),
+      req('/nope.js'),
+      req('/v1/ocr', { method: 'POST', body: '' }),
+      req('/v2/models/nope'),
     ]);
     for (const r of responses) {
       expect(r.headers.get('cross-origin-opener-policy')).toBe('same-origin');
@@ -280,9 +322,12 @@ describe('metrics', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     return parsePrometheusText(await res.text());
   };
-  const value = (families: Map<string, { samples: Array<{ name: string; labels: Record<string, string>; value: number }> }>,
-    family: string, name: string, labels: Record<string, string>) =>
-    families.get(family)?.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value ?? 0;
+  const value = (
+    families: Map<string, { samples: Array<{ name: string; labels: Record<string, string>; value: number }> }>,
+    family: string,
+    name: string,
+    labels: Record<string, string>,
+  ) => families.get(family)?.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value ?? 0;
 
   it('serves Prometheus text whose counts move with requests', async () => {
     const before = await scrape();
@@ -301,11 +346,14 @@ describe('metrics', () => {
     expect((await req(`/v2/models/${DET}/infer`, { method: 'POST', body: late.body, headers: { 'content-type': late.contentType } })).status).toBe(503);
 
     const after = await scrape();
-    const count = (f: Map<string, never> | typeof after, labels: Record<string, string>) => value(f, 'tandem_http_requests_total', 'tandem_http_requests_total', labels);
+    const count = (f: Map<string, never> | typeof after, labels: Record<string, string>) =>
+      value(f, 'tandem_http_requests_total', 'tandem_http_requests_total', labels);
     const infer = { route: '/v2/models/{model}/infer', method: 'POST' };
     expect(count(after, { ...infer, outcome: 'ok' }) - count(before, { ...infer, outcome: 'ok' })).toBe(1);
     expect(count(after, { ...infer, outcome: 'DeadlineUnmeetable' }) - count(before, { ...infer, outcome: 'DeadlineUnmeetable' })).toBe(1);
-    expect(count(after, { route: '/v2/models/{model}', outcome: 'UnknownModel' }) - count(before, { route: '/v2/models/{model}', outcome: 'UnknownModel' })).toBe(1);
+    expect(
+      count(after, { route: '/v2/models/{model}', outcome: 'UnknownModel' }) - count(before, { route: '/v2/models/{model}', outcome: 'UnknownModel' }),
+    ).toBe(1);
     const runs = (f: typeof after) => value(f, 'tandem_model_run_seconds', 'tandem_model_run_seconds_count', { model: DET });
     expect(runs(after) - runs(before)).toBe(1);
     const refused = (f: typeof after) => value(f, 'tandem_deadline_refusals_total', 'tandem_deadline_refusals_total', { model: DET });

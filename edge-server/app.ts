@@ -22,8 +22,20 @@ import type { SharedMemoryRegistry } from './oip/shared-memory';
 import { modelFileRoutes, webAppRoutes } from './routes/static';
 
 export interface AppDeps {
-  config: Pick<EdgeConfig, 'staticDir' | 'maxBodyBytes' | 'maxImagePixels' | 'maxPixelsInFlight' | 'pixelWaitMs' | 'maxUnbudgeted'
-    | 'maxOutputElements' | 'maxJsonOutputElements' | 'maxTensorBytes' | 'bodyIdleTimeoutMs'> & LimitsConfig;
+  config: Pick<
+    EdgeConfig,
+    | 'staticDir'
+    | 'maxBodyBytes'
+    | 'maxImagePixels'
+    | 'maxPixelsInFlight'
+    | 'pixelWaitMs'
+    | 'maxUnbudgeted'
+    | 'maxOutputElements'
+    | 'maxJsonOutputElements'
+    | 'maxTensorBytes'
+    | 'bodyIdleTimeoutMs'
+  > &
+    LimitsConfig;
   repo: ModelRepository;
   pool: InferenceRunner;
   ocr: OcrService;
@@ -54,13 +66,22 @@ export function createApp(deps: AppDeps) {
     c.res.headers.set('Cross-Origin-Embedder-Policy', 'require-corp');
     c.res.headers.set('Cross-Origin-Resource-Policy', 'same-origin');
   });
-  app.use('/v1/*', async (c, next) => { await next(); c.res.headers.set('Timing-Allow-Origin', '*'); });
+  app.use('/v1/*', async (c, next) => {
+    await next();
+    c.res.headers.set('Timing-Allow-Origin', '*');
+  });
   // Every API reply says how long it queued and took, refusals and errors included (they never queue).
   const timing: MiddlewareHandler = async (c, next) => {
     const t0 = performance.now();
     await next();
     if (!c.res.headers.has(SERVER_TIMING_HEADER)) {
-      c.res.headers.set(SERVER_TIMING_HEADER, formatServerTiming([['queue', 0], ['total', performance.now() - t0]]));
+      c.res.headers.set(
+        SERVER_TIMING_HEADER,
+        formatServerTiming([
+          ['queue', 0],
+          ['total', performance.now() - t0],
+        ]),
+      );
     }
   };
   app.use('/v1/*', timing);
@@ -86,9 +107,12 @@ export function createApp(deps: AppDeps) {
   if (deps.config.token) app.use('/metrics', bearerMiddleware(deps.config.token));
 
   if (metrics) {
-    app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, {
-      'Content-Type': metrics.registry.contentType, 'Cache-Control': 'no-store',
-    }));
+    app.get('/metrics', async (c) =>
+      c.body(await metrics.registry.metrics(), 200, {
+        'Content-Type': metrics.registry.contentType,
+        'Cache-Control': 'no-store',
+      }),
+    );
   }
   app.use('/v1/*', bodyIdleTimeout(deps.config.bodyIdleTimeoutMs));
   app.use('/v2/*', bodyIdleTimeout(deps.config.bodyIdleTimeoutMs));
@@ -100,7 +124,8 @@ export function createApp(deps: AppDeps) {
   app.route('/v2', v2Routes(deps, unbudgeted));
   // Whole-image OCR is admitted or refused on arrival, before its body is read.
   const ocrAdmission = wholeRequestAdmission(deps.pool, unbudgeted);
-  const typed = app.route('/v1', v1OcrRoutes(deps, pixels, ocrAdmission.middleware))
+  const typed = app
+    .route('/v1', v1OcrRoutes(deps, pixels, ocrAdmission.middleware))
     .route('/v1', v1StatusRoutes(deps, ocrAdmission.admission))
     .route('/v1', v1ProbeRoutes(deps));
   app.route('/models', modelFileRoutes(deps));

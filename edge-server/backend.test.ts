@@ -33,8 +33,16 @@ function startBackend(): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'edge-server/server.ts')], {
     cwd: REPO_ROOT,
     env: {
-      ...process.env, PORT: '0', HOST: '127.0.0.1', MODEL_DIR, STATIC_DIR: backendStatic, MODELS: 'ppocr-det,ppocr-cls,ppocr-rec',
-      POOL_WORKERS: '1', ORT_INTRA_OP_THREADS: '1', LOG_LEVEL: 'warn', EDGE_TOKEN: TOKEN,
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      MODEL_DIR,
+      STATIC_DIR: backendStatic,
+      MODELS: 'ppocr-det,ppocr-cls,ppocr-rec',
+      POOL_WORKERS: '1',
+      ORT_INTRA_OP_THREADS: '1',
+      LOG_LEVEL: 'warn',
+      EDGE_TOKEN: TOKEN,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -46,7 +54,9 @@ function startBackend(): Promise<{ child: ChildProcess; url: string }> {
       const m = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
       if (m) resolve({ child, url: `http://127.0.0.1:${m[1]}` });
     });
-    child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     child.once('exit', (code) => reject(new Error(`backend exited with ${code} before listening: ${err}`)));
   });
 }
@@ -74,7 +84,9 @@ function fresh(method: string, path: string, body?: Uint8Array): Promise<{ statu
     const req = request(`${base}${path}`, { method, agent: false, headers: body ? { 'content-type': 'image/png' } : {} }, (res) => {
       let text = '';
       res.setEncoding('utf8');
-      res.on('data', (d: string) => { text += d; });
+      res.on('data', (d: string) => {
+        text += d;
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
     });
     req.on('error', reject);
@@ -87,7 +99,11 @@ const status = async () => (await (await fetch(`${base}/v1/status`)).json()) as 
 describe('EDGE_BACKEND', () => {
   it('reports every manifest model ready on the backend, with the backend concurrency as workers', async () => {
     const s = await status();
-    expect(s.models.map((m) => [m.name, m.state])).toEqual([['ppocr-det', 'ready'], ['ppocr-cls', 'ready'], ['ppocr-rec', 'ready']]);
+    expect(s.models.map((m) => [m.name, m.state])).toEqual([
+      ['ppocr-det', 'ready'],
+      ['ppocr-cls', 'ready'],
+      ['ppocr-rec', 'ready'],
+    ]);
     expect(s.pool.workers).toBe(2);
   });
 
@@ -100,7 +116,8 @@ describe('EDGE_BACKEND', () => {
   });
 
   it('answers OIP inference exactly as the backend does directly, and 404 for an unknown model', async () => {
-    const body = encodeInferenceRequest({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, 64, 64], data: seededFloats(3 * 64 * 64, 3) }] }).body as string;
+    const body = encodeInferenceRequest({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, 64, 64], data: seededFloats(3 * 64 * 64, 3) }] })
+      .body as string;
     const post = (url: string, headers: Record<string, string> = {}) =>
       fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
     const [viaFront, direct] = await Promise.all([

@@ -141,21 +141,43 @@ export function parseConfig(env: Env = process.env): EdgeConfig {
     else problems.push(`LOG_LEVEL=${JSON.stringify(logRaw)} must be one of ${LOG_LEVELS.join(', ')}`);
   }
   const modelsRaw = env.MODELS?.trim();
-  const models = modelsRaw ? modelsRaw.split(',').map((m) => m.trim()).filter(Boolean) : null;
+  const models = modelsRaw
+    ? modelsRaw
+        .split(',')
+        .map((m) => m.trim())
+        .filter(Boolean)
+    : null;
   if (models && models.some((m) => !/^[\w.-]+$/.test(m))) problems.push(`MODELS=${JSON.stringify(modelsRaw)} must be a comma-separated list of model names`);
   const host = env.HOST?.trim() || DEFAULTS.HOST;
   if (/\s|\//.test(host)) problems.push(`HOST=${JSON.stringify(host)} must be a host name or IP address`);
 
   const token = env.EDGE_TOKEN?.trim() || null;
-  if (token !== null && (token.length < 16 || /\s/.test(token))) problems.push('EDGE_TOKEN must be at least 16 characters without spaces (e.g. openssl rand -hex 24)');
+  if (token !== null && (token.length < 16 || /\s/.test(token)))
+    problems.push('EDGE_TOKEN must be at least 16 characters without spaces (e.g. openssl rand -hex 24)');
   const originsRaw = env.EDGE_CORS_ORIGINS?.trim();
-  const corsOrigins = originsRaw ? originsRaw.split(',').map((o) => o.trim().replace(/\/$/, '')).filter(Boolean) : null;
+  const corsOrigins = originsRaw
+    ? originsRaw
+        .split(',')
+        .map((o) => o.trim().replace(/\/$/, ''))
+        .filter(Boolean)
+    : null;
   const badOrigins = (corsOrigins ?? []).filter((o) => o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o));
-  if (badOrigins.length) problems.push(`EDGE_CORS_ORIGINS: ${badOrigins.map((o) => JSON.stringify(o)).join(', ')} must be origins like https://ocr.example.com (scheme, host, optional port) or *`);
+  if (badOrigins.length)
+    problems.push(
+      `EDGE_CORS_ORIGINS: ${badOrigins.map((o) => JSON.stringify(o)).join(', ')} must be origins like https://ocr.example.com (scheme, host, optional port) or *`,
+    );
   const publicRaw = env.EDGE_PUBLIC_ORIGINS?.trim();
-  const publicOrigins = publicRaw ? publicRaw.split(',').map((o) => o.trim().replace(/\/$/, '').toLowerCase()).filter(Boolean) : null;
+  const publicOrigins = publicRaw
+    ? publicRaw
+        .split(',')
+        .map((o) => o.trim().replace(/\/$/, '').toLowerCase())
+        .filter(Boolean)
+    : null;
   const badPublic = (publicOrigins ?? []).filter((o) => !/^https?:\/\/[^/\s*]+$/.test(o));
-  if (badPublic.length) problems.push(`EDGE_PUBLIC_ORIGINS: ${badPublic.map((o) => JSON.stringify(o)).join(', ')} must be origins like https://ocr.example.com (scheme, host, optional port)`);
+  if (badPublic.length)
+    problems.push(
+      `EDGE_PUBLIC_ORIGINS: ${badPublic.map((o) => JSON.stringify(o)).join(', ')} must be origins like https://ocr.example.com (scheme, host, optional port)`,
+    );
   const trustRaw = env.EDGE_TRUST_PROXY?.trim();
   if (trustRaw && !['0', '1'].includes(trustRaw)) problems.push(`EDGE_TRUST_PROXY=${JSON.stringify(trustRaw)} must be 0 or 1`);
 
@@ -163,9 +185,15 @@ export function parseConfig(env: Env = process.env): EdgeConfig {
   let backendUrl: string | null = null;
   if (backendRaw !== null) {
     let u: URL | null = null;
-    try { u = new URL(backendRaw); } catch { /* reported below */ }
+    try {
+      u = new URL(backendRaw);
+    } catch {
+      /* reported below */
+    }
     if (!u || !['http:', 'https:'].includes(u.protocol) || !u.hostname || u.search || u.hash || u.username) {
-      problems.push(`EDGE_BACKEND=${JSON.stringify(backendRaw)} must be the base URL of an Open Inference Protocol v2 server, like http://triton:8000 or https://edge2.example.com`);
+      problems.push(
+        `EDGE_BACKEND=${JSON.stringify(backendRaw)} must be the base URL of an Open Inference Protocol v2 server, like http://triton:8000 or https://edge2.example.com`,
+      );
     } else backendUrl = u.href.replace(/\/+$/, '');
   }
   const backendToken = env.EDGE_BACKEND_TOKEN?.trim() || null;
@@ -218,7 +246,9 @@ export function parseConfig(env: Env = process.env): EdgeConfig {
     bodyIdleTimeoutMs: int('EDGE_BODY_IDLE_TIMEOUT_MS', 0, 600_000),
   };
   if (config.maxPixelsInFlight < config.maxImagePixels) {
-    problems.push(`EDGE_MAX_PIXELS_IN_FLIGHT=${config.maxPixelsInFlight} must be at least MAX_IMAGE_PIXELS=${config.maxImagePixels}, or the largest accepted image could never be decoded`);
+    problems.push(
+      `EDGE_MAX_PIXELS_IN_FLIGHT=${config.maxPixelsInFlight} must be at least MAX_IMAGE_PIXELS=${config.maxImagePixels}, or the largest accepted image could never be decoded`,
+    );
   }
   if (problems.length) throw new ConfigError(`invalid server settings:\n  ${problems.join('\n  ')}`);
   return config;

@@ -37,10 +37,12 @@ function prepare(model: string, shape: number[], deadlineMs?: number): () => Pro
     parameters: { binary_data_output: true, ...(deadlineMs === undefined ? {} : { deadline_ms: deadlineMs }) },
   };
   const wire = encodeInferenceRequest(request, { binaryInputs: true });
-  return () => fetch(`${base}/v2/models/${model}/infer`, {
-    method: 'POST', body: wire.body as Uint8Array<ArrayBuffer>,
-    headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH_HEADER]: String(wire.headerLength) },
-  });
+  return () =>
+    fetch(`${base}/v2/models/${model}/infer`, {
+      method: 'POST',
+      body: wire.body as Uint8Array<ArrayBuffer>,
+      headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH_HEADER]: String(wire.headerLength) },
+    });
 }
 
 const status = async () => (await (await fetch(`${base}/v1/status`)).json()) as StatusResponse;
@@ -95,7 +97,10 @@ describe('deadline-aware scheduling on a socket', () => {
     expect((await infer('ppocr-cls', CLS)).status).toBe(200); // no budget: served as before
     // The detector has never run at this size, so the server predicts no wait and admits the classifier run...
     let detDone = false;
-    const det = infer('ppocr-det', BIG_DET).then((r) => { detDone = true; return r; });
+    const det = infer('ppocr-det', BIG_DET).then((r) => {
+      detDone = true;
+      return r;
+    });
     await untilBusy();
     const before = await runs('ppocr-cls');
     const late = await infer('ppocr-cls', CLS, 40);
@@ -123,10 +128,12 @@ describe('deadline-aware scheduling on a socket', () => {
   });
 
   it('refuses whole-image OCR that cannot meet its budget before reading the image', async () => {
-    const post = (budget?: number) => fetch(`${base}/v1/ocr`, {
-      method: 'POST', body: fixture.png as Uint8Array<ArrayBuffer>,
-      headers: { 'content-type': 'image/png', ...(budget === undefined ? {} : { [BUDGET_HEADER]: String(budget) }) },
-    });
+    const post = (budget?: number) =>
+      fetch(`${base}/v1/ocr`, {
+        method: 'POST',
+        body: fixture.png as Uint8Array<ArrayBuffer>,
+        headers: { 'content-type': 'image/png', ...(budget === undefined ? {} : { [BUDGET_HEADER]: String(budget) }) },
+      });
     const plain = await post();
     expect(plain.status).toBe(200);
     expect(plain.headers.get('server-timing')).toMatch(/queue;dur=[\d.]+/);
@@ -141,12 +148,16 @@ describe('deadline-aware scheduling on a socket', () => {
   });
 
   it('rejects a malformed deadline_ms', async () => {
-    const wire = encodeInferenceRequest({
-      parameters: { deadline_ms: 'soon' },
-      inputs: [{ name: 'x', datatype: 'FP32', shape: CLS, data: seededFloats(3 * 48 * 96) }],
-    }, { binaryInputs: true });
+    const wire = encodeInferenceRequest(
+      {
+        parameters: { deadline_ms: 'soon' },
+        inputs: [{ name: 'x', datatype: 'FP32', shape: CLS, data: seededFloats(3 * 48 * 96) }],
+      },
+      { binaryInputs: true },
+    );
     const res = await fetch(`${base}/v2/models/ppocr-cls/infer`, {
-      method: 'POST', body: wire.body as Uint8Array<ArrayBuffer>,
+      method: 'POST',
+      body: wire.body as Uint8Array<ArrayBuffer>,
       headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH_HEADER]: String(wire.headerLength) },
     });
     expect(res.status).toBe(400);

@@ -27,14 +27,21 @@ export async function startEdge(config: EdgeConfig, log: Logger = silentLogger):
   const repo = selectModels(loadRepository(config.modelDir), config.models);
   const pool: InferenceRunner = config.backendUrl
     ? await RemoteRunner.start({
-      url: config.backendUrl, models: repo.manifest.models, concurrency: config.backendConcurrency,
-      timeoutMs: config.backendTimeoutMs, token: config.backendToken, log,
-    })
+        url: config.backendUrl,
+        models: repo.manifest.models,
+        concurrency: config.backendConcurrency,
+        timeoutMs: config.backendTimeoutMs,
+        token: config.backendToken,
+        log,
+      })
     : await SessionPool.start({
-      models: workerModels(repo), workers: config.poolWorkers, intraOpThreads: config.intraOpThreads, log,
-      batching: { maxBatch: config.batchMaxSize, maxDelayMs: config.batchMaxDelayMs },
-      padWidthModels: repo.manifest.models.filter((m) => m.task === 'text-recognition').map((m) => m.name),
-    });
+        models: workerModels(repo),
+        workers: config.poolWorkers,
+        intraOpThreads: config.intraOpThreads,
+        log,
+        batching: { maxBatch: config.batchMaxSize, maxDelayMs: config.batchMaxDelayMs },
+        padWidthModels: repo.manifest.models.filter((m) => m.task === 'text-recognition').map((m) => m.name),
+      });
   try {
     const ocr = createOcrService(repo, pool);
     const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -44,8 +51,16 @@ export async function startEdge(config: EdgeConfig, log: Logger = silentLogger):
     const sharedMemory = config.sharedMemory === 'off' ? undefined : new SharedMemoryRegistry({ dir: config.sharedMemoryDir });
     const app = createApp({ config, repo, pool, ocr, log, version, startedAt: Date.now(), metrics, sharedMemory });
     return {
-      app, pool, repo, ocr, metrics,
-      close: async (timeoutMs) => { await pool.close(timeoutMs); await ocr.close(); sharedMemory?.close(); },
+      app,
+      pool,
+      repo,
+      ocr,
+      metrics,
+      close: async (timeoutMs) => {
+        await pool.close(timeoutMs);
+        await ocr.close();
+        sharedMemory?.close();
+      },
     };
   } catch (e) {
     await pool.close(0);

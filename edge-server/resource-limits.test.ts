@@ -37,8 +37,13 @@ afterAll(async () => {
 function appWith(env: Record<string, string>): Hono {
   const c = parseConfig({ MAX_IMAGE_PIXELS: String(edge.config.maxImagePixels), ...env });
   const config = {
-    ...edge.config, maxPixelsInFlight: c.maxPixelsInFlight, pixelWaitMs: c.pixelWaitMs, maxUnbudgeted: c.maxUnbudgeted,
-    maxOutputElements: c.maxOutputElements, maxJsonOutputElements: c.maxJsonOutputElements, maxTensorBytes: c.maxTensorBytes,
+    ...edge.config,
+    maxPixelsInFlight: c.maxPixelsInFlight,
+    pixelWaitMs: c.pixelWaitMs,
+    maxUnbudgeted: c.maxUnbudgeted,
+    maxOutputElements: c.maxOutputElements,
+    maxJsonOutputElements: c.maxJsonOutputElements,
+    maxTensorBytes: c.maxTensorBytes,
   };
   return createApp({ config, repo: edge.repo, pool: edge.pool, ocr: edge.ocr, log: silentLogger, version: 't', startedAt: Date.now() });
 }
@@ -81,10 +86,14 @@ describe('decoded pixels in flight (EDGE_MAX_PIXELS_IN_FLIGHT)', () => {
   it('refuses images past the budget at once without a wait, and queues them briefly with one', async () => {
     // Room for one 800×800 image at a time (640 000 pixels of 1 000 000).
     const strict = await serve(appWith({ EDGE_MAX_PIXELS_IN_FLIGHT: '1000000', EDGE_PIXEL_WAIT_MS: '0' }));
-    const codes = await Promise.all(Array.from({ length: 4 }, () => ocr(strict, square).then(async (r) => {
-      const body = (await r.json()) as { code?: string };
-      return r.status === 200 ? 'ok' : `${r.status} ${body.code} ${r.headers.get('retry-after')}`;
-    })));
+    const codes = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        ocr(strict, square).then(async (r) => {
+          const body = (await r.json()) as { code?: string };
+          return r.status === 200 ? 'ok' : `${r.status} ${body.code} ${r.headers.get('retry-after')}`;
+        }),
+      ),
+    );
     expect(codes).toContain('ok');
     expect(codes.filter((c) => c !== 'ok').length).toBeGreaterThan(0);
     expect(codes.filter((c) => c !== 'ok').every((c) => c === '503 Overloaded 1')).toBe(true);
@@ -99,12 +108,16 @@ describe('OIP inference limits', () => {
   const DET = 'ppocr-det';
   const REC = 'ppocr-rec';
   const infer = (app: Hono, model: string, shape: number[], binary: boolean) => {
-    const wire = encodeInferenceRequest({
-      inputs: [{ name: 'x', datatype: 'FP32', shape, data: seededFloats(shape.reduce((a, b) => a * b, 1)) }],
-      parameters: binary ? { binary_data_output: true } : {},
-    }, { binaryInputs: true });
+    const wire = encodeInferenceRequest(
+      {
+        inputs: [{ name: 'x', datatype: 'FP32', shape, data: seededFloats(shape.reduce((a, b) => a * b, 1)) }],
+        parameters: binary ? { binary_data_output: true } : {},
+      },
+      { binaryInputs: true },
+    );
     return app.request(`/v2/models/${model}/infer`, {
-      method: 'POST', body: wire.body as Uint8Array<ArrayBuffer>,
+      method: 'POST',
+      body: wire.body as Uint8Array<ArrayBuffer>,
       headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH_HEADER]: String(wire.headerLength) },
     });
   };
@@ -143,9 +156,12 @@ describe('OIP inference limits', () => {
 describe('budgets', () => {
   it('accepts any finite budget, however large, and refuses malformed ones with 400', async () => {
     const app = appWith({});
-    const post = (budget: string) => app.request('/v1/ocr', {
-      method: 'POST', body: fixture.png as Uint8Array<ArrayBuffer>, headers: { 'content-type': 'image/png', [BUDGET_HEADER]: budget },
-    });
+    const post = (budget: string) =>
+      app.request('/v1/ocr', {
+        method: 'POST',
+        body: fixture.png as Uint8Array<ArrayBuffer>,
+        headers: { 'content-type': 'image/png', [BUDGET_HEADER]: budget },
+      });
     for (const budget of ['3000000000', '3e9', '1e300']) {
       const res = await post(budget);
       expect(res.status, budget).toBe(200);
@@ -156,11 +172,16 @@ describe('budgets', () => {
       expect(res.status, budget).toBe(400);
       expect(await res.json()).toMatchObject({ code: 'BadRequest', error: expect.stringMatching(/x-tandem-budget-ms/) });
     }
-    const wire = encodeInferenceRequest({
-      inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, 64, 64], data: seededFloats(3 * 64 * 64) }], parameters: { deadline_ms: 3e9, binary_data_output: true },
-    }, { binaryInputs: true });
+    const wire = encodeInferenceRequest(
+      {
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, 64, 64], data: seededFloats(3 * 64 * 64) }],
+        parameters: { deadline_ms: 3e9, binary_data_output: true },
+      },
+      { binaryInputs: true },
+    );
     const oip = await app.request('/v2/models/ppocr-det/infer', {
-      method: 'POST', body: wire.body as Uint8Array<ArrayBuffer>,
+      method: 'POST',
+      body: wire.body as Uint8Array<ArrayBuffer>,
       headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH_HEADER]: String(wire.headerLength) },
     });
     expect(oip.status).toBe(200);
@@ -168,9 +189,12 @@ describe('budgets', () => {
 
   it('admits a budgeted request that fits on an idle server after a burst of requests without a budget', async () => {
     const app = appWith({});
-    const post = (headers: Record<string, string> = {}) => app.request('/v1/ocr', {
-      method: 'POST', body: fixture.png as Uint8Array<ArrayBuffer>, headers: { 'content-type': 'image/png', ...headers },
-    });
+    const post = (headers: Record<string, string> = {}) =>
+      app.request('/v1/ocr', {
+        method: 'POST',
+        body: fixture.png as Uint8Array<ArrayBuffer>,
+        headers: { 'content-type': 'image/png', ...headers },
+      });
     // Lone runs, then a burst in which each request's time includes every other's work on the same cores.
     const lone: number[] = [];
     for (let i = 0; i < 3; i++) {
@@ -178,12 +202,14 @@ describe('budgets', () => {
       expect((await post()).status).toBe(200);
       lone.push(performance.now() - t0);
     }
-    const burst = await Promise.all(Array.from({ length: 16 }, async () => {
-      const t0 = performance.now();
-      const res = await post();
-      expect(res.status).toBe(200);
-      return performance.now() - t0;
-    }));
+    const burst = await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        const t0 = performance.now();
+        const res = await post();
+        expect(res.status).toBe(200);
+        return performance.now() - t0;
+      }),
+    );
     const budget = Math.round(Math.max(...lone) * 4 + 100);
     // The burst's median request took several times the budget: judged on it, the next request would be refused.
     expect(burst.sort((a, b) => a - b)[8]).toBeGreaterThan(budget);

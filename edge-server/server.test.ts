@@ -49,7 +49,8 @@ describe('edge server on a socket', () => {
     expect(a.status).toBe(200);
     const bin = encodeInferenceRequest({ inputs: [input], outputs: [{ name: 'sigmoid_0.tmp_0', parameters: { binary_data: true } }] }, { binaryInputs: true });
     const b = await fetch(`${base}/v2/models/ppocr-det/infer`, {
-      method: 'POST', body: bin.body as Uint8Array<ArrayBuffer>,
+      method: 'POST',
+      body: bin.body as Uint8Array<ArrayBuffer>,
       headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH_HEADER]: String(bin.headerLength) },
     });
     expect(b.status).toBe(200);
@@ -66,11 +67,17 @@ describe('edge server on a socket', () => {
     const stream = new ReadableStream<Uint8Array>({
       pull(controller) {
         if (sent >= 25) controller.close();
-        else { sent++; controller.enqueue(chunk); }
+        else {
+          sent++;
+          controller.enqueue(chunk);
+        }
       },
     });
     const tooBig = await fetch(`${base}/v1/ocr`, {
-      method: 'POST', body: stream, headers: { 'content-type': 'image/jpeg' }, duplex: 'half',
+      method: 'POST',
+      body: stream,
+      headers: { 'content-type': 'image/jpeg' },
+      duplex: 'half',
     } as RequestInit);
     expect(tooBig.status).toBe(413);
     expect(((await tooBig.json()) as { error: string }).error).toMatch(/larger than the server limit/);
@@ -92,7 +99,9 @@ describe('shared evaluation images', () => {
   const names = ['images/sroie/030.jpg', 'images/sroie/031.jpg', 'images/icdar2015/img_9.jpg'];
 
   it.skipIf(!dir)('finds at least 80 % of the labelled words (3 dev images; 92 % measured)', async () => {
-    const rows = readFileSync(join(dir!, 'det.jsonl'), 'utf8').trim().split('\n')
+    const rows = readFileSync(join(dir!, 'det.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
       .map((l) => JSON.parse(l) as { image: string; boxes: { text: string; ignore: boolean }[] })
       .filter((r) => names.includes(r.image) && existsSync(join(dir!, r.image)));
     expect(rows.length).toBeGreaterThan(0);
@@ -102,7 +111,10 @@ describe('shared evaluation images', () => {
       const res = await ocr(new Uint8Array(readFileSync(join(dir!, row.image))));
       expect(res.status).toBe(200);
       const body = (await res.json()) as OcrResponse;
-      const r = wordRecall(row.boxes, body.lines.map((l) => l.text));
+      const r = wordRecall(
+        row.boxes,
+        body.lines.map((l) => l.text),
+      );
       found += r.found;
       total += r.total;
     }

@@ -33,7 +33,8 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
  * inherited so a failing start says why, or handed line by line to `onStderr` (the server's log) when given.
  */
 export async function startEdgeProcess(
-  env: Record<string, string> = {}, options: { port?: number; readyTimeoutMs?: number; onStderr?: (line: string) => void } = {},
+  env: Record<string, string> = {},
+  options: { port?: number; readyTimeoutMs?: number; onStderr?: (line: string) => void } = {},
 ): Promise<EdgeProcess> {
   const port = options.port ?? (await freePort());
   const base = `http://127.0.0.1:${port}`;
@@ -43,7 +44,7 @@ export async function startEdgeProcess(
     stdio: ['ignore', 'ignore', options.onStderr ? 'pipe' : 'inherit'],
   });
   if (options.onStderr) createInterface({ input: child.stderr! }).on('line', options.onStderr);
-  for (const until = Date.now() + (options.readyTimeoutMs ?? 90_000); Date.now() < until; ) {
+  for (const until = Date.now() + (options.readyTimeoutMs ?? 90_000); Date.now() < until;) {
     if (child.exitCode !== null) throw new Error(`edge server exited with ${child.exitCode}`);
     try {
       if ((await fetch(`${base}/v2/health/ready`)).ok) return { base, port, child };

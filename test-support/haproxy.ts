@@ -109,7 +109,7 @@ export async function startHaproxy(binary: string, servers: { name: string; port
     await rm(dir, { recursive: true, force: true });
   };
   const base = `http://127.0.0.1:${port}`;
-  for (const until = Date.now() + 20_000; Date.now() < until; ) {
+  for (const until = Date.now() + 20_000; Date.now() < until;) {
     if (child.exitCode !== null) {
       await stop();
       throw new Error(`haproxy exited with ${child.exitCode}: ${stderr}`);

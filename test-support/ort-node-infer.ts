@@ -42,7 +42,11 @@ export async function createOrtNodeOcr(opts: { repositoryDir?: string; intraOpNu
   const dir = opts.repositoryDir ?? REPOSITORY_DIR;
   const manifest = loadManifest(dir);
   // Resolve names first with a placeholder dictionary, then load the recogniser's own dictionary.
-  const recName = opts.overrides?.models?.rec ?? manifest.models.find((m) => m.name === 'ppocr-rec')?.name ?? manifest.models.find((m) => m.task === 'text-recognition')?.name ?? 'ppocr-rec';
+  const recName =
+    opts.overrides?.models?.rec ??
+    manifest.models.find((m) => m.name === 'ppocr-rec')?.name ??
+    manifest.models.find((m) => m.task === 'text-recognition')?.name ??
+    'ppocr-rec';
   const config = pipelineConfigFromManifest(manifest, loadDictionary(manifest, recName, dir), opts.overrides);
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: opts.intraOpNumThreads ?? 2,
@@ -61,7 +65,10 @@ export async function createOrtNodeOcr(opts: { repositoryDir?: string; intraOpNu
     let feeds: Record<string, ort.Tensor>;
     if (role === 'rec' && compactRec) {
       const { luma, chroma } = toCompactCrops(input, config.rec);
-      feeds = { [session.inputNames[0]]: new ort.Tensor('uint8', luma.data, luma.dims), [session.inputNames[1]]: new ort.Tensor('uint8', chroma.data, chroma.dims) };
+      feeds = {
+        [session.inputNames[0]]: new ort.Tensor('uint8', luma.data, luma.dims),
+        [session.inputNames[1]]: new ort.Tensor('uint8', chroma.data, chroma.dims),
+      };
     } else {
       feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input.data, input.dims) };
     }

@@ -38,8 +38,13 @@ describe('renderTextImage', () => {
     const turned = await renderTextImage({ lines: ['Edge offload test'], width: 300, height: 80, rotateDeg: 180 });
     // Turned by 180°, the ink sits in the mirrored place: right part of the page.
     const inkX = (img: typeof turned.rgba) => {
-      let sum = 0, n = 0;
-      for (let i = 0; i < img.width * img.height; i++) if (img.data[i * 4 + 1] < 100) { sum += i % img.width; n++; }
+      let sum = 0,
+        n = 0;
+      for (let i = 0; i < img.width * img.height; i++)
+        if (img.data[i * 4 + 1] < 100) {
+          sum += i % img.width;
+          n++;
+        }
       return sum / n;
     };
     const upright = await renderTextImage({ lines: ['Edge offload test'], width: 300, height: 80 });

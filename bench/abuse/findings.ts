@@ -13,9 +13,7 @@ import { zeroPng } from '../../edge-server/fuzz/images';
 import { sleep } from '../../test-support/edge-process';
 import { sharedEvalDir } from '../../test-support/shared-set';
 import { renderTextImage } from '../../test-support/text-image';
-import {
-  codeOf, countBy, gb, idle, outcomes, send, status, sum, totalRuns, waitFor, watchedServer, type WatchedServer,
-} from './server-probe';
+import { codeOf, countBy, gb, idle, outcomes, send, status, sum, totalRuns, waitFor, watchedServer, type WatchedServer } from './server-probe';
 
 const OCR = '/v1/ocr';
 
@@ -42,11 +40,21 @@ const postImage = (base: string, bytes: Uint8Array, headers: Record<string, stri
 /** Posts the image and destroys the connection `afterMs` later, whatever the server is doing by then. */
 function postAndHangUp(base: string, bytes: Uint8Array, afterMs: number, headers: Record<string, string> = {}): Promise<void> {
   return new Promise((resolve) => {
-    const req = request(`${base}${OCR}`, { method: 'POST', headers: { 'content-type': 'image/jpeg', 'content-length': bytes.length, ...headers }, agent: false });
+    const req = request(`${base}${OCR}`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/jpeg', 'content-length': bytes.length, ...headers },
+      agent: false,
+    });
     req.on('error', () => resolve());
-    req.on('response', (res) => { res.resume(); res.on('end', () => resolve()); });
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve());
+    });
     req.end(bytes);
-    setTimeout(() => { req.destroy(); resolve(); }, afterMs);
+    setTimeout(() => {
+      req.destroy();
+      resolve();
+    }, afterMs);
   });
 }
 
@@ -63,7 +71,10 @@ async function abandonWave(s: WatchedServer, photo: Uint8Array, clients: number,
   let still = performance.now();
   const answered = await waitFor(async () => {
     const n = sum(await outcomes(s.base, OCR)) - sum(before);
-    if (n !== last) { last = n; still = performance.now(); }
+    if (n !== last) {
+      last = n;
+      still = performance.now();
+    }
     return n >= clients || performance.now() - still > 3000;
   }, 120_000);
   const answeredMs = performance.now() - t0;
@@ -73,8 +84,15 @@ async function abandonWave(s: WatchedServer, photo: Uint8Array, clients: number,
   const runsAtIdle = totalRuns(await status(s.base));
   const after = await outcomes(s.base, OCR);
   return {
-    headers, requests_seen_by_server: last, settled: answered, answered_after_ms: Math.round(answeredMs),
-    outcomes: Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => (v as number) > 0)),
+    headers,
+    requests_seen_by_server: last,
+    settled: answered,
+    answered_after_ms: Math.round(answeredMs),
+    outcomes: Object.fromEntries(
+      Object.entries(after)
+        .map(([k, v]) => [k, v - (before[k] ?? 0)])
+        .filter(([, v]) => (v as number) > 0),
+    ),
     model_runs_while_clients_left: runsAtAnswered - runs0,
     model_runs_after_all_answered: runsAtIdle - runsAtAnswered,
     pool_idle: wentIdle,
@@ -99,9 +117,17 @@ export async function abandonedRequests(clients = 200, hangUpMs = 50) {
     const nextBody = next.status === 200 ? (JSON.parse(next.body) as OcrResponse) : null;
     const abandonedLines = s.log.filter((l) => l.includes('request abandoned') && l.includes('"code":"ClientClosed"'));
     return {
-      image: photo.source, image_bytes: photo.bytes.length, clients, hang_up_ms: hangUpMs, warm_status: warm.status, warm_ms: Math.round(warm.ms),
-      unbudgeted, budgeted,
-      rss_idle_gb: gb(rssIdle), rss_peak_gb: gb(peak), rss_after_gb: gb(s.rss()),
+      image: photo.source,
+      image_bytes: photo.bytes.length,
+      clients,
+      hang_up_ms: hangUpMs,
+      warm_status: warm.status,
+      warm_ms: Math.round(warm.ms),
+      unbudgeted,
+      budgeted,
+      rss_idle_gb: gb(rssIdle),
+      rss_peak_gb: gb(peak),
+      rss_after_gb: gb(s.rss()),
       next_request: { status: next.status, ms: Math.round(next.ms), server_queue_ms: nextBody?.server.queue ?? null, lines: nextBody?.lines.length ?? null },
       log_client_closed_info_lines: abandonedLines.filter((l) => / info  /.test(l) && !l.includes('stack')).length,
       log_error_lines: s.log.filter((l) => / error /.test(l)).length,
@@ -131,8 +157,14 @@ export async function pixelBombs(count = 20) {
     const ms = performance.now() - t0;
     const peak = s.peak();
     return {
-      image: '6000x6600 PNG of zeros', image_bytes: png.length, requests: count, replies: countBy(replies, (r) => `${r.status} ${codeOf(r)}`),
-      all_done_ms: Math.round(ms), rss_idle_gb: gb(rssIdle), rss_peak_gb: gb(peak), ...(await settled(s, [3, 15])),
+      image: '6000x6600 PNG of zeros',
+      image_bytes: png.length,
+      requests: count,
+      replies: countBy(replies, (r) => `${r.status} ${codeOf(r)}`),
+      all_done_ms: Math.round(ms),
+      rss_idle_gb: gb(rssIdle),
+      rss_peak_gb: gb(peak),
+      ...(await settled(s, [3, 15])),
       health_after: (await send(`${s.base}/v2/health/ready`)).status,
     };
   });
@@ -158,16 +190,24 @@ export async function hugeJsonOutput() {
       }
     })();
     const reply = await send(`${s.base}/v2/models/ppocr-rec/infer`, {
-      body: wire.body, headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH_HEADER]: String(wire.headerLength) },
+      body: wire.body,
+      headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH_HEADER]: String(wire.headerLength) },
     });
     probing = false;
     await prober;
     const peak = s.peak();
     return {
-      shape, request_bytes: wire.body.length, status: reply.status, code: codeOf(reply), reply_bytes: reply.body.length, ms: Math.round(reply.ms),
+      shape,
+      request_bytes: wire.body.length,
+      status: reply.status,
+      code: codeOf(reply),
+      reply_bytes: reply.body.length,
+      ms: Math.round(reply.ms),
       message: reply.status === 200 ? null : (JSON.parse(reply.body) as { error: string }).error.slice(0, 200),
       worst_health_live_ms: Math.round(worstLiveMs),
-      rss_idle_gb: gb(rssIdle), rss_peak_gb: gb(peak), ...(await settled(s, [3])),
+      rss_idle_gb: gb(rssIdle),
+      rss_peak_gb: gb(peak),
+      ...(await settled(s, [3])),
     };
   });
 }
@@ -178,16 +218,25 @@ export async function hugeBudget() {
   return withServer({}, async (s) => {
     const ocr = await postImage(s.base, page.png, { [BUDGET_HEADER]: '3e9' }, 'image/png');
     const shape = [1, 3, 64, 64];
-    const wire = encodeInferenceRequest({
-      inputs: [{ name: 'x', datatype: 'FP32', shape, data: new Float32Array(3 * 64 * 64).fill(0.5) }], parameters: { deadline_ms: 3e9, binary_data_output: true },
-    }, { binaryInputs: true });
+    const wire = encodeInferenceRequest(
+      {
+        inputs: [{ name: 'x', datatype: 'FP32', shape, data: new Float32Array(3 * 64 * 64).fill(0.5) }],
+        parameters: { deadline_ms: 3e9, binary_data_output: true },
+      },
+      { binaryInputs: true },
+    );
     const oip = await send(`${s.base}/v2/models/ppocr-det/infer`, {
-      body: wire.body, headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH_HEADER]: String(wire.headerLength) },
+      body: wire.body,
+      headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH_HEADER]: String(wire.headerLength) },
     });
     const text = ocr.status === 200 ? (JSON.parse(ocr.body) as OcrResponse).lines.map((l) => l.text) : [];
     return {
-      ocr_status: ocr.status, ocr_code: ocr.status === 200 ? null : codeOf(ocr), ocr_text: text, ocr_ms: Math.round(ocr.ms),
-      oip_status: oip.status, oip_ms: Math.round(oip.ms),
+      ocr_status: ocr.status,
+      ocr_code: ocr.status === 200 ? null : codeOf(ocr),
+      ocr_text: text,
+      ocr_ms: Math.round(ocr.ms),
+      oip_status: oip.status,
+      oip_ms: Math.round(oip.ms),
     };
   });
 }
@@ -200,7 +249,10 @@ export async function admissionRecovery(burst = 100) {
     const lone: number[] = [];
     for (let i = 0; i < 3; i++) lone.push((await postImage(s.base, page.jpeg)).ms);
     const replies = await Promise.all(Array.from({ length: burst }, () => postImage(s.base, page.jpeg)));
-    const served = replies.filter((r) => r.status === 200).map((r) => r.ms).sort((a, b) => a - b);
+    const served = replies
+      .filter((r) => r.status === 200)
+      .map((r) => r.ms)
+      .sort((a, b) => a - b);
     const wentIdle = await idle(s.base);
     // Room for a lone run three times over: it fits an idle server, while the burst's requests took far longer.
     const budget = Math.round([...lone].sort((a, b) => a - b)[1] * 3 + 100);
@@ -211,10 +263,17 @@ export async function admissionRecovery(burst = 100) {
       next.push({ status: r.status, code: body?.code ?? null, ms: Math.round(r.ms), predicted_ms: body?.predicted_ms ?? null });
     }
     return {
-      image: 'generated 1280x720 JPEG, 4 lines', lone_ms: lone.map(Math.round), burst, burst_replies: countBy(replies, (r) => `${r.status} ${codeOf(r)}`),
-      burst_served_p50_ms: Math.round(served[served.length >> 1] ?? 0), idle_after_burst: wentIdle, budget_ms: budget,
+      image: 'generated 1280x720 JPEG, 4 lines',
+      lone_ms: lone.map(Math.round),
+      burst,
+      burst_replies: countBy(replies, (r) => `${r.status} ${codeOf(r)}`),
+      burst_served_p50_ms: Math.round(served[served.length >> 1] ?? 0),
+      idle_after_burst: wentIdle,
+      budget_ms: budget,
       budget_below_burst_p50: budget < (served[served.length >> 1] ?? 0),
-      next_budgeted: next, first_budgeted_admitted: next[0].status === 200, admitted_of_5: next.filter((n) => n.status === 200).length,
+      next_budgeted: next,
+      first_budgeted_admitted: next[0].status === 200,
+      admitted_of_5: next.filter((n) => n.status === 200).length,
     };
   });
 }
@@ -230,14 +289,20 @@ export async function dnsRebinding() {
     // upsampling): the reply must not carry them.
     const bad = encodeInferenceRequest({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, 1, 7], data: new Float32Array(21) }] }, { binaryInputs: true });
     const failed = await send(`${s.base}/v2/models/ppocr-det/infer`, {
-      body: bad.body, headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH_HEADER]: String(bad.headerLength) },
+      body: bad.body,
+      headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH_HEADER]: String(bad.headerLength) },
     });
     return {
-      rebound_status: evil.status, rebound_code: codeOf(evil), rebound_cors_header: evil.headers['access-control-allow-origin'] ?? null,
-      own_origin_status: own.status, own_origin_cors_header: own.headers['access-control-allow-origin'] ?? null,
-      web_app_csp: page.headers['content-security-policy'] ?? null, nosniff: page.headers['x-content-type-options'] ?? null,
+      rebound_status: evil.status,
+      rebound_code: codeOf(evil),
+      rebound_cors_header: evil.headers['access-control-allow-origin'] ?? null,
+      own_origin_status: own.status,
+      own_origin_cors_header: own.headers['access-control-allow-origin'] ?? null,
+      web_app_csp: page.headers['content-security-policy'] ?? null,
+      nosniff: page.headers['x-content-type-options'] ?? null,
       frame_options: page.headers['x-frame-options'] ?? null,
-      model_error_status: failed.status, model_error_code: codeOf(failed),
+      model_error_status: failed.status,
+      model_error_code: codeOf(failed),
       model_error_has_source_path: /\.(cc|cpp|h):\d+|onnxruntime_src|\/home\/|\/work\//.test(failed.body),
       model_error_message: failed.status === 200 ? null : failed.body.slice(0, 240),
     };
@@ -264,7 +329,9 @@ export async function hangUpsAndStalls() {
       const t0 = performance.now();
       const socket = connect(s.port, '127.0.0.1');
       let reply = '';
-      socket.on('data', (d) => { reply += d.toString(); });
+      socket.on('data', (d) => {
+        reply += d.toString();
+      });
       socket.on('error', () => {});
       socket.on('close', () => resolve({ ms: performance.now() - t0, reply: reply.split('\r\n')[0] }));
       socket.write(`POST ${OCR} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\n`);
@@ -274,10 +341,13 @@ export async function hangUpsAndStalls() {
     await waitFor(async () => ((await outcomes(s.base, OCR)).BodyTimeout ?? 0) >= 1, 10_000);
     const counted = await outcomes(s.base, OCR);
     return {
-      hang_up_outcome_counts: counted, hang_up_log_line: line?.replace(/^\S+ /, '') ?? null,
+      hang_up_outcome_counts: counted,
+      hang_up_log_line: line?.replace(/^\S+ /, '') ?? null,
       hang_up_logged_info_without_stack: line !== null && / info  /.test(line) && !line.includes('stack'),
       log_error_lines: s.log.filter((l) => / error /.test(l)).length,
-      stalled_body_closed_after_ms: Math.round(bodyMs), stalled_headers_closed_after_ms: Math.round(headers.ms), stalled_headers_reply: headers.reply,
+      stalled_body_closed_after_ms: Math.round(bodyMs),
+      stalled_headers_closed_after_ms: Math.round(headers.ms),
+      stalled_headers_reply: headers.reply,
     };
   });
 }

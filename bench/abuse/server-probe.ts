@@ -20,12 +20,17 @@ export async function watchedServer(env: Record<string, string> = {}): Promise<W
   const edge = await startEdgeProcess({ LOG_LEVEL: 'info', ...env }, { onStderr: (l) => log.push(l) });
   const pid = edge.child.pid!;
   let peak = rssBytes(pid);
-  const timer = setInterval(() => { peak = Math.max(peak, rssBytes(pid)); }, 50);
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rssBytes(pid));
+  }, 50);
   return {
-    ...edge, log,
+    ...edge,
+    log,
     rss: () => rssBytes(pid),
     peak: () => Math.max(peak, rssBytes(pid)),
-    resetPeak: () => { peak = rssBytes(pid); },
+    resetPeak: () => {
+      peak = rssBytes(pid);
+    },
     async stop() {
       clearInterval(timer);
       await stopEdgeProcess(edge);
@@ -74,7 +79,10 @@ export interface Reply {
 }
 
 /** One request over node:http (any Host header, exact bytes), with a bound on how long it may take. */
-export function send(url: string, init: { method?: string; headers?: Record<string, string>; body?: Uint8Array | string; timeoutMs?: number } = {}): Promise<Reply> {
+export function send(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: Uint8Array | string; timeoutMs?: number } = {},
+): Promise<Reply> {
   return new Promise((resolve) => {
     const t0 = performance.now();
     const body = typeof init.body === 'string' ? Buffer.from(init.body) : init.body;
@@ -84,7 +92,10 @@ export function send(url: string, init: { method?: string; headers?: Record<stri
       agent: false,
     });
     const timer = setTimeout(() => req.destroy(new Error('timed out')), init.timeoutMs ?? 120_000);
-    req.on('error', (e) => { clearTimeout(timer); resolve({ status: 0, ms: performance.now() - t0, headers: {}, body: e.message }); });
+    req.on('error', (e) => {
+      clearTimeout(timer);
+      resolve({ status: 0, ms: performance.now() - t0, headers: {}, body: e.message });
+    });
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (d: Buffer) => chunks.push(d));

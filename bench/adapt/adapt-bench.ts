@@ -11,7 +11,10 @@ import { mulberry32 as rng } from '../../test-support/random';
 import { adapt, simulateSchedule, type AdaptConfig, type AdaptInput } from '../../edge-server/scheduler/adapt';
 
 const args = process.argv.slice(2);
-const opt = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
+const opt = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
 const calls = Number(opt('--calls') ?? 300);
 const out = opt('--out');
 
@@ -19,9 +22,17 @@ const out = opt('--out');
 function configs(r: () => number): AdaptConfig[] {
   const base = 80 + 160 * r();
   const list: AdaptConfig[] = [];
-  for (const [variant, speed, acc] of [['fp32', 1, 0], ['int8', 0.5, 0.01]] as const) {
-    for (const [side, area, loss] of [[960, 1, 0], [640, 0.45, 0.05], [480, 0.25, 0.12]] as const) {
-      void variant; void side;
+  for (const [variant, speed, acc] of [
+    ['fp32', 1, 0],
+    ['int8', 0.5, 0.01],
+  ] as const) {
+    for (const [side, area, loss] of [
+      [960, 1, 0],
+      [640, 0.45, 0.05],
+      [480, 0.25, 0.12],
+    ] as const) {
+      void variant;
+      void side;
       list.push({ execMs: base * speed * area, accuracy: 0.8 - acc - loss + 0.01 * r() });
     }
   }
@@ -32,7 +43,7 @@ function configs(r: () => number): AdaptConfig[] {
 function queue(r: () => number, n: number, load: number, configsPerJob = 6): AdaptInput {
   const jobs = Array.from({ length: n }, (_, i) => {
     const c = configs(r).slice(0, configsPerJob);
-    const work = n * 160 / 2;
+    const work = (n * 160) / 2;
     const deadline = load === 0 ? Infinity : (work / load) * (0.3 + 0.7 * r()) + 200;
     return { arrival: -i, deadline, configs: c };
   });
@@ -62,7 +73,10 @@ function optimum(input: AdaptInput, served: number[]): number {
     if (k === served.length) {
       const t = simulateSchedule(input.now, input.workers, input.jobs, served, (i) => pick[i]);
       if (served.some((i) => t.get(i)!.finish > input.jobs[i].deadline)) return;
-      best = Math.max(best, served.reduce((a, i) => a + input.jobs[i].configs[pick[i]].accuracy, 0));
+      best = Math.max(
+        best,
+        served.reduce((a, i) => a + input.jobs[i].configs[pick[i]].accuracy, 0),
+      );
       return;
     }
     for (let c = 0; c < input.jobs[served[k]].configs.length; c++) {
@@ -106,7 +120,9 @@ console.log('\nTotal accuracy below the exact optimum (7 jobs × 6 configuration
 console.log('| method | mean gap | worst gap | optimal share |');
 console.log('|---|---|---|---|');
 for (const [k, v] of Object.entries(q)) {
-  console.log(`| ${k === 'greedy' ? 'greedy downgrade (Jellyfish)' : 'greedy + upgrade pass'} | ${(v.mean * 100).toFixed(2)} % | ${(v.worst * 100).toFixed(2)} % | ${(v.optimal * 100).toFixed(0)} % |`);
+  console.log(
+    `| ${k === 'greedy' ? 'greedy downgrade (Jellyfish)' : 'greedy + upgrade pass'} | ${(v.mean * 100).toFixed(2)} % | ${(v.worst * 100).toFixed(2)} % | ${(v.optimal * 100).toFixed(0)} % |`,
+  );
 }
 if (out) {
   writeFileSync(out, `${JSON.stringify({ loadavg, calls, msPerCall: speed, optimumGap: q }, null, 2)}\n`);

@@ -55,7 +55,7 @@ const num = (name: string, v: string | undefined): number | undefined => {
   return n;
 };
 
-const setDir = a.set ? resolve(a.set) : sharedEvalDir() ?? fail('no --set given and ../shared/ocr-eval/dev is not present');
+const setDir = a.set ? resolve(a.set) : (sharedEvalDir() ?? fail('no --set given and ../shared/ocr-eval/dev is not present'));
 if (!['device', 'edge', 'both'].includes(a.path!)) fail(`--path must be device, edge or both (got "${a.path}")`);
 const paths: PathName[] = a.path === 'both' ? ['device', 'edge'] : [a.path as PathName];
 const limit = num('limit', a.limit) ?? Infinity;
@@ -104,7 +104,12 @@ for (const name of paths) {
 
 console.log('\n' + formatTable(results));
 for (const [name, r] of Object.entries(results)) {
-  if (r && Object.keys(r.stage_ms_p50).length) console.log(`${name} stage p50 (ms): ${Object.entries(r.stage_ms_p50).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (r && Object.keys(r.stage_ms_p50).length)
+    console.log(
+      `${name} stage p50 (ms): ${Object.entries(r.stage_ms_p50)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
 }
 if (results.device?.rec_word_acc != null && results.edge?.rec_word_acc != null) {
   console.log(`\nrecognition accuracy device − edge: ${((results.device.rec_word_acc - results.edge.rec_word_acc) * 100).toFixed(2)} points`);

@@ -58,9 +58,15 @@ export async function evaluate(runner: Runner, setDir: string, det: DetRow[], re
     ms.push(performance.now() - t0);
     cpu.push((used.user + used.system) / 1000);
     for (const [k, v] of Object.entries(res.timings ?? {})) if (typeof v === 'number') (stages[k] ??= []).push(v);
-    const c = matchDetections(res.lines.map((l) => l.box), row.boxes);
+    const c = matchDetections(
+      res.lines.map((l) => l.box),
+      row.boxes,
+    );
     counts[row.dataset] = addCounts(counts[row.dataset] ?? EMPTY, c);
-    const w = wordRecall(row.boxes, res.lines.map((l) => l.text));
+    const w = wordRecall(
+      row.boxes,
+      res.lines.map((l) => l.text),
+    );
     const acc = (words[row.dataset] ??= { found: 0, total: 0 });
     acc.found += w.found;
     acc.total += w.total;
@@ -69,7 +75,13 @@ export async function evaluate(runner: Runner, setDir: string, det: DetRow[], re
   }
   for (const [ds, c] of Object.entries(counts)) {
     const s = detScores(c);
-    Object.assign(per[ds], { det_hmean: s.hmean, det_precision: s.precision, det_recall: s.recall, e2e_word_recall: words[ds].found / Math.max(1, words[ds].total), words: words[ds].total });
+    Object.assign(per[ds], {
+      det_hmean: s.hmean,
+      det_precision: s.precision,
+      det_recall: s.recall,
+      e2e_word_recall: words[ds].found / Math.max(1, words[ds].total),
+      words: words[ds].total,
+    });
   }
 
   const recStats: Record<string, { n: number; correct: number; edits: number; chars: number }> = {};
@@ -97,7 +109,10 @@ export async function evaluate(runner: Runner, setDir: string, det: DetRow[], re
 
   const detAll = Object.values(counts).reduce(addCounts, EMPTY);
   const wordsAll = Object.values(words).reduce((a, w) => ({ found: a.found + w.found, total: a.total + w.total }), { found: 0, total: 0 });
-  const recAll = Object.values(recStats).reduce((a, s) => ({ n: a.n + s.n, correct: a.correct + s.correct, edits: a.edits + s.edits, chars: a.chars + s.chars }), { n: 0, correct: 0, edits: 0, chars: 0 });
+  const recAll = Object.values(recStats).reduce(
+    (a, s) => ({ n: a.n + s.n, correct: a.correct + s.correct, edits: a.edits + s.edits, chars: a.chars + s.chars }),
+    { n: 0, correct: 0, edits: 0, chars: 0 },
+  );
   const d = det.length ? detScores(detAll) : null;
   return {
     det_hmean: d?.hmean ?? null,

@@ -21,7 +21,9 @@ const report = JSON.parse(readFileSync(a.in!, 'utf8')) as PhotoRecallReport;
 const { samples, full, sides } = keptSamples(report);
 const { fit, rms } = fitKept(samples, full);
 console.log(`fit on ${report.photos.length} photos × ${sides.length} sides (${samples.length} samples, weighted by words read at ${full}):`);
-console.log(`  { intercept: ${fit.intercept.toFixed(3)}, scale: ${fit.scale.toFixed(3)}, lines: ${fit.lines.toFixed(3)} }; weighted RMS error ${rms.toFixed(3)}`);
+console.log(
+  `  { intercept: ${fit.intercept.toFixed(3)}, scale: ${fit.scale.toFixed(3)}, lines: ${fit.lines.toFixed(3)} }; weighted RMS error ${rms.toFixed(3)}`,
+);
 console.log('\n| dataset | side | photos | kept (measured) | kept (fit) | kept (KEPT_FIT) |');
 console.log('|---|---:|---:|---:|---:|---:|');
 for (const ds of [...new Set(samples.map((s) => s.dataset))]) {

@@ -1,7 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { detScores, editDistance, intersectionArea, iou, matchDetections, normalizeWord, percentile, polygonArea, splitWords, wordRecall, type Polygon } from './metrics';
+import {
+  detScores,
+  editDistance,
+  intersectionArea,
+  iou,
+  matchDetections,
+  normalizeWord,
+  percentile,
+  polygonArea,
+  splitWords,
+  wordRecall,
+  type Polygon,
+} from './metrics';
 
-const rect = (x0: number, y0: number, x1: number, y1: number): Polygon => [[x0, y0], [x1, y0], [x1, y1], [x0, y1]];
+const rect = (x0: number, y0: number, x1: number, y1: number): Polygon => [
+  [x0, y0],
+  [x1, y0],
+  [x1, y1],
+  [x0, y1],
+];
 
 describe('polygon overlap', () => {
   it('measures areas, intersections and IoU, including rotated quads', () => {
@@ -9,7 +26,12 @@ describe('polygon overlap', () => {
     expect(intersectionArea(rect(0, 0, 10, 10), rect(5, 5, 15, 15))).toBe(25);
     expect(iou(rect(0, 0, 10, 10), rect(5, 5, 15, 15))).toBeCloseTo(25 / 175, 6);
     expect(iou(rect(0, 0, 10, 10), rect(20, 20, 30, 30))).toBe(0);
-    const diamond: Polygon = [[5, 0], [10, 5], [5, 10], [0, 5]];
+    const diamond: Polygon = [
+      [5, 0],
+      [10, 5],
+      [5, 10],
+      [0, 5],
+    ];
     expect(intersectionArea(diamond, rect(0, 0, 10, 10))).toBeCloseTo(50, 6);
     expect(iou(diamond, rect(0, 0, 10, 10))).toBeCloseTo(0.5, 6);
     // Sub-pixel corners survive the fixed-point conversion.
@@ -19,10 +41,13 @@ describe('polygon overlap', () => {
 
 describe('matchDetections', () => {
   it('matches one-to-one by IoU and counts misses and false alarms', () => {
-    const c = matchDetections([rect(0, 0, 100, 20), rect(300, 300, 400, 320)], [
-      { points: rect(2, 1, 98, 19), ignore: false },
-      { points: rect(0, 100, 50, 120), ignore: false },
-    ]);
+    const c = matchDetections(
+      [rect(0, 0, 100, 20), rect(300, 300, 400, 320)],
+      [
+        { points: rect(2, 1, 98, 19), ignore: false },
+        { points: rect(0, 100, 50, 120), ignore: false },
+      ],
+    );
     expect(c).toEqual({ gt: 2, gtMatched: 1, pred: 2, predMatched: 1 });
     expect(detScores(c)).toEqual({ precision: 0.5, recall: 0.5, hmean: 0.5 });
   });
@@ -36,11 +61,14 @@ describe('matchDetections', () => {
     expect(c).toEqual({ gt: 1, gtMatched: 0, pred: 1, predMatched: 0 });
   });
   it('leaves predictions on ignore regions out, and ignore boxes are never misses', () => {
-    const c = matchDetections([rect(0, 0, 50, 20), rect(200, 0, 260, 20)], [
-      { points: rect(1, 1, 49, 19), ignore: true },
-      { points: rect(500, 0, 560, 20), ignore: true },
-      { points: rect(200, 0, 258, 20), ignore: false },
-    ]);
+    const c = matchDetections(
+      [rect(0, 0, 50, 20), rect(200, 0, 260, 20)],
+      [
+        { points: rect(1, 1, 49, 19), ignore: true },
+        { points: rect(500, 0, 560, 20), ignore: true },
+        { points: rect(200, 0, 258, 20), ignore: false },
+      ],
+    );
     expect(c).toEqual({ gt: 1, gtMatched: 1, pred: 1, predMatched: 1 });
     expect(detScores({ gt: 0, gtMatched: 0, pred: 0, predMatched: 0 })).toEqual({ precision: 1, recall: 1, hmean: 1 });
   });

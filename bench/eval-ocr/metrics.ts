@@ -84,8 +84,7 @@ export function matchDetections(preds: Polygon[], gts: GtBox[], opts: MatchOptio
       predMatched++;
       continue;
     }
-    const onIgnore = hits.some((h, i) => h && gts[i].ignore) ||
-      inter.reduce((s, x, i) => s + (gts[i].ignore ? x : 0), 0) / pArea >= 0.5;
+    const onIgnore = hits.some((h, i) => h && gts[i].ignore) || inter.reduce((s, x, i) => s + (gts[i].ignore ? x : 0), 0) / pArea >= 0.5;
     if (!onIgnore) pred++;
   }
   const care = gts.filter((g) => !g.ignore).length;
@@ -128,12 +127,19 @@ export function editDistance(a: string, b: string): number {
 export const normalizeWord = (s: string): string => s.toLowerCase().replace(/\s+/g, '');
 
 /** Words as the peer comparison counts them: lower-cased, split on anything not [0-9a-z]. */
-export const splitWords = (text: string): string[] => text.toLowerCase().split(/[^0-9a-z]+/).filter(Boolean);
+export const splitWords = (text: string): string[] =>
+  text
+    .toLowerCase()
+    .split(/[^0-9a-z]+/)
+    .filter(Boolean);
 
 /** Labelled words (non-ignored, ≥ 3 characters) found anywhere among the returned words of one image. */
 export function wordRecall(labels: { text: string; ignore: boolean }[], returned: string[]): { found: number; total: number } {
   const got = new Set(returned.flatMap(splitWords));
-  const want = labels.filter((b) => !b.ignore).flatMap((b) => splitWords(b.text)).filter((w) => w.length >= 3);
+  const want = labels
+    .filter((b) => !b.ignore)
+    .flatMap((b) => splitWords(b.text))
+    .filter((w) => w.length >= 3);
   return { found: want.filter((w) => got.has(w)).length, total: want.length };
 }
 

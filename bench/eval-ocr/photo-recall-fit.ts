@@ -21,7 +21,14 @@ export function keptSamples(report: PhotoRecallReport): { samples: KeptSample[];
     const ref = p.sides[full];
     if (!ref || ref.found === 0) continue;
     for (const side of sides) {
-      samples.push({ dataset: p.dataset, side, longest: Math.max(p.width, p.height), lines: ref.lines, kept: Math.min(1, p.sides[side].found / ref.found), weight: ref.found });
+      samples.push({
+        dataset: p.dataset,
+        side,
+        longest: Math.max(p.width, p.height),
+        lines: ref.lines,
+        kept: Math.min(1, p.sides[side].found / ref.found),
+        weight: ref.found,
+      });
     }
   }
   return { samples, full, sides };

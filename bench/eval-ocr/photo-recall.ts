@@ -42,15 +42,26 @@ const sides = a.sides!.split(',').map(Number);
 if (!sides.every((s) => Number.isInteger(s) && s > 0)) throw new Error(`--sides expects pixel counts, got "${a.sides}"`);
 const { det } = loadSet(setDir, a.limit ? Number(a.limit) : Infinity);
 const rows: PhotoRecallRow[] = det.map((r) => ({
-  image: r.image, dataset: r.dataset, width: r.width, height: r.height, bytes: statSync(join(setDir, r.image)).size,
-  words: wordRecall(r.boxes, []).total, sides: {},
+  image: r.image,
+  dataset: r.dataset,
+  width: r.width,
+  height: r.height,
+  bytes: statSync(join(setDir, r.image)).size,
+  words: wordRecall(r.boxes, []).total,
+  sides: {},
 }));
 const t0 = performance.now();
 for (const side of sides) {
   const runner = await createRunner('edge', { run: { maxSide: side }, overrides: {}, threads: 1 });
   for (const [i, r] of det.entries()) {
     const res = await runner.ocr(join(setDir, r.image));
-    rows[i].sides[side] = { found: wordRecall(r.boxes, res.lines.map((l) => l.text)).found, lines: res.lines.length };
+    rows[i].sides[side] = {
+      found: wordRecall(
+        r.boxes,
+        res.lines.map((l) => l.text),
+      ).found,
+      lines: res.lines.length,
+    };
   }
   await runner.release();
   const mean = rows.reduce((s, p) => s + (p.words > 0 ? p.sides[side].found / p.words : 0), 0) / rows.filter((p) => p.words > 0).length;

@@ -8,7 +8,19 @@ export function formatTable(results: Partial<Record<string, PathScores>>): strin
   const rows: string[][] = [];
   for (const [path, r] of Object.entries(results)) {
     if (!r) continue;
-    rows.push([path, 'all', f(r.det_precision), f(r.det_recall), f(r.det_hmean), f(r.e2e_word_recall), f(r.rec_word_acc), f(r.cer), f(r.ms_p50, 0), f(r.ms_p90, 0), f(r.cpu_ms_p50, 0)]);
+    rows.push([
+      path,
+      'all',
+      f(r.det_precision),
+      f(r.det_recall),
+      f(r.det_hmean),
+      f(r.e2e_word_recall),
+      f(r.rec_word_acc),
+      f(r.cer),
+      f(r.ms_p50, 0),
+      f(r.ms_p90, 0),
+      f(r.cpu_ms_p50, 0),
+    ]);
     for (const [ds, d] of Object.entries(r.per_dataset)) {
       rows.push(['', ds, f(d.det_precision), f(d.det_recall), f(d.det_hmean), f(d.e2e_word_recall), f(d.rec_word_acc), f(d.cer), '', '', '']);
     }

@@ -48,9 +48,10 @@ export async function createRunner(name: PathName, opts: RunnerOptions): Promise
       async release() {},
     };
   }
-  const ocr = name === 'edge'
-    ? await createOrtNodeOcr({ intraOpNumThreads: opts.threads ?? 2, overrides: opts.overrides })
-    : await createOrtWebOcr({ numThreads: opts.threads ?? 1, overrides: opts.overrides });
+  const ocr =
+    name === 'edge'
+      ? await createOrtNodeOcr({ intraOpNumThreads: opts.threads ?? 2, overrides: opts.overrides })
+      : await createOrtWebOcr({ numThreads: opts.threads ?? 1, overrides: opts.overrides });
   const pipeline = createOcrPipeline(ocr.config, ocr.infer, () => performance.now());
   return {
     name,

@@ -60,5 +60,7 @@ try {
   await ours.release();
 }
 for (const who of ['peer', 'tandem'] as Who[]) {
-  console.log(`${who.padEnd(6)}  word recall ${(words[who].found / words[who].total).toFixed(3)}  ms/image p50 ${percentile(ms[who], 0.5).toFixed(0)}  p90 ${percentile(ms[who], 0.9).toFixed(0)}`);
+  console.log(
+    `${who.padEnd(6)}  word recall ${(words[who].found / words[who].total).toFixed(3)}  ms/image p50 ${percentile(ms[who], 0.5).toFixed(0)}  p90 ${percentile(ms[who], 0.9).toFixed(0)}`,
+  );
 }

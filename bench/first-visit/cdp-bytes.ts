@@ -65,9 +65,7 @@ export class CdpByteCounter {
     for (let i = path.length - 1; i >= 1; i--) {
       message = { id: this.nextId++, method: 'Target.sendMessageToTarget', params: { sessionId: path[i], message: JSON.stringify(message) } };
     }
-    void this.root
-      .send('Target.sendMessageToTarget', { sessionId: path[0]!, message: JSON.stringify(message) })
-      .catch(() => undefined);
+    void this.root.send('Target.sendMessageToTarget', { sessionId: path[0]!, message: JSON.stringify(message) }).catch(() => undefined);
   }
 
   private onEvent(path: string[], target: string, m: Message): void {
@@ -90,7 +88,14 @@ export class CdpByteCounter {
         return;
       }
       case 'Network.responseReceived': {
-        const response = p.response as { url: string; status: number; headers: Record<string, string>; fromServiceWorker?: boolean; fromDiskCache?: boolean; fromPrefetchCache?: boolean };
+        const response = p.response as {
+          url: string;
+          status: number;
+          headers: Record<string, string>;
+          fromServiceWorker?: boolean;
+          fromDiskCache?: boolean;
+          fromPrefetchCache?: boolean;
+        };
         const encoding = Object.entries(response.headers).find(([k]) => k.toLowerCase() === 'content-encoding')?.[1] ?? '';
         this.pending.set(`${path.join('/')}:${p.requestId as string}`, {
           target,

@@ -35,7 +35,15 @@ const { values } = parseArgs({
   },
 });
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const LINES = ['First visit', 'Read on this phone', 'Total 12.50'];
 
 interface Result {
@@ -72,9 +80,13 @@ async function main(): Promise<void> {
     const started = performance.now();
     await page.goto(`${shaper.url}/?${search}`);
     await page.locator('#file').setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: Buffer.from(photo.png) });
-    await page.locator('#mode').selectOption('device').catch(() => undefined);
+    await page
+      .locator('#mode')
+      .selectOption('device')
+      .catch(() => undefined);
     await page.locator('#run').click({ timeout: 120_000 });
-    const record = await page.waitForFunction(() => (globalThis.tandemRuns ?? []).at(0), undefined, { timeout: Number(values['timeout-s']) * 1000, polling: 200 })
+    const record = await page
+      .waitForFunction(() => (globalThis.tandemRuns ?? []).at(0), undefined, { timeout: Number(values['timeout-s']) * 1000, polling: 200 })
       .then((h) => h.jsonValue() as Promise<RunRecord>);
     const msToAnswer = performance.now() - started;
     // Let loadingFinished events of the answer's own requests arrive.
@@ -95,7 +107,10 @@ async function main(): Promise<void> {
       wireUpBytes: wire.upBytes,
       lines: record.lines.map((l) => l.text),
       ranOn: record.ranOn ?? 'none',
-      largest: counter.finished.filter((r) => !r.local).sort((a, b) => b.encodedBytes - a.encodedBytes).slice(0, 8)
+      largest: counter.finished
+        .filter((r) => !r.local)
+        .sort((a, b) => b.encodedBytes - a.encodedBytes)
+        .slice(0, 8)
         .map(({ url, target, encodedBytes, contentEncoding }) => ({ url: new URL(url).pathname, target, encodedBytes, contentEncoding })),
     };
     await save(result);
@@ -127,7 +142,9 @@ function print(r: Result): void {
   const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
   const linkText = r.link === 'unshaped' ? 'unshaped' : `${r.link.downKbps} kbit/s down, ${r.link.upKbps} kbit/s up, ${r.link.rttMs} ms RTT`;
   console.log(`\nfirst visit → first on-device answer (${r.label}, variant ${r.variant}, ${linkText})`);
-  console.log(`  bytes (CDP encodedDataLength, all targets): ${mb(r.cdpBytes)} in ${r.requests} requests  ${JSON.stringify(Object.fromEntries(Object.entries(r.cdpByTarget).map(([k, v]) => [k, mb(v)])))}`);
+  console.log(
+    `  bytes (CDP encodedDataLength, all targets): ${mb(r.cdpBytes)} in ${r.requests} requests  ${JSON.stringify(Object.fromEntries(Object.entries(r.cdpByTarget).map(([k, v]) => [k, mb(v)])))}`,
+  );
   console.log(`  bytes (link shaper, TCP payload):            ${mb(r.wireDownBytes)} down, ${mb(r.wireUpBytes)} up`);
   console.log(`  time to answer:                              ${(r.msToAnswer / 1000).toFixed(1)} s`);
   console.log(`  lines: ${JSON.stringify(r.lines)}`);

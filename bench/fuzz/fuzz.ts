@@ -37,14 +37,23 @@ let failed = true;
 try {
   console.log(`fuzz: ${cases} cases, seed ${seed}, server pid ${edge.child.pid} at ${edge.base}`);
   const report = await runFuzz({
-    base: edge.base, pid: edge.child.pid!, cases, seed, secret: target.secret, shm: target.shm, rssCeilingBytes: ceiling,
-    batchSize: Math.floor(positive('batch', values.batch)), concurrency: Math.floor(positive('concurrency', values.concurrency)),
+    base: edge.base,
+    pid: edge.child.pid!,
+    cases,
+    seed,
+    secret: target.secret,
+    shm: target.shm,
+    rssCeilingBytes: ceiling,
+    batchSize: Math.floor(positive('batch', values.batch)),
+    concurrency: Math.floor(positive('concurrency', values.concurrency)),
     withBomb: !values['no-bomb'],
     onBatch: (done, r) => process.stdout.write(`\r${done}/${cases} sent, ${r.failures.length} failures, peak RSS ${(r.peakRssBytes / 1e9).toFixed(2)} GB   `),
   });
   console.log(`\n\n${formatCounts(report)}\n`);
-  console.log(`${report.cases} cases in ${report.seconds.toFixed(0)} s, ${report.batches} batches, peak server RSS ${(report.peakRssBytes / 1e9).toFixed(2)} GB `
-    + `(ceiling ${(ceiling / 1e9).toFixed(2)} GB), ${report.unsendable} not sendable by node:http`);
+  console.log(
+    `${report.cases} cases in ${report.seconds.toFixed(0)} s, ${report.batches} batches, peak server RSS ${(report.peakRssBytes / 1e9).toFixed(2)} GB ` +
+      `(ceiling ${(ceiling / 1e9).toFixed(2)} GB), ${report.unsendable} not sendable by node:http`,
+  );
   for (const f of report.failures.slice(0, 20)) console.log(`FAIL #${f.index} ${f.kind}: ${f.what}\n  ${f.request}\n  ${f.status ?? ''} ${f.body ?? ''}`);
   if (report.failures.length > 20) console.log(`... and ${report.failures.length - 20} more failures`);
   console.log(report.failures.length ? `${report.failures.length} failures (replay with --seed ${seed} --cases ${cases})` : 'no failures');

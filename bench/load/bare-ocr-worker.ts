@@ -25,10 +25,7 @@ export interface BareOcrInit {
 }
 
 export type ToBareOcr = { type: 'one'; index: number } | { type: 'loop'; seconds: number; clients: number };
-export type FromBareOcr =
-  | { type: 'ready' }
-  | { type: 'one'; ms: number; lines: number }
-  | { type: 'loop'; photos: number; seconds: number };
+export type FromBareOcr = { type: 'ready' } | { type: 'one'; ms: number; lines: number } | { type: 'loop'; photos: number; seconds: number };
 
 const init = workerData as BareOcrInit;
 lowerPriority(PIPELINE_NICE);
@@ -48,26 +45,50 @@ const idle: Worker[] = [];
 const waiting: Array<(w: Worker) => void> = [];
 const pending = new Map<number, (msg: FromWorker) => void>();
 let nextId = 1;
-await Promise.all(Array.from({ length: init.workers }, (_, index) => new Promise<void>((loaded) => {
-  const w = new Worker(SESSION_WORKER, { workerData: { index, models: workerModels(repo), intraOpThreads: init.intraOpThreads } satisfies WorkerInit });
-  w.on('message', (msg: FromWorker) => {
-    if (msg.type === 'loaded') { idle.push(w); loaded(); return; }
-    const done = pending.get(msg.id)!;
-    pending.delete(msg.id);
-    const next = waiting.shift();
-    if (next) next(w); else idle.push(w);
-    done(msg);
+await Promise.all(
+  Array.from(
+    { length: init.workers },
+    (_, index) =>
+      new Promise<void>((loaded) => {
+        const w = new Worker(SESSION_WORKER, { workerData: { index, models: workerModels(repo), intraOpThreads: init.intraOpThreads } satisfies WorkerInit });
+        w.on('message', (msg: FromWorker) => {
+          if (msg.type === 'loaded') {
+            idle.push(w);
+            loaded();
+            return;
+          }
+          const done = pending.get(msg.id)!;
+          pending.delete(msg.id);
+          const next = waiting.shift();
+          if (next) next(w);
+          else idle.push(w);
+          done(msg);
+        });
+      }),
+  ),
+);
+const slot = () =>
+  new Promise<Worker>((resolve) => {
+    const w = idle.pop();
+    if (w) resolve(w);
+    else waiting.push(resolve);
   });
-})));
-const slot = () => new Promise<Worker>((resolve) => { const w = idle.pop(); if (w) resolve(w); else waiting.push(resolve); });
 
 const infer: InferFn = async (role, tensor) => {
   const { input, output } = io[role];
   const w = await slot();
   const id = nextId++;
   const reply = new Promise<FromWorker>((resolve) => pending.set(id, resolve));
-  w.postMessage({ type: 'run', id, model: config.models[role], parts: [{ [input]: { datatype: 'FP32', dims: tensor.dims, data: tensor.data } }], outputs: [output] } satisfies ToWorker,
-    [tensor.data.buffer as ArrayBuffer]);
+  w.postMessage(
+    {
+      type: 'run',
+      id,
+      model: config.models[role],
+      parts: [{ [input]: { datatype: 'FP32', dims: tensor.dims, data: tensor.data } }],
+      outputs: [output],
+    } satisfies ToWorker,
+    [tensor.data.buffer as ArrayBuffer],
+  );
   const msg = await reply;
   if (msg.type !== 'result') throw new Error(`${role} failed: ${msg.type === 'failed' ? msg.error.message : msg.type}`);
   const out = msg.parts[0][output];
@@ -95,8 +116,13 @@ port.on('message', async (msg: ToBareOcr) => {
   const started = performance.now();
   const until = started + msg.seconds * 1000;
   let done = 0;
-  await Promise.all(Array.from({ length: msg.clients }, async (_, c) => {
-    for (let k = 0; performance.now() < until; k++) { await runOne(c * 3 + k); done++; }
-  }));
+  await Promise.all(
+    Array.from({ length: msg.clients }, async (_, c) => {
+      for (let k = 0; performance.now() < until; k++) {
+        await runOne(c * 3 + k);
+        done++;
+      }
+    }),
+  );
   port.postMessage({ type: 'loop', photos: done, seconds: (performance.now() - started) / 1000 } satisfies FromBareOcr);
 });

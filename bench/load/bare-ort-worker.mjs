@@ -5,7 +5,10 @@ import * as ort from 'onnxruntime-node';
 
 const { modelPath, dims, seconds, intraOpThreads } = workerData;
 const session = await ort.InferenceSession.create(modelPath, {
-  intraOpNumThreads: intraOpThreads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
+  intraOpNumThreads: intraOpThreads,
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+  graphOptimizationLevel: 'all',
 });
 const input = () => new ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(0.25), dims);
 await session.run({ x: input() }); // warm-up, as the server has run its models before being measured

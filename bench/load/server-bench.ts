@@ -27,7 +27,13 @@ import { Worker } from 'node:worker_threads';
 import type { BareOcrInit, FromBareOcr, ToBareOcr } from './bare-ocr-worker';
 import { sharedEvalDir } from '../../test-support/shared-set';
 import { decodeImage } from '../../edge-server/ocr/image-decode';
-import { HEADER_LENGTH_HEADER, SHARED_MEMORY_BYTE_SIZE, type InferenceRequestJson, type InferenceResponseJson, type ModelMetadataResponse } from '../../core/protocol/oip';
+import {
+  HEADER_LENGTH_HEADER,
+  SHARED_MEMORY_BYTE_SIZE,
+  type InferenceRequestJson,
+  type InferenceResponseJson,
+  type ModelMetadataResponse,
+} from '../../core/protocol/oip';
 import { encodeInferenceRequest } from '../../core/protocol/oip-codec';
 import { renderTextImage } from '../../test-support/text-image';
 import { sleep, startEdgeProcess, stopEdgeProcess, type EdgeProcess } from '../../test-support/edge-process';
@@ -82,10 +88,13 @@ const stopServer = stopEdgeProcess;
 
 /** Encoded once, so timed sends measure the server, not the client's encoding. */
 function oipBody(dims: number[]): { body: Uint8Array; headerLength: number } {
-  const wire = encodeInferenceRequest({
-    inputs: [{ name: 'x', datatype: 'FP32', shape: dims, data: new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(0.25) }],
-    parameters: { binary_data_output: true },
-  }, { binaryInputs: true });
+  const wire = encodeInferenceRequest(
+    {
+      inputs: [{ name: 'x', datatype: 'FP32', shape: dims, data: new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(0.25) }],
+      parameters: { binary_data_output: true },
+    },
+    { binaryInputs: true },
+  );
   return { body: wire.body as Uint8Array, headerLength: wire.headerLength! };
 }
 
@@ -104,22 +113,38 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 function oipTimed(base: string, model: string, req: { body: Uint8Array; headerLength: number }): Promise<{ ms: number; serverMs: number; inferMs: number }> {
   const t = performance.now();
   return new Promise((resolve, reject) => {
-    const r = http.request(`${base}/v2/models/${model}/infer`, {
-      method: 'POST', agent,
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(req.body.byteLength), [HEADER_LENGTH_HEADER]: String(req.headerLength) },
-    }, (res) => {
-      const declared = Number(res.headers['content-length']);
-      const chunks: Buffer[] = [];
-      const body = Number.isFinite(declared) ? Buffer.allocUnsafe(declared) : null;
-      let at = 0;
-      res.on('data', (c: Buffer) => { if (body && at + c.length <= body.length) c.copy(body, at); else chunks.push(c); at += c.length; });
-      res.on('error', reject);
-      res.on('end', () => {
-        const ms = performance.now() - t;
-        if (res.statusCode !== 200) { reject(new Error(`${model} answered ${res.statusCode}`)); return; }
-        resolve({ ms, ...serverTimes(res.headers) });
-      });
-    });
+    const r = http.request(
+      `${base}/v2/models/${model}/infer`,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/octet-stream',
+          'content-length': String(req.body.byteLength),
+          [HEADER_LENGTH_HEADER]: String(req.headerLength),
+        },
+      },
+      (res) => {
+        const declared = Number(res.headers['content-length']);
+        const chunks: Buffer[] = [];
+        const body = Number.isFinite(declared) ? Buffer.allocUnsafe(declared) : null;
+        let at = 0;
+        res.on('data', (c: Buffer) => {
+          if (body && at + c.length <= body.length) c.copy(body, at);
+          else chunks.push(c);
+          at += c.length;
+        });
+        res.on('error', reject);
+        res.on('end', () => {
+          const ms = performance.now() - t;
+          if (res.statusCode !== 200) {
+            reject(new Error(`${model} answered ${res.statusCode}`));
+            return;
+          }
+          resolve({ ms, ...serverTimes(res.headers) });
+        });
+      },
+    );
     r.on('error', reject);
     r.end(req.body);
   });
@@ -129,11 +154,14 @@ function oipTimed(base: string, model: string, req: { body: Uint8Array; headerLe
  * A client on the same host passing tensors in system shared memory: the input is written into its region once (as
  * the bare side builds its input tensor outside the timing), and every timed run includes reading the output back.
  */
-interface ShmClient { run(): Promise<{ ms: number; serverMs: number; inferMs: number }>; dispose(): Promise<void> }
+interface ShmClient {
+  run(): Promise<{ ms: number; serverMs: number; inferMs: number }>;
+  dispose(): Promise<void>;
+}
 
 let shmClients = 0;
 async function shmClient(base: string, model: string, dims: number[]): Promise<ShmClient> {
-  const meta = await (await fetch(`${base}/v2/models/${model}`)).json() as ModelMetadataResponse;
+  const meta = (await (await fetch(`${base}/v2/models/${model}`)).json()) as ModelMetadataResponse;
   const inBytes = dims.reduce((a, b) => a * b, 1) * 4;
   const id = `${process.pid}-${shmClients++}`;
   const input = await SharedMemoryRegion.create(base, `in-${id}`, inBytes);
@@ -156,7 +184,10 @@ async function shmClient(base: string, model: string, dims: number[]): Promise<S
       const ms = performance.now() - t;
       return { ms, ...serverTimes(res.headers) };
     },
-    dispose: async () => { await input.dispose(); await output.dispose(); },
+    dispose: async () => {
+      await input.dispose();
+      await output.dispose();
+    },
   };
 }
 
@@ -172,9 +203,13 @@ function modelPath(model: string): string {
 
 /** Bare sessions in worker threads: `count` of them, `threads` intra-op threads each, running `dims` for `seconds`. */
 async function bareRuns(model: string, dims: number[], count: number, threads: number, seconds: number): Promise<number> {
-  const workers = Array.from({ length: count }, () => new Worker(new URL('./bare-ort-worker.mjs', import.meta.url), {
-    workerData: { modelPath: modelPath(model), dims, seconds, intraOpThreads: threads },
-  }));
+  const workers = Array.from(
+    { length: count },
+    () =>
+      new Worker(new URL('./bare-ort-worker.mjs', import.meta.url), {
+        workerData: { modelPath: modelPath(model), dims, seconds, intraOpThreads: threads },
+      }),
+  );
   await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r))));
   const done = workers.map((w) => new Promise<number>((r) => w.once('message', (m: { runs: number }) => r(m.runs))));
   for (const w of workers) w.postMessage('go');
@@ -187,7 +222,10 @@ async function bareRuns(model: string, dims: number[], count: number, threads: n
 async function bareSession(model: string) {
   const ort = await import('onnxruntime-node');
   const session = await ort.InferenceSession.create(modelPath(model), {
-    intraOpNumThreads: Number(POOL.ORT_INTRA_OP_THREADS), interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
+    intraOpNumThreads: Number(POOL.ORT_INTRA_OP_THREADS),
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
   });
   return async (dims: number[]) => {
     const x = new ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(0.25), dims);
@@ -199,14 +237,22 @@ async function bareSession(model: string) {
 
 async function overhead(s: Server) {
   const rows = [];
-  for (const [spec, n] of [[DET, T.overheadDet], [REC, T.overheadRec]] as const) {
+  for (const [spec, n] of [
+    [DET, T.overheadDet],
+    [REC, T.overheadRec],
+  ] as const) {
     const bare = await bareSession(spec.model);
     const req = oipBody(spec.dims);
     const shm = await shmClient(s.base, spec.model, spec.dims);
     try {
       const transports = { http: () => oipTimed(s.base, spec.model, req), shm: () => shm.run() };
-      await bare(spec.dims); await transports.http(); await transports.shm(); // warm-up
-      const runs = { http: [] as Array<{ ms: number; serverMs: number; inferMs: number }>, shm: [] as Array<{ ms: number; serverMs: number; inferMs: number }> };
+      await bare(spec.dims);
+      await transports.http();
+      await transports.shm(); // warm-up
+      const runs = {
+        http: [] as Array<{ ms: number; serverMs: number; inferMs: number }>,
+        shm: [] as Array<{ ms: number; serverMs: number; inferMs: number }>,
+      };
       const alone: number[] = [];
       // CPU time per run: the server process's (all its threads) against the bare run's, robust to other jobs' load.
       const cpu = { http: 0, shm: 0, bare: 0 };
@@ -227,15 +273,25 @@ async function overhead(s: Server) {
         const served = runs[transport];
         const ms = median(served.map((r) => r.ms)) - median(alone);
         rows.push({
-          model: spec.model, dims: spec.dims.join('x'), transport, served_ms: round(median(served.map((r) => r.ms))), bare_ms: round(median(alone)),
-          overhead_ms: round(ms, 2), overhead_pct: round((100 * ms) / median(alone)),
+          model: spec.model,
+          dims: spec.dims.join('x'),
+          transport,
+          served_ms: round(median(served.map((r) => r.ms))),
+          bare_ms: round(median(alone)),
+          overhead_ms: round(ms, 2),
+          overhead_pct: round((100 * ms) / median(alone)),
           // Where the round trip goes: the server's own work around the run (body or region read included), the run in its worker.
-          server_ms: round(median(served.map((r) => r.serverMs - r.inferMs)), 2), worker_run_ms: round(median(served.map((r) => r.inferMs))),
-          server_cpu_ms_per_run: round(cpu[transport] / n, 2), bare_cpu_ms_per_run: round(cpu.bare / n, 2), cpu_overhead_ms: round((cpu[transport] - cpu.bare) / n, 2),
+          server_ms: round(median(served.map((r) => r.serverMs - r.inferMs)), 2),
+          worker_run_ms: round(median(served.map((r) => r.inferMs))),
+          server_cpu_ms_per_run: round(cpu[transport] / n, 2),
+          bare_cpu_ms_per_run: round(cpu.bare / n, 2),
+          cpu_overhead_ms: round((cpu[transport] - cpu.bare) / n, 2),
           load1: load1(),
         });
       }
-    } finally { await shm.dispose(); }
+    } finally {
+      await shm.dispose();
+    }
   }
   return rows;
 }
@@ -243,9 +299,14 @@ async function overhead(s: Server) {
 async function closedLoop(clients: number, seconds: number, send: (i: number) => Promise<unknown>): Promise<number> {
   let done = 0;
   const until = performance.now() + seconds * 1000;
-  await Promise.all(Array.from({ length: clients }, async (_, c) => {
-    while (performance.now() < until) { await send(c); done++; }
-  }));
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      while (performance.now() < until) {
+        await send(c);
+        done++;
+      }
+    }),
+  );
   return done / seconds;
 }
 
@@ -261,10 +322,23 @@ async function throughput(s: Server) {
       const http = await closedLoop(clients, T.throughputS, () => oipRun(s.base, spec.model, req));
       const viaShm = await closedLoop(clients, T.throughputS, (c) => shm[c].run());
       const bare = (await bareRuns(spec.model, spec.dims, workers, threads, T.throughputS)) / T.throughputS;
-      for (const [transport, served] of [['shm', viaShm], ['http', http]] as const) {
-        rows.push({ model: spec.model, dims: spec.dims.join('x'), transport, served_rps: round(served, 2), bare_rps: round(bare, 2), ratio: round(served / bare, 3), load1: load1() });
+      for (const [transport, served] of [
+        ['shm', viaShm],
+        ['http', http],
+      ] as const) {
+        rows.push({
+          model: spec.model,
+          dims: spec.dims.join('x'),
+          transport,
+          served_rps: round(served, 2),
+          bare_rps: round(bare, 2),
+          ratio: round(served / bare, 3),
+          load1: load1(),
+        });
       }
-    } finally { await Promise.all(shm.map((c) => c.dispose())); }
+    } finally {
+      await Promise.all(shm.map((c) => c.dispose()));
+    }
   }
   return rows;
 }
@@ -276,7 +350,9 @@ async function recBatching() {
     try {
       await closedLoop(8, 1, (c) => oipRun(s.base, REC.model, bodies[c % bodies.length]));
       return await closedLoop(8, T.batchS, (c) => oipRun(s.base, REC.model, bodies[(c + Math.floor(Math.random() * 5)) % bodies.length]));
-    } finally { await stopServer(s); }
+    } finally {
+      await stopServer(s);
+    }
   };
   const single = await rate({ BATCH_MAX_SIZE: '1' });
   const batched = await rate({});
@@ -287,8 +363,16 @@ async function recBatching() {
   const bare1 = (await bareRuns(REC.model, REC.dims, workers, threads, T.batchS)) / T.batchS;
   const bareN = (batch * (await bareRuns(REC.model, [batch, ...REC.dims.slice(1)], workers, threads, T.batchS))) / T.batchS;
   return {
-    clients: 8, widths: REC_WIDTHS, batch1_rps: round(single, 2), batched_rps: round(batched, 2), gain: round(batched / single, 3),
-    bare_batch: batch, bare_batch1_crops_per_s: round(bare1, 2), bare_batched_crops_per_s: round(bareN, 2), bare_gain: round(bareN / bare1, 3), load1: load1(),
+    clients: 8,
+    widths: REC_WIDTHS,
+    batch1_rps: round(single, 2),
+    batched_rps: round(batched, 2),
+    gain: round(batched / single, 3),
+    bare_batch: batch,
+    bare_batch1_crops_per_s: round(bare1, 2),
+    bare_batched_crops_per_s: round(bareN, 2),
+    bare_gain: round(bareN / bare1, 3),
+    load1: load1(),
   };
 }
 
@@ -299,7 +383,10 @@ async function recBatching() {
 function devPhotos(count: number): string[] | null {
   const dir = sharedEvalDir();
   if (!dir) return null;
-  const all = readFileSync(join(dir, 'det.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { image: string }).image);
+  const all = readFileSync(join(dir, 'det.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { image: string }).image);
   const step = all.length / count;
   return Array.from({ length: Math.min(count, all.length) }, (_, i) => join(dir, all[Math.floor(i * step)]));
 }
@@ -332,11 +419,16 @@ function processCpuMs(pid: number): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch { return NaN; }
+  } catch {
+    return NaN;
+  }
 }
 
 /** This process's CPU milliseconds so far (all its threads). */
-const ownCpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+const ownCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 interface BareOcr {
   one(index: number): Promise<{ ms: number; lines: number }>;
@@ -347,15 +439,27 @@ interface BareOcr {
 
 async function bareOcr(photos: string[], workers: number, threads: number): Promise<BareOcr> {
   const init: BareOcrInit = {
-    modelDir: join(REPO_ROOT, 'models/repository'), models: ['ppocr-det', 'ppocr-cls', 'ppocr-rec'], workers, intraOpThreads: threads,
-    maxPixels: 40_000_000, photos,
+    modelDir: join(REPO_ROOT, 'models/repository'),
+    models: ['ppocr-det', 'ppocr-cls', 'ppocr-rec'],
+    workers,
+    intraOpThreads: threads,
+    maxPixels: 40_000_000,
+    photos,
   };
   const w = new Worker(new URL('./bare-ocr-worker.mjs', import.meta.url), { workerData: init });
   let failed: ((e: Error) => void) | null = null;
   w.on('error', (e) => failed?.(e));
-  const next = () => new Promise<FromBareOcr>((resolve, reject) => { failed = reject; w.once('message', resolve); });
+  const next = () =>
+    new Promise<FromBareOcr>((resolve, reject) => {
+      failed = reject;
+      w.once('message', resolve);
+    });
   await next();
-  const ask = async (msg: ToBareOcr) => { const reply = next(); w.postMessage(msg); return reply; };
+  const ask = async (msg: ToBareOcr) => {
+    const reply = next();
+    w.postMessage(msg);
+    return reply;
+  };
   return {
     one: async (index) => (await ask({ type: 'one', index })) as { ms: number; lines: number },
     loop: async (seconds, clients) => {
@@ -363,7 +467,9 @@ async function bareOcr(photos: string[], workers: number, threads: number): Prom
       if (r.type !== 'loop') throw new Error(`bare pipeline answered ${r.type}`);
       return r;
     },
-    close: async () => { await w.terminate(); },
+    close: async () => {
+      await w.terminate();
+    },
   };
 }
 
@@ -382,12 +488,18 @@ async function wholeRequests() {
     for (const p of photos) await ocrTimed(s.base, p); // warm-up on every photo, as the bare side does
     // Latency at one client: each photo served then bare, interleaved so both see the same background load.
     const pairs: Array<{ served: number; bare: number }> = [];
-    let clientCpu = 0; let serverCpu = 0; let servedWall = 0;
+    let clientCpu = 0;
+    let serverCpu = 0;
+    let servedWall = 0;
     for (let round = 0; round < T.ocrRounds; round++) {
       for (let i = 0; i < photos.length; i++) {
-        const c0 = ownCpuMs(); const s0 = processCpuMs(s.child.pid!); const w0 = performance.now();
+        const c0 = ownCpuMs();
+        const s0 = processCpuMs(s.child.pid!);
+        const w0 = performance.now();
         const served = await ocrTimed(s.base, photos[i]);
-        clientCpu += ownCpuMs() - c0; serverCpu += processCpuMs(s.child.pid!) - s0; servedWall += performance.now() - w0;
+        clientCpu += ownCpuMs() - c0;
+        serverCpu += processCpuMs(s.child.pid!) - s0;
+        servedWall += performance.now() - w0;
         const alone = await bare.one(i);
         if (served.lines !== alone.lines) throw new Error(`${files[i]}: served ${served.lines} lines, bare ${alone.lines}`);
         pairs.push({ served: served.ms, bare: alone.ms });
@@ -399,32 +511,59 @@ async function wholeRequests() {
     // Saturation: closed-loop clients, two per worker, each walking the photos in the same order from its own offset;
     // served and bare alternate in slices so that both see the same background load on a shared machine.
     const clients = workers * 2;
-    let done = 0; let wall = 0; let satClientCpu = 0; let satServerCpu = 0;
-    let barePhotos = 0; let bareWall = 0; let bareCpu = 0;
+    let done = 0;
+    let wall = 0;
+    let satClientCpu = 0;
+    let satServerCpu = 0;
+    let barePhotos = 0;
+    let bareWall = 0;
+    let bareCpu = 0;
     const slices = T.ocrSlices;
     for (let slice = 0; slice < slices; slice++) {
-      const c0 = ownCpuMs(); const s0 = processCpuMs(s.child.pid!); const w0 = performance.now();
+      const c0 = ownCpuMs();
+      const s0 = processCpuMs(s.child.pid!);
+      const w0 = performance.now();
       const until = w0 + (T.ocrS / slices) * 1000;
-      await Promise.all(Array.from({ length: clients }, async (_, c) => {
-        for (let k = 0; performance.now() < until; k++) { await ocrTimed(s.base, photos[(c * 3 + k) % photos.length]); done++; }
-      }));
-      wall += performance.now() - w0; satClientCpu += ownCpuMs() - c0; satServerCpu += processCpuMs(s.child.pid!) - s0;
+      await Promise.all(
+        Array.from({ length: clients }, async (_, c) => {
+          for (let k = 0; performance.now() < until; k++) {
+            await ocrTimed(s.base, photos[(c * 3 + k) % photos.length]);
+            done++;
+          }
+        }),
+      );
+      wall += performance.now() - w0;
+      satClientCpu += ownCpuMs() - c0;
+      satServerCpu += processCpuMs(s.child.pid!) - s0;
       const b0 = ownCpuMs();
       const r = await bare.loop(T.ocrS / slices, clients);
-      barePhotos += r.photos; bareWall += r.seconds * 1000; bareCpu += ownCpuMs() - b0;
+      barePhotos += r.photos;
+      bareWall += r.seconds * 1000;
+      bareCpu += ownCpuMs() - b0;
     }
     const served = (done * 1000) / wall;
     const bareRate = (barePhotos * 1000) / bareWall;
     return {
-      photos: files.map((f) => f.slice(f.lastIndexOf('images/'))), rounds: T.ocrRounds, seconds: T.ocrS, clients,
-      served_ms_p50: round(median(pairs.map((p) => p.served))), bare_ms_p50: round(median(pairs.map((p) => p.bare))),
-      added_ms_p50: round(median(added)), added_pct_p50: round(median(addedPct)), added_ms_p90: round(percentile(added, 0.9)),
-      served_photos_per_s: round(served, 3), bare_photos_per_s: round(bareRate, 3), throughput_ratio: round(served / bareRate, 3),
+      photos: files.map((f) => f.slice(f.lastIndexOf('images/'))),
+      rounds: T.ocrRounds,
+      seconds: T.ocrS,
+      clients,
+      served_ms_p50: round(median(pairs.map((p) => p.served))),
+      bare_ms_p50: round(median(pairs.map((p) => p.bare))),
+      added_ms_p50: round(median(added)),
+      added_pct_p50: round(median(addedPct)),
+      added_ms_p90: round(percentile(added, 0.9)),
+      served_photos_per_s: round(served, 3),
+      bare_photos_per_s: round(bareRate, 3),
+      throughput_ratio: round(served / bareRate, 3),
       // CPU per photo: the load generator's own (its share of the machine is visible beside the server's) and the server's.
-      client_cpu_ms_per_photo_1client: round(clientCpu / pairs.length), client_cores_1client: round(clientCpu / servedWall, 3),
+      client_cpu_ms_per_photo_1client: round(clientCpu / pairs.length),
+      client_cores_1client: round(clientCpu / servedWall, 3),
       server_cpu_ms_per_photo_1client: round(serverCpu / pairs.length),
-      client_cpu_ms_per_photo_saturated: round(satClientCpu / done), client_cores_saturated: round(satClientCpu / wall, 3),
-      server_cpu_ms_per_photo_saturated: round(satServerCpu / done), bare_cpu_ms_per_photo_saturated: round(bareCpu / barePhotos),
+      client_cpu_ms_per_photo_saturated: round(satClientCpu / done),
+      client_cores_saturated: round(satClientCpu / wall, 3),
+      server_cpu_ms_per_photo_saturated: round(satServerCpu / done),
+      bare_cpu_ms_per_photo_saturated: round(bareCpu / barePhotos),
       load1: load1(),
     };
   } finally {
@@ -484,7 +623,7 @@ async function scenario(image: Blob, rate: number, budgets: number[], withBudget
     while (performance.now() < until) {
       const budget = budgets[Math.floor(Math.random() * budgets.length)];
       pending.push(phone(s.base, image, budget, withBudget));
-      await sleep(-Math.log(1 - Math.random()) * 1000 / rate);
+      await sleep((-Math.log(1 - Math.random()) * 1000) / rate);
     }
     const all = await Promise.all(pending);
     lag.disable();
@@ -498,8 +637,10 @@ async function scenario(image: Blob, rate: number, budgets: number[], withBudget
       refused: share((o) => o.kind === 'refused'),
       refused_fast: share((o) => o.kind === 'refused' && o.ms <= 20),
       in_budget_or_refused_fast: share((o) => o.kind === 'ok' || (o.kind === 'refused' && o.ms <= 20)),
-      refusal_p50_ms: round(percentile(refusals, 0.5)), refusal_p99_ms: round(percentile(refusals, 0.99)),
-      p50_ms: round(percentile(served, 0.5)), p99_ms: round(percentile(served, 0.99)),
+      refusal_p50_ms: round(percentile(refusals, 0.5)),
+      refusal_p99_ms: round(percentile(refusals, 0.99)),
+      p50_ms: round(percentile(served, 0.5)),
+      p99_ms: round(percentile(served, 0.99)),
       errors: all.filter((o) => o.kind === 'error').length,
       slow_refusals: {
         dropped_queued: all.filter((o) => o.kind === 'refused' && o.ms > 20 && o.when === 'dropped').length,
@@ -508,11 +649,15 @@ async function scenario(image: Blob, rate: number, budgets: number[], withBudget
       },
       late: all.filter((o) => o.kind === 'late').length,
       // The server's own time for its refusals (from /metrics), to tell its delays from the client's and the network's.
-      server_refusals_within_10ms: serverSide.within10, server_refusals_within_25ms: serverSide.within25,
-      client_event_loop_delay_p99_ms: round(lag.percentile(99) / 1e6), client_event_loop_delay_max_ms: round(lag.max / 1e6),
+      server_refusals_within_10ms: serverSide.within10,
+      server_refusals_within_25ms: serverSide.within25,
+      client_event_loop_delay_p99_ms: round(lag.percentile(99) / 1e6),
+      client_event_loop_delay_max_ms: round(lag.max / 1e6),
       load1: load1(),
     };
-  } finally { await stopServer(s); }
+  } finally {
+    await stopServer(s);
+  }
 }
 
 /** Shares of /v1/ocr refusals the server answered within 10 and 25 ms, from its request duration histogram. */
@@ -520,8 +665,8 @@ async function serverRefusalTimes(base: string): Promise<{ within10: number | nu
   const text = await (await fetch(`${base}/metrics`)).text();
   const buckets = new Map<string, number>();
   for (const line of text.split('\n')) {
-    if (!line.startsWith('tandem_http_request_duration_seconds_bucket{') || !line.includes('route="/v1/ocr"')
-      || !line.includes('outcome="DeadlineUnmeetable"')) continue;
+    if (!line.startsWith('tandem_http_request_duration_seconds_bucket{') || !line.includes('route="/v1/ocr"') || !line.includes('outcome="DeadlineUnmeetable"'))
+      continue;
     const le = /le="([^"]+)"/.exec(line)?.[1];
     if (le) buckets.set(le, Number(line.slice(line.lastIndexOf(' ') + 1)));
   }
@@ -534,7 +679,8 @@ async function serverRefusalTimes(base: string): Promise<{ within10: number | nu
 async function overload() {
   const { jpeg } = await renderTextImage({
     lines: ['Tandem edge benchmark', 'Invoice 4711 due 2026-12-01', 'Total 93.50 EUR incl. VAT', 'Thank you for your order'],
-    width: 1280, height: 720,
+    width: 1280,
+    height: 720,
   });
   const image = new Blob([jpeg as Uint8Array<ArrayBuffer>], { type: 'image/jpeg' });
   const s = await startServer();
@@ -543,7 +689,9 @@ async function overload() {
   try {
     single = await warm(s.base, image);
     capacity = await closedLoop(Number(POOL.POOL_WORKERS) + 1, T.capacityS, () => edgeOcr(image, { baseUrl: s.base }));
-  } finally { await stopServer(s); }
+  } finally {
+    await stopServer(s);
+  }
   const alone = median(single);
   // Budgets a phone might give: a little, some and plenty of room over an unloaded round trip.
   const budgets = [1.5, 2.5, 4].map((f) => Math.round(f * alone));
@@ -553,7 +701,9 @@ async function overload() {
     const fifo = await scenario(image, rate, budgets, false);
     const scheduler = await scenario(image, rate, budgets, true);
     levels[`${load}x`] = { rate_rps: round(rate, 2), fifo, scheduler };
-    console.error(`overload ${load}x: fifo ${fifo.in_budget} in budget; scheduler ${scheduler.in_budget_or_refused_fast} in budget or refused fast (load ${load1()})`);
+    console.error(
+      `overload ${load}x: fifo ${fifo.in_budget} in budget; scheduler ${scheduler.in_budget_or_refused_fast} in budget or refused fast (load ${load1()})`,
+    );
   }
   return { single_ms: round(alone), capacity_rps: round(capacity, 2), budgets_ms: budgets, seconds: T.overloadS, levels, load1: load1() };
 }
@@ -562,7 +712,11 @@ async function overload() {
 
 const started = performance.now();
 const result: Record<string, unknown> = {
-  when: new Date().toISOString(), quick: QUICK, pool: `${POOL.POOL_WORKERS}x${POOL.ORT_INTRA_OP_THREADS}`, batch: BATCH, load1_start: load1(),
+  when: new Date().toISOString(),
+  quick: QUICK,
+  pool: `${POOL.POOL_WORKERS}x${POOL.ORT_INTRA_OP_THREADS}`,
+  batch: BATCH,
+  load1_start: load1(),
 };
 if (!SKIP.has('overhead') || !SKIP.has('throughput')) {
   const s = await startServer();
@@ -571,8 +725,7 @@ if (!SKIP.has('overhead') || !SKIP.has('throughput')) {
       const rows = await overhead(s);
       result.overhead = rows;
       // The server's own overhead is measured with tensors in shared memory; the HTTP figures add moving the bytes.
-      const worst = (transport: string) => rows.filter((r) => r.transport === transport)
-        .reduce((a, b) => (b.overhead_pct > a.overhead_pct ? b : a));
+      const worst = (transport: string) => rows.filter((r) => r.transport === transport).reduce((a, b) => (b.overhead_pct > a.overhead_pct ? b : a));
       result.overhead_ms = worst('shm').overhead_ms;
       result.overhead_pct = worst('shm').overhead_pct;
       result.overhead_http_ms = worst('http').overhead_ms;
@@ -586,7 +739,9 @@ if (!SKIP.has('overhead') || !SKIP.has('throughput')) {
       result.throughput_ratio_http = Math.min(...rows.filter((r) => r.transport === 'http').map((r) => r.ratio));
       console.error(`throughput done (load ${load1()})`);
     }
-  } finally { await stopServer(s); }
+  } finally {
+    await stopServer(s);
+  }
 }
 if (!SKIP.has('batching')) {
   const b = await recBatching();
@@ -624,7 +779,9 @@ function markdown(r: Record<string, unknown>): string {
   const out: string[] = [`Edge server bench ${r.when} — pool ${r.pool}, ${r.seconds} s, load average ${r.load1_start} → ${r.load1_end}`, ''];
   out.push('| figure | measured | goal | load avg |', '|---|---|---|---|');
   for (const o of (r.overhead as Array<Record<string, number | string>>) ?? []) {
-    out.push(`| overhead ${o.model} ${o.dims} via ${o.transport} | ${o.overhead_ms} ms (${o.overhead_pct} %): served ${o.served_ms} ms vs bare ${o.bare_ms} ms (in the server ${o.server_ms} ms around a ${o.worker_run_ms} ms run); CPU ${o.server_cpu_ms_per_run} vs ${o.bare_cpu_ms_per_run} ms per run | ≤ 1 ms or 3 % | ${o.load1} |`);
+    out.push(
+      `| overhead ${o.model} ${o.dims} via ${o.transport} | ${o.overhead_ms} ms (${o.overhead_pct} %): served ${o.served_ms} ms vs bare ${o.bare_ms} ms (in the server ${o.server_ms} ms around a ${o.worker_run_ms} ms run); CPU ${o.server_cpu_ms_per_run} vs ${o.bare_cpu_ms_per_run} ms per run | ≤ 1 ms or 3 % | ${o.load1} |`,
+    );
   }
   for (const t of (r.throughput as Array<Record<string, number | string>>) ?? []) {
     out.push(`| throughput ${t.model} ${t.dims} via ${t.transport} | ${t.ratio} (served ${t.served_rps} vs bare ${t.bare_rps} runs/s) | ≥ 0.95 | ${t.load1} |`);
@@ -632,22 +789,46 @@ function markdown(r: Record<string, unknown>): string {
   const b = r.rec_batching as Record<string, number> | undefined;
   if (b) {
     out.push(`| recognition batching gain | ${b.gain}x (${b.batched_rps} vs ${b.batch1_rps} runs/s at batch 1) | ≥ 2x | ${b.load1} |`);
-    out.push(`| bare onnxruntime-node, batch ${b.bare_batch} vs 1 | ${b.bare_gain}x (${b.bare_batched_crops_per_s} vs ${b.bare_batch1_crops_per_s} crops/s) | (ceiling) | ${b.load1} |`);
+    out.push(
+      `| bare onnxruntime-node, batch ${b.bare_batch} vs 1 | ${b.bare_gain}x (${b.bare_batched_crops_per_s} vs ${b.bare_batch1_crops_per_s} crops/s) | (ceiling) | ${b.load1} |`,
+    );
   }
   const w = r.ocr as Record<string, number | string[]> | undefined;
   if (w) {
-    out.push(`| /v1/ocr added latency at 1 client, ${(w.photos as string[]).length} dev photos | +${w.added_ms_p50} ms (${w.added_pct_p50} %) at p50: served ${w.served_ms_p50} ms vs bare ${w.bare_ms_p50} ms; p90 +${w.added_ms_p90} ms | ≤ 3 % | ${w.load1} |`);
-    out.push(`| /v1/ocr throughput at saturation (${w.clients} clients) | ${w.throughput_ratio} (served ${w.served_photos_per_s} vs bare ${w.bare_photos_per_s} photos/s) | ≥ 0.9 | ${w.load1} |`);
-    out.push(`| CPU per photo at saturation | server ${w.server_cpu_ms_per_photo_saturated} ms vs bare ${w.bare_cpu_ms_per_photo_saturated} ms; load generator ${w.client_cpu_ms_per_photo_saturated} ms (${w.client_cores_saturated} cores) | | ${w.load1} |`);
+    out.push(
+      `| /v1/ocr added latency at 1 client, ${(w.photos as string[]).length} dev photos | +${w.added_ms_p50} ms (${w.added_pct_p50} %) at p50: served ${w.served_ms_p50} ms vs bare ${w.bare_ms_p50} ms; p90 +${w.added_ms_p90} ms | ≤ 3 % | ${w.load1} |`,
+    );
+    out.push(
+      `| /v1/ocr throughput at saturation (${w.clients} clients) | ${w.throughput_ratio} (served ${w.served_photos_per_s} vs bare ${w.bare_photos_per_s} photos/s) | ≥ 0.9 | ${w.load1} |`,
+    );
+    out.push(
+      `| CPU per photo at saturation | server ${w.server_cpu_ms_per_photo_saturated} ms vs bare ${w.bare_cpu_ms_per_photo_saturated} ms; load generator ${w.client_cpu_ms_per_photo_saturated} ms (${w.client_cores_saturated} cores) | | ${w.load1} |`,
+    );
   }
-  const o = r.overload_detail as { single_ms: number; capacity_rps: number; budgets_ms: number[]; levels: Record<string, { rate_rps: number; fifo: Record<string, number>; scheduler: Record<string, number> }> } | undefined;
+  const o = r.overload_detail as
+    | {
+        single_ms: number;
+        capacity_rps: number;
+        budgets_ms: number[];
+        levels: Record<string, { rate_rps: number; fifo: Record<string, number>; scheduler: Record<string, number> }>;
+      }
+    | undefined;
   if (o) {
-    out.push('', `Overload: /v1/ocr 1280x720 JPEG (4 lines), unloaded round trip ${o.single_ms} ms, capacity ${o.capacity_rps} req/s, budgets ${o.budgets_ms.join('/')} ms`, '');
-    out.push('| load | mode | requests | in budget | refused | refused ≤ 20 ms | in budget or refused ≤ 20 ms | refusal p50/p99 ms | served p50/p99 ms | load avg |', '|---|---|---|---|---|---|---|---|---|---|');
+    out.push(
+      '',
+      `Overload: /v1/ocr 1280x720 JPEG (4 lines), unloaded round trip ${o.single_ms} ms, capacity ${o.capacity_rps} req/s, budgets ${o.budgets_ms.join('/')} ms`,
+      '',
+    );
+    out.push(
+      '| load | mode | requests | in budget | refused | refused ≤ 20 ms | in budget or refused ≤ 20 ms | refusal p50/p99 ms | served p50/p99 ms | load avg |',
+      '|---|---|---|---|---|---|---|---|---|---|',
+    );
     for (const [level, v] of Object.entries(o.levels)) {
       for (const mode of ['fifo', 'scheduler'] as const) {
         const m = v[mode];
-        out.push(`| ${level} (${v.rate_rps} req/s) | ${mode} | ${m.requests} | ${pct(m.in_budget)} | ${pct(m.refused)} | ${pct(m.refused_fast)} | ${pct(m.in_budget_or_refused_fast)} | ${m.refusal_p50_ms}/${m.refusal_p99_ms} | ${m.p50_ms}/${m.p99_ms} | ${m.load1} |`);
+        out.push(
+          `| ${level} (${v.rate_rps} req/s) | ${mode} | ${m.requests} | ${pct(m.in_budget)} | ${pct(m.refused)} | ${pct(m.refused_fast)} | ${pct(m.in_budget_or_refused_fast)} | ${m.refusal_p50_ms}/${m.refusal_p99_ms} | ${m.p50_ms}/${m.p99_ms} | ${m.load1} |`,
+        );
       }
     }
   }
@@ -656,7 +837,11 @@ function markdown(r: Record<string, unknown>): string {
 
 /** Sets this thread's nice value when the system allows it; returns the value in effect. */
 function raisePriority(nice: number): number {
-  try { setPriority(0, nice); } catch { /* not allowed: keep the default */ }
+  try {
+    setPriority(0, nice);
+  } catch {
+    /* not allowed: keep the default */
+  }
   return getPriority(0);
 }
 

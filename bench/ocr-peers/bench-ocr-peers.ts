@@ -32,7 +32,12 @@ try {
 }
 const setDir = args.set ? resolve(args.set) : sharedEvalDir();
 if (!setDir || !existsSync(join(setDir, 'det.jsonl'))) {
-  fail(err('SET_MISSING', `no det.jsonl in ${setDir ?? resolve('../shared/ocr-eval/dev')}: pass --set DIR pointing at an OCR evaluation set (det.jsonl + images/)`));
+  fail(
+    err(
+      'SET_MISSING',
+      `no det.jsonl in ${setDir ?? resolve('../shared/ocr-eval/dev')}: pass --set DIR pointing at an OCR evaluation set (det.jsonl + images/)`,
+    ),
+  );
 }
 const rows = loadSet(setDir).det.slice(0, args.limit);
 if (!rows.length) fail(err('SET_EMPTY', `${setDir}/det.jsonl holds no images`));

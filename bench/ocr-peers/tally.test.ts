@@ -10,7 +10,9 @@ describe('parsePeerBenchArgs', () => {
     expect(parsePeerBenchArgs(['--set', 'd', '--out', 'o.json', '--limit', '5'])).toEqual({ set: 'd', out: 'o.json', limit: 5 });
   });
   it.each([['--limit', '0'], ['--limit', 'x'], ['--limit', '2.5'], ['--bogus']])('refuses %s %s with a coded error', (...argv) => {
-    expect(() => parsePeerBenchArgs(argv.filter(Boolean) as string[])).toThrow(expect.objectContaining({ name: 'BAD_ARGUMENT', message: expect.stringMatching(/Usage/) }));
+    expect(() => parsePeerBenchArgs(argv.filter(Boolean) as string[])).toThrow(
+      expect.objectContaining({ name: 'BAD_ARGUMENT', message: expect.stringMatching(/Usage/) }),
+    );
   });
 });
 

@@ -14,7 +14,16 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseProfiles, type Profiles } from '../../core/profiles';
-import { createEstimatorState, createPolicy, decide, EXAMPLE_PROFILES, executableProfiles, POLICY_NAMES, type KnownPolicy, type Observation } from '../../core/placement';
+import {
+  createEstimatorState,
+  createPolicy,
+  decide,
+  EXAMPLE_PROFILES,
+  executableProfiles,
+  POLICY_NAMES,
+  type KnownPolicy,
+  type Observation,
+} from '../../core/placement';
 import { buildObservation, linkSamples } from '../../core/placement/observation-builder';
 import { mulberry32 } from '../../test-support/random';
 
@@ -89,7 +98,9 @@ function largerZoo(p: Profiles): Profiles {
     accuracy: [...dets.map((d) => d.id), ...dets.map((d) => twin(d.id))].flatMap((det) =>
       sides.map((maxSide) => ({ det, maxSide, rec: p.defaults.rec, wordRecall: 0.5 + (0.3 * maxSide) / 1280 })),
     ),
-    reencode: [640, 960, 1280, 1600, 2048].flatMap((maxSide) => [0.7, 0.85].map((quality) => ({ maxSide, quality, bitsPerPixel: 2 * quality, recallFactor: 0.9 + maxSide / 20480 }))),
+    reencode: [640, 960, 1280, 1600, 2048].flatMap((maxSide) =>
+      [0.7, 0.85].map((quality) => ({ maxSide, quality, bitsPerPixel: 2 * quality, recallFactor: 0.9 + maxSide / 20480 })),
+    ),
   };
 }
 
@@ -163,7 +174,9 @@ console.log(`decide() wall time, ${iterations} requests after ${warmup} warm-up,
 console.log('| profiles | policy | plans | p50 ms | p90 ms | p99 ms | max ms | mean ms | CPU p50 ms | CPU p99 ms |');
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
-  console.log(`| ${r.profiles} | ${r.policy} | ${r.plans} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} | ${ms(r.mean)} | ${ms(r.cpuP50)} | ${ms(r.cpuP99)} |`);
+  console.log(
+    `| ${r.profiles} | ${r.policy} | ${r.plans} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} | ${ms(r.mean)} | ${ms(r.cpuP50)} | ${ms(r.cpuP99)} |`,
+  );
 }
 
 const main = results[0];

@@ -30,19 +30,30 @@ const SECONDS = Number(args.seconds);
 const ROUNDS = Number(args.rounds);
 const REPEATS = Number(args.repeats);
 const PORT = Number(args.port);
-const SHAPES = args.shapes!.split(',').map((s) => { const [w, t] = s.split('x').map(Number); return { workers: w, threads: t }; });
+const SHAPES = args.shapes!.split(',').map((s) => {
+  const [w, t] = s.split('x').map(Number);
+  return { workers: w, threads: t };
+});
 const BASE = `http://127.0.0.1:${PORT}`;
 
-interface BenchImage { name: string; bytes: Uint8Array; type: string }
+interface BenchImage {
+  name: string;
+  bytes: Uint8Array;
+  type: string;
+}
 
 async function images(): Promise<BenchImage[]> {
   const gen = await renderTextImage({
     lines: ['Tandem edge benchmark', 'Invoice 4711 due 2026-12-01', 'Total 93.50 EUR incl. VAT', 'Thank you for your order'],
-    width: 1280, height: 720,
+    width: 1280,
+    height: 720,
   });
   const list: BenchImage[] = [{ name: 'generated 1280x720 (4 lines, JPEG)', bytes: gen.jpeg, type: 'image/jpeg' }];
   const dir = sharedEvalDir();
-  for (const [file, label] of [['images/icdar2015/img_9.jpg', 'icdar2015 img_9 (scene)'], ['images/sroie/031.jpg', 'sroie 031 (receipt)']] as const) {
+  for (const [file, label] of [
+    ['images/icdar2015/img_9.jpg', 'icdar2015 img_9 (scene)'],
+    ['images/sroie/031.jpg', 'sroie 031 (receipt)'],
+  ] as const) {
     if (dir && existsSync(join(dir, file))) {
       const bytes = new Uint8Array(readFileSync(join(dir, file)));
       list.push({ name: label, bytes, type: 'image/jpeg' });
@@ -62,7 +73,9 @@ async function startServer(workers: number, threads: number): Promise<ChildProce
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
     try {
       if ((await fetch(`${BASE}/v2/health/ready`)).ok) return child;
-    } catch { /* not listening yet */ }
+    } catch {
+      /* not listening yet */
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   child.kill('SIGTERM');
@@ -119,7 +132,11 @@ async function throughput(list: BenchImage[], seconds: number) {
 }
 
 const list = await images();
-console.log(`images: ${list.map((i) => i.name).join('; ')}; load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log(
+  `images: ${list.map((i) => i.name).join('; ')}; load average before: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
 
 // 1. Per-stage latency, one client, for every shape.
 let server: ChildProcess;
@@ -140,7 +157,9 @@ for (let round = 0; round < ROUNDS; round++) {
     await Promise.all([ocr(list[0]), ocr(list[0])]);
     const r = await throughput(list, SECONDS);
     (results[key] ??= []).push(r);
-    console.log(`round ${round + 1} ${key}: ${r.requests} req in ${r.seconds.toFixed(1)} s = ${r.rps.toFixed(2)} req/s, p50 ${fmt(r.p50)} ms, p90 ${fmt(r.p90)} ms (load ${loadavg()[0].toFixed(2)})`);
+    console.log(
+      `round ${round + 1} ${key}: ${r.requests} req in ${r.seconds.toFixed(1)} s = ${r.rps.toFixed(2)} req/s, p50 ${fmt(r.p50)} ms, p90 ${fmt(r.p90)} ms (load ${loadavg()[0].toFixed(2)})`,
+    );
     await stopServer(server);
   }
 }
@@ -148,8 +167,12 @@ for (let round = 0; round < ROUNDS; round++) {
 const stageTable = [
   `| pool | image | lines | decode | preprocess | det | postprocess | cls | rec | server total | client total |`,
   `|---|---|---|---|---|---|---|---|---|---|---|`,
-  ...Object.entries(stagesByShape).flatMap(([k, rows]) => rows.map((r) =>
-    `| ${k.replace('x', ' × ')} | ${r.image} | ${r.lines} | ${[r.decode, r.preprocess, r.det, r.postprocess, r.cls, r.rec, r.total, r.clientMs].map((x) => fmt(x as number)).join(' | ')} |`)),
+  ...Object.entries(stagesByShape).flatMap(([k, rows]) =>
+    rows.map(
+      (r) =>
+        `| ${k.replace('x', ' × ')} | ${r.image} | ${r.lines} | ${[r.decode, r.preprocess, r.det, r.postprocess, r.cls, r.rec, r.total, r.clientMs].map((x) => fmt(x as number)).join(' | ')} |`,
+    ),
+  ),
 ].join('\n');
 const tpTable = [
   `| pool (workers × intra-op threads) | rounds | requests | req/s (mean of rounds) | p50 ms | p90 ms |`,
@@ -164,8 +187,18 @@ console.log(`Throughput, 2 concurrent clients cycling the images, ${SECONDS} s p
 
 const outDir = join(REPO_ROOT, 'bench', 'out');
 mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, 'edge-pool.json'), JSON.stringify({
-  measuredAt: new Date().toISOString(), images: list.map((i) => i.name), stages: stagesByShape, throughput: results,
-  settings: { seconds: SECONDS, rounds: ROUNDS, repeats: REPEATS, shapes: SHAPES },
-}, null, 2));
+writeFileSync(
+  join(outDir, 'edge-pool.json'),
+  JSON.stringify(
+    {
+      measuredAt: new Date().toISOString(),
+      images: list.map((i) => i.name),
+      stages: stagesByShape,
+      throughput: results,
+      settings: { seconds: SECONDS, rounds: ROUNDS, repeats: REPEATS, shapes: SHAPES },
+    },
+    null,
+    2,
+  ),
+);
 console.log(`wrote ${join(outDir, 'edge-pool.json')}`);

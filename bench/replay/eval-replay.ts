@@ -69,8 +69,13 @@ async function main(): Promise<void> {
   const sessionSpanMs = (perLink / rate) * 1000 + 30_000;
   const links = pickLinks(traces, nLinks, seed, sessionSpanMs);
   const log = (s: string) => console.log(s);
-  log(`eval:replay: ${links.length} links × ${policies.length} policies × ${perLink} requests (budgets ${budgets.join(', ')} ms in turn), CPU ×${throttle}, rate ${rate}/s`);
-  for (const l of links) log(`  link ${l.name} (${l.linkType}, uplink ${l.upFrom === 'up' ? 'measured' : 'derived'}, ${Math.round(l.up.meanKbps)}/${Math.round(l.down.meanKbps)} kbit/s mean up/down)`);
+  log(
+    `eval:replay: ${links.length} links × ${policies.length} policies × ${perLink} requests (budgets ${budgets.join(', ')} ms in turn), CPU ×${throttle}, rate ${rate}/s`,
+  );
+  for (const l of links)
+    log(
+      `  link ${l.name} (${l.linkType}, uplink ${l.upFrom === 'up' ? 'measured' : 'derived'}, ${Math.round(l.up.meanKbps)}/${Math.round(l.down.meanKbps)} kbit/s mean up/down)`,
+    );
 
   const started = Date.now();
   const load0 = loadavg()[0];
@@ -89,10 +94,14 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     const page = await context.newPage();
     await page.goto(`${origin}/?learned=0`);
-    await page.waitForFunction(async () => {
-      await navigator.serviceWorker.ready;
-      return navigator.serviceWorker.controller !== null;
-    }, undefined, { timeout: 120_000 });
+    await page.waitForFunction(
+      async () => {
+        await navigator.serviceWorker.ready;
+        return navigator.serviceWorker.controller !== null;
+      },
+      undefined,
+      { timeout: 120_000 },
+    );
     await page.locator('#models-panel summary').click();
     await page.locator('#download').click();
     await page.waitForFunction(() => (document.querySelector('#backend') as HTMLElement | null)?.dataset.backend, undefined, { timeout: 300_000 });
@@ -129,7 +138,13 @@ async function main(): Promise<void> {
     meta: {
       when: new Date().toISOString(),
       command: `npm run eval:replay -- ${process.argv.slice(2).join(' ')}`,
-      links: links.map((l) => ({ name: l.name, linkType: l.linkType, uplink: l.upFrom === 'up' ? 'measured' : 'derived', meanUpKbps: l.up.meanKbps, meanDownKbps: l.down.meanKbps })),
+      links: links.map((l) => ({
+        name: l.name,
+        linkType: l.linkType,
+        uplink: l.upFrom === 'up' ? 'measured' : 'derived',
+        meanUpKbps: l.up.meanKbps,
+        meanDownKbps: l.down.meanKbps,
+      })),
       budgets,
       policies,
       requests_per_link: perLink,

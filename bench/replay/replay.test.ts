@@ -44,7 +44,13 @@ describe('replay workload', () => {
     expect(requestStream('link', images, 9, 0.5, 7, [1000, 2000, 4000])).toEqual(a);
     expect(requestStream('link', images, 9, 0.5, 8, [1000, 2000, 4000])).not.toEqual(a);
     for (let k = 1; k < a.length; k++) expect(a[k].arrivalMs).toBeGreaterThan(a[k - 1].arrivalMs);
-    for (let r = 0; r < 3; r++) expect(a.slice(3 * r, 3 * r + 3).map((q) => q.budgetMs).sort((x, y) => x - y)).toEqual([1000, 2000, 4000]);
+    for (let r = 0; r < 3; r++)
+      expect(
+        a
+          .slice(3 * r, 3 * r + 3)
+          .map((q) => q.budgetMs)
+          .sort((x, y) => x - y),
+      ).toEqual([1000, 2000, 4000]);
     const kinds = a.map((q) => q.image.dataset);
     for (let k = 1; k < kinds.length; k++) expect(kinds[k]).not.toBe(kinds[k - 1]);
   });
@@ -52,11 +58,42 @@ describe('replay workload', () => {
 
 function record(over: Partial<ReplayRecord>): ReplayRecord {
   return {
-    link: 'l', linkType: 'lte', uplink: 'measured', policy: 'tandem', budgetMs: 1000, k: 0, image: 'i', dataset: 'd',
-    arrivalMs: 0, startMs: 0, queueMs: 0, traceMs: 0, planId: 'p', plan: 'p', reason: 'r', why: 'w', ranOn: 'edge',
-    fellBack: null, retried: null, raceWon: null, predictedP50Ms: 800, predictedP95Ms: 900, predictedStages: [],
-    measuredStages: {}, totalMs: 1000, harnessMs: 1000, met: true, wordRecall: 1, wordsFound: 1, wordsTotal: 1, lines: 1,
-    edgeMs: 100, upBytes: 0, downBytes: 0, failure: null, ...over,
+    link: 'l',
+    linkType: 'lte',
+    uplink: 'measured',
+    policy: 'tandem',
+    budgetMs: 1000,
+    k: 0,
+    image: 'i',
+    dataset: 'd',
+    arrivalMs: 0,
+    startMs: 0,
+    queueMs: 0,
+    traceMs: 0,
+    planId: 'p',
+    plan: 'p',
+    reason: 'r',
+    why: 'w',
+    ranOn: 'edge',
+    fellBack: null,
+    retried: null,
+    raceWon: null,
+    predictedP50Ms: 800,
+    predictedP95Ms: 900,
+    predictedStages: [],
+    measuredStages: {},
+    totalMs: 1000,
+    harnessMs: 1000,
+    met: true,
+    wordRecall: 1,
+    wordsFound: 1,
+    wordsTotal: 1,
+    lines: 1,
+    edgeMs: 100,
+    upBytes: 0,
+    downBytes: 0,
+    failure: null,
+    ...over,
   };
 }
 

@@ -121,7 +121,9 @@ export function markdownTable(table: PolicyTable): string {
   const order: string[] = ['tandem', 'device', 'edge', 'layercake', 'pieslicer'];
   for (const policy of Object.keys(table).sort((a, b) => order.indexOf(a) - order.indexOf(b))) {
     for (const [b, f] of Object.entries(table[policy])) {
-      const ran = Object.entries(f.ran_on).map(([k, v]) => `${k} ${v}`).join(', ');
+      const ran = Object.entries(f.ran_on)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ');
       rows.push(
         `| ${policy} | ${b} | ${f.requests} | ${pct(f.attainment)} | ${pct(f.sim_attainment)} | ${num(f.accuracy)} | ${num(f.accuracy_in_budget)} | ${pct(f.edge_cost_rel)} | ${pct(f.prediction_error_median)} / ${pct(f.prediction_error_p90)} | ${pct(f.late_vs_p95)} | ${Math.round(f.latency_p50_ms)} / ${Math.round(f.latency_p90_ms)} | ${ran} | ${f.failures} | ${f.fallbacks} |`,
       );
@@ -148,6 +150,10 @@ export function targets(table: PolicyTable, fid: Fidelity): { target: string; me
       });
     }
   }
-  out.push({ target: '|sim − real| attainment ≤ 3 points at every budget and policy', met: fid.max_attainment_gap <= 0.03, detail: `max ${pct(fid.max_attainment_gap)}` });
+  out.push({
+    target: '|sim − real| attainment ≤ 3 points at every budget and policy',
+    met: fid.max_attainment_gap <= 0.03,
+    detail: `max ${pct(fid.max_attainment_gap)}`,
+  });
   return out;
 }

@@ -95,7 +95,9 @@ async function openPage(spec: SessionSpec): Promise<Page> {
   await page.waitForFunction(() => (document.querySelector('#backend') as HTMLElement | null)?.dataset.backend, undefined, { timeout: 180_000 });
   // The uplink probe on joining the link (it may fail on a link that stalls; the planner then goes without it).
   await page
-    .waitForFunction(() => ['done', 'failed', 'skipped'].includes((document.querySelector('#link') as HTMLElement | null)?.dataset.probe ?? ''), undefined, { timeout: 60_000 })
+    .waitForFunction(() => ['done', 'failed', 'skipped'].includes((document.querySelector('#link') as HTMLElement | null)?.dataset.probe ?? ''), undefined, {
+      timeout: 60_000,
+    })
     .catch(() => undefined);
   return page;
 }
@@ -115,10 +117,14 @@ export async function runSession(spec: SessionSpec): Promise<ReplayRecord[]> {
     await page.locator('#budget').fill(String(req.budgetMs));
     await page.locator('#budget').dispatchEvent('change');
     await page.locator('#file').setInputFiles(req.image.path);
-    await page.waitForFunction(() => {
-      const run = document.querySelector('#run') as HTMLButtonElement | null;
-      return run !== null && !run.disabled && document.body.dataset.state !== 'running';
-    }, undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => {
+        const run = document.querySelector('#run') as HTMLButtonElement | null;
+        return run !== null && !run.disabled && document.body.dataset.state !== 'running';
+      },
+      undefined,
+      { timeout: 60_000 },
+    );
     const seen = await page.evaluate(() => globalThis.tandemRuns?.length ?? 0);
     const before = spec.shaper.counters();
     const traceMs = spec.shaper.nowTraceMs();
@@ -134,7 +140,13 @@ export async function runSession(spec: SessionSpec): Promise<ReplayRecord[]> {
     }
     const harnessMs = Date.now() - clicked;
     const after = spec.shaper.counters();
-    const r = toReplayRecord(spec, req, record, { startMs, traceMs, harnessMs, upBytes: after.upBytes - before.upBytes, downBytes: after.downBytes - before.downBytes });
+    const r = toReplayRecord(spec, req, record, {
+      startMs,
+      traceMs,
+      harnessMs,
+      upBytes: after.upBytes - before.upBytes,
+      downBytes: after.downBytes - before.downBytes,
+    });
     out.push(r);
     spec.log(
       `  ${spec.link.name.slice(0, 40)} ${spec.policy}@${req.budgetMs} #${req.k} ${req.image.file.split('/').pop()}: ${r.failure ? `FAILED ${r.failure.code}` : `${Math.round(r.totalMs)} ms ${r.met ? 'in budget' : 'late'}`} on ${r.ranOn} (${r.planId}; predicted ${Math.round(r.predictedP50Ms)}/${Math.round(r.predictedP95Ms)}) recall ${r.wordRecall.toFixed(2)}`,
@@ -157,7 +169,13 @@ function toReplayRecord(
 ): ReplayRecord {
   const failure = rec === null ? { code: 'NoAnswer', message: `no answer within ${spec.requestTimeoutMs} ms` } : (rec.error ?? null);
   const budgetMs = req.budgetMs;
-  const recall = failure === null && rec ? wordRecall(req.image.labels, rec.lines.map((l) => l.text)) : { found: 0, total: wordRecall(req.image.labels, []).total };
+  const recall =
+    failure === null && rec
+      ? wordRecall(
+          req.image.labels,
+          rec.lines.map((l) => l.text),
+        )
+      : { found: 0, total: wordRecall(req.image.labels, []).total };
   const totalMs = rec?.wallMs ?? seen.harnessMs;
   return {
     link: spec.link.name,
@@ -182,7 +200,11 @@ function toReplayRecord(
     raceWon: rec?.raceWon ?? null,
     predictedP50Ms: rec?.predicted?.expectedMs ?? NaN,
     predictedP95Ms: rec?.predicted?.p95Ms ?? NaN,
-    predictedStages: (rec?.predicted?.stages ?? []).map((s) => ({ stage: `${s.where}:${s.stage}${s.branch === 'main' ? '' : `:${s.branch}`}`, expectedMs: s.expectedMs, p95Ms: s.p95Ms })),
+    predictedStages: (rec?.predicted?.stages ?? []).map((s) => ({
+      stage: `${s.where}:${s.stage}${s.branch === 'main' ? '' : `:${s.branch}`}`,
+      expectedMs: s.expectedMs,
+      p95Ms: s.p95Ms,
+    })),
     measuredStages: rec?.measuredStages ?? {},
     totalMs,
     harnessMs: seen.harnessMs,

@@ -83,7 +83,14 @@ export function loadReplayImages(dir: string): ReplayImage[] {
  * `images`, alternating datasets so a short stream holds both scenes and documents, and the budgets taking turns
  * in a seeded order per round (so every budget meets every part of the link and both kinds of photo).
  */
-export function requestStream(link: string, images: readonly ReplayImage[], count: number, ratePerS: number, seed: number, budgets: readonly number[]): ReplayRequest[] {
+export function requestStream(
+  link: string,
+  images: readonly ReplayImage[],
+  count: number,
+  ratePerS: number,
+  seed: number,
+  budgets: readonly number[],
+): ReplayRequest[] {
   const rnd = mulberry32(hash(link) ^ seed);
   const byDataset = new Map<string, ReplayImage[]>();
   for (const im of images) byDataset.set(im.dataset, [...(byDataset.get(im.dataset) ?? []), im]);

@@ -92,7 +92,14 @@ describe('raw runs in the profile', () => {
               stages: [
                 ...r.stages.filter((s) => s.stage !== 'postprocess'),
                 // One stray run (a first run) at the smallest size only.
-                { stage: 'postprocess' as const, unit: 'det-pixels' as const, points: [{ x: 100_000, stats: runs(3, [90]) }, { x: 500_000, stats: runs(15, [16]) }] },
+                {
+                  stage: 'postprocess' as const,
+                  unit: 'det-pixels' as const,
+                  points: [
+                    { x: 100_000, stats: runs(3, [90]) },
+                    { x: 500_000, stats: runs(15, [16]) },
+                  ],
+                },
               ],
             },
       ),

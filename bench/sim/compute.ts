@@ -99,7 +99,6 @@ export function pickRuntime(profiles: Profiles, where: Location, id?: string): R
   return typical ?? all[0];
 }
 
-
 function curveOf(s: StageProfile): Curve {
   const pts = [...s.points].sort((a, b) => a.x - b.x);
   return {

@@ -95,10 +95,25 @@ async function main(): Promise<void> {
   const images = loadImages(resolve(imagesDir), recallFile === undefined ? undefined : photoRecall(recallFile));
 
   const started = Date.now();
-  if (profiles.source.kind === 'example') process.stderr.write('eval:placement: EXAMPLE PROFILES, NOT MEASURED: compute latencies and accuracies are illustrative (pass --profiles FILE or run `npm run models`).\n');
+  if (profiles.source.kind === 'example')
+    process.stderr.write(
+      'eval:placement: EXAMPLE PROFILES, NOT MEASURED: compute latencies and accuracies are illustrative (pass --profiles FILE or run `npm run models`).\n',
+    );
   else process.stderr.write(`eval:placement: measured profiles from ${profilesFrom}\n`);
   const runtimes = { device: values['device-runtime'], edge: values['edge-runtime'] };
-  const simOpts = { budgets, ratePerS: rate, maxRequestsPerTrace: maxRequests, seed, probeEveryMs: pollMs, uplinkProbeBytes: probeBytes, costWeight, netInfo: netInfo as 'none' | 'chrome', runtimes, planSpace: planSpace as 'page' | 'full', variant: values.variant };
+  const simOpts = {
+    budgets,
+    ratePerS: rate,
+    maxRequestsPerTrace: maxRequests,
+    seed,
+    probeEveryMs: pollMs,
+    uplinkProbeBytes: probeBytes,
+    costWeight,
+    netInfo: netInfo as 'none' | 'chrome',
+    runtimes,
+    planSpace: planSpace as 'page' | 'full',
+    variant: values.variant,
+  };
   const result = simulate(profiles, traces, images, simOpts, (i, name) => {
     if (!values.quiet && (i % 25 === 0 || i === traces.length - 1)) process.stderr.write(`  trace ${i + 1}/${traces.length} ${name}\n`);
   });
@@ -132,7 +147,11 @@ async function main(): Promise<void> {
     },
   });
   process.stdout.write(markdown(report));
-  process.stdout.write(`\nLink types (source): ${Object.entries(linkTypes).map(([k, v]) => `${k} ${v}`).join(', ')}; replay took ${(report.run.wall_s as number).toFixed(1)} s.\n`);
+  process.stdout.write(
+    `\nLink types (source): ${Object.entries(linkTypes)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}; replay took ${(report.run.wall_s as number).toFixed(1)} s.\n`,
+  );
   if (values.out) {
     mkdirSync(dirname(resolve(values.out)), { recursive: true });
     writeFileSync(values.out, JSON.stringify(report, null, 2) + '\n');

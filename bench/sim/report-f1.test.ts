@@ -36,15 +36,43 @@ function result(tandem: RequestRecord[], oracle: RequestRecord[]): SimResult {
   const records = new Map<SimPolicy, Map<number, RequestRecord[]>>();
   for (const p of SIM_POLICIES) records.set(p, new Map([[1000, p === 'tandem' ? tandem : tandem.map(() => rec(false, false))]]));
   records.set(ORACLE, new Map([[1000, oracle]]));
-  return { records, potentialSpeedups: [], requests: tandem.length, traces: 1, runtimes: { device: 'd', edge: 'e' }, planSpace: { kind: 'page', variant: 'fp32', plans: 1 }, upDerived: { t: false } };
+  return {
+    records,
+    potentialSpeedups: [],
+    requests: tandem.length,
+    traces: 1,
+    runtimes: { device: 'd', edge: 'e' },
+    planSpace: { kind: 'page', variant: 'fp32', plans: 1 },
+    upDerived: { t: false },
+  };
 }
 
 describe('preprocessing-placement F1', () => {
   it('scores every request where the policy uploads the whole image against the oracle’s placement for it', () => {
     // tp 3, fp 1, fn 1, tn 2; two requests run on the device and are not scored.
-    const tandem = [rec(true, true), rec(true, true), rec(true, true), rec(true, false), rec(false, true), rec(false, false), rec(false, false), rec(null, null), rec(null, null)];
+    const tandem = [
+      rec(true, true),
+      rec(true, true),
+      rec(true, true),
+      rec(true, false),
+      rec(false, true),
+      rec(false, false),
+      rec(false, false),
+      rec(null, null),
+      rec(null, null),
+    ];
     // The oracle's own plan mostly runs on the device: the narrower "where it uploads too" figure sees only two requests.
-    const oracle = [rec(true, true), rec(null, null), rec(null, null), rec(null, null), rec(false, false), rec(null, null), rec(null, null), rec(null, null), rec(null, null)];
+    const oracle = [
+      rec(true, true),
+      rec(null, null),
+      rec(null, null),
+      rec(null, null),
+      rec(false, false),
+      rec(null, null),
+      rec(null, null),
+      rec(null, null),
+      rec(null, null),
+    ];
     const r = buildReport(result(tandem, oracle), { profileKind: 'example', profileDescription: 'test', budgets: [1000], run: {} });
     expect(r.preprocess_f1_detail.tandem).toEqual({ f1: 0.75, precision: 0.75, recall: 0.75, n: 7 });
     expect(r.preprocess_f1).toBe(0.75);

@@ -138,7 +138,10 @@ function lateShare(rs: RequestRecord[]): number | null {
   return fit > 0 ? late / fit : null;
 }
 
-export function buildReport(result: SimResult, meta: { profileKind: 'example' | 'measured'; profileDescription: string; budgets: number[]; run: Record<string, unknown> }): Report {
+export function buildReport(
+  result: SimResult,
+  meta: { profileKind: 'example' | 'measured'; profileDescription: string; budgets: number[]; run: Record<string, unknown> },
+): Report {
   const { records } = result;
   const oracle = records.get(ORACLE)!;
   const edge = records.get('edge')!;
@@ -203,7 +206,10 @@ export function buildReport(result: SimResult, meta: { profileKind: 'example' | 
     ['split-rec', (r: RequestRecord) => r.kind === 'split-rec'],
     ['race', (r: RequestRecord) => r.race],
   ] as const) {
-    const xs = tandemAll.filter(pred).map((r) => r.concurrencySpeedup).filter((x): x is number => x !== null);
+    const xs = tandemAll
+      .filter(pred)
+      .map((r) => r.concurrencySpeedup)
+      .filter((x): x is number => x !== null);
     byKind[k] = { median: num(quantile(xs, 0.5)), n: xs.length };
   }
 
@@ -218,7 +224,8 @@ export function buildReport(result: SimResult, meta: { profileKind: 'example' | 
     const lc = policies.layercake[String(b)];
     const ps = policies.pieslicer[String(b)];
     const oracle_reliable = reliable.includes(b);
-    const push = (target: string, value: number | null, goal: string, met: boolean) => targets.push({ budget_ms: b, oracle_reliable, target, value, goal, met });
+    const push = (target: string, value: number | null, goal: string, met: boolean) =>
+      targets.push({ budget_ms: b, oracle_reliable, target, value, goal, met });
     push('tandem attainment', t.attainment, '≥ 0.99', t.attainment >= 0.99);
     const accRel = o.accuracy > 0 ? t.accuracy / o.accuracy : NaN;
     push('tandem accuracy / oracle accuracy', num(accRel), '≥ 0.98', accRel >= 0.98);
@@ -241,7 +248,10 @@ export function buildReport(result: SimResult, meta: { profileKind: 'example' | 
     for (const p of all) {
       attainment[p] = {};
       for (const b of meta.budgets) {
-        const rs = records.get(p)!.get(b)!.filter((r) => inGroup(r.trace));
+        const rs = records
+          .get(p)!
+          .get(b)!
+          .filter((r) => inGroup(r.trace));
         requests = rs.length;
         attainment[p][String(b)] = rs.length ? rs.filter((r) => r.met).length / rs.length : null;
       }
@@ -280,7 +290,10 @@ const mb = (x: number) => `${(x / 1e6).toFixed(1)} MB`;
 export function markdown(r: Report): string {
   const out: string[] = [];
   if (r.profile_kind === 'example') {
-    out.push('> **Example profile, not measured**: compute latencies and accuracies are drawn from the built-in example profiles (' + r.profile_description + ').', '');
+    out.push(
+      '> **Example profile, not measured**: compute latencies and accuracies are drawn from the built-in example profiles (' + r.profile_description + ').',
+      '',
+    );
   } else out.push(`Profiles: measured (${r.profile_description}).`, '');
   const run = r.run;
   out.push(
@@ -327,10 +340,12 @@ export function markdown(r: Report): string {
     `In hindsight, fastest split-recognition plan vs fastest single-location plan, median over all requests: ${fix(r.concurrency_potential_speedup_median, 2)}×.`,
     '',
   );
-  if (r.oracle_reliable_budgets_ms.length === 0) out.push('No budget where the oracle meets ≥ 99.5 %: the targets apply nowhere; shown at every budget for reference.');
+  if (r.oracle_reliable_budgets_ms.length === 0)
+    out.push('No budget where the oracle meets ≥ 99.5 %: the targets apply nowhere; shown at every budget for reference.');
   else out.push(`Targets apply on budgets where the oracle meets ≥ 99.5 % (${r.oracle_reliable_budgets_ms.join(', ')} ms); shown at every budget.`);
   out.push('', '| budget ms | oracle ≥ 99.5 % | target | value | goal | met |', '|---:|---|---|---:|---|---|');
-  for (const t of r.targets) out.push(`| ${t.budget_ms} | ${t.oracle_reliable ? 'yes' : 'no'} | ${t.target} | ${fix(t.value)} | ${t.goal} | ${t.met ? 'yes' : '**no**'} |`);
+  for (const t of r.targets)
+    out.push(`| ${t.budget_ms} | ${t.oracle_reliable ? 'yes' : 'no'} | ${t.target} | ${fix(t.value)} | ${t.goal} | ${t.met ? 'yes' : '**no**'} |`);
   out.push(
     '',
     `Calibration (answers later than their predicted p95, among those predicted to fit): ${SIM_POLICIES.map((p) => `${p} ${r.budgets_ms.map((b) => pct(r.policies[p][String(b)].late_vs_p95)).join(' / ')}`).join('; ')} (budgets ${r.budgets_ms.join(' / ')} ms).`,
@@ -344,7 +359,8 @@ export function markdown(r: Report): string {
     '| policy | budget ms | measured uplink | uplink from downlink |',
     '|---|---:|---:|---:|',
   );
-  for (const p of Object.keys(r.policies)) for (const b of r.budgets_ms) out.push(`| ${p} | ${b} | ${pct(m.attainment[p][String(b)])} | ${pct(d.attainment[p][String(b)])} |`);
+  for (const p of Object.keys(r.policies))
+    for (const b of r.budgets_ms) out.push(`| ${p} | ${b} | ${pct(m.attainment[p][String(b)])} | ${pct(d.attainment[p][String(b)])} |`);
   out.push('', 'Plan mix (share of requests):', '', '| policy | budget ms | plans |', '|---|---:|---|');
   for (const [p, byBudget] of Object.entries(r.plan_mix)) {
     for (const b of r.budgets_ms) {

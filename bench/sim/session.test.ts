@@ -20,8 +20,14 @@ function imagesDir(): string {
 function tracesDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'sim-causal-traces-'));
   const rows = (f: (i: number) => number) => 't_ms,kbps\n' + Array.from({ length: 40 }, (_, i) => `${i * 1000},${f(i)}`).join('\n') + '\n';
-  writeFileSync(join(dir, 'busy__lte__up.csv'), rows((i) => (i % 10 < 5 ? 400 : 4000)));
-  writeFileSync(join(dir, 'busy__lte__down.csv'), rows(() => 8000));
+  writeFileSync(
+    join(dir, 'busy__lte__up.csv'),
+    rows((i) => (i % 10 < 5 ? 400 : 4000)),
+  );
+  writeFileSync(
+    join(dir, 'busy__lte__down.csv'),
+    rows(() => 8000),
+  );
   return dir;
 }
 

@@ -146,7 +146,15 @@ export function uplinkProbe(trace: LinkTrace, bytes: number): ThroughputSample |
   return { atMs: elapsedMs, direction: 'up', bytes, elapsedMs, serverMs: PROBE_SERVER_MS };
 }
 
-function observation(env: SessionEnv, probe: ThroughputSample | null, atMs: number, image: SimImage, budgetMs: number, busyMs: number, rtt: RttSample[]): Observation {
+function observation(
+  env: SessionEnv,
+  probe: ThroughputSample | null,
+  atMs: number,
+  image: SimImage,
+  budgetMs: number,
+  busyMs: number,
+  rtt: RttSample[],
+): Observation {
   const { trace, sampler, profiles, opts } = env;
   return {
     nowMs: atMs,
@@ -182,7 +190,12 @@ function raceOf(d: Decision): { hedgeAtMs: number; fallback: Plan } | undefined 
 }
 
 /** Hindsight references for a plan's preprocessing placement (see RequestRecord.preprocessOracle / preprocessFaster). */
-function preprocessRefs(ctx: RunContext, plans: readonly Plan[], config: number, budgetMs: number): { oracle: boolean | null; faster: boolean | null; originalMs: number | null } {
+function preprocessRefs(
+  ctx: RunContext,
+  plans: readonly Plan[],
+  config: number,
+  budgetMs: number,
+): { oracle: boolean | null; faster: boolean | null; originalMs: number | null } {
   let original = Infinity;
   let prepared = Infinity;
   const uploads: Plan[] = [];
@@ -307,7 +320,15 @@ export function runPolicySession(env: SessionEnv, requests: readonly SessionRequ
   let deviceFreeAt = -Infinity;
   let awaitingRecognition = false;
 
-  const ctxOf = (p: Pending, free: number): RunContext => ({ profiles, sampler: env.sampler, trace, image: p.req.image, draws: p.req.draws, t0: p.req.t, deviceFreeAt: free });
+  const ctxOf = (p: Pending, free: number): RunContext => ({
+    profiles,
+    sampler: env.sampler,
+    trace,
+    image: p.req.image,
+    draws: p.req.draws,
+    t0: p.req.t,
+    deviceFreeAt: free,
+  });
 
   const execute = (p: Pending, decision: Decision, ctx: RunContext): Run => {
     const run = runPlan(ctx, decision.plan, raceOf(decision));

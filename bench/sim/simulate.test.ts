@@ -52,7 +52,10 @@ describe('placement replay', () => {
     const n = result.records.get('tandem')!.get(1000)!.length;
     expect(n).toBe(result.requests);
     for (const b of opts.budgets) {
-      const oracle = result.records.get(ORACLE)!.get(b)!.filter((r) => r.met).length;
+      const oracle = result.records
+        .get(ORACLE)!
+        .get(b)!
+        .filter((r) => r.met).length;
       for (const p of SIM_POLICIES) {
         const rs = result.records.get(p)!.get(b)!;
         expect(rs.length).toBe(n);
@@ -64,7 +67,11 @@ describe('placement replay', () => {
   });
 
   it('answers from the device over a 300 kbit/s uplink with a 1 s budget, where the always-edge baseline misses', () => {
-    const slow = (p: string) => result.records.get(p as never)!.get(1000)!.filter((r) => r.trace === 'slow__link');
+    const slow = (p: string) =>
+      result.records
+        .get(p as never)!
+        .get(1000)!
+        .filter((r) => r.trace === 'slow__link');
     expect(slow('tandem').filter((r) => r.winner === 'device').length / slow('tandem').length).toBeGreaterThan(0.8);
     expect(slow('edge').filter((r) => r.met).length).toBe(0);
   });
@@ -100,7 +107,13 @@ describe('placement replay', () => {
       ['fast__wifi', true],
       ['slow__link', false],
     ]);
-    expect(r.by_uplink.measured).toMatchObject({ links: 1, requests: result.records.get('edge')!.get(1000)!.filter((x) => x.trace === 'slow__link').length });
+    expect(r.by_uplink.measured).toMatchObject({
+      links: 1,
+      requests: result.records
+        .get('edge')!
+        .get(1000)!
+        .filter((x) => x.trace === 'slow__link').length,
+    });
     expect(r.by_uplink.derived.links).toBe(1);
     // Always-edge misses every request over the slow measured uplink at 1 s and meets most over the fast derived one.
     expect(r.by_uplink.measured.attainment.edge['1000']).toBe(0);

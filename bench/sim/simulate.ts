@@ -57,7 +57,6 @@ export interface SimOptions {
   onEngineCall?: SessionOptions['onEngineCall'];
 }
 
-
 /** Profiles whose plan space the simulated policies (and the oracle) choose from. */
 export function simPlanProfiles(profiles: Profiles, opts: Pick<SimOptions, 'planSpace' | 'variant'> = {}): Profiles {
   return opts.planSpace === 'full' ? profiles : executableProfiles(profiles, opts.variant ?? null, PAGE_CAPABILITIES);
@@ -110,7 +109,13 @@ export function arrivalsFor(trace: LinkTrace, images: readonly SimImage[], opts:
   return times.map((t) => ({ t, image: images[Math.floor(rnd() * images.length)], draws: drawFor(rnd) }));
 }
 
-export function simulate(profiles: Profiles, traces: readonly LinkTrace[], images: readonly SimImage[], opts: SimOptions, onTrace?: (i: number, name: string) => void): SimResult {
+export function simulate(
+  profiles: Profiles,
+  traces: readonly LinkTrace[],
+  images: readonly SimImage[],
+  opts: SimOptions,
+  onTrace?: (i: number, name: string) => void,
+): SimResult {
   const planProfiles = simPlanProfiles(profiles, opts);
   const sampler = new ComputeSampler(planProfiles, opts.runtimes);
   const records = new Map<SimPolicy, Map<number, RequestRecord[]>>();
@@ -129,8 +134,15 @@ export function simulate(profiles: Profiles, traces: readonly LinkTrace[], image
     const env: SessionEnv = { profiles: planProfiles, sampler, trace, plans, opts };
     for (const budget of opts.budgets) {
       const session = arrivals.map((a) => ({ ...a, budgetMs: budget }));
-      for (const name of SIM_POLICIES) records.get(name)!.get(budget)!.push(...runPolicySession(env, session, name, `${trace.name}|${budget}|${name}`));
-      records.get(ORACLE)!.get(budget)!.push(...runOracle(env, session, budget === opts.budgets[0] ? potentialSpeedups : undefined));
+      for (const name of SIM_POLICIES)
+        records
+          .get(name)!
+          .get(budget)!
+          .push(...runPolicySession(env, session, name, `${trace.name}|${budget}|${name}`));
+      records
+        .get(ORACLE)!
+        .get(budget)!
+        .push(...runOracle(env, session, budget === opts.budgets[0] ? potentialSpeedups : undefined));
     }
   });
   return {

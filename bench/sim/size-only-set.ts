@@ -16,7 +16,16 @@ export function sizeOnlySet(prefix: string, rows: readonly SizedImage[]): string
   mkdirSync(join(dir, 'images'));
   writeFileSync(
     join(dir, 'det.jsonl'),
-    rows.map((r) => JSON.stringify({ image: r.image, width: r.width, height: r.height, boxes: Array.from({ length: r.lines }, () => ({ points: [], text: 'x', ignore: false })) })).join('\n'),
+    rows
+      .map((r) =>
+        JSON.stringify({
+          image: r.image,
+          width: r.width,
+          height: r.height,
+          boxes: Array.from({ length: r.lines }, () => ({ points: [], text: 'x', ignore: false })),
+        }),
+      )
+      .join('\n'),
   );
   for (const r of rows) writeFileSync(join(dir, r.image), Buffer.alloc(r.bytes));
   return dir;

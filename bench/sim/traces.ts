@@ -156,7 +156,8 @@ export function parseTraceCsv(text: string, file: string): ParsedCsv {
     const c = lines[n].split(',');
     const t = Number(c[ti]);
     const k = Number(c[ki]);
-    if (!Number.isFinite(t) || !Number.isFinite(k) || k < 0) throw simError('SimTraceInvalid', `${file}:${n + 1}: expected t_ms,kbps numbers, got "${lines[n]}"`);
+    if (!Number.isFinite(t) || !Number.isFinite(k) || k < 0)
+      throw simError('SimTraceInvalid', `${file}:${n + 1}: expected t_ms,kbps numbers, got "${lines[n]}"`);
     if (out.t.length > 0 && t <= out.t[out.t.length - 1]) throw simError('SimTraceInvalid', `${file}:${n + 1}: t_ms must increase`);
     out.t.push(t);
     out.kbps.push(k);

@@ -23,7 +23,7 @@ describe('compact crops', () => {
     expect([...c.chroma.data]).toEqual([128, 128, 128, 128]);
   });
 
-  it('read the colour planes in the model\'s channel order (red lifts Cr, blue lifts Cb)', () => {
+  it("read the colour planes in the model's channel order (red lifts Cr, blue lifts Cb)", () => {
     const red = toCompactCrops(solid([255, 0, 0], 2, 2), BGR);
     expect([...red.luma.data]).toEqual([76, 76, 76, 76]);
     expect([...red.chroma.data]).toEqual([85, 255]);

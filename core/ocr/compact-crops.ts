@@ -67,9 +67,14 @@ export function toCompactCrops(tensor: FloatTensor, spec: LineNormalisation): Co
     const cbAt = i * 2 * (h / 2) * (we / 2);
     const crAt = cbAt + (h / 2) * (we / 2);
     for (let y = 0; y < h; y++) {
-      if (!(y & 1)) { cb.fill(0); cr.fill(0); }
+      if (!(y & 1)) {
+        cb.fill(0);
+        cr.fill(0);
+      }
       for (let x = 0; x < we; x++) {
-        let r = COMPACT_PAD, g = COMPACT_PAD, b = COMPACT_PAD;
+        let r = COMPACT_PAD,
+          g = COMPACT_PAD,
+          b = COMPACT_PAD;
         if (x < w) {
           const o = src + y * w + x;
           r = d[o + planeOf[0]] * scale[0] + shift[0];

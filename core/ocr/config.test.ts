@@ -3,14 +3,27 @@ import { parseDictionary, pipelineConfigFromManifest } from './config';
 import type { Manifest, ManifestModel } from '../models/manifest';
 
 const model = (name: string, task: ManifestModel['task'], preprocess: ManifestModel['preprocess'], classes = 0): ManifestModel => ({
-  name, version: '1', variant: 'fp32', task,
-  file: { path: `${name}/1/model.onnx`, bytes: 1, sha256: '' }, assets: {}, opset: 11,
+  name,
+  version: '1',
+  variant: 'fp32',
+  task,
+  file: { path: `${name}/1/model.onnx`, bytes: 1, sha256: '' },
+  assets: {},
+  opset: 11,
   inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 3, -1, -1] }],
   outputs: [{ name: 'y', datatype: 'FP32', shape: classes ? [-1, -1, classes] : [-1, 2] }],
-  preprocess, source: { package: '', version: '', file: '', upstream: '' }, license: '',
+  preprocess,
+  source: { package: '', version: '', file: '', upstream: '' },
+  license: '',
 });
-const line = (kind: 'rec' | 'cls', maxWidth: number): ManifestModel['preprocess'] =>
-  ({ kind, channels: 'BGR', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], height: 48, maxWidth });
+const line = (kind: 'rec' | 'cls', maxWidth: number): ManifestModel['preprocess'] => ({
+  kind,
+  channels: 'BGR',
+  mean: [0.5, 0.5, 0.5],
+  std: [0.5, 0.5, 0.5],
+  height: 48,
+  maxWidth,
+});
 const manifest: Manifest = {
   schema: 1,
   models: [
@@ -34,7 +47,9 @@ describe('config', () => {
     expect(pipelineConfigFromManifest(manifest, 'x\ny\nz\n', { maxSide: 640, db: { boxThresh: 0.5 } }).det.maxSide).toBe(640);
   });
   it('refuses a dictionary that does not fit the recogniser, and unknown models, with codes', () => {
-    expect(() => pipelineConfigFromManifest(manifest, 'x\ny\n')).toThrowError(expect.objectContaining({ name: 'OcrBadConfig', message: expect.stringMatching(/outputs 5/) }));
+    expect(() => pipelineConfigFromManifest(manifest, 'x\ny\n')).toThrowError(
+      expect.objectContaining({ name: 'OcrBadConfig', message: expect.stringMatching(/outputs 5/) }),
+    );
     expect(() => pipelineConfigFromManifest(manifest, 'x\ny\nz\n', { models: { det: 'nope' } })).toThrowError(/not in the manifest/);
     expect(() => pipelineConfigFromManifest({ schema: 1, models: [] }, '')).toThrowError(/npm run models/);
   });

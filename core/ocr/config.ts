@@ -54,13 +54,14 @@ export interface ConfigOverrides extends Partial<Omit<PipelineConfig, 'models' |
 
 function pick(manifest: Manifest, role: OcrRole, wanted?: string): ManifestModel {
   const ofTask = manifest.models.filter((m) => m.task === ROLE_TASK[role]);
-  const model = wanted
-    ? manifest.models.find((m) => m.name === wanted)
-    : ofTask.find((m) => m.name === DEFAULT_NAMES[role]) ?? ofTask[0];
+  const model = wanted ? manifest.models.find((m) => m.name === wanted) : (ofTask.find((m) => m.name === DEFAULT_NAMES[role]) ?? ofTask[0]);
   if (!model) {
-    throw ocrError('OcrBadConfig', wanted
-      ? `Model "${wanted}" for ${role} is not in the manifest (has: ${manifest.models.map((m) => m.name).join(', ') || 'none'}).`
-      : `The manifest has no ${ROLE_TASK[role]} model; rebuild the repository with \`npm run models\`.`);
+    throw ocrError(
+      'OcrBadConfig',
+      wanted
+        ? `Model "${wanted}" for ${role} is not in the manifest (has: ${manifest.models.map((m) => m.name).join(', ') || 'none'}).`
+        : `The manifest has no ${ROLE_TASK[role]} model; rebuild the repository with \`npm run models\`.`,
+    );
   }
   if (model.task !== ROLE_TASK[role]) {
     throw ocrError('OcrBadConfig', `Model "${model.name}" is a ${model.task} model, not ${ROLE_TASK[role]}.`);
@@ -69,7 +70,8 @@ function pick(manifest: Manifest, role: OcrRole, wanted?: string): ManifestModel
 }
 
 export function pipelineConfigFromManifest(manifest: Manifest, dictionaryText: string, overrides: ConfigOverrides = {}): PipelineConfig {
-  if (!manifest || !Array.isArray(manifest.models)) throw ocrError('OcrBadConfig', 'Manifest has no models list; pass the parsed models/repository/manifest.json.');
+  if (!manifest || !Array.isArray(manifest.models))
+    throw ocrError('OcrBadConfig', 'Manifest has no models list; pass the parsed models/repository/manifest.json.');
   const det = pick(manifest, 'det', overrides.models?.det);
   const cls = pick(manifest, 'cls', overrides.models?.cls);
   const rec = pick(manifest, 'rec', overrides.models?.rec);
@@ -82,8 +84,10 @@ export function pipelineConfigFromManifest(manifest: Manifest, dictionaryText: s
   const classes = rec.outputs[0]?.shape.at(-1);
   // A recogniser that ends in packed CTC steps (the compact variant) gives 3 values per step whatever the dictionary.
   if (typeof classes === 'number' && classes > 0 && classes !== charset.length && classes !== PACKED_STEP_VALUES) {
-    throw ocrError('OcrBadConfig',
-      `Dictionary gives ${charset.length} CTC classes (blank + ${dictionary.length} lines + space) but "${rec.name}" outputs ${classes}; pass the model's own dictionary asset.`);
+    throw ocrError(
+      'OcrBadConfig',
+      `Dictionary gives ${charset.length} CTC classes (blank + ${dictionary.length} lines + space) but "${rec.name}" outputs ${classes}; pass the model's own dictionary asset.`,
+    );
   }
   const { models: _m, db, maxSide, ...rest } = overrides;
   return {

@@ -48,12 +48,21 @@ export function cropQuad(image: RgbaImage, quad: [Point, Point, Point, Point]): 
   const h = Math.max(1, Math.trunc(Math.max(d(quad[0], quad[3]), d(quad[1], quad[2]))));
   let m: number[];
   try {
-    m = perspectiveTransform([[0, 0], [w, 0], [w, h], [0, h]], quad);
+    m = perspectiveTransform(
+      [
+        [0, 0],
+        [w, 0],
+        [w, h],
+        [0, h],
+      ],
+      quad,
+    );
   } catch {
     // A collapsed quad has no perspective map; its axis-aligned bounds still give the recogniser something.
     const xs = quad.map((p) => p[0]);
     const ys = quad.map((p) => p[1]);
-    const x0 = Math.min(...xs), y0 = Math.min(...ys);
+    const x0 = Math.min(...xs),
+      y0 = Math.min(...ys);
     m = [Math.max(...xs) > x0 ? (Math.max(...xs) - x0) / w : 0, 0, x0, 0, Math.max(...ys) > y0 ? (Math.max(...ys) - y0) / h : 0, y0, 0, 0, 1];
   }
   const out = new Uint8ClampedArray(w * h * 4);

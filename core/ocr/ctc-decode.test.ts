@@ -22,8 +22,14 @@ describe('ctcGreedyDecode', () => {
     expect(r.score).toBeCloseTo((0.8 + 0.7 + 0.9 + 0.6) / 4, 6);
   });
   it('reads a line at an offset inside a batch and gives score 0 for all blanks', () => {
-    const line1 = [[1, 0, 0, 0, 0], [1, 0, 0, 0, 0]];
-    const line2 = [[0, 0, 1, 0, 0], [1, 0, 0, 0, 0]];
+    const line1 = [
+      [1, 0, 0, 0, 0],
+      [1, 0, 0, 0, 0],
+    ];
+    const line2 = [
+      [0, 0, 1, 0, 0],
+      [1, 0, 0, 0, 0],
+    ];
     const data = matrix([...line1, ...line2]);
     expect(ctcGreedyDecode(data, 2, 5, charset, 0)).toEqual({ text: '', score: 0 });
     expect(ctcGreedyDecode(data, 2, 5, charset, 10)).toEqual({ text: 'b', score: 1 });
@@ -43,19 +49,35 @@ describe('ctcGreedyDecode', () => {
     // Plain greedy decoding (PaddleOCR's) ignores the runner-up.
     expect(ctcGreedyDecode(matrix(rows), 7, 5, charset).text).toBe('abc');
     // A space that wins outright is not doubled.
-    const won = [[0.1, 0.9, 0, 0, 0], [0.6, 0, 0, 0, 0.4], [0.1, 0, 0, 0, 0.9], [0.1, 0, 0.9, 0, 0]];
+    const won = [
+      [0.1, 0.9, 0, 0, 0],
+      [0.6, 0, 0, 0, 0.4],
+      [0.1, 0, 0, 0, 0.9],
+      [0.1, 0, 0.9, 0, 0],
+    ];
     expect(ctcGreedyDecode(matrix(won), 4, 5, charset, 0, GAPS).text).toBe('a b');
   });
 });
 
 describe('packCtcSteps', () => {
   it('keeps exactly what greedy decoding with word gaps reads, per line of a batch', () => {
-    const line1 = [[0.1, 0.8, 0.05, 0.05, 0], [0.7, 0.05, 0.05, 0, 0.2], [0.1, 0, 0.8, 0.1, 0]];
-    const line2 = [[0.2, 0.1, 0.1, 0.6, 0], [0.9, 0, 0, 0, 0.1], [0.3, 0.3, 0.3, 0.05, 0.05]];
+    const line1 = [
+      [0.1, 0.8, 0.05, 0.05, 0],
+      [0.7, 0.05, 0.05, 0, 0.2],
+      [0.1, 0, 0.8, 0.1, 0],
+    ];
+    const line2 = [
+      [0.2, 0.1, 0.1, 0.6, 0],
+      [0.9, 0, 0, 0, 0.1],
+      [0.3, 0.3, 0.3, 0.05, 0.05],
+    ];
     const data = matrix([...line1, ...line2]);
     const packed = packCtcSteps(data, 2, 3, 5, GAPS.spaceIndex);
     expect(packed.length).toBe(2 * 3 * 3);
-    for (const [line, offset] of [[0, 0], [1, 15]] as const) {
+    for (const [line, offset] of [
+      [0, 0],
+      [1, 15],
+    ] as const) {
       const full = ctcSteps(data, 3, 5, GAPS.spaceIndex, offset);
       const back = unpackCtcSteps(packed, 3, line * 9);
       expect(back).toEqual(full);

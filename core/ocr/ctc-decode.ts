@@ -79,7 +79,14 @@ export function collapseSteps(s: CtcSteps, charset: readonly string[], opts: Ctc
  * `probs` holds T × C probabilities for one line (row-major) at `offset`; `charset[k]` is the text of class k,
  * class 0 is the CTC blank.
  */
-export function ctcGreedyDecode(probs: Float32Array, steps: number, classes: number, charset: readonly string[], offset = 0, opts: CtcOptions = PLAIN_CTC): DecodedText {
+export function ctcGreedyDecode(
+  probs: Float32Array,
+  steps: number,
+  classes: number,
+  charset: readonly string[],
+  offset = 0,
+  opts: CtcOptions = PLAIN_CTC,
+): DecodedText {
   return collapseSteps(ctcSteps(probs, steps, classes, opts.spaceIndex, offset), charset, opts);
 }
 

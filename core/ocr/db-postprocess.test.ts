@@ -39,7 +39,11 @@ describe('DB post-processing', () => {
     expect(dbPostprocess(prob, { width: 64, height: 32 })).toEqual([]);
   });
   it('keeps two lines apart and returns them in reading order', () => {
-    const prob = probMap(128, 64, [[70, 40, 120, 47, 0.8], [5, 10, 60, 17, 0.8], [70, 11, 120, 18, 0.8]]);
+    const prob = probMap(128, 64, [
+      [70, 40, 120, 47, 0.8],
+      [5, 10, 60, 17, 0.8],
+      [70, 11, 120, 18, 0.8],
+    ]);
     const boxes = dbPostprocess(prob, { width: 128, height: 64 }, DEFAULT_DB_PARAMS);
     expect(boxes).toHaveLength(3);
     expect(boxes.map((b) => b.box[0][0] < 64)).toEqual([true, false, false]);
@@ -47,14 +51,36 @@ describe('DB post-processing', () => {
   });
   it('scores a box by the mean probability of the pixels it covers', () => {
     const prob = probMap(10, 10, [[0, 0, 4, 9, 1]]);
-    expect(boxScore(prob, [[0, 0], [9, 0], [9, 9], [0, 9]])).toBeCloseTo(0.5 + 0.5 * 0.02, 5);
-    expect(boxScore(prob, [[0, 0], [4, 0], [4, 9], [0, 9]])).toBeCloseTo(1, 5);
+    expect(
+      boxScore(prob, [
+        [0, 0],
+        [9, 0],
+        [9, 9],
+        [0, 9],
+      ]),
+    ).toBeCloseTo(0.5 + 0.5 * 0.02, 5);
+    expect(
+      boxScore(prob, [
+        [0, 0],
+        [4, 0],
+        [4, 9],
+        [0, 9],
+      ]),
+    ).toBeCloseTo(1, 5);
   });
 });
 
 describe('unclip', () => {
   it('grows a rectangle by area * ratio / perimeter on every side', () => {
-    const grown = unclip([[0, 0], [100, 0], [100, 10], [0, 10]], 1.5)!;
+    const grown = unclip(
+      [
+        [0, 0],
+        [100, 0],
+        [100, 10],
+        [0, 10],
+      ],
+      1.5,
+    )!;
     const d = (1000 * 1.5) / 220;
     const r = minAreaRect(grown);
     expect(r.width).toBeCloseTo(100 + 2 * d, 0);
@@ -65,14 +91,37 @@ describe('unclip', () => {
     expect(polygonArea(grown)).toBeGreaterThan(100 * 10 + 2 * d * 110);
   });
   it('gives null for a collapsed polygon', () => {
-    expect(unclip([[0, 0], [0, 0], [0, 0], [0, 0]], 1.5)).toBeNull();
+    expect(
+      unclip(
+        [
+          [0, 0],
+          [0, 0],
+          [0, 0],
+          [0, 0],
+        ],
+        1.5,
+      ),
+    ).toBeNull();
   });
 });
 
 describe('sortBoxes', () => {
-  const q = (x: number, y: number): { box: Quad } => ({ box: [[x, y], [x + 10, y], [x + 10, y + 5], [x, y + 5]] });
+  const q = (x: number, y: number): { box: Quad } => ({
+    box: [
+      [x, y],
+      [x + 10, y],
+      [x + 10, y + 5],
+      [x, y + 5],
+    ],
+  });
   it('sorts top-to-bottom, and left-to-right within 10 px of the same height', () => {
     const sorted = sortBoxes([q(50, 102), q(0, 200), q(10, 105), q(80, 100), q(0, 0)]);
-    expect(sorted.map((b) => b.box[0])).toEqual([[0, 0], [10, 105], [50, 102], [80, 100], [0, 200]]);
+    expect(sorted.map((b) => b.box[0])).toEqual([
+      [0, 0],
+      [10, 105],
+      [50, 102],
+      [80, 100],
+      [0, 200],
+    ]);
   });
 });

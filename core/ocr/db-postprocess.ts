@@ -88,14 +88,12 @@ export function dbPostprocess(prob: ProbMap, dest: { width: number; height: numb
     if (!grown) continue;
     const fitted = miniBox(grown);
     if (fitted.shortSide < params.minSize + 2) continue;
-    const scaled = fitted.box.map(([x, y]) => [
-      Math.min(Math.max(Math.round(x * sx), 0), dest.width),
-      Math.min(Math.max(Math.round(y * sy), 0), dest.height),
-    ] as Point) as Quad;
-    const box = orderClockwise(scaled).map(([x, y]) => [
-      Math.trunc(Math.min(Math.max(x, 0), dest.width - 1)),
-      Math.trunc(Math.min(Math.max(y, 0), dest.height - 1)),
-    ] as Point) as Quad;
+    const scaled = fitted.box.map(
+      ([x, y]) => [Math.min(Math.max(Math.round(x * sx), 0), dest.width), Math.min(Math.max(Math.round(y * sy), 0), dest.height)] as Point,
+    ) as Quad;
+    const box = orderClockwise(scaled).map(
+      ([x, y]) => [Math.trunc(Math.min(Math.max(x, 0), dest.width - 1)), Math.trunc(Math.min(Math.max(y, 0), dest.height - 1))] as Point,
+    ) as Quad;
     const boxW = Math.trunc(Math.hypot(box[0][0] - box[1][0], box[0][1] - box[1][1]));
     const boxH = Math.trunc(Math.hypot(box[0][0] - box[3][0], box[0][1] - box[3][1]));
     if (boxW <= 3 || boxH <= 3) continue;

@@ -35,7 +35,17 @@ export interface RotatedRect {
 /** Smallest-area enclosing rectangle: one side lies on a hull edge (rotating calipers). */
 export function minAreaRect(points: Point[]): RotatedRect {
   const hull = convexHull(points);
-  if (hull.length === 0) return { corners: [[0, 0], [0, 0], [0, 0], [0, 0]], width: 0, height: 0 };
+  if (hull.length === 0)
+    return {
+      corners: [
+        [0, 0],
+        [0, 0],
+        [0, 0],
+        [0, 0],
+      ],
+      width: 0,
+      height: 0,
+    };
   if (hull.length === 1) {
     const p = hull[0];
     return { corners: [[...p], [...p], [...p], [...p]] as Quad, width: 0, height: 0 };
@@ -48,7 +58,10 @@ export function minAreaRect(points: Point[]): RotatedRect {
     if (len === 0) continue;
     const ux = (b[0] - a[0]) / len;
     const uy = (b[1] - a[1]) / len;
-    let minU = Infinity, maxU = -Infinity, minV = Infinity, maxV = -Infinity;
+    let minU = Infinity,
+      maxU = -Infinity,
+      minV = Infinity,
+      maxV = -Infinity;
     for (const p of hull) {
       const u = p[0] * ux + p[1] * uy;
       const v = -p[0] * uy + p[1] * ux;

@@ -17,10 +17,17 @@ export async function fixOrientation(crops: RgbaImage[], infer: InferFn, opts: O
   const out = crops.slice();
   const rotated = crops.map(() => false);
   // Similar aspect ratios share a batch, as in PaddleOCR, so results do not depend on batch neighbours' padding.
-  const order = crops.map((c, i) => [c.width / c.height, i] as const).sort((a, b) => a[0] - b[0]).map(([, i]) => i);
+  const order = crops
+    .map((c, i) => [c.width / c.height, i] as const)
+    .sort((a, b) => a[0] - b[0])
+    .map(([, i]) => i);
   for (let start = 0; start < order.length; start += opts.batch) {
     const idx = order.slice(start, start + opts.batch);
-    const input = lineBatchTensor(idx.map((i) => crops[i]), opts.spec, opts.spec.maxWidth);
+    const input = lineBatchTensor(
+      idx.map((i) => crops[i]),
+      opts.spec,
+      opts.spec.maxWidth,
+    );
     const res = await infer('cls', input);
     const n = idx.length;
     if (res.dims.length !== 2 || res.dims[0] !== n || res.dims[1] < 2 || res.data.length < n * res.dims[1]) {

@@ -73,15 +73,27 @@ const devDir = sharedEvalDir();
 
 describe('OCR pipeline on the shared dev set', () => {
   it.skipIf(!devDir)('finds most labelled words on a receipt and a scene photo', async () => {
-    const rows = readFileSync(join(devDir!, 'det.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const rows = readFileSync(join(devDir!, 'det.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     // A fixed pick: the first receipt and the scene with the most legible words among the first ten.
     const receipt = rows.find((r) => r.dataset === 'sroie');
-    const scene = rows.filter((r) => r.dataset === 'icdar2015').slice(0, 10)
+    const scene = rows
+      .filter((r) => r.dataset === 'icdar2015')
+      .slice(0, 10)
       .sort((a, b) => b.boxes.filter((x: { ignore: boolean }) => !x.ignore).length - a.boxes.filter((x: { ignore: boolean }) => !x.ignore).length)[0];
-    const words = (t: string) => t.toLowerCase().split(/[^0-9a-z]+/).filter((w) => w.length >= 3);
+    const words = (t: string) =>
+      t
+        .toLowerCase()
+        .split(/[^0-9a-z]+/)
+        .filter((w) => w.length >= 3);
     const found: Record<string, number> = {};
     for (const row of [receipt, scene]) {
-      const { data, info } = await sharp(readFileSync(join(devDir!, row.image))).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+      const { data, info } = await sharp(readFileSync(join(devDir!, row.image)))
+        .ensureAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       const image: RgbaImage = { data, width: info.width, height: info.height };
       const r = await pipeline.run(image);
       const got = new Set(r.lines.flatMap((l) => words(l.text)));

@@ -23,7 +23,8 @@ const config: PipelineConfig = {
 
 /** White 256x128 page with two dark bars (the "lines"). */
 function page(): RgbaImage {
-  const w = 256, h = 128;
+  const w = 256,
+    h = 128;
   const data = new Uint8ClampedArray(w * h * 4).fill(255);
   const bar = (x0: number, y0: number, x1: number, y1: number) => {
     for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) data.set([0, 0, 0, 255], (y * w + x) * 4);
@@ -48,8 +49,8 @@ function standIn(calls: { role: string; dims: number[] }[]): InferFn {
     const data = new Float32Array(n * steps * 4);
     for (let j = 0; j < n; j++) {
       for (let t = 0; t < steps; t++) data[(j * steps + t) * 4] = 1;
-      data[(j * steps) * 4] = 0;
-      data[(j * steps) * 4 + 1] = 0.99;
+      data[j * steps * 4] = 0;
+      data[j * steps * 4 + 1] = 0.99;
       data[(j * steps + 2) * 4] = 0;
       data[(j * steps + 2) * 4 + 2] = 0.97;
     }
@@ -92,7 +93,11 @@ describe('createOcrPipeline', () => {
   });
 
   it('fails with a code on bad images and on model outputs of the wrong shape', async () => {
-    const pipeline = createOcrPipeline(config, async () => ({ data: new Float32Array(4), dims: [1, 1, 2, 2] }), () => 0);
+    const pipeline = createOcrPipeline(
+      config,
+      async () => ({ data: new Float32Array(4), dims: [1, 1, 2, 2] }),
+      () => 0,
+    );
     await expect(pipeline.run({ data: new Uint8Array(3), width: 1, height: 1 })).rejects.toMatchObject({ name: 'OcrBadImage' });
     await expect(pipeline.run(page())).rejects.toMatchObject({ name: 'OcrBadModelOutput', message: expect.stringMatching(/expected \[1, 1, 128, 256\]/) });
     await expect(pipeline.run(page(), { maxSide: 0 })).rejects.toMatchObject({ name: 'OcrBadConfig' });

@@ -73,7 +73,10 @@ export function createOcrPipeline(config: PipelineConfig, infer: InferFn, now: (
     const t2 = now();
     const [, , ph, pw] = prob.dims;
     if (prob.dims.length !== 4 || ph !== input.height || pw !== input.width || prob.data.length < ph * pw) {
-      throw ocrError('OcrBadModelOutput', `Detector returned shape [${prob.dims}] for input [${input.tensor.dims}]; expected [1, 1, ${input.height}, ${input.width}].`);
+      throw ocrError(
+        'OcrBadModelOutput',
+        `Detector returned shape [${prob.dims}] for input [${input.tensor.dims}]; expected [1, 1, ${input.height}, ${input.width}].`,
+      );
     }
     const boxes = dbPostprocess({ data: prob.data, width: pw, height: ph }, image, config.db);
     const detections = boxes.map((b) => ({ ...b, crop: cropQuad(image, b.box) }));
@@ -94,9 +97,7 @@ export function createOcrPipeline(config: PipelineConfig, infer: InferFn, now: (
       ({ crops: ready, rotated } = await fixOrientation(crops, infer, { spec: config.cls, batch: config.clsBatch, thresh: config.clsThresh }));
     }
     const t1 = now();
-    const decoded = crops.length
-      ? await recognizeCrops(ready, infer, recOptions)
-      : [];
+    const decoded = crops.length ? await recognizeCrops(ready, infer, recOptions) : [];
     const t2 = now();
     return {
       texts: decoded.map((d, i) => ({ text: d.text, score: d.score, rotated: rotated[i] })),
@@ -107,7 +108,10 @@ export function createOcrPipeline(config: PipelineConfig, infer: InferFn, now: (
   async function run(image: RgbaImage, opts: RunOptions = {}): Promise<OcrResult> {
     const start = now();
     const det = await detect(image, opts);
-    const rec = await recognize(det.detections.map((d) => d.crop), opts);
+    const rec = await recognize(
+      det.detections.map((d) => d.crop),
+      opts,
+    );
     const lines: OcrLine[] = [];
     det.detections.forEach((d, i) => {
       const t = rec.texts[i];

@@ -71,7 +71,9 @@ export function resizeNormalizeInto(
   const { x0: y0, x1: y1, fx: fy } = axisTaps(image.height, height);
   const s = image.data;
   const sw4 = image.width * 4;
-  const p0 = offset, p1 = offset + planeSize, p2 = offset + 2 * planeSize;
+  const p0 = offset,
+    p1 = offset + planeSize,
+    p2 = offset + 2 * planeSize;
   const [c0, c1, c2] = order;
   const [k0, k1, k2] = scale;
   const [m0, m1, m2] = shift;
@@ -84,8 +86,14 @@ export function resizeNormalizeInto(
       const wx = fx[x];
       const xa = x0[x] * 4;
       const xb = x1[x] * 4;
-      const a = ra + xa, b = ra + xb, c = rb + xa, d = rb + xb;
-      const w00 = (1 - wx) * (1 - wy), w01 = wx * (1 - wy), w10 = (1 - wx) * wy, w11 = wx * wy;
+      const a = ra + xa,
+        b = ra + xb,
+        c = rb + xa,
+        d = rb + xb;
+      const w00 = (1 - wx) * (1 - wy),
+        w01 = wx * (1 - wy),
+        w10 = (1 - wx) * wy,
+        w11 = wx * wy;
       out[p0 + o + x] = (s[a + c0] * w00 + s[b + c0] * w01 + s[c + c0] * w10 + s[d + c0] * w11) * k0 - m0;
       out[p1 + o + x] = (s[a + c1] * w00 + s[b + c1] * w01 + s[c + c1] * w10 + s[d + c1] * w11) * k1 - m1;
       out[p2 + o + x] = (s[a + c2] * w00 + s[b + c2] * w01 + s[c + c2] * w10 + s[d + c2] * w11) * k2 - m2;

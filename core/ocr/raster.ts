@@ -8,8 +8,10 @@ export function assertRgba(image: RgbaImage, what = 'image'): void {
     throw ocrError('OcrBadImage', `${what} must have positive integer width and height (got ${width}x${height}).`);
   }
   if (!data || data.length !== width * height * 4) {
-    throw ocrError('OcrBadImage',
-      `${what} data must hold width*height*4 = ${width * height * 4} RGBA bytes (got ${data?.length ?? 'none'}); decode it to RGBA first.`);
+    throw ocrError(
+      'OcrBadImage',
+      `${what} data must hold width*height*4 = ${width * height * 4} RGBA bytes (got ${data?.length ?? 'none'}); decode it to RGBA first.`,
+    );
   }
 }
 

@@ -23,7 +23,10 @@ export async function recognizeCrops(crops: RgbaImage[], infer: InferFn, opts: R
 export async function recognizeSteps(crops: RgbaImage[], infer: InferFn, opts: RecognitionOptions): Promise<CtcSteps[]> {
   const out: CtcSteps[] = new Array(crops.length);
   // Sorting by aspect ratio keeps each batch's padded width close to its members' own widths.
-  const order = crops.map((c, i) => [c.width / c.height, i] as const).sort((a, b) => a[0] - b[0]).map(([, i]) => i);
+  const order = crops
+    .map((c, i) => [c.width / c.height, i] as const)
+    .sort((a, b) => a[0] - b[0])
+    .map(([, i]) => i);
   for (let start = 0; start < order.length; start += opts.batch) {
     const idx = order.slice(start, start + opts.batch);
     const batch = idx.map((i) => crops[i]);
@@ -34,8 +37,10 @@ export async function recognizeSteps(crops: RgbaImage[], infer: InferFn, opts: R
     // Either the recogniser's T × C probabilities, or the steps already packed where the model ran (packCtcSteps).
     const packed = classes === PACKED_STEP_VALUES && opts.charset.length !== PACKED_STEP_VALUES;
     if (res.dims.length !== 3 || rn !== n || (classes !== opts.charset.length && !packed) || res.data.length < n * steps * classes) {
-      throw ocrError('OcrBadModelOutput',
-        `Recogniser returned shape [${res.dims}] for a batch of ${n}; expected [${n}, T, ${opts.charset.length}] (is the dictionary the model's own?).`);
+      throw ocrError(
+        'OcrBadModelOutput',
+        `Recogniser returned shape [${res.dims}] for a batch of ${n}; expected [${n}, T, ${opts.charset.length}] (is the dictionary the model's own?).`,
+      );
     }
     idx.forEach((i, j) => {
       out[i] = packed ? unpackCtcSteps(res.data, steps, j * steps * classes) : ctcSteps(res.data, steps, classes, opts.ctc.spaceIndex, j * steps * classes);

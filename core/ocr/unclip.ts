@@ -13,7 +13,11 @@ export function unclip(poly: Point[], ratio: number): Point[] | null {
   if (perimeter === 0) return null;
   const distance = (polygonArea(poly) * ratio) / perimeter;
   const offset = new ClipperLib.ClipperOffset();
-  offset.AddPath(poly.map(([x, y]) => ({ X: Math.round(x), Y: Math.round(y) })), ClipperLib.JoinType.jtRound, ClipperLib.EndType.etClosedPolygon);
+  offset.AddPath(
+    poly.map(([x, y]) => ({ X: Math.round(x), Y: Math.round(y) })),
+    ClipperLib.JoinType.jtRound,
+    ClipperLib.EndType.etClosedPolygon,
+  );
   const solution: ClipperLib.Paths = [];
   offset.Execute(solution, distance);
   if (solution.length !== 1) return null;

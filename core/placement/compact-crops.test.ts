@@ -11,7 +11,11 @@ const COMPACT: Profiles = { ...EXAMPLE_PROFILES, transfer: { ...EXAMPLE_PROFILES
 
 function upload(profiles: Profiles, upKbps: number) {
   const state = createEstimatorState(profiles);
-  const obs = buildObservation({ nowMs: NOW, request: { budgetMs: 1500, detected: { lines: 40 } }, ...linkSamples({ atMs: NOW, rttMs: 30, upKbps, downKbps: upKbps }) });
+  const obs = buildObservation({
+    nowMs: NOW,
+    request: { budgetMs: 1500, detected: { lines: 40 } },
+    ...linkSamples({ atMs: NOW, rttMs: 30, upKbps, downKbps: upKbps }),
+  });
   const stages = explainPlan(obs, profiles, state, PLAN);
   const up = stages.filter((s) => s.stage === 'upload');
   return { bytes: up.reduce((a, s) => a + s.bytes, 0), ms: up.reduce((a, s) => a + s.expectedMs, 0) };

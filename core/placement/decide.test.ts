@@ -241,7 +241,12 @@ describe('decide: inputs', () => {
     const policy = tandemPolicy();
     const onWifi = decide(buildObservation({ nowMs: NOW, networkId: 'wifi-home', ...fastLink }), P, policy, state);
     expect(onWifi.inputs.bandwidthSource).toBe('samples');
-    const moved = decide(buildObservation({ nowMs: NOW + 1000, networkId: 'cellular-4g', connection: 'cellular', netInfo: { effectiveType: '3g' } }), P, policy, state);
+    const moved = decide(
+      buildObservation({ nowMs: NOW + 1000, networkId: 'cellular-4g', connection: 'cellular', netInfo: { effectiveType: '3g' } }),
+      P,
+      policy,
+      state,
+    );
     expect(moved.inputs.bandwidthSource).toBe('netinfo');
     expect(moved.inputs.upKbps).toBeLessThan(1000);
   });
@@ -254,8 +259,7 @@ describe('decide: inputs', () => {
   });
 
   it('counts cellular bytes only on a cellular connection', () => {
-    const obs = (connection: 'cellular' | 'wifi') =>
-      buildObservation({ nowMs: NOW, connection, ...fastLink, request: { budgetMs: 3000 } });
+    const obs = (connection: 'cellular' | 'wifi') => buildObservation({ nowMs: NOW, connection, ...fastLink, request: { budgetMs: 3000 } });
     const cell = decide(obs('cellular'), P, alwaysEdgePolicy(), createEstimatorState(P));
     const wifi = decide(obs('wifi'), P, alwaysEdgePolicy(), createEstimatorState(P));
     expect(cell.predicted.cellularBytes).toBeGreaterThanOrEqual(250_000);
@@ -266,12 +270,7 @@ describe('decide: inputs', () => {
 
   it('cold models on the device cost their download and session creation', () => {
     const warm = decide(buildObservation({ nowMs: NOW, ...fastLink }), P, alwaysDevicePolicy(), createEstimatorState(P));
-    const absent = decide(
-      buildObservation({ nowMs: NOW, ...fastLink, device: { models: [] } }),
-      P,
-      alwaysDevicePolicy(),
-      createEstimatorState(P),
-    );
+    const absent = decide(buildObservation({ nowMs: NOW, ...fastLink, device: { models: [] } }), P, alwaysDevicePolicy(), createEstimatorState(P));
     expect(absent.predicted.expectedMs).toBeGreaterThan(warm.predicted.expectedMs + 1000);
     expect(absent.predicted.stages.map((s) => s.stage)).toEqual(expect.arrayContaining(['model-load', 'model-download']));
   });

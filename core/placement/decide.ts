@@ -84,12 +84,17 @@ export function predictAll(obs: Observation, profiles: Profiles, state: Estimato
 export function explainPlan(obs: Observation, profiles: Profiles, state: EstimatorState, plan: number | string, hooks?: Policy): PredictedStage[] {
   const { evaluator } = prepare(obs, profiles, state, hooks);
   const index = typeof plan === 'number' ? plan : (state.space.byId(plan)?.index ?? -1);
-  if (!(index >= 0 && index < state.space.plans.length)) throw placementError('PlacementNoPlan', `explainPlan(): no plan ${JSON.stringify(plan)} in this plan space.`);
+  if (!(index >= 0 && index < state.space.plans.length))
+    throw placementError('PlacementNoPlan', `explainPlan(): no plan ${JSON.stringify(plan)} in this plan space.`);
   return evaluator.explain(index);
 }
 
 function prepare(obs: Observation, profiles: Profiles, state: EstimatorState, hooks?: Policy): Engine {
-  if (state.profiles !== profiles) throw placementError('PlacementProfilesMismatch', 'the estimator state was created for other profiles; create a new state with createEstimatorState(profiles).');
+  if (state.profiles !== profiles)
+    throw placementError(
+      'PlacementProfilesMismatch',
+      'the estimator state was created for other profiles; create a new state with createEstimatorState(profiles).',
+    );
   checkObservation(obs);
   state.ingest(obs, hooks);
   const engine = engineOf(state);
@@ -150,7 +155,8 @@ export function decide(obs: Observation, profiles: Profiles, policy: Policy, sta
   };
   let choice: Choice = policy.choose(view);
   if (choice.index < 0 || eligible[choice.index] !== 1) {
-    if (evaluator.fallback < 0) throw placementError('PlacementNoPlan', `decide(): policy "${policy.name}" found no plan and the device cannot run any configuration in these profiles.`);
+    if (evaluator.fallback < 0)
+      throw placementError('PlacementNoPlan', `decide(): policy "${policy.name}" found no plan and the device cannot run any configuration in these profiles.`);
     choice = { index: evaluator.fallback, reason: 'no-eligible-plan-device-fallback' };
   }
 
@@ -171,7 +177,8 @@ export function decide(obs: Observation, profiles: Profiles, policy: Policy, sta
     policyEstimateMs: choice.estimateMs ?? prediction.expectedMs,
     raceStartAtMs: plan.race ? evaluator.hedgeAtMs : null,
     fetch: fetchOf(plan, table),
-    fallback: plan.usesEdge && f >= 0 ? { plan: space.plans[f], expectedMs: evaluator.expected[f], p95Ms: evaluator.p95[f], accuracy: evaluator.accuracy[f] } : null,
+    fallback:
+      plan.usesEdge && f >= 0 ? { plan: space.plans[f], expectedMs: evaluator.expected[f], p95Ms: evaluator.p95[f], accuracy: evaluator.accuracy[f] } : null,
     counts: { plans: space.plans.length, eligible: eligibleCount, fitting },
     inputs: inputsOf(plan, obs, table, state, f),
   };

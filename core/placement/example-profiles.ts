@@ -67,7 +67,15 @@ export const EXAMPLE_PROFILES: Profiles = {
             { x: PX960, stats: med(316.8) },
           ],
         })),
-        { stage: 'rec', model: REC, unit: 'lines', points: [{ x: 1, stats: med(36.1) }, { x: 8, stats: med(287.1) }] },
+        {
+          stage: 'rec',
+          model: REC,
+          unit: 'lines',
+          points: [
+            { x: 1, stats: med(36.1) },
+            { x: 8, stats: med(287.1) },
+          ],
+        },
         { stage: 'cls', model: CLS, unit: 'lines', points: [{ x: 1, stats: med(1.7) }] },
         { stage: 'create', model: DET, unit: 'once', points: [{ x: 1, stats: { n: 10, p50: 1000, p90: 1300 } }] },
         { stage: 'create', model: DET_INT8, unit: 'once', points: [{ x: 1, stats: { n: 10, p50: 1000, p90: 1300 } }] },
@@ -106,7 +114,15 @@ export const EXAMPLE_PROFILES: Profiles = {
             { x: PX960, stats: med(144.6) },
           ],
         })),
-        { stage: 'rec', model: REC, unit: 'lines', points: [{ x: 1, stats: med(15.9) }, { x: 8, stats: med(124.1) }] },
+        {
+          stage: 'rec',
+          model: REC,
+          unit: 'lines',
+          points: [
+            { x: 1, stats: med(15.9) },
+            { x: 8, stats: med(124.1) },
+          ],
+        },
         { stage: 'cls', model: CLS, unit: 'lines', points: [{ x: 1, stats: med(1.1) }] },
         { stage: 'create', model: DET, unit: 'once', points: [{ x: 1, stats: med(80) }] },
         { stage: 'create', model: REC, unit: 'once', points: [{ x: 1, stats: med(85) }] },

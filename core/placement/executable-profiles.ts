@@ -33,7 +33,11 @@ export function executableProfiles(profiles: Profiles, variant: string | null = 
   const named = all.some((s) => s.variant === variant) ? variant : edgeVariant;
   const sets = all.filter((s) => variant === null || s.variant === named);
   const onDevice = new Set(sets.flatMap((s) => [s.det, s.rec, ...(s.cls === null ? [] : [s.cls])]));
-  const onEdge = new Set([profiles.defaults.det, profiles.defaults.rec, ...profiles.models.filter((m) => m.role === 'cls' && m.variant === edgeVariant).map((m) => m.id)]);
+  const onEdge = new Set([
+    profiles.defaults.det,
+    profiles.defaults.rec,
+    ...profiles.models.filter((m) => m.role === 'cls' && m.variant === edgeVariant).map((m) => m.id),
+  ]);
   const runtimes = profiles.runtimes.map((r) => keepModels(r, (m) => (r.location === 'device' ? onDevice : onEdge).has(m)));
   const dets = new Set([...sets.map((s) => s.det), profiles.defaults.det]);
   const splits = capabilities.splitDetection ? profiles.splits.filter((s) => dets.has(s.det)) : [];

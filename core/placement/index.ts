@@ -27,7 +27,16 @@ export { firstDownload, recogniserFor, setRecall, variantSets } from './variant-
 export type { VariantSet } from './variant-sets';
 export type { ReasonCode, ConstraintCode } from './reasons';
 export type { Policy, PolicyName, PolicyView, Choice } from './policies/policy';
-export { createPolicy, POLICY_NAMES, tandemPolicy, alwaysDevicePolicy, alwaysEdgePolicy, fixedModePolicy, layerCakePolicy, pieSlicerPolicy } from './policies/index';
+export {
+  createPolicy,
+  POLICY_NAMES,
+  tandemPolicy,
+  alwaysDevicePolicy,
+  alwaysEdgePolicy,
+  fixedModePolicy,
+  layerCakePolicy,
+  pieSlicerPolicy,
+} from './policies/index';
 export type { KnownPolicy } from './policies/index';
 export { mostAccurateWithinBudget } from './policies/policy';
 export { EXAMPLE_PROFILES } from './example-profiles';

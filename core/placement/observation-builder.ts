@@ -36,7 +36,14 @@ export function buildObservation(o: ObservationOverrides = {}): Observation {
 }
 
 /** Link samples as the adapters would report them: `count` RTT probes and uploads of `bytes` at `upKbps`. */
-export function linkSamples(opts: { atMs: number; rttMs: number; upKbps: number; downKbps?: number; count?: number; bytes?: number }): Pick<Observation, 'rtt' | 'throughput'> {
+export function linkSamples(opts: {
+  atMs: number;
+  rttMs: number;
+  upKbps: number;
+  downKbps?: number;
+  count?: number;
+  bytes?: number;
+}): Pick<Observation, 'rtt' | 'throughput'> {
   const n = opts.count ?? 5;
   const bytes = opts.bytes ?? 200_000;
   const rtt = [];
@@ -45,7 +52,8 @@ export function linkSamples(opts: { atMs: number; rttMs: number; upKbps: number;
     const at = opts.atMs - (n - k) * 200;
     rtt.push({ atMs: at, rttMs: opts.rttMs });
     throughput.push({ atMs: at + 100, direction: 'up' as const, bytes, elapsedMs: opts.rttMs + (bytes * 8) / opts.upKbps, serverMs: 0 });
-    if (opts.downKbps !== undefined) throughput.push({ atMs: at + 150, direction: 'down' as const, bytes, elapsedMs: opts.rttMs + (bytes * 8) / opts.downKbps, serverMs: 0 });
+    if (opts.downKbps !== undefined)
+      throughput.push({ atMs: at + 150, direction: 'down' as const, bytes, elapsedMs: opts.rttMs + (bytes * 8) / opts.downKbps, serverMs: 0 });
   }
   return { rtt, throughput };
 }

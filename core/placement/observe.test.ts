@@ -35,7 +35,12 @@ describe('observe', () => {
     const bytes = d.inputs.uploadBytes;
     const kbps = 4000;
     const serverMs = 250;
-    observe(state, d, { atMs: NOW + 1000, ok: true, totalMs: 1000, edge: { elapsedMs: 30 + (bytes * 8) / kbps + serverMs, uploadBytes: bytes, serverMs } }, policy);
+    observe(
+      state,
+      d,
+      { atMs: NOW + 1000, ok: true, totalMs: 1000, edge: { elapsedMs: 30 + (bytes * 8) / kbps + serverMs, uploadBytes: bytes, serverMs } },
+      policy,
+    );
     const next = decide(buildObservation({ nowMs: NOW + 2000 }), P, policy, state);
     expect(next.inputs.bandwidthSource).toBe('samples');
     expect(next.inputs.upKbps).toBeCloseTo(kbps, -1);
@@ -46,7 +51,17 @@ describe('observe', () => {
     const status = (count: number, ewmaMs: number) => ({
       serverTime: 0,
       uptimeMs: 1,
-      models: [{ name: 'ppocr-det', version: '1', variant: 'fp32', state: 'ready' as const, inFlight: 0, queued: 0, latency: [{ size: '1x3x736x960', count, ewmaMs, p90Ms: ewmaMs }] }],
+      models: [
+        {
+          name: 'ppocr-det',
+          version: '1',
+          variant: 'fp32',
+          state: 'ready' as const,
+          inFlight: 0,
+          queued: 0,
+          latency: [{ size: '1x3x736x960', count, ewmaMs, p90Ms: ewmaMs }],
+        },
+      ],
       pool: { workers: 2, intraOpThreads: 1, busy: 0, queued: 0 },
     });
     const edgeDet = () => {
@@ -112,7 +127,12 @@ describe('observe', () => {
       const before = rec();
       for (let k = 0; k < 3; k++) {
         const failed = race ? {} : { failure: 'timeout' as const };
-        observe(state, d, { atMs: NOW + 800 * (k + 1), ok: true, totalMs: 800, winner: 'device', lines: d.inputs.lines, device: { rec: 2 * before }, ...failed }, policy);
+        observe(
+          state,
+          d,
+          { atMs: NOW + 800 * (k + 1), ok: true, totalMs: 800, winner: 'device', lines: d.inputs.lines, device: { rec: 2 * before }, ...failed },
+          policy,
+        );
       }
       return rec() / before;
     };

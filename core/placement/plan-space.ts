@@ -79,7 +79,7 @@ export class PlanSpace {
     options: PlannerOptions,
   ) {
     const canRun = (location: 'device' | 'edge', model: string) =>
-      profiles.runtimes.some((r) => r.location === location && r.stages.some((s) => s.stage === 'det' || s.stage === 'rec' ? s.model === model : false));
+      profiles.runtimes.some((r) => r.location === location && r.stages.some((s) => (s.stage === 'det' || s.stage === 'rec' ? s.model === model : false)));
     // One configuration per variant set and side: a detector with its own variant's recogniser where the two were
     // scored together (what a device downloads and runs as a set), else with the default recogniser.
     const recOf = new Map<string, string>();
@@ -117,7 +117,8 @@ export class PlanSpace {
       if (onDevice) {
         add({ ...base, kind: 'device', detectOn: 'device', recEdgeShare: 0 });
         if (recOnEdge) for (const share of options.recEdgeShares) add({ ...base, kind: 'split-rec', detectOn: 'device', recEdgeShare: share });
-        if (detOnEdge) for (const s of this.splits.filter((x) => x.det === c.det)) add({ ...base, kind: 'split-det', detectOn: 'split', split: s, recEdgeShare: 0 });
+        if (detOnEdge)
+          for (const s of this.splits.filter((x) => x.det === c.det)) add({ ...base, kind: 'split-det', detectOn: 'split', split: s, recEdgeShare: 0 });
       }
       if (wholeOnEdge) {
         const uploads: Upload[] = [{ kind: 'original' }];

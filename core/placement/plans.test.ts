@@ -5,7 +5,8 @@ import { buildObservation, linkSamples } from './observation-builder';
 import { tandemPolicy } from './policies/tandem';
 
 const NOW = 30_000;
-const obs = (budgetMs: number, upKbps = 8000) => buildObservation({ nowMs: NOW, request: { budgetMs }, ...linkSamples({ atMs: NOW, rttMs: 40, upKbps, downKbps: upKbps * 3 }) });
+const obs = (budgetMs: number, upKbps = 8000) =>
+  buildObservation({ nowMs: NOW, request: { budgetMs }, ...linkSamples({ atMs: NOW, rttMs: 40, upKbps, downKbps: upKbps * 3 }) });
 
 describe('plan space', () => {
   it('enumerates every combination the profiles allow, with unique ids', () => {

@@ -291,7 +291,11 @@ export class PlanEvaluator {
     for (let i = 0; i < space.plans.length; i++) {
       if (space.kind[i] !== KIND_DEVICE) continue;
       if (fastest < 0 || this.p95[i] < this.p95[fastest]) fastest = i;
-      if (this.p95[i] <= budgetMs && (best < 0 || this.accuracy[i] > this.accuracy[best] || (this.accuracy[i] === this.accuracy[best] && this.p95[i] < this.p95[best]))) best = i;
+      if (
+        this.p95[i] <= budgetMs &&
+        (best < 0 || this.accuracy[i] > this.accuracy[best] || (this.accuracy[i] === this.accuracy[best] && this.p95[i] < this.p95[best]))
+      )
+        best = i;
     }
     return best >= 0 ? best : fastest;
   }
@@ -349,7 +353,14 @@ export class PlanEvaluator {
         const r = space.reencode[i];
         let p: Path;
         const prev = i - 1;
-        if (trace === null && space.race[i] === 1 && this.edgePathOf === prev && space.config[prev] === c && space.reencode[prev] === r && space.race[prev] === 0) {
+        if (
+          trace === null &&
+          space.race[i] === 1 &&
+          this.edgePathOf === prev &&
+          space.config[prev] === c &&
+          space.reencode[prev] === r &&
+          space.race[prev] === 0
+        ) {
           p = this.main.copyFrom(this.edgePath);
         } else {
           if (trace === null && this.uploadPrefixReady[r + 1] === 1) p = this.main.copyFrom(this.uploadPrefix[r + 1]);

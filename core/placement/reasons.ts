@@ -19,10 +19,12 @@ export type ConstraintCode = 'offline' | 'edge-refused' | 'edge-not-ready' | 'sa
 
 export const REASON_TEXT: Record<ReasonCode, string> = {
   'most-accurate-within-budget': 'Most accurate plan predicted to finish within the budget (p95).',
-  'cheaper-at-similar-accuracy': 'Within the accepted accuracy margin of the best plan that fits, and cheaper (edge time, model downloads, data or device time).',
+  'cheaper-at-similar-accuracy':
+    'Within the accepted accuracy margin of the best plan that fits, and cheaper (edge time, model downloads, data or device time).',
   'nothing-fits-fastest': 'No plan is predicted to meet the budget; running the fastest one.',
   'nothing-fits-most-likely': 'No plan is predicted to meet the budget (p95); running the one expected to read the most of this photo within it.',
-  'nothing-fits-least-late': 'No plan can finish within the budget; running the one that reads the most of this photo while arriving not much later than the fastest.',
+  'nothing-fits-least-late':
+    'No plan can finish within the budget; running the one that reads the most of this photo while arriving not much later than the fastest.',
   'only-low-recall-in-time': 'Only plans that read far less of this photo can finish in time; the plans that read it well are predicted late.',
   'no-eligible-plan-device-fallback': 'This mode cannot run here now; running on the device instead.',
   'layercake-no-local-fits-fastest-local': 'LayerCake: no on-device model fits the budget, so the fastest on-device model.',

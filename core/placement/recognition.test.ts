@@ -40,7 +40,14 @@ describe('recognition decided again after device detection', () => {
     expect(merged.plan).toBe(r.plan);
     expect(merged.policyEstimateMs).toBe(d.policyEstimateMs);
     const before = state.linesModel.count;
-    observe(state, merged, { atMs: NOW + 1000, ok: true, totalMs: 1000, lines: 60, deviceLines: 30, edge: { elapsedMs: 500, uploadBytes: 30 * 184_320, serverMs: 300, stages: { rec: 280 }, lines: 30 } });
+    observe(state, merged, {
+      atMs: NOW + 1000,
+      ok: true,
+      totalMs: 1000,
+      lines: 60,
+      deviceLines: 30,
+      edge: { elapsedMs: 500, uploadBytes: 30 * 184_320, serverMs: 300, stages: { rec: 280 }, lines: 30 },
+    });
     expect(state.linesModel.count).toBe(before + 1);
   });
 

@@ -47,7 +47,8 @@ export function decideRecognition(obs: Observation, profiles: Profiles, state: E
   if (!canRedecideRecognition(decision)) {
     throw placementError('PlacementBadObservation', `decideRecognition(): plan ${decision.plan.id} does not detect on the device.`);
   }
-  if (!(lines >= 0) || !Number.isFinite(lines)) throw placementError('PlacementBadObservation', `decideRecognition(): lines must be a count, got ${String(lines)}.`);
+  if (!(lines >= 0) || !Number.isFinite(lines))
+    throw placementError('PlacementBadObservation', `decideRecognition(): lines must be a count, got ${String(lines)}.`);
   const policy = recognitionPolicy(state, decision.policy, decision.plan.config.index);
   const budgetMs = Math.max(1, obs.request.budgetMs);
   return decide({ ...obs, request: { ...obs.request, budgetMs, detected: { lines } } }, profiles, policy, state);

@@ -20,17 +20,30 @@ const device = { backend: 'wasm', threads: 1 };
 
 /** `n` boxes of w × h pixels, one under the other. */
 const boxes = (n: number, w: number, h: number) =>
-  Array.from({ length: n }, (_, i) => ({ box: [[10, 10 + i * 2 * h], [10 + w, 10 + i * 2 * h], [10 + w, 10 + i * 2 * h + h], [10, 10 + i * 2 * h + h]] as [Point, Point, Point, Point] }));
+  Array.from({ length: n }, (_, i) => ({
+    box: [
+      [10, 10 + i * 2 * h],
+      [10 + w, 10 + i * 2 * h],
+      [10 + w, 10 + i * 2 * h + h],
+      [10, 10 + i * 2 * h + h],
+    ] as [Point, Point, Point, Point],
+  }));
 const stage = (d: Decision, name: string) => d.predicted.stages.filter((s) => s.stage === name).reduce((sum, s) => sum + s.expectedMs, 0);
 
 describe('recorded: a 43-line receipt recognised on the edge (1.6 s real, 0.2 s predicted)', () => {
   // A portrait receipt photo; its lines are 280 × 28 px, 480 px wide at the recogniser's height: three profiled lines each.
-  const receipt = (k: number) => buildObservation({ nowMs: 1000 * k, device, request: { width: 960, height: 1280, bytes: 310_000 + 1000 * k, budgetMs: 2000 } });
+  const receipt = (k: number) =>
+    buildObservation({ nowMs: 1000 * k, device, request: { width: 960, height: 1280, bytes: 310_000 + 1000 * k, budgetMs: 2000 } });
   const scene = buildObservation({ nowMs: 99_000, device, request: { width: 1280, height: 720, bytes: 120_000, budgetMs: 2000 } });
   const lines = boxes(43, 280, 28);
   // Detection took what was predicted: the surprise is recognition alone.
   const edgeRun = (d: Decision, withWidth: boolean): Outcome => ({
-    atMs: d.atMs + 2000, ok: true, totalMs: 1900, winner: 'edge', lines: 43, recInputWidth: withWidth ? recInputWidth(lines) : undefined,
+    atMs: d.atMs + 2000,
+    ok: true,
+    totalMs: 1900,
+    winner: 'edge',
+    lines: 43,
+    recInputWidth: withWidth ? recInputWidth(lines) : undefined,
     edge: { elapsedMs: 1900, uploadBytes: 310_000, serverMs: 1750, queueMs: 0, stages: { det: stage(d, 'edge-det'), rec: 1600 }, lines: 43 },
   });
 
@@ -38,7 +51,7 @@ describe('recorded: a 43-line receipt recognised on the edge (1.6 s real, 0.2 s 
     expect(recInputWidth(lines) / (43 * 160)).toBeCloseTo(3, 1);
   });
 
-  it('learns the receipt\'s width from the first one, predicts the next within 25 %, and keeps scenes at the profile', () => {
+  it("learns the receipt's width from the first one, predicts the next within 25 %, and keeps scenes at the profile", () => {
     const planner = new Planner(measured, alwaysEdgePolicy());
     const first = planner.decide(receipt(1));
     const before = stage(first, 'edge-rec');
@@ -57,7 +70,7 @@ describe('recorded: a 43-line receipt recognised on the edge (1.6 s real, 0.2 s 
     expect(s.inputs.recWidthFactor).toBeCloseTo(1, 1);
   });
 
-  it('learns the phone\'s recognition per profiled line the same way', () => {
+  it("learns the phone's recognition per profiled line the same way", () => {
     const planner = new Planner(measured, alwaysDevicePolicy());
     const first = planner.decide(receipt(1));
     const perLine = stage(first, 'rec') / first.inputs.lines;
@@ -85,7 +98,16 @@ describe('recorded: a warm-up three times slower than the runs after it (two pag
   const run = (d: Decision, slow: number, warmUp: boolean): Outcome => {
     const t = truth(d);
     const dev = { 'det-preprocess': t['det-preprocess'] * slow, det: t.det * slow, rec: t.rec * slow };
-    return { atMs: d.atMs + 1, ok: true, totalMs: dev.det + dev.rec, winner: 'device', device: dev, deviceLines: d.inputs.lines, recInputWidth: d.inputs.lines * 160, warmUp };
+    return {
+      atMs: d.atMs + 1,
+      ok: true,
+      totalMs: dev.det + dev.rec,
+      winner: 'device',
+      device: dev,
+      deviceLines: d.inputs.lines,
+      recInputWidth: d.inputs.lines * 160,
+      warmUp,
+    };
   };
   const detRec = (d: Decision) => stage(d, 'det') + stage(d, 'rec');
   const ratio = (d: Decision) => detRec(d) / (truth(d).det + truth(d).rec);
@@ -160,7 +182,12 @@ describe('recorded: a desktop-speed device seeded with the quarter-core phone, a
       const d = decide(photo(2 + k, 1000), measured, forced, planner.state);
       predicted.push(d.predicted.expectedMs);
       const totalMs = Object.values(device).reduce((a, b) => a + b, 0);
-      observe(planner.state, d, { atMs: d.atMs + 800, ok: true, totalMs, winner: 'device', device, lines: 2, deviceLines: 2, recInputWidth: recInputWidth(lines) }, forced);
+      observe(
+        planner.state,
+        d,
+        { atMs: d.atMs + 800, ok: true, totalMs, winner: 'device', device, lines: 2, deviceLines: 2, recInputWidth: recInputWidth(lines) },
+        forced,
+      );
     });
     return { planner, predicted };
   }
@@ -170,7 +197,9 @@ describe('recorded: a desktop-speed device seeded with the quarter-core phone, a
     const d = planner.decide(photo(10, 1000));
     const real = runs.map((r) => Object.values(r).reduce((a, b) => a + b, 0));
     const realMean = real.reduce((a, b) => a + b, 0) / real.length;
-    console.log(`device run predicted ${predicted.map((p) => p.toFixed(0)).join(', ')} ms before real runs of ${real.join(', ')} ms; then ${d.predicted.expectedMs.toFixed(0)} ms (p95 ${d.predicted.p95Ms.toFixed(0)})`);
+    console.log(
+      `device run predicted ${predicted.map((p) => p.toFixed(0)).join(', ')} ms before real runs of ${real.join(', ')} ms; then ${d.predicted.expectedMs.toFixed(0)} ms (p95 ${d.predicted.p95Ms.toFixed(0)})`,
+    );
     expect(Math.abs(d.predicted.expectedMs - realMean) / realMean).toBeLessThan(0.5);
     // Its spread stays honest (the first real run took three times the next two), not the profile's quarter-core tail.
     expect(d.predicted.p95Ms).toBeGreaterThan(Math.max(...real));
@@ -185,7 +214,7 @@ describe('recorded: a desktop-speed device seeded with the quarter-core phone, a
 });
 
 describe('recorded: the edge recogniser profiled with one stray run (26 ms among six of 12-16 ms)', () => {
-  it('is read as a stray, not as a run-to-run spread that would double every edge recognition\'s p95', () => {
+  it("is read as a stray, not as a run-to-run spread that would double every edge recognition's p95", () => {
     const state = new Planner(measured, alwaysEdgePolicy()).state;
     const rec = state.edgeModels.rec[state.modelIndex.get('ppocr-rec@fp32')!]!;
     // From the p90 of seven runs (their slowest) the relative spread would be 0.54; from the second slowest, 0.14.
@@ -198,7 +227,12 @@ describe('recorded: a receipt answered after 6.5 s behind six others (the refusa
   const receipt = (k: number) => buildObservation({ nowMs: 1000 * k, device, request: { width: 720, height: 1400, bytes: 200_000, budgetMs: 2000 } });
   const lines = boxes(32, 300, 24);
   const reply = (d: Decision, queueMs: number, rec: number): Outcome => ({
-    atMs: d.atMs + queueMs + 2500, ok: true, totalMs: queueMs + 2500, winner: 'edge', lines: 32, recInputWidth: recInputWidth(lines),
+    atMs: d.atMs + queueMs + 2500,
+    ok: true,
+    totalMs: queueMs + 2500,
+    winner: 'edge',
+    lines: 32,
+    recInputWidth: recInputWidth(lines),
     edge: { elapsedMs: queueMs + 2500, uploadBytes: 60_000, serverMs: queueMs + rec + 200, queueMs, stages: { det: stage(d, 'edge-det'), rec }, lines: 32 },
   });
 
@@ -217,7 +251,9 @@ describe('recorded: a receipt answered after 6.5 s behind six others (the refusa
     // The recorded reply: rec 2348 ms after 6456 ms of queue; the same receipt took 551 ms once the others were done.
     const crowded = after(6456, 2348);
     const idle = after(0, 551);
-    console.log(`edge rec of the next receipt predicted ${crowded.toFixed(0)} ms after the crowded reply, ${idle.toFixed(0)} ms after an idle one (profile alone: ${profileRec.toFixed(0)} ms)`);
+    console.log(
+      `edge rec of the next receipt predicted ${crowded.toFixed(0)} ms after the crowded reply, ${idle.toFixed(0)} ms after an idle one (profile alone: ${profileRec.toFixed(0)} ms)`,
+    );
     // The crowded reply barely moves the idle edge's cost; an idle one is learnt.
     expect(crowded).toBeLessThan(1.35 * profileRec);
     expect(Math.abs(idle - 551)).toBeLessThan(Math.abs(crowded - 551));

@@ -22,10 +22,19 @@ function slowDevice(state: EstimatorState, factor: number): void {
     const dm = state.deviceModelsByKey(d.inputs.deviceRuntime)!;
     const det = dm.det[state.modelIndex.get(d.plan.config.det)!]!;
     const rec = dm.rec[state.modelIndex.get(d.plan.config.rec)!]!;
-    observe(state, d, {
-      atMs: 1000 * k + 500, ok: true, totalMs: 1, lines: 8, winner: 'device',
-      device: { det: factor * det.seedAt(d.inputs.detPixels), rec: factor * rec.seedAt(8) },
-    }, policy);
+    observe(
+      state,
+      d,
+      {
+        atMs: 1000 * k + 500,
+        ok: true,
+        totalMs: 1,
+        lines: 8,
+        winner: 'device',
+        device: { det: factor * det.seedAt(d.inputs.detPixels), rec: factor * rec.seedAt(8) },
+      },
+      policy,
+    );
   }
 }
 
@@ -94,7 +103,12 @@ describe('a request that ran out of time', () => {
     expect(first.plan.usesEdge).toBe(true);
     const upBefore = first.inputs.upKbps;
     // Given up after 4 s with the upload unanswered: the link had slowed down.
-    observe(state, first, { atMs: NOW + 4000, ok: false, failure: 'timeout', totalMs: 4000, edgeUnanswered: { elapsedMs: 4000, uploadBytes: first.inputs.uploadBytes } }, policy);
+    observe(
+      state,
+      first,
+      { atMs: NOW + 4000, ok: false, failure: 'timeout', totalMs: 4000, edgeUnanswered: { elapsedMs: 4000, uploadBytes: first.inputs.uploadBytes } },
+      policy,
+    );
     expect(state.edge.failureProbability()).toBeCloseTo(state.options.edge.priorFailure, 6);
     const next = decide(buildObservation({ nowMs: NOW + 4100, request: { ...receipt, budgetMs: 2000 } }), P, policy, state);
     expect(next.inputs.upKbps).toBeLessThan(upBefore / 2);

@@ -1,8 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  AcceptError, MAX_ACCEPT_CONFIGS, formatOcrAccept, formatOcrConfig, formatOipAccept, ocrConfigs, parseOcrAccept, parseOcrConfig,
-  parseOipAccept, type OcrAccept,
+  AcceptError,
+  MAX_ACCEPT_CONFIGS,
+  formatOcrAccept,
+  formatOcrConfig,
+  formatOipAccept,
+  ocrConfigs,
+  parseOcrAccept,
+  parseOcrConfig,
+  parseOipAccept,
+  type OcrAccept,
 } from './accept';
 
 describe('accepted configurations on /v1/ocr', () => {
@@ -35,21 +43,31 @@ describe('accepted configurations on /v1/ocr', () => {
     const own = { det: 'ppocr-det', maxSide: 960, rec: 'ppocr-rec' };
     expect(ocrConfigs({}, own)).toEqual([own]);
     expect(ocrConfigs({ det: ['ppocr-det', 'ppocr-det-int8'], maxSide: [960, 640] }, own)).toEqual([
-      { det: 'ppocr-det', maxSide: 960, rec: 'ppocr-rec' }, { det: 'ppocr-det', maxSide: 640, rec: 'ppocr-rec' },
-      { det: 'ppocr-det-int8', maxSide: 960, rec: 'ppocr-rec' }, { det: 'ppocr-det-int8', maxSide: 640, rec: 'ppocr-rec' },
+      { det: 'ppocr-det', maxSide: 960, rec: 'ppocr-rec' },
+      { det: 'ppocr-det', maxSide: 640, rec: 'ppocr-rec' },
+      { det: 'ppocr-det-int8', maxSide: 960, rec: 'ppocr-rec' },
+      { det: 'ppocr-det-int8', maxSide: 640, rec: 'ppocr-rec' },
     ]);
   });
 
   it('round-trips accept lists and the configuration that ran', () => {
     const name = fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,12}$/);
-    fc.assert(fc.property(fc.record({
-      det: fc.option(fc.uniqueArray(name, { minLength: 1, maxLength: 4 }), { nil: undefined }),
-      maxSide: fc.option(fc.uniqueArray(fc.integer({ min: 32, max: 4096 }), { minLength: 1, maxLength: 4 }), { nil: undefined }),
-      rec: fc.option(fc.uniqueArray(name, { minLength: 1, maxLength: 4 }), { nil: undefined }),
-    }, { requiredKeys: [] }), (accept: OcrAccept) => {
-      const clean = Object.fromEntries(Object.entries(accept).filter(([, v]) => v !== undefined));
-      expect(parseOcrAccept(formatOcrAccept(accept))).toEqual(clean);
-    }));
+    fc.assert(
+      fc.property(
+        fc.record(
+          {
+            det: fc.option(fc.uniqueArray(name, { minLength: 1, maxLength: 4 }), { nil: undefined }),
+            maxSide: fc.option(fc.uniqueArray(fc.integer({ min: 32, max: 4096 }), { minLength: 1, maxLength: 4 }), { nil: undefined }),
+            rec: fc.option(fc.uniqueArray(name, { minLength: 1, maxLength: 4 }), { nil: undefined }),
+          },
+          { requiredKeys: [] },
+        ),
+        (accept: OcrAccept) => {
+          const clean = Object.fromEntries(Object.entries(accept).filter(([, v]) => v !== undefined));
+          expect(parseOcrAccept(formatOcrAccept(accept))).toEqual(clean);
+        },
+      ),
+    );
     const config = { det: 'ppocr-det-int8', maxSide: 640, rec: 'ppocr-rec' };
     expect(formatOcrConfig(config)).toBe('det=ppocr-det-int8;max_side=640;rec=ppocr-rec');
     expect(parseOcrConfig(formatOcrConfig(config))).toEqual(config);

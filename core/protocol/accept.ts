@@ -65,7 +65,13 @@ export function parseOcrAccept(text: string): OcrAccept {
     const key = KEYS[rawKey];
     if (!key) throw new AcceptError(`${ACCEPT_HEADER}: unknown key "${rawKey}" (keys: det, max_side, rec)`);
     if (accept[key] !== undefined) throw new AcceptError(`${ACCEPT_HEADER}: key "${rawKey}" is given twice`);
-    const values = unique(part.slice(eq + 1).split(',').map((v) => v.trim()).filter((v) => v !== ''));
+    const values = unique(
+      part
+        .slice(eq + 1)
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v !== ''),
+    );
     if (values.length === 0) throw new AcceptError(`${ACCEPT_HEADER}: "${rawKey}" lists no value`);
     if (values.length > MAX_ACCEPT_VALUES) throw new AcceptError(`${ACCEPT_HEADER}: "${rawKey}" lists ${values.length} values; at most ${MAX_ACCEPT_VALUES}`);
     if (key === 'maxSide') accept.maxSide = values.map(parseSide);
@@ -125,12 +131,18 @@ export function parseOipAccept(value: ParameterValue | undefined): string[] | nu
       throw new AcceptError(`${where} is not a valid JSON list (${(e as Error).message})`);
     }
     if (!Array.isArray(names)) throw new AcceptError(`${where} must be a JSON list of model names`);
-  } else names = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  } else
+    names = text
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
   if (names.length === 0) throw new AcceptError(`${where} lists no model`);
-  const list = unique(names.map((n) => {
-    if (typeof n !== 'string') throw new AcceptError(`${where}: ${JSON.stringify(n)} is not a model name`);
-    return modelName(n, where);
-  }));
+  const list = unique(
+    names.map((n) => {
+      if (typeof n !== 'string') throw new AcceptError(`${where}: ${JSON.stringify(n)} is not a model name`);
+      return modelName(n, where);
+    }),
+  );
   if (list.length > MAX_ACCEPT_VALUES) throw new AcceptError(`${where} lists ${list.length} models; at most ${MAX_ACCEPT_VALUES}`);
   return list;
 }

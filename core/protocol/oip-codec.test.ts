@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  binaryOutputSelector, decodeInferenceRequest, decodeInferenceResponse, encodeInferenceRequest, encodeInferenceResponse,
-} from './oip-codec';
+import { binaryOutputSelector, decodeInferenceRequest, decodeInferenceResponse, encodeInferenceRequest, encodeInferenceResponse } from './oip-codec';
 import { OipError, type InferenceRequest, type InferenceResponse, type Tensor } from './oip';
 import { f16BitsToNumber, numberToBf16Bits, numberToF16Bits } from './half';
 import { utf8Decode, utf8Encode } from './utf8';
@@ -38,7 +36,9 @@ function expectSameTensors(actual: Tensor[], expected: Tensor[]): void {
 describe('OIP request codec', () => {
   it('round-trips every datatype as JSON', () => {
     const request: InferenceRequest = {
-      id: 'r-1', parameters: { priority: 2, binary_data_output: true }, inputs: sampleTensors(),
+      id: 'r-1',
+      parameters: { priority: 2, binary_data_output: true },
+      inputs: sampleTensors(),
       outputs: [{ name: 'out', parameters: { binary_data: false } }],
     };
     const wire = encodeInferenceRequest(request);
@@ -88,14 +88,28 @@ describe('OIP request codec', () => {
   });
 
   it('accepts nested JSON data in row-major order', () => {
-    const body = JSON.stringify({ inputs: [{ name: 'x', datatype: 'INT32', shape: [2, 2], data: [[1, 2], [3, 4]] }] });
+    const body = JSON.stringify({
+      inputs: [
+        {
+          name: 'x',
+          datatype: 'INT32',
+          shape: [2, 2],
+          data: [
+            [1, 2],
+            [3, 4],
+          ],
+        },
+      ],
+    });
     expect(Array.from(decodeInferenceRequest(body).inputs[0].data as Int32Array)).toEqual([1, 2, 3, 4]);
   });
 });
 
 describe('OIP response codec', () => {
   const response = (): InferenceResponse => ({
-    model_name: 'ppocr-det', model_version: '1', id: 'abc',
+    model_name: 'ppocr-det',
+    model_version: '1',
+    id: 'abc',
     outputs: [
       { name: 'prob', datatype: 'FP32', shape: [1, 1, 2, 2], data: new Float32Array([0.25, 0.5, 0.75, 1]) },
       { name: 'count', datatype: 'INT32', shape: [1], data: new Int32Array([7]) },
@@ -143,7 +157,9 @@ describe('OIP response codec', () => {
   it('refuses tensors whose data does not fit their shape or datatype', () => {
     const r = response();
     r.outputs[0].shape = [1, 1, 2, 3];
-    expect(() => encodeInferenceResponse(r)).toThrow(expect.objectContaining({ name: 'OipUnencodable', message: expect.stringMatching(/needs 6 elements, data has 4/) }));
+    expect(() => encodeInferenceResponse(r)).toThrow(
+      expect.objectContaining({ name: 'OipUnencodable', message: expect.stringMatching(/needs 6 elements, data has 4/) }),
+    );
     const s = response();
     s.outputs[1].data = new Float32Array([7]);
     expect(() => encodeInferenceResponse(s)).toThrow(/INT32 data must be a Int32Array/);
@@ -164,7 +180,12 @@ describe('OIP decoder rejects malformed messages clearly', () => {
     ['short data', JSON.stringify({ inputs: [{ ...ok, shape: [3] }] }), undefined, /needs 3 elements, data has 2/],
     ['string in FP32', JSON.stringify({ inputs: [{ ...ok, data: [1, 'a'] }] }), undefined, /element 1 is "a", expected a number/],
     ['INT8 out of range', JSON.stringify({ inputs: [{ ...ok, datatype: 'INT8', data: [1, 300] }] }), undefined, /expected an integer in -128..127/],
-    ['no data', JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [2] }] }), undefined, /neither data, parameters.binary_data_size nor parameters.shared_memory_region/],
+    [
+      'no data',
+      JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [2] }] }),
+      undefined,
+      /neither data, parameters.binary_data_size nor parameters.shared_memory_region/,
+    ],
     ['both data and binary', JSON.stringify({ inputs: [{ ...ok, parameters: { binary_data_size: 8 } }] }), undefined, /both data and/],
     ['duplicate names', JSON.stringify({ inputs: [ok, ok] }), undefined, /'x' appears more than once/],
     ['bad id', JSON.stringify({ id: 3, inputs: [ok] }), undefined, /request.id must be a string/],
@@ -174,7 +195,11 @@ describe('OIP decoder rejects malformed messages clearly', () => {
   for (const [label, body, h, pattern] of cases) {
     it(label, () => {
       let error: unknown;
-      try { decodeInferenceRequest(body, h); } catch (e) { error = e; }
+      try {
+        decodeInferenceRequest(body, h);
+      } catch (e) {
+        error = e;
+      }
       expect(error).toBeInstanceOf(OipError);
       expect((error as Error).name).toBe('OipMalformed');
       expect((error as Error).message).toMatch(pattern);
@@ -188,15 +213,27 @@ describe('OIP decoder rejects malformed messages clearly', () => {
     body.set(payload, head.length);
     return [body, head.length];
   };
-  const bin = (size: number, extra: object = {}) => ({ inputs: [{ name: 'x', datatype: 'FP32', shape: [2], parameters: { binary_data_size: size }, ...extra }] });
+  const bin = (size: number, extra: object = {}) => ({
+    inputs: [{ name: 'x', datatype: 'FP32', shape: [2], parameters: { binary_data_size: size }, ...extra }],
+  });
 
   it.each([
     ['size not matching shape', bin(4), [0, 0, 0, 0], /2 FP32 elements need 8 bytes, binary_data_size is 4/],
     ['size past the end', bin(8), [0, 0, 0, 0], /only 4 bytes of binary data remain/],
     ['trailing bytes', bin(8), [0, 0, 0, 0, 0, 0, 0, 0, 9], /9 bytes of binary data follow the JSON header but the tensors declare 8/],
     ['BOOL value 2', { inputs: [{ name: 'b', datatype: 'BOOL', shape: [2], parameters: { binary_data_size: 2 } }] }, [1, 2], /BOOL element 1 is 2/],
-    ['BYTES prefix cut', { inputs: [{ name: 's', datatype: 'BYTES', shape: [1], parameters: { binary_data_size: 2 } }] }, [1, 0], /truncated 4-byte length prefix/],
-    ['BYTES overrun', { inputs: [{ name: 's', datatype: 'BYTES', shape: [1], parameters: { binary_data_size: 5 } }] }, [9, 0, 0, 0, 65], /declares 9 bytes past/],
+    [
+      'BYTES prefix cut',
+      { inputs: [{ name: 's', datatype: 'BYTES', shape: [1], parameters: { binary_data_size: 2 } }] },
+      [1, 0],
+      /truncated 4-byte length prefix/,
+    ],
+    [
+      'BYTES overrun',
+      { inputs: [{ name: 's', datatype: 'BYTES', shape: [1], parameters: { binary_data_size: 5 } }] },
+      [9, 0, 0, 0, 65],
+      /declares 9 bytes past/,
+    ],
   ] as const)('binary: %s', (_label, header, payload, pattern) => {
     const [body, h] = binary(header, [...payload]);
     expect(() => decodeInferenceRequest(body, h)).toThrow(pattern);

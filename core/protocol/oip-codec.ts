@@ -10,10 +10,23 @@
  * resolver for their bytes, and the encoders write such tensors without data.
  */
 import {
-  DATATYPE_BYTES, OIP_DATATYPES, OipError, SHARED_MEMORY_BYTE_SIZE, SHARED_MEMORY_OFFSET, SHARED_MEMORY_REGION,
-  elementCount, isOipDatatype,
-  type InferenceRequest, type InferenceResponse, type NumericTensorData, type OipDatatype, type Parameters,
-  type RequestedOutput, type SharedMemoryRef, type Tensor, type TensorData,
+  DATATYPE_BYTES,
+  OIP_DATATYPES,
+  OipError,
+  SHARED_MEMORY_BYTE_SIZE,
+  SHARED_MEMORY_OFFSET,
+  SHARED_MEMORY_REGION,
+  elementCount,
+  isOipDatatype,
+  type InferenceRequest,
+  type InferenceResponse,
+  type NumericTensorData,
+  type OipDatatype,
+  type Parameters,
+  type RequestedOutput,
+  type SharedMemoryRef,
+  type Tensor,
+  type TensorData,
 } from './oip';
 import { bf16BitsToNumber, f16BitsToNumber, numberToBf16Bits, numberToF16Bits } from './half';
 import { utf8Decode, utf8Encode } from './utf8';
@@ -43,15 +56,30 @@ type TypedCtor = {
 };
 
 const CTORS: Record<FixedDatatype, TypedCtor> = {
-  BOOL: Uint8Array, UINT8: Uint8Array, UINT16: Uint16Array, UINT32: Uint32Array, UINT64: BigUint64Array,
-  INT8: Int8Array, INT16: Int16Array, INT32: Int32Array, INT64: BigInt64Array,
-  FP16: Uint16Array, BF16: Uint16Array, FP32: Float32Array, FP64: Float64Array,
+  BOOL: Uint8Array,
+  UINT8: Uint8Array,
+  UINT16: Uint16Array,
+  UINT32: Uint32Array,
+  UINT64: BigUint64Array,
+  INT8: Int8Array,
+  INT16: Int16Array,
+  INT32: Int32Array,
+  INT64: BigInt64Array,
+  FP16: Uint16Array,
+  BF16: Uint16Array,
+  FP32: Float32Array,
+  FP64: Float64Array,
 };
 
 const INT_RANGES: Partial<Record<FixedDatatype, [number, number]>> = {
-  UINT8: [0, 255], UINT16: [0, 65535], UINT32: [0, 4294967295],
-  INT8: [-128, 127], INT16: [-32768, 32767], INT32: [-2147483648, 2147483647],
-  UINT64: [0, Number.MAX_SAFE_INTEGER], INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  UINT8: [0, 255],
+  UINT16: [0, 65535],
+  UINT32: [0, 4294967295],
+  INT8: [-128, 127],
+  INT16: [-32768, 32767],
+  INT32: [-2147483648, 2147483647],
+  UINT64: [0, Number.MAX_SAFE_INTEGER],
+  INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
 };
 
 const malformed = (message: string): OipError => new OipError('OipMalformed', message);
@@ -72,18 +100,22 @@ export function encodeInferenceRequest(request: InferenceRequest, options: { bin
 }
 
 /** Without `resolveSharedMemory` an input in shared memory is refused as unsupported. */
-export function decodeInferenceRequest(
-  body: string | Uint8Array, headerLength?: number | null, resolveSharedMemory?: SharedMemoryResolver,
-): InferenceRequest {
+export function decodeInferenceRequest(body: string | Uint8Array, headerLength?: number | null, resolveSharedMemory?: SharedMemoryResolver): InferenceRequest {
   const { json, binary } = splitBody(body, headerLength);
   const obj = asObject(json, 'request');
   const cursor = { offset: 0 };
   if (!Array.isArray(obj.inputs) || obj.inputs.length === 0) throw malformed('request.inputs must be a non-empty array of tensors');
   const source: TensorSource = {
-    binary, cursor, resolve: resolveSharedMemory, noResolver: 'this server does not have shared memory enabled',
+    binary,
+    cursor,
+    resolve: resolveSharedMemory,
+    noResolver: 'this server does not have shared memory enabled',
   };
   const inputs = obj.inputs.map((t, i) => parseTensor(t, `inputs[${i}]`, source));
-  ensureUniqueNames(inputs.map((t) => t.name), 'inputs');
+  ensureUniqueNames(
+    inputs.map((t) => t.name),
+    'inputs',
+  );
   ensureBinaryConsumed(binary, cursor.offset);
   const request: InferenceRequest = { inputs };
   if (obj.id !== undefined) request.id = stringField(obj.id, 'request.id');
@@ -91,20 +123,19 @@ export function decodeInferenceRequest(
   if (obj.outputs !== undefined) {
     if (!Array.isArray(obj.outputs)) throw malformed('request.outputs must be an array of {name, parameters?}');
     request.outputs = obj.outputs.map((o, i) => parseRequestedOutput(o, `outputs[${i}]`));
-    ensureUniqueNames(request.outputs.map((o) => o.name), 'outputs');
+    ensureUniqueNames(
+      request.outputs.map((o) => o.name),
+      'outputs',
+    );
   }
   return request;
 }
 
 /** `binaryOutputs` chooses, per output name, whether its data goes in the binary part (see `binaryOutputSelector`). */
-export function encodeInferenceResponse(
-  response: InferenceResponse,
-  options: { binaryOutputs?: boolean | ((name: string) => boolean) } = {},
-): EncodedMessage {
+export function encodeInferenceResponse(response: InferenceResponse, options: { binaryOutputs?: boolean | ((name: string) => boolean) } = {}): EncodedMessage {
   const pick = options.binaryOutputs;
   const chunks: Uint8Array[] = [];
-  const outputs = response.outputs.map((t, i) =>
-    tensorJsonText(t, `outputs[${i}]`, typeof pick === 'function' ? pick(t.name) : pick === true, chunks));
+  const outputs = response.outputs.map((t, i) => tensorJsonText(t, `outputs[${i}]`, typeof pick === 'function' ? pick(t.name) : pick === true, chunks));
   const fields: string[] = [`"model_name":${JSON.stringify(response.model_name)}`];
   if (response.model_version !== undefined) fields.push(`"model_version":${JSON.stringify(response.model_version)}`);
   if (response.id !== undefined) fields.push(`"id":${JSON.stringify(response.id)}`);
@@ -115,7 +146,9 @@ export function encodeInferenceResponse(
 
 /** An output the server wrote to shared memory is read back through `resolveSharedMemory` (the client's regions). */
 export function decodeInferenceResponse(
-  body: string | Uint8Array, headerLength?: number | null, resolveSharedMemory?: SharedMemoryResolver,
+  body: string | Uint8Array,
+  headerLength?: number | null,
+  resolveSharedMemory?: SharedMemoryResolver,
 ): InferenceResponse {
   const { json, binary } = splitBody(body, headerLength);
   const obj = asObject(json, 'response');
@@ -124,7 +157,10 @@ export function decodeInferenceResponse(
   if (!Array.isArray(obj.outputs)) throw malformed('response.outputs must be an array of tensors');
   const cursor = { offset: 0 };
   const source: TensorSource = {
-    binary, cursor, resolve: resolveSharedMemory, noResolver: 'no shared memory resolver was given to read it back',
+    binary,
+    cursor,
+    resolve: resolveSharedMemory,
+    noResolver: 'no shared memory resolver was given to read it back',
   };
   response.outputs = obj.outputs.map((t, i) => parseTensor(t, `outputs[${i}]`, source));
   ensureBinaryConsumed(binary, cursor.offset);
@@ -158,8 +194,10 @@ export function sharedMemoryRef(parameters: Parameters | undefined, where: strin
   const offset = parameters?.[SHARED_MEMORY_OFFSET];
   if (region === undefined && byteSize === undefined && offset === undefined) return null;
   if (region === undefined || byteSize === undefined) {
-    throw malformed(`${where}: parameters ${SHARED_MEMORY_REGION} and ${SHARED_MEMORY_BYTE_SIZE} must be given together`
-      + (region === undefined && byteSize === undefined ? ` (${SHARED_MEMORY_OFFSET} alone means nothing)` : ''));
+    throw malformed(
+      `${where}: parameters ${SHARED_MEMORY_REGION} and ${SHARED_MEMORY_BYTE_SIZE} must be given together` +
+        (region === undefined && byteSize === undefined ? ` (${SHARED_MEMORY_OFFSET} alone means nothing)` : ''),
+    );
   }
   if (typeof region !== 'string' || region.length === 0) throw malformed(`${where}: parameters.${SHARED_MEMORY_REGION} must be a non-empty string`);
   const count = (value: unknown, name: string): number => {
@@ -210,7 +248,10 @@ function assemble(header: string, chunks: Uint8Array[]): EncodedMessage {
   const body = new Uint8Array(total);
   body.set(head, 0);
   let at = head.length;
-  for (const c of chunks) { body.set(c, at); at += c.length; }
+  for (const c of chunks) {
+    body.set(c, at);
+    at += c.length;
+  }
   return { body, contentType: 'application/octet-stream', headerLength: head.length };
 }
 
@@ -231,11 +272,7 @@ function tensorJsonText(t: Tensor, where: string, binary: boolean, chunks: Uint8
   } else {
     dataText = jsonDataText(t, where);
   }
-  const parts = [
-    `"name":${JSON.stringify(t.name)}`,
-    `"datatype":"${t.datatype}"`,
-    `"shape":[${t.shape.join(',')}]`,
-  ];
+  const parts = [`"name":${JSON.stringify(t.name)}`, `"datatype":"${t.datatype}"`, `"shape":[${t.shape.join(',')}]`];
   if (Object.keys(params).length > 0) parts.push(`"parameters":${JSON.stringify(params)}`);
   if (dataText !== null) parts.push(`"data":${dataText}`);
   return `{${parts.join(',')}}`;
@@ -260,11 +297,13 @@ function jsonDataText(t: Tensor, where: string): string {
   const data = t.data;
   switch (t.datatype) {
     case 'BYTES':
-      return `[${(data as Uint8Array[]).map((b, i) => {
-        const s = utf8Decode(b);
-        if (s === null) throw unencodable(`${where} (${t.name}): element ${i} is not UTF-8 text; request it as binary data`);
-        return JSON.stringify(s);
-      }).join(',')}]`;
+      return `[${(data as Uint8Array[])
+        .map((b, i) => {
+          const s = utf8Decode(b);
+          if (s === null) throw unencodable(`${where} (${t.name}): element ${i} is not UTF-8 text; request it as binary data`);
+          return JSON.stringify(s);
+        })
+        .join(',')}]`;
     case 'BOOL':
       return `[${Array.from(data as Uint8Array, (v) => (v ? 'true' : 'false')).join(',')}]`;
     case 'FP16':
@@ -305,8 +344,9 @@ function splitBody(body: string | Uint8Array, headerLength: number | null | unde
   } else {
     const h = headerLength ?? body.length;
     if (!Number.isInteger(h) || h <= 0 || h > body.length) {
-      throw malformed(body.length === 0 ? 'body is empty' :
-        `Inference-Header-Content-Length ${h} must be an integer between 1 and the body size (${body.length} bytes)`);
+      throw malformed(
+        body.length === 0 ? 'body is empty' : `Inference-Header-Content-Length ${h} must be an integer between 1 and the body size (${body.length} bytes)`,
+      );
     }
     const decoded = utf8Decode(body.subarray(0, h));
     if (decoded === null) throw malformed('JSON header is not valid UTF-8');
@@ -454,8 +494,7 @@ function parseTensor(value: unknown, where: string, source: TensorSource): Tenso
 
 function jsonToData(datatype: OipDatatype, flat: unknown[], at: string): TensorData {
   const n = flat.length;
-  const bad = (i: number, want: string): OipError =>
-    malformed(`${at}: element ${i} is ${JSON.stringify(flat[i])}, expected ${want} for ${datatype}`);
+  const bad = (i: number, want: string): OipError => malformed(`${at}: element ${i} is ${JSON.stringify(flat[i])}, expected ${want} for ${datatype}`);
   switch (datatype) {
     case 'BYTES':
       return flat.map((v, i) => {
@@ -557,7 +596,10 @@ function swapped(bytes: Uint8Array, size: number): Uint8Array {
 }
 
 function writeU32LE(out: Uint8Array, at: number, v: number): void {
-  out[at] = v & 255; out[at + 1] = (v >>> 8) & 255; out[at + 2] = (v >>> 16) & 255; out[at + 3] = (v >>> 24) & 255;
+  out[at] = v & 255;
+  out[at + 1] = (v >>> 8) & 255;
+  out[at + 2] = (v >>> 16) & 255;
+  out[at + 3] = (v >>> 24) & 255;
 }
 
 function readU32LE(b: Uint8Array, at: number): number {

@@ -4,13 +4,38 @@
  */
 
 export const OIP_DATATYPES = [
-  'BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'BF16', 'FP32', 'FP64', 'BYTES',
+  'BOOL',
+  'UINT8',
+  'UINT16',
+  'UINT32',
+  'UINT64',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'FP16',
+  'BF16',
+  'FP32',
+  'FP64',
+  'BYTES',
 ] as const;
 export type OipDatatype = (typeof OIP_DATATYPES)[number];
 
 /** Bytes per element in the binary tensor extension; BYTES elements are length-prefixed and have no fixed size. */
 export const DATATYPE_BYTES: Record<Exclude<OipDatatype, 'BYTES'>, number> = {
-  BOOL: 1, UINT8: 1, UINT16: 2, UINT32: 4, UINT64: 8, INT8: 1, INT16: 2, INT32: 4, INT64: 8, FP16: 2, BF16: 2, FP32: 4, FP64: 8,
+  BOOL: 1,
+  UINT8: 1,
+  UINT16: 2,
+  UINT32: 4,
+  UINT64: 8,
+  INT8: 1,
+  INT16: 2,
+  INT32: 4,
+  INT64: 8,
+  FP16: 2,
+  BF16: 2,
+  FP32: 4,
+  FP64: 8,
 };
 
 /** HTTP header giving the size of the JSON part when binary tensor data follows it. */
@@ -163,19 +188,31 @@ export interface SharedMemoryRef {
 }
 
 /** GET /v2/health/live, /v2/health/ready */
-export interface LiveResponse { live: boolean }
-export interface ReadyResponse { ready: boolean }
+export interface LiveResponse {
+  live: boolean;
+}
+export interface ReadyResponse {
+  ready: boolean;
+}
 /** GET /v2/models/{name}[/versions/{version}]/ready */
-export interface ModelReadyResponse { name: string; ready: boolean }
+export interface ModelReadyResponse {
+  name: string;
+  ready: boolean;
+}
 
 /** Every error body of the protocol. */
-export interface OipErrorResponse { error: string }
+export interface OipErrorResponse {
+  error: string;
+}
 
 export type OipErrorCode = 'OipMalformed' | 'OipUnsupported' | 'OipUnencodable';
 
 /** Raised by the codec; `name` is the code, the message names the offending field. */
 export class OipError extends Error {
-  constructor(readonly code: OipErrorCode, message: string) {
+  constructor(
+    readonly code: OipErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = code;
   }

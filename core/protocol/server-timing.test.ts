@@ -21,7 +21,14 @@ describe('parseServerTiming', () => {
   });
 
   it('reads back what the server formats', () => {
-    const header = formatServerTiming([['queue', 1.25], ['infer', 20], ['total', 23.04]], [['batch', 3]]);
+    const header = formatServerTiming(
+      [
+        ['queue', 1.25],
+        ['infer', 20],
+        ['total', 23.04],
+      ],
+      [['batch', 3]],
+    );
     expect(header).toBe('queue;dur=1.3, infer;dur=20.0, total;dur=23.0, batch;desc="3"');
     expect(parseServerTiming(header)).toEqual({ queue: 1.3, infer: 20, total: 23 });
   });

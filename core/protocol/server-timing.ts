@@ -8,7 +8,12 @@ export const SERVER_TIMING_HEADER = 'Server-Timing';
 /** Metric names the edge server sends. */
 export const TIMING = {
   /** /v1/ocr stages: image decoding and the pipeline's own (core/ocr StageTimings). */
-  decode: 'decode', preprocess: 'preprocess', det: 'det', postprocess: 'postprocess', cls: 'cls', rec: 'rec',
+  decode: 'decode',
+  preprocess: 'preprocess',
+  det: 'det',
+  postprocess: 'postprocess',
+  cls: 'cls',
+  rec: 'rec',
   /** Waiting for a free worker, summed over the request's model runs. */
   queue: 'queue',
   /** The server's whole time for the request. */
@@ -26,7 +31,10 @@ export const TIMING = {
 export type TimingName = (typeof TIMING)[keyof typeof TIMING];
 
 /** `name;dur=12.3` per duration (in the given order), then `name;desc="…"` per description. */
-export function formatServerTiming(durations: ReadonlyArray<readonly [TimingName, number]>, descriptions: ReadonlyArray<readonly [TimingName, string | number]> = []): string {
+export function formatServerTiming(
+  durations: ReadonlyArray<readonly [TimingName, number]>,
+  descriptions: ReadonlyArray<readonly [TimingName, string | number]> = [],
+): string {
   const parts = durations.map(([name, ms]) => `${name};dur=${ms.toFixed(1)}`);
   for (const [name, desc] of descriptions) parts.push(`${name};desc="${desc}"`);
   return parts.join(', ');

@@ -5,7 +5,10 @@ const CHUNK = 0x8000;
 export function utf8Encode(text: string): Uint8Array {
   let ascii = true;
   for (let i = 0; i < text.length; i++) {
-    if (text.charCodeAt(i) > 0x7f) { ascii = false; break; }
+    if (text.charCodeAt(i) > 0x7f) {
+      ascii = false;
+      break;
+    }
   }
   if (ascii) {
     const out = new Uint8Array(text.length);
@@ -29,7 +32,10 @@ export function utf8Encode(text: string): Uint8Array {
 export function utf8Decode(bytes: Uint8Array): string | null {
   let ascii = true;
   for (let i = 0; i < bytes.length; i++) {
-    if (bytes[i] > 0x7f) { ascii = false; break; }
+    if (bytes[i] > 0x7f) {
+      ascii = false;
+      break;
+    }
   }
   if (ascii) {
     let s = '';
@@ -45,11 +51,23 @@ export function utf8Decode(bytes: Uint8Array): string | null {
     let cp: number;
     let extra: number;
     let min: number;
-    if (b < 0x80) { cp = b; extra = 0; min = 0; }
-    else if (b >= 0xc2 && b < 0xe0) { cp = b & 31; extra = 1; min = 0x80; }
-    else if (b >= 0xe0 && b < 0xf0) { cp = b & 15; extra = 2; min = 0x800; }
-    else if (b >= 0xf0 && b < 0xf5) { cp = b & 7; extra = 3; min = 0x10000; }
-    else return null;
+    if (b < 0x80) {
+      cp = b;
+      extra = 0;
+      min = 0;
+    } else if (b >= 0xc2 && b < 0xe0) {
+      cp = b & 31;
+      extra = 1;
+      min = 0x80;
+    } else if (b >= 0xe0 && b < 0xf0) {
+      cp = b & 15;
+      extra = 2;
+      min = 0x800;
+    } else if (b >= 0xf0 && b < 0xf5) {
+      cp = b & 7;
+      extra = 3;
+      min = 0x10000;
+    } else return null;
     for (let k = 1; k <= extra; k++) {
       const c = bytes[i + k];
       if (c === undefined || (c & 0xc0) !== 0x80) return null;

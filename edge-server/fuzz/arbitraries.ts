@@ -24,13 +24,14 @@ export interface CaseContext {
 export const enc = new TextEncoder();
 
 /** Printable ASCII plus Latin-1: what node:http lets a client put into a header value. */
-export const headerText = (maxLength = 40) => fc.string({
-  unit: fc.oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0xa0, max: 0xff })).map((c) => String.fromCharCode(c)),
-  maxLength,
-});
+export const headerText = (maxLength = 40) =>
+  fc.string({
+    unit: fc.oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0xa0, max: 0xff })).map((c) => String.fromCharCode(c)),
+    maxLength,
+  });
 /** Characters node:http accepts in a request path. */
-export const pathText = (maxLength = 12) => fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength })
-  .map((s) => s.replace(/[#?]/g, '_'));
+export const pathText = (maxLength = 12) =>
+  fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength }).map((s) => s.replace(/[#?]/g, '_'));
 
 /** `arb` or undefined; `ratio` = how often present per absent. */
 export const optional = <T>(arb: fc.Arbitrary<T>, ratio = 1) =>
@@ -42,7 +43,7 @@ export function headers(entries: Record<string, string | undefined>): Record<str
   return out;
 }
 
-export const origin = optional(fc.constantFrom(
-  'http://localhost:5173', 'http://127.0.0.1:8787', 'http://evil.example:8787', 'null', 'https://ocr.example.com', 'file://', '*',
-), 0.1);
-
+export const origin = optional(
+  fc.constantFrom('http://localhost:5173', 'http://127.0.0.1:8787', 'http://evil.example:8787', 'null', 'https://ocr.example.com', 'file://', '*'),
+  0.1,
+);

@@ -21,12 +21,21 @@ describe('the fuzzer itself', () => {
     expect(judgeReply(post, json(503, 'WorkerCrashed'))).toMatch(/undocumented/);
     expect(judgeReply(post, json(499, 'ClientClosed'))).toMatch(/499/);
     expect(judgeReply(post, { status: 404, type: 'text/html', body: '<h1>404</h1>' })).toMatch(/JSON/);
-    expect(judgeReply(post, { status: 400, type: 'application/json', body: JSON.stringify({ error: 'e\n    at f (x.ts:1:1)', code: 'BadRequest' }) })).toMatch(/insides/);
+    expect(judgeReply(post, { status: 400, type: 'application/json', body: JSON.stringify({ error: 'e\n    at f (x.ts:1:1)', code: 'BadRequest' }) })).toMatch(
+      /insides/,
+    );
     expect(judgeReply(post, { status: 200, type: 'text/plain', body: 'the secret' }, 'secret')).toMatch(/outside/);
     const nosniff = { 'x-content-type-options': 'nosniff' };
     const rebound = { ...post, headers: { origin: 'http://evil.example:8787' } };
     expect(judgeReply(rebound, { ...json(403, 'OriginNotAllowed'), headers: nosniff })).toBeNull();
-    expect(judgeReply(rebound, { status: 200, type: 'application/json', body: '{}', headers: { ...nosniff, 'access-control-allow-origin': 'http://evil.example:8787' } })).toMatch(/CORS/);
+    expect(
+      judgeReply(rebound, {
+        status: 200,
+        type: 'application/json',
+        body: '{}',
+        headers: { ...nosniff, 'access-control-allow-origin': 'http://evil.example:8787' },
+      }),
+    ).toMatch(/CORS/);
     expect(judgeReply(post, { status: 200, type: 'application/json', body: '{}', headers: {} })).toMatch(/nosniff/);
   });
 
@@ -53,9 +62,18 @@ describe(`${CASES} generated requests against a server process`, () => {
 
   it('get no undocumented 5xx, a JSON error body for every error, no hang, and leave the server ready under the RSS ceiling', async () => {
     const report = await runFuzz({
-      base: edge.base, pid: edge.child.pid!, cases: CASES, seed: SEED, batchSize: 100, concurrency: 4, secret: target.secret, shm: target.shm,
+      base: edge.base,
+      pid: edge.child.pid!,
+      cases: CASES,
+      seed: SEED,
+      batchSize: 100,
+      concurrency: 4,
+      secret: target.secret,
+      shm: target.shm,
     });
-    console.log(`fuzz: ${report.cases} cases in ${report.seconds.toFixed(1)} s, peak RSS ${(report.peakRssBytes / 1e9).toFixed(2)} GB\n${formatCounts(report)}`);
+    console.log(
+      `fuzz: ${report.cases} cases in ${report.seconds.toFixed(1)} s, peak RSS ${(report.peakRssBytes / 1e9).toFixed(2)} GB\n${formatCounts(report)}`,
+    );
     expect(report.failures.slice(0, 5)).toEqual([]);
     // The cases reach past the first checks: some run models, some are refused for each reason.
     expect(report.byKind.ocr?.['200'] ?? 0).toBeGreaterThan(0);

@@ -17,7 +17,12 @@ export interface ImageCorpus {
   zeroBomb: Uint8Array;
 }
 
-const SIZES: Array<[number, number]> = [[1, 1], [17, 9], [64, 48], [200, 31]];
+const SIZES: Array<[number, number]> = [
+  [1, 1],
+  [17, 9],
+  [64, 48],
+  [200, 31],
+];
 
 async function encode(pipeline: Sharp, format: FuzzFormat): Promise<Uint8Array> {
   const out = format === 'png' ? pipeline.png() : format === 'jpeg' ? pipeline.jpeg({ quality: 80 }) : pipeline.webp({ quality: 80 });
@@ -93,8 +98,11 @@ export function withDimensions(bytes: Uint8Array, width: number, height: number,
     return bytes;
   }
   if (bytes[0] === 0xff && bytes[1] === 0xd8) {
-    for (let i = 2; i + 9 < bytes.length; ) {
-      if (bytes[i] !== 0xff) { i++; continue; }
+    for (let i = 2; i + 9 < bytes.length;) {
+      if (bytes[i] !== 0xff) {
+        i++;
+        continue;
+      }
       const marker = bytes[i + 1];
       const length = view.getUint16(i + 2);
       // SOF0–SOF15 except DHT (C4), JPG (C8) and DAC (CC): precision, height, width.

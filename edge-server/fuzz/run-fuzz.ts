@@ -90,24 +90,45 @@ function send(base: string, c: FuzzCase): Promise<Reply | null | 'unsendable'> {
       resolve('unsendable');
       return;
     }
-    const timer = setTimeout(() => { req.destroy(); resolve(null); }, HANG_MS);
-    req.on('error', (e) => { clearTimeout(timer); resolve({ status: -1, type: '', body: String(e) }); });
+    const timer = setTimeout(() => {
+      req.destroy();
+      resolve(null);
+    }, HANG_MS);
+    req.on('error', (e) => {
+      clearTimeout(timer);
+      resolve({ status: -1, type: '', body: String(e) });
+    });
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       let kept = 0;
-      res.on('data', (d: Buffer) => { if (kept < KEEP) { chunks.push(d); kept += d.length; } });
+      res.on('data', (d: Buffer) => {
+        if (kept < KEEP) {
+          chunks.push(d);
+          kept += d.length;
+        }
+      });
       res.on('end', () => {
         clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString('utf8'), headers: res.headers });
+        resolve({
+          status: res.statusCode ?? 0,
+          type: String(res.headers['content-type'] ?? ''),
+          body: Buffer.concat(chunks).toString('utf8'),
+          headers: res.headers,
+        });
       });
-      res.on('error', () => { clearTimeout(timer); resolve({ status: -1, type: '', body: 'response aborted' }); });
+      res.on('error', () => {
+        clearTimeout(timer);
+        resolve({ status: -1, type: '', body: 'response aborted' });
+      });
     });
     req.end(c.body);
   });
 }
 
 function describeCase(c: FuzzCase): string {
-  const head = Object.entries(c.headers).map(([k, v]) => `${k}: ${v}`).join('; ');
+  const head = Object.entries(c.headers)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('; ');
   const body = c.body ? ` body ${c.body.length} B: ${JSON.stringify(Buffer.from(c.body.subarray(0, 160)).toString('latin1'))}` : '';
   return `${c.method} ${c.path.slice(0, 300)} [${head.slice(0, 300)}]${body}`;
 }
@@ -121,13 +142,18 @@ export function judgeReply(c: FuzzCase, r: Reply, secret?: string): string | nul
   let code: string | undefined;
   if (r.status >= 400 && c.method !== 'HEAD') {
     let parsed: unknown;
-    try { parsed = JSON.parse(r.body); } catch { return `${r.status} without a JSON body (${r.type})`; }
+    try {
+      parsed = JSON.parse(r.body);
+    } catch {
+      return `${r.status} without a JSON body (${r.type})`;
+    }
     const e = parsed as { error?: unknown; code?: unknown };
-    if (!r.type.startsWith('application/json') || typeof e.error !== 'string' || typeof e.code !== 'string') return `${r.status} error body is not {error, code}`;
+    if (!r.type.startsWith('application/json') || typeof e.error !== 'string' || typeof e.code !== 'string')
+      return `${r.status} error body is not {error, code}`;
     code = e.code;
     // Messages may echo the client's own path back; anything else naming modules or the checkout is the server's.
     const modules = /\/node_modules\//.test(e.error) && !c.path.includes('node_modules');
-    if (/\n\s+at /.test(e.error) || e.error.includes(REPO_ROOT) || modules) return 'error text shows the server\'s insides';
+    if (/\n\s+at /.test(e.error) || e.error.includes(REPO_ROOT) || modules) return "error text shows the server's insides";
   }
   if (r.status >= 500) {
     if (r.status !== 503) return `${r.status} ${code ?? ''}`.trim();
@@ -158,42 +184,64 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const ctx: CaseContext = { images: await buildImageCorpus({ withBomb: options.withBomb }), shmKey: options.shm.key, shmBytes: options.shm.bytes };
   const arbitrary = fuzzCases(ctx);
   const report: FuzzReport = {
-    seed: options.seed, cases: options.cases, unsendable: 0, byStatus: {}, byKind: {}, failures: [], peakRssBytes: 0, batches: 0, seconds: 0,
+    seed: options.seed,
+    cases: options.cases,
+    unsendable: 0,
+    byStatus: {},
+    byKind: {},
+    failures: [],
+    peakRssBytes: 0,
+    batches: 0,
+    seconds: 0,
   };
   const tally = (kind: string, status: string) => {
     report.byStatus[status] = (report.byStatus[status] ?? 0) + 1;
     const k = (report.byKind[kind] ??= {});
     k[status] = (k[status] ?? 0) + 1;
   };
-  const sampleRss = () => { report.peakRssBytes = Math.max(report.peakRssBytes, rssBytes(options.pid)); };
+  const sampleRss = () => {
+    report.peakRssBytes = Math.max(report.peakRssBytes, rssBytes(options.pid));
+  };
   const sampler = setInterval(sampleRss, 100);
   try {
     for (let start = 0; start < options.cases; start += batchSize) {
       // Drawn batch by batch (seed + batch number), so a long run never holds every body at once.
       const batch = fc.sample(arbitrary, { numRuns: Math.min(batchSize, options.cases - start), seed: options.seed + start / batchSize });
       let next = 0;
-      await Promise.all(Array.from({ length: concurrency }, async () => {
-        while (next < batch.length) {
-          const index = start + next;
-          const c = batch[next++];
-          const r = await send(options.base, c);
-          if (r === 'unsendable') { report.unsendable++; tally(c.kind, 'unsendable'); continue; }
-          if (r === null) {
-            tally(c.kind, 'hang');
-            report.failures.push({ index, kind: c.kind, what: `no reply within ${HANG_MS} ms`, request: describeCase(c) });
-            continue;
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < batch.length) {
+            const index = start + next;
+            const c = batch[next++];
+            const r = await send(options.base, c);
+            if (r === 'unsendable') {
+              report.unsendable++;
+              tally(c.kind, 'unsendable');
+              continue;
+            }
+            if (r === null) {
+              tally(c.kind, 'hang');
+              report.failures.push({ index, kind: c.kind, what: `no reply within ${HANG_MS} ms`, request: describeCase(c) });
+              continue;
+            }
+            tally(c.kind, String(r.status));
+            const what = judgeReply(c, r, options.secret);
+            if (what) report.failures.push({ index, kind: c.kind, what, request: describeCase(c), status: r.status, body: r.body.slice(0, 300) });
           }
-          tally(c.kind, String(r.status));
-          const what = judgeReply(c, r, options.secret);
-          if (what) report.failures.push({ index, kind: c.kind, what, request: describeCase(c), status: r.status, body: r.body.slice(0, 300) });
-        }
-      }));
+        }),
+      );
       report.batches++;
       sampleRss();
       const health = await ready(options.base);
-      if (health !== 200) report.failures.push({ index: start + batch.length - 1, kind: 'health', what: `/v2/health/ready answered ${health} after the batch`, request: '' });
+      if (health !== 200)
+        report.failures.push({ index: start + batch.length - 1, kind: 'health', what: `/v2/health/ready answered ${health} after the batch`, request: '' });
       if (report.peakRssBytes > ceiling) {
-        report.failures.push({ index: start + batch.length - 1, kind: 'rss', what: `server RSS ${(report.peakRssBytes / 1e9).toFixed(2)} GB over the ceiling of ${(ceiling / 1e9).toFixed(2)} GB`, request: '' });
+        report.failures.push({
+          index: start + batch.length - 1,
+          kind: 'rss',
+          what: `server RSS ${(report.peakRssBytes / 1e9).toFixed(2)} GB over the ceiling of ${(ceiling / 1e9).toFixed(2)} GB`,
+          request: '',
+        });
       }
       options.onBatch?.(start + batch.length, report);
       // A server that is gone answers nothing more worth counting.

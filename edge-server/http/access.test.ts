@@ -8,8 +8,12 @@ import { startTestEdge, type TestEdge } from '../test/edge-fixture';
 
 // One pool shared by several apps, each with its own access settings.
 let edge: TestEdge;
-beforeAll(async () => { edge = await startTestEdge(); });
-afterAll(async () => { await edge?.dispose(); });
+beforeAll(async () => {
+  edge = await startTestEdge();
+});
+afterAll(async () => {
+  await edge?.dispose();
+});
 
 const TOKEN = 'abcdefghijklmnop-0123456789';
 
@@ -18,7 +22,11 @@ function appWith(env: Record<string, string>): Hono {
   return createApp({ config, repo: edge.repo, pool: edge.pool, ocr: edge.ocr, log: silentLogger, version: 't', startedAt: Date.now() });
 }
 const pick = (c: ReturnType<typeof parseConfig>) => ({
-  token: c.token, corsOrigins: c.corsOrigins, rateLimitPerS: c.rateLimitPerS, rateBurst: c.rateBurst, trustProxy: c.trustProxy,
+  token: c.token,
+  corsOrigins: c.corsOrigins,
+  rateLimitPerS: c.rateLimitPerS,
+  rateBurst: c.rateBurst,
+  trustProxy: c.trustProxy,
   publicOrigins: c.publicOrigins,
 });
 
@@ -72,7 +80,7 @@ describe('CORS allow-list (EDGE_CORS_ORIGINS)', () => {
     expect((await app.request('/v1/status')).status).toBe(200); // no Origin: not a browser page, nothing to check
   });
 
-  it('does not take the Host header the client sent as this server\'s origin (DNS rebinding)', async () => {
+  it("does not take the Host header the client sent as this server's origin (DNS rebinding)", async () => {
     const app = appWith({});
     const res = await call(app, 'http://edge.example:8787'); // Host: edge.example:8787, as a rebound name sends it
     expect(res.status).toBe(403);
@@ -93,7 +101,9 @@ describe('CORS allow-list (EDGE_CORS_ORIGINS)', () => {
 
 describe('same origin on a socket: the address and port the connection arrived at', () => {
   let http: Listening;
-  afterAll(async () => { await http?.close(1000); });
+  afterAll(async () => {
+    await http?.close(1000);
+  });
 
   it('allows the page of this address and its localhost forms, and refuses a rebound name with a matching Host', async () => {
     http = await listen(appWith({ EDGE_CORS_ORIGINS: 'https://ocr.example.com' }), 0, '127.0.0.1');
@@ -113,7 +123,9 @@ describe('same origin on a socket: the address and port the connection arrived a
 
 describe('per-client rate limit (EDGE_RATE_LIMIT, EDGE_RATE_BURST) on a socket', () => {
   let http: Listening;
-  afterAll(async () => { await http?.close(1000); });
+  afterAll(async () => {
+    await http?.close(1000);
+  });
 
   it('answers 429 with Retry-After past the burst, per client, never on health', async () => {
     http = await listen(appWith({ EDGE_RATE_LIMIT: '1', EDGE_RATE_BURST: '3', EDGE_TRUST_PROXY: '1' }), 0, '127.0.0.1');

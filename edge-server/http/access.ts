@@ -69,8 +69,10 @@ export function corsMiddleware(config: LimitsConfig): MiddlewareHandler {
     const origin = c.req.header('origin');
     // The browser would hide the answer anyway; refusing up front also keeps such pages from spending inference.
     if (origin && !originAllowed(origin, c, config.corsOrigins, config.publicOrigins)) {
-      return errorReply(c, new ServerError('OriginNotAllowed',
-        `pages from ${origin} may not call this API; add the origin to EDGE_CORS_ORIGINS on the server`));
+      return errorReply(
+        c,
+        new ServerError('OriginNotAllowed', `pages from ${origin} may not call this API; add the origin to EDGE_CORS_ORIGINS on the server`),
+      );
     }
     if (c.req.method === 'OPTIONS') return preflight(c, next);
     // The same headers hono/cors sets, but once the reply exists: touching c.res before the route answers makes Hono
@@ -89,9 +91,13 @@ export function bearerMiddleware(token: string): MiddlewareHandler {
     // Compared as digests so the comparison takes the same time whatever the length or content.
     if (!m || !timingSafeEqual(digest(m[1]), expected)) {
       c.header('WWW-Authenticate', 'Bearer realm="tandem-edge"');
-      return errorReply(c, new ServerError('Unauthorized', m
-        ? 'the bearer token is not valid for this server'
-        : 'this server requires "Authorization: Bearer <token>" (set by its operator in EDGE_TOKEN)'));
+      return errorReply(
+        c,
+        new ServerError(
+          'Unauthorized',
+          m ? 'the bearer token is not valid for this server' : 'this server requires "Authorization: Bearer <token>" (set by its operator in EDGE_TOKEN)',
+        ),
+      );
     }
     await next();
   };

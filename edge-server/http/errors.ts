@@ -53,9 +53,17 @@ export class ServerError extends Error {
 
 /** The request cannot finish within its budget: refused at once (or dropped from the queue) so the client can run it elsewhere. */
 export class DeadlineError extends ServerError {
-  constructor(readonly predictedMs: number, readonly budgetMs: number, readonly retryAfterS: number, detail = '') {
-    super('DeadlineUnmeetable', `predicted completion in ${Math.round(predictedMs)} ms exceeds the budget of ${Math.round(budgetMs)} ms${detail}; `
-      + 'run it on the device or retry later');
+  constructor(
+    readonly predictedMs: number,
+    readonly budgetMs: number,
+    readonly retryAfterS: number,
+    detail = '',
+  ) {
+    super(
+      'DeadlineUnmeetable',
+      `predicted completion in ${Math.round(predictedMs)} ms exceeds the budget of ${Math.round(budgetMs)} ms${detail}; ` +
+        'run it on the device or retry later',
+    );
   }
 }
 
@@ -68,7 +76,10 @@ export class RateLimitError extends ServerError {
 
 /** The server is at a configured limit (requests in progress, decoded pixels): retry after `retryAfterS`. */
 export class OverloadError extends ServerError {
-  constructor(readonly retryAfterS: number, what: string) {
+  constructor(
+    readonly retryAfterS: number,
+    what: string,
+  ) {
     super('Overloaded', `the server is busy (${what}); retry in ${retryAfterS} s or run it on the device`);
   }
 }
@@ -91,7 +102,8 @@ export function throwIfClientGone(signal: AbortSignal | undefined, stage: string
  */
 export function publicMessage(message: string): string {
   return message
-    .split(process.cwd()).join('.')
+    .split(process.cwd())
+    .join('.')
     .replace(/(?<![\w.])(?:[A-Za-z]:)?(?:[\\/][\w.@+-]+)+\.(?:cc|cpp|cxx|c|h|hpp|m?js|ts|py)\b(?::\d+)*/g, '<source>')
     .replace(/(?<![\w.])(?:[\\/][\w.@+-]+)*[\\/]node_modules[\\/][^\s'"),]*/g, '<module>');
 }

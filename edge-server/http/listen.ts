@@ -24,7 +24,9 @@ export function listen(app: Hono, port: number, hostname: string, timeouts: Part
   const requestTimeout = timeouts.requestTimeoutMs ?? DEFAULTS.EDGE_REQUEST_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
     const server = serve({
-      fetch: app.fetch, port, hostname,
+      fetch: app.fetch,
+      port,
+      hostname,
       serverOptions: {
         headersTimeout,
         // Node requires the headers timeout to be within the request timeout when both are set.
@@ -68,7 +70,10 @@ function answerClientError(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, 
 
 function closeGracefully(server: Server, timeoutMs: number): Promise<void> {
   return new Promise((resolve) => {
-    if (!server.listening) { resolve(); return; }
+    if (!server.listening) {
+      resolve();
+      return;
+    }
     // Keep-alive connections with no request in flight would hold close() open; drop them as they go idle.
     const sweep = setInterval(() => server.closeIdleConnections(), 50);
     const deadline = setTimeout(() => server.closeAllConnections(), timeoutMs);

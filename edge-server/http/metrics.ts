@@ -29,28 +29,44 @@ export function createMetrics(pool: InferenceRunner): EdgeMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
-    name: 'tandem_http_requests_total', help: 'HTTP requests by route, method and outcome (ok or the error code)',
-    labelNames: ['route', 'method', 'outcome'] as const, registers: [registry],
+    name: 'tandem_http_requests_total',
+    help: 'HTTP requests by route, method and outcome (ok or the error code)',
+    labelNames: ['route', 'method', 'outcome'] as const,
+    registers: [registry],
   });
   const duration = new Histogram({
-    name: 'tandem_http_request_duration_seconds', help: 'HTTP request latency, from arrival to the reply headers',
-    labelNames: ['route', 'outcome'] as const, buckets: LATENCY_BUCKETS, registers: [registry],
+    name: 'tandem_http_request_duration_seconds',
+    help: 'HTTP request latency, from arrival to the reply headers',
+    labelNames: ['route', 'outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
   });
   const runSeconds = new Histogram({
-    name: 'tandem_model_run_seconds', help: 'Model execution time inside an inference worker',
-    labelNames: ['model'] as const, buckets: LATENCY_BUCKETS, registers: [registry],
+    name: 'tandem_model_run_seconds',
+    help: 'Model execution time inside an inference worker',
+    labelNames: ['model'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
   });
   const queueSeconds = new Histogram({
-    name: 'tandem_model_queue_seconds', help: 'Time a model run waited for a free worker',
-    labelNames: ['model'] as const, buckets: LATENCY_BUCKETS, registers: [registry],
+    name: 'tandem_model_queue_seconds',
+    help: 'Time a model run waited for a free worker',
+    labelNames: ['model'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
   });
   const batchSize = new Histogram({
-    name: 'tandem_batch_size', help: 'Callers (requests or pipeline stages) sharing one model run',
-    labelNames: ['model'] as const, buckets: [1, 2, 3, 4, 6, 8, 12, 16, 32], registers: [registry],
+    name: 'tandem_batch_size',
+    help: 'Callers (requests or pipeline stages) sharing one model run',
+    labelNames: ['model'] as const,
+    buckets: [1, 2, 3, 4, 6, 8, 12, 16, 32],
+    registers: [registry],
   });
   const refusals = new Counter({
-    name: 'tandem_deadline_refusals_total', help: 'Model runs refused or dropped from the queue because they could not meet their budget',
-    labelNames: ['model'] as const, registers: [registry],
+    name: 'tandem_deadline_refusals_total',
+    help: 'Model runs refused or dropped from the queue because they could not meet their budget',
+    labelNames: ['model'] as const,
+    registers: [registry],
     collect() {
       this.reset();
       for (const m of pool.status().models) this.inc({ model: m.name }, m.refused ?? 0);
@@ -58,20 +74,27 @@ export function createMetrics(pool: InferenceRunner): EdgeMetrics {
   });
   void refusals;
   new Gauge({
-    name: 'tandem_queue_depth', help: 'Model runs waiting for a worker',
-    labelNames: ['model'] as const, registers: [registry],
+    name: 'tandem_queue_depth',
+    help: 'Model runs waiting for a worker',
+    labelNames: ['model'] as const,
+    registers: [registry],
     collect() {
       for (const m of pool.status().models) this.set({ model: m.name }, m.queued);
     },
   });
   new Gauge({
-    name: 'tandem_predicted_wait_seconds', help: 'Predicted wait before a run submitted now (without budget) starts',
+    name: 'tandem_predicted_wait_seconds',
+    help: 'Predicted wait before a run submitted now (without budget) starts',
     registers: [registry],
-    collect() { this.set(pool.predictedWaitMs() / 1000); },
+    collect() {
+      this.set(pool.predictedWaitMs() / 1000);
+    },
   });
   new Gauge({
-    name: 'tandem_pool_workers', help: 'Inference workers by state',
-    labelNames: ['state'] as const, registers: [registry],
+    name: 'tandem_pool_workers',
+    help: 'Inference workers by state',
+    labelNames: ['state'] as const,
+    registers: [registry],
     collect() {
       const p = pool.status().pool;
       this.set({ state: 'live' }, p.workers);
@@ -79,8 +102,10 @@ export function createMetrics(pool: InferenceRunner): EdgeMetrics {
     },
   });
   new Gauge({
-    name: 'tandem_model_state', help: 'Model load state: 1 for the current state of each model',
-    labelNames: ['model', 'state'] as const, registers: [registry],
+    name: 'tandem_model_state',
+    help: 'Model load state: 1 for the current state of each model',
+    labelNames: ['model', 'state'] as const,
+    registers: [registry],
     collect() {
       for (const m of pool.status().models) {
         for (const state of ['loading', 'ready', 'failed']) this.set({ model: m.name, state }, m.state === state ? 1 : 0);
@@ -92,7 +117,7 @@ export function createMetrics(pool: InferenceRunner): EdgeMetrics {
     const t0 = performance.now();
     await next();
     const route = routeLabel(c);
-    const outcome = c.res.status < 400 ? 'ok' : replyCodes.get(c) ?? `http_${c.res.status}`;
+    const outcome = c.res.status < 400 ? 'ok' : (replyCodes.get(c) ?? `http_${c.res.status}`);
     requests.inc({ route, method: c.req.method, outcome });
     duration.observe({ route, outcome }, (performance.now() - t0) / 1000);
   };

@@ -94,9 +94,11 @@ export async function precompressTree(dir: string): Promise<PrecompressStats> {
   const stats: PrecompressStats = { files: 0, written: 0, fromCache: 0, bytes: 0, brBytes: 0 };
   const files = compressibleFiles(dir).sort((a, b) => statSync(b).size - statSync(a).size);
   const queue = [...files];
-  await Promise.all([0, 1].map(async () => {
-    for (let f = queue.shift(); f !== undefined; f = queue.shift()) await precompressFile(f, stats);
-  }));
+  await Promise.all(
+    [0, 1].map(async () => {
+      for (let f = queue.shift(); f !== undefined; f = queue.shift()) await precompressFile(f, stats);
+    }),
+  );
   return stats;
 }
 
@@ -143,6 +145,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   }
   for (const dir of dirs) {
     const s = await precompressTree(dir);
-    console.log(`${dir}: ${s.files} files, ${(s.bytes / 1e6).toFixed(1)} MB → brotli ${(s.brBytes / 1e6).toFixed(1)} MB (${s.written} compressed, ${s.fromCache} from cache)`);
+    console.log(
+      `${dir}: ${s.files} files, ${(s.bytes / 1e6).toFixed(1)} MB → brotli ${(s.brBytes / 1e6).toFixed(1)} MB (${s.written} compressed, ${s.fromCache} from cache)`,
+    );
   }
 }

@@ -28,8 +28,11 @@ export function errorReply(c: Context, error: unknown): Response {
 }
 
 export function limitBody(maxBytes: number): MiddlewareHandler {
-  const tooLarge = (c: Context) => errorReply(c, new ServerError('BodyTooLarge',
-    `the request body is larger than the server limit of ${maxBytes} bytes (MAX_BODY_BYTES); send a smaller image or tensor`));
+  const tooLarge = (c: Context) =>
+    errorReply(
+      c,
+      new ServerError('BodyTooLarge', `the request body is larger than the server limit of ${maxBytes} bytes (MAX_BODY_BYTES); send a smaller image or tensor`),
+    );
   const counted = bodyLimit({ maxSize: maxBytes, onError: tooLarge });
   return async (c, next) => {
     // A declared length is judged from the header alone. Touching the body stream here would make the Node adapter
@@ -81,9 +84,10 @@ export async function readAlignedBody(c: Context, alignAt: number): Promise<Uint
       body.set(chunk, at);
       at += chunk.length;
     };
-    const onEnd = () => done(at === length ? undefined
-      : new ServerError('BadRequest', `the request body ended after ${at} of its ${length} declared bytes`));
-    const onClose = () => { if (!incoming.readableEnded) done(new ServerError('BadRequest', 'the client closed the connection before the body was complete')); };
+    const onEnd = () => done(at === length ? undefined : new ServerError('BadRequest', `the request body ended after ${at} of its ${length} declared bytes`));
+    const onClose = () => {
+      if (!incoming.readableEnded) done(new ServerError('BadRequest', 'the client closed the connection before the body was complete'));
+    };
     incoming.on('data', onData);
     incoming.on('end', onEnd);
     incoming.on('error', done);

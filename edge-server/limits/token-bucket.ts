@@ -19,7 +19,10 @@ export class TokenBuckets {
   private readonly buckets = new Map<string, Bucket>();
   private takes = 0;
 
-  constructor(readonly ratePerS: number, readonly burst: number) {
+  constructor(
+    readonly ratePerS: number,
+    readonly burst: number,
+  ) {
     if (!(ratePerS > 0) || !(burst >= 1)) throw new RangeError('token bucket needs ratePerS > 0 and burst >= 1');
   }
 

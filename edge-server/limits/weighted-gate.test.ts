@@ -19,8 +19,14 @@ describe('WeightedGate', () => {
     const gate = new WeightedGate(10, 'pixels');
     const first = await gate.acquire(8);
     const order: string[] = [];
-    const big = gate.acquire(9, 5_000).then((r) => { order.push('big'); return r; });
-    const small = gate.acquire(1, 5_000).then((r) => { order.push('small'); return r; });
+    const big = gate.acquire(9, 5_000).then((r) => {
+      order.push('big');
+      return r;
+    });
+    const small = gate.acquire(1, 5_000).then((r) => {
+      order.push('small');
+      return r;
+    });
     expect(gate.waiting).toBe(2);
     first();
     (await big)();

@@ -15,10 +15,17 @@ export class WeightedGate {
   private readonly waiters: Waiter[] = [];
 
   /** `what` names the limit in refusals (e.g. "decoded pixels in flight, EDGE_MAX_PIXELS_IN_FLIGHT"). */
-  constructor(readonly capacity: number, private readonly what: string) {}
+  constructor(
+    readonly capacity: number,
+    private readonly what: string,
+  ) {}
 
-  get inUse(): number { return this.used; }
-  get waiting(): number { return this.waiters.length; }
+  get inUse(): number {
+    return this.used;
+  }
+  get waiting(): number {
+    return this.waiters.length;
+  }
 
   /**
    * Resolves with the function that gives the weight back (call it once). Rejects with OverloadError (503,
@@ -32,7 +39,10 @@ export class WeightedGate {
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         weight,
-        grant: () => { cleanup(); resolve(this.take(weight)); },
+        grant: () => {
+          cleanup();
+          resolve(this.take(weight));
+        },
       };
       const leave = (error: Error) => {
         const i = this.waiters.indexOf(waiter);
@@ -46,7 +56,10 @@ export class WeightedGate {
       timer.unref();
       const onAbort = () => leave(new ClientClosedError('while it waited for server capacity'));
       signal?.addEventListener('abort', onAbort, { once: true });
-      const cleanup = () => { clearTimeout(timer); signal?.removeEventListener('abort', onAbort); };
+      const cleanup = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
       this.waiters.push(waiter);
     });
   }

@@ -34,13 +34,18 @@ export function repositoryAccuracy(repo: ModelRepository, defaults: OcrConfig): 
 }
 
 /** The models an inference request may run instead of `asked` (itself first), each checked against the manifest. */
-export function acceptedModels(repo: ModelRepository, asked: ManifestModel, names: readonly string[], accuracy: AccuracyTable):
-  Array<{ model: string; accuracy: number }> {
+export function acceptedModels(
+  repo: ModelRepository,
+  asked: ManifestModel,
+  names: readonly string[],
+  accuracy: AccuracyTable,
+): Array<{ model: string; accuracy: number }> {
   const out = [asked.name];
   for (const name of names) {
     if (out.includes(name)) continue;
     const m = repo.models.get(name);
-    if (!m) throw new ServerError('BadRequest', `parameters.accept: unknown model ${JSON.stringify(name)}; this server has ${[...repo.models.keys()].join(', ')}`);
+    if (!m)
+      throw new ServerError('BadRequest', `parameters.accept: unknown model ${JSON.stringify(name)}; this server has ${[...repo.models.keys()].join(', ')}`);
     if (!sameTensors(m.inputs, asked.inputs) || !sameTensors(m.outputs, asked.outputs)) {
       throw new ServerError('BadRequest', `parameters.accept: ${name} cannot stand in for ${asked.name}: its inputs or outputs differ`);
     }
@@ -55,13 +60,19 @@ export function acceptedModels(repo: ModelRepository, asked: ManifestModel, name
  * post-processing and dictionary are shared).
  */
 export function acceptedOcrConfigs(repo: ModelRepository, defaults: { det: string; rec: string }, accept: OcrAccept, own: OcrConfig): OcrConfig[] {
-  for (const [role, names] of [['det', accept.det], ['rec', accept.rec]] as const) {
+  for (const [role, names] of [
+    ['det', accept.det],
+    ['rec', accept.rec],
+  ] as const) {
     const base = repo.models.get(defaults[role])!;
     for (const name of names ?? []) {
       const m = repo.models.get(name);
       if (!m || m.task !== base.task) {
         const options = [...repo.models.values()].filter((x) => x.task === base.task).map((x) => x.name);
-        throw new ServerError('BadRequest', `x-tandem-accept: ${role} ${JSON.stringify(name)} is not a ${base.task} model here; choose from ${options.join(', ')}`);
+        throw new ServerError(
+          'BadRequest',
+          `x-tandem-accept: ${role} ${JSON.stringify(name)} is not a ${base.task} model here; choose from ${options.join(', ')}`,
+        );
       }
       if (!sameTensors(m.inputs, base.inputs) || !sameTensors(m.outputs, base.outputs)) {
         throw new ServerError('BadRequest', `x-tandem-accept: ${name} cannot stand in for ${base.name}: its inputs or outputs differ`);
@@ -72,8 +83,12 @@ export function acceptedOcrConfigs(repo: ModelRepository, defaults: { det: strin
 }
 
 function sameTensors(a: readonly ManifestTensor[], b: readonly ManifestTensor[]): boolean {
-  return a.length === b.length && a.every((t, i) => t.name === b[i].name && t.datatype === b[i].datatype
-    && t.shape.length === b[i].shape.length && t.shape.every((d, k) => d === b[i].shape[k]));
+  return (
+    a.length === b.length &&
+    a.every(
+      (t, i) => t.name === b[i].name && t.datatype === b[i].datatype && t.shape.length === b[i].shape.length && t.shape.every((d, k) => d === b[i].shape[k]),
+    )
+  );
 }
 
 /** The server's own whole-image configuration: what runs when a request states no preference. */
@@ -82,8 +97,12 @@ export function defaultOcrConfig(config: { models: { det: string; rec: string };
 }
 
 /** `parameters.accept` of an inference request as pool candidates; undefined when the request accepts no other model. */
-export function inferenceAccept(repo: ModelRepository, asked: ManifestModel, value: ParameterValue | undefined, defaults: OcrConfig):
-  Array<{ model: string; accuracy: number }> | undefined {
+export function inferenceAccept(
+  repo: ModelRepository,
+  asked: ManifestModel,
+  value: ParameterValue | undefined,
+  defaults: OcrConfig,
+): Array<{ model: string; accuracy: number }> | undefined {
   let names: string[] | null;
   try {
     names = parseOipAccept(value);

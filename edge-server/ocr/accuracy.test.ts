@@ -11,10 +11,14 @@ const model = (name: string, variant: ManifestModel['variant'], task: ManifestMo
 const manifest = {
   schema: 1,
   models: [
-    model('ppocr-det', 'fp32', 'text-detection'), model('ppocr-det-int8w', 'int8-weights', 'text-detection'),
-    model('ppocr-det-int8', 'int8', 'text-detection'), model('ppocr-det-fp16', 'fp16', 'text-detection'),
-    model('ppocr-rec', 'fp32', 'text-recognition'), model('ppocr-rec-int8', 'int8', 'text-recognition'),
-    model('ppocr-cls', 'fp32', 'text-orientation'), model('ppocr-cls-int8', 'int8', 'text-orientation'),
+    model('ppocr-det', 'fp32', 'text-detection'),
+    model('ppocr-det-int8w', 'int8-weights', 'text-detection'),
+    model('ppocr-det-int8', 'int8', 'text-detection'),
+    model('ppocr-det-fp16', 'fp16', 'text-detection'),
+    model('ppocr-rec', 'fp32', 'text-recognition'),
+    model('ppocr-rec-int8', 'int8', 'text-recognition'),
+    model('ppocr-cls', 'fp32', 'text-orientation'),
+    model('ppocr-cls-int8', 'int8', 'text-orientation'),
   ],
 } as unknown as Manifest;
 const defaults = { det: 'ppocr-det', maxSide: 960, rec: 'ppocr-rec' };
@@ -87,7 +91,10 @@ describe('accuracy of configurations', () => {
     it('refuses a profiles.json that does not parse, naming the field', () => {
       const repo = join(root, 'b', 'repository');
       mkdirSync(repo, { recursive: true });
-      writeFileSync(join(repo, 'profiles.json'), JSON.stringify({ ...profiles, accuracy: [{ det: 'nope', maxSide: 960, rec: 'ppocr-rec@fp32', wordRecall: 0.5 }] }));
+      writeFileSync(
+        join(repo, 'profiles.json'),
+        JSON.stringify({ ...profiles, accuracy: [{ det: 'nope', maxSide: 960, rec: 'ppocr-rec@fp32', wordRecall: 0.5 }] }),
+      );
       expect(() => loadProfiles(repo)).toThrow(/accuracy\[0\]\.det/);
     });
   });

@@ -39,8 +39,7 @@ export function loadProfiles(modelDir: string): { profiles: Profiles; path: stri
 export function accuracyTable(manifest: Manifest, defaults: OcrConfig, profiles?: { profiles: Profiles; path: string } | null): AccuracyTable {
   const byName = new Map(manifest.models.map((m) => [m.name, m]));
   const rank = (name: string) => VARIANT_RANK[byName.get(name)?.variant ?? 'fp32'] ?? 0;
-  const ordering = (c: OcrConfig) =>
-    1 - VARIANT_STEP * (rank(c.det) + rank(c.rec)) - SIDE_HALVING * Math.log2(defaults.maxSide / c.maxSide);
+  const ordering = (c: OcrConfig) => 1 - VARIANT_STEP * (rank(c.det) + rank(c.rec)) - SIDE_HALVING * Math.log2(defaults.maxSide / c.maxSide);
 
   const measured = profiles ? measuredRecall(profiles.profiles) : null;
   const ocr = (c: OcrConfig): number => {
@@ -51,8 +50,9 @@ export function accuracyTable(manifest: Manifest, defaults: OcrConfig, profiles?
     // default detector; a part never measured falls back to the ordering step relative to the measured default.
     const base = measured(defaults.det, defaults.maxSide, defaults.rec);
     if (base === null) return ordering(c);
-    const detPart = measured(c.det, c.maxSide, defaults.rec)
-      ?? (measured(defaults.det, c.maxSide, defaults.rec) ?? base - SIDE_HALVING * Math.log2(defaults.maxSide / c.maxSide)) - VARIANT_STEP * rank(c.det);
+    const detPart =
+      measured(c.det, c.maxSide, defaults.rec) ??
+      (measured(defaults.det, c.maxSide, defaults.rec) ?? base - SIDE_HALVING * Math.log2(defaults.maxSide / c.maxSide)) - VARIANT_STEP * rank(c.det);
     const recPart = (measured(defaults.det, defaults.maxSide, c.rec) ?? base - VARIANT_STEP * rank(c.rec)) - base;
     return detPart + recPart;
   };
@@ -88,7 +88,7 @@ function measuredRecall(profiles: Profiles): (det: string, maxSide: number, rec:
     if (maxSide <= curve[0].side) return curve[0].recall;
     for (let i = 1; i < curve.length; i++) {
       const [lo, hi] = [curve[i - 1], curve[i]];
-      if (maxSide <= hi.side) return lo.recall + (hi.recall - lo.recall) * (maxSide - lo.side) / (hi.side - lo.side);
+      if (maxSide <= hi.side) return lo.recall + ((hi.recall - lo.recall) * (maxSide - lo.side)) / (hi.side - lo.side);
     }
     return curve[curve.length - 1].recall;
   };

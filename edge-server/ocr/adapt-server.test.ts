@@ -40,7 +40,10 @@ function mostAccurate(repo: ModelRepository, whole: boolean): string {
 beforeAll(async () => {
   [edge, fixture] = await Promise.all([
     startTestEdge({
-      MODELS: `${DET},${DET_INT8},ppocr-cls,ppocr-rec`, POOL_WORKERS: '1', ORT_INTRA_OP_THREADS: '1', BATCH_MAX_SIZE: '1',
+      MODELS: `${DET},${DET_INT8},ppocr-cls,ppocr-rec`,
+      POOL_WORKERS: '1',
+      ORT_INTRA_OP_THREADS: '1',
+      BATCH_MAX_SIZE: '1',
       MAX_BODY_BYTES: '20000000',
     }),
     renderTextImage({ lines: ['Adapt 7'], width: 320, height: 96 }),
@@ -54,12 +57,23 @@ afterAll(async () => {
   await edge?.dispose();
 });
 
-interface Sent { status: number; ms: number; body: InferenceResponse | { code?: string; error?: string } }
+interface Sent {
+  status: number;
+  ms: number;
+  body: InferenceResponse | { code?: string; error?: string };
+}
 
 const inputs = new Map<number, Float32Array>();
 /** The seeded input, made once per seed: encoding a request is then a copy, so budgets set just before sending hold. */
 const input = (seed: number) => {
-  if (!inputs.has(seed)) inputs.set(seed, seededFloats(SHAPE.reduce((a, b) => a * b, 1), seed));
+  if (!inputs.has(seed))
+    inputs.set(
+      seed,
+      seededFloats(
+        SHAPE.reduce((a, b) => a * b, 1),
+        seed,
+      ),
+    );
   return inputs.get(seed)!;
 };
 
@@ -72,7 +86,8 @@ async function infer(model: string, parameters: InferenceRequest['parameters'] =
   const wire = encodeInferenceRequest(request, { binaryInputs: true });
   const t = performance.now();
   const res = await fetch(`${base}/v2/models/${model}/infer`, {
-    method: 'POST', body: wire.body as Uint8Array<ArrayBuffer>,
+    method: 'POST',
+    body: wire.body as Uint8Array<ArrayBuffer>,
     headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH_HEADER]: String(wire.headerLength) },
   });
   const bytes = new Uint8Array(await res.arrayBuffer());
@@ -110,10 +125,10 @@ describe('collective adaptation on a socket', () => {
         expect(r.status).toBe(200);
         reference.set(model, outputOf(r));
       }
-      if (pair >= 3 && await ewma(DET_INT8) < 0.9 * await ewma(DET)) break;
+      if (pair >= 3 && (await ewma(DET_INT8)) < 0.9 * (await ewma(DET))) break;
     }
     expect(sameAs(reference.get(DET)!, reference.get(DET_INT8)!)).toBe(false);
-    expect(await ewma(DET_INT8)).toBeLessThan(0.9 * await ewma(DET));
+    expect(await ewma(DET_INT8)).toBeLessThan(0.9 * (await ewma(DET)));
   });
 
   it('with no load the most accurate accepted model runs, and the reply says so', async () => {
@@ -134,8 +149,8 @@ describe('collective adaptation on a socket', () => {
     // shared with other work, run times stray from the estimates, so rounds repeat until one shows the outcome.
     const rounds: Array<{ fp32Only: Sent; flex: Sent; budget: number }> = [];
     const met = (s: Sent, budget: number) => s.status === 200 && s.ms <= budget;
-    const int8Won = () => rounds.some(({ fp32Only, flex, budget }) => met(flex, budget) && !met(fp32Only, budget)
-      && (flex.body as InferenceResponse).model_name === DET_INT8);
+    const int8Won = () =>
+      rounds.some(({ fp32Only, flex, budget }) => met(flex, budget) && !met(fp32Only, budget) && (flex.body as InferenceResponse).model_name === DET_INT8);
     const sweep = [0.5, 0.25, 0.75, 0, 0.5, 1, 0.25, 0.75, -0.25, 0.5, 0.25, 0.75, 0.5, 0, 0.5, 0.25];
     // Two passes: on a busy machine a whole pass can see run times stray past every budget of the sweep.
     for (const step of [...sweep, ...sweep]) {
@@ -150,7 +165,9 @@ describe('collective adaptation on a socket', () => {
       // The accepting request first (queued or answered before the other is sent): it sees the wait the budget was
       // set from, and the fp32-only one then waits behind it as well as behind the detector.
       let settled = false;
-      const first = infer(DET, { deadline_ms: budget, accept: FLEX }).finally(() => { settled = true; });
+      const first = infer(DET, { deadline_ms: budget, accept: FLEX }).finally(() => {
+        settled = true;
+      });
       while (!settled && edge.pool.status().pool.queued === 0) await new Promise((r) => setTimeout(r, 1));
       const [flex, fp32Only] = await Promise.all([first, infer(DET, { deadline_ms: budget })]);
       expect((await blocker).status).toBe(200);
@@ -169,11 +186,20 @@ describe('collective adaptation on a socket', () => {
       expect((fp32Only.body as InferenceResponse).model_name ?? DET).toBe(DET);
     }
     const won = rounds.filter(({ fp32Only, flex, budget }) => met(flex, budget) && !met(fp32Only, budget));
-    const summary = JSON.stringify(rounds.map((r) => [r.budget, r.fp32Only.status, Math.round(r.fp32Only.ms), r.flex.status,
-      Math.round(r.flex.ms), (r.flex.body as InferenceResponse).model_name]));
+    const summary = JSON.stringify(
+      rounds.map((r) => [
+        r.budget,
+        r.fp32Only.status,
+        Math.round(r.fp32Only.ms),
+        r.flex.status,
+        Math.round(r.flex.ms),
+        (r.flex.body as InferenceResponse).model_name,
+      ]),
+    );
     // Where the accepting request fits only on int8, it gets int8 and says so (it may run fp32 where that still fits).
     expect(won.filter(({ flex }) => (flex.body as InferenceResponse).model_name === DET_INT8).length, summary).toBeGreaterThan(0);
-    for (const { flex } of won) expect((flex.body as InferenceResponse).parameters).toEqual({ model_name: (flex.body as InferenceResponse).model_name, model_version: '1' });
+    for (const { flex } of won)
+      expect((flex.body as InferenceResponse).parameters).toEqual({ model_name: (flex.body as InferenceResponse).model_name, model_version: '1' });
   });
 
   it('refuses malformed or impossible accept lists with 400', async () => {
@@ -191,9 +217,12 @@ describe('collective adaptation on a socket', () => {
   });
 
   it('whole-image OCR names the configuration that ran, in the reply and in x-tandem-config', async () => {
-    const post = (headers: Record<string, string>, query = '') => fetch(`${base}/v1/ocr${query}`, {
-      method: 'POST', body: fixture.png as Uint8Array<ArrayBuffer>, headers: { 'content-type': 'image/png', ...headers },
-    });
+    const post = (headers: Record<string, string>, query = '') =>
+      fetch(`${base}/v1/ocr${query}`, {
+        method: 'POST',
+        body: fixture.png as Uint8Array<ArrayBuffer>,
+        headers: { 'content-type': 'image/png', ...headers },
+      });
     const plain = await post({});
     expect(plain.status).toBe(200);
     const plainBody = (await plain.json()) as OcrResponse;
@@ -226,7 +255,9 @@ describe('collective adaptation on a socket', () => {
     const post = (query: string, headers: Record<string, string> = {}) => {
       const t = performance.now();
       return fetch(`${base}/v1/ocr${query}`, {
-        method: 'POST', body: page.png as Uint8Array<ArrayBuffer>, headers: { 'content-type': 'image/png', ...headers },
+        method: 'POST',
+        body: page.png as Uint8Array<ArrayBuffer>,
+        headers: { 'content-type': 'image/png', ...headers },
       }).then(async (res) => ({ res, body: (await res.json()) as OcrResponse & { code?: string }, ms: performance.now() - t }));
     };
     // Teach the server both sides (alternating).
@@ -242,15 +273,17 @@ describe('collective adaptation on a socket', () => {
     expect(small).toBeLessThan(full);
 
     const rounds: Array<{ budget: number; flex: { status: number; ms: number; side?: number; error?: string }; plain: { status: number; ms: number } }> = [];
-    const flexWon = () => rounds.some((r) => r.flex.status === 200 && r.flex.ms <= r.budget && r.flex.side === 320
-      && !(r.plain.status === 200 && r.plain.ms <= r.budget));
+    const flexWon = () =>
+      rounds.some((r) => r.flex.status === 200 && r.flex.ms <= r.budget && r.flex.side === 320 && !(r.plain.status === 200 && r.plain.ms <= r.budget));
     for (const step of [2, 3, 1, 2, 3, 1, 2, 3]) {
       if (flexWon()) break;
       const blocker = infer(DET, {}, 7);
       await untilBusy();
       const budget = Math.round(edge.pool.predictedWaitMs() + small + (step / 4) * (full - small));
       let settled = false;
-      const first = post('', { 'x-tandem-accept': 'max_side=960,320', [BUDGET_HEADER]: String(budget) }).finally(() => { settled = true; });
+      const first = post('', { 'x-tandem-accept': 'max_side=960,320', [BUDGET_HEADER]: String(budget) }).finally(() => {
+        settled = true;
+      });
       while (!settled && edge.pool.status().pool.queued === 0) await new Promise((r) => setTimeout(r, 1));
       const [flex, plain] = await Promise.all([first, post('', { [BUDGET_HEADER]: String(budget) })]);
       expect((await blocker).status).toBe(200);
@@ -263,7 +296,8 @@ describe('collective adaptation on a socket', () => {
       }
       expect(plain.body.config?.maxSide ?? 960).toBe(960);
       rounds.push({
-        budget, flex: { status: flex.res.status, ms: flex.ms, side: flex.body.config?.maxSide, error: (flex.body as { error?: string }).error },
+        budget,
+        flex: { status: flex.res.status, ms: flex.ms, side: flex.body.config?.maxSide, error: (flex.body as { error?: string }).error },
         plain: { status: plain.res.status, ms: plain.ms },
       });
     }
@@ -283,7 +317,8 @@ describe('collective adaptation on a socket', () => {
       };
       const wire = encodeInferenceRequest(request, { binaryInputs: true });
       const res = await fetch(`http://127.0.0.1:${frontHttp.port}/v2/models/${other}/infer`, {
-        method: 'POST', body: wire.body as Uint8Array<ArrayBuffer>,
+        method: 'POST',
+        body: wire.body as Uint8Array<ArrayBuffer>,
         headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH_HEADER]: String(wire.headerLength) },
       });
       expect(res.status).toBe(200);

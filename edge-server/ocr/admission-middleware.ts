@@ -79,14 +79,18 @@ export function wholeRequestAdmission(pool: InferenceRunner, unbudgeted: Weighte
     // A request accepting several detector sides is judged on the smallest (the route picks among them after decoding)
     // and teaches the estimate of the side that ran.
     const sides = accept?.maxSide ?? null;
-    const kind = `${sides ? Math.min(...sides) : c.req.query('maxSide') ?? '-'}/${c.req.query('cls') ?? '-'}`;
+    const kind = `${sides ? Math.min(...sides) : (c.req.query('maxSide') ?? '-')}/${c.req.query('cls') ?? '-'}`;
     const extraWait = deadline === Infinity ? 0 : pool.predictedWaitFor(deadline, t0);
     const ticket = admission.admit(deadline, kind, extraWait);
     if (isRefusal(ticket)) throw new DeadlineError(ticket.predictedMs, ticket.budgetMs, ticket.retryAfterS);
     // Refusals once the image size was known are not counted in calibration.
     let refusedOnSize = false;
     c.set('admission', {
-      t0, budgetMs, deadline, accept, acceptError,
+      t0,
+      budgetMs,
+      deadline,
+      accept,
+      acceptError,
       refine(size) {
         if (ticket.deadline === Infinity) return false;
         const refusal = admission.refine(ticket, `${ticket.baseKind}@${size}`, pool.predictedWaitFor(ticket.deadline));

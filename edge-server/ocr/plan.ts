@@ -24,8 +24,14 @@ export interface OcrPlan {
  * Picks the detector side and the model choices for one request; throws DeadlineError when no accepted side can
  * finish within the budget (the prediction of the fastest one), like the admission check without alternatives.
  */
-export function planOcr(deps: Pick<AppDeps, 'repo' | 'ocr' | 'pool'>, width: number, height: number, options: RunOptions,
-  accept: OcrAccept | null, deadline: number | undefined): OcrPlan {
+export function planOcr(
+  deps: Pick<AppDeps, 'repo' | 'ocr' | 'pool'>,
+  width: number,
+  height: number,
+  options: RunOptions,
+  accept: OcrAccept | null,
+  deadline: number | undefined,
+): OcrPlan {
   const defaults = defaultOcrConfig(deps.ocr.config);
   const own: OcrConfig = { ...defaults, maxSide: options.maxSide ?? defaults.maxSide };
   if (accept?.maxSide && options.maxSide !== undefined && !accept.maxSide.includes(options.maxSide)) {
@@ -49,7 +55,10 @@ export function planOcr(deps: Pick<AppDeps, 'repo' | 'ocr' | 'pool'>, width: num
     let fits: number | null = null;
     for (const { side } of sides) {
       const verdict = admit(now, deadline, wait, deps.ocr.estimate(width, height, optionsFor(side)));
-      if (verdict.ok) { fits = side; break; }
+      if (verdict.ok) {
+        fits = side;
+        break;
+      }
       if (!fastest || verdict.predictedMs < fastest.predictedMs) fastest = verdict;
     }
     if (fits === null) throw new DeadlineError(fastest!.predictedMs, fastest!.budgetMs, retryAfterSeconds(deps.pool.predictedWaitMs(now)));

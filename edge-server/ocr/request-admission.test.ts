@@ -4,7 +4,12 @@ import { isRefusal, RequestAdmission, type Ticket } from './request-admission';
 function setup(servers = 1, priorScale = 1) {
   let clock = 0;
   const adm = new RequestAdmission({ servers: () => servers, marginMs: 0, marginShare: 0, priorScale, now: () => clock });
-  return { adm, at: (t: number) => { clock = t; } };
+  return {
+    adm,
+    at: (t: number) => {
+      clock = t;
+    },
+  };
 }
 
 /** Teaches `ms` as the execution time of `kind` (and of requests in general). */

@@ -76,7 +76,9 @@ export class RequestAdmission {
     this.priorScale = opts.priorScale ?? 1.5;
   }
 
-  get active(): number { return this.inProgress.size; }
+  get active(): number {
+    return this.inProgress.size;
+  }
 
   /**
    * Execution estimate for a kind (null = not known yet): its recent p90 while requests are in progress. An idle
@@ -103,7 +105,14 @@ export class RequestAdmission {
     const now = this.now();
     this.advance(now);
     const ticket: Ticket = {
-      deadline, estimateMs: this.estimate(kind), seq: this.seq++, startedAt: now, kind, baseKind: kind, predictedRawMs: null, servedMs: 0,
+      deadline,
+      estimateMs: this.estimate(kind),
+      seq: this.seq++,
+      startedAt: now,
+      kind,
+      baseKind: kind,
+      predictedRawMs: null,
+      servedMs: 0,
       alone: this.inProgress.size === 0,
     };
     if (deadline !== Infinity) {
@@ -166,7 +175,10 @@ export class RequestAdmission {
     const now = this.now();
     while (this.ratios.length > 0 && now - this.ratios[0].at > RATIO_MAX_AGE_MS) this.ratios.shift();
     if (this.ratios.length < MIN_RATIOS) return this.priorScale;
-    const p = percentile(this.ratios.map((r) => r.ratio), RATIO_PERCENTILE);
+    const p = percentile(
+      this.ratios.map((r) => r.ratio),
+      RATIO_PERCENTILE,
+    );
     return Math.min(SCALE_RANGE[1], Math.max(SCALE_RANGE[0], p));
   }
 

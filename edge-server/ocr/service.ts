@@ -48,8 +48,7 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
   const recName = repo.manifest.models.find((m) => m.task === 'text-recognition' && m.assets.dictionary)?.name;
   const dictionary = recName ? repo.models.get(recName)!.assets.dictionary : undefined;
   if (!dictionary) throw new ServerError('ModelUnavailable', 'the manifest has no recogniser with a dictionary asset; rebuild with "npm run models"');
-  const config = pipelineConfigFromManifest(repo.manifest, readFileSync(repo.files.get(dictionary.path)!.absolutePath, 'utf8'),
-    { models: { rec: recName } });
+  const config = pipelineConfigFromManifest(repo.manifest, readFileSync(repo.files.get(dictionary.path)!.absolutePath, 'utf8'), { models: { rec: recName } });
   const ctcReduce: OutputReduction = { kind: 'ctc-steps', spaceIndex: config.charset.lastIndexOf(' ') };
   const io = {} as Record<OcrRole, { input: string; output: string }>;
   for (const role of ['det', 'cls', 'rec'] as const) {
@@ -87,7 +86,10 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
     async run(image, options, deadline, accept, signal) {
       const started = now();
       const entry = {
-        deadline: deadline ?? Infinity, estimateMs: this.estimate(image.width, image.height, options), seq: seq++, startedAt: started,
+        deadline: deadline ?? Infinity,
+        estimateMs: this.estimate(image.width, image.height, options),
+        seq: seq++,
+        startedAt: started,
       };
       inProgress.add(entry);
       try {
@@ -98,8 +100,14 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
     },
   };
 
-  async function runPipeline(image: RgbaImage, options: RunOptions, deadline: number | undefined, started: number,
-    accept: OcrModelChoice = {}, signal?: AbortSignal): Promise<OcrRun> {
+  async function runPipeline(
+    image: RgbaImage,
+    options: RunOptions,
+    deadline: number | undefined,
+    started: number,
+    accept: OcrModelChoice = {},
+    signal?: AbortSignal,
+  ): Promise<OcrRun> {
     let queueMs = 0;
     // Per role, so each stage's time can be reported without the waits for a worker inside it.
     const queuedBy: Record<OcrRole, number> = { det: 0, cls: 0, rec: 0 };
@@ -116,7 +124,11 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
       // Recognition outputs are reduced to the CTC steps where the model ran: a few hundred bytes per line cross the
       // threads instead of T × 6625 probabilities (about 1 MB per 320-px crop).
       const reduce = role === 'rec' ? ctcReduce : undefined;
-      const r = await pool.run(model, { [input]: { datatype: 'FP32', dims: tensor.dims, data: tensor.data } }, { outputs: [output], deadline, accept: choice, admitted: deadline !== undefined, signal, reduce });
+      const r = await pool.run(
+        model,
+        { [input]: { datatype: 'FP32', dims: tensor.dims, data: tensor.data } },
+        { outputs: [output], deadline, accept: choice, admitted: deadline !== undefined, signal, reduce },
+      );
       ran[role] = r.model ?? model;
       // Everything but session.run() itself: the wait for a worker, hand-offs between threads, batching partners.
       const waited = Math.max(r.queueMs, r.totalMs - r.runMs);

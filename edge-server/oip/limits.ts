@@ -15,7 +15,19 @@ export interface OipLimits {
 }
 
 const ELEMENT_BYTES: Record<string, number> = {
-  BOOL: 1, UINT8: 1, INT8: 1, UINT16: 2, INT16: 2, FP16: 2, BF16: 2, UINT32: 4, INT32: 4, FP32: 4, UINT64: 8, INT64: 8, FP64: 8,
+  BOOL: 1,
+  UINT8: 1,
+  INT8: 1,
+  UINT16: 2,
+  INT16: 2,
+  FP16: 2,
+  BF16: 2,
+  UINT32: 4,
+  INT32: 4,
+  FP32: 4,
+  UINT64: 8,
+  INT64: 8,
+  FP64: 8,
 };
 
 const count = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
@@ -29,7 +41,10 @@ export function predictOutputElements(model: ManifestModel, inputs: TensorMap): 
   const given = spec ? inputs[spec.name] : undefined;
   const out = new Map<string, number | null>();
   for (const o of model.outputs) {
-    if (!given || !spec) { out.set(o.name, o.shape.every((d) => d >= 0) ? count(o.shape) : null); continue; }
+    if (!given || !spec) {
+      out.set(o.name, o.shape.every((d) => d >= 0) ? count(o.shape) : null);
+      continue;
+    }
     const dims = o.shape.map((d, i) => {
       if (d >= 0) return d;
       if (i === 0 && spec.shape[0] < 0) return given.dims[0];
@@ -46,9 +61,12 @@ function limitFor(limits: OipLimits, binary: boolean): number {
 
 function tooLarge(model: string, name: string, elements: number, binary: boolean, limits: OipLimits): ServerError {
   const limit = limitFor(limits, binary);
-  return new ServerError('OutputTooLarge', `output ${name} of ${model} would have ${elements} elements, more than the `
-    + `${binary ? '' : 'JSON '}limit of ${limit} (${binary ? 'EDGE_MAX_OUTPUT_ELEMENTS' : 'EDGE_MAX_JSON_OUTPUT_ELEMENTS'}); `
-    + `${binary ? '' : 'ask for binary outputs (parameters.binary_data_output) or '}send a smaller input`);
+  return new ServerError(
+    'OutputTooLarge',
+    `output ${name} of ${model} would have ${elements} elements, more than the ` +
+      `${binary ? '' : 'JSON '}limit of ${limit} (${binary ? 'EDGE_MAX_OUTPUT_ELEMENTS' : 'EDGE_MAX_JSON_OUTPUT_ELEMENTS'}); ` +
+      `${binary ? '' : 'ask for binary outputs (parameters.binary_data_output) or '}send a smaller input`,
+  );
 }
 
 /** Before the run: input bytes plus predicted output bytes within maxTensorBytes, predicted outputs within their limit. */
@@ -64,8 +82,10 @@ export function checkBeforeRun(model: ManifestModel, inputs: TensorMap, outputs:
     bytes += elements * (ELEMENT_BYTES[datatype] ?? 8);
   }
   if (bytes > limits.maxTensorBytes) {
-    throw new ServerError('TensorTooLarge', `the request's tensors would take ${bytes} bytes, more than the limit of `
-      + `${limits.maxTensorBytes} (EDGE_MAX_TENSOR_BYTES); send a smaller input`);
+    throw new ServerError(
+      'TensorTooLarge',
+      `the request's tensors would take ${bytes} bytes, more than the limit of ` + `${limits.maxTensorBytes} (EDGE_MAX_TENSOR_BYTES); send a smaller input`,
+    );
   }
 }
 

@@ -7,7 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, constants, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  SHARED_MEMORY_BYTE_SIZE, SHARED_MEMORY_OFFSET, SHARED_MEMORY_REGION, type Parameters, type SharedMemoryRegisterRequest,
+  SHARED_MEMORY_BYTE_SIZE,
+  SHARED_MEMORY_OFFSET,
+  SHARED_MEMORY_REGION,
+  type Parameters,
+  type SharedMemoryRegisterRequest,
 } from '../../core/protocol/oip';
 
 export interface SharedMemoryRegionOptions {
@@ -111,7 +115,11 @@ export class SharedMemoryRegion {
     if (!res.ok) {
       const text = await res.text();
       let message = text;
-      try { message = (JSON.parse(text) as { error?: string }).error ?? text; } catch { /* not JSON: keep the text */ }
+      try {
+        message = (JSON.parse(text) as { error?: string }).error ?? text;
+      } catch {
+        /* not JSON: keep the text */
+      }
       throw new Error(`${path.split('/').pop()} of shared memory region ${this.name} failed: HTTP ${res.status} ${message}`);
     }
     await res.arrayBuffer();

@@ -21,7 +21,11 @@ const object = (file: string, bytes: number[] | number): void => {
   writeFileSync(join(dir, file), typeof bytes === 'number' ? new Uint8Array(bytes) : new Uint8Array(bytes));
 };
 const error = (f: () => unknown): Error => {
-  try { f(); } catch (e) { return e as Error; }
+  try {
+    f();
+  } catch (e) {
+    return e as Error;
+  }
   throw new Error('expected an error');
 };
 
@@ -42,10 +46,14 @@ describe('shared memory registry', () => {
     object('obj', 16);
     registry.register('r', 'obj', 8, 8);
     expect(error(() => registry.read('r', 4, 8, 'input x'))).toMatchObject({
-      name: 'BadRequest', message: "input x: 8 bytes at offset 4 do not fit shared memory region 'r' of 8 bytes",
+      name: 'BadRequest',
+      message: "input x: 8 bytes at offset 4 do not fit shared memory region 'r' of 8 bytes",
     });
     expect(() => registry.write('r', 8, new Uint8Array(1))).toThrow(/do not fit/);
-    expect(error(() => registry.read('nope', 0, 1, 'input x'))).toMatchObject({ name: 'BadRequest', message: /input x: no shared memory region 'nope' is registered \(registered: r\)/ });
+    expect(error(() => registry.read('nope', 0, 1, 'input x'))).toMatchObject({
+      name: 'BadRequest',
+      message: /input x: no shared memory region 'nope' is registered \(registered: r\)/,
+    });
     expect(error(() => registry.status('nope'))).toMatchObject({ name: 'NotFound' });
   });
 
@@ -99,9 +107,19 @@ describe('shared memory registry', () => {
 
 describe('loopback peers', () => {
   it.each([
-    ['127.0.0.1', true], ['127.8.9.10', true], ['::1', true], ['::ffff:127.0.0.1', true], ['::FFFF:127.0.0.2', true],
-    ['10.0.0.1', false], ['192.168.1.5', false], ['::ffff:10.0.0.1', false], ['fe80::1', false], ['128.0.0.1', false],
-    ['1270.0.0.1', false], ['', false], [undefined, false],
+    ['127.0.0.1', true],
+    ['127.8.9.10', true],
+    ['::1', true],
+    ['::ffff:127.0.0.1', true],
+    ['::FFFF:127.0.0.2', true],
+    ['10.0.0.1', false],
+    ['192.168.1.5', false],
+    ['::ffff:10.0.0.1', false],
+    ['fe80::1', false],
+    ['128.0.0.1', false],
+    ['1270.0.0.1', false],
+    ['', false],
+    [undefined, false],
   ])('%s is loopback: %s', (address, loopback) => {
     expect(isLoopbackAddress(address)).toBe(loopback);
   });

@@ -67,9 +67,19 @@ export class SharedMemoryRegistry {
       fd = openSync(join(this.dir, file), constants.O_RDWR | constants.O_NOFOLLOW);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw bad(`cannot open shared memory object '${key}': ${code === 'ENOENT' ? 'it does not exist'
-        : code === 'ELOOP' ? 'it is a symbolic link' : code === 'EISDIR' ? 'it is not a regular file'
-          : code === 'EACCES' ? 'permission denied' : (e as Error).message}`);
+      throw bad(
+        `cannot open shared memory object '${key}': ${
+          code === 'ENOENT'
+            ? 'it does not exist'
+            : code === 'ELOOP'
+              ? 'it is a symbolic link'
+              : code === 'EISDIR'
+                ? 'it is not a regular file'
+                : code === 'EACCES'
+                  ? 'permission denied'
+                  : (e as Error).message
+        }`,
+      );
     }
     try {
       const stat = fstatSync(fd);
@@ -108,7 +118,10 @@ export class SharedMemoryRegistry {
     let at = 0;
     while (at < byteSize) {
       const n = readSync(r.fd, out, at, byteSize - at, r.offset + offset + at);
-      if (n === 0) throw bad(`${where}: shared memory object '${r.key}' ended before ${byteSize} bytes at offset ${offset} of region '${region}' could be read (it was truncated)`);
+      if (n === 0)
+        throw bad(
+          `${where}: shared memory object '${r.key}' ended before ${byteSize} bytes at offset ${offset} of region '${region}' could be read (it was truncated)`,
+        );
       at += n;
     }
     return out;
@@ -137,8 +150,10 @@ export class SharedMemoryRegistry {
     const r = this.regions.get(name);
     if (!r) {
       const known = [...this.regions.keys()];
-      throw new ServerError(code, `${where ? `${where}: ` : ''}no shared memory region '${name}' is registered`
-        + (known.length ? ` (registered: ${known.join(', ')})` : ''));
+      throw new ServerError(
+        code,
+        `${where ? `${where}: ` : ''}no shared memory region '${name}' is registered` + (known.length ? ` (registered: ${known.join(', ')})` : ''),
+      );
     }
     return r;
   }

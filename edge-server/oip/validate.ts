@@ -21,8 +21,12 @@ export function validateInferenceRequest(model: ManifestModel, request: Inferenc
   const unknown = [...given.keys()].filter((n) => !expected.has(n));
   const missing = [...expected.keys()].filter((n) => !given.has(n));
   if (unknown.length || missing.length) {
-    throw new ServerError('InputMismatch', `model ${model.name} takes inputs ${model.inputs.map((t) => t.name).join(', ')}` +
-      (missing.length ? `; missing ${missing.join(', ')}` : '') + (unknown.length ? `; unknown ${unknown.join(', ')}` : ''));
+    throw new ServerError(
+      'InputMismatch',
+      `model ${model.name} takes inputs ${model.inputs.map((t) => t.name).join(', ')}` +
+        (missing.length ? `; missing ${missing.join(', ')}` : '') +
+        (unknown.length ? `; unknown ${unknown.join(', ')}` : ''),
+    );
   }
   const inputs: TensorMap = {};
   for (const spec of model.inputs) {

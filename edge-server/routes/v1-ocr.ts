@@ -69,10 +69,22 @@ export function v1OcrRoutes(deps: AppDeps, pixels: WeightedGate, admission: Midd
       config,
     };
     const t = result.timings;
-    c.header(SERVER_TIMING_HEADER, formatServerTiming([
-      ['decode', decodeMs], ['preprocess', t.preprocess], ['det', t.det], ['postprocess', t.postprocess],
-      ['cls', t.cls], ['rec', t.rec], ['queue', queueMs], ['total', total],
-    ], [['batch', batch]]));
+    c.header(
+      SERVER_TIMING_HEADER,
+      formatServerTiming(
+        [
+          ['decode', decodeMs],
+          ['preprocess', t.preprocess],
+          ['det', t.det],
+          ['postprocess', t.postprocess],
+          ['cls', t.cls],
+          ['rec', t.rec],
+          ['queue', queueMs],
+          ['total', total],
+        ],
+        [['batch', batch]],
+      ),
+    );
     c.header(CONFIG_HEADER, formatOcrConfig(config));
     c.set('ran', { maxSide: plan.maxSide, queueMs });
     return c.json(reply);

@@ -74,8 +74,12 @@ describe('GET /v1/probe', () => {
 
 describe('the edge app', () => {
   let edge: TestEdge;
-  beforeAll(async () => { edge = await startTestEdge(); });
-  afterAll(async () => { await edge?.dispose(); });
+  beforeAll(async () => {
+    edge = await startTestEdge();
+  });
+  afterAll(async () => {
+    await edge?.dispose();
+  });
 
   it('serves the probe beside the other /v1 routes, keeping its own Server-Timing', async () => {
     const res = await edge.app.request('/v1/probe', { method: 'POST', body: new Uint8Array(1000) });

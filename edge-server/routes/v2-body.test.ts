@@ -11,7 +11,10 @@ let edge: TestEdge;
 let server: Listening;
 let base: string;
 const SHAPE = [1, 3, 48, 192];
-const input = seededFloats(SHAPE.reduce((a, b) => a * b, 1), 7);
+const input = seededFloats(
+  SHAPE.reduce((a, b) => a * b, 1),
+  7,
+);
 
 beforeAll(async () => {
   edge = await startTestEdge({ POOL_WORKERS: '1', ORT_INTRA_OP_THREADS: '1' });
@@ -25,7 +28,10 @@ afterAll(async () => {
 
 /** The binary request with `pad` spaces after its JSON header (valid JSON whitespace), so the header length varies. */
 function body(pad: number): { bytes: Uint8Array; headerLength: number } {
-  const wire = encodeInferenceRequest({ inputs: [{ name: 'x', datatype: 'FP32', shape: SHAPE, data: input }], parameters: { binary_data_output: true } }, { binaryInputs: true });
+  const wire = encodeInferenceRequest(
+    { inputs: [{ name: 'x', datatype: 'FP32', shape: SHAPE, data: input }], parameters: { binary_data_output: true } },
+    { binaryInputs: true },
+  );
   const raw = wire.body as Uint8Array;
   const h = wire.headerLength!;
   const bytes = new Uint8Array(raw.length + pad);
@@ -38,7 +44,8 @@ function body(pad: number): { bytes: Uint8Array; headerLength: number } {
 async function outputs(pad: number): Promise<Float32Array> {
   const { bytes, headerLength } = body(pad);
   const res = await fetch(`${base}/v2/models/ppocr-cls/infer`, {
-    method: 'POST', body: bytes as Uint8Array<ArrayBuffer>,
+    method: 'POST',
+    body: bytes as Uint8Array<ArrayBuffer>,
     headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH_HEADER]: String(headerLength) },
   });
   expect(res.status).toBe(200);
@@ -50,7 +57,8 @@ async function outputs(pad: number): Promise<Float32Array> {
 describe('binary inference bodies on a socket', () => {
   it('give the same outputs at every header alignment, equal to the JSON request', async () => {
     const json = await fetch(`${base}/v2/models/ppocr-cls/infer`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: SHAPE, data: Array.from(input) }] }),
     });
     expect(json.status).toBe(200);
@@ -68,7 +76,10 @@ describe('binary inference bodies on a socket', () => {
         headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length), [HEADER_LENGTH_HEADER]: String(headerLength) },
       });
       req.on('error', () => resolve());
-      req.on('response', (res) => { res.resume(); res.on('end', () => resolve()); });
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', () => resolve());
+      });
       req.write(bytes.subarray(0, bytes.length >> 1), () => setTimeout(() => req.destroy(), 50));
     });
     expect(Array.from(await outputs(1)).length).toBeGreaterThan(0);

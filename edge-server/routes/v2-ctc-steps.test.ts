@@ -7,19 +7,28 @@ import { seededFloats, startTestEdge, type TestEdge } from '../test/edge-fixture
 // What the phone's split recognition asks of the edge: the recogniser's CTC steps instead of its probabilities.
 let edge: TestEdge;
 const SHAPE = [1, 3, 48, 320];
-const input = seededFloats(SHAPE.reduce((a, b) => a * b, 1), 11);
+const input = seededFloats(
+  SHAPE.reduce((a, b) => a * b, 1),
+  11,
+);
 
-beforeAll(async () => { edge = await startTestEdge(); }, 60_000);
+beforeAll(async () => {
+  edge = await startTestEdge();
+}, 60_000);
 afterAll(() => edge?.dispose());
 
 async function infer(parameters: Record<string, unknown>): Promise<{ status: number; shape?: number[]; data?: Float32Array; bytes: number; body: unknown }> {
-  const wire = encodeInferenceRequest({
-    inputs: [{ name: 'x', datatype: 'FP32', shape: SHAPE, data: input }],
-    outputs: [{ name: 'softmax_11.tmp_0', parameters: { binary_data: true } }],
-    parameters: parameters as never,
-  }, { binaryInputs: true });
+  const wire = encodeInferenceRequest(
+    {
+      inputs: [{ name: 'x', datatype: 'FP32', shape: SHAPE, data: input }],
+      outputs: [{ name: 'softmax_11.tmp_0', parameters: { binary_data: true } }],
+      parameters: parameters as never,
+    },
+    { binaryInputs: true },
+  );
   const res = await edge.app.request('/v2/models/ppocr-rec/infer', {
-    method: 'POST', body: wire.body as Uint8Array<ArrayBuffer>,
+    method: 'POST',
+    body: wire.body as Uint8Array<ArrayBuffer>,
     headers: { 'content-type': wire.contentType, [HEADER_LENGTH_HEADER]: String(wire.headerLength) },
   });
   const bytes = new Uint8Array(await res.arrayBuffer());

@@ -1,15 +1,23 @@
 /** Requested outputs that go to shared memory regions instead of the reply (Triton's system shared memory extension). */
 import type { ManifestModel } from '../../core/models/manifest';
 import {
-  DATATYPE_BYTES, SHARED_MEMORY_BYTE_SIZE, SHARED_MEMORY_OFFSET, SHARED_MEMORY_REGION, elementCount,
-  type SharedMemoryRef, type Tensor,
+  DATATYPE_BYTES,
+  SHARED_MEMORY_BYTE_SIZE,
+  SHARED_MEMORY_OFFSET,
+  SHARED_MEMORY_REGION,
+  elementCount,
+  type SharedMemoryRef,
+  type Tensor,
 } from '../../core/protocol/oip';
 import { tensorBytes } from '../../core/protocol/oip-codec';
 import { ServerError } from '../http/errors';
 import type { SharedMemoryRegistry } from '../oip/shared-memory';
 
-const tooSmall = (name: string, need: number, ref: SharedMemoryRef, shape: string) => new ServerError('BadRequest',
-  `output ${name} ${shape}needs ${need} bytes, but shared_memory_byte_size gives ${ref.byteSize} at offset ${ref.offset} of region '${ref.region}'`);
+const tooSmall = (name: string, need: number, ref: SharedMemoryRef, shape: string) =>
+  new ServerError(
+    'BadRequest',
+    `output ${name} ${shape}needs ${need} bytes, but shared_memory_byte_size gives ${ref.byteSize} at offset ${ref.offset} of region '${ref.region}'`,
+  );
 
 /**
  * Before the run: every region is registered and holds its window, and an output whose size the model fixes fits

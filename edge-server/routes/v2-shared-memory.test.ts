@@ -15,7 +15,10 @@ const TOKEN = 'shm-test-token-0123456789';
 const REC = 'ppocr-rec';
 const REC_OUT = 'softmax_11.tmp_0';
 const SHAPE = [1, 3, 48, 96];
-const INPUT = seededFloats(SHAPE.reduce((a, b) => a * b, 1), 11);
+const INPUT = seededFloats(
+  SHAPE.reduce((a, b) => a * b, 1),
+  11,
+);
 const OUT_BYTES = 12 * 6625 * 4; // [1, 96 / 8, 6625] FP32
 
 let edge: TestEdge;
@@ -30,19 +33,25 @@ const create = async (name: string, bytes: number) => {
   regions.push(r);
   return r;
 };
-const post = (path: string, body: unknown, headers: Record<string, string> = {}) => fetch(`${base}${path}`, {
-  method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...auth, ...headers },
-});
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${base}${path}`, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...auth, ...headers },
+  });
 const get = (path: string) => fetch(`${base}${path}`, { headers: auth });
 const infer = (request: unknown) => post(`/v2/models/${REC}/infer`, request);
 const inShm = (region: string, byteSize: number, offset = 0): InferenceRequest['inputs'][number] => ({
-  name: 'x', datatype: 'FP32', shape: SHAPE, data: new Float32Array(0),
+  name: 'x',
+  datatype: 'FP32',
+  shape: SHAPE,
+  data: new Float32Array(0),
   parameters: { shared_memory_region: region, shared_memory_byte_size: byteSize, ...(offset ? { shared_memory_offset: offset } : {}) },
 });
 const wire = (request: InferenceRequest) => JSON.parse(encodeInferenceRequest(request).body as string) as unknown;
 
 async function expectError(res: Response, status: number, message: RegExp): Promise<void> {
-  const body = await res.json() as { error: string };
+  const body = (await res.json()) as { error: string };
   expect({ status: res.status, error: body.error }).toEqual({ status, error: expect.stringMatching(message) });
 }
 
@@ -50,9 +59,13 @@ beforeAll(async () => {
   edge = await startTestEdge({ EDGE_SHARED_MEMORY: 'loopback', EDGE_TOKEN: TOKEN, POOL_WORKERS: '1', ORT_INTRA_OP_THREADS: '1' });
   server = await listen(edge.app, 0, '127.0.0.1');
   base = `http://127.0.0.1:${server.port}`;
-  const bin = encodeInferenceRequest({ inputs: [{ name: 'x', datatype: 'FP32', shape: SHAPE, data: INPUT }], parameters: { binary_data_output: true } }, { binaryInputs: true });
+  const bin = encodeInferenceRequest(
+    { inputs: [{ name: 'x', datatype: 'FP32', shape: SHAPE, data: INPUT }], parameters: { binary_data_output: true } },
+    { binaryInputs: true },
+  );
   const res = await fetch(`${base}/v2/models/${REC}/infer`, {
-    method: 'POST', body: bin.body as Uint8Array<ArrayBuffer>,
+    method: 'POST',
+    body: bin.body as Uint8Array<ArrayBuffer>,
     headers: { ...auth, 'content-type': bin.contentType, [HEADER_LENGTH_HEADER]: String(bin.headerLength) },
   });
   expect(res.status).toBe(200);
@@ -75,20 +88,29 @@ describe('system shared memory on a loopback server', () => {
     const input = await create('rec_in', 64 + INPUT.byteLength);
     const output = await create('rec_out', OUT_BYTES + 256);
     input.write(64, INPUT);
-    const res = await post(`/v2/models/${REC}/infer`, wire({
-      id: 'shm-1',
-      inputs: [inShm('rec_in', INPUT.byteLength, 64)],
-      outputs: [{ name: REC_OUT, parameters: output.parameters(128, OUT_BYTES + 128) }],
-    }));
+    const res = await post(
+      `/v2/models/${REC}/infer`,
+      wire({
+        id: 'shm-1',
+        inputs: [inShm('rec_in', INPUT.byteLength, 64)],
+        outputs: [{ name: REC_OUT, parameters: output.parameters(128, OUT_BYTES + 128) }],
+      }),
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get('server-timing')).toMatch(/^read;dur=[\d.]+, queue;dur=[\d.]+, infer;dur=[\d.]+, total;dur=/);
     const reply = await res.json();
     expect(reply).toEqual({
-      model_name: REC, model_version: '1', id: 'shm-1',
-      outputs: [{
-        name: REC_OUT, datatype: 'FP32', shape: [1, 12, 6625],
-        parameters: { shared_memory_region: 'rec_out', shared_memory_byte_size: OUT_BYTES, shared_memory_offset: 128 },
-      }],
+      model_name: REC,
+      model_version: '1',
+      id: 'shm-1',
+      outputs: [
+        {
+          name: REC_OUT,
+          datatype: 'FP32',
+          shape: [1, 12, 6625],
+          parameters: { shared_memory_region: 'rec_out', shared_memory_byte_size: OUT_BYTES, shared_memory_offset: 128 },
+        },
+      ],
     });
     expect(Buffer.from(output.read(128, OUT_BYTES)).equals(Buffer.from(plainOutput))).toBe(true);
     expect(Array.from(output.read(0, 128)).every((b) => b === 0)).toBe(true);
@@ -100,13 +122,17 @@ describe('system shared memory on a loopback server', () => {
 
   it('reports registered regions, one or all, and refuses a name registered twice', async () => {
     const r = await create('status_probe', 32);
-    const all = await (await get('/v2/systemsharedmemory/status')).json() as SharedMemoryStatusEntry[];
+    const all = (await (await get('/v2/systemsharedmemory/status')).json()) as SharedMemoryStatusEntry[];
     expect(all).toContainEqual({ name: 'status_probe', key: r.key, offset: 0, byte_size: 32 });
-    expect(await (await get('/v2/systemsharedmemory/region/status_probe/status')).json())
-      .toEqual([{ name: 'status_probe', key: r.key, offset: 0, byte_size: 32 }]);
+    expect(await (await get('/v2/systemsharedmemory/region/status_probe/status')).json()).toEqual([
+      { name: 'status_probe', key: r.key, offset: 0, byte_size: 32 },
+    ]);
     await expectError(await get('/v2/systemsharedmemory/region/nothing/status'), 404, /no shared memory region 'nothing' is registered/);
-    await expectError(await post('/v2/systemsharedmemory/region/status_probe/register', { key: r.key, offset: 0, byte_size: 8 }), 400,
-      /'status_probe' is already registered/);
+    await expectError(
+      await post('/v2/systemsharedmemory/region/status_probe/register', { key: r.key, offset: 0, byte_size: 8 }),
+      400,
+      /'status_probe' is already registered/,
+    );
 
     expect((await post('/v2/systemsharedmemory/region/status_probe/unregister', undefined)).status).toBe(200);
     await expectError(await get('/v2/systemsharedmemory/region/status_probe/status'), 404, /no shared memory region/);
@@ -137,17 +163,31 @@ describe('system shared memory on a loopback server', () => {
   it('refuses tensors outside their region and an output region too small, before writing anything', async () => {
     const input = await create('small_in', INPUT.byteLength);
     input.write(0, INPUT);
-    await expectError(await infer(wire({ inputs: [inShm('small_in', INPUT.byteLength, 4)] })), 400,
-      new RegExp(`inputs\\[0\\] \\(x\\): ${INPUT.byteLength} bytes at offset 4 do not fit shared memory region 'small_in'`));
+    await expectError(
+      await infer(wire({ inputs: [inShm('small_in', INPUT.byteLength, 4)] })),
+      400,
+      new RegExp(`inputs\\[0\\] \\(x\\): ${INPUT.byteLength} bytes at offset 4 do not fit shared memory region 'small_in'`),
+    );
     await expectError(await infer(wire({ inputs: [inShm('small_in', 16)] })), 400, /elements need \d+ bytes, shared_memory_byte_size is 16/);
 
     const tiny = await create('tiny_out', 1024);
     tiny.write(0, new Uint8Array(1024).fill(7));
-    await expectError(await infer(wire({ inputs: [inShm('small_in', INPUT.byteLength)], outputs: [{ name: REC_OUT, parameters: tiny.parameters(0, 1024) }] })),
-      400, new RegExp(`output ${REC_OUT} of shape \\[1,12,6625\\] needs ${OUT_BYTES} bytes, but shared_memory_byte_size gives 1024`));
+    await expectError(
+      await infer(wire({ inputs: [inShm('small_in', INPUT.byteLength)], outputs: [{ name: REC_OUT, parameters: tiny.parameters(0, 1024) }] })),
+      400,
+      new RegExp(`output ${REC_OUT} of shape \\[1,12,6625\\] needs ${OUT_BYTES} bytes, but shared_memory_byte_size gives 1024`),
+    );
     expect(Array.from(tiny.read(0, 1024)).every((b) => b === 7)).toBe(true);
-    await expectError(await infer(wire({ inputs: [inShm('small_in', INPUT.byteLength)], outputs: [{ name: REC_OUT, parameters: { shared_memory_region: 'tiny_out', shared_memory_byte_size: 2048 } }] })),
-      400, /output softmax_11.tmp_0: 2048 bytes at offset 0 do not fit shared memory region 'tiny_out' of 1024 bytes/);
+    await expectError(
+      await infer(
+        wire({
+          inputs: [inShm('small_in', INPUT.byteLength)],
+          outputs: [{ name: REC_OUT, parameters: { shared_memory_region: 'tiny_out', shared_memory_byte_size: 2048 } }],
+        }),
+      ),
+      400,
+      /output softmax_11.tmp_0: 2048 bytes at offset 0 do not fit shared memory region 'tiny_out' of 1024 bytes/,
+    );
   });
 
   it('is refused to requests that are not from a loopback peer, and guarded like the rest of /v2', async () => {
@@ -171,8 +211,19 @@ describe('system shared memory turned off', () => {
     const req = (path: string, init: RequestInit = {}) => app.request(path, { ...init, headers: { ...auth, ...init.headers } });
     expect(await (await req('/v2')).json()).toMatchObject({ extensions: ['binary_tensor_data'] });
     await expectError(await req('/v2/systemsharedmemory/status'), 400, /system shared memory is off on this server; start it with EDGE_SHARED_MEMORY=loopback/);
-    await expectError(await req('/v2/systemsharedmemory/region/a/register', { method: 'POST', body: '{"key":"a","byte_size":1}' }), 400, /EDGE_SHARED_MEMORY=loopback/);
-    await expectError(await req(`/v2/models/${REC}/infer`, { method: 'POST', body: JSON.stringify(wire({ inputs: [inShm('a', INPUT.byteLength)] })), headers: { 'content-type': 'application/json' } }),
-      400, /EDGE_SHARED_MEMORY=loopback/);
+    await expectError(
+      await req('/v2/systemsharedmemory/region/a/register', { method: 'POST', body: '{"key":"a","byte_size":1}' }),
+      400,
+      /EDGE_SHARED_MEMORY=loopback/,
+    );
+    await expectError(
+      await req(`/v2/models/${REC}/infer`, {
+        method: 'POST',
+        body: JSON.stringify(wire({ inputs: [inShm('a', INPUT.byteLength)] })),
+        headers: { 'content-type': 'application/json' },
+      }),
+      400,
+      /EDGE_SHARED_MEMORY=loopback/,
+    );
   });
 });

@@ -18,10 +18,16 @@ const MAX_REGISTER_BODY = 4096;
  */
 export function sharedMemoryFor(c: Context, registry: SharedMemoryRegistry | undefined): SharedMemoryRegistry {
   if (!registry) {
-    throw new ServerError('BadRequest', 'system shared memory is off on this server; start it with EDGE_SHARED_MEMORY=loopback to let clients on the same host use it');
+    throw new ServerError(
+      'BadRequest',
+      'system shared memory is off on this server; start it with EDGE_SHARED_MEMORY=loopback to let clients on the same host use it',
+    );
   }
   if (!isLoopbackPeer(c)) {
-    throw new ServerError('BadRequest', 'system shared memory is only available to clients on the same host, connected over loopback (EDGE_SHARED_MEMORY=loopback)');
+    throw new ServerError(
+      'BadRequest',
+      'system shared memory is only available to clients on the same host, connected over loopback (EDGE_SHARED_MEMORY=loopback)',
+    );
   }
   return registry;
 }
@@ -54,7 +60,13 @@ export function v2SharedMemoryRoutes(deps: Pick<AppDeps, 'sharedMemory'>): Hono 
     r.register(c.req.param('name'), body.key, body.offset, body.byte_size);
     return done(c);
   });
-  app.post('/systemsharedmemory/unregister', (c) => { registry(c).unregister(); return done(c); });
-  app.post('/systemsharedmemory/region/:name/unregister', (c) => { registry(c).unregister(c.req.param('name')); return done(c); });
+  app.post('/systemsharedmemory/unregister', (c) => {
+    registry(c).unregister();
+    return done(c);
+  });
+  app.post('/systemsharedmemory/region/:name/unregister', (c) => {
+    registry(c).unregister(c.req.param('name'));
+    return done(c);
+  });
   return app;
 }

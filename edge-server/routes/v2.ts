@@ -2,12 +2,17 @@
 import { Hono, type Context } from 'hono';
 import type { ManifestModel } from '../../core/models/manifest';
 import {
-  BINARY_TENSOR_EXTENSION, CTC_STEPS_PARAMETER, HEADER_LENGTH_HEADER, SHARED_MEMORY_EXTENSION,
-  type InferenceResponse, type ModelMetadataResponse, type ModelReadyResponse, type ServerMetadataResponse, type Tensor,
+  BINARY_TENSOR_EXTENSION,
+  CTC_STEPS_PARAMETER,
+  HEADER_LENGTH_HEADER,
+  SHARED_MEMORY_EXTENSION,
+  type InferenceResponse,
+  type ModelMetadataResponse,
+  type ModelReadyResponse,
+  type ServerMetadataResponse,
+  type Tensor,
 } from '../../core/protocol/oip';
-import {
-  binaryOutputSelector, decodeInferenceRequest, encodeInferenceResponse, type SharedMemoryResolver,
-} from '../../core/protocol/oip-codec';
+import { binaryOutputSelector, decodeInferenceRequest, encodeInferenceResponse, type SharedMemoryResolver } from '../../core/protocol/oip-codec';
 import { OIP_ACCEPT_PARAMETER } from '../../core/protocol/accept';
 import { SERVER_TIMING_HEADER, formatServerTiming } from '../../core/protocol/server-timing';
 import { defaultOcrConfig, inferenceAccept } from '../ocr/accept';
@@ -45,7 +50,10 @@ export function v2Routes(deps: AppDeps, unbudgeted: WeightedGate): Hono {
   app.get('/health/live', (c) => c.json({ live: true }));
   app.get('/health/ready', (c) => {
     if (pool.isReady()) return c.json({ ready: true });
-    const waiting = pool.status().models.filter((m) => m.state !== 'ready').map((m) => `${m.name} ${m.state}`);
+    const waiting = pool
+      .status()
+      .models.filter((m) => m.state !== 'ready')
+      .map((m) => `${m.name} ${m.state}`);
     return errorReply(c, new ServerError('NotReady', `not ready: ${waiting.join(', ') || 'shutting down'}`));
   });
   const extensions = deps.sharedMemory ? [BINARY_TENSOR_EXTENSION, SHARED_MEMORY_EXTENSION] : [BINARY_TENSOR_EXTENSION];
@@ -73,8 +81,10 @@ export function v2Routes(deps: AppDeps, unbudgeted: WeightedGate): Hono {
     const headerLength = c.req.header(HEADER_LENGTH_HEADER);
     const type = mediaType(c);
     if (!JSON_TYPES.has(type) && !BINARY_TYPES.has(type)) {
-      throw new ServerError('UnsupportedMediaType',
-        `Content-Type ${type} is not accepted; send application/json, or application/octet-stream with ${HEADER_LENGTH_HEADER}`);
+      throw new ServerError(
+        'UnsupportedMediaType',
+        `Content-Type ${type} is not accepted; send application/json, or application/octet-stream with ${HEADER_LENGTH_HEADER}`,
+      );
     }
     let h: number | null = null;
     if (headerLength !== undefined) {
@@ -88,9 +98,10 @@ export function v2Routes(deps: AppDeps, unbudgeted: WeightedGate): Hono {
     // Pure JSON is decoded as text natively; with binary data the header is split off the bytes, and the bytes after
     // it land 8-byte aligned so that tensors are views into the body (transferred to the worker as they are).
     const signal = c.req.raw.signal;
-    const request = h === null
-      ? decodeInferenceRequest(await unlessClientGone(c.req.text(), signal, 'while its request was uploading'), null, resolve)
-      : decodeInferenceRequest(await unlessClientGone(readAlignedBody(c, h), signal, 'while its request was uploading'), h, resolve);
+    const request =
+      h === null
+        ? decodeInferenceRequest(await unlessClientGone(c.req.text(), signal, 'while its request was uploading'), null, resolve)
+        : decodeInferenceRequest(await unlessClientGone(readAlignedBody(c, h), signal, 'while its request was uploading'), h, resolve);
     const read = performance.now() - t0;
     const { inputs, outputs, outputRegions } = validateInferenceRequest(m, request);
     if (outputRegions.size > 0) checkOutputRegions(sharedMemoryFor(c, deps.sharedMemory), m, outputRegions);
@@ -133,8 +144,15 @@ export function v2Routes(deps: AppDeps, unbudgeted: WeightedGate): Hono {
     const wire = encodeInferenceResponse(response, { binaryOutputs: binary });
     const headers: Record<string, string> = {
       'Content-Type': wire.contentType,
-      [SERVER_TIMING_HEADER]: formatServerTiming([['read', read], ['queue', run.queueMs], ['infer', run.runMs], ['total', performance.now() - t0]],
-        [['batch', run.batch]]),
+      [SERVER_TIMING_HEADER]: formatServerTiming(
+        [
+          ['read', read],
+          ['queue', run.queueMs],
+          ['infer', run.runMs],
+          ['total', performance.now() - t0],
+        ],
+        [['batch', run.batch]],
+      ),
     };
     if (wire.headerLength !== undefined) headers[HEADER_LENGTH_HEADER] = String(wire.headerLength);
     return c.body(wire.body as string, 200, headers);

@@ -31,7 +31,7 @@ describe('joinBatch / splitBatch', () => {
 });
 
 describe('joinBatch of 8-bit crops', () => {
-  it('pads narrower UINT8 parts with mid-grey 128, the byte nearest the float crops\' zero', () => {
+  it("pads narrower UINT8 parts with mid-grey 128, the byte nearest the float crops' zero", () => {
     const u = (dims: number[], values: number[]): RuntimeTensor => ({ datatype: 'UINT8', dims, data: Uint8Array.from(values) });
     const joined = joinBatch([u([1, 1, 2], [1, 2]), u([1, 1, 3], [3, 4, 5])], true);
     expect([...joined.data]).toEqual([1, 2, 128, 3, 4, 5]);

@@ -19,8 +19,8 @@ export function joinBatch(parts: RuntimeTensor[], padLastAxis = false): RuntimeT
   const rank = first.dims.length;
   const width = padLastAxis ? Math.max(...parts.map((p) => p.dims[rank - 1])) : first.dims[rank - 1];
   for (const p of parts) {
-    const same = p.datatype === first.datatype && p.dims.length === rank
-      && p.dims.every((d, i) => i === 0 || d === first.dims[i] || (padLastAxis && i === rank - 1));
+    const same =
+      p.datatype === first.datatype && p.dims.length === rank && p.dims.every((d, i) => i === 0 || d === first.dims[i] || (padLastAxis && i === rank - 1));
     if (!same) throw new RangeError(`batch parts differ: [${p.dims}] ${p.datatype} vs [${first.dims}] ${first.datatype}`);
   }
   const rows = parts.reduce((s, p) => s + p.dims[0], 0);
@@ -68,7 +68,10 @@ export function splitBatch(outputs: TensorMap, rows: number[]): TensorMap[] {
 export function reduceOutputs(outputs: TensorMap, reduce: OutputReduction): TensorMap {
   const out: TensorMap = {};
   for (const [name, t] of Object.entries(outputs)) {
-    if (t.datatype !== 'FP32' || t.dims.length !== 3 || t.dims[2] === PACKED_STEP_VALUES || !(t.data instanceof Float32Array)) { out[name] = t; continue; }
+    if (t.datatype !== 'FP32' || t.dims.length !== 3 || t.dims[2] === PACKED_STEP_VALUES || !(t.data instanceof Float32Array)) {
+      out[name] = t;
+      continue;
+    }
     const [lines, steps, classes] = t.dims;
     out[name] = { datatype: 'FP32', dims: [lines, steps, PACKED_STEP_VALUES], data: packCtcSteps(t.data, lines, steps, classes, reduce.spaceIndex) };
   }

@@ -30,12 +30,26 @@ afterAll(async () => {
 const batchOf = (res: Response) => Number(/batch;desc="(\d+)"/.exec(res.headers.get('server-timing') ?? '')?.[1] ?? NaN);
 
 function infer(model: string, shape: number[], seed: number): Promise<Response> {
-  const wire = encodeInferenceRequest({
-    inputs: [{ name: 'x', datatype: 'FP32', shape, data: seededFloats(shape.reduce((a, b) => a * b, 1), seed) }],
-    parameters: { binary_data_output: true },
-  }, { binaryInputs: true });
+  const wire = encodeInferenceRequest(
+    {
+      inputs: [
+        {
+          name: 'x',
+          datatype: 'FP32',
+          shape,
+          data: seededFloats(
+            shape.reduce((a, b) => a * b, 1),
+            seed,
+          ),
+        },
+      ],
+      parameters: { binary_data_output: true },
+    },
+    { binaryInputs: true },
+  );
   return fetch(`${base}/v2/models/${model}/infer`, {
-    method: 'POST', body: wire.body as Uint8Array<ArrayBuffer>,
+    method: 'POST',
+    body: wire.body as Uint8Array<ArrayBuffer>,
     headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH_HEADER]: String(wire.headerLength) },
   });
 }
@@ -67,14 +81,22 @@ describe('dynamic batching on a listening server', () => {
 
   it('reads concurrent whole images of different text, each reply with its own lines', async () => {
     const blocker = await occupyWorker();
-    const replies = await Promise.all(images.map((img) => fetch(`${base}/v1/ocr`, {
-      method: 'POST', body: img.png as Uint8Array<ArrayBuffer>, headers: { 'content-type': 'image/png' },
-    })));
+    const replies = await Promise.all(
+      images.map((img) =>
+        fetch(`${base}/v1/ocr`, {
+          method: 'POST',
+          body: img.png as Uint8Array<ArrayBuffer>,
+          headers: { 'content-type': 'image/png' },
+        }),
+      ),
+    );
     const batches = replies.map(batchOf);
-    const texts = await Promise.all(replies.map(async (r) => {
-      expect(r.status).toBe(200);
-      return ((await r.json()) as OcrResponse).lines.map((l) => l.text);
-    }));
+    const texts = await Promise.all(
+      replies.map(async (r) => {
+        expect(r.status).toBe(200);
+        return ((await r.json()) as OcrResponse).lines.map((l) => l.text);
+      }),
+    );
     expect(texts).toEqual(TEXTS);
     expect(Math.max(...batches)).toBeGreaterThan(1);
     await (await blocker).arrayBuffer();

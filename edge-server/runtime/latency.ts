@@ -52,7 +52,11 @@ export class LatencyTracker {
   private evictOldest(): void {
     let oldest: string | null = null;
     let min = Infinity;
-    for (const [k, b] of this.buckets) if (b.lastUsed < min) { min = b.lastUsed; oldest = k; }
+    for (const [k, b] of this.buckets)
+      if (b.lastUsed < min) {
+        min = b.lastUsed;
+        oldest = k;
+      }
     if (oldest !== null) this.buckets.delete(oldest);
   }
 }

@@ -2,7 +2,14 @@
 import type { TensorDatatype } from '../../core/models/manifest';
 
 const TO_ORT = {
-  FP32: 'float32', FP16: 'float16', INT8: 'int8', UINT8: 'uint8', INT32: 'int32', INT64: 'int64', BOOL: 'bool', BYTES: 'string',
+  FP32: 'float32',
+  FP16: 'float16',
+  INT8: 'int8',
+  UINT8: 'uint8',
+  INT32: 'int32',
+  INT64: 'int64',
+  BOOL: 'bool',
+  BYTES: 'string',
 } as const satisfies Record<TensorDatatype, string>;
 
 export type OrtType = (typeof TO_ORT)[TensorDatatype];

@@ -17,7 +17,9 @@ beforeAll(async () => {
   thread = new PipelineThread(pipelineConfigFromManifest(repo.manifest, dictionary, { models: { rec: rec.name } }));
   fixture = await renderTextImage({ lines: ['Deadline'], width: 256, height: 64 });
 });
-afterAll(async () => { await thread?.close(); });
+afterAll(async () => {
+  await thread?.close();
+});
 
 describe('OCR pipeline thread', () => {
   it('answers a request still in the pipeline at its deadline, and fails the model runs it asks for afterwards', async () => {
@@ -31,7 +33,9 @@ describe('OCR pipeline thread', () => {
     // The detector run is held past the deadline, as a run stuck behind other work would be.
     const infer = (role: OcrRole) => {
       asked.push(role);
-      return new Promise<FloatTensor>((resolve) => { release = resolve; });
+      return new Promise<FloatTensor>((resolve) => {
+        release = resolve;
+      });
     };
     const run = thread.run(copy(), {}, infer, performance.now() + 300);
     await expect(run).rejects.toMatchObject({ name: 'DeadlineUnmeetable', message: /still processing at the deadline/ });
@@ -49,7 +53,9 @@ describe('OCR pipeline thread', () => {
     let release: (t: FloatTensor) => void = () => {};
     const infer = (role: OcrRole) => {
       asked.push(role);
-      return new Promise<FloatTensor>((resolve) => { release = resolve; });
+      return new Promise<FloatTensor>((resolve) => {
+        release = resolve;
+      });
     };
     const controller = new AbortController();
     const run = thread.run(copy(), {}, infer, Infinity, controller.signal);

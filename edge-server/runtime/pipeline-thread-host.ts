@@ -54,13 +54,19 @@ export class PipelineThread {
         request.detach();
         reject(error);
       };
-      const timer = deadline === Infinity ? null : timerAt(deadline, () => {
-        const elapsed = performance.now() - started;
-        abandon(new DeadlineError(elapsed, deadline - started, 1, ` (still processing at the deadline, after ${Math.round(elapsed)} ms)`));
-      });
+      const timer =
+        deadline === Infinity
+          ? null
+          : timerAt(deadline, () => {
+              const elapsed = performance.now() - started;
+              abandon(new DeadlineError(elapsed, deadline - started, 1, ` (still processing at the deadline, after ${Math.round(elapsed)} ms)`));
+            });
       const onAbort = () => abandon(new ClientClosedError('while its image was in the pipeline'));
       signal?.addEventListener('abort', onAbort, { once: true });
-      const detach = () => { timer?.cancel(); signal?.removeEventListener('abort', onAbort); };
+      const detach = () => {
+        timer?.cancel();
+        signal?.removeEventListener('abort', onAbort);
+      };
       this.requests.set(id, { infer, resolve, reject, inferError: null, detach });
       const message: ToPipeline = { type: 'ocr', id, image, options };
       const buffer = image.data.buffer;

@@ -19,11 +19,14 @@ function post(message: FromPipeline, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
 }
 
-const inferFor = (id: number): InferFn => (role, tensor) => new Promise<FloatTensor>((resolve, reject) => {
-  const call = nextCall++;
-  calls.set(call, { resolve, reject });
-  post({ type: 'infer', id, call, role, tensor }, tensor.data.buffer instanceof ArrayBuffer ? [tensor.data.buffer] : []);
-});
+const inferFor =
+  (id: number): InferFn =>
+  (role, tensor) =>
+    new Promise<FloatTensor>((resolve, reject) => {
+      const call = nextCall++;
+      calls.set(call, { resolve, reject });
+      post({ type: 'infer', id, call, role, tensor }, tensor.data.buffer instanceof ArrayBuffer ? [tensor.data.buffer] : []);
+    });
 
 port.on('message', (msg: ToPipeline) => {
   if (msg.type === 'inferred' || msg.type === 'inferFailed') {

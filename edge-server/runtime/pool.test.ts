@@ -9,7 +9,9 @@ const BASE = ['ppocr-det', 'ppocr-cls', 'ppocr-rec'];
 const models = () => workerModels(loadRepository(MODEL_DIR)).filter((m) => BASE.includes(m.name));
 
 const image = (h: number, w: number, fill = 0.5): RuntimeTensor => ({
-  datatype: 'FP32', dims: [1, 3, h, w], data: new Float32Array(3 * h * w).fill(fill),
+  datatype: 'FP32',
+  dims: [1, 3, h, w],
+  data: new Float32Array(3 * h * w).fill(fill),
 });
 
 describe('SessionPool', () => {
@@ -17,12 +19,16 @@ describe('SessionPool', () => {
   beforeAll(async () => {
     pool = await SessionPool.start({ models: models(), workers: 1, intraOpThreads: 1 });
   });
-  afterAll(async () => { await pool?.close(); });
+  afterAll(async () => {
+    await pool?.close();
+  });
 
   it('loads every manifest model and runs one, transferring the input away', async () => {
     expect(pool.isReady()).toBe(true);
     expect(pool.status().models.map((m) => [m.name, m.state])).toEqual([
-      ['ppocr-det', 'ready'], ['ppocr-cls', 'ready'], ['ppocr-rec', 'ready'],
+      ['ppocr-det', 'ready'],
+      ['ppocr-cls', 'ready'],
+      ['ppocr-rec', 'ready'],
     ]);
     const input = image(48, 192);
     const { outputs, runMs, queueMs } = await pool.run('ppocr-cls', { x: input });

@@ -101,10 +101,12 @@ class WorkerSlots implements Executor<Slot> {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.slots.map(async (s) => {
-      s.state = 'dead';
-      await s.worker.terminate();
-    }));
+    await Promise.all(
+      this.slots.map(async (s) => {
+        s.state = 'dead';
+        await s.worker.terminate();
+      }),
+    );
   }
 
   crash(index: number): void {
@@ -168,7 +170,9 @@ class WorkerSlots implements Executor<Slot> {
       // Answered even while closing: shutdown waits for every run to come back.
       const { reject, model } = slot.run;
       slot.run = null;
-      reject(new ServerError('WorkerCrashed', `the inference worker running ${model} stopped unexpectedly (${reason}); the request was not completed, retry it`));
+      reject(
+        new ServerError('WorkerCrashed', `the inference worker running ${model} stopped unexpectedly (${reason}); the request was not completed, retry it`),
+      );
     }
     if (wasDead) return;
     this.log.error('inference worker stopped', { worker: slot.index, reason });
@@ -221,8 +225,10 @@ export class SessionPool extends ScheduledRunner<Slot> {
 }
 
 function toServerError(e: SerializedError): ServerError {
-  return new ServerError(e.name === 'ModelUnavailable' ? 'ModelUnavailable' : 'InferenceFailed',
-    e.name === 'ModelUnavailable' ? e.message : `the model rejected the input: ${publicMessage(e.message)}`);
+  return new ServerError(
+    e.name === 'ModelUnavailable' ? 'ModelUnavailable' : 'InferenceFailed',
+    e.name === 'ModelUnavailable' ? e.message : `the model rejected the input: ${publicMessage(e.message)}`,
+  );
 }
 
 function transferList(tensors: TensorMap): ArrayBuffer[] {

@@ -18,19 +18,28 @@ describe('recognition outputs reduced where the model ran', () => {
   const config = pipelineConfigFromManifest(repo.manifest, readFileSync(repo.files.get(rec.assets.dictionary!.path)!.absolutePath, 'utf8'));
   beforeAll(async () => {
     pool = await SessionPool.start({
-      models: workerModels(repo).filter((m) => BASE.includes(m.name)), workers: 1, intraOpThreads: 1,
-      batching: { maxBatch: 4, maxDelayMs: 20 }, padWidthModels: ['ppocr-rec'],
+      models: workerModels(repo).filter((m) => BASE.includes(m.name)),
+      workers: 1,
+      intraOpThreads: 1,
+      batching: { maxBatch: 4, maxDelayMs: 20 },
+      padWidthModels: ['ppocr-rec'],
     });
   }, 60_000);
-  afterAll(async () => { await pool?.close(); });
+  afterAll(async () => {
+    await pool?.close();
+  });
 
   it('answers each caller of a shared run with the packed CTC steps of its own full output, a few hundred bytes per line', async () => {
     const lines = ['Invoice 4711', 'Total 93.50 EUR'];
     const crops = await Promise.all(lines.map(async (text) => (await renderTextImage({ lines: [text], width: 320, height: 48 })).rgba));
     const tensors = crops.map((c) => lineBatchTensor([c], config.rec, 320));
-    const full = await Promise.all(tensors.map((t) => pool.run('ppocr-rec', { x: { datatype: 'FP32', dims: t.dims, data: t.data.slice() } }, { outputs: [REC_OUT] })));
+    const full = await Promise.all(
+      tensors.map((t) => pool.run('ppocr-rec', { x: { datatype: 'FP32', dims: t.dims, data: t.data.slice() } }, { outputs: [REC_OUT] })),
+    );
     const reduce = { kind: 'ctc-steps', spaceIndex: config.charset.lastIndexOf(' ') } as const;
-    const packed = await Promise.all(tensors.map((t) => pool.run('ppocr-rec', { x: { datatype: 'FP32', dims: t.dims, data: t.data.slice() } }, { outputs: [REC_OUT], reduce })));
+    const packed = await Promise.all(
+      tensors.map((t) => pool.run('ppocr-rec', { x: { datatype: 'FP32', dims: t.dims, data: t.data.slice() } }, { outputs: [REC_OUT], reduce })),
+    );
     for (let i = 0; i < lines.length; i++) {
       const f = full[i].outputs[REC_OUT];
       const [n, steps, classes] = f.dims;

@@ -57,9 +57,15 @@ class BackendSlots implements Executor<true> {
   }
 
   // Concurrent requests to the backend play the part of workers; threads are the backend's business.
-  capacity(): number { return this.opts.concurrency; }
-  slotFor(): true | null { return this.inFlight < this.opts.concurrency ? true : null; }
-  state(model: string): ModelState { return this.states.get(model)!; }
+  capacity(): number {
+    return this.opts.concurrency;
+  }
+  slotFor(): true | null {
+    return this.inFlight < this.opts.concurrency ? true : null;
+  }
+  state(model: string): ModelState {
+    return this.states.get(model)!;
+  }
 
   unavailable(model: string): ServerError | null {
     const s = this.states.get(model)!;
@@ -89,28 +95,32 @@ class BackendSlots implements Executor<true> {
   }
 
   async probe(names: string[]): Promise<void> {
-    await Promise.all(names.map(async (name) => {
-      const book = this.states.get(name)!;
-      try {
-        const res = await fetch(`${this.url}/v2/models/${encodeURIComponent(name)}/ready`, {
-          headers: this.headers(), signal: AbortSignal.timeout(Math.min(this.opts.timeoutMs, 5000)),
-        });
-        await res.arrayBuffer();
-        if (res.ok) {
-          if (book.state !== 'ready') this.log.info('backend model ready', { model: name, backend: this.url });
-          book.state = 'ready';
-          delete book.error;
-        } else {
+    await Promise.all(
+      names.map(async (name) => {
+        const book = this.states.get(name)!;
+        try {
+          const res = await fetch(`${this.url}/v2/models/${encodeURIComponent(name)}/ready`, {
+            headers: this.headers(),
+            signal: AbortSignal.timeout(Math.min(this.opts.timeoutMs, 5000)),
+          });
+          await res.arrayBuffer();
+          if (res.ok) {
+            if (book.state !== 'ready') this.log.info('backend model ready', { model: name, backend: this.url });
+            book.state = 'ready';
+            delete book.error;
+          } else {
+            book.state = 'failed';
+            book.error =
+              `the inference backend ${this.url} answered ${res.status} for model ${name}` +
+              (res.status === 404 ? ' (it does not serve a model of this name)' : '');
+          }
+        } catch (e) {
           book.state = 'failed';
-          book.error = `the inference backend ${this.url} answered ${res.status} for model ${name}`
-            + (res.status === 404 ? ' (it does not serve a model of this name)' : '');
+          book.error = `the inference backend ${this.url} is unreachable: ${causeOf(e)}`;
         }
-      } catch (e) {
-        book.state = 'failed';
-        book.error = `the inference backend ${this.url} is unreachable: ${causeOf(e)}`;
-      }
-      if (book.state === 'failed') this.log.warn('backend model not ready', { model: name, error: book.error });
-    }));
+        if (book.state === 'failed') this.log.warn('backend model not ready', { model: name, error: book.error });
+      }),
+    );
   }
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
@@ -131,19 +141,29 @@ class BackendSlots implements Executor<true> {
 
   private async request(name: string, tensors: TensorMap, outputNames: string[]): Promise<TensorMap> {
     const inputs: Tensor[] = Object.entries(tensors).map(([n, t]) => ({ name: n, datatype: t.datatype, shape: t.dims, data: t.data }));
-    const wire = encodeInferenceRequest({
-      inputs, outputs: outputNames.map((n) => ({ name: n, parameters: { binary_data: true } })),
-    }, { binaryInputs: true });
+    const wire = encodeInferenceRequest(
+      {
+        inputs,
+        outputs: outputNames.map((n) => ({ name: n, parameters: { binary_data: true } })),
+      },
+      { binaryInputs: true },
+    );
     const headers = this.headers({ 'Content-Type': wire.contentType });
     if (wire.headerLength !== undefined) headers[HEADER_LENGTH_HEADER] = String(wire.headerLength);
     let res: Response;
     try {
       res = await fetch(`${this.url}/v2/models/${encodeURIComponent(name)}/infer`, {
-        method: 'POST', headers, body: wire.body as string | Uint8Array<ArrayBuffer>, signal: AbortSignal.timeout(this.opts.timeoutMs),
+        method: 'POST',
+        headers,
+        body: wire.body as string | Uint8Array<ArrayBuffer>,
+        signal: AbortSignal.timeout(this.opts.timeoutMs),
       });
     } catch (e) {
       if ((e as Error).name === 'TimeoutError') {
-        throw new ServerError('BackendTimeout', `the inference backend ${this.url} did not answer ${name} within ${this.opts.timeoutMs} ms (EDGE_BACKEND_TIMEOUT_MS)`);
+        throw new ServerError(
+          'BackendTimeout',
+          `the inference backend ${this.url} did not answer ${name} within ${this.opts.timeoutMs} ms (EDGE_BACKEND_TIMEOUT_MS)`,
+        );
       }
       throw new ServerError('BackendUnreachable', `the inference backend ${this.url} is unreachable for ${name}: ${causeOf(e)}; retry later`);
     }
@@ -212,6 +232,8 @@ function backendMessage(bytes: Uint8Array): string {
   try {
     const j = JSON.parse(text) as { error?: unknown };
     if (typeof j.error === 'string') return j.error;
-  } catch { /* not JSON */ }
+  } catch {
+    /* not JSON */
+  }
   return text.trim().slice(0, 200);
 }

@@ -148,27 +148,33 @@ export class ScheduledRunner<S> implements InferenceRunner {
   private closing = false;
   private drainWaiters: Array<() => void> = [];
 
-  constructor(private readonly executor: Executor<S>, options: RunnerOptions = {}) {
+  constructor(
+    private readonly executor: Executor<S>,
+    options: RunnerOptions = {},
+  ) {
     this.padWidth = new Set(options.padWidthModels ?? []);
-    this.queue = new DeadlineQueue<Job, S>({
-      executors: () => this.executor.capacity(),
-      running: () => this.running,
-      executorFor: (job) => this.executor.slotFor(job.model) ?? this.executor.unavailable(job.model),
-      start: (slot, batch) => this.start(slot, batch),
-      batchKey: (job) => this.batchKey(job),
-      batchRows: (job) => Object.values(job.inputs)[0]?.dims[0] ?? 1,
-      reject: (job, error) => {
-        if (error instanceof DeadlineError) this.books.get(job.model)!.refused++;
-        this.settle(job, error);
+    this.queue = new DeadlineQueue<Job, S>(
+      {
+        executors: () => this.executor.capacity(),
+        running: () => this.running,
+        executorFor: (job) => this.executor.slotFor(job.model) ?? this.executor.unavailable(job.model),
+        start: (slot, batch) => this.start(slot, batch),
+        batchKey: (job) => this.batchKey(job),
+        batchRows: (job) => Object.values(job.inputs)[0]?.dims[0] ?? 1,
+        reject: (job, error) => {
+          if (error instanceof DeadlineError) this.books.get(job.model)!.refused++;
+          this.settle(job, error);
+        },
+        choose: (job, index) => {
+          const next = job.candidates![index].model;
+          if (next === job.model) return;
+          this.books.get(job.model)!.queued--;
+          this.books.get(next)!.queued++;
+          job.model = next;
+        },
       },
-      choose: (job, index) => {
-        const next = job.candidates![index].model;
-        if (next === job.model) return;
-        this.books.get(job.model)!.queued--;
-        this.books.get(next)!.queued++;
-        job.model = next;
-      },
-    }, options.batching);
+      options.batching,
+    );
     for (const m of executor.models) this.books.set(m, { inFlight: 0, queued: 0, runs: 0, refused: 0, latency: new LatencyTracker() });
   }
 
@@ -197,14 +203,28 @@ export class ScheduledRunner<S> implements InferenceRunner {
     if (options.accept?.length) {
       const unknown = options.accept.find((a) => !this.books.has(a.model));
       if (unknown) return Promise.reject(new ServerError('UnknownModel', `unknown model ${unknown.model}`));
-      candidates = options.accept.filter((a) => this.executor.unavailable(a.model) === null)
+      candidates = options.accept
+        .filter((a) => this.executor.unavailable(a.model) === null)
         .map((a) => ({ model: a.model, accuracy: a.accuracy, estimateMs: this.estimate(a.model, bucket) }));
-      if (candidates.length === 0) return Promise.reject(new ServerError('ModelUnavailable', `none of ${options.accept.map((a) => a.model).join(', ')} is available`));
+      if (candidates.length === 0)
+        return Promise.reject(new ServerError('ModelUnavailable', `none of ${options.accept.map((a) => a.model).join(', ')} is available`));
     }
     return new Promise<RunResult>((resolve, reject) => {
       const job: Job = {
-        model, inputs, outputs: options.outputs, reduce: options.reduce, bucket, deadline: options.deadline ?? Infinity, estimateMs: this.estimate(model, bucket),
-        seq: this.queue.nextSeq(), enqueuedAt: performance.now(), startedAt: 0, resolve, reject, candidates, admitted: options.admitted,
+        model,
+        inputs,
+        outputs: options.outputs,
+        reduce: options.reduce,
+        bucket,
+        deadline: options.deadline ?? Infinity,
+        estimateMs: this.estimate(model, bucket),
+        seq: this.queue.nextSeq(),
+        enqueuedAt: performance.now(),
+        startedAt: 0,
+        resolve,
+        reject,
+        candidates,
+        admitted: options.admitted,
       };
       book.queued++;
       const refusal = this.queue.offer(job);
@@ -241,7 +261,14 @@ export class ScheduledRunner<S> implements InferenceRunner {
         const book = this.books.get(name)!;
         const { state, error } = this.executor.state(name);
         const status: PoolModelStatus = {
-          name, state, inFlight: book.inFlight, queued: book.queued, latency: book.latency.snapshot(), predictedWaitMs, runs: book.runs, refused: book.refused,
+          name,
+          state,
+          inFlight: book.inFlight,
+          queued: book.queued,
+          latency: book.latency.snapshot(),
+          predictedWaitMs,
+          runs: book.runs,
+          refused: book.refused,
         };
         if (error !== undefined) status.error = error;
         return status;
@@ -258,7 +285,12 @@ export class ScheduledRunner<S> implements InferenceRunner {
     if (this.closing) return;
     this.closing = true;
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.drained(), new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); })]);
+    await Promise.race([
+      this.drained(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      }),
+    ]);
     clearTimeout(timer);
     const stopped = new ServerError('PoolClosed', 'the server shut down before this request finished');
     for (const job of this.queue.drain()) this.settle(job, stopped);

@@ -54,7 +54,10 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
   try {
     const feeds: Record<string, ort.Tensor> = {};
     for (const name of Object.keys(msg.parts[0])) {
-      const t = joinBatch(msg.parts.map((p) => p[name]), msg.padLastAxis);
+      const t = joinBatch(
+        msg.parts.map((p) => p[name]),
+        msg.padLastAxis,
+      );
       feeds[name] = new ort.Tensor(toOrtType(t.datatype), t.data, t.dims);
     }
     const t0 = performance.now();
@@ -64,7 +67,10 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
     for (const [name, t] of Object.entries(results)) {
       outputs[name] = { datatype: fromOrtType(t.type), dims: [...t.dims], data: t.data as RuntimeTensor['data'] };
     }
-    const parts = splitBatch(msg.reduce ? reduceOutputs(outputs, msg.reduce) : outputs, msg.parts.map((p) => Object.values(p)[0]?.dims[0] ?? 1));
+    const parts = splitBatch(
+      msg.reduce ? reduceOutputs(outputs, msg.reduce) : outputs,
+      msg.parts.map((p) => Object.values(p)[0]?.dims[0] ?? 1),
+    );
     const transfer = new Set<ArrayBuffer>();
     for (const part of parts) for (const t of Object.values(part)) if (t.data.buffer instanceof ArrayBuffer) transfer.add(t.data.buffer);
     post({ type: 'result', id: msg.id, parts, runMs }, [...transfer]);

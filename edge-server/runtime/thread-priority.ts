@@ -14,5 +14,7 @@ export function lowerPriority(nice: number): void {
   if (process.platform !== 'linux') return;
   try {
     setPriority(0, nice);
-  } catch { /* keep the default priority */ }
+  } catch {
+    /* keep the default priority */
+  }
 }

@@ -44,9 +44,17 @@ describe('collective adaptation', () => {
     {
       name: 'the job losing the least accuracy per millisecond saved is downgraded',
       input: {
-        now: 0, workers: [0], jobs: [
-          job(150, [{ execMs: 100, accuracy: 0.9 }, { execMs: 40, accuracy: 0.5 }]),
-          job(150, [{ execMs: 100, accuracy: 0.9 }, { execMs: 40, accuracy: 0.89 }]),
+        now: 0,
+        workers: [0],
+        jobs: [
+          job(150, [
+            { execMs: 100, accuracy: 0.9 },
+            { execMs: 40, accuracy: 0.5 },
+          ]),
+          job(150, [
+            { execMs: 100, accuracy: 0.9 },
+            { execMs: 40, accuracy: 0.89 },
+          ]),
         ],
       },
       expected: [0, 1],
@@ -59,7 +67,9 @@ describe('collective adaptation', () => {
     {
       name: 'a dominated configuration (slower and less accurate) is never chosen; equal accuracy takes less compute',
       input: {
-        now: 0, workers: [0], jobs: [job(1000, [{ execMs: 200, accuracy: 0.7 }, fp32, { execMs: 60, accuracy: 0.8 }])],
+        now: 0,
+        workers: [0],
+        jobs: [job(1000, [{ execMs: 200, accuracy: 0.7 }, fp32, { execMs: 60, accuracy: 0.8 }])],
       },
       expected: [2],
     },
@@ -93,8 +103,14 @@ describe('collective adaptation', () => {
   it('the upgrade pass recovers accuracy the greedy downgrade gives away', () => {
     // Greedy picks the best ratio, the 0 ms configuration, although saving 10 ms was enough.
     const input: AdaptInput = {
-      now: 0, workers: [0], jobs: [
-        job(100, [{ execMs: 100, accuracy: 1 }, { execMs: 90, accuracy: 0.9 }, { execMs: 0, accuracy: 0.899 }]),
+      now: 0,
+      workers: [0],
+      jobs: [
+        job(100, [
+          { execMs: 100, accuracy: 1 },
+          { execMs: 90, accuracy: 0.9 },
+          { execMs: 0, accuracy: 0.899 },
+        ]),
         job(100, [{ execMs: 10, accuracy: 0.5 }]),
       ],
     };
@@ -112,7 +128,12 @@ describe('collective adaptation', () => {
 
   it('keeps the Pareto frontier of configurations, cheapest first', () => {
     expect(paretoFront([fp32, int8, { execMs: 120, accuracy: 0.79 }, { execMs: 50, accuracy: 0.7 }])).toEqual([1, 0]);
-    expect(paretoFront([{ execMs: 5, accuracy: 1 }, { execMs: 5, accuracy: 1 }])).toEqual([0]);
+    expect(
+      paretoFront([
+        { execMs: 5, accuracy: 1 },
+        { execMs: 5, accuracy: 1 },
+      ]),
+    ).toEqual([0]);
   });
 });
 
@@ -121,12 +142,14 @@ describe('collective adaptation', () => {
 
 /** List scheduling in EDF order, written independently of the module under test. */
 function reference(input: AdaptInput, config: (i: number) => number | null): Array<number | null> {
-  const order = input.jobs.map((_, i) => i).sort((a, b) => {
-    const x = input.jobs[a];
-    const y = input.jobs[b];
-    if (x.deadline !== y.deadline) return x.deadline < y.deadline ? -1 : 1;
-    return x.arrival - y.arrival || a - b;
-  });
+  const order = input.jobs
+    .map((_, i) => i)
+    .sort((a, b) => {
+      const x = input.jobs[a];
+      const y = input.jobs[b];
+      if (x.deadline !== y.deadline) return x.deadline < y.deadline ? -1 : 1;
+      return x.arrival - y.arrival || a - b;
+    });
   const free = input.workers.map((t) => Math.max(t, input.now));
   const finish: Array<number | null> = input.jobs.map(() => null);
   for (const i of order) {
@@ -186,69 +209,98 @@ const configArb = fc.record({ execMs: fc.integer({ min: 0, max: 120 }), accuracy
 const instanceArb: fc.Arbitrary<AdaptInput> = fc.record({
   now: fc.integer({ min: 0, max: 20 }),
   workers: fc.array(fc.integer({ min: 0, max: 80 }), { minLength: 1, maxLength: 3 }),
-  jobs: fc.array(fc.record({
-    arrival: fc.integer({ min: 0, max: 30 }),
-    deadline: fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 0, max: 400 }) }, { weight: 1, arbitrary: fc.constant(Infinity) }),
-    configs: fc.array(configArb, { minLength: 1, maxLength: 3 }),
-  }), { maxLength: 6 }),
+  jobs: fc.array(
+    fc.record({
+      arrival: fc.integer({ min: 0, max: 30 }),
+      deadline: fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 0, max: 400 }) }, { weight: 1, arbitrary: fc.constant(Infinity) }),
+      configs: fc.array(configArb, { minLength: 1, maxLength: 3 }),
+    }),
+    { maxLength: 6 },
+  ),
 });
 
 describe('collective adaptation, properties', () => {
   it('refuses exactly the jobs no assignment can serve, and every other job meets its deadline', () => {
-    fc.assert(fc.property(instanceArb, (input) => {
-      const plan = adapt(input);
-      const expectedRefused = mustRefuse(input);
-      plan.choices.forEach((c, i) => expect(c.refused).toBe(expectedRefused.has(i)));
-      const f = reference(input, (i) => { const c = plan.choices[i]; return c.refused ? null : c.config; });
-      plan.choices.forEach((c, i) => {
-        if (c.refused) return;
-        expect(c.config).toBeGreaterThanOrEqual(0);
-        expect(c.config).toBeLessThan(input.jobs[i].configs.length);
-        expect(c.finish).toBeCloseTo(f[i]!, 6);
-        expect(f[i]!).toBeLessThanOrEqual(input.jobs[i].deadline);
-      });
-      // When some assignment serves everyone, nobody is refused.
-      if (bruteForce(input, input.jobs.map((_, i) => i)) !== null) expect(plan.refused).toBe(0);
-    }), { numRuns: 400 });
+    fc.assert(
+      fc.property(instanceArb, (input) => {
+        const plan = adapt(input);
+        const expectedRefused = mustRefuse(input);
+        plan.choices.forEach((c, i) => expect(c.refused).toBe(expectedRefused.has(i)));
+        const f = reference(input, (i) => {
+          const c = plan.choices[i];
+          return c.refused ? null : c.config;
+        });
+        plan.choices.forEach((c, i) => {
+          if (c.refused) return;
+          expect(c.config).toBeGreaterThanOrEqual(0);
+          expect(c.config).toBeLessThan(input.jobs[i].configs.length);
+          expect(c.finish).toBeCloseTo(f[i]!, 6);
+          expect(f[i]!).toBeLessThanOrEqual(input.jobs[i].deadline);
+        });
+        // When some assignment serves everyone, nobody is refused.
+        if (
+          bruteForce(
+            input,
+            input.jobs.map((_, i) => i),
+          ) !== null
+        )
+          expect(plan.refused).toBe(0);
+      }),
+      { numRuns: 400 },
+    );
   });
 
   it('never beats the optimum, and the upgrade pass never loses to the greedy downgrade alone', () => {
-    fc.assert(fc.property(instanceArb, (input) => {
-      const plan = adapt(input);
-      const greedy = adapt({ ...input, improve: false });
-      const best = bruteForce(input, plan.order);
-      expect(best).not.toBeNull();
-      expect(plan.accuracy).toBeLessThanOrEqual(best!.accuracy + 1e-9);
-      expect(plan.accuracy).toBeGreaterThanOrEqual(greedy.accuracy - 1e-9);
-      expect(greedy.order).toEqual(plan.order);
-    }), { numRuns: 400 });
+    fc.assert(
+      fc.property(instanceArb, (input) => {
+        const plan = adapt(input);
+        const greedy = adapt({ ...input, improve: false });
+        const best = bruteForce(input, plan.order);
+        expect(best).not.toBeNull();
+        expect(plan.accuracy).toBeLessThanOrEqual(best!.accuracy + 1e-9);
+        expect(plan.accuracy).toBeGreaterThanOrEqual(greedy.accuracy - 1e-9);
+        expect(greedy.order).toEqual(plan.order);
+      }),
+      { numRuns: 400 },
+    );
   });
 
   it('without contention every job runs its most accurate configuration, with the least compute among equals', () => {
-    fc.assert(fc.property(instanceArb, (input) => {
-      const free = { ...input, jobs: input.jobs.map((j) => ({ ...j, deadline: Infinity })) };
-      adapt(free).choices.forEach((c, i) => {
-        expect(c.refused).toBe(false);
-        if (c.refused) return;
-        const configs = input.jobs[i].configs;
-        const top = Math.max(...configs.map((x) => x.accuracy));
-        const cheapestTop = Math.min(...configs.filter((x) => x.accuracy === top).map((x) => x.execMs));
-        expect(configs[c.config]).toMatchObject({ accuracy: top, execMs: cheapestTop });
-      });
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(instanceArb, (input) => {
+        const free = { ...input, jobs: input.jobs.map((j) => ({ ...j, deadline: Infinity })) };
+        adapt(free).choices.forEach((c, i) => {
+          expect(c.refused).toBe(false);
+          if (c.refused) return;
+          const configs = input.jobs[i].configs;
+          const top = Math.max(...configs.map((x) => x.accuracy));
+          const cheapestTop = Math.min(...configs.filter((x) => x.accuracy === top).map((x) => x.execMs));
+          expect(configs[c.config]).toMatchObject({ accuracy: top, execMs: cheapestTop });
+        });
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('matches the optimum on single-worker instances where one job can be downgraded', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 5 }), fc.array(configArb, { minLength: 2, maxLength: 4 }), fc.integer({ min: 0, max: 300 }),
-      (fixedJobs, configs, deadline) => {
-        const input: AdaptInput = {
-          now: 0, workers: [0],
-          jobs: [...Array.from({ length: fixedJobs }, () => job(deadline, [{ execMs: 10, accuracy: 0.5 }])), job(deadline, configs)],
-        };
-        const plan = adapt(input);
-        const best = bruteForce(input, plan.order);
-        if (best) expect(plan.accuracy).toBeCloseTo(best.accuracy, 9);
-      }), { numRuns: 200 });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(configArb, { minLength: 2, maxLength: 4 }),
+        fc.integer({ min: 0, max: 300 }),
+        (fixedJobs, configs, deadline) => {
+          const input: AdaptInput = {
+            now: 0,
+            workers: [0],
+            jobs: [...Array.from({ length: fixedJobs }, () => job(deadline, [{ execMs: 10, accuracy: 0.5 }])), job(deadline, configs)],
+          };
+          const plan = adapt(input);
+          const best = bruteForce(input, plan.order);
+          if (best) expect(plan.accuracy).toBeCloseTo(best.accuracy, 9);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
 
@@ -279,33 +331,71 @@ describe('planning a deadline queue', () => {
   });
 
   describe('DeadlineQueue with accepted configurations', () => {
-    beforeEach(() => { vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] }); });
-    afterEach(() => { vi.useRealTimers(); });
+    beforeEach(() => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    });
+    afterEach(() => {
+      vi.useRealTimers();
+    });
 
-    interface Job extends QueuedJob { name: string; model: string; models?: string[] }
+    interface Job extends QueuedJob {
+      name: string;
+      model: string;
+      models?: string[];
+    }
 
     function harness(executors: number) {
       let clock = 0;
       const busy: Array<{ job: Job; startedAt: number } | null> = new Array(executors).fill(null);
       const started: string[] = [];
       const rejected: string[] = [];
-      const queue = new DeadlineQueue<Job, number>({
-        executors: () => executors,
-        running: () => busy.flatMap((b) => (b ? [{ startedAt: b.startedAt, estimateMs: b.job.estimateMs }] : [])),
-        executorFor: () => { const i = busy.indexOf(null); return i < 0 ? null : i; },
-        start: (slot, batch, now) => { busy[slot] = { job: batch[0], startedAt: now }; started.push(`${batch[0].name}:${batch[0].model}`); },
-        reject: (job) => { rejected.push(job.name); },
-        choose: (job, index) => { job.model = job.models![index]; },
-      }, undefined, () => clock);
+      const queue = new DeadlineQueue<Job, number>(
+        {
+          executors: () => executors,
+          running: () => busy.flatMap((b) => (b ? [{ startedAt: b.startedAt, estimateMs: b.job.estimateMs }] : [])),
+          executorFor: () => {
+            const i = busy.indexOf(null);
+            return i < 0 ? null : i;
+          },
+          start: (slot, batch, now) => {
+            busy[slot] = { job: batch[0], startedAt: now };
+            started.push(`${batch[0].name}:${batch[0].model}`);
+          },
+          reject: (job) => {
+            rejected.push(job.name);
+          },
+          choose: (job, index) => {
+            job.model = job.models![index];
+          },
+        },
+        undefined,
+        () => clock,
+      );
       const job = (name: string, budget: number, models: Record<string, Candidate>): Job => {
         const names = Object.keys(models);
         const candidates = names.length > 1 ? Object.values(models) : undefined;
-        return { name, model: names[0], models: names, candidates, estimateMs: models[names[0]].estimateMs, deadline: clock + budget, seq: queue.nextSeq(), enqueuedAt: clock };
+        return {
+          name,
+          model: names[0],
+          models: names,
+          candidates,
+          estimateMs: models[names[0]].estimateMs,
+          deadline: clock + budget,
+          seq: queue.nextSeq(),
+          enqueuedAt: clock,
+        };
       };
       return {
-        queue, started, rejected, job,
+        queue,
+        started,
+        rejected,
+        job,
         /** The run on `slot` ends after its estimate plus `overrunMs`. */
-        finish(slot: number, overrunMs = 0) { clock = busy[slot]!.startedAt + busy[slot]!.job.estimateMs + overrunMs; busy[slot] = null; queue.dispatch(); },
+        finish(slot: number, overrunMs = 0) {
+          clock = busy[slot]!.startedAt + busy[slot]!.job.estimateMs + overrunMs;
+          busy[slot] = null;
+          queue.dispatch();
+        },
       };
     }
 

@@ -229,8 +229,7 @@ function cmpEdf(jobs: readonly AdaptJob[], a: number, b: number): number {
 
 /** Indices of the configurations worth considering, cheapest first; each more accurate than the one before. */
 export function paretoFront(configs: readonly AdaptConfig[]): number[] {
-  const byExec = configs.map((_, i) => i).sort((a, b) =>
-    configs[a].execMs - configs[b].execMs || configs[b].accuracy - configs[a].accuracy || a - b);
+  const byExec = configs.map((_, i) => i).sort((a, b) => configs[a].execMs - configs[b].execMs || configs[b].accuracy - configs[a].accuracy || a - b);
   const front: number[] = [];
   for (const i of byExec) {
     if (front.length === 0 || configs[i].accuracy > configs[front[front.length - 1]].accuracy) front.push(i);
@@ -243,7 +242,11 @@ export function paretoFront(configs: readonly AdaptConfig[]): number[] {
  * with `configOf(i)` as job i's configuration index. Exported so callers and tests check plans with the same model.
  */
 export function simulateSchedule(
-  now: number, workers: readonly number[], jobs: readonly AdaptJob[], order: readonly number[], configOf: (i: number) => number,
+  now: number,
+  workers: readonly number[],
+  jobs: readonly AdaptJob[],
+  order: readonly number[],
+  configOf: (i: number) => number,
 ): Map<number, { start: number; finish: number }> {
   const free = Array.from(workers, (t) => Math.max(t, now)).sort((a, b) => a - b);
   const out = new Map<number, { start: number; finish: number }>();
@@ -258,8 +261,13 @@ export function simulateSchedule(
 }
 
 function finishPlan(
-  jobs: readonly AdaptJob[], fronts: number[][], choices: AdaptChoice[], served: number[], level: Int32Array,
-  now: number, initial: readonly number[],
+  jobs: readonly AdaptJob[],
+  fronts: number[][],
+  choices: AdaptChoice[],
+  served: number[],
+  level: Int32Array,
+  now: number,
+  initial: readonly number[],
 ): AdaptPlan {
   const configOf = new Map<number, number>();
   served.forEach((j, p) => configOf.set(j, fronts[j][level[p]]));
@@ -347,7 +355,10 @@ export interface QueuePlan<T extends PlannableJob> {
  * configuration of zero accuracy, so they are planned around, never changed.
  */
 export function planQueue<T extends PlannableJob>(
-  queued: readonly T[], incoming: T | null, now: number, executors: number,
+  queued: readonly T[],
+  incoming: T | null,
+  now: number,
+  executors: number,
   running: Iterable<{ startedAt: number; estimateMs: number }>,
 ): QueuePlan<T> {
   const workers: number[] = [];

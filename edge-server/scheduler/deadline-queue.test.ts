@@ -2,7 +2,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DeadlineError } from '../http/errors';
 import { DeadlineQueue, type BatchPolicy, type QueuedJob } from './deadline-queue';
 
-interface Job extends QueuedJob { name: string; key?: string | null; rows?: number; model?: string }
+interface Job extends QueuedJob {
+  name: string;
+  key?: string | null;
+  rows?: number;
+  model?: string;
+}
 
 /** Executors are plain slots; a test finishes a run by calling `finish`. */
 function harness(executors: number, policy?: BatchPolicy, unavailable: (j: Job) => Error | null = () => null) {
@@ -10,27 +15,54 @@ function harness(executors: number, policy?: BatchPolicy, unavailable: (j: Job) 
   const busy: Array<{ batch: Job[]; startedAt: number } | null> = new Array(executors).fill(null);
   const started: string[][] = [];
   const rejected: Array<[string, Error]> = [];
-  const queue = new DeadlineQueue<Job, number>({
-    executors: () => executors,
-    running: () => busy.flatMap((b) => (b ? [{ startedAt: b.startedAt, estimateMs: b.batch[0].estimateMs }] : [])),
-    executorFor: (job) => unavailable(job) ?? (busy.findIndex((b) => b === null) === -1 ? null : busy.findIndex((b) => b === null)),
-    start: (slot, batch, now) => { busy[slot] = { batch, startedAt: now }; started.push(batch.map((j) => j.name)); },
-    reject: (job, error) => { rejected.push([job.name, error]); },
-    batchKey: (job) => job.key ?? null,
-    batchRows: (job) => job.rows ?? 1,
-  }, policy, () => clock);
+  const queue = new DeadlineQueue<Job, number>(
+    {
+      executors: () => executors,
+      running: () => busy.flatMap((b) => (b ? [{ startedAt: b.startedAt, estimateMs: b.batch[0].estimateMs }] : [])),
+      executorFor: (job) => unavailable(job) ?? (busy.findIndex((b) => b === null) === -1 ? null : busy.findIndex((b) => b === null)),
+      start: (slot, batch, now) => {
+        busy[slot] = { batch, startedAt: now };
+        started.push(batch.map((j) => j.name));
+      },
+      reject: (job, error) => {
+        rejected.push([job.name, error]);
+      },
+      batchKey: (job) => job.key ?? null,
+      batchRows: (job) => job.rows ?? 1,
+    },
+    policy,
+    () => clock,
+  );
   const job = (name: string, estimateMs: number, budget = Infinity, extra: Partial<Job> = {}): Job => ({
-    name, estimateMs, deadline: clock + budget, seq: queue.nextSeq(), enqueuedAt: clock, ...extra,
+    name,
+    estimateMs,
+    deadline: clock + budget,
+    seq: queue.nextSeq(),
+    enqueuedAt: clock,
+    ...extra,
   });
   return {
-    queue, started, rejected, job,
-    advance(ms: number) { clock += ms; vi.advanceTimersByTime(ms); },
-    finish(slot: number) { busy[slot] = null; queue.dispatch(); },
+    queue,
+    started,
+    rejected,
+    job,
+    advance(ms: number) {
+      clock += ms;
+      vi.advanceTimersByTime(ms);
+    },
+    finish(slot: number) {
+      busy[slot] = null;
+      queue.dispatch();
+    },
   };
 }
 
-beforeEach(() => { vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] }); });
-afterEach(() => { vi.useRealTimers(); });
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('DeadlineQueue', () => {
   it('starts at once on a free executor and serves the rest earliest deadline first', () => {
@@ -68,7 +100,7 @@ describe('DeadlineQueue', () => {
     expect(h.started).toEqual([['blocker']]);
   });
 
-  it('rejects a job the runner can never run with the runner\'s error', () => {
+  it("rejects a job the runner can never run with the runner's error", () => {
     const h = harness(1, undefined, (j) => (j.model === 'gone' ? new Error('gone') : null));
     h.queue.offer(h.job('x', 10, Infinity, { model: 'gone' }));
     expect(h.rejected.map(([n, e]) => [n, e.message])).toEqual([['x', 'gone']]);
@@ -112,7 +144,7 @@ describe('DeadlineQueue', () => {
     expect(h.started.at(-1)).toEqual(['d']);
   });
 
-  it('holds a batch that is not full for maxDelayMs, but not past a member\'s deadline', () => {
+  it("holds a batch that is not full for maxDelayMs, but not past a member's deadline", () => {
     const h = harness(1, { maxBatch: 4, maxDelayMs: 20 });
     h.queue.offer(h.job('a', 10, Infinity, { key: 'k' }));
     expect(h.started).toEqual([]);

@@ -68,18 +68,27 @@ export class DeadlineQueue<J extends QueuedJob, E = unknown> {
   private again = false;
   private readonly now: () => number;
 
-  constructor(private readonly hooks: DeadlineQueueHooks<J, E>, private readonly policy: BatchPolicy = { maxBatch: 1, maxDelayMs: 0 },
-    now: () => number = () => performance.now()) {
+  constructor(
+    private readonly hooks: DeadlineQueueHooks<J, E>,
+    private readonly policy: BatchPolicy = { maxBatch: 1, maxDelayMs: 0 },
+    now: () => number = () => performance.now(),
+  ) {
     this.now = now;
   }
 
-  get length(): number { return this.jobs.length; }
+  get length(): number {
+    return this.jobs.length;
+  }
 
   /** Queued jobs in EDF order (read-only view, e.g. for a planner choosing configurations across the queue). */
-  get queued(): readonly J[] { return this.jobs; }
+  get queued(): readonly J[] {
+    return this.jobs;
+  }
 
   /** Next arrival number: the EDF tie-break. */
-  nextSeq(): number { return this.seq++; }
+  nextSeq(): number {
+    return this.seq++;
+  }
 
   /** Predicted wait before a job with `deadline` would start (Infinity = behind everything). */
   predictedWait(deadline: number, now = this.now()): number {
@@ -131,7 +140,9 @@ export class DeadlineQueue<J extends QueuedJob, E = unknown> {
    */
   withdrawOn(job: J, signal: AbortSignal | undefined, withdrawn: (job: J) => void): () => void {
     if (!signal) return () => {};
-    const onAbort = () => { if (this.remove(job)) withdrawn(job); };
+    const onAbort = () => {
+      if (this.remove(job)) withdrawn(job);
+    };
     signal.addEventListener('abort', onAbort, { once: true });
     return () => signal.removeEventListener('abort', onAbort);
   }
@@ -145,7 +156,10 @@ export class DeadlineQueue<J extends QueuedJob, E = unknown> {
   /** Starts what can start now, drops late jobs, and arms the timer for the next drop or batch release. */
   dispatch(): void {
     // Hooks may answer jobs, and answering may dispatch again: run once more after this pass instead of nesting.
-    if (this.dispatching) { this.again = true; return; }
+    if (this.dispatching) {
+      this.again = true;
+      return;
+    }
     this.dispatching = true;
     try {
       do {
@@ -176,7 +190,10 @@ export class DeadlineQueue<J extends QueuedJob, E = unknown> {
         this.hooks.reject(job, executor);
         continue;
       }
-      if (executor === null) { i++; continue; }
+      if (executor === null) {
+        i++;
+        continue;
+      }
       const batch = this.collect(i);
       const holdUntil = this.holdUntil(batch, now);
       if (holdUntil > now) {
@@ -242,8 +259,15 @@ export class DeadlineQueue<J extends QueuedJob, E = unknown> {
 
   private dropLate(job: J, now: number): void {
     const predicted = this.predictedWait(job.deadline, now) + job.estimateMs;
-    this.hooks.reject(job, new DeadlineError(predicted, job.deadline - now, retryAfterSeconds(this.predictedWait(Infinity, now)),
-      ` (dropped after ${Math.round(now - job.enqueuedAt)} ms in the queue, before running)`));
+    this.hooks.reject(
+      job,
+      new DeadlineError(
+        predicted,
+        job.deadline - now,
+        retryAfterSeconds(this.predictedWait(Infinity, now)),
+        ` (dropped after ${Math.round(now - job.enqueuedAt)} ms in the queue, before running)`,
+      ),
+    );
   }
 
   private arm(at: number, now: number): void {
@@ -252,7 +276,14 @@ export class DeadlineQueue<J extends QueuedJob, E = unknown> {
     if (at === Infinity) return;
     // A deadline weeks ahead gets a clamped timer; when it fires early the pass finds nothing late and re-arms.
     this.timerAt = at;
-    this.timer = setTimeout(() => { this.timer = null; this.timerAt = Infinity; this.dispatch(); }, clampDelay(at - now));
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.timerAt = Infinity;
+        this.dispatch();
+      },
+      clampDelay(at - now),
+    );
     this.timer.unref();
   }
 

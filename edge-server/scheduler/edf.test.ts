@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { admit, admitSchedulable, edfInsert, estimateFor, isLate, nextLateAt, predictInProgressWait, predictWait, retryAfterSeconds, type Scheduled } from './edf';
+import {
+  admit,
+  admitSchedulable,
+  edfInsert,
+  estimateFor,
+  isLate,
+  nextLateAt,
+  predictInProgressWait,
+  predictWait,
+  retryAfterSeconds,
+  type Scheduled,
+} from './edf';
 
 const job = (seq: number, deadline: number, estimateMs = 10): Scheduled => ({ seq, deadline, estimateMs });
 
@@ -11,7 +22,10 @@ describe('EDF scheduling', () => {
   });
 
   it('predicts the wait from running remainders and the queued work served first', () => {
-    const running = [{ startedAt: 0, estimateMs: 100 }, { startedAt: 50, estimateMs: 100 }];
+    const running = [
+      { startedAt: 0, estimateMs: 100 },
+      { startedAt: 50, estimateMs: 100 },
+    ];
     const queue = [job(1, 200, 40), job(2, 300, 40), job(3, Infinity, 1000)];
     // now=60: workers free at 40 and 90; job 1 → worker A (free 80), job 2 → worker A again (free 90 vs 80 → A: 120).
     expect(predictWait(60, 2, running, queue, 250)).toBe(80); // only job 1 is ahead
@@ -52,9 +66,12 @@ describe('EDF scheduling', () => {
   });
 
   it('estimates unseen sizes from the nearest measured size, scaled by elements', () => {
-    const measured = new Map([['1x3x480x640', 100], ['1x3x960x960', 320]]);
+    const measured = new Map([
+      ['1x3x480x640', 100],
+      ['1x3x960x960', 320],
+    ]);
     expect(estimateFor(measured, '1x3x480x640')).toBe(100);
-    expect(estimateFor(measured, '1x3x960x1280')).toBeCloseTo(320 * (960 * 1280) / (960 * 960));
+    expect(estimateFor(measured, '1x3x960x1280')).toBeCloseTo((320 * (960 * 1280)) / (960 * 960));
     expect(estimateFor(measured, '1x3x240x640')).toBeCloseTo(50);
     expect(estimateFor(new Map(), '1x3x32x32')).toBeNull();
   });

@@ -58,9 +58,7 @@ export function predictWait(now: number, workers: number, running: readonly Runn
  * Wait for a multi-stage request with `deadline`: the remaining estimated work of requests in progress that EDF serves
  * first (estimate minus time since they started, at least 0), list-scheduled onto the workers.
  */
-export function predictInProgressWait(
-  now: number, workers: number, inProgress: Iterable<Scheduled & { startedAt: number }>, deadline: number,
-): number {
+export function predictInProgressWait(now: number, workers: number, inProgress: Iterable<Scheduled & { startedAt: number }>, deadline: number): number {
   const ahead: Scheduled[] = [];
   for (const r of inProgress) {
     if (r.deadline <= deadline) edfInsert(ahead, { deadline: r.deadline, seq: r.seq, estimateMs: Math.max(0, r.estimateMs - (now - r.startedAt)) });
@@ -141,9 +139,7 @@ export interface Schedulability {
  * earlier deadline runs first, so admitting it on its own wait alone breaks earlier promises).
  * A request already past its estimate keeps `floor` of it as remaining work: it has not finished yet.
  */
-export function admitSchedulable(
-  now: number, servers: number, inProgress: Iterable<InProgress>, candidate: Scheduled, floor = 0.1,
-): Schedulability {
+export function admitSchedulable(now: number, servers: number, inProgress: Iterable<InProgress>, candidate: Scheduled, floor = 0.1): Schedulability {
   const ahead: Scheduled[] = [];
   for (const r of inProgress) {
     edfInsert(ahead, { deadline: r.deadline, seq: r.seq, estimateMs: Math.max(r.estimateMs * floor, r.estimateMs - (now - r.startedAt)) });

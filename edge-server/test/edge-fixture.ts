@@ -22,12 +22,20 @@ export async function startTestEdge(env: Record<string, string> = {}): Promise<T
   writeFileSync(join(staticDir, 'assets', 'app-1a2b3c.js'), 'console.log("app");\n');
   const config = parseConfig({
     // The base models only: variants in the repository would just lengthen startup.
-    MODEL_DIR, STATIC_DIR: staticDir, MODELS: 'ppocr-det,ppocr-cls,ppocr-rec', POOL_WORKERS: '1', ORT_INTRA_OP_THREADS: '2', LOG_LEVEL: 'silent',
-    MAX_BODY_BYTES: String(TEST_LIMITS.maxBodyBytes), MAX_IMAGE_PIXELS: String(TEST_LIMITS.maxImagePixels), ...env,
+    MODEL_DIR,
+    STATIC_DIR: staticDir,
+    MODELS: 'ppocr-det,ppocr-cls,ppocr-rec',
+    POOL_WORKERS: '1',
+    ORT_INTRA_OP_THREADS: '2',
+    LOG_LEVEL: 'silent',
+    MAX_BODY_BYTES: String(TEST_LIMITS.maxBodyBytes),
+    MAX_IMAGE_PIXELS: String(TEST_LIMITS.maxImagePixels),
+    ...env,
   });
   const edge = await startEdge(config);
   return {
-    ...edge, config,
+    ...edge,
+    config,
     async dispose() {
       await edge.close();
       rmSync(staticDir, { recursive: true, force: true });

@@ -18,7 +18,9 @@ const SUFFIXES = ['_bucket', '_sum', '_count', '_total', '_created', ''];
 export function parsePrometheusText(text: string): Map<string, Family> {
   const families = new Map<string, Family>();
   text.split('\n').forEach((line, i) => {
-    const fail = (why: string) => { throw new Error(`line ${i + 1}: ${why}: ${JSON.stringify(line)}`); };
+    const fail = (why: string) => {
+      throw new Error(`line ${i + 1}: ${why}: ${JSON.stringify(line)}`);
+    };
     if (line === '') return;
     if (line.startsWith('#')) {
       const type = new RegExp(`^# TYPE (${NAME}) (counter|gauge|histogram|summary|untyped)$`).exec(line);

@@ -29,13 +29,19 @@ function packageRoot(): { root: string; version: string } {
  * tools and what calibrated variants looked at.
  */
 function inputStamp(version: string): string {
-  const parts = readdirSync(here).filter((f) => f.endsWith('.ts')).sort()
+  const parts = readdirSync(here)
+    .filter((f) => f.endsWith('.ts'))
+    .sort()
     .map((f) => readFileSync(join(here, f), 'utf8'));
   parts.push(readFileSync(resolve(here, '../../core/models/manifest.ts'), 'utf8'), version, variantCodeStamp(), calibrationStamp());
   return sha256Hex(new TextEncoder().encode(parts.join('\0')));
 }
 
-export async function buildRepository(outDir = REPOSITORY_DIR, force = false, log: (line: string) => void = () => {}): Promise<{ manifest: Manifest; built: boolean }> {
+export async function buildRepository(
+  outDir = REPOSITORY_DIR,
+  force = false,
+  log: (line: string) => void = () => {},
+): Promise<{ manifest: Manifest; built: boolean }> {
   const { root, version } = packageRoot();
   const stamp = inputStamp(version);
   const stampPath = join(outDir, '.stamp');
@@ -43,7 +49,8 @@ export async function buildRepository(outDir = REPOSITORY_DIR, force = false, lo
   if (!force && existsSync(stampPath) && readFileSync(stampPath, 'utf8') === stamp && existsSync(manifestPath)) {
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
     const intact = manifest.models.every((m) =>
-      [m.file, ...Object.values(m.assets)].every((f) => existsSync(join(outDir, f.path)) && statSync(join(outDir, f.path)).size === f.bytes));
+      [m.file, ...Object.values(m.assets)].every((f) => existsSync(join(outDir, f.path)) && statSync(join(outDir, f.path)).size === f.bytes),
+    );
     if (intact) {
       installProfiles(outDir);
       return { manifest, built: false };
@@ -63,7 +70,7 @@ export async function buildRepository(outDir = REPOSITORY_DIR, force = false, lo
   }
   // Loaded only when building: the variant tools bring onnxruntime and the page renderer.
   const { buildVariants } = await import('../variants/build-variants');
-  manifest.models.push(...await buildVariants(outDir, manifest.models, log));
+  manifest.models.push(...(await buildVariants(outDir, manifest.models, log)));
   writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
   writeFileSync(stampPath, stamp);
   installProfiles(outDir);

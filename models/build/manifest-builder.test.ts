@@ -19,7 +19,10 @@ function tinyModel(opset: number): Uint8Array {
 }
 
 const src: ModelSource = {
-  name: 'tiny-rec', task: 'text-recognition', file: 'assets/tiny.onnx', upstream: 'test graph',
+  name: 'tiny-rec',
+  task: 'text-recognition',
+  file: 'assets/tiny.onnx',
+  upstream: 'test graph',
   preprocess: { kind: 'rec', channels: 'BGR', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], height: 48, maxWidth: 320 },
   assets: { dictionary: 'assets/keys.txt' },
 };

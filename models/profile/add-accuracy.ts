@@ -32,13 +32,19 @@ const sides = values.sides ? values.sides.split(',').map(Number) : [...LADDER].s
 const manifest = loadManifest(REPOSITORY_DIR);
 const models = profiledModels(manifest);
 const cls = baseModel(models, 'cls');
-const variants = values.variants ? values.variants.split(',') : [...new Set(models.map((m) => m.variant))].filter((v) => v !== baseModel(models, 'det').variant);
+const variants = values.variants
+  ? values.variants.split(',')
+  : [...new Set(models.map((m) => m.variant))].filter((v) => v !== baseModel(models, 'det').variant);
 const set = loadSet(setDir);
 const started = Date.now();
 const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 const sessions = new NodeSessions(REPOSITORY_DIR, manifest, 2);
 const added: string[] = [];
-log(`${set.det.length} images of ${setDir}; sides ${sides.join('/')}; sets ${variants.join(', ')}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+log(
+  `${set.det.length} images of ${setDir}; sides ${sides.join('/')}; sets ${variants.join(', ')}; load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 
 for (const side of sides) {
   for (const variant of variants) {

@@ -29,7 +29,8 @@ export interface ProfileArgs {
   retimeThrottled: boolean;
 }
 
-export const USAGE = 'Usage: npm run profile -- [--set DIR] [--out FILE] [--quick] [--limit N] [--sample N] [--cross | --matched] [--no-browser] [--accuracy-from FILE [--retime-throttled] | --latency-from FILE]';
+export const USAGE =
+  'Usage: npm run profile -- [--set DIR] [--out FILE] [--quick] [--limit N] [--sample N] [--cross | --matched] [--no-browser] [--accuracy-from FILE [--retime-throttled] | --latency-from FILE]';
 
 export function parseProfileArgs(argv: string[]): ProfileArgs {
   let values;
@@ -67,7 +68,18 @@ export function parseProfileArgs(argv: string[]): ProfileArgs {
   if (values['retime-throttled'] && values['accuracy-from'] === undefined) throw usage('--retime-throttled needs --accuracy-from FILE (the figures it keeps)');
   if (values['retime-throttled'] && values['no-browser']) throw usage('--retime-throttled times Chromium runtimes; it cannot go with --no-browser');
   return {
-    retimeThrottled: values['retime-throttled'] ?? false, latencyFrom: values['latency-from'] ?? null, sample, set: values.set ?? null, out: values.out ?? null, quick: values.quick ?? false, limit, cross: values.cross ?? false, matched: values.matched ?? false, browser: !values['no-browser'], accuracyFrom: values['accuracy-from'] ?? null };
+    retimeThrottled: values['retime-throttled'] ?? false,
+    latencyFrom: values['latency-from'] ?? null,
+    sample,
+    set: values.set ?? null,
+    out: values.out ?? null,
+    quick: values.quick ?? false,
+    limit,
+    cross: values.cross ?? false,
+    matched: values.matched ?? false,
+    browser: !values['no-browser'],
+    accuracyFrom: values['accuracy-from'] ?? null,
+  };
 }
 
 function usage(msg: string): Error {

@@ -50,7 +50,10 @@ export async function measureReencode(
     let total = 0;
     for (const [i, row] of rows.entries()) {
       const res = await pipeline.run(await decodeRgba(images[i]), { maxSide: side });
-      const w = wordRecall(row.boxes, res.lines.map((l) => l.text));
+      const w = wordRecall(
+        row.boxes,
+        res.lines.map((l) => l.text),
+      );
       found += w.found;
       total += w.total;
     }
@@ -62,9 +65,17 @@ export async function measureReencode(
     if (!baseline.has(side)) baseline.set(side, await recallAt(originals, side));
     const encoded = await Promise.all(originals.map((b) => reencodeJpeg(b, opt)));
     const bits = encoded.reduce((a, e) => a + e.jpeg.byteLength * 8, 0) / encoded.reduce((a, e) => a + e.pixels, 0);
-    const recall = await recallAt(encoded.map((e) => e.jpeg), side);
+    const recall = await recallAt(
+      encoded.map((e) => e.jpeg),
+      side,
+    );
     const base = baseline.get(side)!;
-    const p: ReencodeProfile = { maxSide: opt.maxSide, quality: opt.quality, bitsPerPixel: Math.round(bits * 1000) / 1000, recallFactor: base > 0 ? Math.round((recall / base) * 1e4) / 1e4 : 1 };
+    const p: ReencodeProfile = {
+      maxSide: opt.maxSide,
+      quality: opt.quality,
+      bitsPerPixel: Math.round(bits * 1000) / 1000,
+      recallFactor: base > 0 ? Math.round((recall / base) * 1e4) / 1e4 : 1,
+    };
     out.push(p);
     log(`  reencode ${opt.maxSide} q${opt.quality}: ${p.bitsPerPixel} bit/px, recall ${recall.toFixed(4)} vs ${base.toFixed(4)} → ×${p.recallFactor}`);
   }
@@ -104,7 +115,11 @@ export async function measureSplits(
   const out: DetSplitProfile[] = [];
   try {
     for (const p of points) {
-      const head = await ort.InferenceSession.create(encodeModel(splitModel(model, p.cut).head), { intraOpNumThreads: sessions.intraOpNumThreads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+      const head = await ort.InferenceSession.create(encodeModel(splitModel(model, p.cut).head), {
+        intraOpNumThreads: sessions.intraOpNumThreads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+      });
       // Alternate the two so load changes on the machine hit both alike.
       let headMs = 0;
       let wholeMs = 0;
@@ -121,7 +136,9 @@ export async function measureSplits(
         activationBytesPerPixel: Math.round((perPixel.reduce((a, b) => a + b, 0) / perPixel.length) * 100) / 100,
       };
       out.push(split);
-      log(`  split ${split.id}: head ${(headMs / 2).toFixed(1)} of ${(wholeMs / 2).toFixed(1)} ms → share ${split.headShare}, ${split.activationBytesPerPixel} B/px`);
+      log(
+        `  split ${split.id}: head ${(headMs / 2).toFixed(1)} of ${(wholeMs / 2).toFixed(1)} ms → share ${split.headShare}, ${split.activationBytesPerPixel} B/px`,
+      );
     }
   } finally {
     await whole.release();
@@ -130,7 +147,11 @@ export async function measureSplits(
 }
 
 /** Reply sizes as the edge serialises them (JSON OcrResponse), fitted as base + per line over the set's replies. */
-export function measureTransfer(replies: { lines: { box: number[][]; text: string; score: number }[] }[], recWidth: number, lineHeight: number): TransferProfile {
+export function measureTransfer(
+  replies: { lines: { box: number[][]; text: string; score: number }[] }[],
+  recWidth: number,
+  lineHeight: number,
+): TransferProfile {
   const timings = { preprocess: 12.3, det: 123.4, postprocess: 12.3, cls: 0, rec: 123.4, total: 345.6 };
   const full = replies.map((r) => {
     const body: OcrResponse = {
@@ -143,7 +164,11 @@ export function measureTransfer(replies: { lines: { box: number[][]; text: strin
     };
     return { x: r.lines.length, y: new TextEncoder().encode(JSON.stringify(body)).byteLength };
   });
-  const boxes = replies.map((r) => ({ x: r.lines.length, y: new TextEncoder().encode(JSON.stringify({ boxes: r.lines.map((l) => ({ box: l.box, score: l.score })), detInput: { width: 960, height: 544 } })).byteLength }));
+  const boxes = replies.map((r) => ({
+    x: r.lines.length,
+    y: new TextEncoder().encode(JSON.stringify({ boxes: r.lines.map((l) => ({ box: l.box, score: l.score })), detInput: { width: 960, height: 544 } }))
+      .byteLength,
+  }));
   const f = fitLine(full);
   const b = fitLine(boxes);
   return {

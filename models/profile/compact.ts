@@ -64,10 +64,13 @@ export async function profileCompact(profiles: Profiles, manifest: Manifest, rep
         const w = width + (width & 1);
         const feeds = {
           [s.inputNames[0]]: new ort.Tensor('uint8', seededBytes(n * lineHeight * w, 3), [n, 1, lineHeight, w]),
-          [s.inputNames[1]]: new ort.Tensor('uint8', seededBytes(n * lineHeight * w / 2, 5), [n, 2, lineHeight / 2, w / 2]),
+          [s.inputNames[1]]: new ort.Tensor('uint8', seededBytes((n * lineHeight * w) / 2, 5), [n, 2, lineHeight / 2, w / 2]),
         };
         const floats = { [f.inputNames[0]]: new ort.Tensor('float32', pseudoRandom(n * 3 * lineHeight * width, 7), [n, 3, lineHeight, width]) };
-        for (let i = 0; i < warmup; i++) { await s.run(feeds); await f.run(floats); }
+        for (let i = 0; i < warmup; i++) {
+          await s.run(feeds);
+          await f.run(floats);
+        }
         const a: number[] = [];
         const b: number[] = [];
         for (let i = 0; i < reps; i++) {
@@ -88,12 +91,18 @@ export async function profileCompact(profiles: Profiles, manifest: Manifest, rep
       runtime.stages.push({ stage: 'create', model: id, unit: 'once', points: [{ x: 1, stats: latencyStats([createMs]) }] });
       const ratio = points.map((p, i) => `${p.x}: ${(p.stats.p50 / basePoints[i].stats.p50).toFixed(2)}`).join(', ');
       ratios.push(`${runtime.id} ${ratio}`);
-      log(`  ${id} on ${runtime.id}: ${points.map((p) => `${p.x}→${p.stats.p50.toFixed(1)}`).join(' ')} ms (${baseId}: ${basePoints.map((p) => `${p.x}→${p.stats.p50.toFixed(1)}`).join(' ')})`);
+      log(
+        `  ${id} on ${runtime.id}: ${points.map((p) => `${p.x}→${p.stats.p50.toFixed(1)}`).join(' ')} ms (${baseId}: ${basePoints.map((p) => `${p.x}→${p.stats.p50.toFixed(1)}`).join(' ')})`,
+      );
     }
-    notes.push(`${id} added by models/profile/compact.ts on ${new Date().toISOString().slice(0, 10)}: upload ${out.transfer.compactCropBytesPerLine} B per ${width}-pixel line ` +
-      `(8-bit YCbCr 4:2:0, computed), edge timings (median of ${reps} runs after ${warmup} warm-ups, alternating with ${baseId} at the same batches; ` +
-      `median ratio to it per lines: ${ratios.join('; ')}; load average ${loadStart.map((l) => l.toFixed(2)).join('/')} at start, ` +
-      `${loadavg().map((l) => l.toFixed(2)).join('/')} at end); not timed on the device, which never runs it.`);
+    notes.push(
+      `${id} added by models/profile/compact.ts on ${new Date().toISOString().slice(0, 10)}: upload ${out.transfer.compactCropBytesPerLine} B per ${width}-pixel line ` +
+        `(8-bit YCbCr 4:2:0, computed), edge timings (median of ${reps} runs after ${warmup} warm-ups, alternating with ${baseId} at the same batches; ` +
+        `median ratio to it per lines: ${ratios.join('; ')}; load average ${loadStart.map((l) => l.toFixed(2)).join('/')} at start, ` +
+        `${loadavg()
+          .map((l) => l.toFixed(2))
+          .join('/')} at end); not timed on the device, which never runs it.`,
+    );
   }
   const previous = out.source.description.replace(/ ?\S+@compact added by models\/profile\/compact\.ts [^]*?never runs it\./g, '');
   out.source = { ...out.source, description: `${previous} ${notes.join(' ')}` };

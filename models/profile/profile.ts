@@ -26,8 +26,21 @@ import { profileModels, runtimeProfile, type ModelDriver } from './runtime-profi
 import { nodeStages, pageStages, type StageInputs } from './stages';
 import { meanSd, percentile } from './stats';
 import {
-  BROWSER_THREADS, DEFAULT_DEVICE_RUNTIME, DEFAULT_EDGE_RUNTIME, DEFAULT_SIDE, LADDER, NODE_THREADS, QUICK_LADDER, REENCODE, REPOSITORY_DIR,
-  SERVED_PROFILES, SPLIT_POINTS, THROTTLES, TRACKED_PROFILES, deviceRuntimeId, edgeRuntimeId,
+  BROWSER_THREADS,
+  DEFAULT_DEVICE_RUNTIME,
+  DEFAULT_EDGE_RUNTIME,
+  DEFAULT_SIDE,
+  LADDER,
+  NODE_THREADS,
+  QUICK_LADDER,
+  REENCODE,
+  REPOSITORY_DIR,
+  SERVED_PROFILES,
+  SPLIT_POINTS,
+  THROTTLES,
+  TRACKED_PROFILES,
+  deviceRuntimeId,
+  edgeRuntimeId,
 } from './profile-constants';
 
 interface Scored {
@@ -47,11 +60,13 @@ function fail(message: string): never {
 /** How the throttled device runtimes were slowed: the same launcher (test-support/phone) as the replay's phone. */
 function deviceThrottleText(throttling: Map<number, string>): string {
   if (throttling.size === 0) return 'no throttled runtimes timed in this run.';
-  return [...throttling].map(([t, method]) =>
-    method === 'cgroup'
-      ? `the ${t}x runtimes in a Chromium whose every process is held to 1/${t} of one core by a cgroup CPU quota (every thread, WASM threads included, shares it, as on the replay's phone).`
-      : `the ${t}x runtimes with CDP CPU throttling (no cgroup CPU quota on that machine: it slows the page thread only, so 2-thread runs are partly throttled).`,
-  ).join(' ');
+  return [...throttling]
+    .map(([t, method]) =>
+      method === 'cgroup'
+        ? `the ${t}x runtimes in a Chromium whose every process is held to 1/${t} of one core by a cgroup CPU quota (every thread, WASM threads included, shares it, as on the replay's phone).`
+        : `the ${t}x runtimes with CDP CPU throttling (no cgroup CPU quota on that machine: it slows the page thread only, so 2-thread runs are partly throttled).`,
+    )
+    .join(' ');
 }
 
 async function main(): Promise<void> {
@@ -62,8 +77,10 @@ async function main(): Promise<void> {
     fail((e as Error).message);
   }
   const setDir = args.set ? resolve(args.set) : sharedEvalDir();
-  if (setDir === null) fail(`no profiling set: ../shared/ocr-eval/dev is not on this machine; pass --set DIR (a folder with det.jsonl, rec.jsonl and images/). ${USAGE}`);
-  if (!existsSync(join(setDir, 'det.jsonl')) || !existsSync(join(setDir, 'rec.jsonl'))) fail(`${setDir} has no det.jsonl and rec.jsonl: not an OCR evaluation set`);
+  if (setDir === null)
+    fail(`no profiling set: ../shared/ocr-eval/dev is not on this machine; pass --set DIR (a folder with det.jsonl, rec.jsonl and images/). ${USAGE}`);
+  if (!existsSync(join(setDir, 'det.jsonl')) || !existsSync(join(setDir, 'rec.jsonl')))
+    fail(`${setDir} has no det.jsonl and rec.jsonl: not an OCR evaluation set`);
   const started = Date.now();
   const loadStart = loadavg();
   const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
@@ -103,10 +120,13 @@ async function main(): Promise<void> {
   const lineWidths: number[] = [];
   for (const r of widthRows) {
     const found = await detector.detect(await decodeRgba(readFileSync(join(setDir, r.image))), { maxSide: DEFAULT_SIDE });
-    for (const d of found.detections) lineWidths.push(Math.min(recSpec.maxWidth, Math.max(detector.config.recMinWidth, Math.ceil((recSpec.height * d.crop.width) / d.crop.height))));
+    for (const d of found.detections)
+      lineWidths.push(Math.min(recSpec.maxWidth, Math.max(detector.config.recMinWidth, Math.ceil((recSpec.height * d.crop.width) / d.crop.height))));
   }
   const recWidth = Math.ceil(percentile(lineWidths.length ? lineWidths : [recSpec.height * 4], 0.5) / 8) * 8;
-  log(`latency inputs: ${typical.width}×${typical.height} photo, sides ${sides.join('/')}, lines ${recWidth} px wide (median of ${lineWidths.length} on ${widthRows.length} photos)`);
+  log(
+    `latency inputs: ${typical.width}×${typical.height} photo, sides ${sides.join('/')}, lines ${recWidth} px wide (median of ${lineWidths.length} on ${widthRows.length} photos)`,
+  );
   const plan = (throttle: number): LatencyPlan => ({
     models,
     det: shapes,
@@ -121,7 +141,12 @@ async function main(): Promise<void> {
   });
   const stageInputs = (reps: number): StageInputs => ({
     images: photos.map((r) => ({ file: join(setDir, r.image), url: `/data/photo-${r.image.replace(/[^a-z0-9.]+/gi, '-')}`, width: r.width, height: r.height })),
-    spec: detSpec, shapes, probs, reencode: { maxSide: DEFAULT_SIDE, quality: 0.8 }, warmup: args.quick ? 1 : 2, reps,
+    spec: detSpec,
+    shapes,
+    probs,
+    reencode: { maxSide: DEFAULT_SIDE, quality: 0.8 },
+    warmup: args.quick ? 1 : 2,
+    reps,
   });
 
   // Accuracy (onnxruntime-node here) and the Chromium runtimes (their own processes, timed inside the page) run
@@ -133,21 +158,49 @@ async function main(): Promise<void> {
       const prev = parseProfiles(readFileSync(args.accuracyFrom, 'utf8'));
       log(`accuracy, uploads, replies and lines per image from ${args.accuracyFrom} (${prev.source.createdAt ?? 'undated'})`);
       const first = prev.source.description.split('. ').slice(0, 1).join('');
-      return { accuracy: prev.accuracy, reencode: prev.reencode, transfer: prev.transfer, content: prev.content, note: `Accuracy, re-encoded uploads, reply sizes and lines per image from the run of ${prev.source.createdAt ?? 'an earlier date'} (${first}); latency measured without an accuracy pass alongside. ` };
+      return {
+        accuracy: prev.accuracy,
+        reencode: prev.reencode,
+        transfer: prev.transfer,
+        content: prev.content,
+        note: `Accuracy, re-encoded uploads, reply sizes and lines per image from the run of ${prev.source.createdAt ?? 'an earlier date'} (${first}); latency measured without an accuracy pass alongside. `,
+      };
     }
     log(`accuracy: ${detRows.length} images, ${recRows.length} word crops, sides ${sides.join('/')}`);
-    const accuracy = await measureAccuracy(acc2, {
-      dets: models.filter((m) => m.role === 'det').sort((a, b) => Number(b === det0) - Number(a === det0)),
-      recs: models.filter((m) => m.role === 'rec').sort((a, b) => Number(b === rec0) - Number(a === rec0)),
-      cls: cls0, sides, defaultSide: DEFAULT_SIDE, cross: args.cross, matched: args.matched,
-    }, setDir, detRows, recRows, log);
+    const accuracy = await measureAccuracy(
+      acc2,
+      {
+        dets: models.filter((m) => m.role === 'det').sort((a, b) => Number(b === det0) - Number(a === det0)),
+        recs: models.filter((m) => m.role === 'rec').sort((a, b) => Number(b === rec0) - Number(a === rec0)),
+        cls: cls0,
+        sides,
+        defaultSide: DEFAULT_SIDE,
+        cross: args.cross,
+        matched: args.matched,
+      },
+      setDir,
+      detRows,
+      recRows,
+      log,
+    );
     // Every third photo (both sources of the set): re-encoding needs a whole OCR pass per option.
     log('re-encoded uploads');
-    const reencode = await measureReencode(acc2, { det: det0.name, cls: cls0.name, rec: rec0.name }, args.quick ? REENCODE.slice(1, 3) : REENCODE, DEFAULT_SIDE, setDir, reencodeRows, log);
+    const reencode = await measureReencode(
+      acc2,
+      { det: det0.name, cls: cls0.name, rec: rec0.name },
+      args.quick ? REENCODE.slice(1, 3) : REENCODE,
+      DEFAULT_SIDE,
+      setDir,
+      reencodeRows,
+      log,
+    );
     await acc2.release();
     return {
-      accuracy: accuracy.entries, reencode, transfer: measureTransfer(accuracy.replies, recWidth, recSpec.height), content: { linesPerImage: meanSd(accuracy.linesPerImage) },
-      note: `Accuracy: detector ladder × ${rec0.id}${args.cross ? ' × every recogniser' : `${args.matched ? ' and × its own variant\'s recogniser' : ''}, every recogniser with ${det0.id} at ${DEFAULT_SIDE}`}; re-encoded uploads on every third photo (${reencodeRows.length}); Chromium runtimes timed while this accuracy pass ran in the profiler process. `,
+      accuracy: accuracy.entries,
+      reencode,
+      transfer: measureTransfer(accuracy.replies, recWidth, recSpec.height),
+      content: { linesPerImage: meanSd(accuracy.linesPerImage) },
+      note: `Accuracy: detector ladder × ${rec0.id}${args.cross ? ' × every recogniser' : `${args.matched ? " and × its own variant's recogniser" : ''}, every recogniser with ${det0.id} at ${DEFAULT_SIDE}`}; re-encoded uploads on every third photo (${reencodeRows.length}); Chromium runtimes timed while this accuracy pass ran in the profiler process. `,
     };
   })();
 
@@ -160,7 +213,9 @@ async function main(): Promise<void> {
   /** Re-timed here: every runtime, none (runtimes from --latency-from), or only the throttled device ones. */
   const retimes = (location: 'device' | 'edge', throttle: number) => !timed || (args.retimeThrottled && location === 'device' && throttle > 1);
   if (timed) {
-    log(`runtimes and detector cuts from ${timedFrom} (${timed.source.createdAt ?? 'undated'})${args.retimeThrottled ? ', throttled device runtimes re-timed' : ''}`);
+    log(
+      `runtimes and detector cuts from ${timedFrom} (${timed.source.createdAt ?? 'undated'})${args.retimeThrottled ? ', throttled device runtimes re-timed' : ''}`,
+    );
     runtimes.push(...timed.runtimes.filter((r) => !retimes(r.location, r.cpuThrottle ?? 1)));
     chromium = timed.source.machine?.split('Chromium ')[1] ?? 'not run';
   }
@@ -269,7 +324,10 @@ async function main(): Promise<void> {
     transfer: scored.transfer,
     content: scored.content,
     defaults: {
-      det: det0.id, maxSide: DEFAULT_SIDE, rec: rec0.id, cls: null,
+      det: det0.id,
+      maxSide: DEFAULT_SIDE,
+      rec: rec0.id,
+      cls: null,
       ...(runtimes.some((r) => r.id === DEFAULT_DEVICE_RUNTIME) ? { deviceRuntime: DEFAULT_DEVICE_RUNTIME } : {}),
       edgeRuntime: DEFAULT_EDGE_RUNTIME,
     },

@@ -65,10 +65,19 @@ describe('models/profiles.json', () => {
     for (const r of profiles.runtimes) {
       for (const m of profiles.models.filter(edgeOnly)) {
         const stage = r.stages.find((s) => s.stage === m.role && s.model === m.id);
-        if (r.location === 'device') { expect(stage, `${r.id} ${m.id}`).toBeUndefined(); continue; }
-        expect(stage!.points.map((p) => p.x), `${r.id} ${m.id}`).toEqual([1, 6]);
+        if (r.location === 'device') {
+          expect(stage, `${r.id} ${m.id}`).toBeUndefined();
+          continue;
+        }
+        expect(
+          stage!.points.map((p) => p.x),
+          `${r.id} ${m.id}`,
+        ).toEqual([1, 6]);
         for (const p of stage!.points) sane(p.stats, `${r.id} ${m.id} x=${p.x}`, 0.01);
-        expect(r.stages.find((x) => x.stage === 'create' && x.model === m.id), `${r.id} create ${m.id}`).toBeDefined();
+        expect(
+          r.stages.find((x) => x.stage === 'create' && x.model === m.id),
+          `${r.id} create ${m.id}`,
+        ).toBeDefined();
       }
       for (const m of profiles.models.filter((x) => !edgeOnly(x))) {
         const stage = r.stages.find((s) => s.stage === m.role && s.model === m.id);
@@ -92,12 +101,19 @@ describe('models/profiles.json', () => {
   it('scores every detector configuration and every recogniser', () => {
     const d = profiles.defaults;
     for (const det of profiles.models.filter((m) => m.role === 'det')) {
-      for (const side of LADDER) expect(profiles.accuracy.find((a) => a.det === det.id && a.maxSide === side && a.rec === d.rec), `${det.id}@${side}`).toBeDefined();
+      for (const side of LADDER)
+        expect(
+          profiles.accuracy.find((a) => a.det === det.id && a.maxSide === side && a.rec === d.rec),
+          `${det.id}@${side}`,
+        ).toBeDefined();
     }
     // The compact recogniser's recall is scored on its own 8-bit crops (npm run eval:ocr -- --rec ppocr-rec-compact).
     expect(profiles.transfer.compactCropBytesPerLine).toBe(compactCropBytes(1, 48, profiledLineWidth(profiles)));
     for (const rec of profiles.models.filter((m) => m.role === 'rec' && m.variant !== 'compact')) {
-      expect(profiles.accuracy.find((a) => a.det === d.det && a.maxSide === DEFAULT_SIDE && a.rec === rec.id), rec.id).toBeDefined();
+      expect(
+        profiles.accuracy.find((a) => a.det === d.det && a.maxSide === DEFAULT_SIDE && a.rec === rec.id),
+        rec.id,
+      ).toBeDefined();
     }
     for (const a of profiles.accuracy) {
       for (const v of [a.wordRecall, a.detHmean, a.recWordAcc, a.cer]) {
@@ -139,8 +155,19 @@ describe('profiler pieces', () => {
   });
 
   it('fits base + per unit, never negative', () => {
-    expect(fitLine([{ x: 0, y: 100 }, { x: 10, y: 300 }, { x: 5, y: 200 }])).toEqual({ base: 100, perUnit: 20 });
-    expect(fitLine([{ x: 1, y: 50 }, { x: 2, y: 40 }])).toEqual({ base: 45, perUnit: 0 });
+    expect(
+      fitLine([
+        { x: 0, y: 100 },
+        { x: 10, y: 300 },
+        { x: 5, y: 200 },
+      ]),
+    ).toEqual({ base: 100, perUnit: 20 });
+    expect(
+      fitLine([
+        { x: 1, y: 50 },
+        { x: 2, y: 40 },
+      ]),
+    ).toEqual({ base: 45, perUnit: 0 });
     expect(meanSd([2, 4, 6])).toEqual({ mean: 4, sd: 2 });
     expect(share(30, 120)).toBe(0.25);
     expect(share(150, 120)).toBe(1);
@@ -150,7 +177,10 @@ describe('profiler pieces', () => {
 
   it('derives detector shapes and model ids the planner expects', () => {
     const shapes = ladderShapes(1280, 720, [320, 960]);
-    expect(shapes).toEqual([{ side: 320, width: 320, height: 192 }, { side: 960, width: 960, height: 544 }]);
+    expect(shapes).toEqual([
+      { side: 320, width: 320, height: 192 },
+      { side: 960, width: 960, height: 544 },
+    ]);
     expect(detPixels(shapes[1])).toBe(960 * 544);
     const ids = profiledModels(manifest).map((m) => m.id);
     expect(ids).toContain('ppocr-det@fp32');

@@ -38,7 +38,12 @@ export async function profileModels(driver: ModelDriver, plan: LatencyPlan, log:
     for (const { x, dims } of shapesOf(plan, role)) {
       const samples = new Map<string, number[]>(models.map((m) => [m.id, []]));
       if (driver.rounds) {
-        const got = await driver.rounds(models.map((m) => m.path), dims, plan.warmup, plan.reps);
+        const got = await driver.rounds(
+          models.map((m) => m.path),
+          dims,
+          plan.warmup,
+          plan.reps,
+        );
         models.forEach((m, k) => samples.set(m.id, got[k]));
       } else {
         for (const m of models) await driver.run(m.path, dims, plan.warmup, 0);
@@ -54,13 +59,31 @@ export async function profileModels(driver: ModelDriver, plan: LatencyPlan, log:
       const warm = pts.find((p) => p.x === ref.x)?.stats ?? pts[0].stats;
       stages.push({ stage: role, model: m.id, unit: role === 'det' ? 'det-pixels' : 'lines', points: pts });
       stages.push({ stage: 'create', model: m.id, unit: 'once', points: [{ x: 1, stats: latencyStats(creates.get(m.id)!) }] });
-      stages.push({ stage: 'first-run-extra', model: m.id, unit: 'once', points: [{ x: 1, stats: latencyStats(firsts.get(m.id)!.map((f) => firstRunExtra(f, warm))) }] });
-      log(`    ${m.id}: create ${creates.get(m.id)!.map((c) => c.toFixed(0)).join('/')} ms, ${pts.map((p) => `${p.x}→${p.stats.p50.toFixed(1)}`).join(' ')}`);
+      stages.push({
+        stage: 'first-run-extra',
+        model: m.id,
+        unit: 'once',
+        points: [{ x: 1, stats: latencyStats(firsts.get(m.id)!.map((f) => firstRunExtra(f, warm))) }],
+      });
+      log(
+        `    ${m.id}: create ${creates
+          .get(m.id)!
+          .map((c) => c.toFixed(0))
+          .join('/')} ms, ${pts.map((p) => `${p.x}→${p.stats.p50.toFixed(1)}`).join(' ')}`,
+      );
     }
   }
   return stages;
 }
 
-export function runtimeProfile(id: string, location: 'device' | 'edge', backend: string, threads: number, cpuThrottle: number, stages: StageProfile[], initMs?: number[]): RuntimeProfile {
+export function runtimeProfile(
+  id: string,
+  location: 'device' | 'edge',
+  backend: string,
+  threads: number,
+  cpuThrottle: number,
+  stages: StageProfile[],
+  initMs?: number[],
+): RuntimeProfile {
   return { id, location, backend, threads, cpuThrottle, ...(initMs ? { initMs: latencyStats(initMs) } : {}), stages };
 }

@@ -71,7 +71,14 @@ export async function pageStages(page: ProfilePage, inp: StageInputs): Promise<S
     reencodePoints.push({ x: r.pixels, stats: latencyStats(r.samples) });
   }
   const first = inp.images[0];
-  const pre = await page.call('preprocess', first.url, inp.spec, inp.shapes.map((s) => s.side), inp.warmup, inp.reps);
+  const pre = await page.call(
+    'preprocess',
+    first.url,
+    inp.spec,
+    inp.shapes.map((s) => s.side),
+    inp.warmup,
+    inp.reps,
+  );
   const post = [];
   for (const s of inp.shapes) {
     const r = await page.call('postprocess', first.url, inp.probs.get(s.side)!.url, s.width, s.height, inp.warmup, inp.reps);

@@ -88,7 +88,16 @@ export function renderTables(p: Profiles): string {
   lines.push('End-to-end word recall / detection H-mean per detector variant and longest side, read by the default recogniser:', '');
   const dets = p.models.filter((m) => m.role === 'det');
   lines.push(...header(['detector', ...sides.map((s) => `${s}`)]));
-  for (const d of dets) lines.push(row([`\`${d.id}\``, ...sides.map((s) => { const a = accuracyOf(p, d.id, s, p.defaults.rec); return a ? `${pct(a.wordRecall)} / ${pct(a.detHmean)}` : '–'; })]));
+  for (const d of dets)
+    lines.push(
+      row([
+        `\`${d.id}\``,
+        ...sides.map((s) => {
+          const a = accuracyOf(p, d.id, s, p.defaults.rec);
+          return a ? `${pct(a.wordRecall)} / ${pct(a.detHmean)}` : '–';
+        }),
+      ]),
+    );
   const recs = p.models.filter((m) => m.role === 'rec');
   lines.push('', `Recognisers: word accuracy and CER on the set's word crops; end-to-end word recall with \`${p.defaults.det}\` at ${p.defaults.maxSide}:`, '');
   lines.push(...header(['recogniser', 'word accuracy', 'CER', 'e2e word recall']));
@@ -96,12 +105,20 @@ export function renderTables(p: Profiles): string {
     const a = accuracyOf(p, p.defaults.det, p.defaults.maxSide, r.id);
     lines.push(row([`\`${r.id}\``, pct(a?.recWordAcc), pct(a?.cer), pct(a?.wordRecall)]));
   }
-  lines.push('', 'Word-recall drop against fp32 at the default configuration (points; goal ≤ 2):', '', ...header(['variant', 'e2e word recall %', 'drop (points)']));
+  lines.push(
+    '',
+    'Word-recall drop against fp32 at the default configuration (points; goal ≤ 2):',
+    '',
+    ...header(['variant', 'e2e word recall %', 'drop (points)']),
+  );
   for (const d of accuracyDrops(p)) lines.push(row([`\`${d.model}\``, pct(d.recall), d.drop.toFixed(1)]));
 
   lines.push('', '### Latency, ms: median (p90)', '');
   const runtimes = p.runtimes;
-  lines.push(`Runtimes: ${runtimes.map((r) => `\`${r.id}\` (${r.location}, ${r.backend}, ${r.threads} thread${r.threads > 1 ? 's' : ''}, CPU ×${r.cpuThrottle ?? 1})`).join('; ')}.`, '');
+  lines.push(
+    `Runtimes: ${runtimes.map((r) => `\`${r.id}\` (${r.location}, ${r.backend}, ${r.threads} thread${r.threads > 1 ? 's' : ''}, CPU ×${r.cpuThrottle ?? 1})`).join('; ')}.`,
+    '',
+  );
   lines.push(...header(['model', 'input', ...runtimes.map((r) => r.id)]));
   for (const m of p.models) {
     const s = runtimes[0]?.stages.find((x) => x.stage === m.role && x.model === m.id);
@@ -119,7 +136,7 @@ export function renderTables(p: Profiles): string {
       if (mine.length) lines.push(row([v, r.id, ...detPx.map((x) => mine.find((m) => m.x === x)?.ratio.toFixed(2) ?? '–')]));
     }
   }
-  lines.push('', 'Session creation and the cold first run\'s extra time, ms (median); runtime start-up:', '');
+  lines.push('', "Session creation and the cold first run's extra time, ms (median); runtime start-up:", '');
   lines.push(...header(['model', ...runtimes.map((r) => r.id)]));
   lines.push(row(['runtime init', ...runtimes.map((r) => (r.initMs ? fmt(r.initMs.p50) : '–'))]));
   for (const m of p.models) {
@@ -128,8 +145,17 @@ export function renderTables(p: Profiles): string {
   lines.push('', 'Stages around the models, ms median (p90):', '');
   lines.push(...header(['stage', 'input', ...runtimes.map((r) => r.id)]));
   for (const stage of ['decode', 'reencode', 'det-preprocess', 'postprocess'] as const) {
-    const xs = [...new Set(runtimes.flatMap((r) => r.stages.filter((s) => s.stage === stage).flatMap((s) => s.points.map((pt) => pt.x))))].sort((a, b) => a - b);
-    for (const x of xs) lines.push(row([stage, stage === 'decode' || stage === 'reencode' ? `${x} image px` : `side ${sideOf.get(x) ?? '?'}`, ...runtimes.map((r) => ms(point(r, stage, undefined, x)))]));
+    const xs = [...new Set(runtimes.flatMap((r) => r.stages.filter((s) => s.stage === stage).flatMap((s) => s.points.map((pt) => pt.x))))].sort(
+      (a, b) => a - b,
+    );
+    for (const x of xs)
+      lines.push(
+        row([
+          stage,
+          stage === 'decode' || stage === 'reencode' ? `${x} image px` : `side ${sideOf.get(x) ?? '?'}`,
+          ...runtimes.map((r) => ms(point(r, stage, undefined, x))),
+        ]),
+      );
   }
 
   lines.push('', '### Bytes', '', ...header(['upload re-encoded to', 'JPEG quality', 'bits / pixel', 'word recall × (vs original)']));
@@ -137,8 +163,11 @@ export function renderTables(p: Profiles): string {
   lines.push('', ...header(['detector cut', 'model', 'head share of detector time', 'activation bytes / input pixel']));
   for (const s of p.splits) lines.push(row([s.id, `\`${s.det}\``, s.headShare, s.activationBytesPerPixel]));
   const t = p.transfer;
-  lines.push('', `Replies: ${t.responseBytes.base} B + ${t.responseBytes.perLine} B per line (whole OCR), ${t.boxesBytes.base} B + ${t.boxesBytes.perLine} B per line (boxes only); ` +
-    `a line crop sent for recognition: ${t.cropBytesPerLine} B as float32${t.compactCropBytesPerLine !== undefined ? `, ${t.compactCropBytesPerLine} B as compact crops` : ''}. Lines per image on the set: ${p.content.linesPerImage.mean} ± ${p.content.linesPerImage.sd}.`);
+  lines.push(
+    '',
+    `Replies: ${t.responseBytes.base} B + ${t.responseBytes.perLine} B per line (whole OCR), ${t.boxesBytes.base} B + ${t.boxesBytes.perLine} B per line (boxes only); ` +
+      `a line crop sent for recognition: ${t.cropBytesPerLine} B as float32${t.compactCropBytesPerLine !== undefined ? `, ${t.compactCropBytesPerLine} B as compact crops` : ''}. Lines per image on the set: ${p.content.linesPerImage.mean} ± ${p.content.linesPerImage.sd}.`,
+  );
   return lines.join('\n');
 }
 
@@ -156,10 +185,15 @@ function summary(p: Profiles): string[] {
   for (const v of ['int8', 'int8-weights']) {
     const ratios = detSpeedRatios(p, v).filter((r) => wasm.some((w) => w.id === r.runtime));
     if (ratios.length === 0) continue;
-    const per = wasm.map((w) => {
-      const mine = ratios.filter((r) => r.runtime === w.id).map((r) => r.ratio).sort((a, b) => a - b);
-      return mine.length ? `${w.id} ${mine[0].toFixed(2)}–${mine[mine.length - 1].toFixed(2)}` : '';
-    }).filter(Boolean);
+    const per = wasm
+      .map((w) => {
+        const mine = ratios
+          .filter((r) => r.runtime === w.id)
+          .map((r) => r.ratio)
+          .sort((a, b) => a - b);
+        return mine.length ? `${w.id} ${mine[0].toFixed(2)}–${mine[mine.length - 1].toFixed(2)}` : '';
+      })
+      .filter(Boolean);
     out.push(`- Chromium WASM, fp32 / ${v} detector median at the same input (> 1: ${v} is faster), range over the sides: ${per.join('; ')}.`);
   }
   return out;

@@ -4,9 +4,7 @@
  * overflow check (half precision tops out at 65504).
  */
 import * as ort from 'onnxruntime-node';
-import {
-  DT, cloneModel, encodeModel, graphOf, inferElemTypes, valueInfo, type ModelProto,
-} from './onnx-graph';
+import { DT, cloneModel, encodeModel, graphOf, inferElemTypes, valueInfo, type ModelProto } from './onnx-graph';
 import type { Feed } from './calibration-set';
 
 export interface TensorRange {
@@ -37,13 +35,19 @@ export async function activationRanges(source: ModelProto, feeds: Feed[], opts: 
   const graph = graphOf(model);
   const types = inferElemTypes(graph);
   const existing = new Set((graph.output ?? []).map((v) => v.name));
-  const names = opts.tensors ?? graph.node.filter((n) => n.opType !== 'Constant')
-    .flatMap((n) => n.output ?? []).filter((o) => o && types.get(o) === DT.FLOAT);
+  const names =
+    opts.tensors ??
+    graph.node
+      .filter((n) => n.opType !== 'Constant')
+      .flatMap((n) => n.output ?? [])
+      .filter((o) => o && types.get(o) === DT.FLOAT);
   // Shapes unknown: ValueInfo with an element type and no shape field.
   graph.output = [...(graph.output ?? []), ...names.filter((n) => !existing.has(n)).map((n) => valueInfo(n, DT.FLOAT))];
   const session = await ort.InferenceSession.create(encodeModel(model), {
     // No fusions: a fused-away tensor could not be observed.
-    graphOptimizationLevel: 'disabled', intraOpNumThreads: 1, interOpNumThreads: 1,
+    graphOptimizationLevel: 'disabled',
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
   });
   const ranges = new Map<string, TensorRange>(names.map((n) => [n, { min: Infinity, max: -Infinity, absPercentile: 0 }]));
   const run = async (feed: Feed) => session.run({ [session.inputNames[0]]: new ort.Tensor('float32', feed.data, feed.dims) }, names);
@@ -84,7 +88,10 @@ export async function activationRanges(source: ModelProto, feeds: Feed[], opts: 
         let acc = 0;
         for (let b = 0; b < BINS; b++) {
           acc += h[b];
-          if (acc >= (total * pct) / 100) { r.absPercentile = ((b + 1) / BINS) * r.absPercentile; break; }
+          if (acc >= (total * pct) / 100) {
+            r.absPercentile = ((b + 1) / BINS) * r.absPercentile;
+            break;
+          }
         }
       }
     }

@@ -19,8 +19,13 @@ interface CacheRecord {
 
 const CACHE_FILE = '.variants.json';
 
-export function variantEntry(base: ManifestModel, spec: Pick<VariantSpec, 'name' | 'variant'>, bytes: Uint8Array,
-  derivation: Omit<NonNullable<ManifestModel['derivation']>, 'from'>, version = '1'): ManifestModel {
+export function variantEntry(
+  base: ManifestModel,
+  spec: Pick<VariantSpec, 'name' | 'variant'>,
+  bytes: Uint8Array,
+  derivation: Omit<NonNullable<ManifestModel['derivation']>, 'from'>,
+  version = '1',
+): ManifestModel {
   const io = readOnnxIo(bytes);
   return {
     ...base,
@@ -51,7 +56,9 @@ export async function buildVariants(outDir: string, bases: ManifestModel[], log:
     const base = bases.find((m) => m.name === spec.base);
     if (!base) throw new Error(`variant ${spec.name}: base model ${spec.base} is not in the repository`);
     if (spec.calibrated) calibration ??= calibrationStamp();
-    const stamp = createHash('sha256').update([code, spec.name, base.file.sha256, spec.calibrated ? calibration : ''].join('\0')).digest('hex');
+    const stamp = createHash('sha256')
+      .update([code, spec.name, base.file.sha256, spec.calibrated ? calibration : ''].join('\0'))
+      .digest('hex');
     const hit = cache[spec.name];
     if (hit && hit.stamp === stamp && isIntact(outDir, hit.entry)) {
       entries.push(hit.entry);

@@ -22,8 +22,25 @@ export const CALIBRATION_DET_MAX_SIDE = 640;
 
 export const CALIBRATION_PAGES: TextImageOptions[] = [
   { lines: ['Receipt 2026-03-14 09:41', 'Espresso x2        7.80', 'Croissant          3.20', 'TOTAL EUR         11.00'], width: 800, height: 420 },
-  { lines: ['Platform 4 departs 17:05', 'Delayed by approx. 10 min', 'Next stop: Basel SBB'], width: 720, height: 400, background: '#1d2633', color: '#f5f5f5' },
-  { lines: ['The quick brown fox jumps over', 'the lazy dog. PACK MY BOX WITH', 'five dozen liquor jugs! 0123456789', 'e-mail: desk@example.org (ext. 42)', 'Invoice #A-7731 due 30 days net'], width: 960, height: 560, color: '#203a8f' },
+  {
+    lines: ['Platform 4 departs 17:05', 'Delayed by approx. 10 min', 'Next stop: Basel SBB'],
+    width: 720,
+    height: 400,
+    background: '#1d2633',
+    color: '#f5f5f5',
+  },
+  {
+    lines: [
+      'The quick brown fox jumps over',
+      'the lazy dog. PACK MY BOX WITH',
+      'five dozen liquor jugs! 0123456789',
+      'e-mail: desk@example.org (ext. 42)',
+      'Invoice #A-7731 due 30 days net',
+    ],
+    width: 960,
+    height: 560,
+    color: '#203a8f',
+  },
 ];
 
 export const CALIBRATION_DESCRIPTION = {
@@ -43,7 +60,12 @@ function lineCrops(image: RgbaImage, placements: { x: number; y: number; width: 
     const pad = 0.15 * p.height;
     const [x0, y0] = [Math.max(0, p.x - pad), Math.max(0, p.y - pad)];
     const [x1, y1] = [Math.min(image.width - 1, p.x + p.width + pad), Math.min(image.height - 1, p.y + p.height + pad)];
-    return cropQuad(image, [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]);
+    return cropQuad(image, [
+      [x0, y0],
+      [x1, y0],
+      [x1, y1],
+      [x0, y1],
+    ]);
   });
 }
 

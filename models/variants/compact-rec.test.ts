@@ -61,13 +61,24 @@ const BGR: RecInputSpec = { channels: 'BGR', mean: [0.5, 0.5, 0.5], std: [0.5, 0
 
 /** x [N,3,4,W] → Conv 1×1 (3 → 5 classes) → mean over rows → [N,W,5] → Softmax: one step per pixel column. */
 function tinyRecogniser(): Uint8Array {
-  return modelBytes([
-    constantNode('w', float32Tensor([5, 3, 1, 1], pseudoRandom(15, 3).map((v) => 4 * v))),
-    { opType: 'Conv', name: 'conv', input: ['x', 'w'], output: ['c'], attribute: [intsAttr('kernel_shape', [1, 1])] },
-    { opType: 'ReduceMean', name: 'rows', input: ['c'], output: ['m'], attribute: [intsAttr('axes', [2]), intAttr('keepdims', 0)] },
-    { opType: 'Transpose', name: 't', input: ['m'], output: ['s'], attribute: [intsAttr('perm', [0, 2, 1])] },
-    { opType: 'Softmax', name: 'softmax', input: ['s'], output: ['probs'], attribute: [intAttr('axis', 2)] },
-  ], [['x', ['N', 3, 4, 'W']]], [['probs', ['N', 'W', 5]]], 9);
+  return modelBytes(
+    [
+      constantNode(
+        'w',
+        float32Tensor(
+          [5, 3, 1, 1],
+          pseudoRandom(15, 3).map((v) => 4 * v),
+        ),
+      ),
+      { opType: 'Conv', name: 'conv', input: ['x', 'w'], output: ['c'], attribute: [intsAttr('kernel_shape', [1, 1])] },
+      { opType: 'ReduceMean', name: 'rows', input: ['c'], output: ['m'], attribute: [intsAttr('axes', [2]), intAttr('keepdims', 0)] },
+      { opType: 'Transpose', name: 't', input: ['m'], output: ['s'], attribute: [intsAttr('perm', [0, 2, 1])] },
+      { opType: 'Softmax', name: 'softmax', input: ['s'], output: ['probs'], attribute: [intAttr('axis', 2)] },
+    ],
+    [['x', ['N', 3, 4, 'W']]],
+    [['probs', ['N', 'W', 5]]],
+    9,
+  );
 }
 
 describe('compact recogniser (graph surgery)', () => {
@@ -77,7 +88,10 @@ describe('compact recogniser (graph surgery)', () => {
     expect(report).toEqual({ classes: 5, spaceIndex: 4 });
     const bytes = encodeModel(model);
     const io = readOnnxIo(bytes);
-    expect(io.inputs.map((t) => [t.name, t.datatype, t.shape])).toEqual([['y', 'UINT8', [-1, 1, 4, -1]], ['cbcr', 'UINT8', [-1, 2, 2, -1]]]);
+    expect(io.inputs.map((t) => [t.name, t.datatype, t.shape])).toEqual([
+      ['y', 'UINT8', [-1, 1, 4, -1]],
+      ['cbcr', 'UINT8', [-1, 2, 2, -1]],
+    ]);
     expect(io.outputs.map((t) => [t.name, t.datatype, t.shape])).toEqual([['ctc_steps', 'FP32', [-1, -1, 3]]]);
     // Coloured crops, width odd on purpose (the encoder pads to even with mid-grey).
     const x = { data: pseudoRandom(2 * 3 * 4 * 7, 5), dims: [2, 3, 4, 7] };
@@ -122,55 +136,77 @@ describe('compact recogniser on dev-set word crops (onnxruntime-node)', () => {
     const built = await VARIANTS.find((v) => v.name === 'ppocr-rec-compact')!.build(bytes, base);
     fp32 = await session(bytes);
     compact = await session(built.bytes);
-    const rows = readFileSync(join(dir, 'rec.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { image: string; text: string });
+    const rows = readFileSync(join(dir, 'rec.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { image: string; text: string });
     for (const row of rows.filter((_, i) => i % 20 === 0)) {
       const { data, info } = await sharp(join(dir, row.image)).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
       crops.push({ data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height });
       labels.push(row.text);
     }
   }, 120_000);
-  afterAll(async () => { await fp32?.release(); await compact?.release(); });
+  afterAll(async () => {
+    await fp32?.release();
+    await compact?.release();
+  });
 
-  const options = () => ({ spec: config.rec, charset: config.charset, batch: config.recBatch, minWidth: config.recMinWidth, ctc: { spaceIndex: config.charset.length - 1, spaceThresh: config.spaceThresh } });
+  const options = () => ({
+    spec: config.rec,
+    charset: config.charset,
+    batch: config.recBatch,
+    minWidth: config.recMinWidth,
+    ctc: { spaceIndex: config.charset.length - 1, spaceThresh: config.spaceThresh },
+  });
   const texts = (steps: CtcSteps[]) => steps.map((s) => collapseSteps(s, config.charset, options().ctc).text);
 
-  it.skipIf(!dir)('gives the text fp32 with the decoder\'s own arg-max gives on the same pixels, in ≤ 1 KB per crop', async () => {
-    const outBytes: number[] = [];
-    const viaGraph: InferFn = async (_role, x) => {
-      const out = await runCompact(compact, toCompactCrops(x, config.rec));
-      outBytes.push(out.data.byteLength / out.dims[0]);
-      return out;
-    };
-    const viaJs: InferFn = async (_role, x) => runFloat(fp32, fromCompactCrops(toCompactCrops(x, config.rec), config.rec));
-    const graph = await recognizeSteps(crops, viaGraph, options());
-    const js = await recognizeSteps(crops, viaJs, options());
-    expect(crops.length).toBeGreaterThan(30);
-    expect(texts(graph)).toEqual(texts(js));
-    graph.forEach((s, i) => expect(Array.from(s.best)).toEqual(Array.from(js[i].best)));
-    const mean = outBytes.reduce((a, b) => a + b, 0) / outBytes.length;
-    console.log(`compact recogniser output: ${mean.toFixed(0)} B per crop on average, ${Math.max(...outBytes)} B at most (${crops.length} crops)`);
-    expect(mean).toBeLessThanOrEqual(1024);
-  }, 120_000);
+  it.skipIf(!dir)(
+    "gives the text fp32 with the decoder's own arg-max gives on the same pixels, in ≤ 1 KB per crop",
+    async () => {
+      const outBytes: number[] = [];
+      const viaGraph: InferFn = async (_role, x) => {
+        const out = await runCompact(compact, toCompactCrops(x, config.rec));
+        outBytes.push(out.data.byteLength / out.dims[0]);
+        return out;
+      };
+      const viaJs: InferFn = async (_role, x) => runFloat(fp32, fromCompactCrops(toCompactCrops(x, config.rec), config.rec));
+      const graph = await recognizeSteps(crops, viaGraph, options());
+      const js = await recognizeSteps(crops, viaJs, options());
+      expect(crops.length).toBeGreaterThan(30);
+      expect(texts(graph)).toEqual(texts(js));
+      graph.forEach((s, i) => expect(Array.from(s.best)).toEqual(Array.from(js[i].best)));
+      const mean = outBytes.reduce((a, b) => a + b, 0) / outBytes.length;
+      console.log(`compact recogniser output: ${mean.toFixed(0)} B per crop on average, ${Math.max(...outBytes)} B at most (${crops.length} crops)`);
+      expect(mean).toBeLessThanOrEqual(1024);
+    },
+    120_000,
+  );
 
-  it.skipIf(!dir)('reads as fp32 on float crops does, from 1.5 bytes per pixel instead of 12', async () => {
-    let inBytes = 0;
-    let floatBytes = 0;
-    const viaGraph: InferFn = async (_role, x) => {
-      const c = toCompactCrops(x, config.rec);
-      inBytes += c.luma.data.byteLength + c.chroma.data.byteLength;
-      floatBytes += x.data.byteLength;
-      return runCompact(compact, c);
-    };
-    const compactTexts = texts(await recognizeSteps(crops, viaGraph, options()));
-    const floatTexts = texts(await recognizeSteps(crops, (_role, x) => runFloat(fp32, x), options()));
-    const same = compactTexts.filter((t, i) => t === floatTexts[i]).length;
-    const right = (ts: string[]) => ts.filter((t, i) => t === labels[i]).length;
-    console.log(`compact crops: ${same}/${crops.length} texts as fp32; right ${right(compactTexts)} vs ${right(floatTexts)}; ${(floatBytes / inBytes).toFixed(1)}× fewer bytes`);
-    expect(floatBytes / inBytes).toBeGreaterThan(7.5);
-    expect(compactCropBytes(1, 48, 160)).toBe(11_520);
-    // 8-bit rounding and halved chroma move a few unsure readings (39 of 42 agreed, one more right than fp32, when
-    // written); end-to-end recall on the whole dev set is bench/eval-ocr's `--rec ppocr-rec-compact`.
-    expect(right(compactTexts)).toBeGreaterThanOrEqual(right(floatTexts) - 1);
-    expect(same).toBeGreaterThanOrEqual(0.9 * crops.length);
-  }, 120_000);
+  it.skipIf(!dir)(
+    'reads as fp32 on float crops does, from 1.5 bytes per pixel instead of 12',
+    async () => {
+      let inBytes = 0;
+      let floatBytes = 0;
+      const viaGraph: InferFn = async (_role, x) => {
+        const c = toCompactCrops(x, config.rec);
+        inBytes += c.luma.data.byteLength + c.chroma.data.byteLength;
+        floatBytes += x.data.byteLength;
+        return runCompact(compact, c);
+      };
+      const compactTexts = texts(await recognizeSteps(crops, viaGraph, options()));
+      const floatTexts = texts(await recognizeSteps(crops, (_role, x) => runFloat(fp32, x), options()));
+      const same = compactTexts.filter((t, i) => t === floatTexts[i]).length;
+      const right = (ts: string[]) => ts.filter((t, i) => t === labels[i]).length;
+      console.log(
+        `compact crops: ${same}/${crops.length} texts as fp32; right ${right(compactTexts)} vs ${right(floatTexts)}; ${(floatBytes / inBytes).toFixed(1)}× fewer bytes`,
+      );
+      expect(floatBytes / inBytes).toBeGreaterThan(7.5);
+      expect(compactCropBytes(1, 48, 160)).toBe(11_520);
+      // 8-bit rounding and halved chroma move a few unsure readings (39 of 42 agreed, one more right than fp32, when
+      // written); end-to-end recall on the whole dev set is bench/eval-ocr's `--rec ppocr-rec-compact`.
+      expect(right(compactTexts)).toBeGreaterThanOrEqual(right(floatTexts) - 1);
+      expect(same).toBeGreaterThanOrEqual(0.9 * crops.length);
+    },
+    120_000,
+  );
 });

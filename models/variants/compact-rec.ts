@@ -11,8 +11,19 @@
  *   per 40-step line against T × C floats (about 1 MB). ArgMax takes the first of equal maxima, as the decoder does.
  */
 import {
-  DT, cloneModel, constantNode, float32Tensor, graphOf, int64Tensor, intAttr, intsAttr, nameAllocator,
-  valueInfo, num, type ModelProto, type NodeProto,
+  DT,
+  cloneModel,
+  constantNode,
+  float32Tensor,
+  graphOf,
+  int64Tensor,
+  intAttr,
+  intsAttr,
+  nameAllocator,
+  valueInfo,
+  num,
+  type ModelProto,
+  type NodeProto,
 } from './onnx-graph';
 
 /** Normalisation and channel order of the recogniser's float input (the manifest's `preprocess`). */
@@ -25,7 +36,11 @@ export interface RecInputSpec {
 export const COMPACT_REC_IO = { luma: 'y', chroma: 'cbcr', steps: 'ctc_steps' } as const;
 
 /** Full-range BT.601 (JPEG): R, G, B = Y + a·(Cb − 128) + b·(Cr − 128), rows R, G, B; columns Cb, Cr. */
-export const YCBCR_TO_RGB: readonly (readonly [number, number])[] = [[0, 1.402], [-0.344136, -0.714136], [1.772, 0]];
+export const YCBCR_TO_RGB: readonly (readonly [number, number])[] = [
+  [0, 1.402],
+  [-0.344136, -0.714136],
+  [1.772, 0],
+];
 
 export interface CompactRecReport {
   classes: number;
@@ -67,9 +82,17 @@ export function compactRecogniser(source: ModelProto, spec: RecInputSpec): { mod
     bias[k] = -128 * (a + b) * scale - spec.mean[k] / spec.std[k];
   });
   const n = {
-    lumaF: fresh('compact_luma_f'), chromaF: fresh('compact_chroma_f'), chromaUp: fresh('compact_chroma_up'),
-    scales: fresh('compact_chroma_scales'), ycc: fresh('compact_ycbcr'), w: fresh('compact_to_rgb_w'), b: fresh('compact_to_rgb_b'),
-    best: fresh('compact_best'), bestF: fresh('compact_best_f'), bestP: fresh('compact_best_p'), spaceAt: fresh('compact_space_at'),
+    lumaF: fresh('compact_luma_f'),
+    chromaF: fresh('compact_chroma_f'),
+    chromaUp: fresh('compact_chroma_up'),
+    scales: fresh('compact_chroma_scales'),
+    ycc: fresh('compact_ycbcr'),
+    w: fresh('compact_to_rgb_w'),
+    b: fresh('compact_to_rgb_b'),
+    best: fresh('compact_best'),
+    bestF: fresh('compact_best_f'),
+    bestP: fresh('compact_best_p'),
+    spaceAt: fresh('compact_space_at'),
     spaceP: fresh('compact_space_p'),
   };
   const head: NodeProto[] = [
@@ -77,7 +100,13 @@ export function compactRecogniser(source: ModelProto, spec: RecInputSpec): { mod
     { opType: 'Cast', name: n.chromaF, input: [COMPACT_REC_IO.chroma], output: [n.chromaF], attribute: [intAttr('to', DT.FLOAT)] },
     constantNode(n.scales, float32Tensor([4], Float32Array.of(1, 1, 2, 2))),
     // Upsample (opset 9) rather than Resize: the published recogniser is opset 9.
-    { opType: 'Upsample', name: n.chromaUp, input: [n.chromaF, n.scales], output: [n.chromaUp], attribute: [{ name: 'mode', type: 3, s: new TextEncoder().encode('nearest') }] },
+    {
+      opType: 'Upsample',
+      name: n.chromaUp,
+      input: [n.chromaF, n.scales],
+      output: [n.chromaUp],
+      attribute: [{ name: 'mode', type: 3, s: new TextEncoder().encode('nearest') }],
+    },
     { opType: 'Concat', name: n.ycc, input: [n.lumaF, n.chromaUp], output: [n.ycc], attribute: [intAttr('axis', 1)] },
     constantNode(n.w, float32Tensor([3, 3, 1, 1], weights)),
     constantNode(n.b, float32Tensor([3], bias)),

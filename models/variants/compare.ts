@@ -39,9 +39,11 @@ export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 
 /** Intersection over union of the two probability maps thresholded at `thresh` (the text masks). */
 export function maskIoU(a: Float32Array, b: Float32Array, thresh = 0.3): number {
-  let inter = 0, union = 0;
+  let inter = 0,
+    union = 0;
   for (let i = 0; i < a.length; i++) {
-    const x = a[i] > thresh, y = b[i] > thresh;
+    const x = a[i] > thresh,
+      y = b[i] > thresh;
     if (x && y) inter++;
     if (x || y) union++;
   }

@@ -4,8 +4,21 @@
  * download and lets the quantisers see the weights that are actually applied.
  */
 import {
-  attrFloat, cloneModel, constantNode, constantsOf, consumersOf, dimsOf, elementCount, float32Tensor, graphOf,
-  nameAllocator, producersOf, readFloat32, DT, type ModelProto, type NodeProto,
+  attrFloat,
+  cloneModel,
+  constantNode,
+  constantsOf,
+  consumersOf,
+  dimsOf,
+  elementCount,
+  float32Tensor,
+  graphOf,
+  nameAllocator,
+  producersOf,
+  readFloat32,
+  DT,
+  type ModelProto,
+  type NodeProto,
 } from './onnx-graph';
 
 export function foldBatchNorm(source: ModelProto): { model: ModelProto; folded: number } {
@@ -51,6 +64,6 @@ export function foldBatchNorm(source: ModelProto): { model: ModelProto; folded: 
     const folded: NodeProto = { ...conv, input: [conv.input![0], wOut, bOut], output: [bn.output![0]] };
     replace.set(conv, [constantNode(wOut, float32Tensor(wDims, newW)), constantNode(bOut, float32Tensor([channels], newB)), folded]);
   }
-  graph.node = graph.node.flatMap((n) => (drop.has(n) ? [] : replace.get(n) ?? [n]));
+  graph.node = graph.node.flatMap((n) => (drop.has(n) ? [] : (replace.get(n) ?? [n])));
   return { model, folded: replace.size };
 }

@@ -6,8 +6,22 @@
  * `keepFloat32Ops` run in float32 between Casts (for ranges fp16 cannot hold, e.g. squared activations).
  */
 import {
-  DT, cloneModel, constantNode, constantValue, float16Tensor, float32ToFloat16, graphOf, inferElemTypes, intAttr,
-  nameAllocator, readFloat32, dimsOf, attrInt, type ModelProto, type NodeProto, type TensorProto,
+  DT,
+  cloneModel,
+  constantNode,
+  constantValue,
+  float16Tensor,
+  float32ToFloat16,
+  graphOf,
+  inferElemTypes,
+  intAttr,
+  nameAllocator,
+  readFloat32,
+  dimsOf,
+  attrInt,
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
 } from './onnx-graph';
 
 /** Node inputs that the ONNX spec types as float32 regardless of the op's T. */
@@ -44,16 +58,24 @@ export function convertToFloat16(source: ModelProto, opts: Fp16Options = {}): { 
   for (const v of graph.input ?? []) if (isFloat(v.name ?? '')) home.set(v.name!, 'fp32');
   const constants = new Map<string, NodeProto>();
   for (const node of graph.node) {
-    if (node.opType === 'Constant') { if (isFloat(node.output![0])) constants.set(node.output![0], node); continue; }
+    if (node.opType === 'Constant') {
+      if (isFloat(node.output![0])) constants.set(node.output![0], node);
+      continue;
+    }
     for (const o of node.output ?? []) if (isFloat(o)) home.set(o, nodePrecision(node));
   }
 
   // What each reader needs.
   const needs = new Map<string, Set<Precision>>();
-  const need = (name: string, p: Precision) => { if (!needs.has(name)) needs.set(name, new Set()); needs.get(name)!.add(p); };
-  const slotPrecision = (node: NodeProto, index: number): Precision =>
-    FLOAT32_ONLY_INPUTS[node.opType ?? '']?.includes(index) ? 'fp32' : nodePrecision(node);
-  for (const node of graph.node) (node.input ?? []).forEach((n, i) => { if (n && isFloat(n)) need(n, slotPrecision(node, i)); });
+  const need = (name: string, p: Precision) => {
+    if (!needs.has(name)) needs.set(name, new Set());
+    needs.get(name)!.add(p);
+  };
+  const slotPrecision = (node: NodeProto, index: number): Precision => (FLOAT32_ONLY_INPUTS[node.opType ?? '']?.includes(index) ? 'fp32' : nodePrecision(node));
+  for (const node of graph.node)
+    (node.input ?? []).forEach((n, i) => {
+      if (n && isFloat(n)) need(n, slotPrecision(node, i));
+    });
   for (const v of graph.output ?? []) if (isFloat(v.name ?? '')) need(v.name!, 'fp32');
 
   // Constants: store in the precision readers want (both, if they disagree).

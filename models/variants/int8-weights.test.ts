@@ -42,7 +42,10 @@ describe('per-channel int8 weights', () => {
     const bytes = encodeModel(model);
     expect(report.tensors).toBe(2);
     const original = constantsOf(graphOf(decodeModel(source)));
-    for (const [name, scaleDims] of [['w', [6, 1, 1, 1]], ['t', [1, 2, 1, 1]]] as const) {
+    for (const [name, scaleDims] of [
+      ['w', [6, 1, 1, 1]],
+      ['t', [1, 2, 1, 1]],
+    ] as const) {
       const deq = dequantized(bytes, name);
       expect(deq.scaleDims).toEqual(scaleDims);
       const ref = readFloat32(original.get(name)!.tensor);
@@ -55,7 +58,8 @@ describe('per-channel int8 weights', () => {
     }
     const x = { data: pseudoRandom(2 * 4 * 8 * 8, 21), dims: [2, 4, 8, 8] };
     const [a, b] = await Promise.all([openSession(source), openSession(bytes)]);
-    const ya = (await runFirst(a, x)).data, yb = (await runFirst(b, x)).data;
+    const ya = (await runFirst(a, x)).data,
+      yb = (await runFirst(b, x)).data;
     const range = Math.max(...ya.map(Math.abs));
     expect(maxAbsDiff(ya, yb) / range).toBeLessThan(0.01);
   });

@@ -8,8 +8,22 @@
  * inference speed and memory stay those of fp32. One scale per tensor is not enough for the recogniser.
  */
 import {
-  DT, cloneModel, constantNode, constantValue, constantsOf, consumersOf, dimsOf, elementCount, float32Tensor, graphOf, int8Tensor,
-  intAttr, nameAllocator, readFloat32, type ModelProto, type NodeProto,
+  DT,
+  cloneModel,
+  constantNode,
+  constantValue,
+  constantsOf,
+  consumersOf,
+  dimsOf,
+  elementCount,
+  float32Tensor,
+  graphOf,
+  int8Tensor,
+  intAttr,
+  nameAllocator,
+  readFloat32,
+  type ModelProto,
+  type NodeProto,
 } from './onnx-graph';
 
 /**
@@ -19,10 +33,14 @@ import {
  */
 export function outputChannelAxis(opType: string, rank: number): number {
   switch (opType) {
-    case 'Conv': return 0;
-    case 'ConvTranspose': return 1;
-    case 'MatMul': return rank - 1;
-    default: throw new Error(`no weight layout known for ${opType}`);
+    case 'Conv':
+      return 0;
+    case 'ConvTranspose':
+      return 1;
+    case 'MatMul':
+      return rank - 1;
+    default:
+      throw new Error(`no weight layout known for ${opType}`);
   }
 }
 
@@ -83,8 +101,8 @@ export function quantizableWeights(model: ModelProto, opts: WeightQuantOptions =
     if (!readers.length) continue;
     const rank = dimsOf(tensor).length;
     const axes = readers.map(({ node, index }) =>
-      index === 1 && (WEIGHT_OPS as readonly string[]).includes(node.opType ?? '') && rank >= 2
-        ? outputChannelAxis(node.opType!, rank) : -1);
+      index === 1 && (WEIGHT_OPS as readonly string[]).includes(node.opType ?? '') && rank >= 2 ? outputChannelAxis(node.opType!, rank) : -1,
+    );
     if (axes.every((a) => a >= 0 && a === axes[0])) out.set(name, { axis: axes[0] });
   }
   return out;

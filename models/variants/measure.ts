@@ -42,7 +42,12 @@ async function heldOutInputs() {
     const crops = img.placements.map((p) => {
       const pad = 0.15 * p.height;
       const [x0, y0, x1, y1] = [p.x - pad, p.y - pad, p.x + p.width + pad, p.y + p.height + pad];
-      return cropQuad(img.rgba, [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]);
+      return cropQuad(img.rgba, [
+        [x0, y0],
+        [x1, y0],
+        [x1, y1],
+        [x0, y1],
+      ]);
     });
     const recSpec = spec('ppocr-rec') as never;
     rec.push(lineBatchTensor(crops, recSpec, recBatchWidth(crops, recSpec, 320)));
@@ -115,7 +120,9 @@ async function detLatency(manifest: Manifest, file: (m: ManifestModel) => string
         times[k].push(performance.now() - t0);
       }
     }
-    dets.forEach((m, k) => { (results[m.name] ??= {})[`node ${threads}T`] = median(times[k]); });
+    dets.forEach((m, k) => {
+      (results[m.name] ??= {})[`node ${threads}T`] = median(times[k]);
+    });
     await Promise.all(sessions.map((s) => s.release()));
   }
   if (web) {
@@ -164,12 +171,25 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'variants.json'), JSON.stringify({ measuredAt: new Date().toISOString(), rows, latency, headroom }, null, 2) + '\n');
   const md = [
-    '| model | variant | MB | × smaller | max abs diff vs fp32 | notes |', '|---|---|---|---|---|---|',
+    '| model | variant | MB | × smaller | max abs diff vs fp32 | notes |',
+    '|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r.name} | ${r.variant} | ${(r.bytes / 1e6).toFixed(2)} | ${r.ratio.toFixed(2)} | ${r.maxAbsDiff.toPrecision(3)} | ${r.detail} |`),
-    '', `Detector latency, 640×640 input, median ms:`, '',
-    `| model | ${Object.keys(Object.values(latency)[0]).join(' | ')} |`, `|---|${Object.keys(Object.values(latency)[0]).map(() => '---').join('|')}|`,
-    ...Object.entries(latency).map(([n, t]) => `| ${n} | ${Object.values(t).map((v) => v.toFixed(1)).join(' | ')} |`),
-    '', 'Largest |activation| (fp16 limit 65504):', '',
+    '',
+    `Detector latency, 640×640 input, median ms:`,
+    '',
+    `| model | ${Object.keys(Object.values(latency)[0]).join(' | ')} |`,
+    `|---|${Object.keys(Object.values(latency)[0])
+      .map(() => '---')
+      .join('|')}|`,
+    ...Object.entries(latency).map(
+      ([n, t]) =>
+        `| ${n} | ${Object.values(t)
+          .map((v) => v.toFixed(1))
+          .join(' | ')} |`,
+    ),
+    '',
+    'Largest |activation| (fp16 limit 65504):',
+    '',
     ...Object.entries(headroom).map(([n, h]) => `- ${n}: ${h.maxAbs.toFixed(1)} at ${h.tensor}`),
   ].join('\n');
   writeFileSync(join(outDir, 'variants.md'), md + '\n');

@@ -15,7 +15,13 @@ export type AttributeProto = onnxProto.onnx.IAttributeProto;
 export type ValueInfoProto = onnxProto.onnx.IValueInfoProto;
 
 export const DT = {
-  FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10,
+  FLOAT: 1,
+  UINT8: 2,
+  INT8: 3,
+  INT32: 6,
+  INT64: 7,
+  BOOL: 9,
+  FLOAT16: 10,
 } as const;
 
 const ATTR = onnx.AttributeProto.AttributeType;
@@ -76,9 +82,7 @@ export function readFloat32(t: TensorProto): Float32Array {
     return Float32Array.from(t.floatData ?? []).subarray(0, n);
   }
   if (t.dataType === DT.FLOAT16) {
-    const bits = t.rawData && t.rawData.byteLength
-      ? new Uint16Array(alignedRaw(t.rawData))
-      : Uint16Array.from(t.int32Data ?? []);
+    const bits = t.rawData && t.rawData.byteLength ? new Uint16Array(alignedRaw(t.rawData)) : Uint16Array.from(t.int32Data ?? []);
     return float16BitsToFloat32(bits);
   }
   throw new Error(`tensor ${t.name ?? '?'} has data type ${t.dataType}, expected FLOAT or FLOAT16`);
@@ -122,7 +126,10 @@ export function float16Tensor(dims: number[], bits: Uint16Array): TensorProto {
 
 export function constantNode(output: string, value: TensorProto): NodeProto {
   return {
-    opType: 'Constant', name: output, input: [], output: [output],
+    opType: 'Constant',
+    name: output,
+    input: [],
+    output: [output],
     attribute: [{ name: 'value', type: ATTR.TENSOR, t: value }],
   };
 }
@@ -223,10 +230,11 @@ export function inferElemTypes(graph: GraphProto): Map<string, number> {
     let out: number;
     if (node.opType === 'Constant') out = constantValue(node)?.dataType ?? 0;
     else if (node.opType === 'Cast') out = attrInt(node, 'to', 0);
-    else if (node.opType === 'QuantizeLinear') out = node.input?.[2] ? types.get(node.input[2]) ?? DT.UINT8 : DT.UINT8;
+    else if (node.opType === 'QuantizeLinear') out = node.input?.[2] ? (types.get(node.input[2]) ?? DT.UINT8) : DT.UINT8;
     else if (node.opType === 'DequantizeLinear') out = DT.FLOAT;
     else if (['Shape', 'Size', 'ArgMax', 'ArgMin', 'NonZero'].includes(node.opType ?? '')) out = DT.INT64;
-    else if (['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf'].includes(node.opType ?? '')) out = DT.BOOL;
+    else if (['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf'].includes(node.opType ?? ''))
+      out = DT.BOOL;
     else out = (node.input ?? []).map((n) => types.get(n) ?? 0).find((t) => t !== 0) ?? 0;
     for (const o of node.output ?? []) types.set(o, out);
   }

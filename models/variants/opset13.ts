@@ -8,15 +8,55 @@
  * Ops not on the list below are refused rather than guessed at.
  */
 import {
-  attr, attrInt, attrInts, cloneModel, constantNode, float32Tensor, graphOf, int64Tensor, intAttr, nameAllocator,
-  num, opsetOf, type ModelProto, type NodeProto,
+  attr,
+  attrInt,
+  attrInts,
+  cloneModel,
+  constantNode,
+  float32Tensor,
+  graphOf,
+  int64Tensor,
+  intAttr,
+  nameAllocator,
+  num,
+  opsetOf,
+  type ModelProto,
+  type NodeProto,
 } from './onnx-graph';
 
 /** Ops whose meaning (for attribute usage in ONNX exports) is the same at every opset from 9 to 13. */
 const UNCHANGED = new Set([
-  'Constant', 'Conv', 'ConvTranspose', 'BatchNormalization', 'Mul', 'Add', 'Sub', 'Div', 'Pow', 'Sqrt', 'Relu',
-  'Sigmoid', 'HardSigmoid', 'Tanh', 'GlobalAveragePool', 'AveragePool', 'MaxPool', 'Concat', 'Shape', 'Cast',
-  'Reshape', 'Transpose', 'ReduceMean', 'ReduceMax', 'MatMul', 'Gemm', 'Flatten', 'Identity', 'Exp', 'Neg', 'Abs',
+  'Constant',
+  'Conv',
+  'ConvTranspose',
+  'BatchNormalization',
+  'Mul',
+  'Add',
+  'Sub',
+  'Div',
+  'Pow',
+  'Sqrt',
+  'Relu',
+  'Sigmoid',
+  'HardSigmoid',
+  'Tanh',
+  'GlobalAveragePool',
+  'AveragePool',
+  'MaxPool',
+  'Concat',
+  'Shape',
+  'Cast',
+  'Reshape',
+  'Transpose',
+  'ReduceMean',
+  'ReduceMax',
+  'MatMul',
+  'Gemm',
+  'Flatten',
+  'Identity',
+  'Exp',
+  'Neg',
+  'Abs',
 ]);
 
 export interface UpgradeReport {
@@ -31,7 +71,9 @@ export function upgradeToOpset13(source: ModelProto): { model: ModelProto; repor
   const graph = graphOf(model);
   const fresh = nameAllocator(graph);
   const rewritten: Record<string, number> = {};
-  const count = (op: string) => { rewritten[op] = (rewritten[op] ?? 0) + 1; };
+  const count = (op: string) => {
+    rewritten[op] = (rewritten[op] ?? 0) + 1;
+  };
   const int64Const = (base: string, values: number[]) => {
     const name = fresh(base);
     return { name, node: constantNode(name, int64Tensor([values.length], values)) };
@@ -60,7 +102,9 @@ export function upgradeToOpset13(source: ModelProto): { model: ModelProto; repor
       const axesAttr = attrInts(node, 'axes');
       const axes = axesAttr ? int64Const(`${node.output![0]}_axes`, axesAttr) : undefined;
       nodes.push(starts.node, ends.node, ...(axes ? [axes.node] : []), {
-        ...node, input: [node.input![0], starts.name, ends.name, ...(axes ? [axes.name] : [])], attribute: without('starts', 'ends', 'axes'),
+        ...node,
+        input: [node.input![0], starts.name, ends.name, ...(axes ? [axes.name] : [])],
+        attribute: without('starts', 'ends', 'axes'),
       });
       count(op);
     } else if ((op === 'Squeeze' || op === 'Unsqueeze') && attr(node, 'axes')) {
@@ -71,10 +115,15 @@ export function upgradeToOpset13(source: ModelProto): { model: ModelProto; repor
       nodes.push(node);
     } else if (op === 'Softmax' || op === 'LogSoftmax') {
       const axis = attrInt(node, 'axis', 1);
-      if (axis === -1) { nodes.push(node); continue; }
+      if (axis === -1) {
+        nodes.push(node);
+        continue;
+      }
       const x = node.input![0];
       const y = node.output![0];
-      const flat = fresh(`${y}_2d`), soft = fresh(`${y}_2d_${op.toLowerCase()}`), shape = fresh(`${x}_shape`);
+      const flat = fresh(`${y}_2d`),
+        soft = fresh(`${y}_2d_${op.toLowerCase()}`),
+        shape = fresh(`${x}_shape`);
       nodes.push(
         { opType: 'Flatten', name: fresh(`${node.name || y}_flatten`), input: [x], output: [flat], attribute: [intAttr('axis', axis)] },
         { opType: op, name: node.name, input: [flat], output: [soft], attribute: [intAttr('axis', -1)] },

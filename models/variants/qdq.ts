@@ -7,8 +7,24 @@
  * A quantised op's output is read by every consumer through its DQ, so its only direct reader is the Q.
  */
 import {
-  DT, cloneModel, constantNode, constantsOf, consumersOf, dimsOf, float32Tensor, graphOf, inferElemTypes, int32Tensor,
-  int8Tensor, intAttr, nameAllocator, opsetOf, readFloat32, uint8Tensor, type ModelProto, type NodeProto,
+  DT,
+  cloneModel,
+  constantNode,
+  constantsOf,
+  consumersOf,
+  dimsOf,
+  float32Tensor,
+  graphOf,
+  inferElemTypes,
+  int32Tensor,
+  int8Tensor,
+  intAttr,
+  nameAllocator,
+  opsetOf,
+  readFloat32,
+  uint8Tensor,
+  type ModelProto,
+  type NodeProto,
 } from './onnx-graph';
 import { outputChannelAxis, quantizePerChannel } from './int8-weights';
 import type { TensorRange } from './activation-ranges';
@@ -71,7 +87,11 @@ export function uint8Params(range: TensorRange, clipToPercentile = false): { sca
   return { scale, zeroPoint: Math.max(0, Math.min(255, Math.round(-lo / scale))) };
 }
 
-export function quantizeStatic(source: ModelProto, ranges: Map<string, TensorRange>, opts: QdqOptions & { clipToPercentile?: boolean } = {}): { model: ModelProto; report: QdqReport } {
+export function quantizeStatic(
+  source: ModelProto,
+  ranges: Map<string, TensorRange>,
+  opts: QdqOptions & { clipToPercentile?: boolean } = {},
+): { model: ModelProto; report: QdqReport } {
   if (opsetOf(source) < 13) throw new Error(`per-channel QDQ needs opset 13; raise the model first (it is at ${opsetOf(source)})`);
   const model = cloneModel(source);
   const graph = graphOf(model);
@@ -90,7 +110,10 @@ export function quantizeStatic(source: ModelProto, ranges: Map<string, TensorRan
     const range = ranges.get(t);
     if (!range) throw new Error(`no calibrated range for ${t}`);
     const { scale, zeroPoint } = uint8Params(range, opts.clipToPercentile);
-    const s = fresh(`${t}_scale`), z = fresh(`${t}_zero_point`), q = fresh(`${t}_quantized`), dq = fresh(`${t}_dequantized`);
+    const s = fresh(`${t}_scale`),
+      z = fresh(`${t}_zero_point`),
+      q = fresh(`${t}_quantized`),
+      dq = fresh(`${t}_dequantized`);
     pairAfter.set(t, [
       constantNode(s, float32Tensor([], Float32Array.of(scale))),
       constantNode(z, uint8Tensor([], Uint8Array.of(zeroPoint))),
@@ -121,7 +144,10 @@ export function quantizeStatic(source: ModelProto, ranges: Map<string, TensorRan
     const dims = dimsOf(wRef.tensor);
     const { values, scales } = quantizePerChannel(readFloat32(wRef.tensor), dims, axis);
     const channels = dims[axis];
-    const wq = fresh(`${weight}_quantized`), ws = fresh(`${weight}_scale`), wz = fresh(`${weight}_zero_point`), wdq = fresh(`${weight}_dequantized`);
+    const wq = fresh(`${weight}_quantized`),
+      ws = fresh(`${weight}_scale`),
+      wz = fresh(`${weight}_zero_point`),
+      wdq = fresh(`${weight}_dequantized`);
     const added: NodeProto[] = [
       constantNode(wq, int8Tensor(dims, values)),
       constantNode(ws, float32Tensor([channels], scales)),
@@ -136,7 +162,10 @@ export function quantizeStatic(source: ModelProto, ranges: Map<string, TensorRan
       const b = readFloat32(constants.get(bias)!.tensor);
       const bScales = scales.map((s) => Math.fround(s * xScale));
       const bq = Int32Array.from(b, (v, c) => Math.round(v / bScales[c]));
-      const bqn = fresh(`${bias}_quantized`), bs = fresh(`${bias}_scale`), bz = fresh(`${bias}_zero_point`), bdq = fresh(`${bias}_dequantized`);
+      const bqn = fresh(`${bias}_quantized`),
+        bs = fresh(`${bias}_scale`),
+        bz = fresh(`${bias}_zero_point`),
+        bdq = fresh(`${bias}_dequantized`);
       added.push(
         constantNode(bqn, int32Tensor([channels], bq)),
         constantNode(bs, float32Tensor([channels], bScales)),

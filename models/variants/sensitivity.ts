@@ -55,9 +55,14 @@ export async function weightSensitivity(model: ModelProto, feeds: Feed[], quanti
   const constants = constantsOf(graphOf(model));
   const ranking: Sensitivity[] = [];
   for (const name of weights) {
-    const q = quantize(model, weights.filter((n) => n !== name));
+    const q = quantize(
+      model,
+      weights.filter((n) => n !== name),
+    );
     const outs = await firstOutput(encodeModel(q), feeds);
-    let sum = 0, count = 0, max = 0;
+    let sum = 0,
+      count = 0,
+      max = 0;
     outs.forEach((o, k) => {
       for (let i = 0; i < o.length; i++) {
         const d = Math.abs(o[i] - reference[k][i]);

@@ -12,15 +12,19 @@ import type { Feed } from './calibration-set';
 
 /** x → a = x·2 → b = relu(a) → c = b + k → y = c · a (a skips over b and c, like a pyramid's lateral link). */
 function skipModel(): Uint8Array {
-  return modelBytes([
-    constantNode('two', float32Tensor([], Float32Array.of(2))),
-    { opType: 'Mul', name: 'm', input: ['x', 'two'], output: ['a'] },
-    { opType: 'Relu', name: 'r', input: ['a'], output: ['b'] },
-    constantNode('k', float32Tensor([4], pseudoRandom(4, 3))),
-    { opType: 'Add', name: 'p', input: ['b', 'k'], output: ['c'] },
-    { opType: 'Mul', name: 'q', input: ['c', 'a'], output: ['d'] },
-    { opType: 'Mul', name: 'z', input: ['d', 'two'], output: ['y'] },
-  ], [['x', ['N', 4]]], [['y', ['N', 4]]]);
+  return modelBytes(
+    [
+      constantNode('two', float32Tensor([], Float32Array.of(2))),
+      { opType: 'Mul', name: 'm', input: ['x', 'two'], output: ['a'] },
+      { opType: 'Relu', name: 'r', input: ['a'], output: ['b'] },
+      constantNode('k', float32Tensor([4], pseudoRandom(4, 3))),
+      { opType: 'Add', name: 'p', input: ['b', 'k'], output: ['c'] },
+      { opType: 'Mul', name: 'q', input: ['c', 'a'], output: ['d'] },
+      { opType: 'Mul', name: 'z', input: ['d', 'two'], output: ['y'] },
+    ],
+    [['x', ['N', 4]]],
+    [['y', ['N', 4]]],
+  );
 }
 
 async function composed(split: ReturnType<typeof splitModel>, feed: Feed, level: OptimizationLevel): Promise<Float32Array> {
@@ -85,7 +89,12 @@ describe('detector split at its named cut points (onnxruntime-node)', () => {
   it('records boundary shapes and bytes per input size', async () => {
     const split = splitModel(decodeModel(full), DET_CUT_POINTS.backbone.tensors);
     const [at320] = await boundaryAtSizes(encodeModel(split.head), split.boundary, [[320, 320]]);
-    expect(at320.tensors.map((t) => t.dims)).toEqual([[1, 48, 80, 80], [1, 96, 40, 40], [1, 192, 20, 20], [1, 384, 10, 10]]);
+    expect(at320.tensors.map((t) => t.dims)).toEqual([
+      [1, 48, 80, 80],
+      [1, 96, 40, 40],
+      [1, 192, 20, 20],
+      [1, 384, 10, 10],
+    ]);
     expect(at320.bytes).toBe(4 * (48 * 80 * 80 + 96 * 40 * 40 + 192 * 20 * 20 + 384 * 10 * 10));
   });
 });

@@ -11,10 +11,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  DT, cloneModel, decodeModel, encodeModel, graphOf, inferElemTypes, producersOf, valueInfo,
-  type ModelProto, type NodeProto,
-} from './onnx-graph';
+import { DT, cloneModel, decodeModel, encodeModel, graphOf, inferElemTypes, producersOf, valueInfo, type ModelProto, type NodeProto } from './onnx-graph';
 
 export interface BoundaryTensor {
   name: string;
@@ -100,10 +97,7 @@ export function splitModel(source: ModelProto, cut: string[]): SplitModel {
   const tg = graphOf(tailModel);
   tg.name = `${graph.name ?? 'graph'}_tail`;
   tg.node = tg.node.filter((_, i) => keepInTail[i]);
-  tg.input = [
-    ...(graph.input ?? []).filter((v) => tailGraphInputs.includes(v.name ?? '')),
-    ...boundary.map((b) => valueInfo(b.name, b.elemType)),
-  ];
+  tg.input = [...(graph.input ?? []).filter((v) => tailGraphInputs.includes(v.name ?? '')), ...boundary.map((b) => valueInfo(b.name, b.elemType))];
   tg.valueInfo = [];
 
   return { head: headModel, tail: tailModel, boundary, tailGraphInputs, headNodes: headCompute.length, tailNodes: tailNodes.length };
@@ -176,9 +170,19 @@ export async function describeCutPoints(model: ModelProto, points: typeof DET_CU
     const split = splitModel(model, point.tensors);
     const head = encodeModel(split.head);
     reports.push({
-      name, what: point.what, cut: point.tensors, boundary: split.boundary.map((b) => b.name),
-      headNodes: split.headNodes, tailNodes: split.tailNodes, headBytes: head.byteLength, tailBytes: encodeModel(split.tail).byteLength,
-      atSizes: await boundaryAtSizes(head, split.boundary, sizes.map((s) => [s, s])),
+      name,
+      what: point.what,
+      cut: point.tensors,
+      boundary: split.boundary.map((b) => b.name),
+      headNodes: split.headNodes,
+      tailNodes: split.tailNodes,
+      headBytes: head.byteLength,
+      tailBytes: encodeModel(split.tail).byteLength,
+      atSizes: await boundaryAtSizes(
+        head,
+        split.boundary,
+        sizes.map((s) => [s, s]),
+      ),
     });
   }
   return reports;
@@ -193,7 +197,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     const points = await describeCutPoints(model, DET_CUT_POINTS, [320, 640, 960]);
     const out = { model: 'ppocr-det/1', inputBytesPerPixel: 12, points };
     writeFileSync(join(here, 'det-split-points.json'), JSON.stringify(out, null, 1) + '\n');
-    for (const p of points) console.log(p.name.padEnd(9), p.boundary.length, 'tensors', p.atSizes.map((s) => `${s.input[0]}: ${(s.bytes / 1e6).toFixed(2)} MB`).join(', '));
+    for (const p of points)
+      console.log(p.name.padEnd(9), p.boundary.length, 'tensors', p.atSizes.map((s) => `${s.input[0]}: ${(s.bytes / 1e6).toFixed(2)} MB`).join(', '));
   } else {
     const [modelPath, outDir, cutArg, sizesArg] = args;
     if (!modelPath || !outDir || !cutArg) {

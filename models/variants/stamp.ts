@@ -11,8 +11,11 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
 
-const sourcesIn = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).sort()
-  .map((f) => join(dir, f));
+const sourcesIn = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .sort()
+    .map((f) => join(dir, f));
 
 function hashFiles(files: string[], extra: string[] = []): string {
   const h = createHash('sha256');
@@ -25,13 +28,17 @@ function packageVersion(name: string): string {
   const require = createRequire(import.meta.url);
   try {
     return JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')).version;
-  } catch { /* package.json not exported: walk up from the entry point */ }
+  } catch {
+    /* package.json not exported: walk up from the entry point */
+  }
   let dir = dirname(require.resolve(name));
   for (let i = 0; i < 6; i++, dir = dirname(dir)) {
     try {
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
       if (pkg.name === name) return pkg.version;
-    } catch { /* keep walking up */ }
+    } catch {
+      /* keep walking up */
+    }
   }
   return 'unknown';
 }

@@ -41,7 +41,9 @@ describe('model variants on the product pipeline (onnxruntime-node)', () => {
     page = await renderTextImage({ lines: LINES, width: 800, height: 420 });
     reference = await read(fp32);
   });
-  afterAll(async () => { await Promise.all(sessions.map((s) => s.release())); });
+  afterAll(async () => {
+    await Promise.all(sessions.map((s) => s.release()));
+  });
 
   it('fp32 reads the fixture right up to spaces (PP-OCRv4 places spaces between words unreliably)', () => {
     expect(reference.lines.map((l) => noSpaces(l.text))).toEqual(LINES.map(noSpaces));

@@ -37,7 +37,9 @@ const INT8W_KEEP_FLOAT: Record<string, string[]> = {
 function int8Weights(base: string): VariantSpec {
   const keep = INT8W_KEEP_FLOAT[base] ?? [];
   return {
-    name: `${base}-int8w`, base, variant: 'int8-weights',
+    name: `${base}-int8w`,
+    base,
+    variant: 'int8-weights',
     async build(bytes) {
       const folded = foldBatchNorm(decodeModel(bytes));
       const { model, report } = quantizeWeightsInt8(folded.model, { keep });
@@ -63,7 +65,9 @@ function int8Weights(base: string): VariantSpec {
 
 function float16(base: string): VariantSpec {
   return {
-    name: `${base}-fp16`, base, variant: 'fp16',
+    name: `${base}-fp16`,
+    base,
+    variant: 'fp16',
     async build(bytes) {
       const folded = foldBatchNorm(decodeModel(bytes));
       const { model, report } = convertToFloat16(folded.model);
@@ -101,7 +105,10 @@ const ROLE_OF: Record<string, CalibrationRole> = { 'ppocr-det': 'det', 'ppocr-re
 function staticInt8(base: string): VariantSpec {
   const keepFloat = INT8_KEEP_FLOAT[base] ?? [];
   return {
-    name: `${base}-int8`, base, variant: 'int8', calibrated: true,
+    name: `${base}-int8`,
+    base,
+    variant: 'int8',
+    calibrated: true,
     async build(bytes) {
       const folded = foldBatchNorm(decodeModel(bytes));
       const raised = upgradeToOpset13(folded.model);
@@ -141,7 +148,9 @@ function staticInt8(base: string): VariantSpec {
  */
 function compactRec(base: string): VariantSpec {
   return {
-    name: `${base}-compact`, base, variant: 'compact',
+    name: `${base}-compact`,
+    base,
+    variant: 'compact',
     async build(bytes, entry) {
       const pre = entry?.preprocess;
       if (!pre || pre.kind !== 'rec') throw new Error(`${base}-compact needs the recogniser's preprocessing from its manifest entry`);

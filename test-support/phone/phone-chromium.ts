@@ -15,7 +15,13 @@ import { chromium, type Browser, type CDPSession, type Page } from '@playwright/
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 const CPU_CGROUP = '/sys/fs/cgroup/cpu';
 const PERIOD_US = 100_000;

@@ -1,6 +1,19 @@
 import * as Comlink from 'comlink';
 import type { FloatTensor } from '../../core/ocr/types';
-import type { DetectedImage, DeviceOcrOptions, DeviceOcrResult, LoadInfo, LoadOptions, LoadProgress, OcrWorkerApi, ReencodeResult, SplitOptions, SplitResult, WarmUpOptions, WarmUpResult } from '../worker/api';
+import type {
+  DetectedImage,
+  DeviceOcrOptions,
+  DeviceOcrResult,
+  LoadInfo,
+  LoadOptions,
+  LoadProgress,
+  OcrWorkerApi,
+  ReencodeResult,
+  SplitOptions,
+  SplitResult,
+  WarmUpOptions,
+  WarmUpResult,
+} from '../worker/api';
 
 /**
  * The page's handle on the OCR worker. Terminating the worker is the only way to give its WASM memory back,

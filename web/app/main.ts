@@ -235,7 +235,9 @@ function renderLink(): void {
     rtt ? `RTT ${Math.round(rtt.rttMs)} ms` : 'RTT not measured yet',
     kbps !== null ? `uplink probe ${Math.round(kbps)} kbit/s` : `uplink probe ${link.probeState}`,
     downKbps !== null ? `downlink probe ${Math.round(downKbps)} kbit/s` : '',
-  ].filter(Boolean).join(' · ');
+  ]
+    .filter(Boolean)
+    .join(' · ');
 }
 
 function renderBackend(info: LoadInfo | undefined, note?: string): void {
@@ -321,7 +323,13 @@ async function warmUp(): Promise<void> {
   const p = await planner();
   const maxSide = p.profiles.defaults.maxSide;
   const warm = await deviceWork.track(() =>
-    device.warmUp({ maxSide, width: maxSide, height: Math.round((maxSide * 3) / 4), lines: WARM_UP_LINES, lineTensorBytes: p.profiles.transfer.cropBytesPerLine }),
+    device.warmUp({
+      maxSide,
+      width: maxSide,
+      height: Math.round((maxSide * 3) / 4),
+      lines: WARM_UP_LINES,
+      lineTensorBytes: p.profiles.transfer.cropBytesPerLine,
+    }),
   );
   for (const m of device.info?.models ?? []) deviceFacts.warm.add(m.name);
   p.observeWarmUp(observation(p, warmUpRequest(warm, budgetMs())), warm);
@@ -397,8 +405,16 @@ async function run(): Promise<void> {
   const shown = ui.preview.size;
   const record = (result: { outcome: OcrOutcome } | { error: unknown }): RunRecord => {
     const r = buildRunRecord({
-      seq: runs++, startedAt, startMs, endMs: performance.now(), mode, autoPolicy: runSettings.policy, budgetMs: budget,
-      photo: { bytes: photo.size, type: photo.type, width: shown?.width, height: shown?.height }, placement, ...result,
+      seq: runs++,
+      startedAt,
+      startMs,
+      endMs: performance.now(),
+      mode,
+      autoPolicy: runSettings.policy,
+      budgetMs: budget,
+      photo: { bytes: photo.size, type: photo.type, width: shown?.width, height: shown?.height },
+      placement,
+      ...result,
     });
     publishRun(r, window);
     chart.add(r);
@@ -554,7 +570,9 @@ function boot(): void {
   ui.deleteAll.addEventListener('click', () => void removeModels().catch(showError));
 
   void refreshModels();
-  void takeSharedImage().then((shared) => shared && chooseImage(shared)).catch(showError);
+  void takeSharedImage()
+    .then((shared) => shared && chooseImage(shared))
+    .catch(showError);
   // Models already on the device: start the runtime now so the first photo doesn't wait for it.
   void store()
     .then(async (s) => {

@@ -9,7 +9,5 @@ export function keepRuntimeOffline(urls: readonly string[]): void {
   const sameOrigin = urls.filter((u) => new URL(u, location.href).origin === location.origin);
   if (sameOrigin.length === 0 || !navigator.serviceWorker) return;
   // Without a registration (plain-HTTP LAN address) `ready` never settles, and there is nothing to keep anyway.
-  void navigator.serviceWorker.ready.then((registration) =>
-    registration.active?.postMessage({ type: 'CACHE_URLS', payload: { urlsToCache: sameOrigin } }),
-  );
+  void navigator.serviceWorker.ready.then((registration) => registration.active?.postMessage({ type: 'CACHE_URLS', payload: { urlsToCache: sameOrigin } }));
 }

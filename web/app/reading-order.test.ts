@@ -4,7 +4,12 @@ import { readingOrder } from './reading-order';
 
 const line = (text: string, x: number, y: number, w = 100, h = 20) => ({
   text,
-  box: [[x, y], [x + w, y], [x + w, y + h], [x, y + h]] as [Point, Point, Point, Point],
+  box: [
+    [x, y],
+    [x + w, y],
+    [x + w, y + h],
+    [x, y + h],
+  ] as [Point, Point, Point, Point],
 });
 
 describe('readingOrder', () => {

@@ -99,7 +99,9 @@ export async function runOcr(image: Blob, mode: Mode, context: RunContext): Prom
     image: run.image,
     stages: measuredStages(run),
     comparison: compareStages(carriedOut.decision, run.outcome, run.ranOn),
-    where: whereText(run, context.deviceInfo()) + (run.split && run.split.edgeLines > 0 ? ` + edge (${run.split.edgeLines} of ${run.split.deviceLines + run.split.edgeLines} lines)` : ''),
+    where:
+      whereText(run, context.deviceInfo()) +
+      (run.split && run.split.edgeLines > 0 ? ` + edge (${run.split.edgeLines} of ${run.split.deviceLines + run.split.edgeLines} lines)` : ''),
     wallMs: performance.now() - started,
   };
 }
@@ -108,7 +110,13 @@ function measuredStages(run: Execution): [string, number][] {
   if (run.ranOn === 'device' && run.device) {
     const t = run.device.timings;
     const stages: [string, number][] = [
-      ['decode', run.device.device.decodeMs], ['preprocess', t.preprocess], ['det', t.det], ['postprocess', t.postprocess], ['cls', t.cls], ['rec', t.rec], ['total', t.total],
+      ['decode', run.device.device.decodeMs],
+      ['preprocess', t.preprocess],
+      ['det', t.det],
+      ['postprocess', t.postprocess],
+      ['cls', t.cls],
+      ['rec', t.rec],
+      ['total', t.total],
     ];
     const reencode = run.outcome.device?.reencode;
     return reencode === undefined ? stages : [['reencode', reencode], ...stages];

@@ -12,19 +12,59 @@ const PROFILES = executableProfiles(EXAMPLE_PROFILES, 'fp32');
 function placementFor(budgetMs: number): PageDecision {
   const planner = new Planner(PROFILES);
   const decision: Decision = planner.decide(buildObservation({ nowMs: 1000, request: { budgetMs, width: 1280, height: 960, bytes: 300_000 } }));
-  return { mode: 'auto', decision, policy: planner.policy, label: planLabel(decision.plan), why: 'edge-more-accurate', whyText: WHY_TEXT['edge-more-accurate'] };
+  return {
+    mode: 'auto',
+    decision,
+    policy: planner.policy,
+    label: planLabel(decision.plan),
+    why: 'edge-more-accurate',
+    whyText: WHY_TEXT['edge-more-accurate'],
+  };
 }
 
 const BASE: Omit<RunRecordInput, 'placement' | 'outcome' | 'error'> = {
-  seq: 3, startedAt: 1_700_000_000_000, startMs: 500, endMs: 1730, mode: 'auto', autoPolicy: 'tandem', budgetMs: 2000,
+  seq: 3,
+  startedAt: 1_700_000_000_000,
+  startMs: 500,
+  endMs: 1730,
+  mode: 'auto',
+  autoPolicy: 'tandem',
+  budgetMs: 2000,
   photo: { bytes: 300_000, type: 'image/jpeg', width: 1280, height: 960 },
 };
 
 function edgeOutcome(placement: PageDecision): OcrOutcome {
   return {
-    target: 'edge', mode: 'auto', placement, lines: [{ text: 'Hello', score: 0.98, boxScore: 0.9, box: [[0, 0], [1, 0], [1, 1], [0, 1]] } as OcrOutcome['lines'][number]],
-    image: { width: 1280, height: 960 }, stages: [['decode', 12], ['det', 340], ['rec', 80], ['total', 450], ['network', 210]],
-    profiles: 'example', edgeServerMs: 450, comparison: [], where: 'Edge', wallMs: 1200, raceWon: 'edge',
+    target: 'edge',
+    mode: 'auto',
+    placement,
+    lines: [
+      {
+        text: 'Hello',
+        score: 0.98,
+        boxScore: 0.9,
+        box: [
+          [0, 0],
+          [1, 0],
+          [1, 1],
+          [0, 1],
+        ],
+      } as OcrOutcome['lines'][number],
+    ],
+    image: { width: 1280, height: 960 },
+    stages: [
+      ['decode', 12],
+      ['det', 340],
+      ['rec', 80],
+      ['total', 450],
+      ['network', 210],
+    ],
+    profiles: 'example',
+    edgeServerMs: 450,
+    comparison: [],
+    where: 'Edge',
+    wallMs: 1200,
+    raceWon: 'edge',
   };
 }
 
@@ -34,9 +74,25 @@ describe('buildRunRecord', () => {
     const record = buildRunRecord({ ...BASE, placement, outcome: edgeOutcome(placement) });
     const d = placement.decision;
     expect(record).toMatchObject({
-      seq: 3, mode: 'auto', policy: 'tandem', budgetMs: 2000, ok: true, planId: d.plan.id, planLabel: planLabel(d.plan), reason: d.reason,
-      why: 'edge-more-accurate', constraints: d.constraints, ranOn: 'edge', raceWon: 'edge', fellBack: null, retried: null, recognition: null,
-      split: null, edgeServerMs: 450, lines: [{ text: 'Hello', score: 0.98 }], image: { width: 1280, height: 960, bytes: 300_000, type: 'image/jpeg' },
+      seq: 3,
+      mode: 'auto',
+      policy: 'tandem',
+      budgetMs: 2000,
+      ok: true,
+      planId: d.plan.id,
+      planLabel: planLabel(d.plan),
+      reason: d.reason,
+      why: 'edge-more-accurate',
+      constraints: d.constraints,
+      ranOn: 'edge',
+      raceWon: 'edge',
+      fellBack: null,
+      retried: null,
+      recognition: null,
+      split: null,
+      edgeServerMs: 450,
+      lines: [{ text: 'Hello', score: 0.98 }],
+      image: { width: 1280, height: 960, bytes: 300_000, type: 'image/jpeg' },
       error: null,
     });
     // Request start to lines shown, not the planner's own total.
@@ -69,6 +125,9 @@ describe('buildRunRecord', () => {
     const auto = buildRunRecord({ ...BASE, autoPolicy: 'layercake', error: 'boom' });
     expect(auto).toMatchObject({ ok: false, policy: 'layercake', planId: null, planLabel: null, reason: null, why: null, predicted: null, constraints: [] });
     expect(auto.error).toEqual({ code: 'Error', message: 'boom' });
-    expect(buildRunRecord({ ...BASE, mode: 'device', autoPolicy: 'layercake', error: new TypeError('x') })).toMatchObject({ policy: 'device', error: { code: 'TypeError', message: 'x' } });
+    expect(buildRunRecord({ ...BASE, mode: 'device', autoPolicy: 'layercake', error: new TypeError('x') })).toMatchObject({
+      policy: 'device',
+      error: { code: 'TypeError', message: 'x' },
+    });
   });
 });

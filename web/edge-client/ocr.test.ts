@@ -17,9 +17,13 @@ function route(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     res.end(JSON.stringify(value));
   };
   if (url.pathname === '/ok/v1/ocr') {
-    return json(200, { lines: [], timings: {}, server: { decode: 1, queue: 0, total: 9 }, models: { det: 'd', cls: 'c', rec: 'r' } }, {
-      'server-timing': 'decode;dur=1.5,det;dur=4,rec;dur=3,total;dur=9',
-    });
+    return json(
+      200,
+      { lines: [], timings: {}, server: { decode: 1, queue: 0, total: 9 }, models: { det: 'd', cls: 'c', rec: 'r' } },
+      {
+        'server-timing': 'decode;dur=1.5,det;dur=4,rec;dur=3,total;dur=9',
+      },
+    );
   }
   if (url.pathname === '/bad/v1/ocr') return json(415, { error: 'body is not an image (expected image/jpeg, image/png or image/webp)' });
   if (url.pathname === '/busy/v1/ocr') return json(503, { error: 'queue full' });
@@ -71,14 +75,17 @@ describe('edgeOcr', () => {
     expect(reply.roundTripMs).toBeGreaterThan(0);
   });
 
-  it('reports a rejected request (4xx) with the server\'s own message', async () => {
+  it("reports a rejected request (4xx) with the server's own message", async () => {
     const error = await failure(edgeOcr(image, { baseUrl: `${baseUrl}/bad/` }));
     expect(error.name).toBe('EdgeRejected');
     expect(error.message).toBe('The edge server answered 415: body is not an image (expected image/jpeg, image/png or image/webp)');
   });
 
   it('reports server trouble (5xx) as EdgeFailed, with or without a JSON body', async () => {
-    expect(await failure(edgeOcr(image, { baseUrl: `${baseUrl}/busy/` }))).toMatchObject({ name: 'EdgeFailed', message: 'The edge server answered 503: queue full' });
+    expect(await failure(edgeOcr(image, { baseUrl: `${baseUrl}/busy/` }))).toMatchObject({
+      name: 'EdgeFailed',
+      message: 'The edge server answered 503: queue full',
+    });
     expect((await failure(edgeOcr(image, { baseUrl: `${baseUrl}/html/` }))).name).toBe('EdgeFailed');
   });
 
@@ -103,7 +110,7 @@ describe('edgeOcr', () => {
     expect(error.message).toContain(`127.0.0.1:${port}`);
   });
 
-  it('leaves a caller\'s own abort as it is', async () => {
+  it("leaves a caller's own abort as it is", async () => {
     const controller = new AbortController();
     const pending = edgeOcr(image, { baseUrl: `${baseUrl}/slow/`, signal: controller.signal });
     controller.abort();

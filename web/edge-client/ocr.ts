@@ -55,7 +55,8 @@ export async function edgeOcr(image: Blob, options: EdgeOcrOptions = {}): Promis
     // The deadline can pass while the reply is still arriving.
     if (options.signal?.aborted) throw error;
     const name = error instanceof Error ? error.name : '';
-    if (name === 'TimeoutError') throw codedError('EdgeTimeout', `The edge server's reply to ${url.pathname} did not arrive within ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms.`, error);
+    if (name === 'TimeoutError')
+      throw codedError('EdgeTimeout', `The edge server's reply to ${url.pathname} did not arrive within ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms.`, error);
     throw codedError('EdgeUnreachable', `The edge server's reply to ${url.pathname} broke off (${messageOf(error)}).`, error);
   }
   let body: OcrResponse;
@@ -99,30 +100,38 @@ export async function edgeStatusTimed(options: Pick<EdgeOcrOptions, 'baseUrl' | 
 }
 
 /** POST /v1/probe with `bytes` of filler: one uplink throughput sample. */
-export async function edgeProbe(
-  bytes: number,
-  options: Pick<EdgeOcrOptions, 'baseUrl' | 'timeoutMs' | 'signal'> = {},
-): Promise<TimedReply<ProbeReply>> {
+export async function edgeProbe(bytes: number, options: Pick<EdgeOcrOptions, 'baseUrl' | 'timeoutMs' | 'signal'> = {}): Promise<TimedReply<ProbeReply>> {
   const url = endpoint('v1/probe', options.baseUrl);
   // Random bytes, so no layer on the way can compress the probe into something smaller than it claims to be.
   const body = new Uint8Array(bytes);
   for (let i = 0; i < bytes; i += 65_536) crypto.getRandomValues(body.subarray(i, Math.min(bytes, i + 65_536)));
   const started = performance.now();
-  const response = await send(url, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' }, cache: 'no-store' }, { timeoutMs: 15_000, ...options });
+  const response = await send(
+    url,
+    { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' }, cache: 'no-store' },
+    { timeoutMs: 15_000, ...options },
+  );
   if (!response.ok) throw await replyError(response);
   const reply = (await response.json()) as ProbeReply;
   return { body: reply, roundTripMs: roundTripSince(url, started), serverTiming: parseServerTiming(response.headers.get(SERVER_TIMING_HEADER)) };
 }
 
 /** GET /v1/probe?bytes=N: one downlink throughput sample. */
-export async function edgeDownloadProbe(bytes: number, options: Pick<EdgeOcrOptions, 'baseUrl' | 'timeoutMs' | 'signal'> = {}): Promise<TimedReply<{ bytes: number }>> {
+export async function edgeDownloadProbe(
+  bytes: number,
+  options: Pick<EdgeOcrOptions, 'baseUrl' | 'timeoutMs' | 'signal'> = {},
+): Promise<TimedReply<{ bytes: number }>> {
   const url = endpoint('v1/probe', options.baseUrl);
   url.searchParams.set('bytes', String(bytes));
   const started = performance.now();
   const response = await send(url, { cache: 'no-store' }, { timeoutMs: 15_000, ...options });
   if (!response.ok) throw await replyError(response);
   const body = await response.arrayBuffer();
-  return { body: { bytes: body.byteLength }, roundTripMs: roundTripSince(url, started), serverTiming: parseServerTiming(response.headers.get(SERVER_TIMING_HEADER)) };
+  return {
+    body: { bytes: body.byteLength },
+    roundTripMs: roundTripSince(url, started),
+    serverTiming: parseServerTiming(response.headers.get(SERVER_TIMING_HEADER)),
+  };
 }
 
 /**

@@ -20,14 +20,53 @@ function decisionFor(match: (id: string) => boolean, raceStartAtMs: number | nul
 }
 
 const timings = { preprocess: 1, det: 10, postprocess: 1, cls: 0, rec: 5, total: 17 };
-const deviceResult = (tag: string): DeviceOcrResult => ({
-  lines: [{ text: tag, score: 1, boxScore: 1, box: [[0, 0], [1, 0], [1, 1], [0, 1]], rotated: false }] as never,
-  timings, detInput: { width: 32, height: 32 }, image: { width: 64, height: 32 }, device: { backend: 'wasm', threads: 2, decodeMs: 2 },
-}) as DeviceOcrResult;
+const deviceResult = (tag: string): DeviceOcrResult =>
+  ({
+    lines: [
+      {
+        text: tag,
+        score: 1,
+        boxScore: 1,
+        box: [
+          [0, 0],
+          [1, 0],
+          [1, 1],
+          [0, 1],
+        ],
+        rotated: false,
+      },
+    ] as never,
+    timings,
+    detInput: { width: 32, height: 32 },
+    image: { width: 64, height: 32 },
+    device: { backend: 'wasm', threads: 2, decodeMs: 2 },
+  }) as DeviceOcrResult;
 const edgeReply = (): EdgeOcrResult => ({
-  response: { lines: [{ text: 'edge', score: 1, boxScore: 1, box: [[0, 0], [1, 0], [1, 1], [0, 1]], rotated: false }], timings, detInput: { width: 32, height: 32 }, image: { width: 64, height: 32 }, server: { decode: 1, queue: 0, total: 30 }, models: { det: 'd', cls: 'c', rec: 'r' } } as never,
+  response: {
+    lines: [
+      {
+        text: 'edge',
+        score: 1,
+        boxScore: 1,
+        box: [
+          [0, 0],
+          [1, 0],
+          [1, 1],
+          [0, 1],
+        ],
+        rotated: false,
+      },
+    ],
+    timings,
+    detInput: { width: 32, height: 32 },
+    image: { width: 64, height: 32 },
+    server: { decode: 1, queue: 0, total: 30 },
+    models: { det: 'd', cls: 'c', rec: 'r' },
+  } as never,
   serverTiming: { decode: 1, preprocess: 1, det: 10, postprocess: 1, cls: 0, rec: 5, queue: 0, total: 30 },
-  roundTripMs: 40, uploadBytes: 1000, downloadBytes: 300,
+  roundTripMs: 40,
+  uploadBytes: 1000,
+  downloadBytes: 300,
 });
 
 function executors(edge: (signal?: AbortSignal) => Promise<EdgeOcrResult>, deviceDelayMs = 0): Executors & { calls: string[] } {
@@ -72,7 +111,12 @@ describe('execute', () => {
     expect(ex.calls[0]).toBe('reencode 960 q0.8');
     expect(ex.calls[1]).toMatch(/^edge 700 B @640 budget≤\d+/);
     expect(run.ranOn).toBe('edge');
-    expect(run.outcome).toMatchObject({ winner: 'edge', reencodedBytes: 700, device: { reencode: 3 }, edge: { uploadBytes: 1000, serverMs: 18, stages: { det: 10, rec: 5 } } });
+    expect(run.outcome).toMatchObject({
+      winner: 'edge',
+      reencodedBytes: 700,
+      device: { reencode: 3 },
+      edge: { uploadBytes: 1000, serverMs: 18, stages: { det: 10, rec: 5 } },
+    });
   });
 
   for (const status of [503, 429]) {
@@ -110,7 +154,15 @@ describe('execute', () => {
   it('races: starts the device when the edge is late, takes the first answer and cancels the edge', async () => {
     const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original+race', 5);
     let aborted = false;
-    const ex = executors((signal) => new Promise((_, reject) => signal?.addEventListener('abort', () => { aborted = true; reject(new Error('aborted')); })));
+    const ex = executors(
+      (signal) =>
+        new Promise((_, reject) =>
+          signal?.addEventListener('abort', () => {
+            aborted = true;
+            reject(new Error('aborted'));
+          }),
+        ),
+    );
     const run = await execute(d, photo, ex);
     expect(run).toMatchObject({ ranOn: 'device', raceWon: 'device' });
     expect(run.outcome.failure).toBeUndefined();
@@ -164,8 +216,14 @@ describe('execute', () => {
 
   it('a forced edge run keeps the edge failure as the error when the device cannot answer either', async () => {
     const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original');
-    const ex = { ...executors(() => Promise.reject(codedError('EdgeUnreachable', 'connection reset'))), deviceReady: () => Promise.reject(new Error('models not stored')) };
-    await expect(execute(d, photo, ex, true)).rejects.toMatchObject({ name: 'EdgeUnreachable', message: 'connection reset The device could not answer instead: models not stored' });
+    const ex = {
+      ...executors(() => Promise.reject(codedError('EdgeUnreachable', 'connection reset'))),
+      deviceReady: () => Promise.reject(new Error('models not stored')),
+    };
+    await expect(execute(d, photo, ex, true)).rejects.toMatchObject({
+      name: 'EdgeUnreachable',
+      message: 'connection reset The device could not answer instead: models not stored',
+    });
   });
 });
 
@@ -173,7 +231,9 @@ describe('execute with detection and recognition in two steps', () => {
   const splitResult = (share: number, failed = false): SplitResult => ({
     ...deviceResult('split'),
     split: {
-      deviceLines: failed ? 4 : 4 - Math.round(4 * share), edgeLines: failed ? 0 : Math.round(4 * share), deviceRecMs: 40,
+      deviceLines: failed ? 4 : 4 - Math.round(4 * share),
+      edgeLines: failed ? 0 : Math.round(4 * share),
+      deviceRecMs: 40,
       edge: share > 0 ? { requests: 1, elapsedMs: 90, uploadBytes: 400_000, downloadBytes: 9000, serverMs: 30, queueMs: 2 } : undefined,
       edgeFailed: failed ? { code: 'EdgeFailed', message: 'answered 503', status: 503, predictedMs: 572, budgetMs: 537, retryAfterMs: 1000 } : undefined,
     },
@@ -205,7 +265,12 @@ describe('execute with detection and recognition in two steps', () => {
     expect(seen.remainingMs).toBeLessThanOrEqual(d.budgetMs);
     expect(seen.options!.edgeShare).toBe(0.5);
     expect(run.recognition!.plan.kind).toBe('split-rec');
-    expect(run.outcome).toMatchObject({ lines: 4, deviceLines: 2, device: { det: 10, rec: 40 }, edge: { lines: 2, uploadBytes: 400_000, serverMs: 30, stages: { rec: 28 } } });
+    expect(run.outcome).toMatchObject({
+      lines: 4,
+      deviceLines: 2,
+      device: { det: 10, rec: 40 },
+      edge: { lines: 2, uploadBytes: 400_000, serverMs: 30, stages: { rec: 28 } },
+    });
     expect(run.outcome.failure).toBeUndefined();
   });
 

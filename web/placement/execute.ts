@@ -128,7 +128,16 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
   const deviceOutcome = (r: { result: DeviceOcrResult; loadMs: number }, extra: Partial<Outcome> = {}): Outcome => {
     const stages = deviceStages(r.result.timings, r.result.device.decodeMs);
     if (r.loadMs > 0) stages['model-load'] = r.loadMs;
-    return { atMs: ex.now(), ok: true, totalMs: ex.now() - t0, winner: 'device', lines: r.result.lines.length, recInputWidth: recInputWidth(r.result.lines), device: stages, ...extra };
+    return {
+      atMs: ex.now(),
+      ok: true,
+      totalMs: ex.now() - t0,
+      winner: 'device',
+      lines: r.result.lines.length,
+      recInputWidth: recInputWidth(r.result.lines),
+      device: stages,
+      ...extra,
+    };
   };
 
   if ((plan.kind === 'device' || plan.kind === 'split-rec') && !forceEdge && ex.split) return detectThenRecognize(decision, image, ex, ex.split, t0);
@@ -176,14 +185,24 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
     image: reply.response.image,
     edge: reply,
     raceWon,
-    outcome: { ...base, atMs: ex.now(), ok: true, totalMs: ex.now() - t0, winner: 'edge', lines: reply.response.lines.length, recInputWidth: recInputWidth(reply.response.lines), edge: edgeOutcome(reply) },
+    outcome: {
+      ...base,
+      atMs: ex.now(),
+      ok: true,
+      totalMs: ex.now() - t0,
+      winner: 'edge',
+      lines: reply.response.lines.length,
+      recInputWidth: recInputWidth(reply.response.lines),
+      edge: edgeOutcome(reply),
+    },
   });
   const fallbackPlan = decision.fallback?.plan;
   if (forceEdge) return forcedEdge(edgePromise, fromEdge, () => device(plan, true), deviceOutcome);
   if (!fallbackPlan) return fromEdge(await edgePromise);
 
   // Race: the device starts at raceStartAtMs unless the edge has answered; otherwise only after an edge failure.
-  type Settled = { kind: 'edge'; reply: EdgeOcrResult } | { kind: 'edge-failed'; error: unknown } | { kind: 'device'; r: { result: DeviceOcrResult; loadMs: number } };
+  type Settled =
+    { kind: 'edge'; reply: EdgeOcrResult } | { kind: 'edge-failed'; error: unknown } | { kind: 'device'; r: { result: DeviceOcrResult; loadMs: number } };
   const edgeSettled: Promise<Settled> = edgePromise.then(
     (reply) => ({ kind: 'edge', reply }),
     (error: unknown) => ({ kind: 'edge-failed', error }),
@@ -248,10 +267,7 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
       // it is awaited until the budget or its own predicted p95, whichever is later (it has its own timeout too).
       const waitMs = Math.max(decision.budgetMs, decision.predicted.p95Ms) - (ex.now() - t0);
       let waitTimer: ReturnType<typeof setTimeout> | undefined;
-      const late = await Promise.race([
-        edgeSettled,
-        new Promise<null>((resolve) => (waitTimer = setTimeout(() => resolve(null), Math.max(0, waitMs)))),
-      ]);
+      const late = await Promise.race([edgeSettled, new Promise<null>((resolve) => (waitTimer = setTimeout(() => resolve(null), Math.max(0, waitMs))))]);
       clearTimeout(waitTimer);
       if (late !== null && late.kind === 'edge') {
         const run = fromEdge(late.reply, 'edge');
@@ -295,15 +311,23 @@ async function detectThenRecognize(decision: Decision, image: Blob, ex: Executor
   const r = await split.recognize(det.id, { edgeShare, budgetMs: split.forced ? Infinity : Math.max(1, remaining) });
   const s = r.split;
   const device: NonNullable<Outcome['device']> = {
-    decode: det.decodeMs, 'det-preprocess': det.timings.preprocess, det: det.timings.det, postprocess: det.timings.postprocess,
+    decode: det.decodeMs,
+    'det-preprocess': det.timings.preprocess,
+    det: det.timings.det,
+    postprocess: det.timings.postprocess,
   };
   if (s.deviceLines > 0) device.rec = s.deviceRecMs;
   if (loadMs > 0) device['model-load'] = loadMs;
   const outcome: Outcome = { atMs: ex.now(), ok: true, totalMs: ex.now() - t0, winner: 'device', lines: det.lines, device, deviceLines: s.deviceLines };
   if (s.edge) {
     outcome.edge = {
-      elapsedMs: s.edge.elapsedMs, uploadBytes: s.edge.uploadBytes, downloadBytes: s.edge.downloadBytes,
-      serverMs: s.edge.serverMs, queueMs: s.edge.queueMs, stages: { rec: s.edge.serverMs - s.edge.queueMs }, lines: s.edgeLines,
+      elapsedMs: s.edge.elapsedMs,
+      uploadBytes: s.edge.uploadBytes,
+      downloadBytes: s.edge.downloadBytes,
+      serverMs: s.edge.serverMs,
+      queueMs: s.edge.queueMs,
+      stages: { rec: s.edge.serverMs - s.edge.queueMs },
+      lines: s.edgeLines,
     };
   }
   if (s.edgeFailed) {
@@ -313,7 +337,13 @@ async function detectThenRecognize(decision: Decision, image: Blob, ex: Executor
     if (outcome.failure === 'refused') outcome.refusal = refusalOf(error);
   }
   return {
-    ranOn: 'device', lines: r.lines, image: r.image, device: r, outcome, recognition, split: s,
+    ranOn: 'device',
+    lines: r.lines,
+    image: r.image,
+    device: r,
+    outcome,
+    recognition,
+    split: s,
     fellBack: s.edgeFailed ? `recognition on the edge failed: ${s.edgeFailed.message}` : undefined,
   };
 }

@@ -25,7 +25,8 @@ function teachSlowDevice(planner: Planner, factor: number): void {
     const obs = buildObservation({ nowMs: 1000 * k, request: { budgetMs: 10_000 } });
     const d = planner.decide(obs);
     const device: Partial<Record<DeviceStage, number>> = {};
-    for (const s of d.predicted.stages) if (s.where === 'device') device[s.stage as DeviceStage] = (device[s.stage as DeviceStage] ?? 0) + factor * s.expectedMs;
+    for (const s of d.predicted.stages)
+      if (s.where === 'device') device[s.stage as DeviceStage] = (device[s.stage as DeviceStage] ?? 0) + factor * s.expectedMs;
     planner.observe(d, { atMs: 1000 * k + 500, ok: true, totalMs: factor * d.predicted.expectedMs, lines: 8, device });
   }
   planner.policy = policy;
@@ -36,7 +37,9 @@ describe('planLabel', () => {
   it('says where, which detector at which size, and what is uploaded', () => {
     expect(planLabel(plans.find((p) => p.id === 'device:ppocr-det@fp32/960')!)).toBe('Device · detector fp32 @ 960');
     expect(planLabel(plans.find((p) => p.id === 'edge:ppocr-det@fp32/640:jpeg960q80')!)).toBe('Edge · detector fp32 @ 640 · upload JPEG 960 q80');
-    expect(planLabel(plans.find((p) => p.kind === 'edge' && p.race && p.upload?.kind === 'original')!)).toMatch(/^Edge · detector fp32 @ \d+ · upload original · device race$/);
+    expect(planLabel(plans.find((p) => p.kind === 'edge' && p.race && p.upload?.kind === 'original')!)).toMatch(
+      /^Edge · detector fp32 @ \d+ · upload original · device race$/,
+    );
     expect(planLabel(plans.find((p) => p.id === 'split-rec:ppocr-det@fp32/640:edge50%')!)).toBe('Split · detector fp32 @ 640 on device · 50% of lines on edge');
   });
 });
@@ -99,7 +102,8 @@ describe('whyCode', () => {
 
 describe('uploadShare', () => {
   it('is the upload part of the main path', () => {
-    const stage = (name: string, startMs: number, expectedMs: number, branch = 'main') => ({ stage: name, where: 'network', branch, startMs, expectedMs, sdMs: 0, bytes: 0 }) as never;
+    const stage = (name: string, startMs: number, expectedMs: number, branch = 'main') =>
+      ({ stage: name, where: 'network', branch, startMs, expectedMs, sdMs: 0, bytes: 0 }) as never;
     expect(uploadShare([stage('rtt', 0, 20), stage('upload', 20, 60), stage('edge-det', 80, 20)])).toBeCloseTo(0.6);
     expect(uploadShare([stage('det', 0, 100, 'device')])).toBe(0);
   });
@@ -111,7 +115,11 @@ describe('compareStages', () => {
     planner.policy = { ...planner.policy, allows: (p) => p.kind === 'edge' && !p.race };
     const obs = buildObservation({ nowMs: NOW, ...linkSamples({ atMs: NOW, rttMs: 20, upKbps: 50_000 }) });
     const d = planner.decide(obs);
-    const rows = compareStages(d, { atMs: NOW + 300, ok: true, totalMs: 300, edge: { elapsedMs: 290, serverMs: 200, uploadBytes: 1, queueMs: 3, stages: { det: 120, rec: 60 } } }, 'edge');
+    const rows = compareStages(
+      d,
+      { atMs: NOW + 300, ok: true, totalMs: 300, edge: { elapsedMs: 290, serverMs: 200, uploadBytes: 1, queueMs: 3, stages: { det: 120, rec: 60 } } },
+      'edge',
+    );
     const byStage = Object.fromEntries(rows.map((r) => [r.stage, r]));
     expect(byStage['edge-det']!.actualMs).toBe(120);
     expect(byStage['edge-det']!.predictedMs).toBeGreaterThan(0);

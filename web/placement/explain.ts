@@ -87,7 +87,8 @@ export function whyCode(decision: Decision, all: PlanPredictions, explain: (inde
     return uploadShare(explain(best)) >= 0.5 ? 'uplink-too-slow-for-budget' : 'edge-too-slow-for-budget';
   };
   // The same detector side: the edge runs its own model set, the device the set it holds or would fetch.
-  const unraced = (p: Plan, i: number) => p.kind === 'edge' && !p.race && p.config.maxSide === plan.config.maxSide && !(saveData && p.upload?.kind === 'original') && i >= 0;
+  const unraced = (p: Plan, i: number) =>
+    p.kind === 'edge' && !p.race && p.config.maxSide === plan.config.maxSide && !(saveData && p.upload?.kind === 'original') && i >= 0;
   if (plan.kind === 'device') {
     const edge = edgeVerdict(all.plans.flatMap((p, i) => (unraced(p, i) ? [i] : [])));
     if (edge !== null) return edge;

@@ -169,14 +169,14 @@ export class LinkMonitor {
       const maxBytes = metered ? PROBE_BYTES : MAX_PROBE_BYTES;
       const minRtt = () => Math.min(...this.rtt.list.map((r) => r.rttMs), Infinity);
       try {
-        for (let bytes: number | null = PROBE_BYTES; bytes !== null; ) {
+        for (let bytes: number | null = PROBE_BYTES; bytes !== null;) {
           const reply = await edgeProbe(bytes);
           const sample = uploadSample(performance.now(), reply.body.bytes, reply.roundTripMs, reply.serverTiming);
           this.throughput.push(sample);
           this.lastProbe = sample;
           bytes = nextProbeBytes(sample, Number.isFinite(minRtt()) ? minRtt() : 0, maxBytes);
         }
-        for (let bytes: number | null = PROBE_BYTES; bytes !== null; ) {
+        for (let bytes: number | null = PROBE_BYTES; bytes !== null;) {
           const down = await edgeDownloadProbe(bytes);
           const sample = downloadSample(performance.now(), down.body.bytes, down.roundTripMs, down.serverTiming);
           this.throughput.push(sample);

@@ -3,8 +3,22 @@ import { createPolicy, decide, EXAMPLE_PROFILES, observe, Planner, type Policy }
 import { buildObservation as buildCoreObservation } from '../../core/placement/observation-builder';
 import type { WarmUpResult } from '../worker/api';
 import {
-  buildObservation, connectionType, deviceModelStates, deviceStages, downloadSample, edgeStages, nextProbeBytes, netInfoReading, networkId, rttSample, SampleRing,
-  serverWorkMs, transferKbps, uploadSample, warmUpOutcome, warmUpRequest,
+  buildObservation,
+  connectionType,
+  deviceModelStates,
+  deviceStages,
+  downloadSample,
+  edgeStages,
+  nextProbeBytes,
+  netInfoReading,
+  networkId,
+  rttSample,
+  SampleRing,
+  serverWorkMs,
+  transferKbps,
+  uploadSample,
+  warmUpOutcome,
+  warmUpRequest,
 } from './observations';
 import { executableProfiles } from './profiles';
 
@@ -36,7 +50,7 @@ describe('samples from replies', () => {
     expect(rttSample(5, 30, {})).toEqual({ atMs: 5, rttMs: 30 });
   });
 
-  it("server work leaves out the time the body took to arrive", () => {
+  it('server work leaves out the time the body took to arrive', () => {
     // Probe: `proc` is the work after the body was read.
     expect(serverWorkMs({ read: 1300, proc: 0.4, total: 1300.4 })).toBe(0.4);
     // OCR: the stages and the wait for a worker, not `total`, which starts before the body arrives.
@@ -89,13 +103,21 @@ describe('samples from replies', () => {
 describe('stage names', () => {
   it('maps Server-Timing to edge stages and drops a classifier that did not run', () => {
     expect(edgeStages({ decode: 3, preprocess: 2, det: 40, postprocess: 5, cls: 0, rec: 20, queue: 1, total: 80 })).toEqual({
-      decode: 3, 'det-preprocess': 2, det: 40, postprocess: 5, rec: 20,
+      decode: 3,
+      'det-preprocess': 2,
+      det: 40,
+      postprocess: 5,
+      rec: 20,
     });
   });
 
   it('maps worker timings to device stages and drops a classifier that did not run', () => {
     expect(deviceStages({ preprocess: 4, det: 100, postprocess: 6, cls: 0, rec: 50, total: 160 }, 9)).toEqual({
-      decode: 9, 'det-preprocess': 4, det: 100, postprocess: 6, rec: 50,
+      decode: 9,
+      'det-preprocess': 4,
+      det: 100,
+      postprocess: 6,
+      rec: 50,
     });
     expect(deviceStages({ preprocess: 4, det: 100, postprocess: 6, cls: 2, rec: 50, total: 162 }, 9).cls).toBe(2);
   });
@@ -124,12 +146,16 @@ describe('device model states', () => {
   });
 
   it('gives every profiled model of a role the state of the variant set the device runs, when named', () => {
-    const states = deviceModelStates(EXAMPLE_PROFILES, {
-      manifest,
-      stored: new Set(['ppocr-det-int8w']),
-      loaded: new Set(['ppocr-det-int8w']),
-      warm: new Set(),
-    }, 'int8-weights');
+    const states = deviceModelStates(
+      EXAMPLE_PROFILES,
+      {
+        manifest,
+        stored: new Set(['ppocr-det-int8w']),
+        loaded: new Set(['ppocr-det-int8w']),
+        warm: new Set(),
+      },
+      'int8-weights',
+    );
     const byModel = Object.fromEntries(states.map((s) => [s.model, s.state]));
     expect(byModel['ppocr-det@fp32']).toBe('loaded');
     expect(byModel['ppocr-det@int8-weights']).toBe('loaded');
@@ -170,7 +196,10 @@ describe('buildObservation', () => {
 describe('a warm-up as a device observation', () => {
   const profiles = executableProfiles(EXAMPLE_PROFILES, 'fp32');
   const maxSide = profiles.defaults.maxSide;
-  const deviceOnly: Policy = { ...createPolicy('device'), allows: (p) => p.kind === 'device' && p.config.det === profiles.defaults.det && p.config.maxSide === maxSide };
+  const deviceOnly: Policy = {
+    ...createPolicy('device'),
+    allows: (p) => p.kind === 'device' && p.config.det === profiles.defaults.det && p.config.maxSide === maxSide,
+  };
   const warmUp = (speed: number): { warm: WarmUpResult; predicted: (stage: string) => number } => {
     // What the profiles predict for the warm-up's sizes, run `speed` times faster.
     const planner = new Planner(profiles);
@@ -178,9 +207,14 @@ describe('a warm-up as a device observation', () => {
     const d = decide(buildCoreObservation({ request: { ...image, bytes: 1, budgetMs: 2000 } }), profiles, deviceOnly, planner.state);
     const at = (stage: string) => d.predicted.stages.filter((s) => s.stage === stage).reduce((sum, s) => sum + s.expectedMs, 0);
     const warm: WarmUpResult = {
-      maxSide, image, detInput: image, timings: { preprocess: at('det-preprocess') / speed, det: at('det') / speed }, lines: 4, recMs: 0,
+      maxSide,
+      image,
+      detInput: image,
+      timings: { preprocess: at('det-preprocess') / speed, det: at('det') / speed },
+      lines: 4,
+      recMs: 0,
     };
-    warm.recMs = (at('rec') / d.inputs.lines) * 4 / speed;
+    warm.recMs = ((at('rec') / d.inputs.lines) * 4) / speed;
     return { warm, predicted: at };
   };
 
@@ -195,7 +229,10 @@ describe('a warm-up as a device observation', () => {
     expect(Object.keys(warmUpOutcome(warm, maxSide / 2, 7).device!)).toEqual(['rec']);
   });
 
-  for (const [speed, what] of [[5, 'faster'], [0.2, 'slower']] as const) {
+  for (const [speed, what] of [
+    [5, 'faster'],
+    [0.2, 'slower'],
+  ] as const) {
     it(`a device ${what} than the profiles' default is predicted ${what} for the next photo`, () => {
       const { warm } = warmUp(speed);
       const planner = new Planner(profiles);

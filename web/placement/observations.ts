@@ -4,7 +4,15 @@
  */
 import type { DeviceStage, EdgeStage, Outcome } from '../../core/placement';
 import type {
-  ConnectionType, DeviceModelState, ModelState, NetInfoReading, Observation, Preferences, RequestInfo, RttSample, ThroughputSample,
+  ConnectionType,
+  DeviceModelState,
+  ModelState,
+  NetInfoReading,
+  Observation,
+  Preferences,
+  RequestInfo,
+  RttSample,
+  ThroughputSample,
 } from '../../core/placement';
 import type { Profiles } from '../../core/profiles';
 import type { StageTimings } from '../../core/ocr/types';
@@ -120,7 +128,12 @@ export function transferKbps(sample: ThroughputSample, rttMs: number): number | 
 /** The edge's Server-Timing names mapped to the planner's edge stages. */
 export function edgeStages(serverTiming: Record<string, number>): Partial<Record<EdgeStage, number>> {
   const map: [string, EdgeStage][] = [
-    ['decode', 'decode'], ['preprocess', 'det-preprocess'], ['det', 'det'], ['postprocess', 'postprocess'], ['cls', 'cls'], ['rec', 'rec'],
+    ['decode', 'decode'],
+    ['preprocess', 'det-preprocess'],
+    ['det', 'det'],
+    ['postprocess', 'postprocess'],
+    ['cls', 'cls'],
+    ['rec', 'rec'],
   ];
   const out: Partial<Record<EdgeStage, number>> = {};
   for (const [name, stage] of map) if (serverTiming[name] !== undefined) out[stage] = serverTiming[name];

@@ -4,8 +4,21 @@
  * decided by fixed policies on the same estimator state, so their runs teach the planner too.
  */
 import {
-  Planner, createPolicy, profiledLineWidth, decide, fixedModePolicy, decideRecognition, executableProfiles, observe, PAGE_CAPABILITIES, withRecognition,
-  type Decision, type LearnedState, type Observation, type Outcome, type Policy,
+  Planner,
+  createPolicy,
+  profiledLineWidth,
+  decide,
+  fixedModePolicy,
+  decideRecognition,
+  executableProfiles,
+  observe,
+  PAGE_CAPABILITIES,
+  withRecognition,
+  type Decision,
+  type LearnedState,
+  type Observation,
+  type Outcome,
+  type Policy,
 } from '../../core/placement';
 import type { Profiles } from '../../core/profiles';
 import { planLabel, whyCode, WHY_TEXT, type WhyCode } from './explain';
@@ -102,8 +115,8 @@ export class PagePlanner {
     const recognition = decideRecognition(obs, this.planner.profiles, this.planner.state, d.decision, lines);
     if (forcedShare === undefined) return recognition;
     const config = d.decision.plan.config.index;
-    const plan = this.planner.state.space.plans.find((p) =>
-      p.config.index === config && (forcedShare > 0 ? p.kind === 'split-rec' && p.recEdgeShare === forcedShare : p.kind === 'device'),
+    const plan = this.planner.state.space.plans.find(
+      (p) => p.config.index === config && (forcedShare > 0 ? p.kind === 'split-rec' && p.recEdgeShare === forcedShare : p.kind === 'device'),
     );
     return plan ? { ...recognition, plan } : recognition;
   }

@@ -77,7 +77,12 @@ describe('executableProfiles', () => {
       { det: 'ppocr-det@int8-weights', maxSide: 960, rec: 'ppocr-rec@int8-weights', accuracy: 0.78 },
     ]);
     // fp32 keeps its whole detector-size ladder.
-    expect(configs.filter((c) => c.variant === 'fp32').map((c) => c.maxSide).sort()).toEqual([320, 640, 960]);
+    expect(
+      configs
+        .filter((c) => c.variant === 'fp32')
+        .map((c) => c.maxSide)
+        .sort(),
+    ).toEqual([320, 640, 960]);
   });
 
   it('plans with the default set when the named variant was never profiled', () => {

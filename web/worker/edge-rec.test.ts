@@ -13,7 +13,9 @@ beforeAll(async () => {
     req.resume();
     req.on('end', () => {
       res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '2' });
-      res.end(JSON.stringify({ error: 'predicted completion in 572 ms exceeds the budget of 537 ms', code: 'DeadlineUnmeetable', predicted_ms: 572, budget_ms: 537 }));
+      res.end(
+        JSON.stringify({ error: 'predicted completion in 572 ms exceeds the budget of 537 ms', code: 'DeadlineUnmeetable', predicted_ms: 572, budget_ms: 537 }),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -33,7 +35,11 @@ describe('edgeRecInfer', () => {
     expect(error).toBeInstanceOf(Error);
     expect(error.status).toBe(503);
     expect(error.message).toContain('to recognition');
-    expect({ predictedMs: error.predictedMs, budgetMs: error.budgetMs, retryAfterMs: error.retryAfterMs }).toEqual({ predictedMs: 572, budgetMs: 537, retryAfterMs: 2000 });
+    expect({ predictedMs: error.predictedMs, budgetMs: error.budgetMs, retryAfterMs: error.retryAfterMs }).toEqual({
+      predictedMs: 572,
+      budgetMs: 537,
+      retryAfterMs: 2000,
+    });
     expect(stats.requests).toBe(0);
   });
 });

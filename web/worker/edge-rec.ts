@@ -51,7 +51,10 @@ export function edgeRecInfer(baseUrl: string, model: EdgeModel, deadline: number
         outputs: [{ name: model.output, parameters: { binary_data: true } }],
         // A budget already spent would only get the run refused; the answer is then wanted as soon as possible.
         // The steps the pipeline decodes, not the probabilities: a few hundred bytes per line instead of about 1 MB.
-        parameters: { ...(compact ? {} : { [CTC_STEPS_PARAMETER]: true }), ...(Number.isFinite(budget) && budget >= MIN_DEADLINE_MS ? { deadline_ms: budget } : {}) },
+        parameters: {
+          ...(compact ? {} : { [CTC_STEPS_PARAMETER]: true }),
+          ...(Number.isFinite(budget) && budget >= MIN_DEADLINE_MS ? { deadline_ms: budget } : {}),
+        },
       },
       { binaryInputs: true },
     );
@@ -69,7 +72,11 @@ export function edgeRecInfer(baseUrl: string, model: EdgeModel, deadline: number
     } catch (error) {
       if (error instanceof Error && (error as EdgeError).status !== undefined) throw error;
       const timedOut = error instanceof Error && error.name === 'TimeoutError';
-      throw codedError(timedOut ? 'EdgeTimeout' : 'EdgeUnreachable', `Recognition on the edge ${timedOut ? 'timed out' : 'failed'}: ${messageOf(error)}`, error);
+      throw codedError(
+        timedOut ? 'EdgeTimeout' : 'EdgeUnreachable',
+        `Recognition on the edge ${timedOut ? 'timed out' : 'failed'}: ${messageOf(error)}`,
+        error,
+      );
     }
     const st = parseServerTiming(res.headers.get(SERVER_TIMING_HEADER));
     stats.requests++;

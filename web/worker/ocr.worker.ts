@@ -13,7 +13,19 @@ import { ModelStore } from '../model-store';
 import type { Detection } from '../../core/ocr/pipeline';
 import type { OcrLine } from '../../core/ocr/types';
 import type { Quad } from '../../core/ocr/geometry';
-import type { DetectedImage, DeviceOcrOptions, DeviceOcrResult, LoadInfo, LoadOptions, LoadProgress, OcrWorkerApi, ReencodeResult, SplitResult, WarmUpOptions, WarmUpResult } from './api';
+import type {
+  DetectedImage,
+  DeviceOcrOptions,
+  DeviceOcrResult,
+  LoadInfo,
+  LoadOptions,
+  LoadProgress,
+  OcrWorkerApi,
+  ReencodeResult,
+  SplitResult,
+  WarmUpOptions,
+  WarmUpResult,
+} from './api';
 import { edgeRecInfer, type EdgeModel, type EdgeRecStats } from './edge-rec';
 import type { EdgeError } from '../edge-client/ocr';
 import { defaultThreads, startSessions } from './backend';
@@ -75,7 +87,11 @@ async function startup(options: LoadOptions, onProgress?: (p: LoadProgress) => v
     const config = pipelineConfigFromManifest(ensured.manifest, dictionary, {
       models: { det: picked.det.name, cls: picked.cls.name, rec: picked.rec.name },
     });
-    const pipeline = createOcrPipeline(config, (role, input) => sessions.run(config.models[role], input), () => performance.now());
+    const pipeline = createOcrPipeline(
+      config,
+      (role, input) => sessions.run(config.models[role], input),
+      () => performance.now(),
+    );
     const info: LoadInfo = {
       backend: sessions.backend,
       threads: sessions.backend === 'wasm' ? threads : 1,
@@ -126,7 +142,9 @@ const api: OcrWorkerApi = {
     const key = JSON.stringify([runtime, options.variant ?? DEFAULT_DEVICE_VARIANT, options.modelsBaseUrl ?? '']);
     if (loading?.key === key) return loading.promise.then((l) => l.info);
     if (loading || (runtimeKey !== undefined && runtimeKey !== runtime)) {
-      return Promise.reject(codedError('ReloadNeeded', 'This worker already runs other load options; release it, or start a new worker to change backend or threads.'));
+      return Promise.reject(
+        codedError('ReloadNeeded', 'This worker already runs other load options; release it, or start a new worker to change backend or threads.'),
+      );
     }
     runtimeKey = runtime;
     // A stored file found damaged is dropped by the store (a backend fallback may then find it missing); one more
@@ -179,13 +197,21 @@ const api: OcrWorkerApi = {
     const deadline = started + options.budgetMs;
     // A late edge is given up on when the device could no longer read its crops in time either; at least 2 s.
     const abort = AbortSignal.timeout(Number.isFinite(options.budgetMs) ? Math.max(2_000, 1.5 * options.budgetMs) : 30_000);
-    const remote = createOcrPipeline(pipeline.config, edgeRecInfer(options.baseUrl ?? self.location.origin, rec, deadline, abort, stats), () => performance.now());
+    const remote = createOcrPipeline(pipeline.config, edgeRecInfer(options.baseUrl ?? self.location.origin, rec, deadline, abort, stats), () =>
+      performance.now(),
+    );
     const onDevice = (async () => {
       const t0 = performance.now();
       const r = await pipeline.recognize(deviceCrops);
       return { texts: r.texts, ms: performance.now() - t0 };
     })();
-    const onEdge = edgeCrops.length > 0 ? remote.recognize(edgeCrops).then((r) => r.texts, (error: unknown) => error as Error) : Promise.resolve([]);
+    const onEdge =
+      edgeCrops.length > 0
+        ? remote.recognize(edgeCrops).then(
+            (r) => r.texts,
+            (error: unknown) => error as Error,
+          )
+        : Promise.resolve([]);
     const [device, edge] = await Promise.all([onDevice, onEdge]);
     let deviceRecMs = device.ms;
     let edgeTexts = edge;
@@ -208,14 +234,25 @@ const api: OcrWorkerApi = {
     const recMs = performance.now() - started;
     const total = p.timings.preprocess + p.timings.det + p.timings.postprocess + recMs;
     const result = scaleBack(
-      { lines, timings: { ...p.timings, cls: 0, rec: recMs, total }, detInput: p.detInput, image: { width: Math.round(p.original.width * p.scale), height: Math.round(p.original.height * p.scale) } },
+      {
+        lines,
+        timings: { ...p.timings, cls: 0, rec: recMs, total },
+        detInput: p.detInput,
+        image: { width: Math.round(p.original.width * p.scale), height: Math.round(p.original.height * p.scale) },
+      },
       p.scale,
       p.original,
     );
     return {
       ...result,
       device: { backend: info.backend, threads: info.threads, decodeMs: p.decodeMs },
-      split: { deviceLines: deviceCrops.length + (edgeFailed ? edgeCrops.length : 0), edgeLines: edgeFailed ? 0 : edgeCrops.length, deviceRecMs, edge: stats.requests > 0 ? stats : undefined, edgeFailed },
+      split: {
+        deviceLines: deviceCrops.length + (edgeFailed ? edgeCrops.length : 0),
+        edgeLines: edgeFailed ? 0 : edgeCrops.length,
+        deviceRecMs,
+        edge: stats.requests > 0 ? stats : undefined,
+        edgeFailed,
+      },
     };
   },
 

@@ -189,7 +189,11 @@ export class LinesModel {
     for (let j = 0; j < this.n; j++) {
       const i = this.n < this.capacity ? j : (this.next + j) % this.capacity;
       const f = this.wf[i];
-      images.push(f > 0 ? [this.raw[i * 3], this.raw[i * 3 + 1], this.raw[i * 3 + 2], this.y[i], f] : [this.raw[i * 3], this.raw[i * 3 + 1], this.raw[i * 3 + 2], this.y[i]]);
+      images.push(
+        f > 0
+          ? [this.raw[i * 3], this.raw[i * 3 + 1], this.raw[i * 3 + 2], this.y[i], f]
+          : [this.raw[i * 3], this.raw[i * 3 + 1], this.raw[i * 3 + 2], this.y[i]],
+      );
     }
     return { images };
   }

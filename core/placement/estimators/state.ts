@@ -127,8 +127,7 @@ export class EstimatorState {
     this.lines = new Ewma(0.2, profiles.content.linesPerImage);
     this.linesModel = new LinesModel(profiles.content.linesPerImage);
     const edgeProfile =
-      profiles.runtimes.find((r) => r.location === 'edge' && r.id === profiles.defaults.edgeRuntime) ??
-      profiles.runtimes.find((r) => r.location === 'edge');
+      profiles.runtimes.find((r) => r.location === 'edge' && r.id === profiles.defaults.edgeRuntime) ?? profiles.runtimes.find((r) => r.location === 'edge');
     // Profiles without an edge runtime still get (empty) edge fits so the plan code needs no special case.
     this.edgeModels = new RuntimeModels(
       edgeProfile?.id ?? 'edge',
@@ -151,8 +150,7 @@ export class EstimatorState {
       const preferred = all.find((r) => r.id === this.profiles.defaults.deviceRuntime);
       const throttle = preferred?.cpuThrottle ?? 1;
       const device = preferred ? [...all].sort((a, b) => Number((b.cpuThrottle ?? 1) === throttle) - Number((a.cpuThrottle ?? 1) === throttle)) : all;
-      const seed =
-        device.find((r) => r.backend === backend && r.threads === threads) ??
+      const seed = device.find((r) => r.backend === backend && r.threads === threads) ??
         device.filter((r) => r.backend === backend).sort((a, b) => Math.abs(a.threads - threads) - Math.abs(b.threads - threads))[0] ??
         preferred ??
         device[0] ?? { id: key, location: 'device' as const, backend, threads, stages: [] };

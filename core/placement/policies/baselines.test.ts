@@ -94,7 +94,11 @@ describe('PieSlicer baseline', () => {
 
   it('short-circuits small files', () => {
     const d = decide(
-      buildObservation({ nowMs: NOW, request: { width: 1600, height: 1200, bytes: 40_000, budgetMs: 3000 }, ...linkSamples({ atMs: NOW, rttMs: 60, upKbps: 300 }) }),
+      buildObservation({
+        nowMs: NOW,
+        request: { width: 1600, height: 1200, bytes: 40_000, budgetMs: 3000 },
+        ...linkSamples({ atMs: NOW, rttMs: 60, upKbps: 300 }),
+      }),
       P,
       pieSlicerPolicy(),
       createEstimatorState(P),

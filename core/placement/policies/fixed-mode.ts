@@ -11,6 +11,10 @@ import { mostAccurateWithinBudget, type Policy } from './policy';
 export function fixedModePolicy(kind: 'device' | 'edge', profiles: Profiles): Policy {
   const d = profiles.defaults;
   const allows = (plan: Plan) =>
-    plan.kind === kind && (kind === 'device' || plan.config.det === d.det) && plan.config.maxSide === d.maxSide && !plan.race && (kind === 'device' || plan.upload?.kind === 'original');
+    plan.kind === kind &&
+    (kind === 'device' || plan.config.det === d.det) &&
+    plan.config.maxSide === d.maxSide &&
+    !plan.race &&
+    (kind === 'device' || plan.upload?.kind === 'original');
   return { name: kind, allows, choose: mostAccurateWithinBudget };
 }

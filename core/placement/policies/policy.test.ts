@@ -8,8 +8,12 @@ import { CHANCE_WEIGHT, chanceToMeet, mostAccurateWithinBudget, type PolicyView 
 function view(plans: { expected: number; p95: number; accuracy: number; edgeMs: number }[], budgetMs: number): PolicyView {
   const col = (k: 'expected' | 'p95' | 'accuracy' | 'edgeMs') => Float64Array.from(plans, (p) => p[k]);
   const predictions = {
-    expected: col('expected'), p95: col('p95'), accuracy: col('accuracy'), edgeMs: col('edgeMs'),
-    bytes: new Float64Array(plans.length), deviceMs: new Float64Array(plans.length),
+    expected: col('expected'),
+    p95: col('p95'),
+    accuracy: col('accuracy'),
+    edgeMs: col('edgeMs'),
+    bytes: new Float64Array(plans.length),
+    deviceMs: new Float64Array(plans.length),
   } as unknown as PlanEvaluator;
   return { predictions, eligible: new Uint8Array(plans.length).fill(1), budgetMs, tolerance: 0.01, bytesCostly: false } as unknown as PolicyView;
 }

@@ -72,7 +72,8 @@ export function mostAccurateWithinBudget(view: PolicyView, options: { whenNothin
   if (bestAcc === -Infinity) {
     if (options.whenNothingFits === 'most-likely') {
       const likely = mostLikelyToMeet(view);
-      if (likely >= 0) return { index: likely, reason: e.accuracy[likely] < bestEligibleAccuracy(view) - FAR_BELOW ? 'only-low-recall-in-time' : 'nothing-fits-most-likely' };
+      if (likely >= 0)
+        return { index: likely, reason: e.accuracy[likely] < bestEligibleAccuracy(view) - FAR_BELOW ? 'only-low-recall-in-time' : 'nothing-fits-most-likely' };
       // The budget is out of every plan's reach: the answer will be late whatever runs, and the fastest plan is often
       // the one that reads nothing (a receipt at 320 px). Aim instead at a deadline a little past the fastest plan's
       // expected time and read the most of the photo by then.

@@ -16,8 +16,19 @@ import { CHROMIUM, launchPhone, type Phone, type ThrottleMethod } from '../../..
 import type { ProfilePageApi } from './page';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const TYPES: Record<string, string> = { '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html', '.jpg': 'image/jpeg', '.png': 'image/png' };
-const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin' };
+const TYPES: Record<string, string> = {
+  '.mjs': 'text/javascript',
+  '.js': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.html': 'text/html',
+  '.jpg': 'image/jpeg',
+  '.png': 'image/png',
+};
+const ISOLATION = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
 
 function ortDist(): string {
   const require = createRequire(import.meta.url);
@@ -25,7 +36,15 @@ function ortDist(): string {
 }
 
 async function bundlePage(): Promise<string> {
-  const out = await build({ entryPoints: [join(here, 'page.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'chrome120', write: false, logLevel: 'silent' });
+  const out = await build({
+    entryPoints: [join(here, 'page.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'chrome120',
+    write: false,
+    logLevel: 'silent',
+  });
   return out.outputFiles[0].text;
 }
 
@@ -54,7 +73,8 @@ export class ProfileHarness {
         res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', ...ISOLATION });
         res.end(body);
       };
-      if (path === '/') return send(200, '<!doctype html><meta charset="utf-8"><title>profile</title><script type="module" src="/page.js"></script>', 'text/html');
+      if (path === '/')
+        return send(200, '<!doctype html><meta charset="utf-8"><title>profile</title><script type="module" src="/page.js"></script>', 'text/html');
       if (path === '/page.js') return send(200, script, 'text/javascript');
       const file = path.startsWith('/ort/') ? inside(ort, path.slice(4)) : path.startsWith('/models/') ? inside(repositoryDir, path.slice(7)) : null;
       if (file) return send(200, readFileSync(file), TYPES[extname(file)] ?? 'application/octet-stream');

@@ -64,7 +64,7 @@ const api = {
     const t4 = performance.now();
     await again.release();
     // Import plus the first creation's surplus over a warm one: loading and compiling the runtime.
-    return { initMs: (t1 - t0) + Math.max(0, (t2 - t1) - (t4 - t3)), crossOriginIsolated: self.crossOriginIsolated, threads: ort.env.wasm.numThreads as number };
+    return { initMs: t1 - t0 + Math.max(0, t2 - t1 - (t4 - t3)), crossOriginIsolated: self.crossOriginIsolated, threads: ort.env.wasm.numThreads as number };
   },
 
   async create(path: string): Promise<number> {
@@ -166,7 +166,13 @@ const api = {
   },
 
   /** The product's detector preprocessing (resize + normalise) at each side. */
-  async preprocess(url: string, spec: DetPreprocess, sides: number[], warmup: number, reps: number): Promise<{ side: number; detPixels: number; samples: number[] }[]> {
+  async preprocess(
+    url: string,
+    spec: DetPreprocess,
+    sides: number[],
+    warmup: number,
+    reps: number,
+  ): Promise<{ side: number; detPixels: number; samples: number[] }[]> {
     const image = await rgbaOf(url);
     return sides.map((side) => {
       const out: number[] = [];

@@ -69,7 +69,12 @@ export function renderResult(outcome: OcrOutcome, v: ResultViews): void {
   });
 
   const rows = [...outcome.stages, ['wall', outcome.wallMs] as [string, number]].map(([stage, ms]) => {
-    const row = el('tr', { className: stage === 'total' || stage === 'wall' ? 'total' : '' }, el('th', { textContent: stage }), el('td', { textContent: formatMs(ms) }));
+    const row = el(
+      'tr',
+      { className: stage === 'total' || stage === 'wall' ? 'total' : '' },
+      el('th', { textContent: stage }),
+      el('td', { textContent: formatMs(ms) }),
+    );
     row.dataset.stage = stage;
     row.dataset.ms = ms.toFixed(2);
     return row;

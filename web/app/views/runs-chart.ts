@@ -64,7 +64,13 @@ export class RunsChart {
     }
     this.plot?.destroy();
     const bars = uPlot.paths.bars!({ size: [0.7, 24] });
-    const barSeries = (where: RanWhere): uPlot.Series => ({ label: LABELS[where], stroke: COLOURS[where], fill: COLOURS[where], paths: bars, points: { show: false } });
+    const barSeries = (where: RanWhere): uPlot.Series => ({
+      label: LABELS[where],
+      stroke: COLOURS[where],
+      fill: COLOURS[where],
+      paths: bars,
+      points: { show: false },
+    });
     this.plot = new uPlot(
       {
         width,
@@ -110,6 +116,8 @@ export function summaryText(runs: readonly ChartRun[]): string {
   if (runs.length === 0) return 'No requests yet.';
   const count = (w: RanWhere) => runs.filter((r) => r.where === w).length;
   const within = runs.filter((r) => r.seconds <= r.budgetSeconds).length;
-  const where = (['phone', 'edge', 'both'] as const).filter((w) => count(w) > 0).map((w) => `${count(w)} ${w === 'phone' ? 'on this phone' : w === 'edge' ? 'on the edge' : 'on both'}`);
+  const where = (['phone', 'edge', 'both'] as const)
+    .filter((w) => count(w) > 0)
+    .map((w) => `${count(w)} ${w === 'phone' ? 'on this phone' : w === 'edge' ? 'on the edge' : 'on both'}`);
   return `Last ${runs.length} request${runs.length === 1 ? '' : 's'}: ${where.join(', ')}; ${within} within the time limit.`;
 }

@@ -3,11 +3,15 @@ import { statusText } from './status';
 
 describe('statusText', () => {
   it('says the edge is reachable and the phone can read offline', () => {
-    expect(statusText({ online: true, edgeReachable: true, offlineReady: true, device: 'running' })).toBe('Edge reachable · working on this phone · ready offline');
+    expect(statusText({ online: true, edgeReachable: true, offlineReady: true, device: 'running' })).toBe(
+      'Edge reachable · working on this phone · ready offline',
+    );
   });
 
   it('never claims offline use before models are on the phone', () => {
-    expect(statusText({ online: true, edgeReachable: undefined, offlineReady: true, device: 'none' })).toBe('Looking for the edge… · phone models download on first use');
+    expect(statusText({ online: true, edgeReachable: undefined, offlineReady: true, device: 'none' })).toBe(
+      'Looking for the edge… · phone models download on first use',
+    );
   });
 
   it('says offline first when the network is gone', () => {

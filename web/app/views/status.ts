@@ -14,9 +14,7 @@ export function statusText(f: StatusFacts): string {
   const parts: string[] = [];
   if (!f.online) parts.push('Offline');
   else parts.push(f.edgeReachable === undefined ? 'Looking for the edge…' : f.edgeReachable ? 'Edge reachable' : 'Edge not reachable');
-  parts.push(
-    f.device === 'running' ? 'working on this phone' : f.device === 'stored' ? 'can read on this phone' : 'phone models download on first use',
-  );
+  parts.push(f.device === 'running' ? 'working on this phone' : f.device === 'stored' ? 'can read on this phone' : 'phone models download on first use');
   if (f.offlineReady && f.device !== 'none') parts.push('ready offline');
   const text = parts.join(' · ');
   return text.charAt(0).toUpperCase() + text.slice(1);
