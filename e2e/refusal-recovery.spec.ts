@@ -1,6 +1,7 @@
 /**
  * One refusal must not spoil the next requests: after the edge refuses a request it cannot finish by its deadline
- * (503 with predicted_ms and Retry-After), the next receipt is still read at the full detector side, with its words.
+ * (503 with predicted_ms and Retry-After; or, when the budget was spent before it was asked, a request given up on),
+ * the next receipt is still read at the full detector side, with its words.
  * A phone-class CPU (4× slower) and a fast link, as in the real-browser replay where the receipts after a refusal
  * ran on the phone at 320–480 px and lost almost every word.
  */
@@ -92,7 +93,9 @@ test('after an edge refusal the next receipt is still read at the full detector 
   const refused = await readText(page, first.path, 'auto');
   log(refused.record);
   expect(refused.record.planId).toMatch(/^(edge|split-rec):/);
-  expect(`${refused.record.fellBack ?? ''} ${refused.record.retried ?? ''}`).toContain('503');
+  // Refused (503 with its figures), or, when detection on the phone beside the busy edge took the whole budget and
+  // its recognition was asked for without a deadline, given up on: a failed edge request either way.
+  expect(`${refused.record.fellBack ?? ''} ${refused.record.retried ?? ''}`).toMatch(/503|timed out/);
   // The queue drains; the refusal's Retry-After has passed by the time the next photo is picked.
   expect(await Promise.all(others)).toEqual(others.map(() => 200));
 
