@@ -497,7 +497,10 @@ export class PlanEvaluator {
     const f = this.fallback;
     const pf = this.failureP;
     // The device run starts once the upload is prepared: a re-encode runs in the same worker as the device's OCR.
-    const hedge = p.deviceMs > this.hedgeAtMs ? p.deviceMs : this.hedgeAtMs;
+    const t = this.table;
+    const r = this.space.reencode[i];
+    const prepared = r >= 0 ? t.mean[t.decode] + t.mean[t.reencode[r]] : 0;
+    const hedge = prepared > this.hedgeAtMs ? prepared : this.hedgeAtMs;
     const sMean = p.mean;
     const sSd = p.sd();
     const hMean = hedge + this.expected[f];

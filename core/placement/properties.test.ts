@@ -69,6 +69,9 @@ describe('properties of the predictions', () => {
         const slow = predictAll(observation(s, 1), P, stateFor(s));
         const fast = predictAll(observation(s, factor), P, stateFor(s));
         for (let i = 0; i < slow.plans.length; i++) {
+          // A faster downlink can make a more accurate fallback fit the budget (its models download sooner): a race
+          // then starts that device run later, at its hedge time, and may expect to end a little later by design.
+          if (slow.plans[i].race && slow.fallback !== fast.fallback) continue;
           // Relative 1e-7: a split plan's p95 combines its branches by Clark's max, whose rounding alone can move it
           // by a few parts in a billion (3720.6553264 → 3720.6553301 ms for a 7 % faster link).
           const tol = 1e-7 * Math.max(1, slow.p95Ms[i]);
