@@ -19,23 +19,24 @@ function decisionFor(match: (id: string) => boolean, raceStartAtMs: number | nul
   return { ...d, raceStartAtMs: d.plan.race ? raceStartAtMs : null };
 }
 
+/** A read line in a unit square. */
+const oneLine = (text: string) => ({
+  text,
+  score: 1,
+  boxScore: 1,
+  box: [
+    [0, 0],
+    [1, 0],
+    [1, 1],
+    [0, 1],
+  ],
+  rotated: false,
+});
+
 const timings = { preprocess: 1, det: 10, postprocess: 1, cls: 0, rec: 5, total: 17 };
 const deviceResult = (tag: string): DeviceOcrResult =>
   ({
-    lines: [
-      {
-        text: tag,
-        score: 1,
-        boxScore: 1,
-        box: [
-          [0, 0],
-          [1, 0],
-          [1, 1],
-          [0, 1],
-        ],
-        rotated: false,
-      },
-    ] as never,
+    lines: [oneLine(tag)] as never,
     timings,
     detInput: { width: 32, height: 32 },
     image: { width: 64, height: 32 },
@@ -43,20 +44,7 @@ const deviceResult = (tag: string): DeviceOcrResult =>
   }) as DeviceOcrResult;
 const edgeReply = (): EdgeOcrResult => ({
   response: {
-    lines: [
-      {
-        text: 'edge',
-        score: 1,
-        boxScore: 1,
-        box: [
-          [0, 0],
-          [1, 0],
-          [1, 1],
-          [0, 1],
-        ],
-        rotated: false,
-      },
-    ],
+    lines: [oneLine('edge')],
     timings,
     detInput: { width: 32, height: 32 },
     image: { width: 64, height: 32 },
