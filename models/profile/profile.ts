@@ -50,6 +50,8 @@ interface Scored {
   content: Profiles['content'];
   /** How the figures above were obtained, for the source description. */
   note: string;
+  /** What was added to those figures after their run, carried to the end of the description. */
+  added?: string;
 }
 
 function fail(message: string): never {
@@ -67,6 +69,15 @@ function deviceThrottleText(throttling: Map<number, string>): string {
         : `the ${t}x runtimes with CDP CPU throttling (no cgroup CPU quota on that machine: it slows the page thread only, so 2-thread runs are partly throttled).`,
     )
     .join(' ');
+}
+
+/**
+ * What scripts added to an earlier profiles file after its run (accuracy of more variant sets, the compact
+ * recogniser): the sentences after its load average, kept when its figures are carried into a new run.
+ */
+function addedTo(description: string): string {
+  const m = /Load average \(1\/5\/15 min\) \S+ at start, \S+ at end\. ?/.exec(description);
+  return m === null ? '' : description.slice(m.index + m[0].length).trim();
 }
 
 async function main(): Promise<void> {
@@ -164,6 +175,7 @@ async function main(): Promise<void> {
         transfer: prev.transfer,
         content: prev.content,
         note: `Accuracy, re-encoded uploads, reply sizes and lines per image from the run of ${prev.source.createdAt ?? 'an earlier date'} (${first}); latency measured without an accuracy pass alongside. `,
+        added: addedTo(prev.source.description),
       };
     }
     log(`accuracy: ${detRows.length} images, ${recRows.length} word crops, sides ${sides.join('/')}`);
@@ -310,7 +322,8 @@ async function main(): Promise<void> {
         (timed
           ? `${args.retimeThrottled ? 'Throttled device runtimes re-timed in this run; the other runtimes' : 'Runtimes'} and detector cuts from the run of ${timed.source.createdAt ?? 'an earlier date'} (${timed.source.description.split('. ')[0]})${args.retimeThrottled ? '. ' + scored.note : '; accuracy scored alone. '}`
           : `Edge: onnxruntime-node in process, timed alone after the rest. ` + scored.note) +
-        `Load average (1/5/15 min) ${loadStart.map((l) => l.toFixed(2)).join('/')} at start, ${loadEnd.map((l) => l.toFixed(2)).join('/')} at end.`,
+        `Load average (1/5/15 min) ${loadStart.map((l) => l.toFixed(2)).join('/')} at start, ${loadEnd.map((l) => l.toFixed(2)).join('/')} at end.` +
+        (scored.added ? ` ${scored.added}` : ''),
       machine: `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, Chromium ${chromium}`,
       createdAt: new Date().toISOString(),
       loadAverage: { start: loadStart.map((l) => Math.round(l * 100) / 100), end: loadEnd.map((l) => Math.round(l * 100) / 100) },

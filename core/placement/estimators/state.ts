@@ -273,6 +273,18 @@ export class EstimatorState {
     return link.addTransfer(bytes, ms, atMs);
   }
 
+  /**
+   * An answer of `bytes` came back within its round trip less the server's work and one round trip, however the rest
+   * split between upload and reply: the downlink is at least that fast. Replies are too small to time (a few KB
+   * behind an upload), but on a link whose only download probe met a slow moment, this keeps a reply of 15 KB from
+   * being predicted at 2 s when every earlier one arrived with the whole request in under one.
+   */
+  addReplyBound(bytes: number, elapsedMs: number, serverMs: number, atMs: number): void {
+    const minRtt = this.rtt.minRtt(atMs);
+    const ms = elapsedMs - serverMs - (Number.isNaN(minRtt) ? 0 : minRtt);
+    if (bytes > 0 && ms >= 1) this.down.addLowerBound((bytes * 8) / ms, atMs);
+  }
+
   private readonly upPrior: BandwidthPrior = { kbps: 0, sdLn: 0 };
   private readonly downPrior: BandwidthPrior = { kbps: 0, sdLn: 0 };
 
