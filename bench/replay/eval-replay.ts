@@ -8,6 +8,10 @@
  *   npm run eval:replay -- --traces DIR --images DIR [--links 2] [--requests-per-link 6] [--budgets 1000,2000,4000]
  *     [--policies tandem,device,edge,layercake,pieslicer] [--cpu-throttle 4] [--rate 0.5] [--seed 1]
  *     [--out FILE.json] [--plots DIR] [--profiles FILE] [--request-timeout 60000]
+ *   npm run eval:replay -- --fixed-links wifi:50000/20000/10,lte:12000/3000/60 --images DIR [--photos img_6,009] ...
+ *
+ * `--fixed-links` holds each link at one setting (type:downKbps/upKbps/rttMs) instead of replaying traces;
+ * `--photos` reads these photos of the folder (by file name without extension), in this order, once per round.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -19,12 +23,12 @@ import { REPO_ROOT } from '../../test-support/shared-set';
 import { LinkShaper } from '../../test-support/link-shaper';
 import { launchPhone, workerBusyLoopMs } from '../../test-support/phone';
 import { numberArg as numberArgOf } from '../sim/args';
-import { loadTraces, simError } from '../sim/traces';
+import { fixedLinks, loadTraces, simError } from '../sim/traces';
 import { attainmentRealVsSimSvg, latencyCdfSvg, predictedVsMeasuredSvg } from './plots';
 import { fidelity, markdownTable, policyTable, targets } from './report';
 import { REPLAY_POLICIES, runSession, type ReplayPolicy, type ReplayRecord } from './session';
 import { simulateReplayed } from './simulate-replayed';
-import { loadReplayImages, pickLinks, requestStream } from './workload';
+import { loadReplayImages, pickLinks, requestStream, selectPhotos } from './workload';
 
 const UP_FROM_DOWN = 0.5;
 
@@ -34,7 +38,9 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       traces: { type: 'string' },
+      'fixed-links': { type: 'string' },
       images: { type: 'string' },
+      photos: { type: 'string' },
       links: { type: 'string' },
       'requests-per-link': { type: 'string' },
       budgets: { type: 'string' },
@@ -48,7 +54,9 @@ async function main(): Promise<void> {
       'request-timeout': { type: 'string' },
     },
   });
-  if (!values.traces) throw simError('ReplayBadArgument', '--traces DIR is required (t_ms,kbps[,rtt_ms] CSV traces)');
+  if (!values.traces === !values['fixed-links']) {
+    throw simError('ReplayBadArgument', 'give one of --traces DIR (t_ms,kbps[,rtt_ms] CSV traces) and --fixed-links type:down/up/rtt,...');
+  }
   if (!values.images) throw simError('ReplayBadArgument', '--images DIR is required (an OCR evaluation folder with det.jsonl)');
   const nLinks = numberArg(values.links, '--links', 2, 1);
   const perLink = numberArg(values['requests-per-link'], '--requests-per-link', 6, 1);
@@ -64,10 +72,11 @@ async function main(): Promise<void> {
   if (!existsSync(dist)) throw simError('ReplayNoBuild', 'dist/index.html not found: run `npm run build` first');
   const profiles = parseProfiles(JSON.parse(readFileSync(profilesPath, 'utf8')));
 
-  const traces = loadTraces(values.traces, { upFromDown: UP_FROM_DOWN });
-  const images = loadReplayImages(values.images);
+  const images = selectPhotos(loadReplayImages(values.images), values.photos);
   const sessionSpanMs = (perLink / rate) * 1000 + 30_000;
-  const links = pickLinks(traces, nLinks, seed, sessionSpanMs);
+  const links = values['fixed-links']
+    ? fixedLinks(values['fixed-links'])
+    : pickLinks(loadTraces(values.traces!, { upFromDown: UP_FROM_DOWN }), nLinks, seed, sessionSpanMs);
   const log = (s: string) => console.log(s);
   log(
     `eval:replay: ${links.length} links × ${policies.length} policies × ${perLink} requests (budgets ${budgets.join(', ')} ms in turn), CPU ×${throttle}, rate ${rate}/s`,
@@ -113,7 +122,7 @@ async function main(): Promise<void> {
     await page.close();
 
     for (const link of links) {
-      const requests = requestStream(link.name, images, perLink, rate, seed, budgets);
+      const requests = requestStream(link.name, images, perLink, rate, seed, budgets, values.photos !== undefined);
       for (const policy of policies) {
         log(`${link.name} · ${policy} (${Math.round((Date.now() - started) / 1000)} s elapsed)`);
         records.push(...(await runSession({ context, origin, shaper, link, policy, requests, requestTimeoutMs, log })));

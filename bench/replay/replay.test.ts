@@ -2,10 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadTraces } from '../sim/traces';
+import { fixedLinks, loadTraces, rttAt } from '../sim/traces';
 import { figures, policyTable } from './report';
 import type { ReplayRecord } from './session';
-import { pickLinks, requestStream, type ReplayImage } from './workload';
+import { pickLinks, requestStream, selectPhotos, type ReplayImage } from './workload';
 
 function traceDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'replay-traces-'));
@@ -53,6 +53,30 @@ describe('replay workload', () => {
       ).toEqual([1000, 2000, 4000]);
     const kinds = a.map((q) => q.image.dataset);
     for (let k = 1; k < kinds.length; k++) expect(kinds[k]).not.toBe(kinds[k - 1]);
+  });
+
+  it('reads named photos in the order given, and refuses a name the folder lacks', () => {
+    const images = [image('images/icdar/img_6.jpg', 'icdar'), image('images/sroie/009.jpg', 'sroie'), image('images/icdar/img_11.jpg', 'icdar')];
+    const picked = selectPhotos(images, 'img_11,009');
+    expect(requestStream('link', picked, 4, 0.5, 1, [2000], true).map((q) => q.image.file)).toEqual([
+      'images/icdar/img_11.jpg',
+      'images/sroie/009.jpg',
+      'images/icdar/img_11.jpg',
+      'images/sroie/009.jpg',
+    ]);
+    expect(() => selectPhotos(images, 'img_6,img_99')).toThrow(/img_99/);
+  });
+
+  it('holds a fixed link at its rates and round trip', () => {
+    const [wifi, poor] = fixedLinks('wifi:50000/20000/10, 3g:1000/250/200');
+    expect(wifi).toMatchObject({ linkType: 'wifi', upFrom: 'up' });
+    expect(wifi.down.rateAt(123_456)).toBe(50_000);
+    expect(wifi.up.rateAt(7)).toBe(20_000);
+    expect(rttAt(poor, 99_000)).toBe(200);
+    // 250 kbit/s moves 31 250 bytes a second.
+    expect(poor.up.transferMs(5_000, 31_250)).toBeCloseTo(1000, 6);
+    expect(() => fixedLinks('modem:56/33/100')).toThrow(/type one of/);
+    expect(() => fixedLinks('lte:12000/3000')).toThrow(/not a fixed link/);
   });
 });
 

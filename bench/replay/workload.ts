@@ -3,10 +3,10 @@
  * stream of labelled photos from an OCR evaluation folder. The same workload (links, photos, arrival times) is
  * replayed for every policy and budget, so they are compared on equal terms.
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { loadSet, type DetRow } from '../eval-ocr/dataset';
 import { loadImages, type SimImage } from '../sim/images';
-import type { LinkTrace, LinkType } from '../sim/traces';
+import { simError, type LinkTrace, type LinkType } from '../sim/traces';
 import { mulberry32 } from '../../test-support/random';
 
 export interface ReplayImage {
@@ -78,10 +78,22 @@ export function loadReplayImages(dir: string): ReplayImage[] {
   }));
 }
 
+/** The photos named in `names` (comma-separated file names without extension), in that order; all when undefined. */
+export function selectPhotos(images: readonly ReplayImage[], names: string | undefined): ReplayImage[] {
+  if (names === undefined) return [...images];
+  const byName = new Map(images.map((im) => [basename(im.file).replace(/\.[^.]+$/, ''), im]));
+  return names.split(',').map((n) => {
+    const im = byName.get(n.trim());
+    if (im === undefined) throw simError('ReplayBadArgument', `--photos: no photo "${n.trim()}" in the evaluation folder`);
+    return im;
+  });
+}
+
 /**
  * `count` requests at `ratePerS` (exponential gaps, first one a gap after the start), each a photo drawn from
- * `images`, alternating datasets so a short stream holds both scenes and documents, and the budgets taking turns
- * in a seeded order per round (so every budget meets every part of the link and both kinds of photo).
+ * `images`, alternating datasets so a short stream holds both scenes and documents (or, `inOrder`, the photos as
+ * listed, round after round), and the budgets taking turns in a seeded order per round (so every budget meets every
+ * part of the link and both kinds of photo).
  */
 export function requestStream(
   link: string,
@@ -90,6 +102,7 @@ export function requestStream(
   ratePerS: number,
   seed: number,
   budgets: readonly number[],
+  inOrder = false,
 ): ReplayRequest[] {
   const rnd = mulberry32(hash(link) ^ seed);
   const byDataset = new Map<string, ReplayImage[]>();
@@ -103,7 +116,8 @@ export function requestStream(
     t += (-Math.log(1 - rnd()) * 1000) / ratePerS;
     const group = groups[(first + k) % groups.length];
     if (round.length === 0) round = shuffled(budgets, rnd);
-    out.push({ k, arrivalMs: t, image: group[Math.floor(rnd() * group.length)], budgetMs: round.pop()! });
+    const drawn = group[Math.floor(rnd() * group.length)];
+    out.push({ k, arrivalMs: t, image: inOrder ? images[k % images.length] : drawn, budgetMs: round.pop()! });
   }
   return out;
 }

@@ -294,6 +294,39 @@ export function loadTraces(dir: string, opts: LoadOptions): LinkTrace[] {
   return traces.sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
+/**
+ * Links held at one setting, as a person testing on a known network sets them: `type:downKbps/upKbps/rttMs`, e.g.
+ * `wifi:50000/20000/10` (the type sets whether bytes count as cellular). Several are separated by commas.
+ */
+export function fixedLinks(spec: string): LinkTrace[] {
+  return spec.split(',').map((part) => {
+    const m = /^\s*([a-z0-9]+):(\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?)\s*$/i.exec(part);
+    const type = m ? (m[1].toLowerCase() as LinkType) : null;
+    if (m === null || type === null || !(type in DEFAULT_RTT_MS)) {
+      throw simError(
+        'SimBadLink',
+        `"${part}" is not a fixed link: expected type:downKbps/upKbps/rttMs with type one of ${Object.keys(DEFAULT_RTT_MS).join(', ')}`,
+      );
+    }
+    const [down, up, rtt] = [Number(m[2]), Number(m[3]), Number(m[4])];
+    if (!(down > 0 && up > 0)) throw simError('SimBadLink', `"${part}": rates must be above 0 kbit/s`);
+    return {
+      name: `fixed-${type}-${down}-${up}-${rtt}`,
+      files: [],
+      linkType: type,
+      linkSource: 'none' as const,
+      up: new RateSeries([0], [up]),
+      down: new RateSeries([0], [down]),
+      upFrom: 'up' as const,
+      upDerived: false,
+      downFrom: 'down' as const,
+      rttAt: Float64Array.of(0),
+      rttMs: Float64Array.of(rtt),
+      durationMs: 1000,
+    };
+  });
+}
+
 export function simError(name: string, message: string): Error {
   const e = new Error(message);
   e.name = name;

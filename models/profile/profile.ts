@@ -228,7 +228,13 @@ async function main(): Promise<void> {
     log(
       `runtimes and detector cuts from ${timedFrom} (${timed.source.createdAt ?? 'undated'})${args.retimeThrottled ? ', throttled device runtimes re-timed' : ''}`,
     );
-    runtimes.push(...timed.runtimes.filter((r) => !retimes(r.location, r.cpuThrottle ?? 1)));
+    // Stages of models this run does not profile (the compact recogniser) are left out: profileCompact times them again.
+    const profiled = new Set(models.map((m) => m.id));
+    runtimes.push(
+      ...timed.runtimes
+        .filter((r) => !retimes(r.location, r.cpuThrottle ?? 1))
+        .map((r) => ({ ...r, stages: r.stages.filter((st) => st.model === undefined || profiled.has(st.model)) })),
+    );
     chromium = timed.source.machine?.split('Chromium ')[1] ?? 'not run';
   }
   const browsing = (async () => {

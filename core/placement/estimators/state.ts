@@ -12,7 +12,7 @@ import { BandwidthEstimator, type BandwidthPrior } from './bandwidth';
 import { EdgeEstimator } from './edge';
 import { Ewma } from './ewma';
 import { type GainPrior, type LatencyFit, LatencyModel, LocationGain, seedLine } from './latency-model';
-import { LinesModel, type LinesSamples } from './lines';
+import { LINES_BY_SHAPE, LinesModel, type LinesSamples } from './lines';
 import { PredictionErrors } from './prediction-errors';
 import { RttEstimator } from './rtt';
 
@@ -125,7 +125,7 @@ export class EstimatorState {
     this.up = new BandwidthEstimator(options.bandwidth.samples, options.bandwidth.windowMs);
     this.down = new BandwidthEstimator(options.bandwidth.samples, options.bandwidth.windowMs);
     this.lines = new Ewma(0.2, profiles.content.linesPerImage);
-    this.linesModel = new LinesModel(profiles.content.linesPerImage);
+    this.linesModel = new LinesModel(profiles.content.linesPerImage, undefined, undefined, LINES_BY_SHAPE);
     const edgeProfile =
       profiles.runtimes.find((r) => r.location === 'edge' && r.id === profiles.defaults.edgeRuntime) ?? profiles.runtimes.find((r) => r.location === 'edge');
     // Profiles without an edge runtime still get (empty) edge fits so the plan code needs no special case.
