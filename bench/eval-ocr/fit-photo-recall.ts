@@ -8,14 +8,11 @@
  *
  * The line count is the one found at the largest side: the planner only has an estimate learnt from earlier
  * photos, so the fit is somewhat optimistic about what it knows. Prints the constants, and per dataset and side the
- * mean share kept, measured against the fit's and the planner's current constants'. Also prints the lines found at
- * the largest side by photo shape, the planner's line-count priors before any similar photo was read (LINES_BY_SHAPE
- * in core/placement/estimators/lines.ts).
+ * mean share kept, measured against the fit's and the planner's current constants'.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { KEPT_FIT, keptAtSide, type KeptFit } from '../../core/placement/estimators/recall';
-import { LINES_BY_SHAPE, shapeOf } from '../../core/placement/estimators/lines';
 import type { PhotoRecallReport } from './photo-recall';
 import { fitKept, keptSamples, type KeptSample } from './photo-recall-fit';
 
@@ -37,13 +34,4 @@ for (const ds of [...new Set(samples.map((s) => s.dataset))]) {
     const by = (k: KeptFit) => mean((s) => keptAtSide(k, s.side, s.longest, s.lines, full));
     console.log(`| ${ds} | ${side} | ${rows.length} | ${mean((s) => s.kept).toFixed(3)} | ${by(fit).toFixed(3)} | ${by(KEPT_FIT).toFixed(3)} |`);
   }
-}
-
-console.log('\n| shape | photos | lines at full side: mean | sd | LINES_BY_SHAPE |');
-console.log('|---|---:|---:|---:|---|');
-for (const shape of ['portrait', 'landscape'] as const) {
-  const lines = report.photos.filter((p) => shapeOf(p.width, p.height) === shape).map((p) => p.sides[String(full)].lines);
-  const mean = lines.reduce((t, x) => t + x, 0) / lines.length;
-  const sd = Math.sqrt(lines.reduce((t, x) => t + (x - mean) ** 2, 0) / lines.length);
-  console.log(`| ${shape} | ${lines.length} | ${mean.toFixed(1)} | ${sd.toFixed(1)} | ${LINES_BY_SHAPE[shape]} |`);
 }

@@ -379,8 +379,8 @@ const executors: Executors = {
     await loadDevice(wanted, false);
     return { ms: performance.now() - started };
   },
-  async deviceOcr(blob, options, signal) {
-    const result = await deviceWork.track(() => device.ocr(blob, options, signal));
+  async deviceOcr(blob, options) {
+    const result = await deviceWork.track(() => device.ocr(blob, options));
     for (const m of device.info?.models ?? []) deviceFacts.warm.add(m.name);
     return result;
   },

@@ -12,7 +12,7 @@ import { BandwidthEstimator, type BandwidthPrior } from './bandwidth';
 import { EdgeEstimator } from './edge';
 import { Ewma } from './ewma';
 import { type GainPrior, type LatencyFit, LatencyModel, LocationGain, seedLine } from './latency-model';
-import { LINES_BY_SHAPE, LinesModel, type LinesSamples } from './lines';
+import { LinesModel, type LinesSamples } from './lines';
 import { PredictionErrors } from './prediction-errors';
 import { RttEstimator } from './rtt';
 
@@ -125,7 +125,7 @@ export class EstimatorState {
     this.up = new BandwidthEstimator(options.bandwidth.samples, options.bandwidth.windowMs);
     this.down = new BandwidthEstimator(options.bandwidth.samples, options.bandwidth.windowMs);
     this.lines = new Ewma(0.2, profiles.content.linesPerImage);
-    this.linesModel = new LinesModel(profiles.content.linesPerImage, undefined, undefined, LINES_BY_SHAPE);
+    this.linesModel = new LinesModel(profiles.content.linesPerImage);
     const edgeProfile =
       profiles.runtimes.find((r) => r.location === 'edge' && r.id === profiles.defaults.edgeRuntime) ?? profiles.runtimes.find((r) => r.location === 'edge');
     // Profiles without an edge runtime still get (empty) edge fits so the plan code needs no special case.
@@ -271,18 +271,6 @@ export class EstimatorState {
       return false;
     }
     return link.addTransfer(bytes, ms, atMs);
-  }
-
-  /**
-   * An answer of `bytes` came back within its round trip less the server's work and one round trip, however the rest
-   * split between upload and reply: the downlink is at least that fast. Replies are too small to time (a few KB
-   * behind an upload), but on a link whose only download probe met a slow moment, this keeps a reply of 15 KB from
-   * being predicted at 2 s when every earlier one arrived with the whole request in under one.
-   */
-  addReplyBound(bytes: number, elapsedMs: number, serverMs: number, atMs: number): void {
-    const minRtt = this.rtt.minRtt(atMs);
-    const ms = elapsedMs - serverMs - (Number.isNaN(minRtt) ? 0 : minRtt);
-    if (bytes > 0 && ms >= 1) this.down.addLowerBound((bytes * 8) / ms, atMs);
   }
 
   private readonly upPrior: BandwidthPrior = { kbps: 0, sdLn: 0 };
