@@ -5,7 +5,18 @@
  */
 import { expect, test } from '@playwright/test';
 import { launchPhone, type Phone } from '../test-support/phone';
-import { attempt, describeAttempt, expectAnsweredOrRefused, FAST_LINK, FaultyEdge, openOnPhone, whenUploading, type Attempt } from './support/faults';
+import {
+  attempt,
+  describeAttempt,
+  expectAnsweredOrRefused,
+  FAST_LINK,
+  FaultyEdge,
+  openOnPhone,
+  untilStruck,
+  whenUploading,
+  type Attempt,
+  type Fault,
+} from './support/faults';
 import { photoLikeImage } from './support/photo-like';
 
 const BUDGET_MS = 1500;
@@ -30,13 +41,17 @@ test('the edge killed mid-request: the device answers and says why; restarted, t
 
   const photo = await photoLikeImage(testInfo, 'edge-killed', [`${WORD} mid request`, 'Read on the device'], { width: 960, height: 720 });
   const attempts: Attempt[] = [];
-  const run = async (mode: 'auto' | 'edge', fault?: () => Promise<void>) => {
+  const run = async (mode: 'auto' | 'edge', fault?: Fault) => {
     const a = await attempt(page, photo.path, mode, fault);
     attempts.push(a);
     testInfo.annotations.push({ type: 'run', description: describeAttempt(mode, a) });
     return a;
   };
-  const killMidUpload = () => whenUploading(page, edge.shaper, photo.bytes).then(() => edge.kill());
+  const killMidUpload: Fault = async (ended) => {
+    const struck = await whenUploading(page, edge.shaper, photo.bytes, ended);
+    if (struck) edge.kill();
+    return struck;
+  };
   const fellBackToDevice = async (a: Attempt) => {
     expect(a.record.error).toBeNull();
     expect(a.record.ranOn).toBe('device');
@@ -53,12 +68,12 @@ test('the edge killed mid-request: the device answers and says why; restarted, t
   if (auto.record.ranOn !== 'edge') auto = await run('auto');
   expect(auto.record.ranOn).toBe('edge');
 
-  await fellBackToDevice(await run('auto', killMidUpload));
+  await fellBackToDevice(await untilStruck((fault) => run('auto', fault), killMidUpload));
   await edge.restart();
 
   // Edge mode: the edge answers, then dies mid-request; the device steps in.
   expect((await run('edge')).record.ranOn).toBe('edge');
-  await fellBackToDevice(await run('edge', killMidUpload));
+  await fellBackToDevice(await untilStruck((fault) => run('edge', fault), killMidUpload, 1));
 
   // Started again on the same port, the edge takes the very next request.
   await edge.restart();

@@ -7,7 +7,18 @@ import { expect, test } from '@playwright/test';
 import { sleep } from '../test-support/edge-process';
 import { constantShape } from '../test-support/link-shaper';
 import { launchPhone, type Phone } from '../test-support/phone';
-import { attempt, describeAttempt, expectAnsweredOrRefused, FAST_LINK, FaultyEdge, openOnPhone, whenUploading, type Attempt } from './support/faults';
+import {
+  attempt,
+  describeAttempt,
+  expectAnsweredOrRefused,
+  FAST_LINK,
+  FaultyEdge,
+  openOnPhone,
+  untilStruck,
+  whenUploading,
+  type Attempt,
+  type Fault,
+} from './support/faults';
 import { photoLikeImage } from './support/photo-like';
 
 const BUDGET_MS = 1500;
@@ -33,13 +44,17 @@ test('the link dropped mid-upload: the device answers and says why; back online,
 
   const photo = await photoLikeImage(testInfo, 'link-lost', [`${WORD} lost mid upload`, 'Read on the device'], { width: 960, height: 720 });
   const attempts: Attempt[] = [];
-  const run = async (mode: 'auto' | 'edge', fault?: () => Promise<void>) => {
+  const run = async (mode: 'auto' | 'edge', fault?: Fault) => {
     const a = await attempt(page, photo.path, mode, fault);
     attempts.push(a);
     testInfo.annotations.push({ type: 'run', description: describeAttempt(mode, a) });
     return a;
   };
-  const dropMidUpload = () => whenUploading(page, edge.shaper, photo.bytes).then(() => edge.shaper.shape(constantShape(DEAD)));
+  const dropMidUpload: Fault = async (ended) => {
+    const struck = await whenUploading(page, edge.shaper, photo.bytes, ended);
+    if (struck) edge.shaper.shape(constantShape(DEAD));
+    return struck;
+  };
   const deviceAnswered = async (a: Attempt) => {
     expect(a.record.error).toBeNull();
     expect(a.record.ranOn).toBe('device');
@@ -58,12 +73,12 @@ test('the link dropped mid-upload: the device answers and says why; back online,
   if (auto.record.ranOn !== 'edge') auto = await run('auto');
   expect(auto.record.ranOn).toBe('edge');
 
-  await deviceAnswered(await run('auto', dropMidUpload));
+  await deviceAnswered(await untilStruck((fault) => run('auto', fault), dropMidUpload));
   edge.shaper.shape(constantShape(FAST_LINK));
 
   // Edge mode waits out the client's own deadline for the stuck upload, then the device answers.
   expect((await run('edge')).record.ranOn).toBe('edge');
-  const stuck = await run('edge', dropMidUpload);
+  const stuck = await untilStruck((fault) => run('edge', fault), dropMidUpload, 1);
   await deviceAnswered(stuck);
   expect(stuck.record.fellBack).toBeTruthy();
 

@@ -35,7 +35,7 @@ test('models that do not fit the storage quota: a clear message, nothing stored,
 
   // The edge does not need local storage.
   const edge = await readText(page, image, 'edge');
-  attempts.push({ record: edge.record, state: 'done', shown: '' });
+  attempts.push({ record: edge.record, state: 'done', shown: '', struck: null });
   expect(edge.target).toBe('edge');
   expect(edge.lines).toEqual(LINES);
   expectAnsweredOrRefused(attempts);

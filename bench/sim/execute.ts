@@ -173,9 +173,8 @@ function runEdge(ctx: RunContext, plan: Plan): Run {
     const scale = longest > r.maxSide ? r.maxSide / longest : 1;
     upPx = Math.round(image.width * scale) * Math.round(image.height * scale);
     upBytes = Math.max(1000, ((r.bitsPerPixel * upPx) / 8) * ctx.draws.reencodeRatio);
-    device.decode = dev(ctx, 'decode', undefined, origPx);
     device.reencode = dev(ctx, 'reencode', undefined, origPx);
-    prepMs = device.decode + device.reencode;
+    prepMs = device.reencode;
     start = Math.max(ctx.t0, ctx.deviceFreeAt);
     deviceFreeAt = start + prepMs;
     start += prepMs;

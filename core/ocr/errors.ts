@@ -1,5 +1,5 @@
 /** Error codes the OCR pipeline raises; the code travels in `error.name` so it survives structured cloning and comlink. */
-export type OcrErrorCode = 'OcrBadImage' | 'OcrBadConfig' | 'OcrBadModelOutput';
+export type OcrErrorCode = 'OcrBadImage' | 'OcrBadConfig' | 'OcrBadModelOutput' | 'OcrCancelled';
 
 export function ocrError(code: OcrErrorCode, message: string): Error {
   const err = new Error(message);

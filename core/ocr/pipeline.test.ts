@@ -92,6 +92,26 @@ describe('createOcrPipeline', () => {
     expect(r.lines[0].box[1][0]).toBeGreaterThan(199);
   });
 
+  it('stops before the next model run once cancelled, and never when not', async () => {
+    const calls: { role: string; dims: number[] }[] = [];
+    let stop = false;
+    const inner = standIn(calls);
+    // Cancelled while the detector runs: no classifier or recogniser run starts after it.
+    const infer: InferFn = async (role, input) => {
+      const out = await inner(role, input);
+      if (role === 'det') stop = true;
+      return out;
+    };
+    const pipeline = createOcrPipeline(config, infer, () => 0);
+    await expect(pipeline.run(page(), { cancelled: () => stop })).rejects.toMatchObject({ name: 'OcrCancelled' });
+    expect(calls.map((c) => c.role)).toEqual(['det']);
+    calls.length = 0;
+    stop = false;
+    const r = await createOcrPipeline(config, standIn(calls), () => 0).run(page(), { cancelled: () => false });
+    expect(r.lines).toHaveLength(2);
+    expect(calls.map((c) => c.role)).toEqual(['det', 'cls', 'rec']);
+  });
+
   it('fails with a code on bad images and on model outputs of the wrong shape', async () => {
     const pipeline = createOcrPipeline(
       config,

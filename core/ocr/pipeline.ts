@@ -15,6 +15,11 @@ export interface RunOptions {
   maxSide?: number;
   /** Run the orientation classifier (default: config.useCls). */
   useCls?: boolean;
+  /**
+   * Asked before each model run: true stops the pass there (it rejects with OcrCancelled). A run whose answer is no
+   * longer wanted (a race the edge won) must not hold the device for the next photo's work.
+   */
+  cancelled?: () => boolean;
 }
 
 export interface Detection extends DetectedBox {
@@ -45,12 +50,19 @@ export interface OcrPipeline {
   /** Detection half: boxes and crops, for callers that read the lines elsewhere. */
   detect(image: RgbaImage, opts?: RunOptions): Promise<DetectResult>;
   /** Recognition half on ready crops (orientation + recognition, no detection). */
-  recognize(crops: RgbaImage[], opts?: Pick<RunOptions, 'useCls'>): Promise<RecognizeResult>;
+  recognize(crops: RgbaImage[], opts?: Pick<RunOptions, 'useCls' | 'cancelled'>): Promise<RecognizeResult>;
   readonly config: PipelineConfig;
 }
 
 /** Beyond this the detector's input (and memory) grows without helping: text is already larger than it was trained on. */
 export const MAX_SIDE_LIMIT = 4096;
+
+/** `infer`, refusing to start another model run once `cancelled` says so. */
+function cancellable(infer: InferFn, cancelled: (() => boolean) | undefined): InferFn {
+  if (cancelled === undefined) return infer;
+  return (model, input) =>
+    cancelled() ? Promise.reject(ocrError('OcrCancelled', 'This OCR run was cancelled: its answer is no longer wanted.')) : infer(model, input);
+}
 
 export function createOcrPipeline(config: PipelineConfig, infer: InferFn, now: () => number): OcrPipeline {
   const recOptions = {
@@ -69,7 +81,7 @@ export function createOcrPipeline(config: PipelineConfig, infer: InferFn, now: (
     const t0 = now();
     const input = detTensor(image, config.det, maxSide);
     const t1 = now();
-    const prob = await infer('det', input.tensor);
+    const prob = await cancellable(infer, opts.cancelled)('det', input.tensor);
     const t2 = now();
     const [, , ph, pw] = prob.dims;
     if (prob.dims.length !== 4 || ph !== input.height || pw !== input.width || prob.data.length < ph * pw) {
@@ -88,16 +100,17 @@ export function createOcrPipeline(config: PipelineConfig, infer: InferFn, now: (
     };
   }
 
-  async function recognize(crops: RgbaImage[], opts: Pick<RunOptions, 'useCls'> = {}): Promise<RecognizeResult> {
+  async function recognize(crops: RgbaImage[], opts: Pick<RunOptions, 'useCls' | 'cancelled'> = {}): Promise<RecognizeResult> {
     crops.forEach((c, i) => assertRgba(c, `crop ${i}`));
+    const guarded = cancellable(infer, opts.cancelled);
     const t0 = now();
     let ready = crops;
     let rotated = crops.map(() => false);
     if ((opts.useCls ?? config.useCls) && crops.length) {
-      ({ crops: ready, rotated } = await fixOrientation(crops, infer, { spec: config.cls, batch: config.clsBatch, thresh: config.clsThresh }));
+      ({ crops: ready, rotated } = await fixOrientation(crops, guarded, { spec: config.cls, batch: config.clsBatch, thresh: config.clsThresh }));
     }
     const t1 = now();
-    const decoded = crops.length ? await recognizeCrops(ready, infer, recOptions) : [];
+    const decoded = crops.length ? await recognizeCrops(ready, guarded, recOptions) : [];
     const t2 = now();
     return {
       texts: decoded.map((d, i) => ({ text: d.text, score: d.score, rotated: rotated[i] })),

@@ -36,6 +36,11 @@ export interface ThroughputSample {
   bytes: number;
   elapsedMs: number;
   serverMs?: number;
+  /**
+   * The transfer shared the phone or the link with other work (a request, on-device inference): it went at least this
+   * fast, how much faster nobody saw.
+   */
+  lowerBound?: boolean;
 }
 
 export type ModelState = 'absent' | 'cached' | 'loaded' | 'warm';

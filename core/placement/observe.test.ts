@@ -46,6 +46,21 @@ describe('observe', () => {
     expect(next.inputs.upKbps).toBeCloseTo(kbps, -1);
   });
 
+  it('a reply that came back with the whole request in less time than the downlink estimate allows raises it', () => {
+    const state = createEstimatorState(P);
+    const policy = alwaysEdgePolicy();
+    // The page's download probe met a slow moment: 48 KB in 5 s, about 77 kbit/s.
+    const probe = { atMs: NOW - 500, direction: 'down' as const, bytes: 48 * 1024, elapsedMs: 5_000 + 300, serverMs: 0 };
+    const obs = buildObservation({ nowMs: NOW, rtt: [{ atMs: NOW - 600, rttMs: 300 }], throughput: [probe] });
+    const d = decide(obs, P, policy, state);
+    expect(d.inputs.downKbps).toBeLessThan(100);
+    const reply = { atMs: NOW + 1200, ok: true, totalMs: 1200 };
+    // 16 KB of lines back within a 1.1 s request that spent 0.2 s on the server: at least 16 KB in 0.6 s.
+    observe(state, d, { ...reply, edge: { elapsedMs: 1_100, uploadBytes: d.inputs.uploadBytes, downloadBytes: 16_000, serverMs: 200 } }, policy);
+    const next = decide(buildObservation({ nowMs: NOW + 1500, rtt: [{ atMs: NOW - 600, rttMs: 300 }] }), P, policy, state);
+    expect(next.inputs.downKbps).toBeGreaterThanOrEqual((16_000 * 8) / 600 - 1);
+  });
+
   it('learns the edge detector from /v1/status latency buckets, once per new run', () => {
     const state = createEstimatorState(P);
     const status = (count: number, ewmaMs: number) => ({

@@ -130,6 +130,7 @@ export function observe(state: EstimatorState, decision: Decision, outcome: Outc
       const elapsed = e.elapsedMs - replyMs;
       state.addTransfer('up', e.uploadBytes, elapsed, e.serverMs ?? 0, outcome.atMs);
       policy?.onTransfer?.('up', e.uploadBytes, elapsed, e.serverMs ?? 0, outcome.atMs);
+      if (e.downloadBytes !== undefined) state.addReplyBound(e.downloadBytes, e.elapsedMs, e.serverMs ?? 0, outcome.atMs);
     }
   }
 

@@ -54,7 +54,13 @@ describe('plan predictions', () => {
 
   it('on a link too slow for the edge, a race that re-encodes answers when its re-encode and then the device run are done', () => {
     const state = createEstimatorState(P);
-    const all = predictAll(obs(600, 30), P, state);
+    // A 12 MP camera photo: its re-encode (decoding it included) outlasts the hedge.
+    const big = buildObservation({
+      nowMs: NOW,
+      request: { budgetMs: 600, width: 4000, height: 3000, bytes: 3_000_000 },
+      ...linkSamples({ atMs: NOW, rttMs: 40, upKbps: 30, downKbps: 90 }),
+    });
+    const all = predictAll(big, P, state);
     const f = all.fallback;
     let seen = 0;
     for (let i = 0; i < all.plans.length; i++) {

@@ -366,10 +366,8 @@ export class PlanEvaluator {
           if (trace === null && this.uploadPrefixReady[r + 1] === 1) p = this.main.copyFrom(this.uploadPrefix[r + 1]);
           else {
             p = this.main.reset(trace, 'edge');
-            if (r >= 0) {
-              p.add(t.decode);
-              p.add(t.reencode[r]);
-            }
+            // The re-encode decodes the original itself (profiled and measured whole, as the worker runs it).
+            if (r >= 0) p.add(t.reencode[r]);
             p.add(t.rtt);
             p.add(r >= 0 ? t.upReencode[r] : t.upOriginal);
             p.add(t.queue);
@@ -499,7 +497,7 @@ export class PlanEvaluator {
     // The device run starts once the upload is prepared: a re-encode runs in the same worker as the device's OCR.
     const t = this.table;
     const r = this.space.reencode[i];
-    const prepared = r >= 0 ? t.mean[t.decode] + t.mean[t.reencode[r]] : 0;
+    const prepared = r >= 0 ? t.mean[t.reencode[r]] : 0;
     const hedge = prepared > this.hedgeAtMs ? prepared : this.hedgeAtMs;
     const sMean = p.mean;
     const sSd = p.sd();

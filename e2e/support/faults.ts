@@ -56,53 +56,79 @@ export interface Attempt {
   state: string;
   /** Text shown to the user: where it ran (with the reason it fell back) or the error. */
   shown: string;
+  /** Whether the fault given struck (false: the request ended without giving it its moment, e.g. auto mode kept it on the device). */
+  struck: boolean | null;
 }
+
+/**
+ * A fault struck during a request: given a promise of the request's end, it resolves true once it struck, false when
+ * the request ended without giving it its moment.
+ */
+export type Fault = (requestEnded: Promise<void>) => Promise<boolean>;
 
 /**
  * Picks the photo and mode, presses Run and waits for the page to finish, successfully or not. `during`, when given,
  * is started just before Run is pressed and awaited while the request is under way (e.g. a fault). Exactly one new record must appear for the request.
  */
-export async function attempt(page: Page, photo: string, mode: Mode, during?: () => Promise<void>): Promise<Attempt> {
+export async function attempt(page: Page, photo: string, mode: Mode, during?: Fault): Promise<Attempt> {
   await page.locator('#file').setInputFiles(photo);
   await page.locator('#mode').selectOption(mode);
   await expect(page.locator('body')).toHaveAttribute('data-state', 'idle');
   await expect(page.locator('#run')).toBeEnabled();
   const before = (await runRecords(page)).length;
+  let ended!: () => void;
+  const requestEnded = new Promise<void>((resolve) => (ended = resolve));
   // Started before the click, so it sees the request go out.
-  const fault = during?.();
+  const fault = during?.(requestEnded);
   await page.locator('#run').click();
-  await fault;
   // A lost edge costs the client's timeout (at most 30 s) before a throttled device run.
-  await page.waitForFunction((n) => (globalThis.tandemRuns?.length ?? 0) > n, before, { timeout: 240_000 });
+  await page.waitForFunction((n) => (globalThis.tandemRuns?.length ?? 0) > n, before, { timeout: 240_000 }).finally(ended);
+  const struck = fault === undefined ? null : await fault;
   await expect(page.locator('body')).not.toHaveAttribute('data-state', 'running');
   const records = await runRecords(page);
   expect(records.length).toBe(before + 1);
   const state = (await page.locator('body').getAttribute('data-state')) ?? '';
   const shown = state === 'done' ? ((await page.locator('#where').textContent()) ?? '') : ((await page.locator('#error').textContent()) ?? '');
-  return { record: records.at(-1)!, state, shown };
+  return { record: records.at(-1)!, state, shown, struck };
 }
 
 /** About the smallest re-encoded upload of a test photo (640 px JPEG). */
 const SMALLEST_UPLOAD_BYTES = 20_000;
 
 /**
- * Resolves once `share` of the photo's bytes have passed the shaper towards the edge after the page sent its OCR
- * request: the moment to strike so the fault lands mid-upload. Fails if the request never goes to the edge.
+ * Resolves true once `share` of the photo's bytes have passed the shaper towards the edge after the page sent its OCR
+ * request: the moment to strike so the fault lands mid-upload. Resolves false when the request ends first without
+ * sending the photo to the edge (auto mode may keep it on the device).
  */
-export async function whenUploading(page: Page, shaper: LinkShaper, photoBytes: number, share = 0.3): Promise<void> {
+export async function whenUploading(page: Page, shaper: LinkShaper, photoBytes: number, requestEnded: Promise<void>, share = 0.3): Promise<boolean> {
   // Counted from before Run is pressed: the request event can reach the test after much of the photo has passed.
   const start = shaper.counters().upBytes;
-  const request = await page.waitForRequest((r) => r.url().includes('/v1/ocr'), { timeout: 120_000 });
+  let over = false;
+  void requestEnded.then(() => (over = true));
+  const request = await Promise.race([page.waitForRequest((r) => r.url().includes('/v1/ocr'), { timeout: 240_000 }), requestEnded.then(() => null)]);
+  if (request === null) return false;
   expect(request.method()).toBe('POST');
   // The body may be the photo re-encoded smaller than the file: a share of what is actually sent, when the request
   // says (read without waiting: allHeaders() can wait for the reply, too late to strike); else of the smallest upload
   // a plan makes of such a photo.
   const sent = Number(request.headers()['content-length'] ?? request.postDataBuffer()?.length);
   const bytes = Number.isFinite(sent) && sent > 0 ? sent : Math.min(photoBytes, SMALLEST_UPLOAD_BYTES);
-  for (const until = Date.now() + 60_000; Date.now() < until; await sleep(5)) {
-    if (shaper.counters().upBytes - start >= share * bytes) return;
+  for (const until = Date.now() + 60_000; Date.now() < until && !over; await sleep(5)) {
+    if (shaper.counters().upBytes - start >= share * bytes) return true;
   }
+  if (over) return false;
   throw new Error(`the photo (${bytes} bytes) did not start uploading within 60 s`);
+}
+
+/**
+ * Auto mode decides per request: on the fault flows' fast link it usually sends the photo to the edge, but a slow
+ * moment of the phone's can keep one on the device. Runs `run` until `fault` has struck, at most `tries` times.
+ */
+export async function untilStruck(run: (fault: Fault) => Promise<Attempt>, fault: Fault, tries = 3): Promise<Attempt> {
+  let a = await run(fault);
+  for (let i = 1; i < tries && !a.struck; i++) a = await run(fault);
+  expect(a.struck, `the fault found no upload to strike in ${tries} requests`).toBe(true);
+  return a;
 }
 
 /** Every request ended answered (lines, no error) or clearly refused (an error state with its message shown). */

@@ -23,6 +23,7 @@ export class DeviceOcr {
   private worker: Worker | undefined;
   private api: Comlink.Remote<OcrWorkerApi> | undefined;
   private loadInfo: LoadInfo | undefined;
+  private nextRunId = 1;
 
   get info(): LoadInfo | undefined {
     return this.loadInfo;
@@ -34,8 +35,18 @@ export class DeviceOcr {
     return this.loadInfo;
   }
 
-  ocr(image: Blob, options: DeviceOcrOptions = {}): Promise<DeviceOcrResult> {
-    return this.remote().ocr(image, options);
+  /** `signal` stops the run in the worker before its next model run, freeing the device for other work. */
+  async ocr(image: Blob, options: DeviceOcrOptions = {}, signal?: AbortSignal): Promise<DeviceOcrResult> {
+    const api = this.remote();
+    if (signal === undefined) return api.ocr(image, options);
+    const runId = this.nextRunId++;
+    const cancel = () => void api.cancel(runId);
+    signal.addEventListener('abort', cancel, { once: true });
+    try {
+      return await api.ocr(image, { ...options, runId });
+    } finally {
+      signal.removeEventListener('abort', cancel);
+    }
   }
 
   detect(image: Blob, options: DeviceOcrOptions = {}): Promise<DetectedImage> {

@@ -323,13 +323,15 @@ async function warmUp(): Promise<void> {
   const p = await planner();
   const maxSide = p.profiles.defaults.maxSide;
   const warm = await deviceWork.track(() =>
-    device.warmUp({
-      maxSide,
-      width: maxSide,
-      height: Math.round((maxSide * 3) / 4),
-      lines: WARM_UP_LINES,
-      lineTensorBytes: p.profiles.transfer.cropBytesPerLine,
-    }),
+    link.busyWhile(() =>
+      device.warmUp({
+        maxSide,
+        width: maxSide,
+        height: Math.round((maxSide * 3) / 4),
+        lines: WARM_UP_LINES,
+        lineTensorBytes: p.profiles.transfer.cropBytesPerLine,
+      }),
+    ),
   );
   for (const m of device.info?.models ?? []) deviceFacts.warm.add(m.name);
   p.observeWarmUp(observation(p, warmUpRequest(warm, budgetMs())), warm);
@@ -345,7 +347,7 @@ async function loadDevice(variant: ModelVariant, warm = true): Promise<LoadInfo>
     await device.release();
     deviceFacts.warm.clear();
   }
-  const info = await device.load({ ...loadOptions, variant }, onProgress);
+  const info = await link.busyWhile(() => device.load({ ...loadOptions, variant }, onProgress));
   ui.progressWrap.hidden = true;
   keepRuntimeOffline(info.runtimeUrls);
   await refreshDeviceFacts().catch(() => undefined);
@@ -379,8 +381,8 @@ const executors: Executors = {
     await loadDevice(wanted, false);
     return { ms: performance.now() - started };
   },
-  async deviceOcr(blob, options) {
-    const result = await deviceWork.track(() => device.ocr(blob, options));
+  async deviceOcr(blob, options, signal) {
+    const result = await deviceWork.track(() => device.ocr(blob, options, signal));
     for (const m of device.info?.models ?? []) deviceFacts.warm.add(m.name);
     return result;
   },
@@ -424,25 +426,27 @@ async function run(): Promise<void> {
     const p = await planner();
     const size = ui.preview.size;
     if (!size) throw new Error('The photo is not shown yet; pick it again.');
-    const outcome = await runOcr(photo, mode, {
-      planner: p,
-      observe: (request) => observation(p, request),
-      executors,
-      deviceSplit: {
-        detect: (blob, options) => deviceWork.track(() => device.detect(blob, options)),
-        recognize: async (id, options) => {
-          const result = await deviceWork.track(() => device.recognizeSplit(id, options));
-          for (const m of device.info?.models ?? []) deviceFacts.warm.add(m.name);
-          return result;
+    const outcome = await link.busyWhile(() =>
+      runOcr(photo, mode, {
+        planner: p,
+        observe: (request) => observation(p, request),
+        executors,
+        deviceSplit: {
+          detect: (blob, options) => deviceWork.track(() => device.detect(blob, options)),
+          recognize: async (id, options) => {
+            const result = await deviceWork.track(() => device.recognizeSplit(id, options));
+            for (const m of device.info?.models ?? []) deviceFacts.warm.add(m.name);
+            return result;
+          },
         },
-      },
-      forcedShare: loadOptions.recEdgeShare,
-      refreshLink: () => link.refreshIfStale(),
-      deviceInfo: () => device.info,
-      imageSize: size,
-      budgetMs: budget,
-      onDecision: (d) => (placement = d),
-    });
+        forcedShare: loadOptions.recEdgeShare,
+        refreshLink: () => link.refreshIfStale(),
+        deviceInfo: () => device.info,
+        imageSize: size,
+        budgetMs: budget,
+        onDecision: (d) => (placement = d),
+      }),
+    );
     if (outcome.target === 'edge') link.edgeReachable = true;
     if (outcome.fellBack) link.edgeFailed();
     if (outcome.retried !== undefined || (outcome.stages.find(([stage]) => stage === 'queue')?.[1] ?? 0) > BUSY_QUEUE_MS) link.edgeWasBusy();

@@ -180,6 +180,33 @@ describe('execute', () => {
     expect(run).toMatchObject({ ranOn: 'edge', raceWon: 'edge' });
   });
 
+  it('races: the edge winning stops the device run still under way, so the next photo does not wait behind it', async () => {
+    const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original+race', 0);
+    const ex = executors(() => new Promise((resolve) => setTimeout(() => resolve(edgeReply()), 5)));
+    let signalSeen: AbortSignal | undefined;
+    // A worker run stops at its next model call once cancelled, and rejects.
+    ex.deviceOcr = (_image, _options, signal) => {
+      signalSeen = signal;
+      return new Promise((_, reject) => signal?.addEventListener('abort', () => reject(Object.assign(new Error('cancelled'), { name: 'OcrCancelled' }))));
+    };
+    const run = await execute(d, photo, ex);
+    expect(run).toMatchObject({ ranOn: 'edge', raceWon: 'edge' });
+    expect(signalSeen?.aborted).toBe(true);
+  });
+
+  it('races: a device run that won is never cancelled', async () => {
+    const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original+race', 0);
+    const ex = executors(() => new Promise(() => undefined));
+    let signalSeen: AbortSignal | undefined;
+    ex.deviceOcr = async (_image, _options, signal) => {
+      signalSeen = signal;
+      return deviceResult('device');
+    };
+    const run = await execute(d, photo, ex);
+    expect(run).toMatchObject({ ranOn: 'device', raceWon: 'device' });
+    expect(signalSeen?.aborted).toBe(false);
+  });
+
   it('a forced edge run asks for no deadline', async () => {
     const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original');
     const ex = executors(async () => edgeReply());

@@ -18,7 +18,8 @@ export interface Executors {
    * `variant`, the set it has loaded runs instead.
    */
   deviceReady(variant: string, heldOnly?: boolean): Promise<{ ms: number }>;
-  deviceOcr(image: Blob, options: DeviceOcrOptions): Promise<DeviceOcrResult>;
+  /** `signal`: the answer is no longer wanted (a race the edge won); the run stops and frees the device. */
+  deviceOcr(image: Blob, options: DeviceOcrOptions, signal?: AbortSignal): Promise<DeviceOcrResult>;
   reencode(image: Blob, maxSide: number, quality: number): Promise<ReencodeResult>;
   edgeOcr(image: Blob, options: EdgeOcrOptions): Promise<EdgeOcrResult>;
   now(): number;
@@ -120,9 +121,9 @@ export function edgeTimeoutMs(decision: Decision): number {
 export async function execute(decision: Decision, image: Blob, ex: Executors, forceEdge = false): Promise<Execution> {
   const t0 = ex.now();
   const plan = decision.plan;
-  const device = async (p: Plan, heldOnly = false): Promise<{ result: DeviceOcrResult; loadMs: number }> => {
+  const device = async (p: Plan, heldOnly = false, signal?: AbortSignal): Promise<{ result: DeviceOcrResult; loadMs: number }> => {
     const { ms } = await ex.deviceReady(p.config.variant, heldOnly);
-    const result = await ex.deviceOcr(image, { maxSide: p.config.maxSide });
+    const result = await ex.deviceOcr(image, { maxSide: p.config.maxSide }, signal);
     return { result, loadMs: ms };
   };
   const deviceOutcome = (r: { result: DeviceOcrResult; loadMs: number }, extra: Partial<Outcome> = {}): Outcome => {
@@ -208,7 +209,17 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
     (error: unknown) => ({ kind: 'edge-failed', error }),
   );
   let deviceRun: Promise<Settled> | undefined;
-  const startDevice = () => (deviceRun ??= device(fallbackPlan, true).then((r) => ({ kind: 'device' as const, r })));
+  const raced = new AbortController();
+  const startDevice = () => (deviceRun ??= device(fallbackPlan, true, raced.signal).then((r) => ({ kind: 'device' as const, r })));
+  // The edge's answer won: the device run still under way is stopped, or it would hold the phone (a receipt on a slow
+  // phone for half a minute) and delay the next photo's own work.
+  const edgeWon = (reply: EdgeOcrResult): Execution => {
+    if (deviceRun !== undefined) {
+      raced.abort();
+      deviceRun.catch(() => undefined);
+    }
+    return fromEdge(reply, deviceRun ? 'edge' : undefined);
+  };
   let timer: ReturnType<typeof setTimeout> | undefined;
   const raceStart =
     decision.raceStartAtMs !== null
@@ -219,7 +230,7 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
   const first = await Promise.race([edgeSettled, raceStart.then(() => startDevice())]);
   clearTimeout(timer);
 
-  if (first.kind === 'edge') return fromEdge(first.reply, deviceRun ? 'edge' : undefined);
+  if (first.kind === 'edge') return edgeWon(first.reply);
   let edgeFailure: unknown;
   let settled: Settled = first;
   if (first.kind === 'edge-failed') {
@@ -258,7 +269,7 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
   } else {
     // The device run started; whichever answers first wins, and an edge failure leaves the device to finish.
     const next = await Promise.race([edgeSettled, deviceRun!]);
-    if (next.kind === 'edge') return fromEdge(next.reply, 'edge');
+    if (next.kind === 'edge') return edgeWon(next.reply);
     if (next.kind === 'edge-failed') {
       if (failureKind(next.error) !== 'timeout') edgeFailure = next.error;
       settled = await deviceRun!;

@@ -42,6 +42,9 @@ export class LinkMonitor {
   /** A probe is due (joined a network, became visible) and waits for the edge to answer a poll. */
   private probeWanted = false;
   private busySeenAtMs = -Infinity;
+  /** Work competing with a probe for the phone or the link (requests, model warm-up): running now, and started so far. */
+  private contending = 0;
+  private contendingStarts = 0;
 
   constructor(private readonly onChange: () => void) {}
 
@@ -90,6 +93,20 @@ export class LinkMonitor {
     this.busySeenAtMs = performance.now();
   }
 
+  /**
+   * Runs work that competes with probes for the phone's CPU or the link (a request, a model warm-up). A probe that
+   * overlaps it measures the phone's or the link's contention, not the link: its rate counts only as a lower bound.
+   */
+  async busyWhile<T>(work: () => Promise<T>): Promise<T> {
+    this.contending++;
+    this.contendingStarts++;
+    try {
+      return await work();
+    } finally {
+      this.contending--;
+    }
+  }
+
   /** Age of the newest throughput sample at `nowMs` (Infinity without one). */
   sampleAgeMs(nowMs: number): number {
     let newest = -Infinity;
@@ -126,6 +143,13 @@ export class LinkMonitor {
     return performance.now() - started;
   }
 
+  /** Called before a transfer; the function it returns says, after it, whether other work overlapped it. */
+  private contention(): () => boolean {
+    const busy = this.contending > 0;
+    const starts = this.contendingStarts;
+    return () => busy || this.contending > 0 || this.contendingStarts !== starts;
+  }
+
   private sleep(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -159,7 +183,7 @@ export class LinkMonitor {
 
   /**
    * One upload and one download of PROBE_BYTES, each repeated larger while it went by too fast to measure (not on
-   * cellular or Save-Data); a probe already under way is shared.
+   * cellular or Save-Data, nor beside other work, which a larger probe would slow); a probe already under way is shared.
    */
   probe(): Promise<void> {
     this.probing ??= (async () => {
@@ -170,18 +194,20 @@ export class LinkMonitor {
       const minRtt = () => Math.min(...this.rtt.list.map((r) => r.rttMs), Infinity);
       try {
         for (let bytes: number | null = PROBE_BYTES; bytes !== null;) {
+          const contended = this.contention();
           const reply = await edgeProbe(bytes);
-          const sample = uploadSample(performance.now(), reply.body.bytes, reply.roundTripMs, reply.serverTiming);
+          const sample = uploadSample(performance.now(), reply.body.bytes, reply.roundTripMs, reply.serverTiming, contended());
           this.throughput.push(sample);
           this.lastProbe = sample;
-          bytes = nextProbeBytes(sample, Number.isFinite(minRtt()) ? minRtt() : 0, maxBytes);
+          bytes = sample.lowerBound ? null : nextProbeBytes(sample, Number.isFinite(minRtt()) ? minRtt() : 0, maxBytes);
         }
         for (let bytes: number | null = PROBE_BYTES; bytes !== null;) {
+          const contended = this.contention();
           const down = await edgeDownloadProbe(bytes);
-          const sample = downloadSample(performance.now(), down.body.bytes, down.roundTripMs, down.serverTiming);
+          const sample = downloadSample(performance.now(), down.body.bytes, down.roundTripMs, down.serverTiming, contended());
           this.throughput.push(sample);
           this.lastDownProbe = sample;
-          bytes = nextProbeBytes(sample, Number.isFinite(minRtt()) ? minRtt() : 0, maxBytes);
+          bytes = sample.lowerBound ? null : nextProbeBytes(sample, Number.isFinite(minRtt()) ? minRtt() : 0, maxBytes);
         }
         this.probeState = 'done';
       } catch {

@@ -96,13 +96,13 @@ export function serverWorkMs(serverTiming: Record<string, number>): number {
 }
 
 /** One upload measured by a probe: the planner subtracts the server's work and one RTT from the round trip. */
-export function uploadSample(atMs: number, bytes: number, roundTripMs: number, serverTiming: Record<string, number>): ThroughputSample {
-  return { atMs, direction: 'up', bytes, elapsedMs: roundTripMs, serverMs: serverWorkMs(serverTiming) };
+export function uploadSample(atMs: number, bytes: number, roundTripMs: number, serverTiming: Record<string, number>, contended = false): ThroughputSample {
+  return { atMs, direction: 'up', bytes, elapsedMs: roundTripMs, serverMs: serverWorkMs(serverTiming), ...(contended && { lowerBound: true }) };
 }
 
 /** One download measured by a probe, taken the same way. */
-export function downloadSample(atMs: number, bytes: number, roundTripMs: number, serverTiming: Record<string, number>): ThroughputSample {
-  return { atMs, direction: 'down', bytes, elapsedMs: roundTripMs, serverMs: serverWorkMs(serverTiming) };
+export function downloadSample(atMs: number, bytes: number, roundTripMs: number, serverTiming: Record<string, number>, contended = false): ThroughputSample {
+  return { atMs, direction: 'down', bytes, elapsedMs: roundTripMs, serverMs: serverWorkMs(serverTiming), ...(contended && { lowerBound: true }) };
 }
 
 /** A transfer shorter than this says more about round-trip jitter than about throughput. */

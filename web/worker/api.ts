@@ -40,6 +40,8 @@ export interface LoadInfo {
 export interface DeviceOcrOptions {
   maxSide?: number;
   useCls?: boolean;
+  /** A number the page picks for this run, so `cancel(runId)` can stop it. */
+  runId?: number;
 }
 
 export interface DeviceOcrResult extends OcrResult {
@@ -117,6 +119,11 @@ export interface WarmUpResult {
 export interface OcrWorkerApi {
   load(options?: LoadOptions, onProgress?: (progress: LoadProgress) => void): Promise<LoadInfo>;
   ocr(image: Blob, options?: DeviceOcrOptions): Promise<DeviceOcrResult>;
+  /**
+   * Stops the ocr() run started with this `runId` before its next model run (it rejects with OcrCancelled); a run
+   * that already ended is left alone.
+   */
+  cancel(runId: number): void;
   /** Detection half of ocr(): boxes and crops kept in the worker for recognizeSplit(). */
   detect(image: Blob, options?: DeviceOcrOptions): Promise<DetectedImage>;
   /** Recognises a detect() result's crops, a share of them on the edge at the same time; frees the handle. */

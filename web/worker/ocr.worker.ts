@@ -55,6 +55,8 @@ interface Pending {
 
 /** detect() results waiting for recognizeSplit(); a few at most (one per request in flight). */
 const pending = new Map<number, Pending>();
+/** ocr() runs under way that the page can cancel, by runId: true once cancelled. */
+const activeRuns = new Map<number, boolean>();
 let nextId = 1;
 const MAX_PENDING = 4;
 
@@ -163,12 +165,23 @@ const api: OcrWorkerApi = {
   },
 
   async ocr(image: Blob, options: DeviceOcrOptions = {}): Promise<DeviceOcrResult> {
-    const { pipeline, info } = await loaded();
-    const decodeStarted = performance.now();
-    const decoded = await decodeImage(image, DECODE_MAX_SIDE);
-    const decodeMs = performance.now() - decodeStarted;
-    const result = scaleBack(await pipeline.run(decoded.rgba, options), decoded.scale, decoded.original);
-    return { ...result, device: { backend: info.backend, threads: info.threads, decodeMs } };
+    const { runId, ...runOptions } = options;
+    if (runId !== undefined) activeRuns.set(runId, false);
+    try {
+      const { pipeline, info } = await loaded();
+      const decodeStarted = performance.now();
+      const decoded = await decodeImage(image, DECODE_MAX_SIDE);
+      const decodeMs = performance.now() - decodeStarted;
+      const cancelled = runId === undefined ? undefined : () => activeRuns.get(runId) === true;
+      const result = scaleBack(await pipeline.run(decoded.rgba, { ...runOptions, cancelled }), decoded.scale, decoded.original);
+      return { ...result, device: { backend: info.backend, threads: info.threads, decodeMs } };
+    } finally {
+      if (runId !== undefined) activeRuns.delete(runId);
+    }
+  },
+
+  cancel(runId: number): void {
+    if (activeRuns.has(runId)) activeRuns.set(runId, true);
   },
 
   async detect(image: Blob, options: DeviceOcrOptions = {}): Promise<DetectedImage> {

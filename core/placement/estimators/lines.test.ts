@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createEstimatorState, decide, observe, tandemPolicy } from '../index';
 import { EXAMPLE_PROFILES as P } from '../example-profiles';
 import { buildObservation } from '../observation-builder';
-import { type LinesEstimate, LinesModel } from './lines';
+import { type LinesEstimate, LINES_BY_SHAPE, LinesModel } from './lines';
 
 const est = (): LinesEstimate => ({ mean: 0, sd: 0, evidence: 0 });
 /** Landscape street photos with a few words, portrait receipts with many lines (the two kinds of the dev set). */
@@ -18,6 +18,19 @@ describe('lines per image from the image alone', () => {
     const r = m.predict(...receipt(0), est());
     expect(r.evidence).toBeLessThan(0.05);
     expect(r.mean).toBeGreaterThan(7);
+  });
+
+  it('before any photo was read, expects a receipt-shaped photo to hold tens of lines and a street photo a few', () => {
+    const m = new LinesModel({ mean: 15, sd: 23 }, undefined, undefined, LINES_BY_SHAPE);
+    const r = m.predict(...receipt(0), est());
+    const s = m.predict(...scene(0), est());
+    expect(r.mean).toBeGreaterThan(40);
+    expect(s.mean).toBeLessThan(5);
+    // A near-square photo says nothing by its shape: the profile's figure.
+    expect(m.predict(1000, 950, 200_000, est()).mean).toBe(15);
+    // What is read outranks the shape: street photos holding a dozen lines each.
+    for (let k = 0; k < 6; k++) m.add(...scene(k), 12);
+    expect(m.predict(...scene(2), est()).mean).toBeGreaterThan(10);
   });
 
   it('tells receipts from street photos: bimodal counts, one prediction per kind', () => {

@@ -29,6 +29,30 @@ export interface LinesPrior {
   sd: number;
 }
 
+/** Mean lines of photos clearly taller than wide (a receipt, a page) and clearly wider than tall (a street, a sign). */
+export interface ShapeLinesMeans {
+  portrait: number;
+  landscape: number;
+}
+
+/**
+ * Lines found at 960 px on the development set's photos by shape (`npm run fit:photo-recall`, from
+ * `npm run eval:photo-recall`): 24 portrait receipts (56.5, sd 14.4) and 90 landscape street scenes (2.8, sd 2.2).
+ * The profile's one mean (15 lines) is a quarter of a receipt and five scenes' worth: the first receipt a page read
+ * was predicted to take a seventh of its recognition time, and the first scene to keep two thirds of its words at
+ * 480 px where it keeps none. Only the means are taken: the spread stays the profile's, since a landscape photo may
+ * still be a page held sideways, which that set never shows.
+ */
+export const LINES_BY_SHAPE: ShapeLinesMeans = { portrait: 56.5, landscape: 2.8 };
+/** Longer side over shorter side from which a photo counts as portrait or landscape (a near-square one has no shape). */
+const SHAPED_ASPECT = 1.2;
+
+export function shapeOf(width: number, height: number): keyof ShapeLinesMeans | null {
+  if (height >= SHAPED_ASPECT * width) return 'portrait';
+  if (width >= SHAPED_ASPECT * height) return 'landscape';
+  return null;
+}
+
 export interface LinesEstimate {
   mean: number;
   sd: number;
@@ -69,6 +93,8 @@ export class LinesModel {
     readonly capacity = 64,
     /** Weight of the prior, in neighbours at distance 0. */
     readonly priorWeight = 0.1,
+    /** Prior means by the photo's shape, outranking the prior's for a clearly portrait or landscape photo. */
+    readonly byShape: ShapeLinesMeans | null = null,
   ) {
     this.x = new Float64Array(capacity * DIMS);
     this.raw = new Float64Array(capacity * 3);
@@ -98,7 +124,9 @@ export class LinesModel {
 
   /** Expected lines (and spread) for an image; `out` is filled and returned (no allocation). */
   predict(width: number, height: number, bytes: number, out: LinesEstimate): LinesEstimate {
-    const p = this.prior;
+    const shape = this.byShape === null ? null : shapeOf(width, height);
+    const priorMean = shape === null ? this.prior.mean : this.byShape![shape];
+    const priorSd = this.prior.sd;
     const f = this.f;
     features(width, height, bytes, f, 0);
     // The NEAREST largest weights, kept sorted (descending) by insertion.
@@ -143,7 +171,7 @@ export class LinesModel {
     }
     const w0 = this.priorWeight;
     const W = w0 + w;
-    const mean = (w0 * p.mean + sy) / W;
+    const mean = (w0 * priorMean + sy) / W;
     let nbVar = 0;
     if (w > 0) {
       // Counts among similar images are skewed (most photos hold a few words, some a dozen): their spread is the
@@ -156,7 +184,7 @@ export class LinesModel {
       nbVar = Math.max(plain, skewed > 0 ? skewed * skewed : 0) + (nbMean - mean) ** 2;
     }
     // The blend of the prior and the neighbours, around the blended mean.
-    const variance = (w0 * (p.sd * p.sd + (p.mean - mean) ** 2) + w * nbVar) / W;
+    const variance = (w0 * (priorSd * priorSd + (priorMean - mean) ** 2) + w * nbVar) / W;
     out.mean = mean;
     out.sd = Math.sqrt(variance);
     out.evidence = w;

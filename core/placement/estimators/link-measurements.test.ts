@@ -34,6 +34,34 @@ describe('link estimates from measurements', () => {
     expect(d.inputs.upKbps).toBeGreaterThanOrEqual((48 * 1024 * 8) / 44 - 1);
   });
 
+  it('a probe that shared the phone with on-device work is a lower bound: it cannot pull a measured link down', () => {
+    // Recorded on a phone slowed to a quarter speed, 20 Mbit/s uplink, 20 ms: the page's first probe measured about
+    // 29 Mbit/s; the next one, sent while the phone re-encoded a photo, took 500 ms for 48 KB (1.3 Mbit/s once the
+    // 193 ms polled round trip is subtracted).
+    const polls = [{ atMs: 9_000, rttMs: 20 }];
+    const first = { atMs: 10_000, direction: 'up' as const, bytes: 384 * 1024, elapsedMs: 20 + (384 * 1024 * 8) / 29_000, serverMs: 1 };
+    const contended = { atMs: 30_000, direction: 'up' as const, bytes: 48 * 1024, elapsedMs: 500, serverMs: 1 };
+    const at = (lowerBound: boolean) =>
+      decide(
+        buildObservation({ nowMs: 31_000, netInfo: wifiNetInfo, rtt: polls, throughput: [first, { ...contended, lowerBound }] }),
+        P,
+        tandemPolicy(),
+        createEstimatorState(P),
+      ).inputs.upKbps;
+    // Taken as a rate, the contended probe drags the harmonic mean to about 1.5 Mbit/s.
+    expect(at(false)).toBeLessThan(3000);
+    // Taken as a bound, the measured link stands.
+    expect(at(true)).toBeGreaterThan(20_000);
+    // With nothing measured before it, it is still the best reading there is (not NetInfo's 5000 kbit/s).
+    const alone = decide(
+      buildObservation({ nowMs: 31_000, netInfo: wifiNetInfo, rtt: polls, throughput: [{ ...contended, lowerBound: true }] }),
+      P,
+      tandemPolicy(),
+      createEstimatorState(P),
+    );
+    expect(alone.inputs.upKbps).toBeLessThan(1500);
+  });
+
   it('a slow transfer after that bound says the link fell: the bound no longer holds the estimate up', () => {
     const state = createEstimatorState(P);
     const probe = { atMs: 8_000, direction: 'up' as const, bytes: 48 * 1024, elapsedMs: 45, serverMs: 1 };

@@ -12,7 +12,7 @@ import { BandwidthEstimator, type BandwidthPrior } from './bandwidth';
 import { EdgeEstimator } from './edge';
 import { Ewma } from './ewma';
 import { type GainPrior, type LatencyFit, LatencyModel, LocationGain, seedLine } from './latency-model';
-import { LinesModel, type LinesSamples } from './lines';
+import { LINES_BY_SHAPE, LinesModel, type LinesSamples } from './lines';
 import { PredictionErrors } from './prediction-errors';
 import { RttEstimator } from './rtt';
 
@@ -125,7 +125,7 @@ export class EstimatorState {
     this.up = new BandwidthEstimator(options.bandwidth.samples, options.bandwidth.windowMs);
     this.down = new BandwidthEstimator(options.bandwidth.samples, options.bandwidth.windowMs);
     this.lines = new Ewma(0.2, profiles.content.linesPerImage);
-    this.linesModel = new LinesModel(profiles.content.linesPerImage);
+    this.linesModel = new LinesModel(profiles.content.linesPerImage, undefined, undefined, LINES_BY_SHAPE);
     const edgeProfile =
       profiles.runtimes.find((r) => r.location === 'edge' && r.id === profiles.defaults.edgeRuntime) ?? profiles.runtimes.find((r) => r.location === 'edge');
     // Profiles without an edge runtime still get (empty) edge fits so the plan code needs no special case.
@@ -235,7 +235,7 @@ export class EstimatorState {
     for (const s of obs.throughput) {
       const cursor = s.direction === 'up' ? this.cursor.up : this.cursor.down;
       if (s.atMs <= cursor) continue;
-      this.addTransfer(s.direction, s.bytes, s.elapsedMs, s.serverMs ?? 0, s.atMs);
+      this.addTransfer(s.direction, s.bytes, s.elapsedMs, s.serverMs ?? 0, s.atMs, s.lowerBound === true);
       hooks?.onTransfer?.(s.direction, s.bytes, s.elapsedMs, s.serverMs ?? 0, s.atMs);
       if (s.direction === 'up') newestUp = Math.max(newestUp, s.atMs);
       else newestDown = Math.max(newestDown, s.atMs);
@@ -255,9 +255,12 @@ export class EstimatorState {
    * One transfer: pure transfer time = elapsed − server time − one round trip (LayerCake and Jellyfish do the
    * same), the round trip being the recent minimum (an inflated mean would leave no time for fast transfers).
    * Transfers that are too small are skipped; one that leaves no time after the subtraction went by too fast to
-   * time, and counts as a lower bound (its bytes over its elapsed time less the server's).
+   * time, and counts as a lower bound (its bytes over its elapsed time less the server's). So does one that shared the
+   * phone or the link with other work (`contended`) once the link has been measured without it: on a slow phone a
+   * probe beside on-device inference measured 1.3 Mbit/s on a 20 Mbit/s link, and every upload after it was predicted
+   * seven times too slow.
    */
-  addTransfer(direction: 'up' | 'down', bytes: number, elapsedMs: number, serverMs: number, atMs: number): boolean {
+  addTransfer(direction: 'up' | 'down', bytes: number, elapsedMs: number, serverMs: number, atMs: number, contended = false): boolean {
     const cursor = direction === 'up' ? 'up' : 'down';
     if (atMs > this.cursor[cursor]) this.cursor[cursor] = atMs;
     if (bytes < this.options.minTransferBytes) return false;
@@ -265,12 +268,29 @@ export class EstimatorState {
     const rtt = Number.isNaN(minRtt) ? 0 : minRtt;
     const ms = elapsedMs - serverMs - rtt;
     const link = direction === 'up' ? this.up : this.down;
+    // Without a measurement to keep, a contended transfer is still the best reading of the link there is.
+    if (contended && link.size > 0) {
+      if (ms > 1) link.addLowerBound((bytes * 8) / ms, atMs);
+      return false;
+    }
     if (!(ms > 0.05 * elapsedMs) || !(ms > 1)) {
       const upper = elapsedMs - serverMs;
       if (upper >= 1 && Number.isFinite(upper)) link.addLowerBound((bytes * 8) / upper, atMs);
       return false;
     }
     return link.addTransfer(bytes, ms, atMs);
+  }
+
+  /**
+   * An answer of `bytes` came back within its round trip less the server's work and one round trip, however the rest
+   * split between upload and reply: the downlink is at least that fast. Replies are too small to time (a few KB
+   * behind an upload), but on a link whose only download probe met a slow moment, this keeps a reply of 15 KB from
+   * being predicted at 2 s when every earlier one arrived with the whole request in under one.
+   */
+  addReplyBound(bytes: number, elapsedMs: number, serverMs: number, atMs: number): void {
+    const minRtt = this.rtt.minRtt(atMs);
+    const ms = elapsedMs - serverMs - (Number.isNaN(minRtt) ? 0 : minRtt);
+    if (bytes > 0 && ms >= 1) this.down.addLowerBound((bytes * 8) / ms, atMs);
   }
 
   private readonly upPrior: BandwidthPrior = { kbps: 0, sdLn: 0 };

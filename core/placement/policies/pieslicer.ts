@@ -88,7 +88,7 @@ export function pieSlicerPolicy(): Policy {
       const s = obs.request.bytes / MB;
       const sPrep = table.reencodeBytes[r] / MB;
       const gOf = (mb: number) => g.a + g.b * mb + delta;
-      const f = table.mean[table.decode] + table.mean[table.reencode[r]];
+      const f = table.mean[table.reencode[r]];
       const hOrig = table.mean[table.edgeDecodeOriginal];
       const hPrep = table.mean[table.edgeDecodeReencode[r]];
       const local = f + gOf(sPrep) + hPrep;
