@@ -20,6 +20,7 @@ const BUDGET_REASONS = [
   'most-accurate-within-budget',
   'cheaper-at-similar-accuracy',
   'nothing-fits-most-likely',
+  'likely-in-time-reads-more',
   'nothing-fits-least-late',
   'nothing-fits-fastest',
 ];

@@ -188,7 +188,7 @@ describe('decide: every policy honours the hard constraints', () => {
 });
 
 describe('edge refusal', () => {
-  it('a 503 sends the retry to the device, and it fits the remaining budget', () => {
+  it('a 503 sends the retry to the device, expected within the remaining budget', () => {
     const state = createEstimatorState(P);
     slowDevice(state, 2.5);
     const policy = tandemPolicy();
@@ -204,8 +204,15 @@ describe('edge refusal', () => {
     const retry = decide(buildObservation({ nowMs: NOW + refusedAfter, request: { budgetMs: budget - refusedAfter }, ...fastLink }), P, policy, state);
     expect(retry.plan.usesEdge).toBe(false);
     expect(retry.constraints).toContain('edge-refused');
-    expect(retry.fits).toBe(true);
-    expect(retry.predicted.p95Ms).toBeLessThanOrEqual(budget - refusedAfter);
+    expect(retry.predicted.expectedMs).toBeLessThanOrEqual(budget - refusedAfter);
+    if (retry.reason === 'likely-in-time-reads-more') {
+      // The fallback planned before the refusal, its p95 now a few ms past the budget left: still taken over the
+      // smaller sides that fit for sure and read far less.
+      expect(retry.plan.id).toBe(first.fallback!.plan.id);
+    } else {
+      expect(retry.fits).toBe(true);
+      expect(retry.predicted.p95Ms).toBeLessThanOrEqual(budget - refusedAfter);
+    }
 
     // After the cool-down the edge is considered again.
     const later = decide(buildObservation({ nowMs: NOW + 20_000, request: { budgetMs: budget }, ...fastLink }), P, policy, state);

@@ -109,7 +109,10 @@ describe('properties of the decision', () => {
           const obs = observation(s, 1);
           const policy = make();
           const d = decide(obs, P, policy, state);
-          if (d.counts.fitting > 0) {
+          // A plan that reads the photo well may be taken past its p95 over sure ones that read far less, but only
+          // when its expected time fits.
+          if (d.reason === 'likely-in-time-reads-more') expect(d.predicted.expectedMs).toBeLessThanOrEqual(obs.request.budgetMs);
+          else if (d.counts.fitting > 0) {
             expect(d.fits).toBe(true);
             expect(d.predicted.p95Ms).toBeLessThanOrEqual(obs.request.budgetMs);
           }

@@ -7,6 +7,7 @@ export type ReasonCode =
   | 'nothing-fits-most-likely'
   | 'nothing-fits-least-late'
   | 'only-low-recall-in-time'
+  | 'likely-in-time-reads-more'
   | 'no-eligible-plan-device-fallback'
   | 'layercake-no-local-fits-fastest-local'
   | 'layercake-most-accurate-feasible'
@@ -26,6 +27,8 @@ export const REASON_TEXT: Record<ReasonCode, string> = {
   'nothing-fits-least-late':
     'No plan can finish within the budget; running the one that reads the most of this photo while arriving not much later than the fastest.',
   'only-low-recall-in-time': 'Only plans that read far less of this photo can finish in time; the plans that read it well are predicted late.',
+  'likely-in-time-reads-more':
+    'The plans sure to finish in time read far less of this photo; running one that reads it well and is likely, though not sure, to finish in time.',
   'no-eligible-plan-device-fallback': 'This mode cannot run here now; running on the device instead.',
   'layercake-no-local-fits-fastest-local': 'LayerCake: no on-device model fits the budget, so the fastest on-device model.',
   'layercake-most-accurate-feasible': 'LayerCake: most accurate model and location within 0.8 × budget (p90 latencies).',

@@ -130,7 +130,7 @@ describe('compareStages', () => {
 });
 
 describe('whyCode for a photo read badly in time', () => {
-  it('says so when only a plan reading far less of this photo can finish in time', () => {
+  it('a side that reads the receipt well and is likely in time beats the one sure to be, which reads far less', () => {
     const planner = pagePlanner();
     const receipt = { width: 1200, height: 1600, bytes: 420_000 };
     // Two receipts of 43 lines seen before: this one is expected to hold as many.
@@ -140,9 +140,15 @@ describe('whyCode for a photo read badly in time', () => {
     }
     const offline = { nowMs: NOW, online: false, connection: 'none' as const };
     const all = planner.predictAll(buildObservation({ ...offline, request: { ...receipt, budgetMs: 2000 } }));
-    const small = all.plans.findIndex((p) => p.id === 'device:ppocr-det@fp32/320');
-    const { decision, code } = why(planner, buildObservation({ ...offline, request: { ...receipt, budgetMs: Math.ceil(all.p95Ms[small] + 5) } }));
-    expect(decision.plan.id).toBe('device:ppocr-det@fp32/320');
-    expect(code).toBe('low-recall-only-in-time');
+    const id = (side: number) => all.plans.findIndex((p) => p.id === `device:ppocr-det@fp32/${side}`);
+    // Only 320 px fits at p95; 640 px reads far more and is expected well within the budget.
+    const budgetMs = Math.ceil(all.p95Ms[id(320)] + 5);
+    expect(all.p95Ms[id(640)]).toBeGreaterThan(budgetMs);
+    expect(all.expectedMs[id(640)]).toBeLessThan(budgetMs);
+    expect(all.accuracy[id(640)]).toBeGreaterThan(all.accuracy[id(320)] + 0.25);
+    const { decision, code } = why(planner, buildObservation({ ...offline, request: { ...receipt, budgetMs } }));
+    expect(decision.reason).toBe('likely-in-time-reads-more');
+    expect(decision.plan.config.maxSide).toBeGreaterThan(320);
+    expect(code).not.toBe('low-recall-only-in-time');
   });
 });

@@ -15,7 +15,17 @@ function view(plans: { expected: number; p95: number; accuracy: number; edgeMs: 
     bytes: new Float64Array(plans.length),
     deviceMs: new Float64Array(plans.length),
   } as unknown as PlanEvaluator;
-  return { predictions, eligible: new Uint8Array(plans.length).fill(1), budgetMs, tolerance: 0.01, bytesCostly: false } as unknown as PolicyView;
+  // One model variant set for all.
+  const space = { config: new Uint16Array(plans.length), configs: [{ variant: 'fp32' }] };
+  return {
+    predictions,
+    space,
+    eligible: new Uint8Array(plans.length).fill(1),
+    budgetMs,
+    tolerance: 0.01,
+    variantTolerance: 0.01,
+    bytesCostly: false,
+  } as unknown as PolicyView;
 }
 
 describe('nothing fits at p95', () => {
@@ -48,5 +58,30 @@ describe('nothing fits at p95', () => {
   it('between plans that read the same, the likelier one wins', () => {
     const same = recorded.map((p) => ({ ...p, accuracy: 0.7 }));
     expect(mostAccurateWithinBudget(view(same, 1000), { whenNothingFits: 'most-likely' }).index).toBe(0);
+  });
+});
+
+describe('plans fit at p95, but read far less of the photo', () => {
+  // The first receipt of a session on Wi-Fi, 2 s: 320 px fitted for sure and read a fifth of its words; 960 px was
+  // predicted a p95 just past the budget (edge mode read the receipt at 960 px in 1.5 s, 0.98 of its words).
+  const receipt = [
+    { expected: 1314, p95: 1994, accuracy: 0.25, edgeMs: 900 },
+    { expected: 1450, p95: 2300, accuracy: 0.9, edgeMs: 1300 },
+  ];
+
+  it('takes the plan that reads the photo well when it is likely to make it', () => {
+    const choice = mostAccurateWithinBudget(view(receipt, 2000), { whenNothingFits: 'most-likely' });
+    expect(choice.index).toBe(1);
+    expect(choice.reason).toBe('likely-in-time-reads-more');
+    // It is expected to read more within the budget, a late answer reading nothing.
+    const chance = chanceToMeet(receipt[1].expected, receipt[1].p95, 2000);
+    expect(chance ** CHANCE_WEIGHT * receipt[1].accuracy).toBeGreaterThan(receipt[0].accuracy);
+  });
+
+  it('keeps the sure plan, and says so, when the one that reads well is more likely late than not', () => {
+    const late = [receipt[0], { ...receipt[1], expected: 2100, p95: 2800 }];
+    const choice = mostAccurateWithinBudget(view(late, 2000), { whenNothingFits: 'most-likely' });
+    expect(choice.index).toBe(0);
+    expect(choice.reason).toBe('only-low-recall-in-time');
   });
 });
