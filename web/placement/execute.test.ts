@@ -4,7 +4,7 @@ import { buildObservation, linkSamples } from '../../core/placement/observation-
 import { codedError } from '../coded-error';
 import type { EdgeError, EdgeOcrResult } from '../edge-client';
 import type { DeviceOcrResult, SplitOptions, SplitResult } from '../worker/api';
-import { edgeTimeoutMs, execute, failureKind, refusalOf, tooFewLines, type Executors } from './execute';
+import { edgeTimeoutMs, execute, expectedLate, failureKind, refusalOf, tooFewLines, type Executors } from './execute';
 import { executableProfiles } from './profiles';
 
 // Real decisions from the planner; the worker and the edge are scripted so each path (answer, refusal, race) is
@@ -173,6 +173,46 @@ describe('execute', () => {
     expect(run.outcome.failure).toBe('refused');
   });
 
+  it('races: refused while the device runs, the edge is asked again without a deadline and the first answer wins', async () => {
+    const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original+race', 0);
+    let calls = 0;
+    const ex = executors(() => new Promise((resolve, reject) => setTimeout(() => (calls++ === 0 ? reject(refused(503)) : resolve(edgeReply())), 5)));
+    let deviceSignal: AbortSignal | undefined;
+    // The device reading a receipt's lines on a slow phone: far slower than the edge's late answer.
+    ex.deviceOcr = (_image, _options, signal) => {
+      deviceSignal = signal;
+      return new Promise((resolve, reject) => {
+        const done = setTimeout(() => resolve(deviceResult('device')), 1000);
+        signal?.addEventListener('abort', () => {
+          clearTimeout(done);
+          reject(Object.assign(new Error('cancelled'), { name: 'OcrCancelled' }));
+        });
+      });
+    };
+    const run = await execute(d, photo, ex);
+    expect(run).toMatchObject({ ranOn: 'edge', raceWon: 'edge' });
+    expect(run.outcome.failure).toBe('refused');
+    expect(run.retried).toMatch(/503/);
+    expect(ex.calls.filter((c) => c.startsWith('edge'))[1]).toMatch(/budget≤undefined$/);
+    expect(deviceSignal?.aborted).toBe(true);
+  });
+
+  it('races: refused while the device runs, a device answer before the edge’s second one stands', async () => {
+    const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original+race', 0);
+    let calls = 0;
+    let retrySignal: AbortSignal | undefined;
+    const ex = executors((signal) => {
+      if (calls++ === 0) return new Promise((_, reject) => setTimeout(() => reject(refused(503)), 5));
+      retrySignal = signal;
+      return new Promise(() => undefined);
+    }, 30);
+    const run = await execute(d, photo, ex);
+    expect(run.ranOn).toBe('device');
+    expect(run.outcome.failure).toBe('refused');
+    // The second request is not left running on the edge.
+    expect(retrySignal?.aborted).toBe(true);
+  });
+
   it('races: an edge answer that comes first wins even after the device started', async () => {
     const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original+race', 0);
     const ex = executors(() => new Promise((resolve) => setTimeout(() => resolve(edgeReply()), 5)), 200);
@@ -212,6 +252,22 @@ describe('execute', () => {
     const ex = executors(async () => edgeReply());
     await execute(d, photo, ex, true);
     expect(ex.calls).toEqual(['edge 5000 B @960 budget≤undefined']);
+  });
+
+  it('sends its budget with a plan expected in time, and none with one the planner expects late whatever runs', async () => {
+    const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original');
+    const inTime = executors(async () => edgeReply());
+    await execute({ ...d, budgetMs: 60_000 }, photo, inTime);
+    expect(inTime.calls[0]).toMatch(/budget≤(\d+)/);
+    expect(Number(/budget≤(\d+)/.exec(inTime.calls[0])![1])).toBeGreaterThan(59_000);
+    // Expected past a 150 ms budget, its fallback too: a refusal could only send the photo again.
+    const late = { ...d, budgetMs: 150 };
+    expect(expectedLate(late)).toBe(true);
+    const lateEx = executors(async () => edgeReply());
+    await execute(late, photo, lateEx);
+    expect(lateEx.calls).toEqual(['edge 5000 B @960 budget≤undefined']);
+    // With a fallback that could still make the budget, the deadline goes with it: a refusal leaves time for it.
+    expect(expectedLate({ ...late, fallback: { ...d.fallback!, expectedMs: 100 } })).toBe(false);
   });
 
   it('a forced edge run shows a refusal as it came', async () => {

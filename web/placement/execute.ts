@@ -118,6 +118,15 @@ export function edgeTimeoutMs(decision: Decision): number {
   return Math.round(Math.min(30_000, ms));
 }
 
+/**
+ * The planner expects the answer past the budget whatever runs: its plan's expected time is past it and the
+ * fallback's (if any) too. On the development traces the edge refused half of such requests near their deadline, and
+ * each was sent again in whole (a second upload on a 3G uplink) to arrive later than edge mode's single request.
+ */
+export function expectedLate(decision: Decision): boolean {
+  return decision.predicted.expectedMs > decision.budgetMs && !(decision.fallback !== null && decision.fallback.expectedMs <= decision.budgetMs);
+}
+
 export async function execute(decision: Decision, image: Blob, ex: Executors, forceEdge = false): Promise<Execution> {
   const t0 = ex.now();
   const plan = decision.plan;
@@ -163,8 +172,9 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
   const edgePromise = ex.edgeOcr(upload, {
     maxSide: plan.config.maxSide,
     // A forced edge run asks for no deadline (the user wants the edge's answer, as before); a budget already spent
-    // would only get the request refused, the answer is then wanted as soon as possible.
-    budgetMs: !forceEdge && decision.budgetMs - (sentAt - t0) >= 50 ? decision.budgetMs - (sentAt - t0) : undefined,
+    // would only get the request refused, the answer is then wanted as soon as possible. So is one the planner
+    // itself expects past its budget with no fallback that could make it: a refusal would only send the photo again.
+    budgetMs: !forceEdge && !expectedLate(decision) && decision.budgetMs - (sentAt - t0) >= 50 ? decision.budgetMs - (sentAt - t0) : undefined,
     timeoutMs: forceEdge ? undefined : edgeTimeoutMs(decision),
     signal: abort.signal,
   });
@@ -250,18 +260,32 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
         return run;
       }
     }
+    const askAgain = () => ex.edgeOcr(upload, { maxSide: plan.config.maxSide, timeoutMs: 30_000, signal: abort.signal });
+    // The refusal still counts (the planner keeps off the edge for a while); the reply teaches its stages.
+    const answeredAgain = (run: Execution): Execution => {
+      run.outcome.failure = 'refused';
+      run.outcome.refusal = refusalOf(first.error);
+      run.retried = (first.error as Error).message;
+      return run;
+    };
     if (kind === 'refused' && deviceRun === undefined && decision.fallback !== null && decision.fallback.expectedMs > left) {
       try {
-        const reply = await ex.edgeOcr(upload, { maxSide: plan.config.maxSide, timeoutMs: 30_000, signal: abort.signal });
-        const run = fromEdge(reply);
-        // The refusal still counts (the planner keeps off the edge for a while); the reply teaches its stages.
-        run.outcome.failure = 'refused';
-        run.outcome.refusal = refusalOf(first.error);
-        run.retried = (first.error as Error).message;
-        return run;
+        return answeredAgain(fromEdge(await askAgain()));
       } catch (error) {
         if (failureKind(error) === null) throw error;
       }
+    }
+    if (kind === 'refused' && deviceRun !== undefined) {
+      // Refused with the raced device run under way: that run may take many times the edge's late answer (a
+      // receipt's lines on a slow phone took 10 s where the edge needed 1.3 s). The edge is asked again without a
+      // deadline and whichever answers first is the answer.
+      const retry: Promise<Settled> = askAgain().then(
+        (reply) => ({ kind: 'edge', reply }),
+        (error: unknown) => ({ kind: 'edge-failed', error }),
+      );
+      const next = await Promise.race([retry, deviceRun]);
+      if (next.kind === 'edge') return answeredAgain(edgeWon(next.reply));
+      if (next.kind === 'device') abort.abort();
     }
     // An edge that ran out of time while the raced device run was under way lost the race; it did not fail.
     if (!(deviceRun !== undefined && kind === 'timeout')) edgeFailure = first.error;

@@ -6,7 +6,7 @@
 import type { StatusResponse } from '../../core/protocol/v1';
 import type { RttSample, ThroughputSample } from '../../core/placement';
 import { edgeDownloadProbe, edgeProbe, edgeStatusTimed } from '../edge-client';
-import { SampleRing, downloadSample, nextProbeBytes, rttSample, transferKbps, uploadSample, type ConnectionLike } from './observations';
+import { SampleRing, downloadSample, hasCleanUpload, nextProbeBytes, rttSample, transferKbps, uploadSample, type ConnectionLike } from './observations';
 
 const POLL_MS = 7_000;
 /**
@@ -20,6 +20,8 @@ export const REFRESH_WAIT_MS = 250;
 const PROBE_BYTES = 48 * 1024;
 /** On a link too fast for the first probe to measure, probes grow to this (the route's limit); never on metered links. */
 const MAX_PROBE_BYTES = 1024 * 1024;
+/** Probes sent after other work ends while the uplink has only been probed beside some. */
+const CLEAN_PROBE_TRIES = 3;
 
 type NetworkInformationLike = ConnectionLike & EventTarget;
 
@@ -45,6 +47,11 @@ export class LinkMonitor {
   /** Work competing with a probe for the phone or the link (requests, model warm-up): running now, and started so far. */
   private contending = 0;
   private contendingStarts = 0;
+  /** Probes still to send once other work ends, while every uplink probe so far overlapped some (CLEAN_PROBE_TRIES). */
+  private cleanProbesLeft = CLEAN_PROBE_TRIES;
+  private cleanProbeWanted = false;
+  /** The newest round trip was timed beside other work. */
+  private rttContended = false;
 
   constructor(private readonly onChange: () => void) {}
 
@@ -104,7 +111,25 @@ export class LinkMonitor {
       return await work();
     } finally {
       this.contending--;
+      if (this.contending === 0) this.afterContention();
     }
+  }
+
+  /**
+   * Other work has ended: a round trip timed beside it measured the phone as much as the link (polls during the
+   * quarter-core phone's warm-up read 400 ms on a 10 ms link, and the next five photos were planned with it), so the
+   * edge is polled again; and the uplink, if it was only ever probed beside other work, is probed again.
+   */
+  private afterContention(): void {
+    if (this.edgeReachable !== true) return;
+    const probe = this.cleanProbeWanted && this.cleanProbesLeft > 0;
+    if (!probe && !this.rttContended) return;
+    this.rttContended = false;
+    if (probe) {
+      this.cleanProbeWanted = false;
+      this.cleanProbesLeft--;
+    }
+    void this.poll().then(() => (probe ? this.probe() : undefined));
   }
 
   /** Age of the newest throughput sample at `nowMs` (Infinity without one). */
@@ -158,10 +183,12 @@ export class LinkMonitor {
   private async poll(): Promise<void> {
     if (this.polling) return;
     this.polling = true;
+    const contended = this.contention();
     try {
       const reply = await edgeStatusTimed();
       const at = performance.now();
       this.rtt.push(rttSample(at, reply.roundTripMs, reply.serverTiming));
+      this.rttContended = contended();
       this.status = reply.body;
       this.statusAtMs = at;
       this.edgeReachable = true;
@@ -199,7 +226,7 @@ export class LinkMonitor {
           const sample = uploadSample(performance.now(), reply.body.bytes, reply.roundTripMs, reply.serverTiming, contended());
           this.throughput.push(sample);
           this.lastProbe = sample;
-          bytes = sample.lowerBound ? null : nextProbeBytes(sample, Number.isFinite(minRtt()) ? minRtt() : 0, maxBytes);
+          bytes = nextProbeBytes(sample, Number.isFinite(minRtt()) ? minRtt() : 0, maxBytes, this.contending > 0);
         }
         for (let bytes: number | null = PROBE_BYTES; bytes !== null;) {
           const contended = this.contention();
@@ -207,8 +234,12 @@ export class LinkMonitor {
           const sample = downloadSample(performance.now(), down.body.bytes, down.roundTripMs, down.serverTiming, contended());
           this.throughput.push(sample);
           this.lastDownProbe = sample;
-          bytes = sample.lowerBound ? null : nextProbeBytes(sample, Number.isFinite(minRtt()) ? minRtt() : 0, maxBytes);
+          bytes = nextProbeBytes(sample, Number.isFinite(minRtt()) ? minRtt() : 0, maxBytes, this.contending > 0);
         }
+        // Measured only beside a warm-up or a request: a lower bound, which the planner takes as the rate until the
+        // link is measured alone (a 20 Mbit/s uplink probed beside the warm-up read 1 Mbit/s). Probe again once the
+        // work ends.
+        this.cleanProbeWanted = !hasCleanUpload(this.throughput.list);
         this.probeState = 'done';
       } catch {
         this.probeState = 'failed';

@@ -9,6 +9,7 @@ import {
   deviceStages,
   downloadSample,
   edgeStages,
+  hasCleanUpload,
   nextProbeBytes,
   netInfoReading,
   networkId,
@@ -91,6 +92,17 @@ describe('samples from replies', () => {
     expect(nextProbeBytes(uploadSample(0, 48 * 1024, 260, { proc: 0 }), 100, MB)).toBe(384 * 1024);
     // Metered links keep the first size (maxBytes = first size).
     expect(nextProbeBytes(uploadSample(0, 48 * 1024, 12, { proc: 0 }), 5, 48 * 1024)).toBeNull();
+    // A probe that overlapped other work, or with a request under way now, does not grow: the larger probe would
+    // share the link with the request's upload.
+    expect(nextProbeBytes(uploadSample(0, 48 * 1024, 12, { proc: 0 }, true), 5, MB)).toBeNull();
+    expect(nextProbeBytes(uploadSample(0, 48 * 1024, 12, { proc: 0 }), 5, MB, true)).toBeNull();
+  });
+
+  it('knows whether the uplink was ever probed alone', () => {
+    // The probe on joining a link ran beside the model warm-up: a lower bound only, so another probe is wanted.
+    const beside = uploadSample(0, 48 * 1024, 400, { proc: 0 }, true);
+    expect(hasCleanUpload([beside, downloadSample(0, 48 * 1024, 30, { proc: 0 })])).toBe(false);
+    expect(hasCleanUpload([beside, uploadSample(1, 48 * 1024, 40, { proc: 0 })])).toBe(true);
   });
 
   it('keeps the newest samples only', () => {

@@ -105,15 +105,22 @@ export function downloadSample(atMs: number, bytes: number, roundTripMs: number,
   return { atMs, direction: 'down', bytes, elapsedMs: roundTripMs, serverMs: serverWorkMs(serverTiming), ...(contended && { lowerBound: true }) };
 }
 
+/** Whether any uplink sample was measured with nothing else running beside it (not a lower bound). */
+export function hasCleanUpload(samples: readonly ThroughputSample[]): boolean {
+  return samples.some((t) => t.direction === 'up' && !t.lowerBound);
+}
+
 /** A transfer shorter than this says more about round-trip jitter than about throughput. */
 export const MIN_MEASURABLE_MS = 50;
 
 /**
  * The next probe size when `sample` went by too fast to measure (its transfer time, after the server's work and the
  * smallest recent RTT, under MIN_MEASURABLE_MS or under two RTTs): eight times larger, up to `maxBytes`; null when
- * the sample is measurable or the largest probe was sent.
+ * the sample is measurable, the largest probe was sent, or other work overlapped it or is running now (`busyNow`):
+ * a larger probe would then share the link with a request's upload, which took 7.7 s where it alone took 4.8 s.
  */
-export function nextProbeBytes(sample: ThroughputSample, minRttMs: number, maxBytes: number): number | null {
+export function nextProbeBytes(sample: ThroughputSample, minRttMs: number, maxBytes: number, busyNow = false): number | null {
+  if (sample.lowerBound || busyNow) return null;
   const transferMs = sample.elapsedMs - (sample.serverMs ?? 0) - minRttMs;
   if (transferMs >= Math.max(MIN_MEASURABLE_MS, 2 * minRttMs) || sample.bytes >= maxBytes) return null;
   return Math.min(maxBytes, sample.bytes * 8);

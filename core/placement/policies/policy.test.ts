@@ -78,6 +78,23 @@ describe('plans fit at p95, but read far less of the photo', () => {
     expect(chance ** CHANCE_WEIGHT * receipt[1].accuracy).toBeGreaterThan(receipt[0].accuracy);
   });
 
+  it('weighs the plans that read well by their own chance, not the likeliest plan of all', () => {
+    // A scene on LTE at 2 s: 480 px sure and predicted to keep two fifths of what 960 px reads (it kept none); 640 px
+    // likelier than 960 px but reading little more. The likeliest plan by chance^w × recall is the 640 px one, which
+    // does not read the photo well, so 960 px (in edge mode: 0.56 s, 0.67 of the words) was never weighed.
+    const scene = [
+      { expected: 1136, p95: 1900, accuracy: 0.28, edgeMs: 40 },
+      { expected: 1250, p95: 2300, accuracy: 0.4, edgeMs: 90 },
+      { expected: 1500, p95: 3000, accuracy: 0.7, edgeMs: 180 },
+    ];
+    const choice = mostAccurateWithinBudget(view(scene, 2000), { whenNothingFits: 'most-likely' });
+    expect(choice.index).toBe(2);
+    expect(choice.reason).toBe('likely-in-time-reads-more');
+    const chance = chanceToMeet(scene[2].expected, scene[2].p95, 2000);
+    expect(chance).toBeGreaterThan(0.5);
+    expect(chance * scene[2].accuracy).toBeGreaterThan(scene[0].accuracy);
+  });
+
   it('keeps the sure plan, and says so, when the one that reads well is more likely late than not', () => {
     const late = [receipt[0], { ...receipt[1], expected: 2100, p95: 2800 }];
     const choice = mostAccurateWithinBudget(view(late, 2000), { whenNothingFits: 'most-likely' });

@@ -55,8 +55,8 @@ export interface Policy extends IngestHooks {
  * Highest expected accuracy among eligible plans whose p95 fits; plans within `tolerance` of it are ties (within
  * `variantTolerance` for a plan of another model variant set), broken by edge milliseconds, then model downloads,
  * then bytes (on cellular or under Save-Data), then device milliseconds, then p95. When the plans that fit read far
- * less of the photo than the best plan, a plan that reads it well wins if it is expected to read more within the
- * budget (mostLikelyToMeet), though its p95 is past it. If none fits:
+ * less of the photo than the best plan, a plan that reads it well wins if it is likely in time (its expected time
+ * fits) and expected to read more within the budget, though its p95 is past it. If none fits:
  * the lowest p95 (near-equal p95s broken by the same costs), or with `whenNothingFits: 'most-likely'` the plan
  * most likely to meet the budget.
  */
@@ -104,12 +104,11 @@ export function mostAccurateWithinBudget(view: PolicyView, options: { whenNothin
   const wellRead = bestEligibleAccuracy(view) - FAR_BELOW;
   if (e.accuracy[pick] < wellRead) {
     // The plans sure to make it read far less of this photo. One that reads it well and is likely, if not sure, to
-    // make it is expected to read more within the budget (chance^w × recall, as accuracy in budget counts): a receipt
+    // make it is expected to read more within the budget (chance × recall, as accuracy in budget counts): a receipt
     // at 960 px predicted a p95 just past 2 s (edge mode read it in 1.5 s) lost to a 320 px plan that read a fifth
     // of its words.
-    const likely = mostLikelyToMeet(view);
-    if (likely >= 0 && e.accuracy[likely] >= wellRead && chanceToMeet(e.expected[likely], e.p95[likely], budgetMs) >= LIKELY_IN_TIME)
-      return { index: likely, reason: 'likely-in-time-reads-more' };
+    const reads = readsMoreInBudget(view, pick, wellRead, LIKELY_IN_TIME);
+    if (reads >= 0) return { index: reads, reason: 'likely-in-time-reads-more' };
     // Every plan that reads this photo well is predicted late: say so, the answer will miss much of the text.
     return { index: pick, reason: 'only-low-recall-in-time' };
   }
@@ -129,6 +128,33 @@ function bestEligibleAccuracy(view: PolicyView): number {
 
 /** A plan past the budget's p95 is taken over a sure one only when it is at least this likely to make it (its expected time fits). */
 const LIKELY_IN_TIME = 0.5;
+
+/**
+ * Among eligible plans that read the photo well (predicted recall at least `wellRead`) and are at least `minChance`
+ * likely to meet the budget, the one expected to read the most within it (chance × recall, as accuracy in budget
+ * counts), if that beats plan `against`'s own expectation; -1 otherwise. Near-equal expectations go to the cheaper.
+ */
+function readsMoreInBudget(view: PolicyView, against: number, wellRead: number, minChance: number): number {
+  const { predictions: e, eligible, budgetMs } = view;
+  const bar = chanceToMeet(e.expected[against], e.p95[against], budgetMs) * e.accuracy[against];
+  let best = bar;
+  const n = eligible.length;
+  if (chances.length < n) chances = new Float64Array(n);
+  const score = chances;
+  for (let i = 0; i < n; i++) {
+    score[i] = -1;
+    if (eligible[i] !== 1 || e.accuracy[i] < wellRead) continue;
+    const chance = chanceToMeet(e.expected[i], e.p95[i], budgetMs);
+    if (chance < minChance) continue;
+    score[i] = chance * e.accuracy[i];
+    if (score[i] > best) best = score[i];
+  }
+  if (!(best > bar)) return -1;
+  const floor = Math.max(bar + 1e-12, best * (1 - SCORE_TIE));
+  let pick = -1;
+  for (let i = 0; i < n; i++) if (score[i] >= floor && (pick < 0 || cheaper(e, i, pick, view.bytesCostly))) pick = i;
+  return pick;
+}
 
 /** Expected word recall in budget within this share of the best are ties (broken by cost). */
 const SCORE_TIE = 0.02;
