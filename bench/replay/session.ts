@@ -108,7 +108,7 @@ export async function runSession(spec: SessionSpec): Promise<ReplayRecord[]> {
   spec.shaper.shape(shapeOf(spec.link, 0));
   const opening = Date.now();
   let page = await openPage(spec);
-  // The trace starts again as the first photo can be asked for: opening a page (and its warm-up) takes 30 s or 60 s by
+  // The trace starts again as the first photo can be asked for: opening a page (and its warm-up) takes 30–90 s by
   // policy, and every policy must meet the same stretch of the trace at the same instants of its session.
   spec.shaper.shape(shapeOf(spec.link, 0));
   const readyAt = Date.now();
