@@ -49,6 +49,7 @@ export class LinkMonitor {
   private contendingStarts = 0;
   /** Probes still to send once other work ends, while every uplink probe so far overlapped some (CLEAN_PROBE_TRIES). */
   private cleanProbesLeft = CLEAN_PROBE_TRIES;
+  private cleanProbeWanted = false;
   /** The newest round trip was timed beside other work. */
   private rttContended = false;
 
@@ -121,12 +122,13 @@ export class LinkMonitor {
    */
   private afterContention(): void {
     if (this.edgeReachable !== true) return;
-    // Probed only beside a warm-up or a request: a lower bound, which the planner takes as the rate until the link
-    // is measured alone (a 20 Mbit/s uplink probed beside the warm-up read 1 Mbit/s).
-    const probe = this.cleanProbesLeft > 0 && this.lastProbe !== undefined && this.probing === undefined && !hasCleanUpload(this.throughput.list);
+    const probe = this.cleanProbeWanted && this.cleanProbesLeft > 0;
     if (!probe && !this.rttContended) return;
     this.rttContended = false;
-    if (probe) this.cleanProbesLeft--;
+    if (probe) {
+      this.cleanProbeWanted = false;
+      this.cleanProbesLeft--;
+    }
     void this.poll().then(() => (probe ? this.probe() : undefined));
   }
 
@@ -234,6 +236,10 @@ export class LinkMonitor {
           this.lastDownProbe = sample;
           bytes = nextProbeBytes(sample, Number.isFinite(minRtt()) ? minRtt() : 0, maxBytes, this.contending > 0);
         }
+        // Measured only beside a warm-up or a request: a lower bound, which the planner takes as the rate until the
+        // link is measured alone (a 20 Mbit/s uplink probed beside the warm-up read 1 Mbit/s). Probe again once the
+        // work ends.
+        this.cleanProbeWanted = !hasCleanUpload(this.throughput.list);
         this.probeState = 'done';
       } catch {
         this.probeState = 'failed';

@@ -107,7 +107,7 @@ export function mostAccurateWithinBudget(view: PolicyView, options: { whenNothin
     // make it is expected to read more within the budget (chance × recall, as accuracy in budget counts): a receipt
     // at 960 px predicted a p95 just past 2 s (edge mode read it in 1.5 s) lost to a 320 px plan that read a fifth
     // of its words.
-    const reads = readsMoreInBudget(view, pick, wellRead);
+    const reads = readsMoreInBudget(view, pick, wellRead, LIKELY_IN_TIME);
     if (reads >= 0) return { index: reads, reason: 'likely-in-time-reads-more' };
     // Every plan that reads this photo well is predicted late: say so, the answer will miss much of the text.
     return { index: pick, reason: 'only-low-recall-in-time' };
@@ -130,11 +130,11 @@ function bestEligibleAccuracy(view: PolicyView): number {
 const LIKELY_IN_TIME = 0.5;
 
 /**
- * Among eligible plans that read the photo well (predicted recall at least `wellRead`) and are at least LIKELY_IN_TIME
+ * Among eligible plans that read the photo well (predicted recall at least `wellRead`) and are at least `minChance`
  * likely to meet the budget, the one expected to read the most within it (chance × recall, as accuracy in budget
  * counts), if that beats plan `against`'s own expectation; -1 otherwise. Near-equal expectations go to the cheaper.
  */
-function readsMoreInBudget(view: PolicyView, against: number, wellRead: number): number {
+function readsMoreInBudget(view: PolicyView, against: number, wellRead: number, minChance: number): number {
   const { predictions: e, eligible, budgetMs } = view;
   const bar = chanceToMeet(e.expected[against], e.p95[against], budgetMs) * e.accuracy[against];
   let best = bar;
@@ -145,7 +145,7 @@ function readsMoreInBudget(view: PolicyView, against: number, wellRead: number):
     score[i] = -1;
     if (eligible[i] !== 1 || e.accuracy[i] < wellRead) continue;
     const chance = chanceToMeet(e.expected[i], e.p95[i], budgetMs);
-    if (chance < LIKELY_IN_TIME) continue;
+    if (chance < minChance) continue;
     score[i] = chance * e.accuracy[i];
     if (score[i] > best) best = score[i];
   }
