@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InferenceRequest, ModelMetadataResponse } from '../core/protocol/oip';
 import { decodeInferenceResponse, encodeInferenceRequest } from '../core/protocol/oip-codec';
+import { parseServerTiming } from '../core/protocol/server-timing';
 import type { OcrResponse, StatusResponse } from '../core/protocol/v1';
 import { createOcrPipeline } from '../core/ocr';
 import { createOrtNodeOcr } from '../test-support/ort-node-infer';
@@ -148,7 +149,9 @@ describe('POST /v1/ocr', () => {
     expect(body.models).toEqual({ det: 'ppocr-det', cls: 'ppocr-cls', rec: 'ppocr-rec' });
     expect(body.server.total).toBeGreaterThanOrEqual(body.timings.total);
     const timing = res.headers.get('server-timing')!;
-    for (const stage of ['decode', 'det', 'postprocess', 'cls', 'rec', 'total']) expect(timing).toMatch(new RegExp(`(^|, )${stage};dur=\\d+\\.\\d`));
+    for (const stage of ['decode', 'det', 'postprocess', 'cls', 'rec', 'read', 'total']) expect(timing).toMatch(new RegExp(`(^|, )${stage};dur=\\d+\\.\\d`));
+    const { read, total } = parseServerTiming(timing);
+    expect(read).toBeLessThanOrEqual(total!);
   });
 
   it('answers what the same pipeline gives in-process (decode and worker transfers change nothing)', async () => {

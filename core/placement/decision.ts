@@ -91,8 +91,10 @@ export interface Outcome {
     elapsedMs: number;
     uploadBytes: number;
     downloadBytes?: number;
-    /** Server-side time including queue (OcrResponse.server.total). */
+    /** The server's own work, queue included, without reading the body (the upload). */
     serverMs?: number;
+    /** The upload as the server saw it (ThroughputSample.readMs). */
+    readMs?: number;
     queueMs?: number;
     /** Server-Timing stages. */
     stages?: Partial<Record<EdgeStage, number>>;

@@ -14,6 +14,7 @@ export type { ObserveResult } from './observe';
 export type { Decision, DecisionInputs, ModelFetch, Outcome, DeviceStage, EdgeStage } from './decision';
 export type { RefusalInfo } from './estimators/edge';
 export type * from './observations';
+export { timedByServer, transferTimeMs } from './observations';
 export { EstimatorState } from './estimators/state';
 export type { LearnedState } from './estimators/state';
 export { Planner } from './planner';

@@ -37,10 +37,29 @@ export interface ThroughputSample {
   elapsedMs: number;
   serverMs?: number;
   /**
+   * An upload's time as the server saw it (Server-Timing `read`: from the request's arrival to its last byte). The
+   * page's round trip also holds what the phone itself took around the request, which a slow phone makes 100 ms or
+   * more; this does not.
+   */
+  readMs?: number;
+  /**
    * The transfer shared the phone or the link with other work (a request, on-device inference): it went at least this
    * fast, how much faster nobody saw.
    */
   lowerBound?: boolean;
+}
+
+/**
+ * A transfer's own time: an upload's body as the server timed it when it did, else the round trip less the server's
+ * work and one round trip (`rttMs`). May be zero or negative: the transfer went by too fast to time.
+ */
+export function transferTimeMs(t: Pick<ThroughputSample, 'direction' | 'elapsedMs' | 'serverMs' | 'readMs'>, rttMs: number): number {
+  return timedByServer(t) ? t.readMs! : t.elapsedMs - (t.serverMs ?? 0) - rttMs;
+}
+
+/** Whether the server timed this transfer itself (an upload whose reply had Server-Timing `read`). */
+export function timedByServer(t: Pick<ThroughputSample, 'direction' | 'readMs'>): boolean {
+  return t.direction === 'up' && t.readMs !== undefined && t.readMs >= 0 && Number.isFinite(t.readMs);
 }
 
 export type ModelState = 'absent' | 'cached' | 'loaded' | 'warm';

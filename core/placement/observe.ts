@@ -128,9 +128,13 @@ export function observe(state: EstimatorState, decision: Decision, outcome: Outc
       // The reply's own transfer is not part of the upload.
       const replyMs = e.downloadBytes !== undefined && inputs.downKbps > 0 ? (e.downloadBytes * 8) / inputs.downKbps : 0;
       const elapsed = e.elapsedMs - replyMs;
-      state.addTransfer('up', e.uploadBytes, elapsed, e.serverMs ?? 0, outcome.atMs);
+      state.addTransfer('up', e.uploadBytes, elapsed, e.serverMs ?? 0, outcome.atMs, false, e.readMs);
       policy?.onTransfer?.('up', e.uploadBytes, elapsed, e.serverMs ?? 0, outcome.atMs);
-      if (e.downloadBytes !== undefined) state.addReplyBound(e.downloadBytes, e.elapsedMs, e.serverMs ?? 0, outcome.atMs);
+      // With the upload timed by the server, what is left of the round trip is the request's own: the path there and
+      // back and what the phone took to send and take the answer, paid by every request however small its photo.
+      const readMs = e.readMs !== undefined && e.readMs >= 0 ? e.readMs : 0;
+      if (e.downloadBytes !== undefined) state.addReplyBound(e.downloadBytes, e.elapsedMs, (e.serverMs ?? 0) + readMs, outcome.atMs);
+      if (readMs > 0 && e.serverMs !== undefined) state.requestOverhead.add(elapsed - e.serverMs - readMs - inputs.rttMs);
     }
   }
 

@@ -18,7 +18,10 @@ export const TIMING = {
   queue: 'queue',
   /** The server's whole time for the request. */
   total: 'total',
-  /** Reading the request body (probes, OIP infer). */
+  /**
+   * Reading the request body (probes, OIP infer, /v1/ocr): from the request's arrival to its last byte, the upload
+   * as the server saw it, without the client's own delays around it.
+   */
   read: 'read',
   /** Everything after the body was read (probes). */
   proc: 'proc',

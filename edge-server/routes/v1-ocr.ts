@@ -80,6 +80,7 @@ export function v1OcrRoutes(deps: AppDeps, pixels: WeightedGate, admission: Midd
           ['cls', t.cls],
           ['rec', t.rec],
           ['queue', queueMs],
+          ['read', t1 - t0],
           ['total', total],
         ],
         [['batch', batch]],

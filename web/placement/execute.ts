@@ -186,6 +186,7 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
     uploadBytes: reply.uploadBytes,
     downloadBytes: reply.downloadBytes,
     serverMs: serverWorkMs(reply.serverTiming),
+    ...(reply.serverTiming.read !== undefined && { readMs: reply.serverTiming.read }),
     queueMs: reply.serverTiming.queue ?? reply.response.server.queue,
     stages: edgeStages(reply.serverTiming),
     lines: reply.response.lines.length,

@@ -70,7 +70,11 @@ describe('samples from replies', () => {
     const sample = uploadSample(1000, bytes, transferMs + rtt + 0.5, { read: transferMs, proc: 0.5, total: transferMs + 0.5 });
     expect(sample).toMatchObject({ atMs: 1000, direction: 'up', bytes, serverMs: 0.5 });
     expect(transferKbps(sample, rtt)).toBeCloseTo(300, 6);
-    expect(transferKbps({ ...sample, elapsedMs: 10 }, rtt)).toBeNull();
+    // The server timed its body: 150 ms more of the phone's own around it change nothing.
+    expect(sample.readMs).toBe(transferMs);
+    expect(transferKbps({ ...sample, elapsedMs: sample.elapsedMs + 150 }, rtt)).toBeCloseTo(300, 6);
+    // Without the server's timing, a round trip under one RTT leaves nothing to time.
+    expect(transferKbps({ ...sample, readMs: undefined, elapsedMs: 10 }, rtt)).toBeNull();
   });
 
   it('a download probe is taken the same way, without the time the server took to make the bytes', () => {

@@ -2,7 +2,7 @@
  * Turns what the page can measure into the planner's observation parts. Pure (no DOM reads): the page passes in
  * navigator.connection, replies' round trips and Server-Timing, and what the worker and model store report.
  */
-import type { DeviceStage, EdgeStage, Outcome } from '../../core/placement';
+import { timedByServer, transferTimeMs, type DeviceStage, type EdgeStage, type Outcome } from '../../core/placement';
 import type {
   ConnectionType,
   DeviceModelState,
@@ -95,9 +95,17 @@ export function serverWorkMs(serverTiming: Record<string, number>): number {
   return 0;
 }
 
-/** One upload measured by a probe: the planner subtracts the server's work and one RTT from the round trip. */
+/** One upload measured by a probe: timed by the server as its body arrived, else the round trip less its work and one RTT. */
 export function uploadSample(atMs: number, bytes: number, roundTripMs: number, serverTiming: Record<string, number>, contended = false): ThroughputSample {
-  return { atMs, direction: 'up', bytes, elapsedMs: roundTripMs, serverMs: serverWorkMs(serverTiming), ...(contended && { lowerBound: true }) };
+  return {
+    atMs,
+    direction: 'up',
+    bytes,
+    elapsedMs: roundTripMs,
+    serverMs: serverWorkMs(serverTiming),
+    ...(serverTiming.read !== undefined && { readMs: serverTiming.read }),
+    ...(contended && { lowerBound: true }),
+  };
 }
 
 /** One download measured by a probe, taken the same way. */
@@ -121,14 +129,15 @@ export const MIN_MEASURABLE_MS = 50;
  */
 export function nextProbeBytes(sample: ThroughputSample, minRttMs: number, maxBytes: number, busyNow = false): number | null {
   if (sample.lowerBound || busyNow) return null;
-  const transferMs = sample.elapsedMs - (sample.serverMs ?? 0) - minRttMs;
-  if (transferMs >= Math.max(MIN_MEASURABLE_MS, 2 * minRttMs) || sample.bytes >= maxBytes) return null;
+  const transferMs = transferTimeMs(sample, minRttMs);
+  // The round trip's jitter hides a transfer under two of them, unless the server timed it.
+  if (transferMs >= Math.max(MIN_MEASURABLE_MS, timedByServer(sample) ? 0 : 2 * minRttMs) || sample.bytes >= maxBytes) return null;
   return Math.min(maxBytes, sample.bytes * 8);
 }
 
 /** Uplink in kbit/s implied by one transfer (what the planner will take from it), or null when nothing is left. */
 export function transferKbps(sample: ThroughputSample, rttMs: number): number | null {
-  const ms = sample.elapsedMs - (sample.serverMs ?? 0) - rttMs;
+  const ms = transferTimeMs(sample, rttMs);
   return ms > 0 ? (sample.bytes * 8) / ms : null;
 }
 

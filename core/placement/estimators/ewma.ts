@@ -7,8 +7,10 @@ export class Ewma {
   constructor(
     readonly alpha: number,
     prior: { mean: number; sd: number },
-    /** Let the first samples outweigh the prior (1/(n+2) until that falls below alpha). */
+    /** Let the first samples outweigh the prior (1/(n+1+priorWeight) until that falls below alpha). */
     readonly warmStart = true,
+    /** How many samples the prior counts as while warming up (0: the first sample replaces it). */
+    readonly priorWeight = 1,
   ) {
     this.mean = prior.mean;
     this.variance = prior.sd * prior.sd;
@@ -17,7 +19,7 @@ export class Ewma {
   add(x: number): void {
     if (!Number.isFinite(x)) return;
     // The first few samples count more, so one real observation outweighs the prior quickly.
-    const a = this.warmStart ? Math.max(this.alpha, 1 / (this.count + 2)) : this.alpha;
+    const a = this.warmStart ? Math.max(this.alpha, 1 / (this.count + 1 + this.priorWeight)) : this.alpha;
     const d = x - this.mean;
     this.mean += a * d;
     this.variance = (1 - a) * (this.variance + a * d * d);

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createEstimatorState, decide, observe } from '../index';
 import { EXAMPLE_PROFILES as P } from '../example-profiles';
 import { buildObservation } from '../observation-builder';
+import { alwaysEdgePolicy } from '../policies/edge';
 import { tandemPolicy } from '../policies/tandem';
 import { RttEstimator } from './rtt';
 
@@ -81,6 +82,44 @@ describe('link estimates from measurements', () => {
     observe(state, first, { atMs: 21_000, ok: true, totalMs: 11_000, winner: 'device', edgeUnanswered: { elapsedMs: 11_000, uploadBytes: 300_000 } });
     // Harmonic mean with the fast probe: the slow transfer dominates it.
     expect(decide(obs(22_000), P, tandemPolicy(), state).inputs.upKbps).toBeLessThan(500);
+  });
+
+  it("uploads the server timed: the phone's own delay around a request is not read as a slow link", () => {
+    // Recorded on the quarter-speed phone, 20 Mbit/s uplink, 10 ms: three photos the server received in 52–83 ms
+    // (its Server-Timing `read`), whose round trips less the server's work were 159–194 ms whatever their size.
+    const polls = [15, 52, 48].map((rttMs, k) => ({ atMs: 1_000 + k * 3_000, rttMs }));
+    const uploads = [
+      { bytes: 85_366, workMs: 200, readMs: 52, restMs: 159 },
+      { bytes: 111_419, workMs: 377, readMs: 53, restMs: 170 },
+      { bytes: 195_348, workMs: 927, readMs: 83, restMs: 194 },
+    ];
+    const run = (timedByServer: boolean) => {
+      const state = createEstimatorState(P);
+      let d = decide(buildObservation({ nowMs: 9_000, netInfo: wifiNetInfo, rtt: polls }), P, tandemPolicy(), state);
+      uploads.forEach((u, k) => {
+        const edge = {
+          elapsedMs: u.workMs + u.restMs,
+          uploadBytes: u.bytes,
+          downloadBytes: 2_000,
+          serverMs: u.workMs,
+          ...(timedByServer && { readMs: u.readMs }),
+        };
+        observe(state, d, { atMs: 10_000 + k * 2_000, ok: true, totalMs: edge.elapsedMs, winner: 'edge', edge });
+        d = decide(buildObservation({ nowMs: 11_000 + k * 2_000, netInfo: wifiNetInfo, rtt: polls }), P, tandemPolicy(), state);
+      });
+      return { inputs: d.inputs, state };
+    };
+    // From the round trip, the 100 ms the phone took around each request counts as upload: a third of the link.
+    expect(run(false).inputs.upKbps).toBeLessThan(7_000);
+    const timed = run(true);
+    expect(timed.inputs.upKbps).toBeGreaterThan(10_000);
+    expect(timed.inputs.upKbps).toBeLessThan(25_000);
+    // That time is still paid by every request, as its round trip: not the polls' 34 ms.
+    const onEdge = decide(buildObservation({ nowMs: 17_000, netInfo: wifiNetInfo, rtt: polls }), P, alwaysEdgePolicy(), timed.state);
+    const rtt = onEdge.predicted.stages.find((s) => s.stage === 'rtt')!;
+    expect(timed.inputs.rttMs).toBeLessThan(40);
+    expect(rtt.expectedMs).toBeGreaterThan(90);
+    expect(rtt.expectedMs).toBeLessThan(200);
   });
 
   it('RTT comes from the recent minimum-filtered window, not from page-load polls', () => {

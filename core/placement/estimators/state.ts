@@ -5,7 +5,7 @@
  */
 import type { LatencyStats, Profiles, ProfiledStage, RuntimeProfile } from '../../profiles';
 import type { StatusResponse } from '../../protocol/v1';
-import type { NetInfoReading, Observation } from '../observations';
+import { timedByServer, transferTimeMs, type NetInfoReading, type Observation } from '../observations';
 import type { PlannerOptions } from '../options';
 import { type PlanSpace, planSpaceFor } from '../plan-space';
 import { BandwidthEstimator, type BandwidthPrior } from './bandwidth';
@@ -109,6 +109,12 @@ export class EstimatorState {
   readonly linesModel: LinesModel;
   /** Actual / predicted size of re-encoded uploads (content makes JPEGs bigger or smaller than the profile's). */
   readonly reencodeRatio = new Ewma(0.2, { mean: 1, sd: 0.3 });
+  /**
+   * What a request's round trip holds beyond the path's round trip, in ms: the phone sending the request and taking
+   * its answer (100–180 ms on a quarter-speed phone, against 10–50 ms for a status poll), learnt from requests
+   * whose upload the server timed.
+   */
+  readonly requestOverhead = new Ewma(0.2, { mean: 0, sd: 20 }, true, 0);
   readonly errors = new PredictionErrors();
   readonly edgeModels: RuntimeModels;
   private readonly deviceModels = new Map<string, RuntimeModels>();
@@ -235,7 +241,7 @@ export class EstimatorState {
     for (const s of obs.throughput) {
       const cursor = s.direction === 'up' ? this.cursor.up : this.cursor.down;
       if (s.atMs <= cursor) continue;
-      this.addTransfer(s.direction, s.bytes, s.elapsedMs, s.serverMs ?? 0, s.atMs, s.lowerBound === true);
+      this.addTransfer(s.direction, s.bytes, s.elapsedMs, s.serverMs ?? 0, s.atMs, s.lowerBound === true, s.readMs);
       hooks?.onTransfer?.(s.direction, s.bytes, s.elapsedMs, s.serverMs ?? 0, s.atMs);
       if (s.direction === 'up') newestUp = Math.max(newestUp, s.atMs);
       else newestDown = Math.max(newestDown, s.atMs);
@@ -259,22 +265,29 @@ export class EstimatorState {
    * phone or the link with other work (`contended`) once the link has been measured without it: on a slow phone a
    * probe beside on-device inference measured 1.3 Mbit/s on a 20 Mbit/s link, and every upload after it was predicted
    * seven times too slow.
+   *
+   * An upload the server timed itself (`readMs`, its body arriving) is taken at that time instead: the round trip a
+   * page measures also holds the phone's own delays around the request, about 100 ms on a quarter-speed phone,
+   * which read as a slow link (a 20 Mbit/s uplink was learnt at 3.4–5.2 Mbit/s from 50–200 KB photos the server
+   * received at 7–21 Mbit/s).
    */
-  addTransfer(direction: 'up' | 'down', bytes: number, elapsedMs: number, serverMs: number, atMs: number, contended = false): boolean {
+  addTransfer(direction: 'up' | 'down', bytes: number, elapsedMs: number, serverMs: number, atMs: number, contended = false, readMs?: number): boolean {
     const cursor = direction === 'up' ? 'up' : 'down';
     if (atMs > this.cursor[cursor]) this.cursor[cursor] = atMs;
     if (bytes < this.options.minTransferBytes) return false;
     const minRtt = this.rtt.minRtt(atMs);
-    const rtt = Number.isNaN(minRtt) ? 0 : minRtt;
-    const ms = elapsedMs - serverMs - rtt;
+    const sample = { direction, elapsedMs, serverMs, readMs };
+    const byServer = timedByServer(sample);
+    const ms = transferTimeMs(sample, Number.isNaN(minRtt) ? 0 : minRtt);
     const link = direction === 'up' ? this.up : this.down;
     // Without a measurement to keep, a contended transfer is still the best reading of the link there is.
     if (contended && link.size > 0) {
       if (ms > 1) link.addLowerBound((bytes * 8) / ms, atMs);
       return false;
     }
-    if (!(ms > 0.05 * elapsedMs) || !(ms > 1)) {
-      const upper = elapsedMs - serverMs;
+    // Round-trip jitter hides a transfer that is a small share of its round trip; the server's clock does not.
+    if (byServer ? !(ms >= MIN_READ_MS) : !(ms > 0.05 * elapsedMs) || !(ms > 1)) {
+      const upper = byServer ? Math.max(ms, 1) : elapsedMs - serverMs;
       if (upper >= 1 && Number.isFinite(upper)) link.addLowerBound((bytes * 8) / upper, atMs);
       return false;
     }
@@ -402,3 +415,6 @@ export interface IngestHooks {
  */
 const EFFECTIVE_TYPE_KBPS = { 'slow-2g': 50, '2g': 70, '3g': 700, '4g': 4000 } as const;
 const EFFECTIVE_TYPE_RTT_MS = { 'slow-2g': 2000, '2g': 1400, '3g': 270, '4g': 100 } as const;
+
+/** A body read by the server in less time than this (its first bytes came with the headers) is a lower bound. */
+const MIN_READ_MS = 2;
