@@ -57,10 +57,16 @@ export function transferTimeMs(t: Pick<ThroughputSample, 'direction' | 'elapsedM
   return timedByServer(t) ? t.readMs! : t.elapsedMs - (t.serverMs ?? 0) - rttMs;
 }
 
-/** Whether the server timed this transfer itself (an upload whose reply had Server-Timing `read`). */
+/**
+ * Whether the server timed this transfer itself: an upload whose reply had Server-Timing `read` of at least
+ * MIN_READ_MS. A body read faster than that was not timed on the link: it came whole with the headers, or from a
+ * proxy in front of the server that had already received all of it.
+ */
 export function timedByServer(t: Pick<ThroughputSample, 'direction' | 'readMs'>): boolean {
-  return t.direction === 'up' && t.readMs !== undefined && t.readMs >= 0 && Number.isFinite(t.readMs);
+  return t.direction === 'up' && t.readMs !== undefined && Number.isFinite(t.readMs) && t.readMs >= MIN_READ_MS;
 }
+
+export const MIN_READ_MS = 2;
 
 export type ModelState = 'absent' | 'cached' | 'loaded' | 'warm';
 

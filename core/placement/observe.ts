@@ -9,6 +9,7 @@ import type { EstimatorState } from './estimators/state';
 import type { Policy } from './policies/policy';
 import type { StageName } from './stage-table';
 import { profiledLineWidth, widthFactorOf } from './rec-width';
+import { timedByServer } from './observations';
 
 export interface ObserveResult {
   /** |expected − actual| / actual of the whole request under the shared model. */
@@ -132,9 +133,10 @@ export function observe(state: EstimatorState, decision: Decision, outcome: Outc
       policy?.onTransfer?.('up', e.uploadBytes, elapsed, e.serverMs ?? 0, outcome.atMs);
       // With the upload timed by the server, what is left of the round trip is the request's own: the path there and
       // back and what the phone took to send and take the answer, paid by every request however small its photo.
-      const readMs = e.readMs !== undefined && e.readMs >= 0 ? e.readMs : 0;
+      const timed = timedByServer({ direction: 'up', readMs: e.readMs });
+      const readMs = timed ? e.readMs! : 0;
       if (e.downloadBytes !== undefined) state.addReplyBound(e.downloadBytes, e.elapsedMs, (e.serverMs ?? 0) + readMs, outcome.atMs);
-      if (readMs > 0 && e.serverMs !== undefined) state.requestOverhead.add(elapsed - e.serverMs - readMs - inputs.rttMs);
+      if (timed && e.serverMs !== undefined) state.requestOverhead.add(elapsed - e.serverMs - readMs - inputs.rttMs);
     }
   }
 

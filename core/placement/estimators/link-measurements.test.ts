@@ -122,6 +122,15 @@ describe('link estimates from measurements', () => {
     expect(rtt.expectedMs).toBeLessThan(200);
   });
 
+  it('a body the server read at once (a proxy in front of it had it all) is timed by the round trip, not taken as instant', () => {
+    const polls = [{ atMs: 9_000, rttMs: 20 }];
+    // 200 KB over a 2 Mbit/s uplink: 800 ms on the way, read by the server from a buffering proxy in 0.4 ms.
+    const upload = { atMs: 10_000, direction: 'up' as const, bytes: 200_000, elapsedMs: 20 + 800 + 300, serverMs: 300, readMs: 0.4 };
+    const d = decide(buildObservation({ nowMs: 11_000, netInfo: wifiNetInfo, rtt: polls, throughput: [upload] }), P, tandemPolicy(), createEstimatorState(P));
+    expect(d.inputs.upKbps).toBeGreaterThan(1_800);
+    expect(d.inputs.upKbps).toBeLessThan(2_200);
+  });
+
   it('RTT comes from the recent minimum-filtered window, not from page-load polls', () => {
     const state = createEstimatorState(P);
     const later = [10, 12, 11, 10].map((rttMs, k) => ({ atMs: 12_000 + k * 7000, rttMs }));

@@ -286,8 +286,8 @@ export class EstimatorState {
       return false;
     }
     // Round-trip jitter hides a transfer that is a small share of its round trip; the server's clock does not.
-    if (byServer ? !(ms >= MIN_READ_MS) : !(ms > 0.05 * elapsedMs) || !(ms > 1)) {
-      const upper = byServer ? Math.max(ms, 1) : elapsedMs - serverMs;
+    if (!byServer && (!(ms > 0.05 * elapsedMs) || !(ms > 1))) {
+      const upper = elapsedMs - serverMs;
       if (upper >= 1 && Number.isFinite(upper)) link.addLowerBound((bytes * 8) / upper, atMs);
       return false;
     }
@@ -415,6 +415,3 @@ export interface IngestHooks {
  */
 const EFFECTIVE_TYPE_KBPS = { 'slow-2g': 50, '2g': 70, '3g': 700, '4g': 4000 } as const;
 const EFFECTIVE_TYPE_RTT_MS = { 'slow-2g': 2000, '2g': 1400, '3g': 270, '4g': 100 } as const;
-
-/** A body read by the server in less time than this (its first bytes came with the headers) is a lower bound. */
-const MIN_READ_MS = 2;
