@@ -28,7 +28,7 @@ const BUDGET_REASONS = [
   'nothing-fits-fastest',
 ];
 
-async function emulate(page: Page, settings: { uploadKbps?: number; cpuRate?: number }): Promise<void> {
+async function emulate(page: Page, settings: { uploadKbps?: number }): Promise<void> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Network.enable');
   await cdp.send('Network.emulateNetworkConditions', {
@@ -37,7 +37,6 @@ async function emulate(page: Page, settings: { uploadKbps?: number; cpuRate?: nu
     downloadThroughput: -1,
     uploadThroughput: settings.uploadKbps === undefined ? -1 : (settings.uploadKbps * 1000) / 8,
   });
-  if (settings.cpuRate !== undefined) await cdp.send('Emulation.setCPUThrottlingRate', { rate: settings.cpuRate });
 }
 
 /** Downloads the models and starts the device runtime, then waits for the uplink probe. */
