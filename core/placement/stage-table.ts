@@ -284,10 +284,13 @@ export class StageTable {
     this.set(this.busy, busy > 0 ? busy : 0, 0, 0, G_NONE);
     if (detected === undefined) this.model(this.decode, dm.decode, origPx, G_DEVICE);
     else this.set(this.decode, 0, 0, 0, G_NONE);
-    // A request's round trip is the path's and what the phone takes around it (negative when polls met a slow path).
+    // A request's round trip is the path's and what the phone takes around it (negative when polls met a slow path),
+    // once a reply has shown it.
     const over = state.requestOverhead;
-    const rttMs = Math.max(0.5 * this.rttEst.meanMs, this.rttEst.meanMs + over.mean);
-    this.set(this.rtt, rttMs, Math.sqrt(this.rttEst.sdMs * this.rttEst.sdMs + over.variance), 0, G_NONE);
+    if (over.count > 0) {
+      const rttMs = Math.max(0.5 * this.rttEst.meanMs, this.rttEst.meanMs + over.mean);
+      this.set(this.rtt, rttMs, Math.sqrt(this.rttEst.sdMs * this.rttEst.sdMs + over.variance), 0, G_NONE);
+    } else this.set(this.rtt, this.rttEst.meanMs, this.rttEst.sdMs, 0, G_NONE);
     this.set(this.queue, this.queueEst.meanMs, this.queueEst.sdMs, 0, G_NONE);
     this.transfer(this.upOriginal, req.bytes, this.upEst, G_UP);
     this.model(this.requestOriginal, em.request, req.bytes, G_EDGE);
