@@ -150,9 +150,13 @@ function readsMoreInBudget(view: PolicyView, against: number, wellRead: number, 
     if (score[i] > best) best = score[i];
   }
   if (!(best > bar)) return -1;
-  const floor = Math.max(bar + 1e-12, best * (1 - SCORE_TIE));
+  return cheapestScoring(view, score, Math.max(bar + 1e-12, best * (1 - SCORE_TIE)));
+}
+
+/** The cheapest plan whose score is at least `floor` (-1 when none is). */
+function cheapestScoring(view: PolicyView, score: Float64Array, floor: number): number {
   let pick = -1;
-  for (let i = 0; i < n; i++) if (score[i] >= floor && (pick < 0 || cheaper(e, i, pick, view.bytesCostly))) pick = i;
+  for (let i = 0; i < view.eligible.length; i++) if (score[i] >= floor && (pick < 0 || cheaper(view.predictions, i, pick, view.bytesCostly))) pick = i;
   return pick;
 }
 
@@ -197,13 +201,7 @@ export function mostLikelyToMeet(view: PolicyView, deadlineMs = view.budgetMs): 
     if (score[i] > best) best = score[i];
   }
   if (!(best > 0)) return -1;
-  const floor = best * (1 - SCORE_TIE);
-  let pick = -1;
-  for (let i = 0; i < n; i++) {
-    if (score[i] < floor) continue;
-    if (pick < 0 || cheaper(e, i, pick, view.bytesCostly)) pick = i;
-  }
-  return pick;
+  return cheapestScoring(view, score, best * (1 - SCORE_TIE));
 }
 
 /** When nothing can meet the budget, the deadline aimed at instead: this many times the fastest plan's expected time. */
