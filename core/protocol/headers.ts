@@ -6,3 +6,23 @@ export const BUDGET_HEADER = 'x-tandem-budget-ms';
 export const ACCEPT_HEADER = 'x-tandem-accept';
 /** Reply header naming the whole-image configuration that ran. */
 export const CONFIG_HEADER = 'x-tandem-config';
+/**
+ * Request header with the pixel size of the image in the body, `WIDTHxHEIGHT`: the server judges a request's cost on
+ * arrival, before its body is read, and a receipt costs several street photos at the same detector side. A hint only:
+ * the server checks the decoded image against it.
+ */
+export const IMAGE_SIZE_HEADER = 'x-tandem-image-size';
+
+export function formatImageSize(width: number, height: number): string {
+  return `${Math.round(width)}x${Math.round(height)}`;
+}
+
+/** null when absent; undefined when malformed (not two positive integers joined by `x`). */
+export function parseImageSize(raw: string | undefined): { width: number; height: number } | null | undefined {
+  if (raw === undefined) return null;
+  const m = /^\s*(\d{1,6})x(\d{1,6})\s*$/.exec(raw);
+  if (!m) return undefined;
+  const width = Number(m[1]);
+  const height = Number(m[2]);
+  return width > 0 && height > 0 ? { width, height } : undefined;
+}

@@ -7,11 +7,13 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { ACCEPT_QUERY, parseOcrAccept, type OcrAccept } from '../../core/protocol/accept';
-import { ACCEPT_HEADER, BUDGET_HEADER } from '../../core/protocol/headers';
+import { ACCEPT_HEADER, BUDGET_HEADER, IMAGE_SIZE_HEADER, parseImageSize } from '../../core/protocol/headers';
+import { shapeOf } from '../../core/placement/estimators/lines';
 import { DeadlineError, ServerError } from '../http/errors';
 import type { WeightedGate } from '../limits/weighted-gate';
 import type { InferenceRunner } from '../runtime/scheduled-runner';
-import { isRefusal, RequestAdmission } from './request-admission';
+import { sizeBucket } from '../runtime/latency';
+import { isRefusal, KIND_LEVEL, RequestAdmission } from './request-admission';
 
 /** What the admission middleware hands the /v1/ocr route (Hono context variable `admission`). */
 export interface OcrAdmitted {
@@ -30,7 +32,7 @@ export interface OcrAdmitted {
    * more than it was admitted on. Returns whether the request went through arrival admission with a budget, so the
    * route need not test it again.
    */
-  refine(size: string): boolean;
+  refine(width: number, height: number): boolean;
 }
 
 /** What the route tells the middleware once it has answered: the detector side that ran and its model runs' queueing. */
@@ -39,8 +41,11 @@ export interface OcrRan {
   queueMs: number;
 }
 
+/** From the request's arrival to its body's last byte (set by the route once the body is in): the client's upload. */
+export type OcrBodyRead = number;
+
 export interface OcrEnv {
-  Variables: { admission: OcrAdmitted; ran: OcrRan };
+  Variables: { admission: OcrAdmitted; ran: OcrRan; bodyReadMs: OcrBodyRead };
 }
 
 /** Plain decimal milliseconds (exponent allowed: 3e9); "12abc", hex, signs, Infinity and NaN are refused. */
@@ -79,9 +84,13 @@ export function wholeRequestAdmission(pool: InferenceRunner, unbudgeted: Weighte
     // A request accepting several detector sides is judged on the smallest (the route picks among them after decoding)
     // and teaches the estimate of the side that ran.
     const sides = accept?.maxSide ?? null;
-    const kind = `${sides ? Math.min(...sides) : (c.req.query('maxSide') ?? '-')}/${c.req.query('cls') ?? '-'}`;
+    const cls = c.req.query('cls') ?? '-';
+    const options = `${sides ? Math.min(...sides) : (c.req.query('maxSide') ?? '-')}/${cls}`;
+    const declared = parseImageSize(c.req.header(IMAGE_SIZE_HEADER));
+    if (declared === undefined) throw new ServerError('BadRequest', `${IMAGE_SIZE_HEADER} must be WIDTHxHEIGHT in pixels (e.g. 1280x720)`);
+    const kind = declared ? [options, shapeKind(declared.width, declared.height)].join(KIND_LEVEL) : options;
     const extraWait = deadline === Infinity ? 0 : pool.predictedWaitFor(deadline, t0);
-    const ticket = admission.admit(deadline, kind, extraWait);
+    const ticket = admission.admit(deadline, kind, extraWait, true);
     if (isRefusal(ticket)) throw new DeadlineError(ticket.predictedMs, ticket.budgetMs, ticket.retryAfterS);
     // Refusals once the image size was known are not counted in calibration.
     let refusedOnSize = false;
@@ -91,9 +100,10 @@ export function wholeRequestAdmission(pool: InferenceRunner, unbudgeted: Weighte
       deadline,
       accept,
       acceptError,
-      refine(size) {
+      refine(width, height) {
+        const exact = [options, shapeKind(width, height), sizeBucket([height, width])].join(KIND_LEVEL);
+        const refusal = admission.refine(ticket, exact, ticket.deadline === Infinity ? 0 : pool.predictedWaitFor(ticket.deadline));
         if (ticket.deadline === Infinity) return false;
-        const refusal = admission.refine(ticket, `${ticket.baseKind}@${size}`, pool.predictedWaitFor(ticket.deadline));
         if (refusal) {
           refusedOnSize = true;
           throw new DeadlineError(refusal.predictedMs, refusal.budgetMs, refusal.retryAfterS);
@@ -106,14 +116,16 @@ export function wholeRequestAdmission(pool: InferenceRunner, unbudgeted: Weighte
     try {
       await next();
       const ran = c.get('ran');
+      // Measured from the body's end: its arrival is the client's link (and a refusal before it arrived has none).
+      const since = t0 + (c.get('bodyReadMs') ?? 0);
       if (c.res.status === 200 && ran) {
-        if (sides) ticket.kind = `${ran.maxSide}/${c.req.query('cls') ?? '-'}`;
-        executionMs = performance.now() - t0 - ran.queueMs;
-        responseMs = performance.now() - t0;
+        if (sides && ticket.kind !== null) ticket.kind = [`${ran.maxSide}/${cls}`, ...ticket.kind.split(KIND_LEVEL).slice(1)].join(KIND_LEVEL);
+        executionMs = performance.now() - since - ran.queueMs;
+        responseMs = performance.now() - since;
       } else if (c.error?.name === 'DeadlineUnmeetable' && !refusedOnSize) {
         // Ran out of time after admission (dropped from a queue, or still in the pipeline at its deadline): at least
         // this long, which is what calibration needs to learn.
-        responseMs = performance.now() - t0;
+        responseMs = performance.now() - since;
       }
     } finally {
       admission.release(ticket, executionMs, responseMs);
@@ -130,4 +142,9 @@ function parseAccept(raw: string | undefined): { accept: OcrAccept | null; accep
   } catch (e) {
     return { accept: null, acceptError: new ServerError('BadRequest', (e as Error).message) };
   }
+}
+
+/** The shape level of a request kind: a portrait receipt or page, a landscape scene, or neither. */
+function shapeKind(width: number, height: number): string {
+  return shapeOf(width, height) ?? 'square';
 }

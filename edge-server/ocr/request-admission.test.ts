@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isRefusal, RequestAdmission, type Ticket } from './request-admission';
+import { isRefusal, kindLevels, RequestAdmission, type Ticket } from './request-admission';
 
 function setup(servers = 1, priorScale = 1) {
   let clock = 0;
@@ -91,6 +91,37 @@ describe('RequestAdmission', () => {
     const v = adm.admit(300, 'small') as Ticket;
     expect(adm.refine(v, 'similar')).toBeNull();
     expect(v.kind).toBe('similar');
+  });
+
+  it('judges a request on the finest level of its kind that has been measured', () => {
+    expect(kindLevels('960/-@landscape@736x1280')).toEqual(['960/-', '960/-@landscape', '960/-@landscape@736x1280']);
+    expect(kindLevels(null)).toEqual([]);
+    const { adm } = setup();
+    // Recorded on a replayed LTE session: a receipt at 960 px took 2.7 s of work; the next photo, a 1280×720 street
+    // scene with 1 s of budget left, was refused on it by an idle server, which reads such a scene in 0.3 s.
+    teach(adm, '960/-@portrait@1024x480', 2700);
+    const scene = adm.admit(1000, '960/-@landscape');
+    expect(isRefusal(scene)).toBe(false);
+    adm.release(scene as Ticket);
+    // A request that does not say its shape is judged on its options, every shape pooled.
+    expect(adm.admit(1000, '960/-')).toMatchObject({ predictedMs: 2700 });
+    // Another receipt is judged on the receipts.
+    expect(adm.admit(1000, '960/-@portrait')).toMatchObject({ predictedMs: 2700 });
+    teach(adm, '960/-@landscape@736x1280', 300);
+    expect(adm.estimate('960/-@landscape')).toBe(300);
+    expect(adm.estimate('960/-@portrait@1600x736')).toBe(2700);
+  });
+
+  it('gives no server time to a request whose body is still arriving', () => {
+    const { adm, at } = setup();
+    teach(adm, 'k', 100);
+    const uploading = adm.admit(1000, 'k', 0, true) as Ticket;
+    at(500);
+    // Not served while it uploaded: all 100 ms of its work are still ahead of a request arriving now.
+    expect(adm.predictedWaitMs(true)).toBe(100);
+    adm.refine(uploading, 'k');
+    at(550);
+    expect(adm.predictedWaitMs(true)).toBe(50);
   });
 
   it('uses the p90 while busy and the p50 when idle, so stale slow figures do not refuse forever', () => {

@@ -1,8 +1,16 @@
 /**
  * Admission of whole multi-stage requests (/v1/ocr): a request is admitted on arrival, before its body is read, only
  * if EDF over everything admitted so far still meets every deadline with it (edf.ts admitSchedulable), and it counts
- * as work in progress from that moment until its reply, body reading and decoding included. Execution times are
- * measured here per request kind (image size class and options) over the whole request, queue waits excluded.
+ * as work in progress from that moment until its reply. Execution times are measured here per request kind over the
+ * whole request from the end of its body, queue waits excluded: how long a body takes to arrive is the client's link,
+ * not this server's work (a receipt that crawled up a cellular link taught a server that was idle to refuse a small
+ * street photo as a 3.6 s job).
+ *
+ * A kind is a path from coarse to fine, its levels joined by `@`: the options (detector side, classifier), then the
+ * photo's shape (portrait, landscape, square), then its exact size class. Each finished request teaches every level
+ * of its path, and an estimate comes from the finest level with enough measurements: receipts and street scenes at
+ * the same detector side differ five-fold in cost, their shapes tell them apart before the body is read (when the
+ * client declares the size), and their sizes after decoding.
  *
  * The schedule treats the workers as the only shared resource, but decoding, the pipeline's CPU stages, the HTTP
  * thread and anything else on the machine take the same cores: the more requests are in progress, the slower each
@@ -34,6 +42,8 @@ export interface Ticket extends InProgress {
   servedMs: number;
   /** No other request was in progress at any time during this one: its time is what an idle server takes. */
   alone: boolean;
+  /** Its body is still arriving: no server works on it yet. */
+  reading: boolean;
 }
 
 export interface Refusal {
@@ -85,23 +95,34 @@ export class RequestAdmission {
    * server is judged on requests that ran alone (their p50): times measured in a burst include every other request's
    * decoding and pipeline work on the same cores, and after a burst of requests without a budget an idle server
    * otherwise predicted 4.6 s for a 0.3 s request and refused every budgeted one, learning nothing since it admitted
-   * none. With no lone run measured yet, an idle server is optimistic (0) and the request it admits teaches it.
+   * none. With no lone run measured yet, an idle server is optimistic (0) and the request it admits teaches it; so it
+   * is for a photo of a shape it has not read alone yet: the other shapes' times say nothing about it (a receipt's
+   * 2.7 s refused street scenes the server then read in 0.3 s).
    */
   estimate(kind: string | null): number {
-    if (this.inProgress.size === 0) return percentile(this.samples(this.aloneByKind, this.aloneRecent, kind, 1), 0.5);
-    return percentile(this.samples(this.byKind, this.recent, kind, MIN_SAMPLES), 0.9);
+    if (this.inProgress.size === 0) return percentile(this.samples(this.aloneByKind, kind, 1) ?? (kindLevels(kind).length > 1 ? [] : this.aloneRecent), 0.5);
+    return percentile(this.samples(this.byKind, kind, MIN_SAMPLES) ?? this.recent, 0.9);
   }
 
-  private samples(byKind: Map<string, number[]>, recent: number[], kind: string | null, min: number): number[] {
-    const own = kind === null ? undefined : byKind.get(kind);
-    return own && own.length >= min ? own : recent;
+  /**
+   * The measurements of the finest level of `kind` that has at least `min` of them (null: none has). A kind with a
+   * shape is judged on its shape or finer: its options alone pool the shapes.
+   */
+  private samples(byKind: Map<string, number[]>, kind: string | null, min: number): number[] | null {
+    const levels = kindLevels(kind);
+    for (let i = levels.length - 1; i >= Math.min(1, levels.length - 1); i--) {
+      const own = byKind.get(levels[i]);
+      if (own && own.length >= min) return own;
+    }
+    return null;
   }
 
   /**
    * Admits a request arriving now with `deadline` (absolute; Infinity = no budget, always admitted), or returns the
    * refusal. `extraWaitMs` is wait known from elsewhere (runs of other clients already queued for the workers).
+   * `reading`: its body is still to arrive, so no server works on it until `refine` (called once it is decoded).
    */
-  admit(deadline: number, kind: string | null = null, extraWaitMs = 0): Ticket | Refusal {
+  admit(deadline: number, kind: string | null = null, extraWaitMs = 0, reading = false): Ticket | Refusal {
     const now = this.now();
     this.advance(now);
     const ticket: Ticket = {
@@ -114,6 +135,7 @@ export class RequestAdmission {
       predictedRawMs: null,
       servedMs: 0,
       alone: this.inProgress.size === 0,
+      reading,
     };
     if (deadline !== Infinity) {
       const outcome = this.test(ticket, now, extraWaitMs);
@@ -126,18 +148,20 @@ export class RequestAdmission {
   }
 
   /**
-   * Re-checks an admitted request once its kind is known (e.g. the image size, after decoding), but only when that
+   * Re-checks an admitted request once its kind is known (e.g. the image size, after decoding: its body is in, and the
+   * servers' time now goes to it), but only when that
    * kind costs clearly more (over `tolerance` times) than it was admitted on: a second test moments later would
    * otherwise turn admissions into late refusals on noise alone. On refusal the request is released.
    */
   refine(ticket: Ticket, kind: string, extraWaitMs = 0, tolerance = 1.25): Refusal | null {
     const now = this.now();
+    this.advance(now);
     ticket.kind = kind;
+    ticket.reading = false;
     // Only on evidence about this kind itself: the mix over all kinds says nothing about this request.
-    if (ticket.deadline === Infinity || (this.byKind.get(kind)?.length ?? 0) < MIN_SAMPLES) return null;
+    if (ticket.deadline === Infinity || this.samples(this.byKind, kind, MIN_SAMPLES) === null) return null;
     const estimate = this.estimate(kind);
     if (estimate <= ticket.estimateMs * tolerance) return null;
-    this.advance(now);
     ticket.estimateMs = estimate;
     this.inProgress.delete(ticket);
     const outcome = this.test(ticket, now, extraWaitMs);
@@ -159,7 +183,7 @@ export class RequestAdmission {
       if (this.ratios.length > RATIO_WINDOW) this.ratios.shift();
     }
     if (executionMs === undefined) return;
-    const kinds = [...new Set([ticket.kind, ticket.baseKind])].filter((k): k is string => k !== null);
+    const kinds = [...new Set([...kindLevels(ticket.kind), ...kindLevels(ticket.baseKind)])];
     record(this.byKind, this.recent, kinds, executionMs);
     if (ticket.alone) record(this.aloneByKind, this.aloneRecent, kinds, executionMs);
   }
@@ -207,7 +231,7 @@ export class RequestAdmission {
     let capacity = this.opts.servers() * dt;
     for (const r of [...this.inProgress].sort(edfCompare)) {
       if (capacity <= 0) break;
-      if (r.deadline < now) continue;
+      if (r.deadline < now || r.reading) continue;
       const give = Math.min(dt, capacity, Math.max(0, r.estimateMs - r.servedMs));
       r.servedMs += give;
       capacity -= give;
@@ -244,6 +268,16 @@ function remainingOf(r: Ticket, k: number): number {
   const work = r.estimateMs * k;
   return Math.max(work * 0.1, work - r.servedMs);
 }
+
+/** The levels of a kind, coarse to fine: `a@b@c` is `a`, `a@b`, `a@b@c`. */
+export function kindLevels(kind: string | null): string[] {
+  if (kind === null) return [];
+  const parts = kind.split(KIND_LEVEL);
+  return parts.map((_, i) => parts.slice(0, i + 1).join(KIND_LEVEL));
+}
+
+/** Joins the levels of a kind. */
+export const KIND_LEVEL = '@';
 
 export function isRefusal(r: Ticket | Refusal): r is Refusal {
   return 'retryAfterS' in r;

@@ -5,7 +5,6 @@ import { CONFIG_HEADER } from '../../core/protocol/headers';
 import { SERVER_TIMING_HEADER, formatServerTiming } from '../../core/protocol/server-timing';
 import type { OcrResponse } from '../../core/protocol/v1';
 import { planOcr } from '../ocr/plan';
-import { sizeBucket } from '../runtime/latency';
 import type { OcrEnv } from '../ocr/admission-middleware';
 import { DeadlineError, ServerError, throwIfClientGone } from '../http/errors';
 import { limitBody, mediaType, unlessClientGone } from '../http/requests';
@@ -36,6 +35,7 @@ export function v1OcrRoutes(deps: AppDeps, pixels: WeightedGate, admission: Midd
     // Requests with a budget were admitted on arrival, before their body was read (ocr/admission-middleware.ts).
     const body = new Uint8Array(await unlessClientGone(c.req.arrayBuffer(), signal, 'while its image was uploading'));
     const t1 = performance.now();
+    c.set('bodyReadMs', t1 - t0);
     // The pixels are reserved from the header before decoding, and held until the reply: the decoded image lives
     // (in this thread, then in the pipeline thread) until the request is answered.
     const release = await pixels.acquire(await imagePixels(body, deps.config.maxImagePixels), deps.config.pixelWaitMs, signal);
@@ -52,7 +52,7 @@ export function v1OcrRoutes(deps: AppDeps, pixels: WeightedGate, admission: Midd
       // Admission for this image size, choosing the detector side among the accepted ones (ocr/plan.ts).
       // A request admitted on arrival is tested again only if its image size costs clearly more than assumed; the
       // planner still sees the deadline when it has detector sides to choose from.
-      const admitted = refine(sizeBucket([rgba.height, rgba.width]));
+      const admitted = refine(rgba.width, rgba.height);
       plan = planOcr(deps, rgba.width, rgba.height, options, accept, admitted && !accept?.maxSide ? undefined : deadline);
       run = await deps.ocr.run(rgba, plan.options, deadline, plan.models, signal);
     } finally {

@@ -1,5 +1,6 @@
 import type { OcrResponse, StatusResponse } from '../../core/protocol/v1';
 import { BUDGET_HEADER, type ProbeReply } from '../../core/protocol/v1';
+import { IMAGE_SIZE_HEADER, formatImageSize } from '../../core/protocol/headers';
 import { codedError, messageOf } from '../coded-error';
 import { SERVER_TIMING_HEADER, parseServerTiming } from '../../core/protocol/server-timing';
 
@@ -12,6 +13,8 @@ export interface EdgeOcrOptions {
   timeoutMs?: number;
   maxSide?: number;
   useCls?: boolean;
+  /** The image's pixel size, when known: the server judges the request's cost on arrival by its shape. */
+  imageSize?: { width: number; height: number };
   signal?: AbortSignal;
 }
 
@@ -44,6 +47,7 @@ export async function edgeOcr(image: Blob, options: EdgeOcrOptions = {}): Promis
   if (options.useCls !== undefined) url.searchParams.set('cls', options.useCls ? '1' : '0');
   const headers: Record<string, string> = { 'content-type': image.type || 'application/octet-stream' };
   if (options.budgetMs !== undefined) headers[BUDGET_HEADER] = String(Math.max(0, Math.round(options.budgetMs)));
+  if (options.imageSize) headers[IMAGE_SIZE_HEADER] = formatImageSize(options.imageSize.width, options.imageSize.height);
 
   const started = performance.now();
   const response = await send(url, { method: 'POST', body: image, headers }, options);

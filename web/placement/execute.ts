@@ -161,11 +161,14 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
   let upload = image;
   let reencodeMs: number | undefined;
   let reencodedBytes: number | undefined;
+  const { imageWidth: width, imageHeight: height } = decision.inputs;
+  let imageSize = width > 0 && height > 0 ? { width, height } : undefined;
   if (plan.upload?.kind === 'reencode') {
     const r = await ex.reencode(image, plan.upload.maxSide, plan.upload.quality);
     upload = r.blob;
     reencodeMs = r.ms;
     reencodedBytes = r.blob.size;
+    imageSize = r.width > 0 && r.height > 0 ? { width: r.width, height: r.height } : undefined;
   }
   const abort = new AbortController();
   const sentAt = ex.now();
@@ -176,6 +179,7 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
     // itself expects past its budget with no fallback that could make it: a refusal would only send the photo again.
     budgetMs: !forceEdge && !expectedLate(decision) && decision.budgetMs - (sentAt - t0) >= 50 ? decision.budgetMs - (sentAt - t0) : undefined,
     timeoutMs: forceEdge ? undefined : edgeTimeoutMs(decision),
+    imageSize,
     signal: abort.signal,
   });
   const base: Partial<Outcome> = {};
