@@ -8,10 +8,13 @@
  *
  * The line count is the one found at the largest side: the planner only has an estimate learnt from earlier
  * photos, so the fit is somewhat optimistic about what it knows. Prints the constants, and per dataset and side the
- * mean share kept, measured against the fit's and the planner's current constants'.
+ * mean share kept, measured against the fit's and the planner's current constants'; then, per photo shape, the lines
+ * found at the largest side and their mean recogniser input width (the planner's LINES_BY_SHAPE and
+ * LINE_WIDTH_BY_SHAPE, core/placement/estimators/lines.ts).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { LINE_WIDTH_BY_SHAPE, LINES_BY_SHAPE, shapeOf } from '../../core/placement/estimators/lines';
 import { KEPT_FIT, keptAtSide, type KeptFit } from '../../core/placement/estimators/recall';
 import type { PhotoRecallReport } from './photo-recall';
 import { fitKept, keptSamples, type KeptSample } from './photo-recall-fit';
@@ -34,4 +37,19 @@ for (const ds of [...new Set(samples.map((s) => s.dataset))]) {
     const by = (k: KeptFit) => mean((s) => keptAtSide(k, s.side, s.longest, s.lines, full));
     console.log(`| ${ds} | ${side} | ${rows.length} | ${mean((s) => s.kept).toFixed(3)} | ${by(fit).toFixed(3)} | ${by(KEPT_FIT).toFixed(3)} |`);
   }
+}
+
+console.log(`\n| shape | photos | lines at ${full} (mean, sd) | LINES_BY_SHAPE | input width per line, px | LINE_WIDTH_BY_SHAPE |`);
+console.log('|---|---:|---:|---:|---:|---:|');
+for (const shape of ['portrait', 'landscape'] as const) {
+  const rows = report.photos.filter((p) => shapeOf(p.width, p.height) === shape).map((p) => p.sides[full]);
+  const lines = rows.map((r) => r.lines);
+  const mean = lines.reduce((t, l) => t + l, 0) / lines.length;
+  const sd = Math.sqrt(lines.reduce((t, l) => t + (l - mean) ** 2, 0) / lines.length);
+  // Total width over total lines: what recognition's cost adds up to over these photos.
+  const measured = rows.filter((r) => r.recWidth !== undefined);
+  const width = measured.reduce((t, r) => t + r.recWidth!, 0) / measured.reduce((t, r) => t + r.lines, 0);
+  console.log(
+    `| ${shape} | ${rows.length} | ${mean.toFixed(1)}, ${sd.toFixed(1)} | ${LINES_BY_SHAPE[shape]} | ${measured.length ? width.toFixed(0) : '–'} | ${LINE_WIDTH_BY_SHAPE[shape]} |`,
+  );
 }

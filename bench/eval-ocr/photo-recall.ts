@@ -6,11 +6,14 @@
  *   npm run eval:photo-recall -- [--set DIR] [--sides 320,480,640,800,960] [--limit N] [--out FILE]
  *
  * Runs core/ocr with onnxruntime-node in-process (fp32, one intra-op thread: the text does not depend on the path).
- * Writes per photo: dataset, size, bytes, labelled words, and per side the words found and the lines returned.
+ * Writes per photo: dataset, size, bytes, labelled words, and per side the words found, the lines returned and their
+ * total recogniser input width.
  */
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { recInputWidth } from '../../core/placement/rec-width';
+import type { Point } from '../../core/ocr/types';
 import { sharedEvalDir } from '../../test-support/shared-set';
 import { loadSet } from './dataset';
 import { wordRecall } from './metrics';
@@ -24,8 +27,8 @@ export interface PhotoRecallRow {
   bytes: number;
   /** Labelled words the recall counts (non-ignored, ≥ 3 characters). */
   words: number;
-  /** Per detector side: words found and lines returned. */
-  sides: Record<string, { found: number; lines: number }>;
+  /** Per detector side: words found, lines returned and their total recogniser input width (core/placement/rec-width.ts). */
+  sides: Record<string, { found: number; lines: number; recWidth?: number }>;
 }
 
 export interface PhotoRecallReport {
@@ -61,6 +64,7 @@ for (const side of sides) {
         res.lines.map((l) => l.text),
       ).found,
       lines: res.lines.length,
+      recWidth: recInputWidth(res.lines.filter((l): l is { box: [Point, Point, Point, Point]; text: string } => l.box.length === 4)),
     };
   }
   await runner.release();

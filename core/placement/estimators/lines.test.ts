@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createEstimatorState, decide, observe, tandemPolicy } from '../index';
 import { EXAMPLE_PROFILES as P } from '../example-profiles';
 import { buildObservation } from '../observation-builder';
-import { type LinesEstimate, LINES_BY_SHAPE, LinesModel } from './lines';
+import { type LinesEstimate, LINE_WIDTH_BY_SHAPE, LINES_BY_SHAPE, LinesModel } from './lines';
 
 const est = (): LinesEstimate => ({ mean: 0, sd: 0, evidence: 0 });
 /** Landscape street photos with a few words, portrait receipts with many lines (the two kinds of the dev set). */
@@ -31,6 +31,22 @@ describe('lines per image from the image alone', () => {
     // What is read outranks the shape: street photos holding a dozen lines each.
     for (let k = 0; k < 6; k++) m.add(...scene(k), 12);
     expect(m.predict(...scene(2), est()).mean).toBeGreaterThan(10);
+  });
+
+  it('before any receipt was read, expects its lines as wide as receipts run, and learns this one’s from what is read', () => {
+    const profiled = 160;
+    const byShape = { portrait: LINE_WIDTH_BY_SHAPE.portrait / profiled, landscape: LINE_WIDTH_BY_SHAPE.landscape / profiled };
+    const m = new LinesModel({ mean: 15, sd: 23 }, undefined, undefined, LINES_BY_SHAPE, byShape);
+    // Receipt lines run wider than the profiled 160 px; a shape without a prior stays on the profiled width.
+    expect(byShape.portrait).toBeGreaterThan(1.5);
+    expect(m.predict(...receipt(0), est()).widthFactor).toBeCloseTo(byShape.portrait, 6);
+    expect(m.predict(...scene(0), est()).widthFactor).toBe(byShape.landscape > 0 ? byShape.landscape : 1);
+    expect(m.predict(1000, 950, 200_000, est()).widthFactor).toBe(1);
+    // Without shape priors, the profiled lines' width.
+    expect(new LinesModel({ mean: 15, sd: 23 }).predict(...receipt(0), est()).widthFactor).toBe(1);
+    // Measured receipts outrank the prior.
+    for (let k = 0; k < 4; k++) m.add(...receipt(k), 50, 1.5);
+    expect(m.predict(...receipt(1), est()).widthFactor).toBeLessThan(1.6);
   });
 
   it('tells receipts from street photos: bimodal counts, one prediction per kind', () => {

@@ -44,6 +44,14 @@ export interface ShapeLinesMeans {
  * still be a page held sideways, which that set never shows.
  */
 export const LINES_BY_SHAPE: ShapeLinesMeans = { portrait: 56.5, landscape: 2.8 };
+/**
+ * Mean recogniser input width per line at 960 px by shape, in pixels at the recogniser's input height (total width
+ * over total lines, as recognition's cost adds up; same runs and script as LINES_BY_SHAPE): receipts 260 against the
+ * profiled lines' 160. At 160 px the first receipt of a session had its edge recognition predicted at 0.7 s where it
+ * took 1.5–2.4 s on three replayed links (more lines than the mean, too). Street scenes measure 195 px; a scene's
+ * recognition is a few lines, a small part of its time, and it is left at the profiled width (0: no prior).
+ */
+export const LINE_WIDTH_BY_SHAPE: ShapeLinesMeans = { portrait: 260, landscape: 0 };
 /** Longer side over shorter side from which a photo counts as portrait or landscape (a near-square one has no shape). */
 const SHAPED_ASPECT = 1.2;
 
@@ -60,7 +68,8 @@ export interface LinesEstimate {
   evidence: number;
   /**
    * Mean recogniser input width per line, in profiled lines (1 = as wide as the lines the profile timed), from the
-   * same neighbours that measured it; 1 with spread WIDTH_PRIOR_SD until one did. Receipt lines run three times wider.
+   * same neighbours that measured it; until one did, the shape's (LINE_WIDTH_BY_SHAPE) or 1, with spread
+   * WIDTH_PRIOR_SD. Receipt lines run three times wider.
    */
   widthFactor?: number;
   widthSd?: number;
@@ -95,6 +104,8 @@ export class LinesModel {
     readonly priorWeight = 0.1,
     /** Prior means by the photo's shape, outranking the prior's for a clearly portrait or landscape photo. */
     readonly byShape: ShapeLinesMeans | null = null,
+    /** Prior width factors by the photo's shape (in profiled lines), outranking 1 likewise. */
+    readonly widthByShape: ShapeLinesMeans | null = null,
   ) {
     this.x = new Float64Array(capacity * DIMS);
     this.raw = new Float64Array(capacity * 3);
@@ -124,8 +135,9 @@ export class LinesModel {
 
   /** Expected lines (and spread) for an image; `out` is filled and returned (no allocation). */
   predict(width: number, height: number, bytes: number, out: LinesEstimate): LinesEstimate {
-    const shape = this.byShape === null ? null : shapeOf(width, height);
-    const priorMean = shape === null ? this.prior.mean : this.byShape![shape];
+    const shape = shapeOf(width, height);
+    const priorMean = shape === null || this.byShape === null ? this.prior.mean : this.byShape[shape];
+    const priorWidth = shape === null || this.widthByShape === null || !(this.widthByShape[shape] > 0) ? 1 : this.widthByShape[shape];
     const priorSd = this.prior.sd;
     const f = this.f;
     features(width, height, bytes, f, 0);
@@ -188,7 +200,8 @@ export class LinesModel {
     out.mean = mean;
     out.sd = Math.sqrt(variance);
     out.evidence = w;
-    // Width factor: the neighbours that measured it, blended with 1 (the profiled lines) as the same weak prior.
+    // Width factor: the neighbours that measured it, blended with the shape's (or the profiled lines') as the same
+    // weak prior.
     let fw = 0;
     let sf = 0;
     let sff = 0;
@@ -200,8 +213,8 @@ export class LinesModel {
       sff += kw[j] * v * v;
     }
     const fW = w0 + fw;
-    const fMean = (w0 + sf) / fW;
-    const fVar = (w0 * (WIDTH_PRIOR_SD * WIDTH_PRIOR_SD + (1 - fMean) ** 2) + Math.max(0, sff - 2 * fMean * sf + fMean * fMean * fw)) / fW;
+    const fMean = (w0 * priorWidth + sf) / fW;
+    const fVar = (w0 * (WIDTH_PRIOR_SD * WIDTH_PRIOR_SD + (priorWidth - fMean) ** 2) + Math.max(0, sff - 2 * fMean * sf + fMean * fMean * fw)) / fW;
     out.widthFactor = fMean;
     out.widthSd = Math.sqrt(fVar);
     return out;

@@ -8,11 +8,12 @@ import type { StatusResponse } from '../../protocol/v1';
 import { timedByServer, transferTimeMs, type NetInfoReading, type Observation } from '../observations';
 import type { PlannerOptions } from '../options';
 import { type PlanSpace, planSpaceFor } from '../plan-space';
+import { profiledLineWidth } from '../rec-width';
 import { BandwidthEstimator, type BandwidthPrior } from './bandwidth';
 import { EdgeEstimator } from './edge';
 import { Ewma } from './ewma';
 import { type GainPrior, type LatencyFit, LatencyModel, LocationGain, seedLine } from './latency-model';
-import { LINES_BY_SHAPE, LinesModel, type LinesSamples } from './lines';
+import { LINE_WIDTH_BY_SHAPE, LINES_BY_SHAPE, LinesModel, type LinesSamples } from './lines';
 import { PredictionErrors } from './prediction-errors';
 import { RttEstimator } from './rtt';
 
@@ -131,7 +132,12 @@ export class EstimatorState {
     this.up = new BandwidthEstimator(options.bandwidth.samples, options.bandwidth.windowMs);
     this.down = new BandwidthEstimator(options.bandwidth.samples, options.bandwidth.windowMs);
     this.lines = new Ewma(0.2, profiles.content.linesPerImage);
-    this.linesModel = new LinesModel(profiles.content.linesPerImage, undefined, undefined, LINES_BY_SHAPE);
+    const lineWidth = profiledLineWidth(profiles);
+    const widthPrior = (px: number) => (px > 0 && lineWidth > 0 ? px / lineWidth : 0);
+    this.linesModel = new LinesModel(profiles.content.linesPerImage, undefined, undefined, LINES_BY_SHAPE, {
+      portrait: widthPrior(LINE_WIDTH_BY_SHAPE.portrait),
+      landscape: widthPrior(LINE_WIDTH_BY_SHAPE.landscape),
+    });
     const edgeProfile =
       profiles.runtimes.find((r) => r.location === 'edge' && r.id === profiles.defaults.edgeRuntime) ?? profiles.runtimes.find((r) => r.location === 'edge');
     // Profiles without an edge runtime still get (empty) edge fits so the plan code needs no special case.
