@@ -41,11 +41,9 @@ export interface OcrRan {
   queueMs: number;
 }
 
-/** From the request's arrival to its body's last byte (set by the route once the body is in): the client's upload. */
-export type OcrBodyRead = number;
-
 export interface OcrEnv {
-  Variables: { admission: OcrAdmitted; ran: OcrRan; bodyReadMs: OcrBodyRead };
+  /** `bodyReadMs`: from the request's arrival to its body's last byte (set by the route once the body is in). */
+  Variables: { admission: OcrAdmitted; ran: OcrRan; bodyReadMs: number };
 }
 
 /** Plain decimal milliseconds (exponent allowed: 3e9); "12abc", hex, signs, Infinity and NaN are refused. */
