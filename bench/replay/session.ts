@@ -48,6 +48,10 @@ export interface ReplayRecord {
   predictedP50Ms: number;
   predictedP95Ms: number;
   predictedStages: { stage: string; expectedMs: number; p95Ms: number }[];
+  /** Lines and word recall the planner expected of this photo with its plan, and the plan it expected to read the most. */
+  predictedLines: number | null;
+  predictedRecall: number | null;
+  mostAccurate: { planId: string; expectedMs: number; p95Ms: number; accuracy: number } | null;
   measuredStages: Record<string, number>;
   /** From the request to the lines shown, as the page measured it. */
   totalMs: number;
@@ -208,6 +212,9 @@ function toReplayRecord(
       expectedMs: s.expectedMs,
       p95Ms: s.p95Ms,
     })),
+    predictedLines: rec?.predicted?.lines ?? null,
+    predictedRecall: rec?.predicted?.accuracy ?? null,
+    mostAccurate: rec?.predicted?.mostAccurate ?? null,
     measuredStages: rec?.measuredStages ?? {},
     totalMs,
     harnessMs: seen.harnessMs,

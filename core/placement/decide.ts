@@ -165,6 +165,7 @@ export function decide(obs: Observation, profiles: Profiles, policy: Policy, sta
   const constraints = CONSTRAINT_BITS.filter((_, bit) => (used & (1 << bit)) !== 0);
   const f = evaluator.fallback;
   const prediction = evaluator.prediction(i, cellular);
+  const best = mostAccurateOf(evaluator, eligible);
   return {
     policy: policy.name,
     plan,
@@ -177,11 +178,22 @@ export function decide(obs: Observation, profiles: Profiles, policy: Policy, sta
     policyEstimateMs: choice.estimateMs ?? prediction.expectedMs,
     raceStartAtMs: plan.race ? evaluator.hedgeAtMs : null,
     fetch: fetchOf(plan, table),
+    mostAccurate:
+      best < 0 ? null : { plan: space.plans[best], expectedMs: evaluator.expected[best], p95Ms: evaluator.p95[best], accuracy: evaluator.accuracy[best] },
     fallback:
       plan.usesEdge && f >= 0 ? { plan: space.plans[f], expectedMs: evaluator.expected[f], p95Ms: evaluator.p95[f], accuracy: evaluator.accuracy[f] } : null,
     counts: { plans: space.plans.length, eligible: eligibleCount, fitting },
     inputs: inputsOf(plan, obs, table, state, f),
   };
+}
+
+function mostAccurateOf(e: PlanEvaluator, eligible: Uint8Array): number {
+  let best = -1;
+  for (let i = 0; i < eligible.length; i++) {
+    if (eligible[i] !== 1) continue;
+    if (best < 0 || e.accuracy[i] > e.accuracy[best] || (e.accuracy[i] === e.accuracy[best] && e.expected[i] < e.expected[best])) best = i;
+  }
+  return best;
 }
 
 function fetchOf(plan: Plan, table: StageTable): ModelFetch | null {

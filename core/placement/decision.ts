@@ -22,6 +22,11 @@ export interface Decision {
   raceStartAtMs: number | null;
   /** Models the plan downloads before it runs on the device (a variant set the device does not hold), else null. */
   fetch: ModelFetch | null;
+  /**
+   * The eligible plan predicted to read the most of this photo (the fastest of equals), whatever its time: what a
+   * plan chosen for its time gives up, shown when the answer is expected to read less.
+   */
+  mostAccurate: { plan: Plan; expectedMs: number; p95Ms: number; accuracy: number } | null;
   /** Device-only plan to switch to when the edge refuses or fails. */
   fallback: { plan: Plan; expectedMs: number; p95Ms: number; accuracy: number } | null;
   counts: { plans: number; eligible: number; fitting: number };

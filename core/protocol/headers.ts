@@ -7,6 +7,16 @@ export const ACCEPT_HEADER = 'x-tandem-accept';
 /** Reply header naming the whole-image configuration that ran. */
 export const CONFIG_HEADER = 'x-tandem-config';
 /**
+ * Request header `x-tandem-late-answer: wanted`: the client still wants the answer after its budget, and hangs up when
+ * it no longer does. Such a request is still refused on arrival when it cannot make its deadline (the client may
+ * choose otherwise then), but once admitted it is finished rather than answered 503 at the deadline, so a receipt
+ * nearly read is not sent and read again from the start; past its deadline its model runs wait behind requests still
+ * in time. Any other value is 400.
+ */
+export const LATE_ANSWER_HEADER = 'x-tandem-late-answer';
+export const LATE_ANSWER_WANTED = 'wanted';
+
+/**
  * Request header with the pixel size of the image in the body, `WIDTHxHEIGHT`: the server judges a request's cost on
  * arrival, before its body is read, and a receipt costs several street photos at the same detector side. A hint only:
  * the server checks the decoded image against it.

@@ -7,7 +7,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { ACCEPT_QUERY, parseOcrAccept, type OcrAccept } from '../../core/protocol/accept';
-import { ACCEPT_HEADER, BUDGET_HEADER, IMAGE_SIZE_HEADER, parseImageSize } from '../../core/protocol/headers';
+import { ACCEPT_HEADER, BUDGET_HEADER, IMAGE_SIZE_HEADER, LATE_ANSWER_HEADER, LATE_ANSWER_WANTED, parseImageSize } from '../../core/protocol/headers';
 import { shapeOf } from '../../core/placement/estimators/lines';
 import { DeadlineError, ServerError } from '../http/errors';
 import type { WeightedGate } from '../limits/weighted-gate';
@@ -23,6 +23,8 @@ export interface OcrAdmitted {
   budgetMs: number | null;
   /** t0 + budget; Infinity without a budget. */
   deadline: number;
+  /** The client still wants the answer past its deadline (LATE_ANSWER_HEADER): the request is finished, not dropped. */
+  lateWanted: boolean;
   /** The accepted configurations, parsed once; null when the request lists none. */
   accept: OcrAccept | null;
   /** A malformed accept list, for the route to answer (after its own checks of the request). */
@@ -59,6 +61,12 @@ export function parseBudget(raw: string | undefined): number | null {
   return ms;
 }
 
+function parseLateAnswer(raw: string | undefined): boolean {
+  if (raw === undefined) return false;
+  if (raw.trim().toLowerCase() === LATE_ANSWER_WANTED) return true;
+  throw new ServerError('BadRequest', `${LATE_ANSWER_HEADER}: ${JSON.stringify(raw)} must be "${LATE_ANSWER_WANTED}" (or left out)`);
+}
+
 /**
  * `unbudgeted` bounds the requests without a budget in progress at once: they queue behind every budgeted one and
  * nothing else limits how many pile up (past it: 503 Overloaded with Retry-After).
@@ -68,15 +76,23 @@ export function wholeRequestAdmission(pool: InferenceRunner, unbudgeted: Weighte
   const middleware: MiddlewareHandler<OcrEnv> = async (c, next) => {
     const t0 = performance.now();
     const budgetMs = parseBudget(c.req.header(BUDGET_HEADER));
+    const lateWanted = parseLateAnswer(c.req.header(LATE_ANSWER_HEADER));
     const deadline = budgetMs === null ? Infinity : t0 + budgetMs;
     const leave = deadline === Infinity ? await unbudgeted.acquire(1) : null;
     try {
-      await admitAndRun(budgetMs, deadline, t0, c, next);
+      await admitAndRun(budgetMs, deadline, lateWanted, t0, c, next);
     } finally {
       leave?.();
     }
   };
-  const admitAndRun = async (budgetMs: number | null, deadline: number, t0: number, c: Parameters<MiddlewareHandler<OcrEnv>>[0], next: () => Promise<void>) => {
+  const admitAndRun = async (
+    budgetMs: number | null,
+    deadline: number,
+    lateWanted: boolean,
+    t0: number,
+    c: Parameters<MiddlewareHandler<OcrEnv>>[0],
+    next: () => Promise<void>,
+  ) => {
     const { accept, acceptError } = parseAccept(c.req.header(ACCEPT_HEADER) ?? c.req.query(ACCEPT_QUERY));
     // Requests differ in cost by their options; the image size is not known before decoding.
     // A request accepting several detector sides is judged on the smallest (the route picks among them after decoding)
@@ -96,6 +112,7 @@ export function wholeRequestAdmission(pool: InferenceRunner, unbudgeted: Weighte
       t0,
       budgetMs,
       deadline,
+      lateWanted,
       accept,
       acceptError,
       refine(width, height) {

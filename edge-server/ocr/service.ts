@@ -27,9 +27,10 @@ export interface OcrService {
   readonly config: PipelineConfig;
   /**
    * `deadline` (absolute performance.now() time) is passed to every model run. The request was admitted as a whole on
-   * arrival, so its runs are not tested again when queued; a run that becomes late is dropped and fails the request.
+   * arrival, so its runs are not tested again when queued; a run that becomes late is dropped and fails the request,
+   * unless `lateWanted`: then the request is finished, its runs once late queued behind those still in time.
    */
-  run(image: RgbaImage, options: RunOptions, deadline?: number, accept?: OcrModelChoice, signal?: AbortSignal): Promise<OcrRun>;
+  run(image: RgbaImage, options: RunOptions, deadline?: number, accept?: OcrModelChoice, signal?: AbortSignal, lateWanted?: boolean): Promise<OcrRun>;
   /** Predicted execution time (without queueing) of a whole-image run, from measured runs; 0 before any. */
   estimate(width: number, height: number, options: RunOptions): number;
   /** The fastest measured whole-image run: a lower bound used before the image is decoded. */
@@ -83,7 +84,7 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
       for (const t of measured.values()) for (const ms of t.estimates('p90').values()) min = Math.min(min, ms);
       return min === Infinity ? 0 : min;
     },
-    async run(image, options, deadline, accept, signal) {
+    async run(image, options, deadline, accept, signal, lateWanted = false) {
       const started = now();
       const entry = {
         deadline: deadline ?? Infinity,
@@ -93,7 +94,7 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
       };
       inProgress.add(entry);
       try {
-        return await runPipeline(image, options, deadline, started, accept, signal);
+        return await runPipeline(image, options, deadline, started, accept, signal, lateWanted);
       } finally {
         inProgress.delete(entry);
       }
@@ -107,6 +108,7 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
     started: number,
     accept: OcrModelChoice = {},
     signal?: AbortSignal,
+    lateWanted = false,
   ): Promise<OcrRun> {
     let queueMs = 0;
     // Per role, so each stage's time can be reported without the waits for a worker inside it.
@@ -127,7 +129,7 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
       const r = await pool.run(
         model,
         { [input]: { datatype: 'FP32', dims: tensor.dims, data: tensor.data } },
-        { outputs: [output], deadline, accept: choice, admitted: deadline !== undefined, signal, reduce },
+        { outputs: [output], deadline, accept: choice, admitted: deadline !== undefined, keepLate: lateWanted, signal, reduce },
       );
       ran[role] = r.model ?? model;
       // Everything but session.run() itself: the wait for a worker, hand-offs between threads, batching partners.
@@ -142,7 +144,7 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
       const result: FloatTensor = { data: out.data, dims: out.dims };
       return result;
     };
-    const result = await thread.run(image, options, infer, deadline, signal);
+    const result = await thread.run(image, options, infer, lateWanted ? Infinity : deadline, signal);
     // The stages' timings are wall time around their model runs; the time those runs waited behind other requests'
     // runs is reported once, as queue, so a client learns the edge's speed from its stages and its load from the queue.
     const t = result.timings;

@@ -23,7 +23,7 @@ const MAX_SIDE = 4096;
  */
 export function v1OcrRoutes(deps: AppDeps, pixels: WeightedGate, admission: MiddlewareHandler<OcrEnv>) {
   return new Hono<OcrEnv>().post('/ocr', admission, limitBody(deps.config.maxBodyBytes), async (c) => {
-    const { t0, budgetMs: budget, accept, acceptError, refine } = c.var.admission;
+    const { t0, budgetMs: budget, lateWanted, accept, acceptError, refine } = c.var.admission;
     const type = mediaType(c);
     if (!ACCEPTED_TYPES.has(type)) {
       throw new ServerError('UnsupportedMediaType', `Content-Type ${type} is not accepted; send the image bytes as image/jpeg, image/png or image/webp`);
@@ -46,7 +46,7 @@ export function v1OcrRoutes(deps: AppDeps, pixels: WeightedGate, admission: Midd
       const { rgba } = await decodeImage(body, deps.config.maxImagePixels);
       decodeMs = performance.now() - t1;
       throwIfClientGone(signal, 'while its image was decoded');
-      if (deadline !== undefined && performance.now() >= deadline) {
+      if (deadline !== undefined && !lateWanted && performance.now() >= deadline) {
         throw new DeadlineError(performance.now() - t0, budget!, 1, ' (the budget ran out while the image was read and decoded)');
       }
       // Admission for this image size, choosing the detector side among the accepted ones (ocr/plan.ts).
@@ -54,7 +54,7 @@ export function v1OcrRoutes(deps: AppDeps, pixels: WeightedGate, admission: Midd
       // planner still sees the deadline when it has detector sides to choose from.
       const admitted = refine(rgba.width, rgba.height);
       plan = planOcr(deps, rgba.width, rgba.height, options, accept, admitted && !accept?.maxSide ? undefined : deadline);
-      run = await deps.ocr.run(rgba, plan.options, deadline, plan.models, signal);
+      run = await deps.ocr.run(rgba, plan.options, deadline, plan.models, signal, lateWanted);
     } finally {
       release();
     }

@@ -38,6 +38,8 @@ export interface RunOptions {
   accept?: ReadonlyArray<{ model: string; accuracy: number }>;
   /** A stage of a request admitted as a whole: not tested again at queueing, only dropped once late. */
   admitted?: boolean;
+  /** Run even once late, behind the runs still in time, instead of failing (the client wants a late answer). */
+  keepLate?: boolean;
   /** Fires when the request this run belongs to is abandoned (client gone): a run still queued is withdrawn, never run. */
   signal?: AbortSignal;
   /** Applied to the outputs where the model ran, before they cross back (runtime/messages.ts). */
@@ -225,6 +227,7 @@ export class ScheduledRunner<S> implements InferenceRunner {
         reject,
         candidates,
         admitted: options.admitted,
+        keepLate: options.keepLate,
       };
       book.queued++;
       const refusal = this.queue.offer(job);

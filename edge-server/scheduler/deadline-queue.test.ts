@@ -100,6 +100,21 @@ describe('DeadlineQueue', () => {
     expect(h.started).toEqual([['blocker']]);
   });
 
+  it('keeps a late job whose caller still wants it, behind every job still in time', () => {
+    const h = harness(1);
+    h.queue.offer(h.job('blocker', 100));
+    h.queue.offer(h.job('wanted-late', 100, 400, { keepLate: true }));
+    h.queue.offer(h.job('in-time', 100, 5000));
+    h.advance(302);
+    expect(h.rejected).toEqual([]);
+    h.queue.offer(h.job('no-budget', 100));
+    h.finish(0);
+    h.finish(0);
+    h.finish(0);
+    // Past its deadline it ranks as a job without one: after the job still in time, before a later job without one.
+    expect(h.started).toEqual([['blocker'], ['in-time'], ['wanted-late'], ['no-budget']]);
+  });
+
   it("rejects a job the runner can never run with the runner's error", () => {
     const h = harness(1, undefined, (j) => (j.model === 'gone' ? new Error('gone') : null));
     h.queue.offer(h.job('x', 10, Infinity, { model: 'gone' }));

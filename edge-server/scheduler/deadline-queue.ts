@@ -20,6 +20,11 @@ export interface QueuedJob extends Scheduled {
    */
   admitted?: boolean;
   /**
+   * Its caller still wants the result once it is late (a request whose client asked for a late answer): then it is
+   * not dropped but waits, as a job without a deadline, behind every job still in time.
+   */
+  keepLate?: boolean;
+  /**
    * Model configurations the caller accepts, and the index of the one chosen to run. While any queued job has
    * candidates, admission and every dispatch pass re-plan them across the whole queue (scheduler/adapt.ts) and set
    * `chosen` and `estimateMs`; the runner hears of each change through `choose`.
@@ -181,7 +186,11 @@ export class DeadlineQueue<J extends QueuedJob, E = unknown> {
       const job = this.jobs[i];
       if (isLate(now, job)) {
         this.jobs.splice(i, 1);
-        this.dropLate(job, now);
+        if (job.keepLate) {
+          // Behind every finite deadline, so at or after i: the loop meets it again, no longer late.
+          job.deadline = Infinity;
+          edfInsert(this.jobs, job);
+        } else this.dropLate(job, now);
         continue;
       }
       const executor = this.hooks.executorFor(job);

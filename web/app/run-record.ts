@@ -47,6 +47,10 @@ export interface RunRecord {
     /** Text lines expected in the photo and their recogniser input width in profiled lines (what recognition was costed at). */
     lines: number;
     recWidthFactor: number | null;
+    /** Word recall expected of the plan. */
+    accuracy: number;
+    /** The plan predicted to read the most of this photo, whatever its time (decision.mostAccurate). */
+    mostAccurate: { planId: string; expectedMs: number; p95Ms: number; accuracy: number } | null;
   } | null;
   /** Milliseconds per stage as measured: the device's timings, or the edge's Server-Timing stages and the network. */
   measuredStages: Record<string, number>;
@@ -109,6 +113,13 @@ export function buildRunRecord(input: RunRecordInput): RunRecord {
           stages: decision.predicted.stages.map(stageRecord),
           lines: decision.inputs.lines,
           recWidthFactor: decision.inputs.recWidthFactor ?? null,
+          accuracy: decision.predicted.accuracy,
+          mostAccurate: decision.mostAccurate && {
+            planId: decision.mostAccurate.plan.id,
+            expectedMs: decision.mostAccurate.expectedMs,
+            p95Ms: decision.mostAccurate.p95Ms,
+            accuracy: decision.mostAccurate.accuracy,
+          },
         }
       : null,
     measuredStages: Object.fromEntries(outcome?.stages ?? []),

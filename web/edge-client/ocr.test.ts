@@ -7,11 +7,17 @@ import { edgeOcr } from './ocr';
 // A loopback server answering like the edge does in each situation; the client under test is the real one.
 let server: Server;
 let baseUrl: string;
-const seen: { budget?: string; type?: string; bytes: number; query: string }[] = [];
+const seen: { budget?: string; late?: string; type?: string; bytes: number; query: string }[] = [];
 
 function route(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
   const url = new URL(req.url!, 'http://x');
-  seen.push({ budget: req.headers['x-tandem-budget-ms'] as string | undefined, type: req.headers['content-type'], bytes: body.length, query: url.search });
+  seen.push({
+    budget: req.headers['x-tandem-budget-ms'] as string | undefined,
+    late: req.headers['x-tandem-late-answer'] as string | undefined,
+    type: req.headers['content-type'],
+    bytes: body.length,
+    query: url.search,
+  });
   const json = (status: number, value: unknown, headers: Record<string, string> = {}) => {
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
     res.end(JSON.stringify(value));
@@ -68,7 +74,9 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
 describe('edgeOcr', () => {
   it('posts the image with budget and options, and reads Server-Timing', async () => {
     const reply = await edgeOcr(image, { baseUrl: `${baseUrl}/ok/`, budgetMs: 812.4, maxSide: 640, useCls: false });
-    expect(seen.at(-1)).toEqual({ budget: '812', type: 'image/png', bytes: 1234, query: '?maxSide=640&cls=0' });
+    expect(seen.at(-1)).toEqual({ budget: '812', late: undefined, type: 'image/png', bytes: 1234, query: '?maxSide=640&cls=0' });
+    await edgeOcr(image, { baseUrl: `${baseUrl}/ok/`, budgetMs: 500, lateAnswer: true });
+    expect(seen.at(-1)).toMatchObject({ budget: '500', late: 'wanted' });
     expect(reply.serverTiming).toEqual({ decode: 1.5, det: 4, rec: 3, total: 9 });
     expect(reply.response.models.rec).toBe('r');
     expect(reply.uploadBytes).toBe(1234);

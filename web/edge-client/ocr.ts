@@ -1,6 +1,6 @@
 import type { OcrResponse, StatusResponse } from '../../core/protocol/v1';
 import { BUDGET_HEADER, type ProbeReply } from '../../core/protocol/v1';
-import { IMAGE_SIZE_HEADER, formatImageSize } from '../../core/protocol/headers';
+import { IMAGE_SIZE_HEADER, LATE_ANSWER_HEADER, LATE_ANSWER_WANTED, formatImageSize } from '../../core/protocol/headers';
 import { codedError, messageOf } from '../coded-error';
 import { SERVER_TIMING_HEADER, parseServerTiming } from '../../core/protocol/server-timing';
 
@@ -9,6 +9,12 @@ export interface EdgeOcrOptions {
   baseUrl?: string;
   /** Remaining latency budget sent to the server, which may refuse work it cannot finish in time. */
   budgetMs?: number;
+  /**
+   * The answer is still wanted after the budget (the caller aborts `signal` when it no longer is): the server refuses
+   * the request on arrival if it cannot make the budget, but once it has taken it, finishes it late rather than
+   * answering 503 at the deadline.
+   */
+  lateAnswer?: boolean;
   /** Client-side deadline for the whole round trip. */
   timeoutMs?: number;
   maxSide?: number;
@@ -47,6 +53,7 @@ export async function edgeOcr(image: Blob, options: EdgeOcrOptions = {}): Promis
   if (options.useCls !== undefined) url.searchParams.set('cls', options.useCls ? '1' : '0');
   const headers: Record<string, string> = { 'content-type': image.type || 'application/octet-stream' };
   if (options.budgetMs !== undefined) headers[BUDGET_HEADER] = String(Math.max(0, Math.round(options.budgetMs)));
+  if (options.budgetMs !== undefined && options.lateAnswer) headers[LATE_ANSWER_HEADER] = LATE_ANSWER_WANTED;
   if (options.imageSize) headers[IMAGE_SIZE_HEADER] = formatImageSize(options.imageSize.width, options.imageSize.height);
 
   const started = performance.now();

@@ -102,3 +102,27 @@ describe('plans fit at p95, but read far less of the photo', () => {
     expect(choice.reason).toBe('only-low-recall-in-time');
   });
 });
+
+describe('cheaper plans among the ties', () => {
+  // A scene on a 5G walk, 4 s: split recognition (detection at 960 px on the quarter-speed phone, the lines on the
+  // edge) and the whole request on the edge read the same; the split fitted with its p95 3.9 s and cost the edge a
+  // tenth as much. It was chosen, the crops' upload met a stall, and the answer came at 6.6 s; edge mode took 1.7 s.
+  const scene = [
+    { expected: 2428, p95: 3905, accuracy: 0.6, edgeMs: 90 },
+    { expected: 288, p95: 560, accuracy: 0.6, edgeMs: 1000 },
+  ];
+
+  it('are taken only when about as sure to make it as the surest tie', () => {
+    expect(chanceToMeet(scene[0].expected, scene[0].p95, 4000)).toBeLessThan(0.97);
+    const choice = mostAccurateWithinBudget(view(scene, 4000));
+    expect(choice.index).toBe(1);
+    expect(choice.reason).toBe('most-accurate-within-budget');
+  });
+
+  it('still save the edge when the budget leaves the split room', () => {
+    expect(chanceToMeet(scene[0].expected, scene[0].p95, 8000)).toBeGreaterThan(0.999);
+    const choice = mostAccurateWithinBudget(view(scene, 8000));
+    expect(choice.index).toBe(0);
+    expect(choice.reason).toBe('most-accurate-within-budget');
+  });
+});
