@@ -96,12 +96,18 @@ export function mostAccurateWithinBudget(view: PolicyView, options: { whenNothin
   const otherSetFloor = bestAcc - Math.max(view.tolerance, view.variantTolerance) - 1e-12;
   const { config, configs } = view.space;
   const bestSet = configs[config[best]].variant;
-  const tied = (i: number) => eligible[i] === 1 && e.p95[i] <= budgetMs && e.accuracy[i] >= (configs[config[i]].variant === bestSet ? floor : otherSetFloor);
+  // Each tie's chance to meet the budget (-1: not a tie).
+  if (chances.length < n) chances = new Float64Array(n);
+  const chance = chances;
   let surest = 0;
-  for (let i = 0; i < n; i++) if (tied(i)) surest = Math.max(surest, chanceToMeet(e.expected[i], e.p95[i], budgetMs));
+  for (let i = 0; i < n; i++) {
+    const tied = eligible[i] === 1 && e.p95[i] <= budgetMs && e.accuracy[i] >= (configs[config[i]].variant === bestSet ? floor : otherSetFloor);
+    chance[i] = tied ? chanceToMeet(e.expected[i], e.p95[i], budgetMs) : -1;
+    if (chance[i] > surest) surest = chance[i];
+  }
   let pick = -1;
   for (let i = 0; i < n; i++) {
-    if (!tied(i) || chanceToMeet(e.expected[i], e.p95[i], budgetMs) < surest - COST_FOR_CHANCE) continue;
+    if (chance[i] < 0 || chance[i] < surest - COST_FOR_CHANCE) continue;
     if (pick < 0 || cheaper(e, i, pick, view.bytesCostly)) pick = i;
   }
   const wellRead = bestEligibleAccuracy(view) - FAR_BELOW;
