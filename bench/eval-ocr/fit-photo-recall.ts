@@ -10,14 +10,15 @@
  * photos, so the fit is somewhat optimistic about what it knows. Prints the constants, and per dataset and side the
  * mean share kept, measured against the fit's and the planner's current constants'; then, per photo shape, the lines
  * found at the largest side and their mean recogniser input width (the planner's LINES_BY_SHAPE and
- * LINE_WIDTH_BY_SHAPE, core/placement/estimators/lines.ts).
+ * LINE_WIDTH_BY_SHAPE, core/placement/estimators/lines.ts); and per re-encoded upload and shape, the share of the
+ * original's words it keeps (REENCODE_KEPT_BY_SHAPE, core/placement/estimators/recall.ts).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { LINE_WIDTH_BY_SHAPE, LINES_BY_SHAPE, shapeOf } from '../../core/placement/estimators/lines';
-import { KEPT_FIT, keptAtSide, type KeptFit } from '../../core/placement/estimators/recall';
+import { KEPT_FIT, keptAtSide, REENCODE_KEPT_BY_SHAPE, type KeptFit } from '../../core/placement/estimators/recall';
 import type { PhotoRecallReport } from './photo-recall';
-import { fitKept, keptSamples, type KeptSample } from './photo-recall-fit';
+import { fitKept, keptSamples, reencodeKeptByShape, type KeptSample } from './photo-recall-fit';
 
 const { values: a } = parseArgs({ options: { in: { type: 'string', default: 'bench/eval-ocr/results/photo-recall.json' } } });
 const report = JSON.parse(readFileSync(a.in!, 'utf8')) as PhotoRecallReport;
@@ -52,4 +53,11 @@ for (const shape of ['portrait', 'landscape'] as const) {
   console.log(
     `| ${shape} | ${rows.length} | ${mean.toFixed(1)}, ${sd.toFixed(1)} | ${LINES_BY_SHAPE[shape]} | ${measured.length ? width.toFixed(0) : '–'} | ${LINE_WIDTH_BY_SHAPE[shape]} |`,
   );
+}
+
+console.log('\n| re-encoded upload | portrait: kept (fit) | REENCODE_KEPT_BY_SHAPE | landscape: kept (fit) | REENCODE_KEPT_BY_SHAPE |');
+console.log('|---|---:|---:|---:|---:|');
+for (const [key, kept] of Object.entries(reencodeKeptByShape(report))) {
+  const now = REENCODE_KEPT_BY_SHAPE[key];
+  console.log(`| ${key} | ${kept.portrait} | ${now?.portrait ?? '–'} | ${kept.landscape} | ${now?.landscape ?? '–'} |`);
 }

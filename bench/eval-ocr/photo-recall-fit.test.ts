@@ -2,9 +2,9 @@
 // of the development set (bench/eval-ocr/results/photo-recall.json, `npm run eval:photo-recall`).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { KEPT_FIT, keptAtSide } from '../../core/placement/estimators/recall';
+import { KEPT_FIT, keptAtSide, REENCODE_KEPT_BY_SHAPE } from '../../core/placement/estimators/recall';
 import type { PhotoRecallReport } from './photo-recall';
-import { fitKept, keptSamples } from './photo-recall-fit';
+import { fitKept, keptSamples, reencodeKeptByShape } from './photo-recall-fit';
 
 describe('the per-photo recall model against the development set', () => {
   const file = new URL('./results/photo-recall.json', import.meta.url);
@@ -16,6 +16,12 @@ describe('the per-photo recall model against the development set', () => {
     expect(KEPT_FIT.intercept).toBeCloseTo(fit.intercept, 2);
     expect(KEPT_FIT.scale).toBeCloseTo(fit.scale, 2);
     expect(KEPT_FIT.lines).toBeCloseTo(fit.lines, 2);
+  });
+
+  it("its re-encoded uploads' shares by shape are the committed measurements'", () => {
+    const fitted = reencodeKeptByShape(report);
+    expect(Object.keys(fitted).length).toBeGreaterThan(0);
+    expect(REENCODE_KEPT_BY_SHAPE).toEqual(fitted);
   });
 
   it('predicts what scenes and receipts keep at each side within 0.13 on average', () => {

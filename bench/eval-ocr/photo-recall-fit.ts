@@ -1,5 +1,6 @@
 /** Fitting the planner's per-photo recall to measured per-photo recall (see fit-photo-recall.ts). */
-import { keptAtSide, type KeptFit } from '../../core/placement/estimators/recall';
+import { shapeOf, type ShapeLinesMeans } from '../../core/placement/estimators/lines';
+import { keptAtSide, reencodeKey, type KeptFit } from '../../core/placement/estimators/recall';
 import type { PhotoRecallReport } from './photo-recall';
 
 export interface KeptSample {
@@ -60,4 +61,31 @@ export function fitKept(samples: readonly KeptSample[], full: number): { fit: Ke
   }
   const weight = samples.reduce((s, x) => s + x.weight, 0);
   return { fit, rms: Math.sqrt(best / weight) };
+}
+
+/**
+ * Per re-encode option measured, per photo shape: words found on the re-encoded photos over words found on the
+ * originals at the same side (the largest the upload allows), summed over the shape's photos.
+ */
+export function reencodeKeptByShape(report: PhotoRecallReport): Record<string, ShapeLinesMeans> {
+  const largest = Math.max(...report.sides);
+  const out: Record<string, ShapeLinesMeans> = {};
+  for (const opt of report.reencodes ?? []) {
+    const key = reencodeKey(opt);
+    const side = Math.min(opt.maxSide, largest);
+    const kept: ShapeLinesMeans = { portrait: 1, landscape: 1 };
+    for (const shape of ['portrait', 'landscape'] as const) {
+      let reencoded = 0;
+      let original = 0;
+      for (const p of report.photos) {
+        const r = p.reencodes?.[key];
+        if (r === undefined || shapeOf(p.width, p.height) !== shape) continue;
+        reencoded += r.found;
+        original += p.sides[side].found;
+      }
+      kept[shape] = original > 0 ? Math.round((reencoded / original) * 1e3) / 1e3 : 1;
+    }
+    out[key] = kept;
+  }
+  return out;
 }

@@ -8,6 +8,7 @@
  */
 import { splitRecCropBytesPerLine, type Profiles, type ProfiledStage } from '../../core/profiles';
 import type { Outcome, Plan } from '../../core/placement';
+import { reencodeKey } from '../../core/placement/estimators/recall';
 import { detInputPixels } from '../../core/placement/stage-table';
 import type { ComputeSampler } from './compute';
 import type { SimImage } from './images';
@@ -65,7 +66,8 @@ export interface RunContext {
 /**
  * What the plan reads of this photo: its measured per-photo recall at the plan's side when there is one (scaled by
  * the plan's models against fp32 at that side, over the set), else the configuration's set-wide recall; a re-encoded
- * upload loses its profiled share.
+ * upload keeps what this photo kept of its original's words when re-encoded so (measured at the largest side the
+ * upload allows), else the option's profiled share.
  */
 function accuracyOf(plan: Plan, profiles: Profiles, image: SimImage): number {
   const c = plan.config;
@@ -78,9 +80,20 @@ function accuracyOf(plan: Plan, profiles: Profiles, image: SimImage): number {
   const up = plan.upload;
   if (plan.kind === 'edge' && up?.kind === 'reencode') {
     const r = profiles.reencode.find((x) => x.maxSide === up.maxSide && x.quality === up.quality);
-    return acc * (r?.recallFactor ?? 1);
+    return acc * (reencodeKeptOf(image, up) ?? r?.recallFactor ?? 1);
   }
   return acc;
+}
+
+/** What this photo, re-encoded so, kept of its original's words at the same side (undefined when not measured). */
+function reencodeKeptOf(image: SimImage, up: { maxSide: number; quality: number }): number | undefined {
+  const reencoded = image.recallByReencode?.[reencodeKey(up)];
+  if (reencoded === undefined || image.recallBySide === undefined) return undefined;
+  const sides = Object.keys(image.recallBySide).map(Number);
+  const side = Math.min(up.maxSide, Math.max(...sides));
+  const original = image.recallBySide[side];
+  if (original === undefined) return undefined;
+  return original > 0 ? reencoded / original : 1;
 }
 
 /** Realised run of a non-racing plan, or of a race given when its device run starts and which plan it runs. */

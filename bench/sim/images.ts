@@ -2,7 +2,7 @@
  * Request sizes from an OCR evaluation folder (the ocr-eval layout: det.jsonl with width, height and boxes, image
  * files beside it): pixels, bytes on disk and text regions per image. Only sizes are read, never pixels. With the
  * set's per-photo recall measured at each detector side (`npm run eval:photo-recall`, committed for the dev set), a
- * request reads what that photo reads at the plan's side.
+ * request reads what that photo reads at the plan's side (and what it kept re-encoded for upload, when it is).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,22 +21,30 @@ export interface SimImage {
   lines: number;
   /** Word recall of this photo per detector side (fp32 models), when measured. */
   recallBySide?: Record<number, number>;
+  /** Word recall of this photo re-encoded per upload option ("960q60"), read at the largest side it allows, when measured. */
+  recallByReencode?: Record<string, number>;
+}
+
+export interface PhotoMeasures {
+  bySide: Record<number, number>;
+  byReencode: Record<string, number>;
 }
 
 /** Per-photo recall by image path, from a photo-recall report (photos without labelled words left out). */
-export function photoRecall(file: URL | string): Map<string, Record<number, number>> {
+export function photoRecall(file: URL | string): Map<string, PhotoMeasures> {
   const report = JSON.parse(readFileSync(file, 'utf8')) as PhotoRecallReport;
-  const out = new Map<string, Record<number, number>>();
+  const out = new Map<string, PhotoMeasures>();
   for (const p of report.photos) {
     if (!(p.words > 0)) continue;
-    const bySide: Record<number, number> = {};
-    for (const [side, r] of Object.entries(p.sides)) bySide[Number(side)] = r.found / p.words;
-    out.set(p.image, bySide);
+    const m: PhotoMeasures = { bySide: {}, byReencode: {} };
+    for (const [side, r] of Object.entries(p.sides)) m.bySide[Number(side)] = r.found / p.words;
+    for (const [key, r] of Object.entries(p.reencodes ?? {})) m.byReencode[key] = r.found / p.words;
+    out.set(p.image, m);
   }
   return out;
 }
 
-export function loadImages(dir: string, recall?: Map<string, Record<number, number>>): SimImage[] {
+export function loadImages(dir: string, recall?: Map<string, PhotoMeasures>): SimImage[] {
   const det = join(dir, 'det.jsonl');
   if (!existsSync(det)) throw simError('SimNoImages', `${det} not found; pass --images DIR of an OCR evaluation set (det.jsonl + images/)`);
   const out: SimImage[] = [];
@@ -56,7 +64,16 @@ export function loadImages(dir: string, recall?: Map<string, Record<number, numb
       const path = join(dir, rec.image);
       if (!existsSync(path)) throw simError('SimImagesInvalid', `${det}:${n + 1}: image ${rec.image} is missing`);
       const lines = Array.isArray(rec.boxes) ? rec.boxes.filter((b) => b.ignore !== true).length : 0;
-      out.push({ file: rec.image, width: rec.width, height: rec.height, bytes: statSync(path).size, lines, recallBySide: recall?.get(rec.image) });
+      const m = recall?.get(rec.image);
+      out.push({
+        file: rec.image,
+        width: rec.width,
+        height: rec.height,
+        bytes: statSync(path).size,
+        lines,
+        recallBySide: m?.bySide,
+        recallByReencode: m?.byReencode,
+      });
     });
   if (out.length === 0) throw simError('SimNoImages', `${det} lists no images`);
   return out;

@@ -12,6 +12,7 @@ import { buildObservation, linkSamples } from './observation-builder';
 import { alwaysDevicePolicy } from './policies/device';
 import { tandemPolicy } from './policies/tandem';
 import type { EstimatorState } from './estimators/state';
+import { REENCODE_KEPT_BY_SHAPE } from './estimators/recall';
 
 const measured = executableProfiles(parseProfiles(readFileSync(new URL('../../models/profiles.json', import.meta.url), 'utf8')), 'fp32');
 const scene = { width: 1280, height: 720, bytes: 110_000 };
@@ -68,5 +69,23 @@ describe('accuracy per photo', () => {
     const link = linkSamples({ atMs: 5000, rttMs: 10, upKbps: 20_000, downKbps: 50_000 });
     const d = decide(buildObservation({ nowMs: 5000, request: { ...scene, budgetMs: 2000 }, ...link }), P, tandemPolicy(), state);
     expect(d.plan.config.maxSide).toBe(960);
+  });
+});
+
+describe('accuracy of a re-encoded upload per photo shape', () => {
+  const ratio = (photo: { width: number; height: number; bytes: number }, upload: string) => {
+    const all = predictAll(buildObservation({ nowMs: 5000, request: { ...photo, budgetMs: 2000 } }), measured, createEstimatorState(measured));
+    const acc = (id: string) => all.accuracy[all.plans.findIndex((p) => p.id === id)];
+    return acc(`edge:ppocr-det@fp32/960:${upload}`) / acc('edge:ppocr-det@fp32/960:original');
+  };
+
+  it("a street scene re-encoded keeps less of its words than a receipt, as measured on the dev set's photos", () => {
+    expect(ratio(scene, 'jpeg960q60')).toBeCloseTo(REENCODE_KEPT_BY_SHAPE['960q60'].landscape, 2);
+    expect(ratio(receipt, 'jpeg960q60')).toBeCloseTo(REENCODE_KEPT_BY_SHAPE['960q60'].portrait, 2);
+    expect(ratio(scene, 'jpeg960q60')).toBeLessThan(ratio(receipt, 'jpeg960q60'));
+    // A near-square photo has no shape: the profile's one figure for the whole set.
+    const square = { width: 1000, height: 1000, bytes: 150_000 };
+    const profiled = measured.reencode.find((r) => r.maxSide === 960 && r.quality === 0.6)!.recallFactor;
+    expect(ratio(square, 'jpeg960q60')).toBeCloseTo(profiled, 2);
   });
 });

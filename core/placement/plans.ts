@@ -389,7 +389,7 @@ export class PlanEvaluator {
             this.edgePathOf = i;
           }
         }
-        const accuracy = r >= 0 ? acc * space.reencodes[r].recallFactor : acc;
+        const accuracy = r >= 0 ? acc * t.reencodeRecall[r] : acc;
         if (space.race[i] === 1) this.finishRace(i, p, accuracy, trace);
         else this.finishSerial(i, p, accuracy, trace);
         return;

@@ -8,9 +8,9 @@ import type { Observation } from './observations';
 import type { BandwidthEstimate } from './estimators/bandwidth';
 import type { EdgeAvailability, QueueEstimate } from './estimators/edge';
 import type { LatencyModel } from './estimators/latency-model';
-import type { LinesEstimate } from './estimators/lines';
 import { Z95 } from './estimators/normal';
-import { recallForPhoto } from './estimators/recall';
+import { recallForPhoto, reencodeRecallFactor } from './estimators/recall';
+import { shapeOf, type LinesEstimate } from './estimators/lines';
 import type { RttEstimate } from './estimators/rtt';
 import type { EstimatorState, RuntimeModels } from './estimators/state';
 import { KIND_SPLIT_DET, type PlanSpace } from './plan-space';
@@ -125,6 +125,8 @@ export class StageTable {
   /** Predicted upload bytes per re-encode option for the current request. */
   readonly reencodeBytes: Float64Array;
   readonly reencodePixels: Float64Array;
+  /** Share of the original's word recall each re-encode option keeps on the current photo (reencodeRecallFactor). */
+  readonly reencodeRecall: Float64Array;
   /** Device and edge fits used by the current request. */
   deviceModels: RuntimeModels | null = null;
   linesMean = 0;
@@ -211,6 +213,7 @@ export class StageTable {
     this.configRecall = new Float64Array(nc);
     this.reencodeBytes = new Float64Array(nr);
     this.reencodePixels = new Float64Array(nr);
+    this.reencodeRecall = new Float64Array(nr);
   }
 
   private set(i: number, mean: number, indep: number, corr: number, group: number, bytes = 0): void {
@@ -326,6 +329,7 @@ export class StageTable {
     }
 
     const longest = Math.max(req.width, req.height);
+    const shape = shapeOf(req.width, req.height);
     for (let r = 0; r < space.reencodes.length; r++) {
       const re = space.reencodes[r];
       const scale = longest > re.maxSide ? re.maxSide / longest : 1;
@@ -333,6 +337,7 @@ export class StageTable {
       const bytes = ((re.bitsPerPixel * px) / 8) * state.reencodeRatio.mean;
       this.reencodePixels[r] = px;
       this.reencodeBytes[r] = bytes;
+      this.reencodeRecall[r] = reencodeRecallFactor(re, shape);
       this.model(this.reencode[r], dm.reencode, origPx, G_DEVICE);
       this.transfer(this.upReencode[r], bytes, this.upEst, G_UP);
       this.model(this.requestReencode[r], em.request, bytes, G_EDGE);

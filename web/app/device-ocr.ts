@@ -1,4 +1,5 @@
 import * as Comlink from 'comlink';
+import { ocrError } from '../../core/ocr/errors';
 import type { FloatTensor } from '../../core/ocr/types';
 import type {
   DetectedImage,
@@ -39,6 +40,8 @@ export class DeviceOcr {
   async ocr(image: Blob, options: DeviceOcrOptions = {}, signal?: AbortSignal): Promise<DeviceOcrResult> {
     const api = this.remote();
     if (signal === undefined) return api.ocr(image, options);
+    // An abort signalled before the run starts would never fire its listener: the run would go on unwanted.
+    if (signal.aborted) throw ocrError('OcrCancelled', 'This OCR run was cancelled before it started: its answer is no longer wanted.');
     const runId = this.nextRunId++;
     const cancel = () => void api.cancel(runId);
     signal.addEventListener('abort', cancel, { once: true });

@@ -373,10 +373,10 @@ async function removeModels(name?: string): Promise<void> {
 }
 
 const executors: Executors = {
-  async deviceReady(variant, heldOnly = false) {
+  async deviceReady(variant, use = 'plan') {
     const wanted = isDeviceVariant(variant) ? variant : (variantOverride ?? DEFAULT_DEVICE_VARIANT);
     if (device.info && loadedVariant() === wanted) return { ms: 0 };
-    if (device.info && heldOnly && !holdsSet(wanted)) return { ms: 0 };
+    if (device.info && (use === 'loaded' || (use === 'held' && !holdsSet(wanted)))) return { ms: 0 };
     const started = performance.now();
     await loadDevice(wanted, false);
     return { ms: performance.now() - started };

@@ -234,6 +234,44 @@ describe('execute', () => {
     expect(signalSeen?.aborted).toBe(true);
   });
 
+  it("races: the edge winning while the fallback's models load means the device run never starts", async () => {
+    const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original+race', 0);
+    const ex = executors(() => new Promise((resolve) => setTimeout(() => resolve(edgeReply()), 5)));
+    let loaded!: () => void;
+    const loading = new Promise<void>((resolve) => (loaded = resolve));
+    // Loading another model set on a slow phone takes seconds; the edge answers meanwhile.
+    ex.deviceReady = async () => {
+      await loading;
+      return { ms: 7000 };
+    };
+    const run = await execute(d, photo, ex);
+    expect(run).toMatchObject({ ranOn: 'edge', raceWon: 'edge' });
+    loaded();
+    await new Promise((r) => setTimeout(r, 10));
+    // Recorded in the replay: started with its abort already signalled, the run went on unwanted for 10-20 s.
+    expect(ex.calls.filter((c) => c.startsWith('device@'))).toEqual([]);
+  });
+
+  it("races: the device run keeps the model set the phone has loaded; a forced edge run's stand-in loads one it holds", async () => {
+    const uses: (string | undefined)[] = [];
+    const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original+race', 0);
+    const ex = executors(() => new Promise(() => undefined));
+    ex.deviceReady = async (_variant, use) => {
+      uses.push(use);
+      return { ms: 0 };
+    };
+    await execute(d, photo, ex);
+    const forced = executors(() => Promise.reject(codedError('EdgeUnreachable', 'connection reset')));
+    forced.deviceReady = ex.deviceReady;
+    await execute(
+      decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original'),
+      photo,
+      forced,
+      true,
+    );
+    expect(uses).toEqual(['loaded', 'held']);
+  });
+
   it('races: a device run that won is never cancelled', async () => {
     const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original+race', 0);
     const ex = executors(() => new Promise(() => undefined));

@@ -5,19 +5,25 @@
  * result with the Outcome the planner learns from.
  */
 import { recInputWidth, type Decision, type Outcome, type Plan, type RefusalInfo } from '../../core/placement';
+import { ocrError } from '../../core/ocr/errors';
 import type { OcrLine } from '../../core/ocr/types';
 import type { EdgeError, EdgeOcrOptions, EdgeOcrResult } from '../edge-client';
 import type { DetectedImage, DeviceOcrOptions, DeviceOcrResult, ReencodeResult, SplitOptions, SplitResult } from '../worker/api';
 import { deviceStages, edgeStages, serverWorkMs } from './observations';
 
+/** Which model set a device run may use: the plan's (loaded if need be), the plan's if held, or the one loaded. */
+export type DeviceSetUse = 'plan' | 'held' | 'loaded';
+
 export interface Executors {
   /**
    * Makes sure the worker has the models of `variant` (the plan's set, fetched when the device does not hold it) and
-   * their sessions; `ms` is the time it took when it had to load, else 0. `heldOnly`: a run standing in for a failed
-   * or late edge, which must not wait on a download over the link that just failed: when the device does not hold
-   * `variant`, the set it has loaded runs instead.
+   * their sessions; `ms` is the time it took when it had to load, else 0. `use` says when the set loaded runs
+   * instead: `held`, a run standing in for a failed edge, which must not wait on a download over the link that just
+   * failed, loads `variant` only if the device holds it; `loaded`, a race's device run, never changes the set: that
+   * takes seconds on a slow phone and cannot be stopped, and when the edge answers meanwhile the worker stays busy
+   * loading (the next photo's re-encode waited 10–20 s behind it in the replay).
    */
-  deviceReady(variant: string, heldOnly?: boolean): Promise<{ ms: number }>;
+  deviceReady(variant: string, use?: DeviceSetUse): Promise<{ ms: number }>;
   /** `signal`: the answer is no longer wanted (a race the edge won); the run stops and frees the device. */
   deviceOcr(image: Blob, options: DeviceOcrOptions, signal?: AbortSignal): Promise<DeviceOcrResult>;
   reencode(image: Blob, maxSide: number, quality: number): Promise<ReencodeResult>;
@@ -130,8 +136,12 @@ export function expectedLate(decision: Decision): boolean {
 export async function execute(decision: Decision, image: Blob, ex: Executors, forceEdge = false): Promise<Execution> {
   const t0 = ex.now();
   const plan = decision.plan;
-  const device = async (p: Plan, heldOnly = false, signal?: AbortSignal): Promise<{ result: DeviceOcrResult; loadMs: number }> => {
-    const { ms } = await ex.deviceReady(p.config.variant, heldOnly);
+  const device = async (p: Plan, use: DeviceSetUse = 'plan', signal?: AbortSignal): Promise<{ result: DeviceOcrResult; loadMs: number }> => {
+    const { ms } = await ex.deviceReady(p.config.variant, use);
+    // Stopped while its models were loading (the edge answered a race meanwhile): an abort signalled before the run
+    // starts never reaches it, and a receipt read whole on a slow phone held the worker 10-20 s, the next photo's
+    // re-encode waiting behind it.
+    if (signal?.aborted) throw ocrError('OcrCancelled', 'This OCR run was cancelled before it started: its answer is no longer wanted.');
     const result = await ex.deviceOcr(image, { maxSide: p.config.maxSide }, signal);
     return { result, loadMs: ms };
   };
@@ -217,7 +227,7 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
     },
   });
   const fallbackPlan = decision.fallback?.plan;
-  if (forceEdge) return forcedEdge(edgePromise, fromEdge, () => device(plan, true), deviceOutcome);
+  if (forceEdge) return forcedEdge(edgePromise, fromEdge, () => device(plan, 'held'), deviceOutcome);
   if (!fallbackPlan) return fromEdge(await edgePromise);
 
   // Race: the device starts at raceStartAtMs unless the edge has answered; otherwise only after an edge failure.
@@ -229,7 +239,7 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
   );
   let deviceRun: Promise<Settled> | undefined;
   const raced = new AbortController();
-  const startDevice = () => (deviceRun ??= device(fallbackPlan, true, raced.signal).then((r) => ({ kind: 'device' as const, r })));
+  const startDevice = () => (deviceRun ??= device(fallbackPlan, 'loaded', raced.signal).then((r) => ({ kind: 'device' as const, r })));
   // The edge's answer won: the device run still under way is stopped, or it would hold the phone (a receipt on a slow
   // phone for half a minute) and delay the next photo's own work.
   const edgeWon = (reply: EdgeOcrResult): Execution => {

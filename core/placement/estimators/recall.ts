@@ -13,7 +13,9 @@
  * 90 ICDAR 2015 scenes and 24 SROIE receipts at 320–960 px), with the line count found at 960 px standing in for
  * the planner's estimate.
  */
+import type { ReencodeProfile } from '../../profiles';
 import type { PlanSpace } from '../plan-space';
+import type { ShapeLinesMeans } from './lines';
 
 export interface KeptFit {
   intercept: number;
@@ -52,4 +54,27 @@ export function recallForPhoto(space: PlanSpace, longest: number, lines: number,
     out[c] = r > MIN_RECALL ? r : MIN_RECALL;
   }
   return out;
+}
+
+/** "960q60": a re-encode option's name in the fitted tables and the per-photo measurements. */
+export const reencodeKey = (r: { maxSide: number; quality: number }): string => `${r.maxSide}q${Math.round(r.quality * 100)}`;
+
+/**
+ * Word recall a re-encoded upload keeps of the original's, by the photo's shape, per option: words found on the
+ * re-encoded photos over words found on the originals, both at the largest side the upload allows (dev set, fitted
+ * by bench/eval-ocr/fit-photo-recall.ts from `npm run eval:photo-recall`). The profiles' one factor per option counts
+ * words over the whole set, where receipts hold nine in ten of them, and a street scene's small print loses more:
+ * 640 px at 80 % keeps 0.85 of a scene's words against 0.92 of a receipt's (the profile says 0.92 for both).
+ */
+export const REENCODE_KEPT_BY_SHAPE: Readonly<Record<string, ShapeLinesMeans>> = {
+  '640q80': { portrait: 0.918, landscape: 0.846 },
+  '960q60': { portrait: 0.969, landscape: 0.937 },
+  '960q80': { portrait: 0.975, landscape: 0.933 },
+  '1280q80': { portrait: 0.99, landscape: 0.955 },
+};
+
+/** The share of the original's recall a re-encoded upload keeps on a photo of this shape (the profile's figure when not fitted). */
+export function reencodeRecallFactor(re: ReencodeProfile, shape: keyof ShapeLinesMeans | null): number {
+  const byShape = REENCODE_KEPT_BY_SHAPE[reencodeKey(re)];
+  return byShape === undefined || shape === null ? re.recallFactor : byShape[shape];
 }
