@@ -75,3 +75,41 @@ describe('OCR pipeline thread', () => {
     await expect(thread.run(copy(), {}, slow, performance.now() + 3e9)).resolves.toMatchObject({ lines: [] });
   });
 });
+
+describe('OCR pipeline thread replaced after a crash', () => {
+  it("never answers the new thread's model runs with outputs meant for the crashed one", async () => {
+    const copy = () => ({ ...fixture.rgba, data: fixture.rgba.data.slice() });
+    const detMap = (fill: number): FloatTensor => ({ data: new Float32Array(64 * 256).fill(fill), dims: [1, 1, 64, 256] });
+    const hold = () => {
+      const asked: OcrRole[] = [];
+      let release: (t: FloatTensor) => void = () => {};
+      const infer = (role: OcrRole) => {
+        asked.push(role);
+        return new Promise<FloatTensor>((resolve) => {
+          release = resolve;
+        });
+      };
+      return { asked, infer, release: (t: FloatTensor) => release(t) };
+    };
+    const own = new PipelineThread(thread['config']);
+    try {
+      const a = hold();
+      const first = own.run(copy(), {}, a.infer);
+      while (a.asked.length === 0) await new Promise((r) => setTimeout(r, 5));
+      await own['worker'].terminate();
+      await expect(first).rejects.toMatchObject({ name: 'WorkerCrashed' });
+
+      // The replacement numbers its model runs from 1 again: the old request's detector output must not answer them.
+      const b = hold();
+      const second = own.run(copy(), {}, b.infer);
+      while (b.asked.length === 0) await new Promise((r) => setTimeout(r, 5));
+      a.release(detMap(1));
+      await new Promise((r) => setTimeout(r, 300));
+      b.release(detMap(0));
+      await expect(second).resolves.toMatchObject({ lines: [] });
+      expect(b.asked).toEqual(['det']);
+    } finally {
+      await own.close();
+    }
+  });
+});

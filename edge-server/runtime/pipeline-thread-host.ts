@@ -17,6 +17,11 @@ const ENTRY = new URL('./pipeline-thread.mjs', import.meta.url);
 
 interface Request {
   infer: InferFn;
+  /**
+   * The thread the request was sent to: its model runs are answered there, never in a thread that replaced it after a
+   * crash, whose own calls reuse the same numbers.
+   */
+  worker: Worker;
   resolve: (r: OcrResult) => void;
   reject: (e: Error) => void;
   /** The first failed model run: the request fails with it. */
@@ -67,14 +72,10 @@ export class PipelineThread {
         timer?.cancel();
         signal?.removeEventListener('abort', onAbort);
       };
-      this.requests.set(id, { infer, resolve, reject, inferError: null, detach });
-      const message: ToPipeline = { type: 'ocr', id, image, options };
+      const worker = this.worker;
+      this.requests.set(id, { infer, worker, resolve, reject, inferError: null, detach });
       const buffer = image.data.buffer;
-      try {
-        this.worker.postMessage(message, buffer instanceof ArrayBuffer && image.data.byteLength === buffer.byteLength ? [buffer] : []);
-      } catch {
-        this.worker.postMessage(message);
-      }
+      send(worker, { type: 'ocr', id, image, options }, buffer instanceof ArrayBuffer && image.data.byteLength === buffer.byteLength ? [buffer] : []);
     });
   }
 
@@ -87,7 +88,7 @@ export class PipelineThread {
   private spawn(): Worker {
     const worker = new Worker(ENTRY, { workerData: { config: this.config } satisfies PipelineThreadInit, name: 'ocr-pipeline' });
     worker.unref();
-    worker.on('message', (msg: FromPipeline) => this.onMessage(msg));
+    worker.on('message', (msg: FromPipeline) => this.onMessage(worker, msg));
     worker.on('error', (err) => this.failAll(new ServerError('WorkerCrashed', `the OCR pipeline thread stopped (${err.message}); retry the request`)));
     worker.on('exit', () => {
       if (this.closed) return;
@@ -105,20 +106,20 @@ export class PipelineThread {
     this.requests.clear();
   }
 
-  private onMessage(msg: FromPipeline): void {
+  private onMessage(worker: Worker, msg: FromPipeline): void {
     const request = this.requests.get(msg.id);
-    if (!request) {
-      // Answered already (deadline, client gone): its pipeline stops at its next model run.
-      if (msg.type === 'infer') this.send({ type: 'inferFailed', call: msg.call, error: { name: 'Abandoned', message: ABANDONED } });
+    if (!request || request.worker !== worker) {
+      // Answered already (deadline, client gone, a crashed thread's): its pipeline stops at its next model run.
+      if (msg.type === 'infer') send(worker, { type: 'inferFailed', call: msg.call, error: { name: 'Abandoned', message: ABANDONED } });
       return;
     }
     if (msg.type === 'infer') {
       request.infer(msg.role, msg.tensor).then(
-        (tensor: FloatTensor) => this.send({ type: 'inferred', call: msg.call, tensor }, [tensor.data.buffer as ArrayBuffer]),
+        (tensor: FloatTensor) => send(worker, { type: 'inferred', call: msg.call, tensor }, [tensor.data.buffer as ArrayBuffer]),
         (e: unknown) => {
           const err = e instanceof Error ? e : new Error(String(e));
           request.inferError ??= err;
-          this.send({ type: 'inferFailed', call: msg.call, error: { name: err.name, message: err.message } });
+          send(worker, { type: 'inferFailed', call: msg.call, error: { name: err.name, message: err.message } });
         },
       );
       return;
@@ -128,12 +129,13 @@ export class PipelineThread {
     if (msg.type === 'done') request.resolve(msg.result);
     else request.reject(request.inferError ?? Object.assign(new Error(msg.error.message), { name: msg.error.name, code: msg.error.code }));
   }
+}
 
-  private send(message: ToPipeline, transfer: ArrayBuffer[] = []): void {
-    try {
-      this.worker.postMessage(message, transfer);
-    } catch {
-      this.worker.postMessage(message);
-    }
+function send(worker: Worker, message: ToPipeline, transfer: ArrayBuffer[] = []): void {
+  try {
+    worker.postMessage(message, transfer);
+  } catch {
+    // Some buffers (e.g. Node's shared Buffer pool) cannot be transferred: copy them.
+    worker.postMessage(message);
   }
 }
