@@ -21,56 +21,56 @@ afterAll(async () => {
   await thread?.close();
 });
 
+/** A copy of the fixture image (the thread takes each image's buffer). */
+const copy = () => ({ ...fixture.rgba, data: fixture.rgba.data.slice() });
+/** A detector map of the fixture's size: 0 finds no text, 1 text everywhere. */
+const detMap = (fill = 0): FloatTensor => ({ data: new Float32Array(64 * 256).fill(fill), dims: [1, 1, 64, 256] });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Model runs held until released, as runs stuck behind other work would be; `asked` lists the roles asked for. */
+function heldRuns() {
+  const asked: OcrRole[] = [];
+  let release: (t: FloatTensor) => void = () => {};
+  const infer = (role: OcrRole) => {
+    asked.push(role);
+    return new Promise<FloatTensor>((resolve) => {
+      release = resolve;
+    });
+  };
+  const firstAsked = async () => {
+    while (asked.length === 0) await sleep(5);
+  };
+  return { asked, infer, firstAsked, release: (t: FloatTensor) => release(t) };
+}
+
 describe('OCR pipeline thread', () => {
   it('answers a request still in the pipeline at its deadline, and fails the model runs it asks for afterwards', async () => {
-    const detMap = (): FloatTensor => ({ data: new Float32Array(64 * 256), dims: [1, 1, 64, 256] });
-    const copy = () => ({ ...fixture.rgba, data: fixture.rgba.data.slice() });
     // Warm: an empty detector map ends the pipeline without recognition.
     await expect(thread.run(copy(), {}, async () => detMap())).resolves.toMatchObject({ lines: [] });
 
-    const asked: OcrRole[] = [];
-    let release: (t: FloatTensor) => void = () => {};
-    // The detector run is held past the deadline, as a run stuck behind other work would be.
-    const infer = (role: OcrRole) => {
-      asked.push(role);
-      return new Promise<FloatTensor>((resolve) => {
-        release = resolve;
-      });
-    };
-    const run = thread.run(copy(), {}, infer, performance.now() + 300);
+    // The detector run is held past the deadline.
+    const held = heldRuns();
+    const run = thread.run(copy(), {}, held.infer, performance.now() + 300);
     await expect(run).rejects.toMatchObject({ name: 'DeadlineUnmeetable', message: /still processing at the deadline/ });
     // Released late with text everywhere, the pipeline would go on to recognition: that run is refused here, not asked for.
-    const full = detMap();
-    full.data.fill(1);
-    release(full);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(asked).toEqual(['det']);
+    held.release(detMap(1));
+    await sleep(300);
+    expect(held.asked).toEqual(['det']);
   });
 
   it('answers a request whose client has gone at once, and fails the model runs it asks for afterwards', async () => {
-    const copy = () => ({ ...fixture.rgba, data: fixture.rgba.data.slice() });
-    const asked: OcrRole[] = [];
-    let release: (t: FloatTensor) => void = () => {};
-    const infer = (role: OcrRole) => {
-      asked.push(role);
-      return new Promise<FloatTensor>((resolve) => {
-        release = resolve;
-      });
-    };
+    const held = heldRuns();
     const controller = new AbortController();
-    const run = thread.run(copy(), {}, infer, Infinity, controller.signal);
-    while (asked.length === 0) await new Promise((r) => setTimeout(r, 5));
+    const run = thread.run(copy(), {}, held.infer, Infinity, controller.signal);
+    await held.firstAsked();
     controller.abort();
     await expect(run).rejects.toMatchObject({ name: 'ClientClosed' });
-    const full: FloatTensor = { data: new Float32Array(64 * 256).fill(1), dims: [1, 1, 64, 256] };
-    release(full);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(asked).toEqual(['det']);
+    held.release(detMap(1));
+    await sleep(300);
+    expect(held.asked).toEqual(['det']);
   });
 
   it('keeps a request whose deadline lies beyond the longest timer (2^31 ms) running to its answer', async () => {
-    const copy = () => ({ ...fixture.rgba, data: fixture.rgba.data.slice() });
-    const detMap = (): FloatTensor => ({ data: new Float32Array(64 * 256), dims: [1, 1, 64, 256] });
     const slow = () => new Promise<FloatTensor>((resolve) => setTimeout(() => resolve(detMap()), 100));
     await expect(thread.run(copy(), {}, slow, performance.now() + 3e9)).resolves.toMatchObject({ lines: [] });
   });
@@ -78,33 +78,20 @@ describe('OCR pipeline thread', () => {
 
 describe('OCR pipeline thread replaced after a crash', () => {
   it("never answers the new thread's model runs with outputs meant for the crashed one", async () => {
-    const copy = () => ({ ...fixture.rgba, data: fixture.rgba.data.slice() });
-    const detMap = (fill: number): FloatTensor => ({ data: new Float32Array(64 * 256).fill(fill), dims: [1, 1, 64, 256] });
-    const hold = () => {
-      const asked: OcrRole[] = [];
-      let release: (t: FloatTensor) => void = () => {};
-      const infer = (role: OcrRole) => {
-        asked.push(role);
-        return new Promise<FloatTensor>((resolve) => {
-          release = resolve;
-        });
-      };
-      return { asked, infer, release: (t: FloatTensor) => release(t) };
-    };
     const own = new PipelineThread(thread['config']);
     try {
-      const a = hold();
+      const a = heldRuns();
       const first = own.run(copy(), {}, a.infer);
-      while (a.asked.length === 0) await new Promise((r) => setTimeout(r, 5));
+      await a.firstAsked();
       await own['worker'].terminate();
       await expect(first).rejects.toMatchObject({ name: 'WorkerCrashed' });
 
       // The replacement numbers its model runs from 1 again: the old request's detector output must not answer them.
-      const b = hold();
+      const b = heldRuns();
       const second = own.run(copy(), {}, b.infer);
-      while (b.asked.length === 0) await new Promise((r) => setTimeout(r, 5));
+      await b.firstAsked();
       a.release(detMap(1));
-      await new Promise((r) => setTimeout(r, 300));
+      await sleep(300);
       b.release(detMap(0));
       await expect(second).resolves.toMatchObject({ lines: [] });
       expect(b.asked).toEqual(['det']);
