@@ -25,6 +25,8 @@ const DET = 'ppocr-det';
 const DET_INT8 = 'ppocr-det-int8';
 const SHAPE = [1, 3, 640, 960];
 const FLEX = formatOipAccept([DET, DET_INT8]);
+/** int8's running average must be below this share of fp32's. */
+const INT8_FASTER = 0.95;
 const DEFAULTS = { det: DET, maxSide: 960, rec: 'ppocr-rec' };
 
 /**
@@ -118,17 +120,18 @@ const sameAs = (a: Float32Array, b: Float32Array) => a.length === b.length && a.
 describe('collective adaptation on a socket', () => {
   it('measures both detectors and tells their outputs apart', async () => {
     // Alternating runs until the server's running averages show int8 faster (one sample can be noise on a shared
-    // machine); without that there is nothing to adapt to.
-    for (let pair = 0; pair < 12; pair++) {
+    // machine); without that there is nothing to adapt to. On x86 without VNNI (AVX2 only) the int8 detector takes
+    // about 0.9 of fp32's time on one thread at full size, so the margin asked for is 5 %.
+    for (let pair = 0; pair < 16; pair++) {
       for (const model of [DET, DET_INT8]) {
         const r = await infer(model);
         expect(r.status).toBe(200);
         reference.set(model, outputOf(r));
       }
-      if (pair >= 3 && (await ewma(DET_INT8)) < 0.9 * (await ewma(DET))) break;
+      if (pair >= 3 && (await ewma(DET_INT8)) < INT8_FASTER * (await ewma(DET))) break;
     }
     expect(sameAs(reference.get(DET)!, reference.get(DET_INT8)!)).toBe(false);
-    expect(await ewma(DET_INT8)).toBeLessThan(0.9 * (await ewma(DET)));
+    expect(await ewma(DET_INT8)).toBeLessThan(INT8_FASTER * (await ewma(DET)));
   });
 
   it('with no load the most accurate accepted model runs, and the reply says so', async () => {

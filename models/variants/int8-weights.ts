@@ -50,8 +50,8 @@ export interface PerChannelInt8 {
   scales: Float32Array;
 }
 
-/** Symmetric per-channel quantisation to [-127, 127]; an all-zero channel gets scale 1. */
-export function quantizePerChannel(data: Float32Array, dims: number[], axis: number): PerChannelInt8 {
+/** Symmetric per-channel quantisation to [-levels, levels] (at most 127); an all-zero channel gets scale 1. */
+export function quantizePerChannel(data: Float32Array, dims: number[], axis: number, levels = 127): PerChannelInt8 {
   const channels = dims[axis];
   const inner = elementCount(dims.slice(axis + 1));
   const maxAbs = new Float32Array(channels);
@@ -60,11 +60,11 @@ export function quantizePerChannel(data: Float32Array, dims: number[], axis: num
     const a = Math.abs(data[i]);
     if (a > maxAbs[c]) maxAbs[c] = a;
   }
-  const scales = maxAbs.map((m) => (m > 0 ? m / 127 : 1));
+  const scales = maxAbs.map((m) => (m > 0 ? m / levels : 1));
   const values = new Int8Array(data.length);
   for (let i = 0; i < data.length; i++) {
     const c = Math.floor(i / inner) % channels;
-    values[i] = Math.max(-127, Math.min(127, Math.round(data[i] / scales[c])));
+    values[i] = Math.max(-levels, Math.min(levels, Math.round(data[i] / scales[c])));
   }
   return { values, scales };
 }

@@ -34,6 +34,15 @@ export interface QdqOptions {
   ops?: string[];
   /** Weight tensor names whose ops stay in float. */
   keepFloat?: string[];
+  /**
+   * Weights are quantised to [-weightLevels, weightLevels] (default 127). x86 CPUs without VNNI (AVX2, AVX-512F) run
+   * uint8 × int8 products with VPMADDUBSW, which adds pairs of them into int16 and saturates past 32767; with 63 a pair
+   * stays within 32130 (onnxruntime's own quantiser calls this `reduce_range`). The models keep 8 bits: on the dev
+   * set the int8 variant set at 960 px read 0.8856 of the words on an AVX2-only host with 8-bit weights and 0.8687
+   * with 7-bit ones (`npx tsx models/profile/add-accuracy.ts --variants int8` on each build), so saturation costs
+   * real photos less than the lost bit does.
+   */
+  weightLevels?: number;
 }
 
 export interface QdqReport {
@@ -142,7 +151,7 @@ export function quantizeStatic(
   for (const { node, x, weight, axis } of targets) {
     const wRef = constants.get(weight)!;
     const dims = dimsOf(wRef.tensor);
-    const { values, scales } = quantizePerChannel(readFloat32(wRef.tensor), dims, axis);
+    const { values, scales } = quantizePerChannel(readFloat32(wRef.tensor), dims, axis, opts.weightLevels);
     const channels = dims[axis];
     const wq = fresh(`${weight}_quantized`),
       ws = fresh(`${weight}_scale`),
