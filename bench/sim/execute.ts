@@ -97,8 +97,8 @@ function reencodeKeptOf(image: SimImage, up: { maxSide: number; quality: number 
 }
 
 /** Realised run of a non-racing plan, or of a race given when its device run starts and which plan it runs. */
-export function runPlan(ctx: RunContext, plan: Plan, race?: { hedgeAtMs: number; fallback: Plan }): Run {
-  if (plan.race && race !== undefined) return runRace(ctx, plan, race.hedgeAtMs, race.fallback);
+export function runPlan(ctx: RunContext, plan: Plan, race?: RaceRun): Run {
+  if (plan.race && race !== undefined) return runRace(ctx, plan, race);
   switch (plan.kind) {
     case 'device':
       return runDevice(ctx, plan, ctx.t0);
@@ -323,14 +323,36 @@ function runSplitDet(ctx: RunContext, plan: Plan): Run {
   return finishEdge(ctx, plan, start + front, upBytes, downBytes, serverMs, s, d, start + front, undefined, 0, d.cls + d.rec);
 }
 
-/** The edge plan, and the fallback device plan started at hedgeAt unless the reply came first; first result wins. */
-function runRace(ctx: RunContext, plan: Plan, hedgeAtMs: number, fallback: Plan): Run {
+/** How a decision races its edge plan (Decision.raceStartAtMs, .fallback, and what it expected to wait for). */
+export interface RaceRun {
+  hedgeAtMs: number;
+  fallback: Plan;
+  /** Lines the decision expected (inputs.lines): a device answer with none then does not end the race. */
+  expectedLines: number;
+  budgetMs: number;
+  /** The decision's predicted p95: an empty device answer waits for the edge until this or the budget. */
+  p95Ms: number;
+}
+
+/**
+ * The edge plan, and the fallback device plan started at hedgeAt unless the reply came first; first result wins,
+ * except a device answer holding no line of a photo expected to have some (the page's tooFewLines): the edge's is
+ * awaited until the budget or the predicted p95, whichever is later.
+ */
+function runRace(ctx: RunContext, plan: Plan, race: RaceRun): Run {
+  const { hedgeAtMs, fallback } = race;
   const e = runEdge(ctx, { ...plan, race: false });
   if (e.ok && e.totalMs <= hedgeAtMs) return e;
   const d = runDevice({ ...ctx, deviceFreeAt: e.deviceFreeAt }, fallback, ctx.t0 + hedgeAtMs);
-  if (e.ok && e.totalMs <= d.totalMs) {
-    // The device run is abandoned when the reply arrives.
-    return { ...e, deviceFreeAt: Math.max(e.deviceFreeAt, Math.min(d.deviceFreeAt, ctx.t0 + e.totalMs)) };
+  const abandon = (): Run => ({ ...e, deviceFreeAt: Math.max(e.deviceFreeAt, Math.min(d.deviceFreeAt, ctx.t0 + e.totalMs)) });
+  // The device run is abandoned when the reply arrives.
+  if (e.ok && e.totalMs <= d.totalMs) return abandon();
+  const empty = race.expectedLines >= 1 && ctx.image.linesBySide?.[fallback.config.maxSide] === 0;
+  if (empty) {
+    const waitUntil = Math.max(d.totalMs, race.budgetMs, race.p95Ms);
+    if (e.ok && e.totalMs <= waitUntil) return { ...e, deviceFreeAt: Math.max(e.deviceFreeAt, d.deviceFreeAt) };
+    const outcome: Outcome = { ...d.outcome, atMs: ctx.t0 + waitUntil, totalMs: waitUntil, winner: 'device', lines: 0 };
+    return { ...d, totalMs: waitUntil, edgeMs: e.edgeMs, bytes: e.bytes, winner: 'device', outcome };
   }
   // The device answered first (the fallback plan); the edge reply, if any, is dropped.
   const outcome: Outcome = { ...d.outcome, winner: 'device', lines: ctx.image.lines };

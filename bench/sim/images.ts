@@ -23,11 +23,14 @@ export interface SimImage {
   recallBySide?: Record<number, number>;
   /** Word recall of this photo re-encoded per upload option ("960q60"), read at the largest side it allows, when measured. */
   recallByReencode?: Record<string, number>;
+  /** Lines this photo's read finds per detector side (fp32 models), when measured. */
+  linesBySide?: Record<number, number>;
 }
 
 export interface PhotoMeasures {
   bySide: Record<number, number>;
   byReencode: Record<string, number>;
+  linesBySide: Record<number, number>;
 }
 
 /** Per-photo recall by image path, from a photo-recall report (photos without labelled words left out). */
@@ -36,8 +39,11 @@ export function photoRecall(file: URL | string): Map<string, PhotoMeasures> {
   const out = new Map<string, PhotoMeasures>();
   for (const p of report.photos) {
     if (!(p.words > 0)) continue;
-    const m: PhotoMeasures = { bySide: {}, byReencode: {} };
-    for (const [side, r] of Object.entries(p.sides)) m.bySide[Number(side)] = r.found / p.words;
+    const m: PhotoMeasures = { bySide: {}, byReencode: {}, linesBySide: {} };
+    for (const [side, r] of Object.entries(p.sides)) {
+      m.bySide[Number(side)] = r.found / p.words;
+      m.linesBySide[Number(side)] = r.lines;
+    }
     for (const [key, r] of Object.entries(p.reencodes ?? {})) m.byReencode[key] = r.found / p.words;
     out.set(p.image, m);
   }
@@ -73,6 +79,7 @@ export function loadImages(dir: string, recall?: Map<string, PhotoMeasures>): Si
         lines,
         recallBySide: m?.bySide,
         recallByReencode: m?.byReencode,
+        linesBySide: m?.linesBySide,
       });
     });
   if (out.length === 0) throw simError('SimNoImages', `${det} lists no images`);

@@ -27,7 +27,7 @@ import {
 } from '../../core/placement';
 import type { Profiles } from '../../core/profiles';
 import type { ComputeSampler } from './compute';
-import { deviceDetectionEnd, type Draws, type Run, type RunContext, runPlan } from './execute';
+import { deviceDetectionEnd, type Draws, type RaceRun, type Run, type RunContext, runPlan } from './execute';
 import type { SimImage } from './images';
 import { isCellular, type LinkTrace, rttAt } from './traces';
 
@@ -185,8 +185,10 @@ function usesDevice(plan: Plan): boolean {
   return plan.kind !== 'edge' || plan.race || plan.upload?.kind === 'reencode';
 }
 
-function raceOf(d: Decision): { hedgeAtMs: number; fallback: Plan } | undefined {
-  return d.plan.race && d.fallback ? { hedgeAtMs: d.raceStartAtMs ?? 0, fallback: d.fallback.plan } : undefined;
+function raceOf(d: Decision): RaceRun | undefined {
+  return d.plan.race && d.fallback
+    ? { hedgeAtMs: d.raceStartAtMs ?? 0, fallback: d.fallback.plan, expectedLines: d.inputs.lines, budgetMs: d.budgetMs, p95Ms: d.predicted.p95Ms }
+    : undefined;
 }
 
 /** Hindsight references for a plan's preprocessing placement (see RequestRecord.preprocessOracle / preprocessFaster). */

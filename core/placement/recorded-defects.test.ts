@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseProfiles } from '../profiles';
 import type { Point } from '../ocr/types';
-import { decide, executableProfiles, observe, Planner, recInputWidth } from './index';
+import { createEstimatorState, decide, executableProfiles, observe, Planner, predictAll, recInputWidth } from './index';
 import { profiledLineWidth } from './rec-width';
 import type { Decision, Outcome } from './decision';
 import { buildObservation, linkSamples } from './observation-builder';
@@ -274,5 +274,43 @@ describe('recorded: a receipt answered after 6.5 s behind six others (the refusa
     expect(Math.abs(stage(settled.decide(receipt(30)), 'edge-rec') / before - 1)).toBeLessThan(0.03);
     // A reply that did not wait is taken at its word (within the edge's prior: it is the profiled machine).
     expect(after(0, 2348)).toBeGreaterThan(1.15 * crowded);
+  });
+});
+
+describe('recorded: street scenes raced at a small side on a 1 Mbit/s / 250 kbit/s link (1.6 s predicted, 1.9–2.5 s real)', () => {
+  // Four scenes, each raced with the phone reading it at 320 px: the phone's answer held no line, so the page waited
+  // for the edge every time (tooFewLines), while the plans were predicted at the phone's time.
+  const link = linkSamples({ atMs: 5000, rttMs: 300, upKbps: 250, downKbps: 1000 });
+  const photo = (width: number, height: number, bytes: number) =>
+    buildObservation({ nowMs: 5000, device, request: { width, height, bytes, budgetMs: 2000 }, ...link });
+  const races = (o: ReturnType<typeof photo>) => {
+    const all = predictAll(o, measured, createEstimatorState(measured));
+    const f = all.fallback;
+    const out: { race: number; plain: number; deviceFirst: number; fallbackSide: number }[] = [];
+    for (let i = 0; i < all.plans.length; i++) {
+      const p = all.plans[i];
+      if (!p.race || p.upload?.kind !== 'original') continue;
+      const plain = all.plans.findIndex((q) => q.id === p.id.replace('+race', ''));
+      out.push({
+        race: all.expectedMs[i],
+        plain: all.expectedMs[plain],
+        deviceFirst: all.hedgeAtMs + all.expectedMs[f],
+        fallbackSide: all.plans[f].config.maxSide,
+      });
+    }
+    return out;
+  };
+
+  it('a race whose device answer is likely empty is predicted near the edge’s own time; a page’s race as before', () => {
+    const scenes = races(photo(1280, 720, 100_000));
+    expect(scenes.length).toBeGreaterThan(0);
+    for (const r of scenes) {
+      expect(r.fallbackSide).toBeLessThanOrEqual(480);
+      expect(r.deviceFirst).toBeLessThan(0.8 * r.plain);
+      // A small side keeps about a fifth of a three-line scene's text: most of the time its answer holds no line.
+      expect(r.race).toBeGreaterThan(r.deviceFirst + 0.5 * (r.plain - r.deviceFirst));
+    }
+    // A receipt keeps lines at any side: its race still ends with whichever answers first.
+    for (const r of races(photo(1080, 1527, 190_000))) expect(r.race).toBeCloseTo(Math.min(r.plain, r.deviceFirst), 0);
   });
 });

@@ -122,6 +122,8 @@ export class StageTable {
   readonly detPixels: Float64Array;
   /** Expected word recall per configuration on the current photo (see recallForPhoto). */
   readonly configRecall: Float64Array;
+  /** Share of the photo's words (and lines) each configuration is expected to keep at its side. */
+  readonly configKept: Float64Array;
   /** Predicted upload bytes per re-encode option for the current request. */
   readonly reencodeBytes: Float64Array;
   readonly reencodePixels: Float64Array;
@@ -211,6 +213,7 @@ export class StageTable {
     this.bytes = new Float64Array(n);
     this.detPixels = new Float64Array(nc);
     this.configRecall = new Float64Array(nc);
+    this.configKept = new Float64Array(nc);
     this.reencodeBytes = new Float64Array(nr);
     this.reencodePixels = new Float64Array(nr);
     this.reencodeRecall = new Float64Array(nr);
@@ -278,7 +281,7 @@ export class StageTable {
     }
     this.linesMean = Math.max(0, this.linesEst.mean);
     this.linesSd = this.linesEst.sd;
-    recallForPhoto(space, Math.max(req.width, req.height), this.linesMean, this.configRecall);
+    recallForPhoto(space, Math.max(req.width, req.height), this.linesMean, this.configRecall, undefined, this.configKept);
     this.failureProbability = state.edge.failureProbability();
     this.edgeAvailability = state.edge.availability(now, this.edgeModelNames());
 

@@ -44,16 +44,36 @@ export function keptAtSide(fit: KeptFit, side: number, longest: number, lines: n
  * expected to hold `lines` lines: the recall of the same models at the largest profiled side times what this photo
  * keeps at c's side.
  */
-export function recallForPhoto(space: PlanSpace, longest: number, lines: number, out: Float64Array, fit: KeptFit = KEPT_FIT): Float64Array {
+export function recallForPhoto(
+  space: PlanSpace,
+  longest: number,
+  lines: number,
+  out: Float64Array,
+  fit: KeptFit = KEPT_FIT,
+  /** Filled with what each configuration keeps (the share of `out[c]` over the full side's recall), when given. */
+  keptOut?: Float64Array,
+): Float64Array {
   const configs = space.configs;
   for (let c = 0; c < configs.length; c++) {
     const { det, rec, maxSide } = configs[c];
     let full = configs[c];
     for (const o of configs) if (o.det === det && o.rec === rec && o.maxSide > full.maxSide) full = o;
-    const r = full.accuracy * keptAtSide(fit, maxSide, longest, lines, full.maxSide);
+    const kept = keptAtSide(fit, maxSide, longest, lines, full.maxSide);
+    const r = full.accuracy * kept;
     out[c] = r > MIN_RECALL ? r : MIN_RECALL;
+    if (keptOut !== undefined) keptOut[c] = kept;
   }
   return out;
+}
+
+/**
+ * Chance that a read at a configuration finds at least one line, its lines taken as Poisson around the photo's
+ * expected lines times what the configuration keeps of its words (lines go as the words on them). On the development
+ * set's 85 street scenes with text this predicts 51, 34 and 23 reading no line at 320, 480 and 640 px against 60, 33
+ * and 16 measured (`photo-recall.json`); receipts never read empty.
+ */
+export function chanceOfLines(lines: number, kept: number): number {
+  return 1 - Math.exp(-Math.max(0, lines) * Math.max(0, kept));
 }
 
 /** "960q60": a re-encode option's name in the fitted tables and the per-photo measurements. */
