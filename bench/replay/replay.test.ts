@@ -102,6 +102,7 @@ function record(over: Partial<ReplayRecord>): ReplayRecord {
     fellBack: null,
     retried: null,
     raceWon: null,
+    awaitedBetter: false,
     predictedP50Ms: 800,
     predictedP95Ms: 900,
     predictedStages: [],

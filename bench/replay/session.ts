@@ -45,6 +45,8 @@ export interface ReplayRecord {
   fellBack: string | null;
   retried: string | null;
   raceWon: string | null;
+  /** The phone's raced answer held no line, so the edge's answer was awaited. */
+  awaitedBetter: boolean;
   predictedP50Ms: number;
   predictedP95Ms: number;
   predictedStages: { stage: string; expectedMs: number; p95Ms: number }[];
@@ -205,6 +207,7 @@ function toReplayRecord(
     fellBack: rec?.fellBack ?? null,
     retried: rec?.retried ?? null,
     raceWon: rec?.raceWon ?? null,
+    awaitedBetter: rec?.awaitedBetter ?? false,
     predictedP50Ms: rec?.predicted?.expectedMs ?? NaN,
     predictedP95Ms: rec?.predicted?.p95Ms ?? NaN,
     predictedStages: (rec?.predicted?.stages ?? []).map((s) => ({

@@ -344,9 +344,10 @@ function runRace(ctx: RunContext, plan: Plan, race: RaceRun): Run {
   const e = runEdge(ctx, { ...plan, race: false });
   if (e.ok && e.totalMs <= hedgeAtMs) return e;
   const d = runDevice({ ...ctx, deviceFreeAt: e.deviceFreeAt }, fallback, ctx.t0 + hedgeAtMs);
-  const abandon = (): Run => ({ ...e, deviceFreeAt: Math.max(e.deviceFreeAt, Math.min(d.deviceFreeAt, ctx.t0 + e.totalMs)) });
-  // The device run is abandoned when the reply arrives.
-  if (e.ok && e.totalMs <= d.totalMs) return abandon();
+  if (e.ok && e.totalMs <= d.totalMs) {
+    // The device run is abandoned when the reply arrives.
+    return { ...e, deviceFreeAt: Math.max(e.deviceFreeAt, Math.min(d.deviceFreeAt, ctx.t0 + e.totalMs)) };
+  }
   const empty = race.expectedLines >= 1 && ctx.image.linesBySide?.[fallback.config.maxSide] === 0;
   if (empty) {
     const waitUntil = Math.max(d.totalMs, race.budgetMs, race.p95Ms);

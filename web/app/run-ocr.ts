@@ -14,6 +14,8 @@ export interface OcrOutcome {
   /** Set when the edge refused the deadline and answered without one. */
   retried?: string;
   raceWon?: 'device' | 'edge';
+  /** The phone's raced answer held no line of the photo, so the edge's answer was awaited (Execution.awaitedBetter). */
+  awaitedBetter?: boolean;
   lines: OcrLine[];
   image: { width: number; height: number };
   /** Milliseconds per stage as measured, in display order. */
@@ -91,6 +93,7 @@ export async function runOcr(image: Blob, mode: Mode, context: RunContext): Prom
     fellBack: run.replanned ? `${run.replanned.reason}; decided again: ${planLabel(run.replanned.decision.plan)}` : run.fellBack,
     retried: run.retried,
     raceWon: run.raceWon,
+    awaitedBetter: run.awaitedBetter,
     profiles: context.planner.source.source,
     recognitionLabel: run.recognition ? planLabel(run.recognition.plan) : undefined,
     split: run.split && run.split.edgeLines > 0 ? { deviceLines: run.split.deviceLines, edgeLines: run.split.edgeLines } : undefined,

@@ -86,6 +86,7 @@ describe('buildRunRecord', () => {
       constraints: d.constraints,
       ranOn: 'edge',
       raceWon: 'edge',
+      awaitedBetter: false,
       fellBack: null,
       retried: null,
       recognition: null,
@@ -97,6 +98,8 @@ describe('buildRunRecord', () => {
     });
     // Request start to lines shown, not the planner's own total.
     expect(record.wallMs).toBe(1230);
+    // A raced phone answer that held no line, and the edge's awaited instead, is on the record.
+    expect(buildRunRecord({ ...BASE, placement, outcome: { ...edgeOutcome(placement), awaitedBetter: true } }).awaitedBetter).toBe(true);
     expect(record.measuredStages).toEqual({ decode: 12, det: 340, rec: 80, total: 450, network: 210 });
     expect(Object.keys(record.measuredStages)).toEqual(['decode', 'det', 'rec', 'total', 'network']);
     expect(record.predicted!.expectedMs).toBe(d.predicted.expectedMs);

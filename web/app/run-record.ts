@@ -60,6 +60,8 @@ export interface RunRecord {
   fellBack: string | null;
   retried: string | null;
   raceWon: 'device' | 'edge' | null;
+  /** The phone's raced answer held no line of the photo, so the edge's answer was awaited. */
+  awaitedBetter: boolean;
   /** The recognition plan chosen after device detection, when recognition was decided again. */
   recognition: string | null;
   split: { deviceLines: number; edgeLines: number } | null;
@@ -128,6 +130,7 @@ export function buildRunRecord(input: RunRecordInput): RunRecord {
     fellBack: outcome?.fellBack ?? null,
     retried: outcome?.retried ?? null,
     raceWon: outcome?.raceWon ?? null,
+    awaitedBetter: outcome?.awaitedBetter ?? false,
     recognition: outcome?.recognitionLabel ?? null,
     split: outcome?.split ? { ...outcome.split } : null,
     edgeServerMs: outcome?.edgeServerMs ?? null,
