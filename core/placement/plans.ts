@@ -506,8 +506,8 @@ export class PlanEvaluator {
     const hMean = hedge + this.expected[f];
     const h95 = hedge + this.p95[f];
     // A device answer with no line does not end the race while the edge may still answer (tooFewLines in
-    // web/placement/execute.ts): with chance 1 − q the request is the edge's. A street scene's race at 320 px was
-    // predicted at the phone's 1.6 s on a 250 kbit/s uplink, and every one of them waited 1.9–2.5 s for the edge.
+    // web/placement/execute.ts): with chance 1 − q the request is the edge's. Street scenes raced with the phone at
+    // 320 px on a 250 kbit/s uplink were predicted at the phone's 1.6–1.7 s; the edge answered each at 1.9–2.5 s.
     const lines = t.linesMean;
     const q = lines >= 1 ? chanceOfLines(lines, t.configKept[this.space.config[f]]) : 1;
     const viaSuccess = sMean + this.zFailure * sSd;

@@ -278,8 +278,9 @@ describe('recorded: a receipt answered after 6.5 s behind six others (the refusa
 });
 
 describe('recorded: street scenes raced at a small side on a 1 Mbit/s / 250 kbit/s link (1.6 s predicted, 1.9–2.5 s real)', () => {
-  // Four scenes, each raced with the phone reading it at 320 px: the phone's answer held no line, so the page waited
-  // for the edge every time (tooFewLines), while the plans were predicted at the phone's time.
+  // Four scenes, each raced with the phone reading it at 320 px, predicted at the phone's time: the edge answered every
+  // race, the phone's answer not there yet or holding no line (which does not end a race: tooFewLines). Three scenes
+  // in four read no line at 320 px on the development set.
   const link = linkSamples({ atMs: 5000, rttMs: 300, upKbps: 250, downKbps: 1000 });
   const photo = (width: number, height: number, bytes: number) =>
     buildObservation({ nowMs: 5000, device, request: { width, height, bytes, budgetMs: 2000 }, ...link });
