@@ -9,7 +9,8 @@
  * The line count is the one found at the largest side: the planner only has an estimate learnt from earlier
  * photos, so the fit is somewhat optimistic about what it knows. Prints the constants, and per dataset and side the
  * mean share kept, measured against the fit's and the planner's current constants'; then, per photo shape, the lines
- * found at the largest side and their mean recogniser input width (the planner's LINES_BY_SHAPE and
+ * found at the largest side, their power law in the photo's bytes (with each photo predicted from the others by it and
+ * by the shape's plain mean) and their mean recogniser input width (the planner's LINES_BY_SHAPE and
  * LINE_WIDTH_BY_SHAPE, core/placement/estimators/lines.ts); and per re-encoded upload and shape, the share of the
  * original's words it keeps (REENCODE_KEPT_BY_SHAPE, core/placement/estimators/recall.ts).
  */
@@ -18,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { LINE_WIDTH_BY_SHAPE, LINES_BY_SHAPE, shapeOf } from '../../core/placement/estimators/lines';
 import { KEPT_FIT, keptAtSide, REENCODE_KEPT_BY_SHAPE, type KeptFit } from '../../core/placement/estimators/recall';
 import type { PhotoRecallReport } from './photo-recall';
-import { fitKept, keptSamples, reencodeKeptByShape, type KeptSample } from './photo-recall-fit';
+import { fitKept, fitLinesByBytes, keptSamples, reencodeKeptByShape, type BytesLaw, type KeptSample } from './photo-recall-fit';
 
 const { values: a } = parseArgs({ options: { in: { type: 'string', default: 'bench/eval-ocr/results/photo-recall.json' } } });
 const report = JSON.parse(readFileSync(a.in!, 'utf8')) as PhotoRecallReport;
@@ -40,18 +41,28 @@ for (const ds of [...new Set(samples.map((s) => s.dataset))]) {
   }
 }
 
-console.log(`\n| shape | photos | lines at ${full} (mean, sd) | LINES_BY_SHAPE | input width per line, px | LINE_WIDTH_BY_SHAPE |`);
-console.log('|---|---:|---:|---:|---:|---:|');
+console.log(
+  `\n| shape | photos | lines at ${full} (mean, sd) | lines by bytes (fit) | LINES_BY_SHAPE | left-out error: by bytes, mean | input width per line, px | LINE_WIDTH_BY_SHAPE |`,
+);
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const shape of ['portrait', 'landscape'] as const) {
-  const rows = report.photos.filter((p) => shapeOf(p.width, p.height) === shape).map((p) => p.sides[full]);
+  const photos = report.photos.filter((p) => shapeOf(p.width, p.height) === shape);
+  const rows = photos.map((p) => p.sides[full]);
   const lines = rows.map((r) => r.lines);
   const mean = lines.reduce((t, l) => t + l, 0) / lines.length;
   const sd = Math.sqrt(lines.reduce((t, l) => t + (l - mean) ** 2, 0) / lines.length);
+  const now = LINES_BY_SHAPE[shape];
+  const { law, leaveOneOut } = fitLinesByBytes(
+    photos.map((p) => ({ bytes: p.bytes, lines: p.sides[full].lines })),
+    now.atBytes,
+  );
+  const lawText = (l: BytesLaw) =>
+    `${l.lines} × (bytes / ${l.atBytes / 1000} KB)^${l.exponent} over ${Math.round(l.minBytes / 1000)}–${Number.isFinite(l.maxBytes) ? Math.round(l.maxBytes / 1000) : '∞'} KB, sd ${l.relSd > 0 ? `${(l.relSd * 100).toFixed(1)} %` : 'profile'}`;
   // Total width over total lines: what recognition's cost adds up to over these photos.
   const measured = rows.filter((r) => r.recWidth !== undefined);
   const width = measured.reduce((t, r) => t + r.recWidth!, 0) / measured.reduce((t, r) => t + r.lines, 0);
   console.log(
-    `| ${shape} | ${rows.length} | ${mean.toFixed(1)}, ${sd.toFixed(1)} | ${LINES_BY_SHAPE[shape]} | ${measured.length ? width.toFixed(0) : '–'} | ${LINE_WIDTH_BY_SHAPE[shape]} |`,
+    `| ${shape} | ${rows.length} | ${mean.toFixed(1)}, ${sd.toFixed(1)} | ${lawText(law)} | ${lawText(now)} | ${(leaveOneOut.law * 100).toFixed(0)} %, ${(leaveOneOut.mean * 100).toFixed(0)} % | ${measured.length ? width.toFixed(0) : '–'} | ${LINE_WIDTH_BY_SHAPE[shape]} |`,
   );
 }
 

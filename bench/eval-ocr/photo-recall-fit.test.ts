@@ -2,9 +2,10 @@
 // of the development set (bench/eval-ocr/results/photo-recall.json, `npm run eval:photo-recall`).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { LINES_BY_SHAPE, shapeOf } from '../../core/placement/estimators/lines';
 import { KEPT_FIT, keptAtSide, REENCODE_KEPT_BY_SHAPE } from '../../core/placement/estimators/recall';
 import type { PhotoRecallReport } from './photo-recall';
-import { fitKept, keptSamples, reencodeKeptByShape } from './photo-recall-fit';
+import { fitKept, fitLinesByBytes, keptSamples, reencodeKeptByShape } from './photo-recall-fit';
 
 describe('the per-photo recall model against the development set', () => {
   const file = new URL('./results/photo-recall.json', import.meta.url);
@@ -34,5 +35,12 @@ describe('the per-photo recall model against the development set', () => {
         expect(Math.abs(predicted - measured), `${ds} at ${side}`).toBeLessThan(0.13);
       }
     }
+  });
+
+  it("a receipt's lines by its bytes: the committed fit, and closer than the receipts' mean for a receipt not fitted", () => {
+    const receipts = report.photos.filter((p) => shapeOf(p.width, p.height) === 'portrait').map((p) => ({ bytes: p.bytes, lines: p.sides[full].lines }));
+    const { law, leaveOneOut } = fitLinesByBytes(receipts, LINES_BY_SHAPE.portrait.atBytes);
+    expect(LINES_BY_SHAPE.portrait).toEqual(law);
+    expect(leaveOneOut.law).toBeLessThan(0.9 * leaveOneOut.mean);
   });
 });

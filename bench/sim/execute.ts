@@ -9,6 +9,7 @@
 import { splitRecCropBytesPerLine, type Profiles, type ProfiledStage } from '../../core/profiles';
 import type { Outcome, Plan } from '../../core/placement';
 import { reencodeKey } from '../../core/placement/estimators/recall';
+import { profiledLineWidth } from '../../core/placement/rec-width';
 import { detInputPixels } from '../../core/placement/stage-table';
 import type { ComputeSampler } from './compute';
 import type { SimImage } from './images';
@@ -111,6 +112,27 @@ export function runPlan(ctx: RunContext, plan: Plan, race?: RaceRun): Run {
   }
 }
 
+/** What a read at detector side `side` finds. */
+interface Read {
+  lines: number;
+  /** Recognition's work in profiled lines (lines × width factor). */
+  units: number;
+  /** Total recogniser input width, when measured (reported as the page reports it). */
+  recInputWidth?: number;
+}
+
+/**
+ * The lines this photo's read finds at `side` and their recogniser width, as measured per side (a receipt's lines run
+ * wide; a small side finds fewer of them); else its labelled lines at the profiled width.
+ */
+function readAt(ctx: RunContext, side: number): Read {
+  const { image } = ctx;
+  const lines = image.linesBySide?.[side] ?? image.lines;
+  const width = image.recWidthBySide?.[side];
+  const profiled = profiledLineWidth(ctx.profiles);
+  return width !== undefined && profiled > 0 ? { lines, units: width / profiled, recInputWidth: width } : { lines, units: lines };
+}
+
 function dev(ctx: RunContext, stage: ProfiledStage & keyof Draws['device'], model: string | undefined, x: number): number {
   return ctx.sampler.draw('device', stage, model, x, ctx.draws.device[stage]);
 }
@@ -147,13 +169,14 @@ function runDevice(ctx: RunContext, plan: Plan, startAt: number): Run {
   const { image } = ctx;
   const start = Math.max(startAt, ctx.deviceFreeAt);
   const px = detInputPixels(image.width, image.height, plan.config.maxSide);
+  const read = readAt(ctx, plan.config.maxSide);
   const d = {
     decode: dev(ctx, 'decode', undefined, image.width * image.height),
     'det-preprocess': dev(ctx, 'det-preprocess', undefined, px),
     det: dev(ctx, 'det', plan.config.det, px),
     postprocess: dev(ctx, 'postprocess', undefined, px),
-    cls: plan.cls ? dev(ctx, 'cls', plan.cls, image.lines) : 0,
-    rec: dev(ctx, 'rec', plan.config.rec, image.lines),
+    cls: plan.cls ? dev(ctx, 'cls', plan.cls, read.lines) : 0,
+    rec: dev(ctx, 'rec', plan.config.rec, read.units),
   };
   const work = d.decode + d['det-preprocess'] + d.det + d.postprocess + d.cls + d.rec;
   const end = start + work;
@@ -166,7 +189,7 @@ function runDevice(ctx: RunContext, plan: Plan, startAt: number): Run {
     bytes: 0,
     deviceFreeAt: end,
     winner: 'device',
-    outcome: { atMs: end, ok: true, totalMs, winner: 'device', lines: image.lines, device: d },
+    outcome: { atMs: end, ok: true, totalMs, winner: 'device', lines: read.lines, recInputWidth: read.recInputWidth, device: d },
   };
 }
 
@@ -193,19 +216,20 @@ function runEdge(ctx: RunContext, plan: Plan): Run {
     start += prepMs;
   }
   const px = detInputPixels(image.width, image.height, plan.config.maxSide);
+  const read = readAt(ctx, plan.config.maxSide);
   const s = {
     request: edge(ctx, 'request', undefined, upBytes),
     decode: edge(ctx, 'decode', undefined, upPx),
     'det-preprocess': edge(ctx, 'det-preprocess', undefined, px),
     det: edge(ctx, 'det', plan.config.det, px),
     postprocess: edge(ctx, 'postprocess', undefined, px),
-    cls: plan.cls ? edge(ctx, 'cls', plan.cls, image.lines) : 0,
-    rec: edge(ctx, 'rec', plan.config.rec, image.lines),
+    cls: plan.cls ? edge(ctx, 'cls', plan.cls, read.lines) : 0,
+    rec: edge(ctx, 'rec', plan.config.rec, read.units),
   };
   const serverMs = s.request + s.decode + s['det-preprocess'] + s.det + s.postprocess + s.cls + s.rec;
   const t = profiles.transfer;
-  const downBytes = t.responseBytes.base + t.responseBytes.perLine * image.lines;
-  return finishEdge(ctx, plan, start, upBytes, downBytes, serverMs, s, device, deviceFreeAt, up.kind === 'reencode' ? upBytes : undefined, image.lines);
+  const downBytes = t.responseBytes.base + t.responseBytes.perLine * read.lines;
+  return finishEdge(ctx, plan, start, upBytes, downBytes, serverMs, s, device, deviceFreeAt, up.kind === 'reencode' ? upBytes : undefined, read);
 }
 
 function finishEdge(
@@ -219,7 +243,8 @@ function finishEdge(
   device: Outcome['device'],
   deviceFreeAt: number,
   reencodedBytes: number | undefined,
-  edgeLines: number,
+  /** What the answer holds, and the lines the edge recognised. */
+  read: Read & { edgeLines?: number },
   afterReply = 0,
 ): Run {
   const { elapsed } = exchange(ctx, sendAt, upBytes, serverMs, downBytes);
@@ -252,9 +277,10 @@ function finishEdge(
       ok: true,
       totalMs,
       winner: 'edge',
-      lines: ctx.image.lines,
+      lines: read.lines,
+      recInputWidth: read.recInputWidth,
       device: hasDevice ? device : undefined,
-      edge: { elapsedMs: elapsed, uploadBytes: upBytes, downloadBytes: downBytes, serverMs, queueMs: 0, stages, lines: edgeLines },
+      edge: { elapsedMs: elapsed, uploadBytes: upBytes, downloadBytes: downBytes, serverMs, queueMs: 0, stages, lines: read.edgeLines ?? read.lines },
       reencodedBytes,
     },
   };
@@ -264,8 +290,11 @@ function runSplitRec(ctx: RunContext, plan: Plan): Run {
   const { image, profiles } = ctx;
   const start = Math.max(ctx.t0, ctx.deviceFreeAt);
   const px = detInputPixels(image.width, image.height, plan.config.maxSide);
-  const edgeLines = Math.round(image.lines * plan.recEdgeShare);
-  const devLines = image.lines - edgeLines;
+  const read = readAt(ctx, plan.config.maxSide);
+  const edgeLines = Math.round(read.lines * plan.recEdgeShare);
+  const devLines = read.lines - edgeLines;
+  // The lines are taken as equally wide on both sides.
+  const unitsPerLine = read.lines > 0 ? read.units / read.lines : 1;
   const d: NonNullable<Outcome['device']> = {
     decode: dev(ctx, 'decode', undefined, image.width * image.height),
     'det-preprocess': dev(ctx, 'det-preprocess', undefined, px),
@@ -274,19 +303,19 @@ function runSplitRec(ctx: RunContext, plan: Plan): Run {
   };
   const front = d.decode! + d['det-preprocess']! + d.det! + d.postprocess!;
   d.cls = plan.cls && devLines > 0 ? dev(ctx, 'cls', plan.cls, devLines) : 0;
-  d.rec = devLines > 0 ? dev(ctx, 'rec', plan.config.rec, devLines) : 0;
+  d.rec = devLines > 0 ? dev(ctx, 'rec', plan.config.rec, devLines * unitsPerLine) : 0;
   const deviceEnd = start + front + d.cls + d.rec;
   const t = profiles.transfer;
-  const upBytes = Math.max(1, splitRecCropBytesPerLine(t) * edgeLines);
+  const upBytes = Math.max(1, splitRecCropBytesPerLine(t) * edgeLines * unitsPerLine);
   const s = {
     request: edge(ctx, 'request', undefined, upBytes),
     cls: plan.cls && edgeLines > 0 ? edge(ctx, 'cls', plan.cls, edgeLines) : 0,
-    rec: edgeLines > 0 ? edge(ctx, 'rec', plan.config.rec, edgeLines) : 0,
+    rec: edgeLines > 0 ? edge(ctx, 'rec', plan.config.rec, edgeLines * unitsPerLine) : 0,
   };
   const serverMs = s.request + s.cls + s.rec;
   const downBytes = t.responseBytes.base + t.responseBytes.perLine * edgeLines;
   const sendAt = start + front;
-  const e = finishEdge(ctx, plan, sendAt, upBytes, downBytes, serverMs, s, d, deviceEnd, undefined, edgeLines);
+  const e = finishEdge(ctx, plan, sendAt, upBytes, downBytes, serverMs, s, d, deviceEnd, undefined, { ...read, edgeLines });
   if (!e.ok) return { ...e, deviceFreeAt: deviceEnd };
   const end = Math.max(deviceEnd, ctx.t0 + e.totalMs);
   const totalMs = end - ctx.t0;
@@ -317,10 +346,11 @@ function runSplitDet(ctx: RunContext, plan: Plan): Run {
   };
   const serverMs = s.request + s['det-tail'] + s.postprocess;
   const t = profiles.transfer;
-  const downBytes = t.boxesBytes.base + t.boxesBytes.perLine * image.lines;
-  d.cls = plan.cls ? dev(ctx, 'cls', plan.cls, image.lines) : 0;
-  d.rec = dev(ctx, 'rec', plan.config.rec, image.lines);
-  return finishEdge(ctx, plan, start + front, upBytes, downBytes, serverMs, s, d, start + front, undefined, 0, d.cls + d.rec);
+  const read = readAt(ctx, plan.config.maxSide);
+  const downBytes = t.boxesBytes.base + t.boxesBytes.perLine * read.lines;
+  d.cls = plan.cls ? dev(ctx, 'cls', plan.cls, read.lines) : 0;
+  d.rec = dev(ctx, 'rec', plan.config.rec, read.units);
+  return finishEdge(ctx, plan, start + front, upBytes, downBytes, serverMs, s, d, start + front, undefined, { ...read, edgeLines: 0 }, d.cls + d.rec);
 }
 
 /** How a decision races its edge plan (Decision.raceStartAtMs, .fallback, and what it expected to wait for). */
@@ -348,7 +378,7 @@ function runRace(ctx: RunContext, plan: Plan, race: RaceRun): Run {
     // The device run is abandoned when the reply arrives.
     return { ...e, deviceFreeAt: Math.max(e.deviceFreeAt, Math.min(d.deviceFreeAt, ctx.t0 + e.totalMs)) };
   }
-  const empty = race.expectedLines >= 1 && ctx.image.linesBySide?.[fallback.config.maxSide] === 0;
+  const empty = race.expectedLines >= 1 && d.outcome.lines === 0;
   if (empty) {
     const waitUntil = Math.max(d.totalMs, race.budgetMs, race.p95Ms);
     if (e.ok && e.totalMs <= waitUntil) return { ...e, deviceFreeAt: Math.max(e.deviceFreeAt, d.deviceFreeAt) };
@@ -356,6 +386,6 @@ function runRace(ctx: RunContext, plan: Plan, race: RaceRun): Run {
     return { ...d, totalMs: waitUntil, edgeMs: e.edgeMs, bytes: e.bytes, winner: 'device', outcome };
   }
   // The device answered first (the fallback plan); the edge reply, if any, is dropped.
-  const outcome: Outcome = { ...d.outcome, winner: 'device', lines: ctx.image.lines };
+  const outcome: Outcome = { ...d.outcome, winner: 'device' };
   return { ...d, edgeMs: e.edgeMs, bytes: e.bytes, winner: 'device', outcome };
 }

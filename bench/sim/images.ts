@@ -2,7 +2,8 @@
  * Request sizes from an OCR evaluation folder (the ocr-eval layout: det.jsonl with width, height and boxes, image
  * files beside it): pixels, bytes on disk and text regions per image. Only sizes are read, never pixels. With the
  * set's per-photo recall measured at each detector side (`npm run eval:photo-recall`, committed for the dev set), a
- * request reads what that photo reads at the plan's side (and what it kept re-encoded for upload, when it is).
+ * request reads what that photo reads at the plan's side (and what it kept re-encoded for upload, when it is): its
+ * words, its lines and their recogniser input width, which is what recognition costs.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,12 +26,15 @@ export interface SimImage {
   recallByReencode?: Record<string, number>;
   /** Lines this photo's read finds per detector side (fp32 models), when measured. */
   linesBySide?: Record<number, number>;
+  /** Total recogniser input width of those lines per detector side, in pixels at the input height, when measured. */
+  recWidthBySide?: Record<number, number>;
 }
 
 export interface PhotoMeasures {
   bySide: Record<number, number>;
   byReencode: Record<string, number>;
   linesBySide: Record<number, number>;
+  recWidthBySide: Record<number, number>;
 }
 
 /** Per-photo recall by image path, from a photo-recall report (photos without labelled words left out). */
@@ -39,10 +43,11 @@ export function photoRecall(file: URL | string): Map<string, PhotoMeasures> {
   const out = new Map<string, PhotoMeasures>();
   for (const p of report.photos) {
     if (!(p.words > 0)) continue;
-    const m: PhotoMeasures = { bySide: {}, byReencode: {}, linesBySide: {} };
+    const m: PhotoMeasures = { bySide: {}, byReencode: {}, linesBySide: {}, recWidthBySide: {} };
     for (const [side, r] of Object.entries(p.sides)) {
       m.bySide[Number(side)] = r.found / p.words;
       m.linesBySide[Number(side)] = r.lines;
+      if (r.recWidth !== undefined) m.recWidthBySide[Number(side)] = r.recWidth;
     }
     for (const [key, r] of Object.entries(p.reencodes ?? {})) m.byReencode[key] = r.found / p.words;
     out.set(p.image, m);
@@ -80,6 +85,7 @@ export function loadImages(dir: string, recall?: Map<string, PhotoMeasures>): Si
         recallBySide: m?.bySide,
         recallByReencode: m?.byReencode,
         linesBySide: m?.linesBySide,
+        recWidthBySide: m?.recWidthBySide,
       });
     });
   if (out.length === 0) throw simError('SimNoImages', `${det} lists no images`);

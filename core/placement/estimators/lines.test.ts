@@ -33,6 +33,29 @@ describe('lines per image from the image alone', () => {
     expect(m.predict(...scene(2), est()).mean).toBeGreaterThan(10);
   });
 
+  it('before any receipt was read, expects a short receipt (few bytes) to hold fewer lines than a long one, with the law’s spread', () => {
+    const m = new LinesModel({ mean: 15, sd: 23 }, undefined, undefined, LINES_BY_SHAPE);
+    // Receipts 030 and 009 of the development set: 38 lines at 137 KB, 43 at 345 KB; the shape's one mean said 56.5 for both.
+    const short = m.predict(1080, 1527, 136_662, est());
+    const long = m.predict(604, 1716, 345_189, est());
+    expect(Math.abs(short.mean - 38) / 38).toBeLessThan(0.1);
+    expect(long.mean).toBeGreaterThan(short.mean * 1.4);
+    expect(short.sd / short.mean).toBeCloseTo(LINES_BY_SHAPE.portrait.relSd, 6);
+    // Past the photos it was fitted on the law is held at its ends; a lossless image's bytes say nothing (a PNG of a
+    // 32-line receipt is 1.2 MB): the law's centre.
+    expect(m.predict(1080, 1527, 5 * 345_189, est()).mean).toBeCloseTo(m.predict(1080, 1527, LINES_BY_SHAPE.portrait.maxBytes, est()).mean, 9);
+    const png = m.predict(720, 1400, 1_231_434, est(), false);
+    expect(png.mean).toBeCloseTo(LINES_BY_SHAPE.portrait.lines, 6);
+    const req = { width: 720, height: 1400, bytes: 1_231_434, budgetMs: 4000 };
+    expect(m.predictFor({ ...req, mime: 'image/png' }, est()).mean).toBeCloseTo(png.mean, 9);
+    expect(m.predictFor({ ...req, mime: 'image/jpeg' }, est()).mean).toBeGreaterThan(png.mean + 5);
+    // A street scene's bytes say nothing of its lines: its shape's mean and the profile's spread, whatever its size.
+    const small = m.predict(1280, 720, 50_000, est());
+    expect(small.mean).toBeCloseTo(LINES_BY_SHAPE.landscape.lines, 9);
+    expect(small.sd).toBeCloseTo(23, 9);
+    expect(m.predict(1280, 720, 200_000, est()).mean).toBeCloseTo(small.mean, 9);
+  });
+
   it('before any receipt was read, expects its lines as wide as receipts run, and learns this one’s from what is read', () => {
     const profiled = 160;
     const byShape = { portrait: LINE_WIDTH_BY_SHAPE.portrait / profiled, landscape: LINE_WIDTH_BY_SHAPE.landscape / profiled };

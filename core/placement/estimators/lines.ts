@@ -29,25 +29,58 @@ export interface LinesPrior {
   sd: number;
 }
 
-/** Mean lines of photos clearly taller than wide (a receipt, a page) and clearly wider than tall (a street, a sign). */
+/** A figure for photos clearly taller than wide (a receipt, a page) and clearly wider than tall (a street, a sign). */
 export interface ShapeLinesMeans {
   portrait: number;
   landscape: number;
 }
 
 /**
- * Lines found at 960 px on the development set's photos by shape (`npm run fit:photo-recall`, from
- * `npm run eval:photo-recall`): 24 portrait receipts (56.5, sd 14.4) and 90 landscape street scenes (2.8, sd 2.2).
- * The profile's one mean (15 lines) is a quarter of a receipt and five scenes' worth: the first receipt a page read
- * was predicted to take a seventh of its recognition time, and the first scene to keep two thirds of its words at
- * 480 px where it keeps none. Only the means are taken: the spread stays the profile's, since a landscape photo may
- * still be a page held sideways, which that set never shows.
+ * Lines a photo of a shape is expected to hold before any like it was read: `lines` at `atBytes` of JPEG, growing as
+ * the photo's bytes to the `exponent` (0: one mean for the shape). More print is more detail to encode, so a
+ * receipt's bytes say how much is printed on it: on the development set's 24 portrait receipts lines go as bytes^0.44,
+ * and predicted that way, each from the others, are off by 22 % on average where the shape's one mean (56.5, sd
+ * 14.4) is off by 27 %; the two shortest receipts (38 and 39 lines at 137 and 195 KB) were predicted 56.5 lines and
+ * their edge recognition 60 % too long, which made a 2 s budget look out of reach for a read that took 1.4 s. The 90
+ * landscape street scenes (2.8 lines, sd 2.2) are all one size, and their bytes say nothing of their lines (73 %
+ * against 72 %). Fitted by `npm run fit:photo-recall` (from `npm run eval:photo-recall`, lines found at 960 px). The
+ * spread: a receipt's is the law's own (its residual, 23 % of the mean), tighter than the profile's 23 lines, which
+ * put a 40-line receipt's edge recognition p95 at 1.8 times its expectation; a landscape photo keeps the profile's,
+ * since it may still be a page held sideways, which that set never shows.
  */
-export const LINES_BY_SHAPE: ShapeLinesMeans = { portrait: 56.5, landscape: 2.8 };
+export interface LinesByBytes {
+  lines: number;
+  atBytes: number;
+  exponent: number;
+  /**
+   * The bytes the law was fitted over (JPEG photos): beyond them it is held at its ends. A lossless image says
+   * nothing by its bytes (a PNG of a 32-line receipt is 1.2 MB), and is taken at the law's centre.
+   */
+  minBytes: number;
+  maxBytes: number;
+  /** Spread as a share of the mean (0: the profile's spread). */
+  relSd: number;
+}
+export interface LinesByShape {
+  portrait: LinesByBytes;
+  landscape: LinesByBytes;
+}
+export const LINES_BY_SHAPE: LinesByShape = {
+  portrait: { lines: 57, atBytes: 300_000, exponent: 0.442, relSd: 0.227, minBytes: 132_519, maxBytes: 391_672 },
+  landscape: { lines: 2.8, atBytes: 100_000, exponent: 0, relSd: 0, minBytes: 0, maxBytes: Infinity },
+};
+
+/** Lines expected of a photo of `bytes` by its shape's law. */
+export function linesByBytes(law: LinesByBytes, bytes: number): number {
+  if (law.exponent === 0 || !(bytes > 0)) return law.lines;
+  const held = Math.min(law.maxBytes, Math.max(law.minBytes, bytes));
+  return law.lines * (held / law.atBytes) ** law.exponent;
+}
+
 /**
  * Mean recogniser input width per line at 960 px by shape, in pixels at the recogniser's input height (total width
- * over total lines, as recognition's cost adds up; same runs and script as LINES_BY_SHAPE): receipts 260 against the
- * profiled lines' 160. At 160 px the first receipt of a session had its edge recognition predicted at 0.7 s where it
+ * over total lines, as recognition's cost adds up; same runs and script as LINES_BY_SHAPE): receipts 260 (about the
+ * same for short and long receipts: bytes^0.07) against the profiled lines' 160. At 160 px the first receipt of a session had its edge recognition predicted at 0.7 s where it
  * took 1.5–2.4 s on three replayed links (more lines than the mean, too). Street scenes measure 195 px; a scene's
  * recognition is a few lines, a small part of its time, and it is left at the profiled width (0: no prior).
  */
@@ -103,7 +136,7 @@ export class LinesModel {
     /** Weight of the prior, in neighbours at distance 0. */
     readonly priorWeight = 0.1,
     /** Prior means by the photo's shape, outranking the prior's for a clearly portrait or landscape photo. */
-    readonly byShape: ShapeLinesMeans | null = null,
+    readonly byShape: LinesByShape | null = null,
     /** Prior width factors by the photo's shape (in profiled lines), outranking 1 likewise. */
     readonly widthByShape: ShapeLinesMeans | null = null,
   ) {
@@ -133,12 +166,16 @@ export class LinesModel {
   private readonly ky = new Float64Array(NEAREST);
   private readonly kf = new Float64Array(NEAREST);
 
-  /** Expected lines (and spread) for an image; `out` is filled and returned (no allocation). */
-  predict(width: number, height: number, bytes: number, out: LinesEstimate): LinesEstimate {
+  /**
+   * Expected lines (and spread) for an image; `out` is filled and returned (no allocation). `jpeg`: the bytes are a
+   * JPEG's, which the shape's law was fitted on; else the law's figure at its centre.
+   */
+  predict(width: number, height: number, bytes: number, out: LinesEstimate, jpeg = true): LinesEstimate {
     const shape = shapeOf(width, height);
-    const priorMean = shape === null || this.byShape === null ? this.prior.mean : this.byShape[shape];
+    const law = shape === null || this.byShape === null ? null : this.byShape[shape];
+    const priorMean = law === null ? this.prior.mean : linesByBytes(law, jpeg ? bytes : law.atBytes);
     const priorWidth = shape === null || this.widthByShape === null || !(this.widthByShape[shape] > 0) ? 1 : this.widthByShape[shape];
-    const priorSd = this.prior.sd;
+    const priorSd = law !== null && law.relSd > 0 ? law.relSd * priorMean : this.prior.sd;
     const f = this.f;
     features(width, height, bytes, f, 0);
     // The NEAREST largest weights, kept sorted (descending) by insertion.
@@ -221,7 +258,7 @@ export class LinesModel {
   }
 
   predictFor(request: RequestInfo, out: LinesEstimate): LinesEstimate {
-    return this.predict(request.width, request.height, request.bytes, out);
+    return this.predict(request.width, request.height, request.bytes, out, request.mime === undefined || /jpe?g/i.test(request.mime));
   }
 
   /** The kept results, oldest first, as plain data. */
