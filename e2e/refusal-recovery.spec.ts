@@ -17,8 +17,12 @@ const ITEMS = ['Coffee beans', 'Whole milk', 'Rye bread', 'Butter', 'Apples', 'G
 /** A receipt: 32 lines, a few words each. */
 const RECEIPT = Array.from({ length: 32 }, (_, k) => `${String(k + 1).padStart(2, '0')} ${ITEMS[k % ITEMS.length]} ${(1.25 + k * 0.75).toFixed(2)}`);
 const SIZE = { width: 720, height: 1400 };
-/** Room for a 32-line receipt at 960 px on a shared 2-core edge (about 1.3 s idle): the refusal comes from the queue. */
-const BUDGET_MS = 4000;
+/**
+ * Room for a 32-line receipt at 960 px on a shared 2-core edge (about 1.3 s idle) after the quarter-speed phone has
+ * re-encoded it (about 0.9 s), with the planner's p95 (3.6–4.0 s on this machine) inside it: the refusal comes from the
+ * queue, and at a budget the 960 px plan fits only at its median, a smaller side is the right choice, not a defect.
+ */
+const BUDGET_MS = 5000;
 
 async function emulate(page: Page): Promise<void> {
   const cdp = await page.context().newCDPSession(page);
