@@ -105,6 +105,7 @@ describe('abandoned whole-image requests', () => {
   it('withdraw their queued model runs, start no run after the clients left, and leave the server serving', async () => {
     const warm = await fetch(`${base}/v1/ocr`, { method: 'POST', body: photo as Uint8Array<ArrayBuffer>, headers: { 'content-type': 'image/jpeg' } });
     expect(warm.status).toBe(200);
+    const warmDetMs = ((await warm.json()) as OcrResponse).timings.det;
     const before = (await outcomes()).get('ClientClosed') ?? 0;
 
     await Promise.all(Array.from({ length: CLIENTS }, () => postAndHangUp(50)));
@@ -131,8 +132,10 @@ describe('abandoned whole-image requests', () => {
     expect(next.status).toBe(200);
     const body = (await next.json()) as OcrResponse;
     expect(body.lines.length).toBeGreaterThan(0);
-    // Nothing was left queued ahead of it.
-    expect(body.server.queue).toBeLessThan(50);
+    // Nothing was left queued ahead of it: one abandoned detector run would cost it a whole detector run's wait. Its
+    // own recogniser batches wait a few milliseconds each for one another on the single worker, so the bound is the
+    // detector's time on an idle server, not zero.
+    expect(body.server.queue).toBeLessThan(warmDetMs);
   }, 180_000);
 
   it('stop when the client hangs up in the middle of its upload', async () => {
