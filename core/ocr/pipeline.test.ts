@@ -112,6 +112,21 @@ describe('createOcrPipeline', () => {
     expect(calls.map((c) => c.role)).toEqual(['det', 'cls', 'rec']);
   });
 
+  it('waits for an asynchronous answer to whether it was cancelled before each model run', async () => {
+    const calls: { role: string; dims: number[] }[] = [];
+    let stop = false;
+    const inner = standIn(calls);
+    const infer: InferFn = async (role, input) => {
+      const out = await inner(role, input);
+      // The stop arrives as a later task, as a cancel message reaches a busy worker.
+      if (role === 'det') setTimeout(() => (stop = true), 0);
+      return out;
+    };
+    const later = () => new Promise<boolean>((resolve) => setTimeout(() => resolve(stop), 5));
+    await expect(createOcrPipeline(config, infer, () => 0).run(page(), { cancelled: later })).rejects.toMatchObject({ name: 'OcrCancelled' });
+    expect(calls.map((c) => c.role)).toEqual(['det']);
+  });
+
   it('fails with a code on bad images and on model outputs of the wrong shape', async () => {
     const pipeline = createOcrPipeline(
       config,

@@ -17,9 +17,11 @@ export interface RunOptions {
   useCls?: boolean;
   /**
    * Asked before each model run: true stops the pass there (it rejects with OcrCancelled). A run whose answer is no
-   * longer wanted (a race the edge won) must not hold the device for the next photo's work.
+   * longer wanted (a race the edge won) must not hold the device for the next photo's work. It may answer
+   * asynchronously: a worker whose model runs never yield to its event loop only hears the cancel message when
+   * the question lets it.
    */
-  cancelled?: () => boolean;
+  cancelled?: () => boolean | Promise<boolean>;
 }
 
 export interface Detection extends DetectedBox {
@@ -58,10 +60,12 @@ export interface OcrPipeline {
 export const MAX_SIDE_LIMIT = 4096;
 
 /** `infer`, refusing to start another model run once `cancelled` says so. */
-function cancellable(infer: InferFn, cancelled: (() => boolean) | undefined): InferFn {
+function cancellable(infer: InferFn, cancelled: RunOptions['cancelled']): InferFn {
   if (cancelled === undefined) return infer;
-  return (model, input) =>
-    cancelled() ? Promise.reject(ocrError('OcrCancelled', 'This OCR run was cancelled: its answer is no longer wanted.')) : infer(model, input);
+  return async (model, input) => {
+    if (await cancelled()) throw ocrError('OcrCancelled', 'This OCR run was cancelled: its answer is no longer wanted.');
+    return infer(model, input);
+  };
 }
 
 export function createOcrPipeline(config: PipelineConfig, infer: InferFn, now: () => number): OcrPipeline {

@@ -1,5 +1,5 @@
 import { firstDownload, type Observation, type RequestInfo } from '../../core/placement';
-import { messageOf } from '../coded-error';
+import { hasCode, messageOf } from '../coded-error';
 import { edgeOcr } from '../edge-client';
 import type { Manifest } from '../../core/models/manifest';
 import { ModelStore } from '../model-store';
@@ -47,6 +47,7 @@ const ui = {
   plan: byId('plan'),
   prediction: byId<HTMLTableElement>('prediction'),
   run: byId<HTMLButtonElement>('run'),
+  stop: byId<HTMLButtonElement>('stop'),
   progressWrap: byId('progress-wrap'),
   progress: byId<HTMLProgressElement>('progress'),
   progressLabel: byId('progress-label'),
@@ -198,7 +199,11 @@ type State = 'idle' | 'loading' | 'running' | 'done' | 'error';
 function setState(state: State): void {
   document.body.dataset.state = state;
   ui.run.disabled = state === 'running' || state === 'loading' || !image;
+  ui.stop.hidden = state !== 'running';
 }
+
+/** Stops the read under way (Stop button): a slow phone may take half a minute on a long receipt. */
+let stopRead: AbortController | undefined;
 
 function showError(error: unknown): void {
   ui.error.hidden = false;
@@ -397,6 +402,8 @@ let runs = 0;
 async function run(): Promise<void> {
   if (!image || document.body.dataset.state === 'running') return;
   const photo = image;
+  const stop = new AbortController();
+  stopRead = stop;
   setState('running');
   ui.error.hidden = true;
   const startedAt = Date.now();
@@ -445,6 +452,7 @@ async function run(): Promise<void> {
         imageSize: size,
         budgetMs: budget,
         onDecision: (d) => (placement = d),
+        signal: stop.signal,
       }),
     );
     if (outcome.target === 'edge') link.edgeReachable = true;
@@ -468,7 +476,10 @@ async function run(): Promise<void> {
     if (error instanceof Error && ['EdgeUnreachable', 'EdgeTimeout'].includes(error.name)) link.edgeFailed();
     showError(error);
     record({ error });
-    setState('error');
+    // A read the user stopped is no failure: the app is ready for the next one.
+    setState(hasCode(error, 'Stopped') ? 'idle' : 'error');
+  } finally {
+    if (stopRead === stop) stopRead = undefined;
   }
 }
 
@@ -564,6 +575,7 @@ function boot(): void {
   ui.mode.value = runSettings.mode ?? savedMode();
   ui.mode.addEventListener('change', () => saveMode(ui.mode.value as Mode));
   ui.run.addEventListener('click', () => void run());
+  ui.stop.addEventListener('click', () => stopRead?.abort());
   bindImageInput(ui.drop, [ui.camera, ui.file], (file) => void chooseImage(file));
   ui.download.addEventListener('click', () => {
     ui.error.hidden = true;

@@ -2,6 +2,7 @@ import type { OcrLine } from '../../core/ocr/types';
 import type { Observation, RequestInfo } from '../../core/placement';
 import { compareStages, planLabel, type StageRow } from '../placement/explain';
 import { execute, type Execution, type Executors } from '../placement/execute';
+import { stoppable, stoppedError } from '../placement/stoppable';
 import type { Mode, PageDecision, PagePlanner } from '../placement/page-planner';
 import type { LoadInfo } from '../worker/api';
 
@@ -51,6 +52,8 @@ export interface RunContext {
   refreshLink?(): Promise<unknown>;
   /** Told the decision before it is carried out, so a failed run can still say what was decided. */
   onDecision?(placement: PageDecision): void;
+  /** The user stopped the read: every step under way stops, and the run ends with a `Stopped` error. */
+  signal?: AbortSignal;
 }
 
 /** Every request goes through the planner: auto with its policy (Tandem by default), forced modes with their fixed plan. */
@@ -82,7 +85,15 @@ export async function runOcr(image: Blob, mode: Mode, context: RunContext): Prom
           return context.planner.decide(context.observe({ ...request, budgetMs: Math.max(1, remainingMs) }), mode).decision;
         }
       : undefined;
-  const run = await execute(placement.decision, image, { ...context.executors, split, replan }, mode === 'edge');
+  const executors: Executors = { ...context.executors, split, replan };
+  let run: Execution;
+  try {
+    run = await execute(placement.decision, image, context.signal ? stoppable(executors, context.signal) : executors, mode === 'edge');
+  } catch (error) {
+    // Whatever a stopped step threw (a cancelled device run, an aborted upload) the user's stop is the reason.
+    if (context.signal?.aborted) throw stoppedError();
+    throw error;
+  }
   // A forced edge run on a plan the planner could not make (edge ruled out) would teach it the wrong stages.
   const carriedOut = run.replanned ? { ...placement, decision: run.replanned.decision } : placement;
   if (mode !== 'edge' || placement.decision.plan.kind === 'edge') context.planner.observe(carriedOut, run.outcome, run.recognition);

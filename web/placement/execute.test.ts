@@ -6,6 +6,7 @@ import type { EdgeError, EdgeOcrResult } from '../edge-client';
 import type { DeviceOcrResult, SplitOptions, SplitResult } from '../worker/api';
 import { edgeTimeoutMs, execute, expectedLate, failureKind, refusalOf, tooFewLines, type Executors } from './execute';
 import { executableProfiles } from './profiles';
+import { stoppable } from './stoppable';
 
 // Real decisions from the planner; the worker and the edge are scripted so each path (answer, refusal, race) is
 // exercised exactly, with every call recorded.
@@ -333,6 +334,39 @@ describe('execute', () => {
       name: 'EdgeUnreachable',
       message: 'connection reset The device could not answer instead: models not stored',
     });
+  });
+});
+
+describe('a read the user stops', () => {
+  /** An edge that answers only when its request is aborted, with the fetch's AbortError. */
+  const hangingEdge = (signal?: AbortSignal) =>
+    new Promise<EdgeOcrResult>((_, reject) => signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')), { once: true }));
+
+  it('aborts the edge request under way and starts no device run after it, even with a fallback planned', async () => {
+    const d = decisionFor((id) => id.startsWith('edge:') && id.endsWith('+race'), 5_000);
+    expect(d.fallback).not.toBeNull();
+    const stop = new AbortController();
+    const ex = executors(hangingEdge);
+    const run = execute(d, photo, stoppable(ex, stop.signal));
+    await new Promise((r) => setTimeout(r, 20));
+    stop.abort();
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    expect(ex.calls.some((c) => c.startsWith('device'))).toBe(false);
+  });
+
+  it('hands the device run the stop, and starts nothing once stopped', async () => {
+    const d = decisionFor((id) => id === 'device:ppocr-det@fp32/640');
+    const stop = new AbortController();
+    let seen: AbortSignal | undefined;
+    const ex = {
+      ...executors(() => Promise.reject(new Error('no edge expected'))),
+      deviceOcr: async (_: Blob, __: unknown, signal?: AbortSignal) => ((seen = signal), deviceResult('device')),
+    };
+    await execute(d, photo, stoppable(ex, stop.signal));
+    expect(seen?.aborted).toBe(false);
+    stop.abort();
+    expect(seen?.aborted).toBe(true);
+    await expect(execute(d, photo, stoppable(ex, stop.signal))).rejects.toMatchObject({ name: 'Stopped' });
   });
 });
 

@@ -133,6 +133,22 @@ function scaleBack(result: OcrResult, scale: number, original: { width: number; 
   };
 }
 
+/**
+ * Resolves in a later task, after the messages already queued for this worker. A WASM model run blocks the worker and
+ * its promise settles in a microtask, so a whole OCR pass never gave the page's cancel message a turn: a race the
+ * edge had won held the phone 6-10 s longer, and the next photo's re-encode waited behind it.
+ */
+function nextTask(): Promise<void> {
+  const { port1, port2 } = new MessageChannel();
+  return new Promise((resolve) => {
+    port1.onmessage = () => {
+      port1.close();
+      resolve();
+    };
+    port2.postMessage(null);
+  });
+}
+
 /** A mid-grey image: inference time does not depend on what the pixels show. */
 function blank(width: number, height: number): RgbaImage {
   return { data: new Uint8ClampedArray(width * height * 4).fill(128), width, height };
@@ -172,7 +188,7 @@ const api: OcrWorkerApi = {
       const decodeStarted = performance.now();
       const decoded = await decodeImage(image, DECODE_MAX_SIDE);
       const decodeMs = performance.now() - decodeStarted;
-      const cancelled = runId === undefined ? undefined : () => activeRuns.get(runId) === true;
+      const cancelled = runId === undefined ? undefined : async () => (await nextTask(), activeRuns.get(runId) === true);
       const result = scaleBack(await pipeline.run(decoded.rgba, { ...runOptions, cancelled }), decoded.scale, decoded.original);
       return { ...result, device: { backend: info.backend, threads: info.threads, decodeMs } };
     } finally {
