@@ -37,27 +37,17 @@ export class DeviceOcr {
   }
 
   /** `signal` stops the run in the worker before its next model run, freeing the device for other work. */
-  async ocr(image: Blob, options: DeviceOcrOptions = {}, signal?: AbortSignal): Promise<DeviceOcrResult> {
-    const api = this.remote();
-    if (signal === undefined) return api.ocr(image, options);
-    // An abort signalled before the run starts would never fire its listener: the run would go on unwanted.
-    if (signal.aborted) throw ocrError('OcrCancelled', 'This OCR run was cancelled before it started: its answer is no longer wanted.');
-    const runId = this.nextRunId++;
-    const cancel = () => void api.cancel(runId);
-    signal.addEventListener('abort', cancel, { once: true });
-    try {
-      return await api.ocr(image, { ...options, runId });
-    } finally {
-      signal.removeEventListener('abort', cancel);
-    }
+  ocr(image: Blob, options: DeviceOcrOptions = {}, signal?: AbortSignal): Promise<DeviceOcrResult> {
+    return this.asRun(signal, (api, runId) => api.ocr(image, { ...options, runId }));
   }
 
-  detect(image: Blob, options: DeviceOcrOptions = {}): Promise<DetectedImage> {
-    return this.remote().detect(image, options);
+  detect(image: Blob, options: DeviceOcrOptions = {}, signal?: AbortSignal): Promise<DetectedImage> {
+    return this.asRun(signal, (api, runId) => api.detect(image, { ...options, runId }));
   }
 
-  recognizeSplit(id: number, options: SplitOptions): Promise<SplitResult> {
-    return this.remote().recognizeSplit(id, options);
+  /** `signal` also withdraws the share of lines sent to the edge. */
+  recognizeSplit(id: number, options: SplitOptions, signal?: AbortSignal): Promise<SplitResult> {
+    return this.asRun(signal, (api, runId) => api.recognizeSplit(id, { ...options, runId }));
   }
 
   reencode(image: Blob, maxSide: number, quality: number): Promise<ReencodeResult> {
@@ -86,6 +76,22 @@ export class DeviceOcr {
     this.worker = undefined;
     this.api = undefined;
     this.loadInfo = undefined;
+  }
+
+  /** A worker call that `signal` cancels (by run number) before its next model run. */
+  private async asRun<T>(signal: AbortSignal | undefined, call: (api: Comlink.Remote<OcrWorkerApi>, runId?: number) => Promise<T>): Promise<T> {
+    const api = this.remote();
+    if (signal === undefined) return call(api);
+    // An abort signalled before the run starts would never fire its listener: the run would go on unwanted.
+    if (signal.aborted) throw ocrError('OcrCancelled', 'This OCR run was cancelled before it started: its answer is no longer wanted.');
+    const runId = this.nextRunId++;
+    const cancel = () => void api.cancel(runId);
+    signal.addEventListener('abort', cancel, { once: true });
+    try {
+      return await call(api, runId);
+    } finally {
+      signal.removeEventListener('abort', cancel);
+    }
   }
 
   private remote(): Comlink.Remote<OcrWorkerApi> {

@@ -439,9 +439,9 @@ async function run(): Promise<void> {
         observe: (request) => observation(p, request),
         executors,
         deviceSplit: {
-          detect: (blob, options) => deviceWork.track(() => device.detect(blob, options)),
-          recognize: async (id, options) => {
-            const result = await deviceWork.track(() => device.recognizeSplit(id, options));
+          detect: (blob, options, signal) => deviceWork.track(() => device.detect(blob, options, signal)),
+          recognize: async (id, options, signal) => {
+            const result = await deviceWork.track(() => device.recognizeSplit(id, options, signal));
             for (const m of device.info?.models ?? []) deviceFacts.warm.add(m.name);
             return result;
           },

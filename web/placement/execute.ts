@@ -34,8 +34,9 @@ export interface Executors {
    * of the crops to the edge). Without it, device plans run in one step, all on the device.
    */
   split?: {
-    detect(image: Blob, options: DeviceOcrOptions): Promise<DetectedImage>;
-    recognize(id: number, options: SplitOptions): Promise<SplitResult>;
+    /** `signal` stops the step before its next model run (and withdraws recognition's edge requests). */
+    detect(image: Blob, options: DeviceOcrOptions, signal?: AbortSignal): Promise<DetectedImage>;
+    recognize(id: number, options: SplitOptions, signal?: AbortSignal): Promise<SplitResult>;
     /** The recognition decision for `lines` detected lines with `remainingMs` of the budget left. */
     redecide(lines: number, remainingMs: number): Decision;
     /** The share is forced (a comparison): the edge gets no deadline to refuse it by. */

@@ -31,8 +31,12 @@ export function stoppable(ex: Executors, signal: AbortSignal): Executors {
     edgeOcr: guard((image: Blob, options: Parameters<Executors['edgeOcr']>[1]) => ex.edgeOcr(image, { ...options, signal: either(options.signal) })),
     split: ex.split && {
       ...ex.split,
-      detect: guard((image: Blob, options: Parameters<NonNullable<Executors['split']>['detect']>[1]) => ex.split!.detect(image, options)),
-      recognize: guard((id: number, options: Parameters<NonNullable<Executors['split']>['recognize']>[1]) => ex.split!.recognize(id, options)),
+      detect: guard((image: Blob, options: Parameters<NonNullable<Executors['split']>['detect']>[1], own?: AbortSignal) =>
+        ex.split!.detect(image, options, either(own)),
+      ),
+      recognize: guard((id: number, options: Parameters<NonNullable<Executors['split']>['recognize']>[1], own?: AbortSignal) =>
+        ex.split!.recognize(id, options, either(own)),
+      ),
     },
   };
 }

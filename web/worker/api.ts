@@ -73,6 +73,8 @@ export interface DetectedImage {
 export interface SplitOptions {
   /** Share of the crops recognised on the edge (0..1); the device reads the rest at the same time. */
   edgeShare: number;
+  /** A number the page picks for this run, so `cancel(runId)` can stop it (and its edge requests). */
+  runId?: number;
   /** Edge base URL (defaults to this origin). */
   baseUrl?: string;
   /** Time left for recognition; sent to the edge as each run's deadline (Infinity: none). */
@@ -120,8 +122,8 @@ export interface OcrWorkerApi {
   load(options?: LoadOptions, onProgress?: (progress: LoadProgress) => void): Promise<LoadInfo>;
   ocr(image: Blob, options?: DeviceOcrOptions): Promise<DeviceOcrResult>;
   /**
-   * Stops the ocr() run started with this `runId` before its next model run (it rejects with OcrCancelled); a run
-   * that already ended is left alone.
+   * Stops the ocr(), detect() or recognizeSplit() run started with this `runId` before its next model run (it rejects
+   * with OcrCancelled); a run that already ended is left alone.
    */
   cancel(runId: number): void;
   /** Detection half of ocr(): boxes and crops kept in the worker for recognizeSplit(). */

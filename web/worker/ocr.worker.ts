@@ -55,8 +55,8 @@ interface Pending {
 
 /** detect() results waiting for recognizeSplit(); a few at most (one per request in flight). */
 const pending = new Map<number, Pending>();
-/** ocr() runs under way that the page can cancel, by runId: true once cancelled. */
-const activeRuns = new Map<number, boolean>();
+/** Runs under way that the page can cancel, by runId (ocr, detect, recognizeSplit); aborted once cancelled. */
+const activeRuns = new Map<number, AbortController>();
 let nextId = 1;
 const MAX_PENDING = 4;
 
@@ -134,6 +134,21 @@ function scaleBack(result: OcrResult, scale: number, original: { width: number; 
 }
 
 /**
+ * Runs `work` as cancellable run `runId` (when the page gave one): `cancelled` is the pipeline's question before each
+ * model run, `signal` aborts with the cancel, for requests the run makes.
+ */
+async function asRun<T>(runId: number | undefined, work: (run: { cancelled?: () => Promise<boolean>; signal?: AbortSignal }) => Promise<T>): Promise<T> {
+  if (runId === undefined) return work({});
+  const controller = new AbortController();
+  activeRuns.set(runId, controller);
+  try {
+    return await work({ cancelled: async () => (await nextTask(), controller.signal.aborted), signal: controller.signal });
+  } finally {
+    activeRuns.delete(runId);
+  }
+}
+
+/**
  * Resolves in a later task, after the messages already queued for this worker. A WASM model run blocks the worker and
  * its promise settles in a microtask, so a whole OCR pass never gave the page's cancel message a turn: a race the
  * edge had won held the phone 6-10 s longer, and the next photo's re-encode waited behind it.
@@ -180,109 +195,112 @@ const api: OcrWorkerApi = {
     return promise.then((l) => l.info);
   },
 
-  async ocr(image: Blob, options: DeviceOcrOptions = {}): Promise<DeviceOcrResult> {
+  ocr(image: Blob, options: DeviceOcrOptions = {}): Promise<DeviceOcrResult> {
     const { runId, ...runOptions } = options;
-    if (runId !== undefined) activeRuns.set(runId, false);
-    try {
+    return asRun(runId, async ({ cancelled }) => {
       const { pipeline, info } = await loaded();
       const decodeStarted = performance.now();
       const decoded = await decodeImage(image, DECODE_MAX_SIDE);
       const decodeMs = performance.now() - decodeStarted;
-      const cancelled = runId === undefined ? undefined : async () => (await nextTask(), activeRuns.get(runId) === true);
       const result = scaleBack(await pipeline.run(decoded.rgba, { ...runOptions, cancelled }), decoded.scale, decoded.original);
       return { ...result, device: { backend: info.backend, threads: info.threads, decodeMs } };
-    } finally {
-      if (runId !== undefined) activeRuns.delete(runId);
-    }
+    });
   },
 
   cancel(runId: number): void {
-    if (activeRuns.has(runId)) activeRuns.set(runId, true);
+    activeRuns.get(runId)?.abort();
   },
 
-  async detect(image: Blob, options: DeviceOcrOptions = {}): Promise<DetectedImage> {
-    const { pipeline } = await loaded();
-    const decodeStarted = performance.now();
-    const decoded = await decodeImage(image, DECODE_MAX_SIDE);
-    const decodeMs = performance.now() - decodeStarted;
-    const det = await pipeline.detect(decoded.rgba, options);
-    const id = nextId++;
-    pending.set(id, { detections: det.detections, detInput: det.detInput, scale: decoded.scale, original: decoded.original, decodeMs, timings: det.timings });
-    for (const old of pending.keys()) if (pending.size > MAX_PENDING) pending.delete(old);
-    return { id, lines: det.detections.length, decodeMs, timings: det.timings };
-  },
-
-  async recognizeSplit(id, options): Promise<SplitResult> {
-    const { pipeline, info, rec } = await loaded();
-    const p = pending.get(id);
-    if (!p) throw codedError('UnknownDetection', `No detection ${id} is waiting for recognition (already read, or dropped).`);
-    pending.delete(id);
-    const crops = p.detections.map((d) => d.crop);
-    const edgeCount = Math.min(crops.length, Math.max(0, Math.round(crops.length * options.edgeShare)));
-    const deviceCrops = crops.slice(0, crops.length - edgeCount);
-    const edgeCrops = crops.slice(crops.length - edgeCount);
-    const started = performance.now();
-    const stats: EdgeRecStats = { requests: 0, elapsedMs: 0, uploadBytes: 0, downloadBytes: 0, serverMs: 0, queueMs: 0 };
-    const deadline = started + options.budgetMs;
-    // A late edge is given up on when the device could no longer read its crops in time either; at least 2 s.
-    const abort = AbortSignal.timeout(Number.isFinite(options.budgetMs) ? Math.max(2_000, 1.5 * options.budgetMs) : 30_000);
-    const remote = createOcrPipeline(pipeline.config, edgeRecInfer(options.baseUrl ?? self.location.origin, rec, deadline, abort, stats), () =>
-      performance.now(),
-    );
-    const onDevice = (async () => {
-      const t0 = performance.now();
-      const r = await pipeline.recognize(deviceCrops);
-      return { texts: r.texts, ms: performance.now() - t0 };
-    })();
-    const onEdge =
-      edgeCrops.length > 0
-        ? remote.recognize(edgeCrops).then(
-            (r) => r.texts,
-            (error: unknown) => error as Error,
-          )
-        : Promise.resolve([]);
-    const [device, edge] = await Promise.all([onDevice, onEdge]);
-    let deviceRecMs = device.ms;
-    let edgeTexts = edge;
-    let edgeFailed: SplitResult['split']['edgeFailed'];
-    if (edge instanceof Error) {
-      const { status, predictedMs, budgetMs, retryAfterMs } = edge as EdgeError;
-      edgeFailed = { code: edge.name, message: edge.message, status, predictedMs, budgetMs, retryAfterMs };
-      const t0 = performance.now();
-      edgeTexts = (await pipeline.recognize(edgeCrops)).texts;
-      deviceRecMs += performance.now() - t0;
-    }
-    const texts = [...device.texts, ...(edgeTexts as typeof device.texts)];
-    const lines: OcrLine[] = [];
-    p.detections.forEach((d, i) => {
-      const t = texts[i]!;
-      const text = t.text.trim();
-      if (!text || t.score < pipeline.config.dropScore) return;
-      lines.push({ box: d.box.map((q) => [q[0], q[1]]) as Quad, text, score: t.score, boxScore: d.score, rotated: t.rotated });
+  detect(image: Blob, options: DeviceOcrOptions = {}): Promise<DetectedImage> {
+    const { runId, ...runOptions } = options;
+    return asRun(runId, async ({ cancelled }) => {
+      const { pipeline } = await loaded();
+      const decodeStarted = performance.now();
+      const decoded = await decodeImage(image, DECODE_MAX_SIDE);
+      const decodeMs = performance.now() - decodeStarted;
+      const det = await pipeline.detect(decoded.rgba, { ...runOptions, cancelled });
+      const id = nextId++;
+      pending.set(id, { detections: det.detections, detInput: det.detInput, scale: decoded.scale, original: decoded.original, decodeMs, timings: det.timings });
+      for (const old of pending.keys()) if (pending.size > MAX_PENDING) pending.delete(old);
+      return { id, lines: det.detections.length, decodeMs, timings: det.timings };
     });
-    const recMs = performance.now() - started;
-    const total = p.timings.preprocess + p.timings.det + p.timings.postprocess + recMs;
-    const result = scaleBack(
-      {
-        lines,
-        timings: { ...p.timings, cls: 0, rec: recMs, total },
-        detInput: p.detInput,
-        image: { width: Math.round(p.original.width * p.scale), height: Math.round(p.original.height * p.scale) },
-      },
-      p.scale,
-      p.original,
-    );
-    return {
-      ...result,
-      device: { backend: info.backend, threads: info.threads, decodeMs: p.decodeMs },
-      split: {
-        deviceLines: deviceCrops.length + (edgeFailed ? edgeCrops.length : 0),
-        edgeLines: edgeFailed ? 0 : edgeCrops.length,
-        deviceRecMs,
-        edge: stats.requests > 0 ? stats : undefined,
-        edgeFailed,
-      },
-    };
+  },
+
+  recognizeSplit(id, options): Promise<SplitResult> {
+    return asRun(options.runId, async ({ cancelled, signal }) => {
+      const { pipeline, info, rec } = await loaded();
+      const p = pending.get(id);
+      if (!p) throw codedError('UnknownDetection', `No detection ${id} is waiting for recognition (already read, or dropped).`);
+      pending.delete(id);
+      const crops = p.detections.map((d) => d.crop);
+      const edgeCount = Math.min(crops.length, Math.max(0, Math.round(crops.length * options.edgeShare)));
+      const deviceCrops = crops.slice(0, crops.length - edgeCount);
+      const edgeCrops = crops.slice(crops.length - edgeCount);
+      const started = performance.now();
+      const stats: EdgeRecStats = { requests: 0, elapsedMs: 0, uploadBytes: 0, downloadBytes: 0, serverMs: 0, queueMs: 0 };
+      const deadline = started + options.budgetMs;
+      // A late edge is given up on when the device could no longer read its crops in time either; at least 2 s.
+      // A cancelled run withdraws its edge requests too.
+      const timeout = AbortSignal.timeout(Number.isFinite(options.budgetMs) ? Math.max(2_000, 1.5 * options.budgetMs) : 30_000);
+      const abort = signal ? AbortSignal.any([timeout, signal]) : timeout;
+      const remote = createOcrPipeline(pipeline.config, edgeRecInfer(options.baseUrl ?? self.location.origin, rec, deadline, abort, stats), () =>
+        performance.now(),
+      );
+      const onDevice = (async () => {
+        const t0 = performance.now();
+        const r = await pipeline.recognize(deviceCrops, { cancelled });
+        return { texts: r.texts, ms: performance.now() - t0 };
+      })();
+      const onEdge =
+        edgeCrops.length > 0
+          ? remote.recognize(edgeCrops).then(
+              (r) => r.texts,
+              (error: unknown) => error as Error,
+            )
+          : Promise.resolve([]);
+      const [device, edge] = await Promise.all([onDevice, onEdge]);
+      let deviceRecMs = device.ms;
+      let edgeTexts = edge;
+      let edgeFailed: SplitResult['split']['edgeFailed'];
+      if (edge instanceof Error) {
+        const { status, predictedMs, budgetMs, retryAfterMs } = edge as EdgeError;
+        edgeFailed = { code: edge.name, message: edge.message, status, predictedMs, budgetMs, retryAfterMs };
+        const t0 = performance.now();
+        edgeTexts = (await pipeline.recognize(edgeCrops, { cancelled })).texts;
+        deviceRecMs += performance.now() - t0;
+      }
+      const texts = [...device.texts, ...(edgeTexts as typeof device.texts)];
+      const lines: OcrLine[] = [];
+      p.detections.forEach((d, i) => {
+        const t = texts[i]!;
+        const text = t.text.trim();
+        if (!text || t.score < pipeline.config.dropScore) return;
+        lines.push({ box: d.box.map((q) => [q[0], q[1]]) as Quad, text, score: t.score, boxScore: d.score, rotated: t.rotated });
+      });
+      const recMs = performance.now() - started;
+      const total = p.timings.preprocess + p.timings.det + p.timings.postprocess + recMs;
+      const result = scaleBack(
+        {
+          lines,
+          timings: { ...p.timings, cls: 0, rec: recMs, total },
+          detInput: p.detInput,
+          image: { width: Math.round(p.original.width * p.scale), height: Math.round(p.original.height * p.scale) },
+        },
+        p.scale,
+        p.original,
+      );
+      return {
+        ...result,
+        device: { backend: info.backend, threads: info.threads, decodeMs: p.decodeMs },
+        split: {
+          deviceLines: deviceCrops.length + (edgeFailed ? edgeCrops.length : 0),
+          edgeLines: edgeFailed ? 0 : edgeCrops.length,
+          deviceRecMs,
+          edge: stats.requests > 0 ? stats : undefined,
+          edgeFailed,
+        },
+      };
+    });
   },
 
   async reencode(image: Blob, maxSide: number, quality: number): Promise<ReencodeResult> {
