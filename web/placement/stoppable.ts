@@ -1,5 +1,7 @@
 import { codedError } from '../coded-error';
-import type { Executors } from './execute';
+import type { EdgeOcrOptions } from '../edge-client';
+import type { DeviceOcrOptions, SplitOptions } from '../worker/api';
+import type { DeviceSetUse, Executors } from './execute';
 
 /** The error a read the user stopped ends with, whichever step it was at. */
 export function stoppedError(): Error {
@@ -25,18 +27,14 @@ export function stoppable(ex: Executors, signal: AbortSignal): Executors {
     };
   return {
     ...ex,
-    deviceReady: guard((variant: string, use?: Parameters<Executors['deviceReady']>[1]) => ex.deviceReady(variant, use)),
-    deviceOcr: guard((image: Blob, options: Parameters<Executors['deviceOcr']>[1], own?: AbortSignal) => ex.deviceOcr(image, options, either(own))),
+    deviceReady: guard((variant: string, use?: DeviceSetUse) => ex.deviceReady(variant, use)),
+    deviceOcr: guard((image: Blob, options: DeviceOcrOptions, own?: AbortSignal) => ex.deviceOcr(image, options, either(own))),
     reencode: guard((image: Blob, maxSide: number, quality: number) => ex.reencode(image, maxSide, quality)),
-    edgeOcr: guard((image: Blob, options: Parameters<Executors['edgeOcr']>[1]) => ex.edgeOcr(image, { ...options, signal: either(options.signal) })),
+    edgeOcr: guard((image: Blob, options: EdgeOcrOptions) => ex.edgeOcr(image, { ...options, signal: either(options.signal) })),
     split: ex.split && {
       ...ex.split,
-      detect: guard((image: Blob, options: Parameters<NonNullable<Executors['split']>['detect']>[1], own?: AbortSignal) =>
-        ex.split!.detect(image, options, either(own)),
-      ),
-      recognize: guard((id: number, options: Parameters<NonNullable<Executors['split']>['recognize']>[1], own?: AbortSignal) =>
-        ex.split!.recognize(id, options, either(own)),
-      ),
+      detect: guard((image: Blob, options: DeviceOcrOptions, own?: AbortSignal) => ex.split!.detect(image, options, either(own))),
+      recognize: guard((id: number, options: SplitOptions, own?: AbortSignal) => ex.split!.recognize(id, options, either(own))),
     },
   };
 }
