@@ -58,11 +58,22 @@ const edgeReply = (): EdgeOcrResult => ({
   downloadBytes: 300,
 });
 
-function executors(edge: (signal?: AbortSignal) => Promise<EdgeOcrResult>, deviceDelayMs = 0): Executors & { calls: string[] } {
+/**
+ * Scripted worker and edge. `raced` resolves once a device run is asked for (its models made ready): an edge scripted
+ * to answer after it loses or wins the race as the test says, however late timers fire on a busy machine.
+ */
+function executors(
+  edge: (signal?: AbortSignal) => Promise<EdgeOcrResult>,
+  deviceDelayMs = 0,
+): Executors & { calls: string[]; raced: Promise<void>; race: () => void } {
   const calls: string[] = [];
+  let race!: () => void;
+  const raced = new Promise<void>((resolve) => (race = resolve));
   return {
     calls,
-    deviceReady: async () => ({ ms: 0 }),
+    raced,
+    race,
+    deviceReady: async () => (race(), { ms: 0 }),
     deviceOcr: async (_image, options) => {
       calls.push(`device@${options.maxSide}`);
       await new Promise((r) => setTimeout(r, deviceDelayMs));
@@ -79,6 +90,8 @@ function executors(edge: (signal?: AbortSignal) => Promise<EdgeOcrResult>, devic
     now: () => performance.now(),
   };
 }
+
+const later = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const photo = new Blob([new Uint8Array(5000)], { type: 'image/png' });
 const refused = (status: number): EdgeError => Object.assign(codedError(status === 503 ? 'EdgeFailed' : 'EdgeRejected', `answered ${status}`), { status });
@@ -160,7 +173,7 @@ describe('execute', () => {
 
   it('races: an edge that times out while the device runs lost the race, it did not fail', async () => {
     const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original+race', 0);
-    const ex = executors(() => new Promise((_, reject) => setTimeout(() => reject(codedError('EdgeTimeout', 'late')), 5)), 50);
+    const ex = executors(() => ex.raced.then(() => later(5)).then(() => Promise.reject(codedError('EdgeTimeout', 'late'))), 50);
     const run = await execute(d, photo, ex);
     expect(run).toMatchObject({ ranOn: 'device', raceWon: 'device' });
     expect(run.outcome.failure).toBeUndefined();
@@ -168,7 +181,7 @@ describe('execute', () => {
 
   it('races: an edge refusal while the device runs is still a refusal', async () => {
     const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original+race', 0);
-    const ex = executors(() => new Promise((_, reject) => setTimeout(() => reject(refused(503)), 5)), 50);
+    const ex = executors(() => ex.raced.then(() => later(5)).then(() => Promise.reject(refused(503))), 50);
     const run = await execute(d, photo, ex);
     expect(run.ranOn).toBe('device');
     expect(run.outcome.failure).toBe('refused');
@@ -177,7 +190,7 @@ describe('execute', () => {
   it('races: refused while the device runs, the edge is asked again without a deadline and the first answer wins', async () => {
     const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original+race', 0);
     let calls = 0;
-    const ex = executors(() => new Promise((resolve, reject) => setTimeout(() => (calls++ === 0 ? reject(refused(503)) : resolve(edgeReply())), 5)));
+    const ex = executors(() => ex.raced.then(() => later(5)).then(() => (calls++ === 0 ? Promise.reject(refused(503)) : edgeReply())));
     let deviceSignal: AbortSignal | undefined;
     // The device reading a receipt's lines on a slow phone: far slower than the edge's late answer.
     ex.deviceOcr = (_image, _options, signal) => {
@@ -203,7 +216,7 @@ describe('execute', () => {
     let calls = 0;
     let retrySignal: AbortSignal | undefined;
     const ex = executors((signal) => {
-      if (calls++ === 0) return new Promise((_, reject) => setTimeout(() => reject(refused(503)), 5));
+      if (calls++ === 0) return ex.raced.then(() => later(5)).then(() => Promise.reject(refused(503)));
       retrySignal = signal;
       return new Promise(() => undefined);
     }, 30);
@@ -216,14 +229,14 @@ describe('execute', () => {
 
   it('races: an edge answer that comes first wins even after the device started', async () => {
     const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original+race', 0);
-    const ex = executors(() => new Promise((resolve) => setTimeout(() => resolve(edgeReply()), 5)), 200);
+    const ex = executors(() => ex.raced.then(() => later(5)).then(edgeReply), 200);
     const run = await execute(d, photo, ex);
     expect(run).toMatchObject({ ranOn: 'edge', raceWon: 'edge' });
   });
 
   it('races: the edge winning stops the device run still under way, so the next photo does not wait behind it', async () => {
     const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original+race', 0);
-    const ex = executors(() => new Promise((resolve) => setTimeout(() => resolve(edgeReply()), 5)));
+    const ex = executors(() => ex.raced.then(() => later(5)).then(edgeReply));
     let signalSeen: AbortSignal | undefined;
     // A worker run stops at its next model call once cancelled, and rejects.
     ex.deviceOcr = (_image, _options, signal) => {
@@ -237,11 +250,12 @@ describe('execute', () => {
 
   it("races: the edge winning while the fallback's models load means the device run never starts", async () => {
     const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/960:original+race', 0);
-    const ex = executors(() => new Promise((resolve) => setTimeout(() => resolve(edgeReply()), 5)));
+    const ex = executors(() => ex.raced.then(() => later(5)).then(edgeReply));
     let loaded!: () => void;
     const loading = new Promise<void>((resolve) => (loaded = resolve));
     // Loading another model set on a slow phone takes seconds; the edge answers meanwhile.
     ex.deviceReady = async () => {
+      ex.race();
       await loading;
       return { ms: 7000 };
     };
