@@ -93,6 +93,23 @@ describe('RequestAdmission', () => {
     expect(v.kind).toBe('similar');
   });
 
+  it('refines a request alone on the server on lone runs, not on the times of a burst before it', () => {
+    const { adm } = setup();
+    teach(adm, 'k', 50, 50, 50);
+    // A burst: every request's time includes the others' work on the same cores.
+    const burst = Array.from({ length: 4 }, () => adm.admit(Infinity, 'k') as Ticket);
+    for (const t of burst) adm.release(t, 400);
+    const t = adm.admit(300) as Ticket;
+    expect(adm.refine(t, 'k')).toBeNull();
+    expect(adm.active).toBe(1);
+    // With another request in progress, the burst's p90 is the evidence.
+    const other = adm.admit(Infinity, 'k') as Ticket;
+    const u = adm.admit(1000) as Ticket;
+    expect(adm.refine(u, 'k')).toBeNull();
+    expect(u.estimateMs).toBe(400);
+    adm.release(other);
+  });
+
   it('judges a request on the finest level of its kind that has been measured', () => {
     expect(kindLevels('960/-@landscape@736x1280')).toEqual(['960/-', '960/-@landscape', '960/-@landscape@736x1280']);
     expect(kindLevels(null)).toEqual([]);

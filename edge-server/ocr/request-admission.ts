@@ -99,8 +99,8 @@ export class RequestAdmission {
    * is for a photo of a shape it has not read alone yet: the other shapes' times say nothing about it (a receipt's
    * 2.7 s refused street scenes the server then read in 0.3 s).
    */
-  estimate(kind: string | null): number {
-    if (this.inProgress.size === 0) return percentile(this.samples(this.aloneByKind, kind, 1) ?? (kindLevels(kind).length > 1 ? [] : this.aloneRecent), 0.5);
+  estimate(kind: string | null, alone = this.inProgress.size === 0): number {
+    if (alone) return percentile(this.samples(this.aloneByKind, kind, 1) ?? (kindLevels(kind).length > 1 ? [] : this.aloneRecent), 0.5);
     return percentile(this.samples(this.byKind, kind, MIN_SAMPLES) ?? this.recent, 0.9);
   }
 
@@ -158,9 +158,12 @@ export class RequestAdmission {
     this.advance(now);
     ticket.kind = kind;
     ticket.reading = false;
+    // Alone on the server, it is judged as an idle server judges: a burst's times would refuse it on others' work.
+    const alone = this.inProgress.size === 1;
     // Only on evidence about this kind itself: the mix over all kinds says nothing about this request.
-    if (ticket.deadline === Infinity || this.samples(this.byKind, kind, MIN_SAMPLES) === null) return null;
-    const estimate = this.estimate(kind);
+    const evidence = alone ? this.samples(this.aloneByKind, kind, 1) : this.samples(this.byKind, kind, MIN_SAMPLES);
+    if (ticket.deadline === Infinity || evidence === null) return null;
+    const estimate = this.estimate(kind, alone);
     if (estimate <= ticket.estimateMs * tolerance) return null;
     ticket.estimateMs = estimate;
     this.inProgress.delete(ticket);
