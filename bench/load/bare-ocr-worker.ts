@@ -33,7 +33,8 @@ const port = parentPort!;
 const repo = selectModels(loadRepository(init.modelDir), init.models);
 const recName = repo.manifest.models.find((m) => m.task === 'text-recognition' && m.assets.dictionary)!.name;
 const dictionary = repo.files.get(repo.models.get(recName)!.assets.dictionary!.path)!.absolutePath;
-const config = pipelineConfigFromManifest(repo.manifest, readFileSync(dictionary, 'utf8'), { models: { rec: recName } });
+// The server's own pipeline settings: recognition batches on every session thread at once.
+const config = pipelineConfigFromManifest(repo.manifest, readFileSync(dictionary, 'utf8'), { models: { rec: recName }, recParallel: init.workers });
 const io = {} as Record<OcrRole, { input: string; output: string }>;
 for (const role of ['det', 'cls', 'rec'] as const) {
   const m = repo.models.get(config.models[role])!;

@@ -21,6 +21,11 @@ export interface PipelineConfig {
   clsThresh: number;
   clsBatch: number;
   recBatch: number;
+  /**
+   * Recogniser batches in flight at once: 1 where one runtime runs them in turn (the phone's worker); a server with
+   * several worker slots reads a receipt's lines on all of them.
+   */
+  recParallel: number;
   /** Narrowest padded recogniser input; PaddleOCR pads to 320, which costs time on short words and buys no accuracy. */
   recMinWidth: number;
   /** Lines read with a lower mean character probability are dropped. */
@@ -102,6 +107,7 @@ export function pipelineConfigFromManifest(manifest: Manifest, dictionaryText: s
     clsThresh: 0.9,
     clsBatch: 6,
     recBatch: 6,
+    recParallel: 1,
     recMinWidth: 48,
     dropScore: 0.5,
     spaceThresh: 0.05,

@@ -16,6 +16,7 @@ const config: PipelineConfig = {
   clsThresh: 0.9,
   clsBatch: 6,
   recBatch: 6,
+  recParallel: 1,
   recMinWidth: 320,
   dropScore: 0.5,
   spaceThresh: 1,
@@ -125,6 +126,47 @@ describe('createOcrPipeline', () => {
     const later = () => new Promise<boolean>((resolve) => setTimeout(() => resolve(stop), 5));
     await expect(createOcrPipeline(config, infer, () => 0).run(page(), { cancelled: later })).rejects.toMatchObject({ name: 'OcrCancelled' });
     expect(calls.map((c) => c.role)).toEqual(['det']);
+  });
+
+  it('keeps up to recParallel recogniser batches in flight, in order, and starts none after one fails', async () => {
+    /** A page of `n` bars, one under the other. */
+    const bars = (n: number): RgbaImage => {
+      const w = 256;
+      const h = 40 * n;
+      const data = new Uint8ClampedArray(w * h * 4).fill(255);
+      for (let k = 0; k < n; k++) for (let y = 40 * k + 12; y < 40 * k + 28; y++) for (let x = 20; x < 200; x++) data.set([0, 0, 0, 255], (y * w + x) * 4);
+      return { data, width: w, height: h };
+    };
+    const run = async (recParallel: number, failAt = -1) => {
+      const calls: { role: string; dims: number[] }[] = [];
+      const inner = standIn(calls);
+      let inFlight = 0;
+      let most = 0;
+      let recs = 0;
+      const infer: InferFn = async (role, input) => {
+        if (role !== 'rec') return inner(role, input);
+        const k = recs++;
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        inFlight--;
+        if (k === failAt) throw new Error('the worker running this batch died');
+        return inner(role, input);
+      };
+      const pipeline = createOcrPipeline({ ...config, recBatch: 1, recParallel, useCls: false }, infer, () => 0);
+      const result = await pipeline.run(bars(6)).catch((e: Error) => e);
+      return { result, most, recs };
+    };
+    const one = await run(1);
+    const two = await run(2);
+    expect(one.most).toBe(1);
+    expect(two.most).toBe(2);
+    expect(two.result).toEqual(one.result);
+    expect(!(two.result instanceof Error) && two.result.lines.map((l) => l.text)).toEqual(Array(6).fill('ab'));
+    // The first batch fails while the second runs: that one finishes, no third starts.
+    const failed = await run(2, 0);
+    expect(failed.result).toBeInstanceOf(Error);
+    expect(failed.recs).toBe(2);
   });
 
   it('fails with a code on bad images and on model outputs of the wrong shape', async () => {

@@ -73,6 +73,7 @@ export function createOcrPipeline(config: PipelineConfig, infer: InferFn, now: (
     spec: config.rec,
     charset: config.charset,
     batch: config.recBatch,
+    parallel: config.recParallel,
     minWidth: config.recMinWidth,
     ctc: { spaceIndex: config.charset.lastIndexOf(' '), spaceThresh: config.spaceThresh },
   };

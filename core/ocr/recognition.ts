@@ -9,6 +9,8 @@ export interface RecognitionOptions {
   spec: LinePreprocess;
   charset: readonly string[];
   batch: number;
+  /** Batches in flight at once (see PipelineConfig.recParallel). */
+  parallel?: number;
   minWidth: number;
   ctc: CtcOptions;
 }
@@ -27,8 +29,20 @@ export async function recognizeSteps(crops: RgbaImage[], infer: InferFn, opts: R
     .map((c, i) => [c.width / c.height, i] as const)
     .sort((a, b) => a[0] - b[0])
     .map(([, i]) => i);
-  for (let start = 0; start < order.length; start += opts.batch) {
-    const idx = order.slice(start, start + opts.batch);
+  const batches: number[][] = [];
+  for (let start = 0; start < order.length; start += opts.batch) batches.push(order.slice(start, start + opts.batch));
+  let next = 0;
+  // A failed batch fails the read: the other lanes start nothing more.
+  let failed = false;
+  const lane = async () => {
+    try {
+      while (!failed && next < batches.length) await runBatch(batches[next++]);
+    } catch (e) {
+      failed = true;
+      throw e;
+    }
+  };
+  const runBatch = async (idx: number[]) => {
     const batch = idx.map((i) => crops[i]);
     const width = recBatchWidth(batch, opts.spec, opts.minWidth);
     const res = await infer('rec', lineBatchTensor(batch, opts.spec, width));
@@ -45,6 +59,8 @@ export async function recognizeSteps(crops: RgbaImage[], infer: InferFn, opts: R
     idx.forEach((i, j) => {
       out[i] = packed ? unpackCtcSteps(res.data, steps, j * steps * classes) : ctcSteps(res.data, steps, classes, opts.ctc.spaceIndex, j * steps * classes);
     });
-  }
+  };
+  const lanes = Math.max(1, Math.min(opts.parallel ?? 1, batches.length));
+  await Promise.all(Array.from({ length: lanes }, lane));
   return out;
 }

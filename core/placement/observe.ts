@@ -27,6 +27,26 @@ const CROWDED_QUEUE_SHARE = 0.25;
 /** Share of an unanswered upload's bytes taken as sent when the request was given up on. */
 const UNANSWERED_SENT_SHARE = 0.5;
 
+/**
+ * A read at a detector side below this share of the largest one (or of the photo's own longest side, when smaller)
+ * misses many of a document's lines: receipt `030` read at 320 px found 6 of its 38, and taught as "such a photo
+ * holds 6 lines" it made the next receipt of its size look like a 1 s read (it took 2.4 s at 960 px). Such reads
+ * teach the time per line they measured, not how many lines a photo holds.
+ */
+const LINES_TAUGHT_FROM_SIDE = 0.8;
+
+/** Whether the read that answered saw the photo at (nearly) the largest side a plan could have: its line count is the photo's. */
+function readNearFullSide(state: EstimatorState, decision: Decision, outcome: Outcome): boolean {
+  const fromFallback = decision.plan.kind === 'edge' && outcome.winner === 'device' && decision.fallback !== null;
+  const plan = fromFallback ? decision.fallback!.plan : decision.plan;
+  const longest = Math.max(decision.inputs.imageWidth, decision.inputs.imageHeight);
+  let largest = 0;
+  for (const c of state.space.configs) if (c.maxSide > largest) largest = c.maxSide;
+  let side = Math.min(plan.config.maxSide, longest);
+  if (plan.upload?.kind === 'reencode') side = Math.min(side, plan.upload.maxSide);
+  return side >= LINES_TAUGHT_FROM_SIDE * Math.min(largest, longest);
+}
+
 export function observe(state: EstimatorState, decision: Decision, outcome: Outcome, policy?: Policy): ObserveResult {
   const plan = decision.plan;
   const inputs = decision.inputs;
@@ -157,7 +177,7 @@ export function observe(state: EstimatorState, decision: Decision, outcome: Outc
     const informed = outcome.failure === 'refused' && state.edge.refusedWith(outcome.atMs, outcome.refusal, decision.predicted.edgeMs);
     if (!informed && outcome.failure !== 'timeout') state.edge.outcome(outcome.failure === undefined);
   }
-  if (outcome.lines !== undefined && outcome.ok) {
+  if (outcome.lines !== undefined && outcome.ok && readNearFullSide(state, decision, outcome)) {
     state.lines.add(outcome.lines);
     state.linesModel.add(inputs.imageWidth, inputs.imageHeight, inputs.imageBytes, outcome.lines, measuredWidth);
   }

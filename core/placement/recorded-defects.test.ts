@@ -32,8 +32,9 @@ const stage = (d: Decision, name: string) => d.predicted.stages.filter((s) => s.
 
 describe('recorded: a 43-line receipt recognised on the edge (1.6 s real, 0.2 s predicted)', () => {
   // A portrait receipt photo; its lines are 280 × 28 px, 480 px wide at the recogniser's height: three profiled lines each.
+  // A budget the largest side fits, so each read sees the whole photo and its line count is the receipt's.
   const receipt = (k: number) =>
-    buildObservation({ nowMs: 1000 * k, device, request: { width: 960, height: 1280, bytes: 310_000 + 1000 * k, budgetMs: 2000 } });
+    buildObservation({ nowMs: 1000 * k, device, request: { width: 960, height: 1280, bytes: 310_000 + 1000 * k, budgetMs: 60_000 } });
   const scene = buildObservation({ nowMs: 99_000, device, request: { width: 1280, height: 720, bytes: 120_000, budgetMs: 2000 } });
   const lines = boxes(43, 280, 28);
   // Detection took what was predicted: the surprise is recognition alone.
@@ -313,5 +314,31 @@ describe('recorded: street scenes raced at a small side on a 1 Mbit/s / 250 kbit
     }
     // A receipt keeps lines at any side: its race still ends with whichever answers first.
     for (const r of races(photo(1080, 1527, 190_000))) expect(r.race).toBeCloseTo(Math.min(r.plain, r.deviceFirst), 0);
+  });
+});
+
+describe('recorded: receipt 030 read at 320 px (6 of its 38 lines) taught the next receipt of its size 10 lines', () => {
+  // Both 1080 × 1527 photos of receipts (SROIE 030 and 031); 031 then took 2.4 s at 960 px against 1.0 s predicted.
+  const photo = (k: number, bytes: number) => buildObservation({ nowMs: 10_000 * k, device, request: { width: 1080, height: 1527, bytes, budgetMs: 2000 } });
+  const atSide = (side: number): Policy => ({
+    name: 'edge',
+    allows: (plan) => plan.kind === 'edge' && !plan.race && plan.upload?.kind === 'original' && plan.config.maxSide === side,
+    choose: (view) => ({ index: view.eligible.indexOf(1), reason: 'most-accurate-within-budget' }),
+  });
+  const read = (d: Decision, lines: number): Outcome => ({ atMs: d.atMs + 1000, ok: true, totalMs: 1000, winner: 'edge', lines });
+
+  it('a small-side read does not teach how many lines such a photo holds; a full-side read does', () => {
+    const planner = new Planner(measured, atSide(320));
+    const small = planner.decide(photo(1, 136_662));
+    expect(small.plan.config.maxSide).toBe(320);
+    const before = planner.decide(photo(2, 194_710)).inputs.lines;
+    planner.observe(small, read(small, 6));
+    expect(planner.decide(photo(2, 194_710)).inputs.lines).toBeCloseTo(before, 6);
+
+    const full = new Planner(measured, atSide(960));
+    const first = full.decide(photo(1, 136_662));
+    full.observe(first, read(first, 38));
+    const next = full.decide(photo(2, 194_710)).inputs.lines;
+    expect(Math.abs(next - 39) / 39).toBeLessThan(Math.abs(before - 39) / 39 + 1e-9);
   });
 });

@@ -9,6 +9,7 @@ import { estimateFor, predictInProgressWait, type Scheduled } from '../scheduler
 import type { ModelRepository } from '../model-repository';
 import type { InferenceRunner } from '../runtime/scheduled-runner';
 import type { OutputReduction } from '../runtime/messages';
+import { RunWaits } from './run-waits';
 
 export interface OcrRun {
   result: OcrResult;
@@ -49,7 +50,11 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
   const recName = repo.manifest.models.find((m) => m.task === 'text-recognition' && m.assets.dictionary)?.name;
   const dictionary = recName ? repo.models.get(recName)!.assets.dictionary : undefined;
   if (!dictionary) throw new ServerError('ModelUnavailable', 'the manifest has no recogniser with a dictionary asset; rebuild with "npm run models"');
-  const config = pipelineConfigFromManifest(repo.manifest, readFileSync(repo.files.get(dictionary.path)!.absolutePath, 'utf8'), { models: { rec: recName } });
+  // A lone receipt's recognition batches run on every worker slot at once rather than one after another on one.
+  const config = pipelineConfigFromManifest(repo.manifest, readFileSync(repo.files.get(dictionary.path)!.absolutePath, 'utf8'), {
+    models: { rec: recName },
+    recParallel: Math.max(1, pool.status().pool.workers),
+  });
   const ctcReduce: OutputReduction = { kind: 'ctc-steps', spaceIndex: config.charset.lastIndexOf(' ') };
   const io = {} as Record<OcrRole, { input: string; output: string }>;
   for (const role of ['det', 'cls', 'rec'] as const) {
@@ -110,16 +115,28 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
     signal?: AbortSignal,
     lateWanted = false,
   ): Promise<OcrRun> {
-    let queueMs = 0;
     // Per role, so each stage's time can be reported without the waits for a worker inside it.
-    const queuedBy: Record<OcrRole, number> = { det: 0, cls: 0, rec: 0 };
+    const waits: Record<OcrRole, RunWaits> = { det: new RunWaits(), cls: new RunWaits(), rec: new RunWaits() };
     let batch = 1;
     // The first run of a role picks among the accepted models; later runs of that role (recognition batches) keep
-    // its pick, so one reply names one configuration.
+    // its pick, so one reply names one configuration: runs issued while the first is out wait for its pick.
     const ran: Partial<Record<OcrRole, string>> = {};
+    const firstRun: Partial<Record<OcrRole, Promise<void>>> = {};
     // The pool takes ownership of each input tensor (its buffer is transferred to a worker); the pipeline
     // does not read a tensor after handing it to infer.
     const infer: InferFn = async (role, tensor) => {
+      const asked = now();
+      const first = firstRun[role];
+      let picked: (() => void) | undefined;
+      if (first === undefined) firstRun[role] = new Promise<void>((resolve) => (picked = resolve));
+      else await first;
+      try {
+        return await inferAs(role, tensor, asked);
+      } finally {
+        picked?.();
+      }
+    };
+    const inferAs = async (role: OcrRole, tensor: FloatTensor, asked: number): Promise<FloatTensor> => {
       const { input, output } = io[role];
       const choice = role === 'cls' || ran[role] ? undefined : accept[role];
       const model = ran[role] ?? choice?.[0]?.model ?? config.models[role];
@@ -133,9 +150,8 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
       );
       ran[role] = r.model ?? model;
       // Everything but session.run() itself: the wait for a worker, hand-offs between threads, batching partners.
-      const waited = Math.max(r.queueMs, r.totalMs - r.runMs);
-      queueMs += waited;
-      queuedBy[role] += waited;
+      const answered = now();
+      waits[role].add(asked, answered - r.runMs, answered);
       batch = Math.max(batch, r.batch);
       const out = r.outputs[output];
       if (!(out?.data instanceof Float32Array)) {
@@ -148,6 +164,8 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
     // The stages' timings are wall time around their model runs; the time those runs waited behind other requests'
     // runs is reported once, as queue, so a client learns the edge's speed from its stages and its load from the queue.
     const t = result.timings;
+    const queuedBy = { det: waits.det.waitedMs(), cls: waits.cls.waitedMs(), rec: waits.rec.waitedMs() };
+    const queueMs = queuedBy.det + queuedBy.cls + queuedBy.rec;
     t.det = Math.max(0, t.det - queuedBy.det);
     t.cls = Math.max(0, t.cls - queuedBy.cls);
     t.rec = Math.max(0, t.rec - queuedBy.rec);
