@@ -6,10 +6,11 @@
  * ran on the phone at 320–480 px and lost almost every word.
  */
 import { readFile } from 'node:fs/promises';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import type { RunRecord } from '../web/app/run-record';
 import { readText } from './support/app';
 import { photoLikeImage } from './support/photo-like';
+import { describeRun } from './support/run-log';
 
 test.use({ serviceWorkers: 'block' });
 
@@ -19,10 +20,11 @@ const RECEIPT = Array.from({ length: 32 }, (_, k) => `${String(k + 1).padStart(2
 const SIZE = { width: 720, height: 1400 };
 /**
  * Room for a 32-line receipt at 960 px on a shared 2-core edge (about 1.3 s idle) after the quarter-speed phone has
- * re-encoded it (about 0.9 s), with the planner's p95 (3.6–4.0 s on this machine) inside it: the refusal comes from the
- * queue, and at a budget the 960 px plan fits only at its median, a smaller side is the right choice, not a defect.
+ * re-encoded it (about 0.9 s), with the planner's p95 inside it (3.6–4.0 s on a quiet machine, 4.1–5.8 s with the
+ * machine's other work beside it): the refusal comes from the queue, and at a budget the 960 px plan fits only at its
+ * median, a smaller side is the right choice, not a defect.
  */
-const BUDGET_MS = 5000;
+const BUDGET_MS = 6500;
 
 async function emulate(page: Page): Promise<void> {
   const cdp = await page.context().newCDPSession(page);
@@ -41,10 +43,10 @@ async function setBudget(page: Page, ms: number): Promise<void> {
   await page.locator('#budget').dispatchEvent('change');
 }
 
-function log(r: RunRecord): void {
-  console.log(
-    `refusal-recovery: ${r.planId} on ${r.ranOn} in ${Math.round(r.wallMs)} ms (${r.reason}/${r.why}; predicted ${Math.round(r.predicted?.expectedMs ?? NaN)}/${Math.round(r.predicted?.p95Ms ?? NaN)}; constraints ${r.constraints.join(',')}) ${r.fellBack ?? ''} ${r.retried ?? ''}`,
-  );
+function log(r: RunRecord, testInfo: TestInfo): void {
+  const { line, detail } = describeRun(r);
+  testInfo.annotations.push({ type: 'run', description: `${line} ${detail}` });
+  console.log(`refusal-recovery: ${line}\n  ${detail}`);
 }
 
 const words = (text: string) =>
@@ -95,7 +97,7 @@ test('after a request to a busy edge the next receipt is still read at the full 
   );
   await page.waitForTimeout(300);
   const refused = await readText(page, first.path, 'auto');
-  log(refused.record);
+  log(refused.record, testInfo);
   expect(refused.record.planId).toMatch(/^(edge|split-rec):/);
   // What the busy edge did with it depends on how much budget the phone's detection beside it left: refused (503 with
   // its figures), given up on (asked without a deadline once the budget was spent), or admitted ahead of the queue by
@@ -106,7 +108,7 @@ test('after a request to a busy edge the next receipt is still read at the full 
   expect(await Promise.all(others)).toEqual(others.map(() => 200));
 
   const result = await readText(page, next.path, 'auto');
-  log(result.record);
+  log(result.record, testInfo);
   expect(result.record.constraints).not.toContain('edge-refused');
   expect(result.record.planId).toContain('/960');
   expect(wordRecall(RECEIPT, result.lines)).toBeGreaterThanOrEqual(0.8);

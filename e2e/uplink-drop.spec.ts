@@ -14,6 +14,7 @@ import { launchPhone, type Phone } from '../test-support/phone';
 import { freePort, startEdgeProcess, stopEdgeProcess, type EdgeProcess } from '../test-support/edge-process';
 import { REPO_ROOT } from '../test-support/shared-set';
 import { photoLikeImage } from './support/photo-like';
+import { describeRun } from './support/run-log';
 
 declare global {
   var tandemRuns: RunRecord[] | undefined;
@@ -69,10 +70,7 @@ test('auto mode leaves the edge for the device when the uplink falls mid-run', a
     await page.locator('#run').click();
     await page.waitForFunction((n) => (globalThis.tandemRuns?.length ?? 0) > n, seen, { timeout: 120_000 });
     const record = await page.evaluate((n) => globalThis.tandemRuns![n], seen);
-    const line = `${record.planId} on ${record.ranOn} in ${Math.round(record.wallMs)} ms (predicted ${Math.round(record.predicted?.expectedMs ?? NaN)}, p95 ${Math.round(record.predicted?.p95Ms ?? NaN)}, ${record.reason}/${record.why})${record.error ? ` error ${record.error.code}` : ''}`;
-    const stages = (list: [string, number][]) => list.map(([k, v]) => `${k} ${Math.round(v)}`).join(', ');
-    const predicted = stages((record.predicted?.stages ?? []).map((x) => [`${x.branch === 'main' ? '' : `${x.branch}:`}${x.stage}`, x.expectedMs]));
-    const detail = `predicted [${predicted}] measured [${stages(Object.entries(record.measuredStages))}]${record.fellBack ? ` fell back: ${record.fellBack}` : ''}`;
+    const { line, detail } = describeRun(record);
     testInfo.annotations.push({ type: 'run', description: `${line} ${detail}` });
     console.log(`uplink-drop: ${line}\n  ${detail}`);
     return record;

@@ -93,6 +93,45 @@ describe('observe', () => {
     expect(edgeDet()).toBeCloseTo(after, 6);
   });
 
+  it('takes a bucket first seen as history of unknown load, and learns the new runs alone from the next snapshots', () => {
+    // Recorded: ten receipts read at once left the bucket at about three times an idle edge's detector time; a page
+    // opened then took it whole and predicted the idle edge's detector many times too slow.
+    const state = createEstimatorState(P);
+    const status = (count: number, ewmaMs: number) => ({
+      serverTime: 0,
+      uptimeMs: 1,
+      models: [
+        {
+          name: 'ppocr-det',
+          version: '1',
+          variant: 'fp32',
+          state: 'ready' as const,
+          inFlight: 0,
+          queued: 0,
+          latency: [{ size: '1x3x736x960', count, ewmaMs, p90Ms: ewmaMs }],
+        },
+      ],
+      pool: { workers: 2, intraOpThreads: 1, busy: 0, queued: 0 },
+    });
+    const edgeDet = () => {
+      const all = predictAll(buildObservation({ nowMs: NOW, request: { width: 1280, height: 980 } }), P, state);
+      const i = all.plans.findIndex((p) => p.id === 'edge:ppocr-det@fp32/960:original');
+      return explainPlan(buildObservation({ nowMs: NOW }), P, state, i).find((s) => s.stage === 'edge-det')!.expectedMs;
+    };
+    const before = edgeDet();
+    const idleMs = before * 1.5;
+    state.ingest(buildObservation({ nowMs: NOW + 1, edge: { status: status(40, before * 5), statusAtMs: NOW + 1 } }));
+    expect(edgeDet()).toBeLessThan(before * 1.6);
+    // Then the idle edge's own runs, one per snapshot: the bucket's EWMA comes down slowly, the runs are at 1.5×.
+    let ewma = before * 5;
+    for (let k = 1; k <= 6; k++) {
+      ewma = 0.2 * idleMs + 0.8 * ewma;
+      state.ingest(buildObservation({ nowMs: NOW + 1 + k, edge: { status: status(40 + k, ewma), statusAtMs: NOW + 1 + k } }));
+    }
+    expect(ewma).toBeGreaterThan(idleMs * 1.6);
+    expect(Math.abs(edgeDet() - idleMs) / idleMs).toBeLessThan(0.2);
+  });
+
   it('explains any plan by id, and refuses an unknown one', () => {
     const state = createEstimatorState(P);
     const stages = explainPlan(buildObservation({ nowMs: NOW }), P, state, 'split-rec:ppocr-det@fp32/960:edge50%');

@@ -14,10 +14,14 @@ export interface OcrResponse extends OcrResult {
   config?: OcrConfig;
 }
 
+/** Weight of each new run in a latency bucket's `ewmaMs` (the first run is taken whole). */
+export const LATENCY_EWMA_ALPHA = 0.2;
+
 export interface LatencyBucket {
   /** Input size class, e.g. detector input pixels rounded to a bucket label like "640x480". */
   size: string;
   count: number;
+  /** Exponentially weighted mean of the bucket's runs (LATENCY_EWMA_ALPHA). */
   ewmaMs: number;
   p90Ms: number;
 }

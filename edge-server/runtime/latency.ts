@@ -1,7 +1,6 @@
 /** Recent run latency per input-size bucket: an EWMA for the trend and a p90 over a sliding window for the tail. */
-import type { LatencyBucket } from '../../core/protocol/v1';
+import { LATENCY_EWMA_ALPHA as ALPHA, type LatencyBucket } from '../../core/protocol/v1';
 
-const ALPHA = 0.2;
 const WINDOW = 50;
 const MAX_BUCKETS = 32;
 

@@ -4,7 +4,7 @@
  * errors. No clock inside: every update carries the time stamp of its observation.
  */
 import type { LatencyStats, Profiles, ProfiledStage, RuntimeProfile } from '../../profiles';
-import type { StatusResponse } from '../../protocol/v1';
+import { LATENCY_EWMA_ALPHA, type StatusResponse } from '../../protocol/v1';
 import { timedByServer, transferTimeMs, type NetInfoReading, type Observation } from '../observations';
 import type { PlannerOptions } from '../options';
 import { type PlanSpace, planSpaceFor } from '../plan-space';
@@ -341,12 +341,16 @@ export class EstimatorState {
     return info.effectiveType !== undefined ? EFFECTIVE_TYPE_RTT_MS[info.effectiveType] : undefined;
   }
 
-  /** Runs counted per status latency bucket, to learn only from runs not seen in an earlier snapshot. */
-  private readonly bucketCounts = new Map<string, number>();
+  /** Runs counted and their mean per status latency bucket, to learn only from runs not seen in an earlier snapshot. */
+  private readonly bucketsSeen = new Map<string, { count: number; ewmaMs: number }>();
 
   /**
    * The edge reports recent detector latency per input size (its own runs, for every client): each bucket that
-   * gained runs since the last snapshot corrects the edge's detector fit once, at that size.
+   * gained runs since the last snapshot corrects the edge's detector fit once, at that size, by the mean of those new
+   * runs (recovered from the bucket's EWMA before and after). A bucket seen for the first time holds runs from before
+   * this page watched, at a load nobody here saw: they count as weak. Taken whole, the runs of ten receipts read at
+   * once (two to three times an idle edge's time) made a fresh page predict the edge's detector 7–15 times too slow
+   * and read the next receipt at a smaller side.
    */
   private learnFromStatus(status: StatusResponse): void {
     // Runs timed while requests queued ran beside other work (more runs than cores): weak, as a crowded reply's are.
@@ -358,12 +362,13 @@ export class EstimatorState {
       if (!model) continue;
       for (const b of m.latency) {
         const key = `${profiled.id}|${b.size}`;
-        const seen = this.bucketCounts.get(key);
-        this.bucketCounts.set(key, b.count);
-        if (seen !== undefined && b.count <= seen) continue;
+        const seen = this.bucketsSeen.get(key);
+        this.bucketsSeen.set(key, { count: b.count, ewmaMs: b.ewmaMs });
+        if (seen !== undefined && b.count <= seen.count) continue;
         const dims = b.size.split('x').map(Number);
         const px = dims.length >= 2 ? dims[dims.length - 1] * dims[dims.length - 2] : NaN;
-        if (px > 0 && b.ewmaMs > 0) model.update(px, b.ewmaMs, crowded);
+        const ms = seen === undefined ? b.ewmaMs : newRunsMean(seen.ewmaMs, b.ewmaMs, b.count - seen.count);
+        if (px > 0 && ms > 0) model.update(px, ms, crowded || seen === undefined);
       }
     }
   }
@@ -399,6 +404,12 @@ export interface LearnedState {
   reencodeRatio: { mean: number; variance: number; count: number };
   /** Recent images with their line counts (absent in state saved before it was kept). */
   linesByImage?: LinesSamples;
+}
+
+/** Mean of the `n` runs that moved a bucket's EWMA from `before` to `after`. */
+function newRunsMean(before: number, after: number, n: number): number {
+  const kept = (1 - LATENCY_EWMA_ALPHA) ** n;
+  return (after - kept * before) / (1 - kept);
 }
 
 function runtimeKey(backend: string, threads: number): string {
