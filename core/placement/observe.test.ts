@@ -5,8 +5,34 @@ import { buildObservation, linkSamples } from './observation-builder';
 import { alwaysEdgePolicy } from './policies/edge';
 import { alwaysDevicePolicy } from './policies/device';
 import type { Policy } from './policies/policy';
+import type { EstimatorState } from './estimators/state';
 
 const NOW = 50_000;
+
+/** An edge status whose detector has one latency bucket at 960 × 736. */
+const detStatus = (count: number, ewmaMs: number) => ({
+  serverTime: 0,
+  uptimeMs: 1,
+  models: [
+    {
+      name: 'ppocr-det',
+      version: '1',
+      variant: 'fp32',
+      state: 'ready' as const,
+      inFlight: 0,
+      queued: 0,
+      latency: [{ size: '1x3x736x960', count, ewmaMs, p90Ms: ewmaMs }],
+    },
+  ],
+  pool: { workers: 2, intraOpThreads: 1, busy: 0, queued: 0 },
+});
+
+/** The edge detector's predicted time for a 1280 × 980 photo at 960 px. */
+function edgeDetOf(state: EstimatorState): number {
+  const all = predictAll(buildObservation({ nowMs: NOW, request: { width: 1280, height: 980 } }), P, state);
+  const i = all.plans.findIndex((p) => p.id === 'edge:ppocr-det@fp32/960:original');
+  return explainPlan(buildObservation({ nowMs: NOW }), P, state, i).find((s) => s.stage === 'edge-det')!.expectedMs;
+}
 
 describe('observe', () => {
   it('records prediction errors per policy and stage, and the fits move towards what happened', () => {
@@ -63,33 +89,13 @@ describe('observe', () => {
 
   it('learns the edge detector from /v1/status latency buckets, once per new run', () => {
     const state = createEstimatorState(P);
-    const status = (count: number, ewmaMs: number) => ({
-      serverTime: 0,
-      uptimeMs: 1,
-      models: [
-        {
-          name: 'ppocr-det',
-          version: '1',
-          variant: 'fp32',
-          state: 'ready' as const,
-          inFlight: 0,
-          queued: 0,
-          latency: [{ size: '1x3x736x960', count, ewmaMs, p90Ms: ewmaMs }],
-        },
-      ],
-      pool: { workers: 2, intraOpThreads: 1, busy: 0, queued: 0 },
-    });
-    const edgeDet = () => {
-      const all = predictAll(buildObservation({ nowMs: NOW, request: { width: 1280, height: 980 } }), P, state);
-      const i = all.plans.findIndex((p) => p.id === 'edge:ppocr-det@fp32/960:original');
-      return explainPlan(buildObservation({ nowMs: NOW }), P, state, i).find((s) => s.stage === 'edge-det')!.expectedMs;
-    };
+    const edgeDet = () => edgeDetOf(state);
     const before = edgeDet();
-    for (let k = 1; k <= 6; k++) state.ingest(buildObservation({ nowMs: NOW + k, edge: { status: status(k, 400), statusAtMs: NOW + k } }));
+    for (let k = 1; k <= 6; k++) state.ingest(buildObservation({ nowMs: NOW + k, edge: { status: detStatus(k, 400), statusAtMs: NOW + k } }));
     const after = edgeDet();
     expect(after).toBeGreaterThan(before * 1.8);
     // The same snapshot again (no new runs) teaches nothing.
-    state.ingest(buildObservation({ nowMs: NOW + 10, edge: { status: status(6, 4000), statusAtMs: NOW + 10 } }));
+    state.ingest(buildObservation({ nowMs: NOW + 10, edge: { status: detStatus(6, 4000), statusAtMs: NOW + 10 } }));
     expect(edgeDet()).toBeCloseTo(after, 6);
   });
 
@@ -97,36 +103,16 @@ describe('observe', () => {
     // Recorded: ten receipts read at once left the bucket at about three times an idle edge's detector time; a page
     // opened then took it whole and predicted the idle edge's detector many times too slow.
     const state = createEstimatorState(P);
-    const status = (count: number, ewmaMs: number) => ({
-      serverTime: 0,
-      uptimeMs: 1,
-      models: [
-        {
-          name: 'ppocr-det',
-          version: '1',
-          variant: 'fp32',
-          state: 'ready' as const,
-          inFlight: 0,
-          queued: 0,
-          latency: [{ size: '1x3x736x960', count, ewmaMs, p90Ms: ewmaMs }],
-        },
-      ],
-      pool: { workers: 2, intraOpThreads: 1, busy: 0, queued: 0 },
-    });
-    const edgeDet = () => {
-      const all = predictAll(buildObservation({ nowMs: NOW, request: { width: 1280, height: 980 } }), P, state);
-      const i = all.plans.findIndex((p) => p.id === 'edge:ppocr-det@fp32/960:original');
-      return explainPlan(buildObservation({ nowMs: NOW }), P, state, i).find((s) => s.stage === 'edge-det')!.expectedMs;
-    };
+    const edgeDet = () => edgeDetOf(state);
     const before = edgeDet();
     const idleMs = before * 1.5;
-    state.ingest(buildObservation({ nowMs: NOW + 1, edge: { status: status(40, before * 5), statusAtMs: NOW + 1 } }));
+    state.ingest(buildObservation({ nowMs: NOW + 1, edge: { status: detStatus(40, before * 5), statusAtMs: NOW + 1 } }));
     expect(edgeDet()).toBeLessThan(before * 1.6);
     // Then the idle edge's own runs, one per snapshot: the bucket's EWMA comes down slowly, the runs are at 1.5×.
     let ewma = before * 5;
     for (let k = 1; k <= 6; k++) {
       ewma = 0.2 * idleMs + 0.8 * ewma;
-      state.ingest(buildObservation({ nowMs: NOW + 1 + k, edge: { status: status(40 + k, ewma), statusAtMs: NOW + 1 + k } }));
+      state.ingest(buildObservation({ nowMs: NOW + 1 + k, edge: { status: detStatus(40 + k, ewma), statusAtMs: NOW + 1 + k } }));
     }
     expect(ewma).toBeGreaterThan(idleMs * 1.6);
     expect(Math.abs(edgeDet() - idleMs) / idleMs).toBeLessThan(0.2);
