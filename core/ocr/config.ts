@@ -34,6 +34,9 @@ export interface PipelineConfig {
   spaceThresh: number;
 }
 
+/** Lines per recogniser batch unless configured otherwise (the planner counts an edge's batches by it). */
+export const DEFAULT_REC_BATCH = 6;
+
 /** Dictionary file → one entry per line (CRLF tolerated; the trailing newline does not add an entry). */
 export function parseDictionary(text: string): string[] {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
@@ -106,7 +109,7 @@ export function pipelineConfigFromManifest(manifest: Manifest, dictionaryText: s
     useCls: false,
     clsThresh: 0.9,
     clsBatch: 6,
-    recBatch: 6,
+    recBatch: DEFAULT_REC_BATCH,
     recParallel: 1,
     recMinWidth: 48,
     dropScore: 0.5,

@@ -6,6 +6,8 @@ import { alwaysEdgePolicy } from './policies/edge';
 import { alwaysDevicePolicy } from './policies/device';
 import type { Policy } from './policies/policy';
 import type { EstimatorState } from './estimators/state';
+import type { Decision } from './decision';
+import { edgeRecLaneShare } from './rec-width';
 
 const NOW = 50_000;
 
@@ -178,5 +180,45 @@ describe('observe', () => {
     };
     expect(after(false)).toBeGreaterThan(1.8);
     expect(after(true)).toBeLessThan(1.5);
+  });
+});
+
+describe('an edge that recognises a photo on all its worker slots', () => {
+  const receipt = (nowMs: number, status?: ReturnType<typeof detStatus>) =>
+    buildObservation({
+      nowMs,
+      request: { width: 960, height: 1800, bytes: 300_000, budgetMs: 60_000 },
+      ...(status && { edge: { status, statusAtMs: nowMs } }),
+    });
+  const edgeRec = (d: Decision) => d.predicted.stages.filter((s) => s.stage === 'edge-rec').reduce((t, s) => t + s.expectedMs, 0);
+
+  it('is predicted at its lanes’ share of one-batch-at-a-time, and teaches in the same units', () => {
+    const policy = alwaysEdgePolicy();
+    const one = createEstimatorState(P);
+    const alone = decide(receipt(NOW), P, policy, one);
+    const state = createEstimatorState(P);
+    const two = { ...detStatus(1, 100), pool: { workers: 2, intraOpThreads: 1, busy: 0, queued: 0 } };
+    const d = decide(receipt(NOW, two), P, policy, state);
+    expect(d.inputs.lines).toBeGreaterThan(30);
+    expect(edgeRec(d) / edgeRec(alone)).toBeCloseTo(edgeRecLaneShare(d.inputs.lines, 2), 3);
+    // Measured just as predicted, several times: the prediction stays (taught at one-batch-at-a-time, it would fall by
+    // the lanes' share again).
+    for (let k = 1; k <= 4; k++) {
+      const dk = decide(receipt(NOW + 1000 * k), P, policy, state);
+      observe(
+        state,
+        dk,
+        {
+          atMs: NOW + 1000 * k + 900,
+          ok: true,
+          totalMs: 900,
+          winner: 'edge',
+          lines: Math.round(dk.inputs.lines),
+          edge: { elapsedMs: 900, uploadBytes: 300_000, serverMs: 800, queueMs: 0, stages: { rec: edgeRec(dk) }, lines: Math.round(dk.inputs.lines) },
+        },
+        policy,
+      );
+    }
+    expect(Math.abs(edgeRec(decide(receipt(NOW + 9000), P, policy, state)) / edgeRec(d) - 1)).toBeLessThan(0.1);
   });
 });

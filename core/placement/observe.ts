@@ -8,7 +8,7 @@ import type { LatencyModel } from './estimators/latency-model';
 import type { EstimatorState } from './estimators/state';
 import type { Policy } from './policies/policy';
 import type { StageName } from './stage-table';
-import { profiledLineWidth, widthFactorOf } from './rec-width';
+import { edgeRecLaneShare, profiledLineWidth, widthFactorOf } from './rec-width';
 import { timedByServer } from './observations';
 
 export interface ObserveResult {
@@ -137,8 +137,10 @@ export function observe(state: EstimatorState, decision: Decision, outcome: Outc
     upd(pick(em.det, detIdx), inputs.detPixels, s.det, 'edge-det');
     if (plan.split !== null) upd(pick(em.det, detIdx), inputs.detPixels, s['det-tail'], 'edge-det-tail', 1 - plan.split.headShare);
     upd(em.postprocess, inputs.detPixels, s.postprocess, 'edge-postprocess');
-    upd(pick(em.cls, clsIdx), edgeLines, s.cls, 'edge-cls');
-    upd(pick(em.rec, recIdx), edgeLines * width, s.rec, 'edge-rec');
+    // Taught in one-batch-after-another time, as predicted (a whole photo's batches ran on every worker slot).
+    const lanes = plan.kind === 'edge' ? edgeRecLaneShare(edgeLines, state.edgeWorkers) : 1;
+    upd(pick(em.cls, clsIdx), edgeLines, s.cls, 'edge-cls', lanes);
+    upd(pick(em.rec, recIdx), edgeLines * width, s.rec, 'edge-rec', lanes);
     if (e.queueMs !== undefined) {
       stageError('queue', e.queueMs);
       state.edge.addQueue(e.queueMs, outcome.atMs);

@@ -6,6 +6,7 @@
  */
 import type { Profiles } from '../profiles';
 import type { Point } from '../ocr/types';
+import { DEFAULT_REC_BATCH } from '../ocr/config';
 
 /** Recogniser input height of the PP-OCR recognisers the profiles time (their crops' bytes are 3 × 4 × 48 × width). */
 export const REC_INPUT_HEIGHT = 48;
@@ -39,4 +40,16 @@ export function recInputWidth(lines: readonly { box: readonly [Point, Point, Poi
 /** Measured width factor of `lines` lines of total input width `inputWidth` (NaN when nothing was measured). */
 export function widthFactorOf(inputWidth: number | undefined, lines: number, profiled: number): number {
   return inputWidth !== undefined && inputWidth > 0 && lines > 0 && profiled > 0 ? inputWidth / (lines * profiled) : NaN;
+}
+
+/**
+ * Share of its one-batch-after-another time that an edge with `workers` worker slots takes to recognise `lines` lines
+ * of one photo: its pipeline runs the first batch alone (it picks the model the others use), then the rest on every
+ * slot at once (PipelineConfig.recParallel). Forty receipt lines are seven batches: four batch times on two slots, 0.57.
+ * Smooth in the expected line count; 1 for a single batch or a single slot.
+ */
+export function edgeRecLaneShare(lines: number, workers: number): number {
+  const batches = lines / DEFAULT_REC_BATCH;
+  if (!(batches > 1) || !(workers > 1)) return 1;
+  return (1 + (batches - 1) / workers) / batches;
 }

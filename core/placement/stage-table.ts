@@ -14,7 +14,7 @@ import { shapeOf, type LinesEstimate } from './estimators/lines';
 import type { RttEstimate } from './estimators/rtt';
 import type { EstimatorState, RuntimeModels } from './estimators/state';
 import { KIND_SPLIT_DET, type PlanSpace } from './plan-space';
-import { profiledLineWidth, widthFactorOf } from './rec-width';
+import { edgeRecLaneShare, profiledLineWidth, widthFactorOf } from './rec-width';
 import { splitRecCropBytesPerLine } from '../profiles';
 
 export type StageName =
@@ -374,8 +374,10 @@ export class StageTable {
           this.set(this.rec[k], 0, 0, 0, G_NONE);
         }
       }
-      this.model(this.edgeCls[s], edgeCls, el, G_EDGE, 1, this.linesSpread(edgeCls, el, toEdge));
-      this.model(this.edgeRec[s], edgeRec, el * F, G_EDGE, 1, this.linesSpread(edgeRec, el * F, toEdge, F, Fsd));
+      // A whole photo on the edge is recognised on all its worker slots; the phone's split crops come one batch at a time.
+      const lanes = s === 0 ? edgeRecLaneShare(el, state.edgeWorkers) : 1;
+      this.model(this.edgeCls[s], edgeCls, el, G_EDGE, lanes, this.linesSpread(edgeCls, el, toEdge) * lanes);
+      this.model(this.edgeRec[s], edgeRec, el * F, G_EDGE, lanes, this.linesSpread(edgeRec, el * F, toEdge, F, Fsd) * lanes);
       const cropBytes = splitRecCropBytesPerLine(t) * el * F;
       this.transfer(this.upCrops[s], cropBytes, this.upEst, G_UP);
       this.model(this.requestCrops[s], em.request, cropBytes, G_EDGE);

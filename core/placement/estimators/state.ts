@@ -104,6 +104,8 @@ export class EstimatorState {
   readonly up: BandwidthEstimator;
   readonly down: BandwidthEstimator;
   readonly edge: EdgeEstimator;
+  /** The edge's worker slots as its status last said (1 until it says): a photo's recognition batches run on all of them. */
+  edgeWorkers = 1;
   /** Text lines per image, learnt from results: the running figure over all images. */
   readonly lines: Ewma;
   /** Text lines per image by the image's shape, size and bytes per pixel (what recognition cost is predicted from). */
@@ -257,6 +259,7 @@ export class EstimatorState {
     const e = obs.edge;
     if (e.status !== undefined && e.statusAtMs !== undefined && e.statusAtMs > this.cursor.status) {
       this.edge.ingestStatus(e.status, e.statusAtMs);
+      if (e.status.pool.workers >= 1) this.edgeWorkers = e.status.pool.workers;
       this.learnFromStatus(e.status);
       this.cursor.status = e.statusAtMs;
     }
