@@ -137,9 +137,9 @@ export function observe(state: EstimatorState, decision: Decision, outcome: Outc
     upd(pick(em.det, detIdx), inputs.detPixels, s.det, 'edge-det');
     if (plan.split !== null) upd(pick(em.det, detIdx), inputs.detPixels, s['det-tail'], 'edge-det-tail', 1 - plan.split.headShare);
     upd(em.postprocess, inputs.detPixels, s.postprocess, 'edge-postprocess');
-    // Taught in one-batch-after-another time, as predicted (a whole photo's batches ran on every worker slot).
+    // Taught in one-batch-after-another time, as predicted (a whole photo's recognition ran on every worker slot).
     const lanes = plan.kind === 'edge' ? edgeRecLaneShare(edgeLines, state.edgeWorkers) : 1;
-    upd(pick(em.cls, clsIdx), edgeLines, s.cls, 'edge-cls', lanes);
+    upd(pick(em.cls, clsIdx), edgeLines, s.cls, 'edge-cls');
     upd(pick(em.rec, recIdx), edgeLines * width, s.rec, 'edge-rec', lanes);
     if (e.queueMs !== undefined) {
       stageError('queue', e.queueMs);

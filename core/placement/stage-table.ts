@@ -374,9 +374,10 @@ export class StageTable {
           this.set(this.rec[k], 0, 0, 0, G_NONE);
         }
       }
-      // A whole photo on the edge is recognised on all its worker slots; the phone's split crops come one batch at a time.
+      // A whole photo's lines are recognised on all the edge's worker slots (its classifier batches still run in
+      // turn); the phone's split crops come one batch at a time.
       const lanes = s === 0 ? edgeRecLaneShare(el, state.edgeWorkers) : 1;
-      this.model(this.edgeCls[s], edgeCls, el, G_EDGE, lanes, this.linesSpread(edgeCls, el, toEdge) * lanes);
+      this.model(this.edgeCls[s], edgeCls, el, G_EDGE, 1, this.linesSpread(edgeCls, el, toEdge));
       this.model(this.edgeRec[s], edgeRec, el * F, G_EDGE, lanes, this.linesSpread(edgeRec, el * F, toEdge, F, Fsd) * lanes);
       const cropBytes = splitRecCropBytesPerLine(t) * el * F;
       this.transfer(this.upCrops[s], cropBytes, this.upEst, G_UP);
