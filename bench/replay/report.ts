@@ -46,7 +46,11 @@ const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.l
 export function figures(records: readonly ReplayRecord[], edgeMsOfEdgePolicy: number | null): ReplayFigures {
   const n = records.length;
   const answered = records.filter((r) => r.failure === null);
-  const errors = answered.filter((r) => Number.isFinite(r.predictedP50Ms) && r.totalMs > 0).map((r) => Math.abs(r.predictedP50Ms - r.totalMs) / r.totalMs);
+  // The prediction is the first plan's: a second look's answer came later, from another plan.
+  const errors = answered
+    .map((r) => ({ predicted: r.predictedP50Ms, measured: r.secondLook?.firstMs ?? r.totalMs }))
+    .filter((r) => Number.isFinite(r.predicted) && r.measured > 0)
+    .map((r) => Math.abs(r.predicted - r.measured) / r.measured);
   const fit = answered.filter((r) => Number.isFinite(r.predictedP95Ms) && r.predictedP95Ms <= r.budgetMs);
   const withSim = records.filter((r) => r.sim !== undefined);
   const ranOn: Record<string, number> = {};

@@ -47,11 +47,15 @@ export interface ReplayRecord {
   raceWon: string | null;
   /** The phone's raced answer held no line, so the edge's answer was awaited. */
   awaitedBetter: boolean;
+  /** A second look at a larger side after a first read far short of the lines expected (RunRecord.secondLook). */
+  secondLook?: { planId: string; used: boolean; firstLines: number; lines: number | null; firstMs: number; note: string | null } | null;
   predictedP50Ms: number;
   predictedP95Ms: number;
   predictedStages: { stage: string; expectedMs: number; p95Ms: number }[];
   /** Lines and word recall the planner expected of this photo with its plan, and the plan it expected to read the most. */
   predictedLines: number | null;
+  /** Their recogniser input width per line, in the profiles' lines (RunRecord.predicted.recWidthFactor). */
+  predictedRecWidthFactor?: number | null;
   predictedRecall: number | null;
   mostAccurate: { planId: string; expectedMs: number; p95Ms: number; accuracy: number } | null;
   measuredStages: Record<string, number>;
@@ -208,6 +212,16 @@ function toReplayRecord(
     retried: rec?.retried ?? null,
     raceWon: rec?.raceWon ?? null,
     awaitedBetter: rec?.awaitedBetter ?? false,
+    secondLook: rec?.secondLook
+      ? {
+          planId: rec.secondLook.planId,
+          used: rec.secondLook.used,
+          firstLines: rec.secondLook.firstLines,
+          lines: rec.secondLook.lines,
+          firstMs: rec.secondLook.firstMs,
+          note: rec.secondLook.note ?? null,
+        }
+      : null,
     predictedP50Ms: rec?.predicted?.expectedMs ?? NaN,
     predictedP95Ms: rec?.predicted?.p95Ms ?? NaN,
     predictedStages: (rec?.predicted?.stages ?? []).map((s) => ({
@@ -216,6 +230,7 @@ function toReplayRecord(
       p95Ms: s.p95Ms,
     })),
     predictedLines: rec?.predicted?.lines ?? null,
+    predictedRecWidthFactor: rec?.predicted?.recWidthFactor ?? null,
     predictedRecall: rec?.predicted?.accuracy ?? null,
     mostAccurate: rec?.predicted?.mostAccurate ?? null,
     measuredStages: rec?.measuredStages ?? {},

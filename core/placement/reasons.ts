@@ -8,6 +8,7 @@ export type ReasonCode =
   | 'nothing-fits-least-late'
   | 'only-low-recall-in-time'
   | 'likely-in-time-reads-more'
+  | 'second-look-far-fewer-lines'
   | 'no-eligible-plan-device-fallback'
   | 'layercake-no-local-fits-fastest-local'
   | 'layercake-most-accurate-feasible'
@@ -29,6 +30,8 @@ export const REASON_TEXT: Record<ReasonCode, string> = {
   'only-low-recall-in-time': 'Only plans that read far less of this photo can finish in time; the plans that read it well are predicted late.',
   'likely-in-time-reads-more':
     'The plans sure to finish in time read far less of this photo; running one that reads it well and is likely, though not sure, to finish in time.',
+  'second-look-far-fewer-lines':
+    'The first read found far fewer lines than this photo was expected to hold; looking again at a larger size while there is time, keeping the first answer if the second is late.',
   'no-eligible-plan-device-fallback': 'This mode cannot run here now; running on the device instead.',
   'layercake-no-local-fits-fastest-local': 'LayerCake: no on-device model fits the budget, so the fastest on-device model.',
   'layercake-most-accurate-feasible': 'LayerCake: most accurate model and location within 0.8 × budget (p90 latencies).',

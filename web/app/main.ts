@@ -412,12 +412,13 @@ async function run(): Promise<void> {
   const budget = budgetMs();
   let placement: PageDecision | undefined;
   const shown = ui.preview.size;
-  const record = (result: { outcome: OcrOutcome } | { error: unknown }): RunRecord => {
+  let firstShownMs: number | undefined;
+  const record = (result: { outcome: OcrOutcome } | { error: unknown }, endMs = performance.now()): RunRecord => {
     const r = buildRunRecord({
       seq: runs++,
       startedAt,
       startMs,
-      endMs: performance.now(),
+      endMs,
       mode,
       autoPolicy: runSettings.policy,
       budgetMs: budget,
@@ -453,6 +454,12 @@ async function run(): Promise<void> {
         budgetMs: budget,
         onDecision: (d) => (placement = d),
         signal: stop.signal,
+        onFirstAnswer: (first) => {
+          if (photo !== image) return;
+          show(first);
+          ui.where.textContent += ' · reading again at a larger size';
+          firstShownMs = performance.now();
+        },
       }),
     );
     if (outcome.target === 'edge') link.edgeReachable = true;
@@ -464,11 +471,10 @@ async function run(): Promise<void> {
       record({ outcome });
       return setState('idle');
     }
-    renderResult(outcome, { where: ui.where, plan: ui.plan, timings: ui.timings, prediction: ui.prediction });
-    showLines(readingOrder(outcome.lines), outcome.image);
-    ui.result.hidden = false;
-    // The record's wall time ends here, with the lines shown; it is published before the state says done.
-    const done = record({ outcome });
+    show(outcome);
+    // The record's wall time ends here, with the lines shown (or with the first answer, when a second look did not
+    // replace it); it is published before the state says done.
+    const done = record({ outcome }, outcome.secondLook && !outcome.secondLook.used && firstShownMs !== undefined ? firstShownMs : performance.now());
     ui.record.textContent = JSON.stringify(done, null, 1);
     setState('done');
   } catch (error) {
@@ -481,6 +487,12 @@ async function run(): Promise<void> {
   } finally {
     if (stopRead === stop) stopRead = undefined;
   }
+}
+
+function show(outcome: OcrOutcome): void {
+  renderResult(outcome, { where: ui.where, plan: ui.plan, timings: ui.timings, prediction: ui.prediction });
+  showLines(readingOrder(outcome.lines), outcome.image);
+  ui.result.hidden = false;
 }
 
 function showLines(lines: OcrLine[], image: { width: number; height: number }): void {

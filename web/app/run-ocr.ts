@@ -34,6 +34,24 @@ export interface OcrOutcome {
   /** Human-readable "where it ran". */
   where: string;
   wallMs: number;
+  /** A second look at a larger side after a first read far short of the lines expected (its answer used or not). */
+  secondLook?: SecondLook;
+}
+
+export interface SecondLook {
+  label: string;
+  planId: string;
+  /** Why it was asked for, in words. */
+  why: string;
+  /** Its answer replaced the first: it arrived within the budget with more lines. */
+  used: boolean;
+  /** Lines of the first read, and of the second when it answered. */
+  firstLines: number;
+  lines: number | null;
+  /** From the request's start to the first answer. */
+  firstMs: number;
+  /** Why the first answer stands, when it does. */
+  note?: string;
 }
 
 export interface RunContext {
@@ -54,6 +72,8 @@ export interface RunContext {
   onDecision?(placement: PageDecision): void;
   /** The user stopped the read: every step under way stops, and the run ends with a `Stopped` error. */
   signal?: AbortSignal;
+  /** A first answer, shown while the photo is read again at a larger side (it stands if the second look is late). */
+  onFirstAnswer?(outcome: OcrOutcome): void;
 }
 
 /** Every request goes through the planner: auto with its policy (Tandem by default), forced modes with their fixed plan. */
@@ -97,6 +117,61 @@ export async function runOcr(image: Blob, mode: Mode, context: RunContext): Prom
   // A forced edge run on a plan the planner could not make (edge ruled out) would teach it the wrong stages.
   const carriedOut = run.replanned ? { ...placement, decision: run.replanned.decision } : placement;
   if (mode !== 'edge' || placement.decision.plan.kind === 'edge') context.planner.observe(carriedOut, run.outcome, run.recognition);
+  const first = outcomeOf(run, mode, placement, carriedOut, context, started);
+  return mode === 'auto' ? lookAgainIfShort(first, run, image, request, context, started) : first;
+}
+
+/**
+ * A read far short of the lines the photo was expected to hold is shown at once, and the photo read again at a larger
+ * side if the planner finds a plan likely to arrive in what is left of the budget (PagePlanner.secondLook). That
+ * answer replaces the first only when it arrives within the budget with more lines; at the deadline it is withdrawn.
+ */
+async function lookAgainIfShort(
+  first: OcrOutcome,
+  run: Execution,
+  image: Blob,
+  request: RequestInfo,
+  context: RunContext,
+  started: number,
+): Promise<OcrOutcome> {
+  const leftMs = context.budgetMs - (performance.now() - started);
+  if (leftMs < 1 || context.signal?.aborted) return first;
+  const second = context.planner.secondLook(first.placement, context.observe({ ...request, budgetMs: leftMs }), run.lines.length);
+  if (second === null) return first;
+  context.onFirstAnswer?.(first);
+  const look: SecondLook = {
+    label: second.label,
+    planId: second.decision.plan.id,
+    why: second.whyText,
+    used: false,
+    firstLines: run.lines.length,
+    lines: null,
+    firstMs: first.wallMs,
+  };
+  const deadline = AbortSignal.timeout(Math.max(1, Math.floor(leftMs)));
+  const signal = context.signal ? AbortSignal.any([deadline, context.signal]) : deadline;
+  let again: Execution;
+  try {
+    again = await execute(second.decision, image, stoppable({ ...context.executors }, signal));
+  } catch (error) {
+    look.note = deadline.aborted
+      ? 'the second look did not arrive within the budget'
+      : `the second look failed: ${error instanceof Error ? error.message : String(error)}`;
+    return { ...first, secondLook: look };
+  }
+  context.planner.observe(second, again.outcome);
+  look.lines = again.lines.length;
+  if (performance.now() - started > context.budgetMs) look.note = 'the second look arrived after the budget';
+  else if (again.lines.length <= run.lines.length) look.note = 'the second look found no more lines';
+  else look.used = true;
+  if (!look.used) return { ...first, secondLook: look };
+  const answer = outcomeOf(again, 'auto', first.placement, second, context, started);
+  // The edge read the photo twice: both count as its cost.
+  const edgeMs = (first.edgeServerMs ?? 0) + (answer.edgeServerMs ?? 0);
+  return { ...answer, edgeServerMs: edgeMs > 0 ? edgeMs : undefined, secondLook: look };
+}
+
+function outcomeOf(run: Execution, mode: Mode, placement: PageDecision, carriedOut: PageDecision, context: RunContext, started: number): OcrOutcome {
   return {
     target: run.ranOn,
     mode,

@@ -8,7 +8,7 @@ import { Z95 } from '../../core/placement/estimators/normal';
 import type { Branch, ConstraintCode, PredictedStage, ReasonCode, StageWhere } from '../../core/placement';
 import type { WhyCode } from '../placement/explain';
 import type { Mode, PageDecision } from '../placement/page-planner';
-import type { OcrOutcome } from './run-ocr';
+import type { OcrOutcome, SecondLook } from './run-ocr';
 
 export interface PredictedStageRecord {
   stage: string;
@@ -64,6 +64,8 @@ export interface RunRecord {
   awaitedBetter: boolean;
   /** The recognition plan chosen after device detection, when recognition was decided again. */
   recognition: string | null;
+  /** A second look at a larger side after a first read far short of the lines expected; `wallMs` is the answer's. */
+  secondLook: SecondLook | null;
   split: { deviceLines: number; edgeLines: number } | null;
   /** The edge's Server-Timing total when the edge ran (the whole photo or a share of its lines). */
   edgeServerMs: number | null;
@@ -132,6 +134,7 @@ export function buildRunRecord(input: RunRecordInput): RunRecord {
     raceWon: outcome?.raceWon ?? null,
     awaitedBetter: outcome?.awaitedBetter ?? false,
     recognition: outcome?.recognitionLabel ?? null,
+    secondLook: outcome?.secondLook ? { ...outcome.secondLook } : null,
     split: outcome?.split ? { ...outcome.split } : null,
     edgeServerMs: outcome?.edgeServerMs ?? null,
     lines: (outcome?.lines ?? []).map((l) => ({ text: l.text, score: l.score })),

@@ -35,6 +35,7 @@ export type WhyCode =
   | 'device-models-missing'
   | 'edge-more-accurate'
   | 'low-recall-only-in-time'
+  | 'far-fewer-lines-than-expected'
   | 'nothing-fits';
 
 export const WHY_TEXT: Record<WhyCode, string> = {
@@ -49,6 +50,7 @@ export const WHY_TEXT: Record<WhyCode, string> = {
   'device-models-missing': 'this device would first have to download its models',
   'edge-more-accurate': 'the edge reads more accurately within the budget',
   'low-recall-only-in-time': 'only a plan that reads far less of this photo can finish in time; the ones that read it well would be late',
+  'far-fewer-lines-than-expected': 'the first read found far fewer lines than this photo should hold; reading it again at a larger size while there is time',
   'nothing-fits': 'no plan is predicted to meet the budget',
 };
 
@@ -77,6 +79,7 @@ export function whyCode(decision: Decision, all: PlanPredictions, explain: (inde
   const plan = decision.plan;
   const budget = decision.budgetMs;
   if (decision.reason === 'only-low-recall-in-time') return 'low-recall-only-in-time';
+  if (decision.reason === 'second-look-far-fewer-lines') return 'far-fewer-lines-than-expected';
   for (const c of ['offline', 'edge-refused', 'edge-not-ready', 'no-cellular-offload'] as const) {
     if (plan.kind === 'device' && decision.constraints.includes(c)) return c;
   }

@@ -10,6 +10,7 @@ import {
   decide,
   fixedModePolicy,
   decideRecognition,
+  decideSecondLook,
   executableProfiles,
   observe,
   PAGE_CAPABILITIES,
@@ -100,11 +101,23 @@ export class PagePlanner {
 
   decide(obs: Observation, mode: Mode): PageDecision {
     const policy = mode === 'auto' ? this.planner.policy : this.forced[mode];
-    const decision = decide(obs, this.planner.profiles, policy, this.planner.state);
+    return this.explained(obs, mode, policy, decide(obs, this.planner.profiles, policy, this.planner.state));
+  }
+
+  private explained(obs: Observation, mode: Mode, policy: Policy, decision: Decision): PageDecision {
     const all = this.planner.predictAll(obs);
-    const saveData = obs.preferences.saveData;
-    const why = whyCode(decision, all, (i) => this.planner.explain(obs, i), saveData);
+    const why = whyCode(decision, all, (i) => this.planner.explain(obs, i), obs.preferences.saveData);
     return { mode, decision, policy, label: planLabel(decision.plan), why, whyText: WHY_TEXT[why] };
+  }
+
+  /**
+   * After `d`'s read found `lines` lines: a second look at a larger side (decideSecondLook), with
+   * `obs.request.budgetMs` the time left; null when auto mode's policy does not look again or there is no call for it.
+   */
+  secondLook(d: PageDecision, obs: Observation, lines: number): PageDecision | null {
+    if (d.mode !== 'auto' || d.policy.looksAgainWhenShort !== true) return null;
+    const decision = decideSecondLook(obs, this.planner.profiles, d.policy, this.planner.state, d.decision, lines);
+    return decision === null ? null : this.explained(obs, d.mode, d.policy, decision);
   }
 
   /**

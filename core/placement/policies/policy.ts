@@ -47,6 +47,8 @@ export interface Policy extends IngestHooks {
   choose(view: PolicyView): Choice;
   /** Decides again where the crops are recognised once device detection has counted them (decideRecognition). */
   readonly redecidesRecognition?: boolean;
+  /** Looks again at a larger detector side when a read found far fewer lines than expected (decideSecondLook). */
+  readonly looksAgainWhenShort?: boolean;
   /** Learns from a finished request (for policies with estimators of their own). */
   learn?(decision: Decision, outcome: Outcome, state: EstimatorState): void;
 }
@@ -144,7 +146,7 @@ function bestEligibleAccuracy(view: PolicyView): number {
 }
 
 /** A plan past the budget's p95 is taken over a sure one only when it is at least this likely to make it (its expected time fits). */
-const LIKELY_IN_TIME = 0.5;
+export const LIKELY_IN_TIME = 0.5;
 
 /**
  * Among eligible plans that read the photo well (predicted recall at least `wellRead`) and are at least `minChance`

@@ -1,6 +1,6 @@
 import { fetchText, REASON_TEXT } from '../../../core/placement';
 import { el, formatMs } from '../dom';
-import type { OcrOutcome } from '../run-ocr';
+import type { OcrOutcome, SecondLook } from '../run-ocr';
 
 export interface ResultViews {
   where: HTMLElement;
@@ -26,6 +26,7 @@ export function renderResult(outcome: OcrOutcome, v: ResultViews): void {
   v.plan.replaceChildren(
     el('strong', { textContent: outcome.mode === 'auto' ? `Plan: ${label}` : `Plan (${outcome.mode} chosen): ${label}` }),
     ...(outcome.recognitionLabel ? [el('br'), el('span', { textContent: `After detection: ${outcome.recognitionLabel}` })] : []),
+    ...(outcome.secondLook ? [el('br'), el('span', { className: 'second-look', textContent: secondLookText(outcome.secondLook) })] : []),
     el('br'),
     ...(outcome.mode === 'auto'
       ? [
@@ -91,4 +92,10 @@ export function renderResult(outcome: OcrOutcome, v: ResultViews): void {
       return row;
     }),
   );
+}
+
+/** E.g. "Second look: Edge · detector fp32 @ 960 · upload original (6 lines at first, 38 now): its answer is shown." */
+function secondLookText(look: SecondLook): string {
+  const found = look.lines === null ? `${look.firstLines} lines at first` : `${look.firstLines} lines at first, ${look.lines} then`;
+  return `Second look (${look.why}): ${look.label} (${found}): ${look.used ? 'its answer is shown' : `the first answer stands, ${look.note ?? ''}`}.`;
 }
