@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RequestInfo } from '../../core/placement';
 import { buildObservation, linkSamples } from '../../core/placement/observation-builder';
 import type { EdgeOcrOptions, EdgeOcrResult } from '../edge-client';
+import { edgeReplyOf } from '../edge-client/reply-fixture';
 import { PagePlanner } from '../placement/page-planner';
 import { runOcr, type OcrOutcome, type RunContext } from './run-ocr';
 
@@ -21,20 +22,11 @@ const lineAt = (k: number) => ({
 });
 
 function reply(lines: number, image: { width: number; height: number }): EdgeOcrResult {
-  return {
-    response: {
-      lines: Array.from({ length: lines }, (_, k) => lineAt(k)),
-      timings: { preprocess: 1, det: 10, postprocess: 1, cls: 0, rec: 5, total: 17 },
-      detInput: { width: 32, height: 32 },
-      image,
-      server: { decode: 1, queue: 0, total: 30 },
-      models: { det: 'd', cls: 'c', rec: 'r' },
-    } as never,
-    serverTiming: { decode: 1, preprocess: 1, det: 10, postprocess: 1, cls: 0, rec: 5, queue: 0, total: 30 },
-    roundTripMs: 40,
-    uploadBytes: 137_000,
-    downloadBytes: 3000,
-  };
+  return edgeReplyOf(
+    Array.from({ length: lines }, (_, k) => lineAt(k)),
+    image,
+    { up: 137_000, down: 3000 },
+  );
 }
 
 const image = { width: 1080, height: 1527 };

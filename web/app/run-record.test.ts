@@ -90,6 +90,7 @@ describe('buildRunRecord', () => {
       fellBack: null,
       retried: null,
       recognition: null,
+      secondLook: null,
       split: null,
       edgeServerMs: 450,
       lines: [{ text: 'Hello', score: 0.98 }],
@@ -100,6 +101,18 @@ describe('buildRunRecord', () => {
     expect(record.wallMs).toBe(1230);
     // A raced phone answer that held no line, and the edge's awaited instead, is on the record.
     expect(buildRunRecord({ ...BASE, placement, outcome: { ...edgeOutcome(placement), awaitedBetter: true } }).awaitedBetter).toBe(true);
+    // So is a second look at a larger side, used or not.
+    const look = {
+      label: 'Edge · detector fp32 @ 960',
+      planId: 'edge:960',
+      why: 'far fewer lines',
+      used: false,
+      firstLines: 0,
+      lines: null,
+      firstMs: 700,
+      note: 'late',
+    };
+    expect(buildRunRecord({ ...BASE, placement, outcome: { ...edgeOutcome(placement), secondLook: look } }).secondLook).toEqual(look);
     expect(record.measuredStages).toEqual({ decode: 12, det: 340, rec: 80, total: 450, network: 210 });
     expect(Object.keys(record.measuredStages)).toEqual(['decode', 'det', 'rec', 'total', 'network']);
     expect(record.predicted!.expectedMs).toBe(d.predicted.expectedMs);

@@ -7,6 +7,7 @@ import type { DeviceOcrResult, SplitOptions, SplitResult } from '../worker/api';
 import { edgeTimeoutMs, execute, expectedLate, failureKind, refusalOf, tooFewLines, type Executors } from './execute';
 import { executableProfiles } from './profiles';
 import { stoppable } from './stoppable';
+import { edgeReplyOf } from '../edge-client/reply-fixture';
 
 // Real decisions from the planner; the worker and the edge are scripted so each path (answer, refusal, race) is
 // exercised exactly, with every call recorded.
@@ -43,20 +44,7 @@ const deviceResult = (tag: string): DeviceOcrResult =>
     image: { width: 64, height: 32 },
     device: { backend: 'wasm', threads: 2, decodeMs: 2 },
   }) as DeviceOcrResult;
-const edgeReply = (): EdgeOcrResult => ({
-  response: {
-    lines: [oneLine('edge')],
-    timings,
-    detInput: { width: 32, height: 32 },
-    image: { width: 64, height: 32 },
-    server: { decode: 1, queue: 0, total: 30 },
-    models: { det: 'd', cls: 'c', rec: 'r' },
-  } as never,
-  serverTiming: { decode: 1, preprocess: 1, det: 10, postprocess: 1, cls: 0, rec: 5, queue: 0, total: 30 },
-  roundTripMs: 40,
-  uploadBytes: 1000,
-  downloadBytes: 300,
-});
+const edgeReply = (): EdgeOcrResult => edgeReplyOf([oneLine('edge')]);
 
 /**
  * Scripted worker and edge. `raced` resolves once a device run is asked for (its models made ready): an edge scripted
