@@ -44,5 +44,5 @@ export { EXAMPLE_PROFILES } from './example-profiles';
 export { executableProfiles, PAGE_CAPABILITIES } from './executable-profiles';
 export type { ClientCapabilities } from './executable-profiles';
 export { canRedecideRecognition, decideRecognition, withRecognition } from './recognition';
-export { decideSecondLook, readFarShort, SHORT_READ_SHARE } from './second-look';
+export { decideSecondLook, readFarShort } from './second-look';
 export { recInputWidth, profiledLineWidth } from './rec-width';

@@ -152,7 +152,7 @@ async function lookAgainIfShort(
   const signal = context.signal ? AbortSignal.any([deadline, context.signal]) : deadline;
   let again: Execution;
   try {
-    again = await execute(second.decision, image, stoppable({ ...context.executors }, signal));
+    again = await execute(second.decision, image, stoppable(context.executors, signal));
   } catch (error) {
     look.note = deadline.aborted
       ? 'the second look did not arrive within the budget'
