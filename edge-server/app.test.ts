@@ -185,6 +185,28 @@ describe('POST /v1/ocr', () => {
     expect(body.lines.map((l) => squeeze(l.text))).toEqual(fixture.lines.map(squeeze));
   });
 
+  it('detects again at the escalation side when its small side finds too few lines and there is time, reading once', async () => {
+    const post = (escalate: string, extra: Record<string, string> = {}) =>
+      req('/v1/ocr?maxSide=64&cls=0', { method: 'POST', body: fixture.png, headers: { 'content-type': 'image/png', 'x-tandem-escalate': escalate, ...extra } });
+    // Two lines found at 64 px where three were expected.
+    const res = await post('side=640; below=3; ms=0');
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as OcrResponse;
+    expect(body.escalated).toEqual({ fromSide: 64, lines: 2 });
+    expect(body.detInput.width).toBe(640);
+    expect(body.config?.maxSide).toBe(640);
+    expect(res.headers.get('x-tandem-config')).toMatch(/640/);
+    expect(body.lines.map((l) => l.text)).toEqual(fixture.lines);
+    // What it predicts past the budget is not tried: the small side's answer comes back as it was.
+    const late = await post('side=640; below=3; ms=5000', { 'x-tandem-budget-ms': '4000' });
+    expect(late.status).toBe(200);
+    const kept = (await late.json()) as OcrResponse;
+    expect(kept.escalated).toBeUndefined();
+    expect(kept.detInput.width).toBe(64);
+    await expectError(await post('side=640; below=2'), 400, 'BadRequest', /x-tandem-escalate/);
+    await expectError(await post('side=9000; below=2; ms=0'), 400, 'BadRequest', /side up to 4096/);
+  });
+
   it('refuses what is not a usable image with a clear 4xx and keeps serving', async () => {
     const post = (body: Body, type = 'image/jpeg', query = '') => req(`/v1/ocr${query}`, { method: 'POST', body, headers: { 'content-type': type } });
     const huge = await sharp({ create: { width: 1200, height: 1000, channels: 3, background: '#fff' } })

@@ -49,6 +49,9 @@ export interface ReplayRecord {
   awaitedBetter: boolean;
   /** A second look at a larger side after a first read far short of the lines expected (RunRecord.secondLook). */
   secondLook?: { planId: string; used: boolean; firstLines: number; lines: number | null; firstMs: number; note: string | null } | null;
+  /** What the edge was asked to detect again at when short, and whether it did (RunRecord.predicted.escalation, .escalated). */
+  escalation?: { side: number; belowLines: number; costMs: number } | null;
+  escalated?: { fromSide: number; toSide: number; firstLines: number } | null;
   predictedP50Ms: number;
   predictedP95Ms: number;
   predictedStages: { stage: string; expectedMs: number; p95Ms: number }[];
@@ -222,6 +225,8 @@ function toReplayRecord(
           note: rec.secondLook.note ?? null,
         }
       : null,
+    escalation: rec?.predicted?.escalation ?? null,
+    escalated: rec?.escalated ?? null,
     predictedP50Ms: rec?.predicted?.expectedMs ?? NaN,
     predictedP95Ms: rec?.predicted?.p95Ms ?? NaN,
     predictedStages: (rec?.predicted?.stages ?? []).map((s) => ({

@@ -1,6 +1,6 @@
 export type * from './types';
 export { createOcrPipeline, MAX_SIDE_LIMIT } from './pipeline';
-export type { OcrPipeline, RunOptions, Detection, DetectResult, RecognizedText, RecognizeResult } from './pipeline';
+export type { OcrPipeline, RunOptions, Escalation, Detection, DetectResult, RecognizedText, RecognizeResult } from './pipeline';
 export { pipelineConfigFromManifest, parseDictionary } from './config';
 export type { PipelineConfig, ConfigOverrides } from './config';
 export { detInputSize, detTensor, lineBatchTensor, normalizeToNchw } from './preprocess';

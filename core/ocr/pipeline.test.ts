@@ -93,6 +93,36 @@ describe('createOcrPipeline', () => {
     expect(r.lines[0].box[1][0]).toBeGreaterThan(199);
   });
 
+  it('detects again at the larger side only when the first found too few lines in time, reading once', async () => {
+    const run = async (escalate: { maxSide: number; belowLines: number; notAfterMs: number }) => {
+      const calls: { role: string; dims: number[] }[] = [];
+      let tick = 0;
+      const r = await createOcrPipeline(config, standIn(calls), () => (tick += 10)).run(page(), { useCls: false, maxSide: 128, escalate });
+      return { r, calls };
+    };
+    // Two lines found where three were wanted, 50 ms into the pass: detected again at 256, recognised once.
+    const short = await run({ maxSide: 256, belowLines: 3, notAfterMs: 50 });
+    expect(short.calls.map((c) => [c.role, c.dims[2], c.dims[3]])).toEqual([
+      ['det', 64, 128],
+      ['det', 128, 256],
+      ['rec', 48, expect.any(Number)],
+    ]);
+    expect(short.r.detInput).toEqual({ width: 256, height: 128 });
+    expect(short.r.escalated).toEqual({ fromSide: 128, lines: 2 });
+    expect(short.r.lines.map((l) => l.text)).toEqual(['ab', 'ab']);
+    expect(short.r.timings.det).toBe(20);
+    // Enough lines, too late, or no larger side: one detection, no escalation reported.
+    for (const escalate of [
+      { maxSide: 256, belowLines: 2, notAfterMs: 50 },
+      { maxSide: 256, belowLines: 3, notAfterMs: 40 },
+      { maxSide: 128, belowLines: 3, notAfterMs: 50 },
+    ]) {
+      const { r, calls } = await run(escalate);
+      expect(calls.filter((c) => c.role === 'det')).toHaveLength(1);
+      expect(r.escalated).toBeUndefined();
+      expect(r.detInput).toEqual({ width: 128, height: 64 });
+    }
+  });
   it('stops before the next model run once cancelled, and never when not', async () => {
     const calls: { role: string; dims: number[] }[] = [];
     let stop = false;

@@ -50,4 +50,9 @@ export interface OcrResult {
   /** Size the detector actually ran at (multiples of 32). */
   detInput: { width: number; height: number };
   image: { width: number; height: number };
+  /**
+   * Detection ran again at a larger side (RunOptions.escalate) because the first found too few lines: that first
+   * side and what it found. The timings then hold both detections; `detInput` is the second's.
+   */
+  escalated?: { fromSide: number; lines: number };
 }

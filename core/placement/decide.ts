@@ -5,6 +5,7 @@
  */
 import type { Profiles } from '../profiles';
 import type { Decision, DecisionInputs, ModelFetch } from './decision';
+import { escalationFor } from './escalation';
 import { placementError } from './errors';
 import type { EstimatorState } from './estimators/state';
 import type { Observation } from './observations';
@@ -180,6 +181,7 @@ export function decide(obs: Observation, profiles: Profiles, policy: Policy, sta
     fetch: fetchOf(plan, table),
     mostAccurate:
       best < 0 ? null : { plan: space.plans[best], expectedMs: evaluator.expected[best], p95Ms: evaluator.p95[best], accuracy: evaluator.accuracy[best] },
+    escalation: policy.looksAgainWhenShort ? escalationFor(plan, space, evaluator, Math.max(obs.request.width, obs.request.height), table.linesMean) : null,
     fallback:
       plan.usesEdge && f >= 0 ? { plan: space.plans[f], expectedMs: evaluator.expected[f], p95Ms: evaluator.p95[f], accuracy: evaluator.accuracy[f] } : null,
     counts: { plans: space.plans.length, eligible: eligibleCount, fitting },

@@ -1,4 +1,5 @@
 /** What decide() returns and what observe() is told afterwards. */
+import type { EdgeEscalation } from './escalation';
 import type { RefusalInfo } from './estimators/edge';
 import type { Plan } from './plan-space';
 import type { PredictedStage, Prediction } from './plans';
@@ -27,6 +28,11 @@ export interface Decision {
    * plan chosen for its time gives up, shown when the answer is expected to read less.
    */
   mostAccurate: { plan: Plan; expectedMs: number; p95Ms: number; accuracy: number } | null;
+  /**
+   * For an edge plan at a small detector side (policies that look again when short): when and how the edge detects
+   * again at a larger side, sent with the request (core/protocol ESCALATE_HEADER).
+   */
+  escalation?: EdgeEscalation | null;
   /** Device-only plan to switch to when the edge refuses or fails. */
   fallback: { plan: Plan; expectedMs: number; p95Ms: number; accuracy: number } | null;
   counts: { plans: number; eligible: number; fitting: number };
@@ -104,6 +110,8 @@ export interface Outcome {
     /** Server-Timing stages. */
     stages?: Partial<Record<EdgeStage, number>>;
     lines?: number;
+    /** The edge detected again at a larger side (Decision.escalation): its time is not the plan's. */
+    escalated?: boolean;
   };
   /** Actual size of a re-encoded upload. */
   reencodedBytes?: number;

@@ -45,4 +45,5 @@ export { executableProfiles, PAGE_CAPABILITIES } from './executable-profiles';
 export type { ClientCapabilities } from './executable-profiles';
 export { canRedecideRecognition, decideRecognition, withRecognition } from './recognition';
 export { decideSecondLook, readFarShort } from './second-look';
+export { escalationFor, type EdgeEscalation } from './escalation';
 export { recInputWidth, profiledLineWidth } from './rec-width';

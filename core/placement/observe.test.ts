@@ -222,3 +222,32 @@ describe('an edge that recognises a photo on all its worker slots', () => {
     expect(Math.abs(edgeRec(decide(receipt(NOW + 9000), P, policy, state)) / edgeRec(d) - 1)).toBeLessThan(0.1);
   });
 });
+
+describe('observe: an edge reply that detected twice', () => {
+  it('teaches neither the detector nor the service time; its recognition still counts', () => {
+    const run = (escalated: boolean) => {
+      const state = createEstimatorState(P);
+      const policy = alwaysEdgePolicy();
+      const d = decide(buildObservation({ nowMs: NOW }), P, policy, state);
+      const service = state.edge.service.mean;
+      const det = edgeDetOf(state);
+      // Stages as execute() reports them: an escalated reply's detection stages are left out.
+      const stages = escalated ? { decode: 5, rec: 400 } : { decode: 5, det: 4 * det, rec: 400 };
+      observe(
+        state,
+        d,
+        {
+          atMs: NOW + 900,
+          ok: true,
+          totalMs: 5000,
+          lines: 30,
+          edge: { elapsedMs: 5000, uploadBytes: 100_000, serverMs: 4800, queueMs: 0, stages, lines: 30, escalated },
+        },
+        policy,
+      );
+      return { serviceMoved: state.edge.service.mean !== service, detMoved: edgeDetOf(state) !== det };
+    };
+    expect(run(false)).toEqual({ serviceMoved: true, detMoved: true });
+    expect(run(true)).toEqual({ serviceMoved: false, detMoved: false });
+  });
+});

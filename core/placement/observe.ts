@@ -145,7 +145,7 @@ export function observe(state: EstimatorState, decision: Decision, outcome: Outc
       stageError('queue', e.queueMs);
       state.edge.addQueue(e.queueMs, outcome.atMs);
     }
-    if (e.serverMs !== undefined) state.edge.service.add(e.serverMs - (e.queueMs ?? 0));
+    if (e.serverMs !== undefined && !e.escalated) state.edge.service.add(e.serverMs - (e.queueMs ?? 0));
     // A refused request asked again without a deadline carries the answered retry's own transfer.
     if ((outcome.failure === undefined || outcome.failure === 'refused') && e.uploadBytes > 0) {
       // The reply's own transfer is not part of the upload.

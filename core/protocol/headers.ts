@@ -36,3 +36,36 @@ export function parseImageSize(raw: string | undefined): { width: number; height
   const height = Number(m[2]);
   return width > 0 && height > 0 ? { width, height } : undefined;
 }
+
+/**
+ * Request header `x-tandem-escalate: side=960; below=20; ms=1300` on /v1/ocr: when detection at the request's side
+ * finds fewer than `below` lines, detect again at `side` on the decoded image (no second upload, the few lines not
+ * read) if `ms`, the caller's prediction of that second detection, the recognition of the lines it expects and the
+ * reply's transfer, still fits before the deadline. Without a budget the second detection always runs when short.
+ */
+export const ESCALATE_HEADER = 'x-tandem-escalate';
+
+export interface EscalateRequest {
+  side: number;
+  below: number;
+  ms: number;
+}
+
+export function formatEscalate(e: EscalateRequest): string {
+  return `side=${Math.round(e.side)}; below=${Math.ceil(e.below)}; ms=${Math.max(0, Math.round(e.ms))}`;
+}
+
+/** null when absent; undefined when malformed (each of side, below and ms once, as non-negative integers, side > 0). */
+export function parseEscalate(raw: string | undefined): EscalateRequest | null | undefined {
+  if (raw === undefined) return null;
+  const fields = new Map<string, number>();
+  for (const part of raw.split(';')) {
+    const m = /^\s*(side|below|ms)\s*=\s*(\d{1,7})\s*$/.exec(part);
+    if (!m || fields.has(m[1])) return undefined;
+    fields.set(m[1], Number(m[2]));
+  }
+  const side = fields.get('side');
+  const below = fields.get('below');
+  const ms = fields.get('ms');
+  return side !== undefined && side > 0 && below !== undefined && ms !== undefined ? { side, below, ms } : undefined;
+}

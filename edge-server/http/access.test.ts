@@ -56,6 +56,9 @@ describe('bearer token (EDGE_TOKEN)', () => {
     });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-headers')).toMatch(/authorization/i);
+    // Every request header the page sends to /v1/ocr.
+    for (const h of ['x-tandem-budget-ms', 'x-tandem-image-size', 'x-tandem-late-answer', 'x-tandem-escalate'])
+      expect(res.headers.get('access-control-allow-headers')).toContain(h);
   });
 
   it('refuses weak tokens at startup', () => {

@@ -9,7 +9,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { HEADER_LENGTH_HEADER } from '../../core/protocol/oip';
-import { ACCEPT_HEADER, BUDGET_HEADER, CONFIG_HEADER, IMAGE_SIZE_HEADER, LATE_ANSWER_HEADER } from '../../core/protocol/headers';
+import { ACCEPT_HEADER, BUDGET_HEADER, CONFIG_HEADER, ESCALATE_HEADER, IMAGE_SIZE_HEADER, LATE_ANSWER_HEADER } from '../../core/protocol/headers';
 import { SERVER_TIMING_HEADER } from '../../core/protocol/server-timing';
 import type { EdgeConfig } from '../config';
 import { RateLimitError, ServerError } from './errors';
@@ -60,7 +60,7 @@ const EXPOSE_HEADERS = [SERVER_TIMING_HEADER, HEADER_LENGTH_HEADER, 'Retry-After
 export function corsMiddleware(config: LimitsConfig): MiddlewareHandler {
   const preflight = cors({
     origin: (origin, c) => (originAllowed(origin, c, config.corsOrigins, config.publicOrigins) ? origin : null),
-    allowHeaders: ['Content-Type', 'Authorization', HEADER_LENGTH_HEADER, BUDGET_HEADER, ACCEPT_HEADER, IMAGE_SIZE_HEADER, LATE_ANSWER_HEADER],
+    allowHeaders: ['Content-Type', 'Authorization', HEADER_LENGTH_HEADER, BUDGET_HEADER, ACCEPT_HEADER, IMAGE_SIZE_HEADER, LATE_ANSWER_HEADER, ESCALATE_HEADER],
     exposeHeaders: EXPOSE_HEADERS,
     maxAge: 600,
   });

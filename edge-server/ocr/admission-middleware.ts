@@ -41,6 +41,8 @@ export interface OcrAdmitted {
 export interface OcrRan {
   maxSide: number;
   queueMs: number;
+  /** Detection ran again at a larger side (ESCALATE_HEADER): its time is no sample of either side's. */
+  escalated?: boolean;
 }
 
 export interface OcrEnv {
@@ -133,7 +135,7 @@ export function wholeRequestAdmission(pool: InferenceRunner, unbudgeted: Weighte
       const ran = c.get('ran');
       // Measured from the body's end: its arrival is the client's link (and a refusal before it arrived has none).
       const since = t0 + (c.get('bodyReadMs') ?? 0);
-      if (c.res.status === 200 && ran) {
+      if (c.res.status === 200 && ran && !ran.escalated) {
         if (sides && ticket.kind !== null) ticket.kind = [`${ran.maxSide}/${cls}`, ...ticket.kind.split(KIND_LEVEL).slice(1)].join(KIND_LEVEL);
         executionMs = performance.now() - since - ran.queueMs;
         responseMs = performance.now() - since;

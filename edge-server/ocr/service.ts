@@ -169,9 +169,10 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
     t.det = Math.max(0, t.det - queuedBy.det);
     t.cls = Math.max(0, t.cls - queuedBy.cls);
     t.rec = Math.max(0, t.rec - queuedBy.rec);
+    // A run that detected twice is no sample of its side's time (nor of the larger side's).
     const key = variant(options);
     if (!measured.has(key)) measured.set(key, new LatencyTracker());
-    measured.get(key)!.record(sizeBucket([image.height, image.width]), now() - started - queueMs);
+    if (result.escalated === undefined) measured.get(key)!.record(sizeBucket([image.height, image.width]), now() - started - queueMs);
     return { result, queueMs, batch, models: { ...config.models, ...ran } };
   }
 }

@@ -1,7 +1,7 @@
 /** POST /v1/ocr: image bytes in, recognised lines out, with per-stage Server-Timing. */
 import { Hono, type MiddlewareHandler } from 'hono';
 import { formatOcrConfig } from '../../core/protocol/accept';
-import { CONFIG_HEADER } from '../../core/protocol/headers';
+import { CONFIG_HEADER, ESCALATE_HEADER, parseEscalate } from '../../core/protocol/headers';
 import { SERVER_TIMING_HEADER, formatServerTiming } from '../../core/protocol/server-timing';
 import type { OcrResponse } from '../../core/protocol/v1';
 import { planOcr } from '../ocr/plan';
@@ -29,6 +29,13 @@ export function v1OcrRoutes(deps: AppDeps, pixels: WeightedGate, admission: Midd
       throw new ServerError('UnsupportedMediaType', `Content-Type ${type} is not accepted; send the image bytes as image/jpeg, image/png or image/webp`);
     }
     const options = parseOptions(c.req.query('maxSide'), c.req.query('cls'));
+    const escalate = parseEscalate(c.req.header(ESCALATE_HEADER));
+    if (escalate === undefined || (escalate && escalate.side > MAX_SIDE)) {
+      throw new ServerError(
+        'BadRequest',
+        `${ESCALATE_HEADER}: ${JSON.stringify(c.req.header(ESCALATE_HEADER))} must be "side=N; below=N; ms=N" with a side up to ${MAX_SIDE}`,
+      );
+    }
     if (acceptError) throw acceptError;
     const deadline = budget === null ? undefined : t0 + budget;
     const signal = c.req.raw.signal;
@@ -54,13 +61,25 @@ export function v1OcrRoutes(deps: AppDeps, pixels: WeightedGate, admission: Midd
       // planner still sees the deadline when it has detector sides to choose from.
       const admitted = refine(rgba.width, rgba.height);
       plan = planOcr(deps, rgba.width, rgba.height, options, accept, admitted && !accept?.maxSide ? undefined : deadline);
-      run = await deps.ocr.run(rgba, plan.options, deadline, plan.models, signal, lateWanted);
+      // The second detection must leave time for what the caller predicts it and the recognition after it cost.
+      const runOptions = escalate
+        ? {
+            ...plan.options,
+            escalate: {
+              maxSide: escalate.side,
+              belowLines: escalate.below,
+              notAfterMs: deadline === undefined ? Infinity : deadline - escalate.ms - performance.now(),
+            },
+          }
+        : plan.options;
+      run = await deps.ocr.run(rgba, runOptions, deadline, plan.models, signal, lateWanted);
     } finally {
       release();
     }
     throwIfClientGone(signal, 'before its reply');
     const { result, queueMs, batch, models } = run;
-    const config = { det: models.det, maxSide: plan.maxSide, rec: models.rec };
+    const maxSide = result.escalated && escalate ? escalate.side : plan.maxSide;
+    const config = { det: models.det, maxSide, rec: models.rec };
     const total = performance.now() - t0;
     const reply: OcrResponse = {
       ...result,
@@ -87,7 +106,7 @@ export function v1OcrRoutes(deps: AppDeps, pixels: WeightedGate, admission: Midd
       ),
     );
     c.header(CONFIG_HEADER, formatOcrConfig(config));
-    c.set('ran', { maxSide: plan.maxSide, queueMs });
+    c.set('ran', { maxSide, queueMs, escalated: result.escalated !== undefined });
     return c.json(reply);
   });
 }

@@ -36,6 +36,15 @@ export interface OcrOutcome {
   wallMs: number;
   /** A second look at a larger side after a first read far short of the lines expected (its answer used or not). */
   secondLook?: SecondLook;
+  /** The edge detected again at a larger side because its first detection found too few lines (Decision.escalation). */
+  escalated?: Escalated;
+}
+
+export interface Escalated {
+  fromSide: number;
+  toSide: number;
+  /** Lines the first detection found. */
+  firstLines: number;
 }
 
 export interface SecondLook {
@@ -184,6 +193,7 @@ function outcomeOf(run: Execution, mode: Mode, placement: PageDecision, carriedO
     recognitionLabel: run.recognition ? planLabel(run.recognition.plan) : undefined,
     split: run.split && run.split.edgeLines > 0 ? { deviceLines: run.split.deviceLines, edgeLines: run.split.edgeLines } : undefined,
     edgeServerMs: run.edge ? (run.edge.serverTiming.total ?? run.edge.response.server.total) : run.split?.edge?.serverMs,
+    escalated: escalatedOf(run),
     lines: run.lines,
     image: run.image,
     stages: measuredStages(run),
@@ -193,6 +203,12 @@ function outcomeOf(run: Execution, mode: Mode, placement: PageDecision, carriedO
       (run.split && run.split.edgeLines > 0 ? ` + edge (${run.split.edgeLines} of ${run.split.deviceLines + run.split.edgeLines} lines)` : ''),
     wallMs: performance.now() - started,
   };
+}
+
+function escalatedOf(run: Execution): Escalated | undefined {
+  const r = run.edge?.response;
+  if (r?.escalated === undefined) return undefined;
+  return { fromSide: r.escalated.fromSide, toSide: r.config?.maxSide ?? Math.max(r.detInput.width, r.detInput.height), firstLines: r.escalated.lines };
 }
 
 function measuredStages(run: Execution): [string, number][] {

@@ -8,7 +8,7 @@ import { Z95 } from '../../core/placement/estimators/normal';
 import type { Branch, ConstraintCode, PredictedStage, ReasonCode, StageWhere } from '../../core/placement';
 import type { WhyCode } from '../placement/explain';
 import type { Mode, PageDecision } from '../placement/page-planner';
-import type { OcrOutcome, SecondLook } from './run-ocr';
+import type { Escalated, OcrOutcome, SecondLook } from './run-ocr';
 
 export interface PredictedStageRecord {
   stage: string;
@@ -51,6 +51,8 @@ export interface RunRecord {
     accuracy: number;
     /** The plan predicted to read the most of this photo, whatever its time (decision.mostAccurate). */
     mostAccurate: { planId: string; expectedMs: number; p95Ms: number; accuracy: number } | null;
+    /** What the edge was asked to detect again at when short (decision.escalation). */
+    escalation: { side: number; belowLines: number; costMs: number } | null;
   } | null;
   /** Milliseconds per stage as measured: the device's timings, or the edge's Server-Timing stages and the network. */
   measuredStages: Record<string, number>;
@@ -66,6 +68,8 @@ export interface RunRecord {
   recognition: string | null;
   /** A second look at a larger side after a first read far short of the lines expected; `wallMs` is the answer's. */
   secondLook: SecondLook | null;
+  /** The edge detected again at a larger side (OcrOutcome.escalated). */
+  escalated: Escalated | null;
   split: { deviceLines: number; edgeLines: number } | null;
   /** The edge's Server-Timing total when the edge ran (the whole photo or a share of its lines). */
   edgeServerMs: number | null;
@@ -124,6 +128,9 @@ export function buildRunRecord(input: RunRecordInput): RunRecord {
             p95Ms: decision.mostAccurate.p95Ms,
             accuracy: decision.mostAccurate.accuracy,
           },
+          escalation: decision.escalation
+            ? { side: decision.escalation.maxSide, belowLines: decision.escalation.belowLines, costMs: decision.escalation.costMs }
+            : null,
         }
       : null,
     measuredStages: Object.fromEntries(outcome?.stages ?? []),
@@ -135,6 +142,7 @@ export function buildRunRecord(input: RunRecordInput): RunRecord {
     awaitedBetter: outcome?.awaitedBetter ?? false,
     recognition: outcome?.recognitionLabel ?? null,
     secondLook: outcome?.secondLook ? { ...outcome.secondLook } : null,
+    escalated: outcome?.escalated ? { ...outcome.escalated } : null,
     split: outcome?.split ? { ...outcome.split } : null,
     edgeServerMs: outcome?.edgeServerMs ?? null,
     lines: (outcome?.lines ?? []).map((l) => ({ text: l.text, score: l.score })),

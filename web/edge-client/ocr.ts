@@ -1,6 +1,14 @@
 import type { OcrResponse, StatusResponse } from '../../core/protocol/v1';
 import { BUDGET_HEADER, type ProbeReply } from '../../core/protocol/v1';
-import { IMAGE_SIZE_HEADER, LATE_ANSWER_HEADER, LATE_ANSWER_WANTED, formatImageSize } from '../../core/protocol/headers';
+import {
+  ESCALATE_HEADER,
+  IMAGE_SIZE_HEADER,
+  LATE_ANSWER_HEADER,
+  LATE_ANSWER_WANTED,
+  formatEscalate,
+  formatImageSize,
+  type EscalateRequest,
+} from '../../core/protocol/headers';
 import { codedError, messageOf } from '../coded-error';
 import { SERVER_TIMING_HEADER, parseServerTiming } from '../../core/protocol/server-timing';
 
@@ -21,6 +29,8 @@ export interface EdgeOcrOptions {
   useCls?: boolean;
   /** The image's pixel size, when known: the server judges the request's cost on arrival by its shape. */
   imageSize?: { width: number; height: number };
+  /** Detect again at a larger side when the first finds too few lines and there is time (ESCALATE_HEADER). */
+  escalate?: EscalateRequest;
   signal?: AbortSignal;
 }
 
@@ -55,6 +65,7 @@ export async function edgeOcr(image: Blob, options: EdgeOcrOptions = {}): Promis
   if (options.budgetMs !== undefined) headers[BUDGET_HEADER] = String(Math.max(0, Math.round(options.budgetMs)));
   if (options.budgetMs !== undefined && options.lateAnswer) headers[LATE_ANSWER_HEADER] = LATE_ANSWER_WANTED;
   if (options.imageSize) headers[IMAGE_SIZE_HEADER] = formatImageSize(options.imageSize.width, options.imageSize.height);
+  if (options.escalate) headers[ESCALATE_HEADER] = formatEscalate(options.escalate);
 
   const started = performance.now();
   const response = await send(url, { method: 'POST', body: image, headers }, options);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EXAMPLE_PROFILES, Planner, type Decision } from '../../core/placement';
 import { buildObservation, linkSamples } from '../../core/placement/observation-builder';
 import { codedError } from '../coded-error';
-import type { EdgeError, EdgeOcrResult } from '../edge-client';
+import type { EdgeError, EdgeOcrOptions, EdgeOcrResult } from '../edge-client';
 import type { DeviceOcrResult, SplitOptions, SplitResult } from '../worker/api';
 import { edgeTimeoutMs, execute, expectedLate, failureKind, refusalOf, tooFewLines, type Executors } from './execute';
 import { executableProfiles } from './profiles';
@@ -309,6 +309,29 @@ describe('execute', () => {
     expect(lateEx.calls).toEqual(['edge 5000 B @960 budget≤undefined']);
     // With a fallback that could still make the budget, the deadline goes with it: a refusal leaves time for it.
     expect(expectedLate({ ...late, fallback: { ...d.fallback!, expectedMs: 100 } })).toBe(false);
+  });
+
+  it('asks the edge to detect again when short, with a deadline only; an escalated reply teaches no detection time', async () => {
+    const d = decisionFor((id) => id === 'edge:ppocr-det@fp32/640:original');
+    expect(d.escalation?.maxSide).toBe(960);
+    const sent: (EdgeOcrOptions['escalate'] | undefined)[] = [];
+    const escalatedReply = (): EdgeOcrResult => {
+      const r = edgeReply();
+      r.response.escalated = { fromSide: 640, lines: 0 };
+      return r;
+    };
+    const ex = executors(async () => escalatedReply());
+    const edgeOcr = ex.edgeOcr;
+    ex.edgeOcr = (image, options) => (sent.push(options.escalate), edgeOcr(image, options));
+    const run = await execute(d, photo, ex);
+    expect(sent[0]).toEqual({ side: 960, below: d.escalation!.belowLines, ms: d.escalation!.costMs });
+    expect(run.outcome.edge).toMatchObject({ escalated: true, stages: { decode: 1, rec: 5 } });
+    expect(run.outcome.edge!.stages).not.toHaveProperty('det');
+    expect(run.outcome.edge!.stages).not.toHaveProperty('det-preprocess');
+    // Forced, or expected late whatever runs: no deadline, so no second detection either.
+    await execute(d, photo, ex, true);
+    await execute({ ...d, budgetMs: 150 }, photo, ex);
+    expect(sent.slice(1)).toEqual([undefined, undefined]);
   });
 
   it('a forced edge run shows a refusal as it came', async () => {

@@ -183,12 +183,16 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
   }
   const abort = new AbortController();
   const sentAt = ex.now();
+  // A forced edge run asks for no deadline (the user wants the edge's answer, as before); a budget already spent
+  // would only get the request refused, the answer is then wanted as soon as possible. So is one the planner
+  // itself expects past its budget with no fallback that could make it: a refusal would only send the photo again.
+  const budgetMs = !forceEdge && !expectedLate(decision) && decision.budgetMs - (sentAt - t0) >= 50 ? decision.budgetMs - (sentAt - t0) : undefined;
+  const esc = decision.escalation;
   const edgePromise = ex.edgeOcr(upload, {
     maxSide: plan.config.maxSide,
-    // A forced edge run asks for no deadline (the user wants the edge's answer, as before); a budget already spent
-    // would only get the request refused, the answer is then wanted as soon as possible. So is one the planner
-    // itself expects past its budget with no fallback that could make it: a refusal would only send the photo again.
-    budgetMs: !forceEdge && !expectedLate(decision) && decision.budgetMs - (sentAt - t0) >= 50 ? decision.budgetMs - (sentAt - t0) : undefined,
+    budgetMs,
+    // Only against a deadline: without one the edge would detect again however late that made the answer.
+    ...(esc && budgetMs !== undefined && { escalate: { side: esc.maxSide, below: esc.belowLines, ms: esc.costMs } }),
     // Once taken, the edge's answer is wanted even late: this page aborts the request when it stops waiting for it (a
     // raced device answer, its own timeout). Dropped at the deadline instead, a receipt the edge had nearly read was
     // sent and read again from the start: 8.3 s where edge mode took 5.5 s.
@@ -207,8 +211,9 @@ export async function execute(decision: Decision, image: Blob, ex: Executors, fo
     serverMs: serverWorkMs(reply.serverTiming),
     ...(reply.serverTiming.read !== undefined && { readMs: reply.serverTiming.read }),
     queueMs: reply.serverTiming.queue ?? reply.response.server.queue,
-    stages: edgeStages(reply.serverTiming),
+    stages: edgeStages(reply.serverTiming, reply.response.escalated !== undefined),
     lines: reply.response.lines.length,
+    ...(reply.response.escalated !== undefined && { escalated: true }),
   });
   const fromEdge = (reply: EdgeOcrResult, raceWon?: 'edge'): Execution => ({
     ranOn: 'edge',

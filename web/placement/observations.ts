@@ -142,7 +142,11 @@ export function transferKbps(sample: ThroughputSample, rttMs: number): number | 
 }
 
 /** The edge's Server-Timing names mapped to the planner's edge stages. */
-export function edgeStages(serverTiming: Record<string, number>): Partial<Record<EdgeStage, number>> {
+/**
+ * `escalated`: the edge detected twice (at the plan's side, then a larger one); the detection stages hold both, which
+ * is no sample of either side's speed, so they are left out.
+ */
+export function edgeStages(serverTiming: Record<string, number>, escalated = false): Partial<Record<EdgeStage, number>> {
   const map: [string, EdgeStage][] = [
     ['decode', 'decode'],
     ['preprocess', 'det-preprocess'],
@@ -155,6 +159,7 @@ export function edgeStages(serverTiming: Record<string, number>): Partial<Record
   for (const [name, stage] of map) if (serverTiming[name] !== undefined) out[stage] = serverTiming[name];
   // A stage that did not run (the classifier is off by default) says nothing about the edge's speed.
   if (!out.cls) delete out.cls;
+  if (escalated) for (const stage of ['det-preprocess', 'det', 'postprocess'] as const) delete out[stage];
   return out;
 }
 

@@ -1,6 +1,6 @@
 import { fetchText, REASON_TEXT } from '../../../core/placement';
 import { el, formatMs } from '../dom';
-import type { OcrOutcome, SecondLook } from '../run-ocr';
+import type { Escalated, OcrOutcome, SecondLook } from '../run-ocr';
 
 export interface ResultViews {
   where: HTMLElement;
@@ -27,6 +27,7 @@ export function renderResult(outcome: OcrOutcome, v: ResultViews): void {
     el('strong', { textContent: outcome.mode === 'auto' ? `Plan: ${label}` : `Plan (${outcome.mode} chosen): ${label}` }),
     ...(outcome.recognitionLabel ? [el('br'), el('span', { textContent: `After detection: ${outcome.recognitionLabel}` })] : []),
     ...(outcome.secondLook ? [el('br'), el('span', { className: 'second-look', textContent: secondLookText(outcome.secondLook) })] : []),
+    ...(outcome.escalated ? [el('br'), el('span', { className: 'escalated', textContent: escalatedText(outcome.escalated) })] : []),
     el('br'),
     ...(outcome.mode === 'auto'
       ? [
@@ -92,6 +93,11 @@ export function renderResult(outcome: OcrOutcome, v: ResultViews): void {
       return row;
     }),
   );
+}
+
+/** E.g. "The edge looked again at 960 px: 6 lines at 480 px were far fewer than this photo was expected to hold." */
+function escalatedText(e: Escalated): string {
+  return `The edge looked again at ${e.toSide} px: ${e.firstLines} line${e.firstLines === 1 ? '' : 's'} at ${e.fromSide} px were far fewer than this photo was expected to hold.`;
 }
 
 /** E.g. "Second look: Edge · detector fp32 @ 960 · upload original (6 lines at first, 38 now): its answer is shown." */
