@@ -30,6 +30,7 @@ export interface OcrService {
    * `deadline` (absolute performance.now() time) is passed to every model run. The request was admitted as a whole on
    * arrival, so its runs are not tested again when queued; a run that becomes late is dropped and fails the request,
    * unless `lateWanted`: then the request is finished, its runs once late queued behind those still in time.
+   * `options.escalate` is honoured only when no other whole-image request is in progress.
    */
   run(image: RgbaImage, options: RunOptions, deadline?: number, accept?: OcrModelChoice, signal?: AbortSignal, lateWanted?: boolean): Promise<OcrRun>;
   /** Predicted execution time (without queueing) of a whole-image run, from measured runs; 0 before any. */
@@ -89,8 +90,12 @@ export function createOcrService(repo: ModelRepository, pool: InferenceRunner, n
       for (const t of measured.values()) for (const ms of t.estimates('p90').values()) min = Math.min(min, ms);
       return min === Infinity ? 0 : min;
     },
-    async run(image, options, deadline, accept, signal, lateWanted = false) {
+    async run(image, requested, deadline, accept, signal, lateWanted = false) {
       const started = now();
+      // Only an otherwise idle edge detects again: a second detection is work nobody admitted, and requests taken
+      // meanwhile would wait behind it.
+      const { escalate, ...alone } = requested;
+      const options = escalate && inProgress.size > 0 ? alone : requested;
       const entry = {
         deadline: deadline ?? Infinity,
         estimateMs: this.estimate(image.width, image.height, options),
