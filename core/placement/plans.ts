@@ -530,8 +530,14 @@ export class PlanEvaluator {
     // its recall made the race look better than the device plan it races (whose answer it is in practice).
     const inBudget = lnS > 0 ? normCdf(Math.log(this.budgetMs / sMean) / lnS) : sMean <= this.budgetMs ? 1 : 0;
     const edgeWins = first < inBudget ? first : inBudget;
-    // An empty device answer first: the edge's, if it comes within the budget.
-    const acc = (1 - pf) * (edgeWins * accuracy + (1 - edgeWins) * this.accuracy[f] + (1 - q) * (inBudget - edgeWins) * accuracy) + pf * this.accuracy[f];
+    // An empty device answer first: the edge's, if it comes within the budget. Small text vanishes first, so what a
+    // smaller side finds a larger one finds too: when the device's side found nothing, the edge reads only what its
+    // larger side keeps beyond the device's (nothing at the same or a smaller side). Crediting the edge's whole recall
+    // there made a race read more than either of its answers.
+    const keptEdge = t.configKept[this.space.config[i]];
+    const keptDevice = t.configKept[this.space.config[f]];
+    const rescued = keptEdge > keptDevice ? (1 - q) * (inBudget - edgeWins) * accuracy * (1 - keptDevice / keptEdge) : 0;
+    const acc = (1 - pf) * (edgeWins * accuracy + (1 - edgeWins) * this.accuracy[f] + rescued) + pf * this.accuracy[f];
     this.store(i, expected, p95, acc, p);
     // The device only works if the edge has not answered by hedge time.
     const started = hedge <= 0 ? 1 : lnS > 0 ? 1 - normCdf(Math.log(hedge / sMean) / lnS) : hedge < sMean ? 1 : 0;

@@ -342,3 +342,46 @@ describe('recorded: receipt 030 read at 320 px (6 of its 38 lines) taught the ne
     expect(Math.abs(next - 39) / 39).toBeLessThan(Math.abs(before - 39) / 39 + 1e-9);
   });
 });
+
+describe('recorded: a phone without models on a slow uplink, 60 s budget (the race was credited more than either of its reads)', () => {
+  // A two-line 800 × 450 photo: the device at 960 px and the edge at 800 px read the same lines (the photo is smaller
+  // than both sides), so an empty device answer is an empty edge answer too. Crediting the edge's whole recall for the
+  // device's empty answers put the race above the best device set, and the page fetched fp16 or raced the edge
+  // instead of the int8-weights set that reads within a point of it.
+  const every = executableProfiles(parseProfiles(readFileSync(new URL('../../models/profiles.json', import.meta.url), 'utf8')), null);
+  const photo = (upKbps: number) =>
+    buildObservation({
+      nowMs: 30_000,
+      device: { ...device, models: [] },
+      request: { width: 800, height: 450, bytes: 60_000, budgetMs: 60_000 },
+      ...linkSamples({ atMs: 30_000, rttMs: 20, upKbps, downKbps: 20_000 }),
+    });
+
+  it('a race reads no more than the better of its answers when the edge’s side keeps no more of the photo', () => {
+    for (const upKbps of [300, 60, 20, 8]) {
+      const all = predictAll(photo(upKbps), every, createEstimatorState(every));
+      const f = all.fallback;
+      const races = all.plans.filter((p) => p.race && p.config.maxSide <= all.plans[f].config.maxSide);
+      expect(races.length).toBeGreaterThan(0);
+      for (const p of races) {
+        const plain = all.plans.findIndex((q) => q.id === p.id.replace('+race', ''));
+        expect(all.accuracy[p.index]).toBeLessThanOrEqual(Math.max(all.accuracy[plain], all.accuracy[f]) + 1e-9);
+      }
+      const d = decide(photo(upKbps), every, tandemPolicy(), createEstimatorState(every));
+      expect([upKbps, d.plan.id]).toEqual([upKbps, 'device:ppocr-det@int8-weights/960']);
+    }
+  });
+
+  it('a race whose edge reads at a larger side than the device still counts what the edge finds beyond it', () => {
+    const scene = buildObservation({
+      nowMs: 30_000,
+      device,
+      request: { width: 1280, height: 720, bytes: 100_000, budgetMs: 60_000 },
+      ...linkSamples({ atMs: 30_000, rttMs: 20, upKbps: 8, downKbps: 20_000 }),
+    });
+    const all = predictAll(scene, every, createEstimatorState(every));
+    const f = all.fallback;
+    const larger = all.plans.filter((p) => p.race && p.upload?.kind === 'original' && p.config.maxSide > all.plans[f].config.maxSide);
+    for (const p of larger) expect(all.accuracy[p.index]).toBeGreaterThan(all.accuracy[f]);
+  });
+});
